@@ -1,0 +1,470 @@
+//! The sans-IO core: `handle(now, input) -> actions`. See the crate docs for the protocol and
+//! for what the driver must do with each action.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use ledger::{BlockHeader, Genesis, Hash, KeyPair, PublicKey, Signature};
+
+use crate::block_tree::BlockTree;
+use crate::io::{Action, Input, Recovery};
+use crate::pacemaker::Pacemaker;
+use crate::payload::{Payload, PayloadValidator};
+use crate::reject::Reject;
+use crate::safety_rules::{SafetyData, SafetyRules, Signed};
+use crate::types::{
+    Block, ConsensusMsg, Millis, Proposal, QuorumCert, Round, SyncInfo, Timeout, TimeoutCert, Vote,
+    VoteData, WriteId,
+};
+use crate::validators::ValidatorSet;
+
+/// Votes and timeouts are buffered at most this many rounds ahead of the current round.
+pub const ROUND_WINDOW: Round = 8;
+/// Most proposals buffered while their parent is fetched.
+pub const MAX_PENDING_PROPOSALS: usize = 32;
+/// Most blocks being fetched at once, and most QCs waiting for their block.
+pub const MAX_FETCHES: usize = 64;
+/// Blocks asked for per fetch.
+pub const FETCH_COUNT: u32 = 64;
+/// Most fetched blocks held while their ancestors are fetched.
+pub const MAX_STASH: usize = 2_048;
+const MAX_VERIFIED_CACHE: usize = 4_096;
+/// Round timer expiries after which an unanswered fetch is dropped.
+const MAX_FETCH_ATTEMPTS: u32 = 16;
+
+/// The genesis block every node starts from: height 0, round 0, no parent, the empty payload, no
+/// justify, proposed by nobody (the all-zero key) at `genesis_time_ms`.
+pub fn genesis_block<P: Payload>(genesis: &Genesis) -> Block<P> {
+    let payload = P::empty();
+    Block {
+        header: BlockHeader {
+            chain_id: genesis.chain_id.clone(),
+            height: 0,
+            round: 0,
+            parent: Hash::ZERO,
+            tx_root: payload.digest(),
+            proposer: PublicKey([0; 32]),
+            timestamp_ms: genesis.genesis_time_ms,
+            justify: vec![],
+        },
+        payload,
+    }
+}
+
+#[derive(Default)]
+struct RoundVotes {
+    by_author: HashMap<u16, Hash>,
+    by_data: HashMap<VoteData, (Vec<(u16, Signature)>, u64)>,
+    done: bool,
+}
+
+#[derive(Default)]
+struct RoundTimeouts {
+    by_author: BTreeMap<u16, Timeout>,
+    power: u64,
+    done: bool,
+}
+
+pub struct Core<P, V> {
+    validators: ValidatorSet,
+    me: PublicKey,
+    my_index: Option<u16>,
+    safety: SafetyRules,
+    pacemaker: Pacemaker,
+    payload_validator: V,
+    genesis_id: Hash,
+    tree: BlockTree<P>,
+    high_qc: QuorumCert,
+    high_tc: Option<TimeoutCert>,
+    round: Round,
+    payload_requested: Option<Round>,
+    votes: BTreeMap<Round, RoundVotes>,
+    timeouts: BTreeMap<Round, RoundTimeouts>,
+    pending_proposals: BTreeMap<Hash, Vec<(Proposal<P>, QuorumCert)>>,
+    waiting_qcs: BTreeMap<Hash, QuorumCert>,
+    fetching: BTreeMap<Hash, u32>,
+    stash: HashMap<Hash, Vec<Block<P>>>,
+    stash_len: usize,
+    verified: HashSet<Hash>,
+    next_write: u64,
+    last_safety_write: Option<WriteId>,
+    durable: Option<WriteId>,
+    now: Millis,
+    out: Vec<Action<P>>,
+}
+
+impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
+    /// A fresh node at genesis.
+    pub fn new(
+        genesis: &Genesis,
+        key: KeyPair,
+        validator: V,
+        now: Millis,
+    ) -> (Self, Vec<Action<P>>) {
+        Self::recover(genesis, key, validator, Recovery::default(), now)
+    }
+
+    /// A node restarting from what it persisted. Replays the persisted blocks above the last
+    /// committed block (emitting `Commit` for any it can now prove committed), enters the highest
+    /// round it knows of and sets its timer. Its safety data guarantees it never signs a vote or
+    /// timeout that conflicts with one it may have sent before the crash.
+    pub fn recover(
+        genesis: &Genesis,
+        key: KeyPair,
+        validator: V,
+        recovery: Recovery<P>,
+        now: Millis,
+    ) -> (Self, Vec<Action<P>>) {
+        let validators = ValidatorSet::from_genesis(genesis);
+        let gblock = genesis_block::<P>(genesis);
+        let genesis_id = gblock.id();
+        let genesis_qc = validators.genesis_qc(genesis_id);
+        let root = recovery.committed.unwrap_or(gblock);
+        let mut high_qc = if root.id() == genesis_id {
+            genesis_qc
+        } else {
+            root.qc().unwrap_or(genesis_qc)
+        };
+        if let Some(t) = &recovery.safety.last_timeout {
+            if t.high_qc.round() > high_qc.round() {
+                high_qc = t.high_qc.clone();
+            }
+        }
+        let high_tc = recovery
+            .safety
+            .last_timeout
+            .as_ref()
+            .and_then(|t| t.last_tc.clone());
+        let me = key.public();
+        let mut core = Core {
+            my_index: validators.index_of(&me),
+            safety: SafetyRules::new(key, validators.chain, recovery.safety),
+            pacemaker: Pacemaker::new(&genesis.consensus),
+            payload_validator: validator,
+            genesis_id,
+            tree: BlockTree::new(root),
+            high_qc,
+            high_tc,
+            round: 0,
+            payload_requested: None,
+            votes: BTreeMap::new(),
+            timeouts: BTreeMap::new(),
+            pending_proposals: BTreeMap::new(),
+            waiting_qcs: BTreeMap::new(),
+            fetching: BTreeMap::new(),
+            stash: HashMap::new(),
+            stash_len: 0,
+            verified: HashSet::new(),
+            next_write: 1,
+            last_safety_write: None,
+            durable: None,
+            now,
+            out: vec![],
+            validators,
+            me,
+        };
+        let root_height = core.tree.root().height();
+        let mut blocks: Vec<Block<P>> = recovery
+            .blocks
+            .into_iter()
+            .filter(|b| b.height() > root_height)
+            .collect();
+        blocks.sort_by_key(|b| b.height());
+        for b in blocks {
+            if core.tree.contains(&b.header.parent) {
+                core.insert_block(b, false);
+            }
+        }
+        // Replaying may have entered rounds on the way; only the commits it found matter.
+        core.out.retain(|a| matches!(a, Action::Commit { .. }));
+        let data = core.safety.data();
+        let start = (core.high_qc.round().saturating_add(1))
+            .max(data.last_voted_round)
+            .max(data.highest_timeout_round)
+            .max(
+                core.high_tc
+                    .as_ref()
+                    .map_or(0, |t| t.round.saturating_add(1)),
+            )
+            .max(core.round);
+        core.round = start;
+        core.payload_requested = None;
+        let deadline = now.saturating_add(core.pacemaker.timeout(start, core.high_qc.round()));
+        core.out.push(Action::SetTimer {
+            round: start,
+            deadline,
+        });
+        core.maybe_request_payload();
+        let out = std::mem::take(&mut core.out);
+        (core, out)
+    }
+
+    pub fn round(&self) -> Round {
+        self.round
+    }
+    pub fn high_qc(&self) -> &QuorumCert {
+        &self.high_qc
+    }
+    pub fn committed_root(&self) -> &Block<P> {
+        self.tree.root()
+    }
+    pub fn safety_data(&self) -> &SafetyData {
+        self.safety.data()
+    }
+    pub fn validators(&self) -> &ValidatorSet {
+        &self.validators
+    }
+    pub fn author(&self) -> PublicKey {
+        self.me
+    }
+    /// The last write the driver reported durable.
+    pub fn durable(&self) -> Option<WriteId> {
+        self.durable
+    }
+    /// A block held in the tree (the committed root or above).
+    pub fn block(&self, id: &Hash) -> Option<&Block<P>> {
+        self.tree.get(id)
+    }
+
+    pub fn handle(&mut self, now: Millis, input: Input<P>) -> Vec<Action<P>> {
+        self.now = self.now.max(now);
+        match input {
+            Input::Message { from, msg } => self.on_message(from, msg),
+            Input::TimerFired { round } => self.on_timer(round),
+            Input::Persisted(w) => self.durable = self.durable.max(Some(w)),
+            Input::PayloadReady { round, payload } => self.on_payload(round, payload),
+            Input::BlocksFetched { from, blocks } => self.on_fetched(from, blocks),
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    // ---- helpers -------------------------------------------------------------------------
+
+    fn reject(&mut self, from: Option<PublicKey>, reason: Reject) {
+        self.out.push(Action::Rejected { from, reason });
+    }
+
+    fn write_id(&mut self) -> WriteId {
+        let w = WriteId(self.next_write);
+        self.next_write += 1;
+        w
+    }
+
+    fn persist_safety(&mut self) -> WriteId {
+        let write = self.write_id();
+        self.out.push(Action::PersistSafety {
+            data: self.safety.data().clone(),
+            write,
+        });
+        self.last_safety_write = Some(write);
+        write
+    }
+
+    fn verify_qc(&mut self, qc: &QuorumCert) -> Result<(), Reject> {
+        let h = qc.hash();
+        if self.verified.contains(&h) {
+            return Ok(());
+        }
+        self.validators.verify_qc(qc, self.genesis_id)?;
+        self.remember(h);
+        Ok(())
+    }
+
+    fn verify_tc(&mut self, tc: &TimeoutCert) -> Result<(), Reject> {
+        let h = ledger::encoding::digest(tc);
+        if self.verified.contains(&h) {
+            return Ok(());
+        }
+        self.validators.verify_tc(tc, self.genesis_id)?;
+        self.remember(h);
+        Ok(())
+    }
+
+    fn remember(&mut self, h: Hash) {
+        if self.verified.len() >= MAX_VERIFIED_CACHE {
+            self.verified.clear();
+        }
+        self.verified.insert(h);
+    }
+
+    // ---- rounds --------------------------------------------------------------------------
+
+    /// Applies verified certificates: raises the high QC / TC, commits by the two-chain rule,
+    /// fetches a certified block this node lacks, and enters the round they justify.
+    fn process_certs(
+        &mut self,
+        qc: Option<&QuorumCert>,
+        tc: Option<&TimeoutCert>,
+        from: Option<PublicKey>,
+    ) {
+        let mut target = self.round;
+        let qcs = qc.into_iter().chain(tc.map(|t| &t.high_qc));
+        for qc in qcs {
+            if qc.round() > self.high_qc.round() {
+                self.high_qc = qc.clone();
+            }
+            target = target.max(qc.round().saturating_add(1));
+            let id = qc.block_id();
+            if self.tree.contains(&id) {
+                self.try_commit(qc);
+            } else if qc.round() > self.tree.root().round() {
+                if self.waiting_qcs.len() < MAX_FETCHES || self.waiting_qcs.contains_key(&id) {
+                    self.waiting_qcs.insert(id, qc.clone());
+                }
+                if let Some(from) = from {
+                    self.fetch(id, from);
+                }
+            }
+        }
+        if let Some(tc) = tc {
+            if self.high_tc.as_ref().is_none_or(|t| t.round < tc.round) {
+                self.high_tc = Some(tc.clone());
+            }
+            target = target.max(tc.round.saturating_add(1));
+        }
+        self.advance_round(target);
+    }
+
+    fn try_commit(&mut self, qc: &QuorumCert) {
+        let Some(id) = qc.commits() else { return };
+        let Some(b) = self.tree.get(&id) else { return };
+        if b.height() <= self.tree.root().height() {
+            return;
+        }
+        match self.tree.commit(&id) {
+            Ok(blocks) if !blocks.is_empty() => {
+                let root_round = self.tree.root().round();
+                let root_height = self.tree.root().height();
+                self.waiting_qcs.retain(|_, q| q.round() > root_round);
+                self.pending_proposals
+                    .retain(|_, ps| ps.iter().any(|p| p.0.round() > root_round));
+                self.stash
+                    .retain(|_, bs| bs.iter().any(|b| b.height() > root_height));
+                self.stash_len = self.stash.values().map(Vec::len).sum();
+                self.out.push(Action::Commit {
+                    blocks,
+                    certificate: qc.clone(),
+                });
+            }
+            Ok(_) => {}
+            Err(reason) => self.reject(None, reason),
+        }
+    }
+
+    fn advance_round(&mut self, round: Round) {
+        if round <= self.round {
+            return;
+        }
+        self.round = round;
+        let keep_from = round.saturating_sub(1);
+        self.votes = self.votes.split_off(&keep_from);
+        self.timeouts = self.timeouts.split_off(&round);
+        self.pending_proposals.retain(|_, ps| {
+            ps.retain(|p| p.0.round() >= round);
+            !ps.is_empty()
+        });
+        let deadline = self
+            .now
+            .saturating_add(self.pacemaker.timeout(round, self.high_qc.round()));
+        self.out.push(Action::SetTimer { round, deadline });
+        self.maybe_request_payload();
+    }
+
+    fn maybe_request_payload(&mut self) {
+        let round = self.round;
+        if self.validators.leader(round) != self.me
+            || self.safety.data().last_proposed_round >= round
+            || self.payload_requested == Some(round)
+        {
+            return;
+        }
+        let parent = self.high_qc.block_id();
+        let Some(uncommitted) = self.tree.uncommitted_path(&parent) else {
+            return; // the high QC's block is being fetched; asked again when it arrives
+        };
+        self.payload_requested = Some(round);
+        self.out.push(Action::RequestPayload {
+            round,
+            parent,
+            uncommitted,
+        });
+    }
+
+    fn on_timer(&mut self, round: Round) {
+        if round != self.round {
+            return;
+        }
+        self.local_timeout();
+        // Re-ask for blocks whose fetch may have been lost, from another validator each time.
+        let n = self.validators.len() as u32;
+        let ids: Vec<(Hash, u32)> = self.fetching.iter().map(|(h, a)| (*h, *a)).collect();
+        for (id, attempt) in ids {
+            let attempt = attempt + 1;
+            if attempt > MAX_FETCH_ATTEMPTS {
+                // Nobody has it (or it was pruned below the committed root): give up.
+                self.fetching.remove(&id);
+                self.waiting_qcs.remove(&id);
+                continue;
+            }
+            self.fetching.insert(id, attempt);
+            let from = self.validators.keys()[((attempt + id.0[0] as u32) % n) as usize];
+            if from != self.me {
+                self.out.push(Action::FetchBlocks {
+                    id,
+                    count: FETCH_COUNT,
+                    from,
+                });
+            }
+        }
+        let deadline = self
+            .now
+            .saturating_add(self.pacemaker.timeout(round, self.high_qc.round()));
+        self.out.push(Action::SetTimer { round, deadline });
+    }
+
+    /// Signs (or re-sends) this round's timeout.
+    fn local_timeout(&mut self) {
+        let hqc = self.high_qc.clone();
+        let tc = self.high_tc.clone();
+        match self.safety.timeout(self.round, &hqc, tc.as_ref()) {
+            Ok(Signed::New(t)) => {
+                let w = self.persist_safety();
+                self.out.push(Action::Broadcast {
+                    msg: ConsensusMsg::Timeout(t.clone()),
+                    after: Some(w),
+                });
+                if let Some(i) = self.my_index {
+                    self.add_timeout(i, t);
+                }
+            }
+            Ok(Signed::Again(t)) => {
+                let after = self.last_safety_write;
+                self.out.push(Action::Broadcast {
+                    msg: ConsensusMsg::Timeout(t),
+                    after,
+                });
+            }
+            Err(reason) => self.reject(None, reason),
+        }
+    }
+
+    // ---- messages ------------------------------------------------------------------------
+
+    fn on_message(&mut self, from: PublicKey, msg: ConsensusMsg<P>) {
+        let Some(idx) = self.validators.index_of(&from) else {
+            return self.reject(Some(from), Reject::NotAValidator);
+        };
+        let r = match msg {
+            ConsensusMsg::Proposal(p) => self.on_proposal(from, p),
+            ConsensusMsg::Vote(v) => self.on_vote(from, idx, v),
+            ConsensusMsg::Timeout(t) => self.on_timeout(from, idx, t),
+            ConsensusMsg::SyncInfo(s) => self.on_sync(from, s),
+        };
+        if let Err(reason) = r {
+            self.reject(Some(from), reason);
+        }
+    }
+}
+
+mod aggregate;
+mod proposals;
+mod sync;

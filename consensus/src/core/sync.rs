@@ -1,0 +1,115 @@
+//! Fetching blocks this node lacks and accepting fetched chains.
+
+use super::*;
+
+impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
+    pub(super) fn fetch(&mut self, id: Hash, from: PublicKey) {
+        if self.fetching.contains_key(&id) {
+            return;
+        }
+        if self.fetching.len() >= MAX_FETCHES {
+            self.reject(
+                Some(from),
+                Reject::BufferFull {
+                    what: "block fetches",
+                },
+            );
+            return;
+        }
+        self.fetching.insert(id, 0);
+        self.out.push(Action::FetchBlocks {
+            id,
+            count: FETCH_COUNT,
+            from,
+        });
+    }
+
+    // ---- sync ----------------------------------------------------------------------------
+
+    pub(super) fn on_fetched(&mut self, from: PublicKey, blocks: Vec<Block<P>>) {
+        if let Err(reason) = self.check_fetched(from, &blocks) {
+            return self.reject(Some(from), reason);
+        }
+        // blocks[0] was asked for; each next one is the previous one's parent.
+        if let Some(first) = blocks.first() {
+            self.fetching.remove(&first.id());
+        }
+        let root_height = self.tree.root().height();
+        let mut chain: Vec<Block<P>> = blocks
+            .into_iter()
+            .filter(|b| b.height() > root_height && !self.tree.contains(&b.id()))
+            .collect();
+        chain.reverse(); // oldest first
+        let Some(oldest) = chain.first() else { return };
+        let oldest_parent = oldest.header.parent;
+        let oldest_height = oldest.height();
+        for b in &chain {
+            let _ = self.fetching.remove(&b.id());
+        }
+        if self.tree.contains(&oldest_parent) {
+            for b in chain {
+                if self.tree.contains(&b.header.parent) {
+                    self.insert_block(b, true);
+                }
+            }
+            return;
+        }
+        if oldest_height <= root_height.saturating_add(1) {
+            return self.reject(
+                Some(from),
+                Reject::ConflictsWithCommitted { id: oldest_parent },
+            );
+        }
+        // Keep them and fetch further back.
+        if self.stash_len + chain.len() > MAX_STASH {
+            return self.reject(
+                Some(from),
+                Reject::BufferFull {
+                    what: "fetched blocks",
+                },
+            );
+        }
+        self.stash_len += chain.len();
+        let mut parent = oldest_parent;
+        for b in chain {
+            let id = b.id();
+            self.stash.entry(parent).or_default().push(b);
+            parent = id;
+        }
+        self.fetch(oldest_parent, from);
+    }
+
+    pub(super) fn check_fetched(
+        &mut self,
+        _from: PublicKey,
+        blocks: &[Block<P>],
+    ) -> Result<(), Reject> {
+        let first = blocks.first().ok_or(Reject::BadFetch {
+            reason: "no blocks".into(),
+        })?;
+        if blocks.len() > FETCH_COUNT as usize {
+            return Err(Reject::BadFetch {
+                reason: "more blocks than asked for".into(),
+            });
+        }
+        if !self.fetching.contains_key(&first.id()) {
+            return Err(Reject::BadFetch {
+                reason: "block was not asked for".into(),
+            });
+        }
+        for (i, b) in blocks.iter().enumerate() {
+            let qc = self.check_block_shape(b).map_err(|e| Reject::BadFetch {
+                reason: e.to_string(),
+            })?;
+            if let Some(next) = blocks.get(i + 1) {
+                if next.id() != b.header.parent {
+                    return Err(Reject::BadFetch {
+                        reason: "not a parent chain".into(),
+                    });
+                }
+            }
+            self.verify_qc(&qc)?;
+        }
+        Ok(())
+    }
+}

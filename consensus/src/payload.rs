@@ -1,0 +1,33 @@
+//! What a block carries. The core never looks inside a payload: it asks for its digest (which
+//! becomes the header's `tx_root`) and asks a [`PayloadValidator`] whether a proposed one is valid.
+
+use std::fmt::Debug;
+
+use ledger::{BlockHeader, Hash};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// An opaque batch of transactions (or anything else) ordered by consensus.
+pub trait Payload: Clone + Debug + Eq + Serialize + DeserializeOwned {
+    /// The commitment stored in the block header's `tx_root`.
+    fn digest(&self) -> Hash;
+    /// The payload of the genesis block.
+    fn empty() -> Self;
+}
+
+/// Decides whether a proposed payload may be voted for. Called synchronously, once per proposal,
+/// after the proposal's signature and certificates have been checked; it should be deterministic
+/// (every honest validator must agree) and bounded in cost.
+pub trait PayloadValidator<P> {
+    fn validate(&self, header: &BlockHeader, payload: &P) -> Result<(), String>;
+}
+
+/// Accepts every payload whose digest matches the header (the core checks the digest itself).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AcceptAll;
+
+impl<P> PayloadValidator<P> for AcceptAll {
+    fn validate(&self, _header: &BlockHeader, _payload: &P) -> Result<(), String> {
+        Ok(())
+    }
+}

@@ -1,0 +1,39 @@
+//! Why an input was dropped. Returned in `Action::Rejected`; never a panic.
+
+use ledger::Hash;
+
+use crate::types::Round;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Reject {
+    #[error("sender is not a validator of this chain")]
+    NotAValidator,
+    #[error("message author differs from the authenticated sender")]
+    AuthorMismatch,
+    #[error("{what}: bad signature")]
+    BadSignature { what: &'static str },
+    #[error("{what}: names another chain")]
+    WrongChain { what: &'static str },
+    #[error("malformed certificate: {reason}")]
+    BadCertificate { reason: String },
+    #[error("malformed block: {reason}")]
+    BadBlock { reason: String },
+    #[error("payload rejected: {reason}")]
+    BadPayload { reason: String },
+    #[error("proposal for round {round} is not from that round's leader")]
+    WrongLeader { round: Round },
+    #[error("round {round} is stale (current round {current})")]
+    StaleRound { round: Round, current: Round },
+    #[error("round {round} is too far ahead (current round {current})")]
+    FutureRound { round: Round, current: Round },
+    #[error("second, different {what} from one validator in round {round}")]
+    Equivocation { what: &'static str, round: Round },
+    #[error("safety rules refuse: {reason}")]
+    Unsafe { reason: String },
+    #[error("buffer full: {what}")]
+    BufferFull { what: &'static str },
+    #[error("fetched blocks do not form the requested chain: {reason}")]
+    BadFetch { reason: String },
+    #[error("block {id} conflicts with the committed chain")]
+    ConflictsWithCommitted { id: Hash },
+}

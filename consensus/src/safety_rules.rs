@@ -1,0 +1,184 @@
+//! SafetyRules: the only holder of the consensus key inside the core, and the only place that
+//! decides whether signing a vote, a timeout or a proposal is safe (two-chain HotStuff / Jolteon).
+//!
+//! Rules (r = the round being signed):
+//! - vote for block B (QC `qc`, optional TC `tc` of round r-1): r > last_voted_round, and
+//!   r == qc.round + 1, or r == tc.round + 1 and qc.round >= the highest QC round in the TC;
+//!   then last_voted_round = r and preferred_round = max(preferred_round, qc.round).
+//! - timeout of round r with high QC `hqc`: r >= last_voted_round, r > highest_timeout_round and
+//!   hqc.round >= preferred_round; then last_voted_round = r (no vote in r afterwards).
+//! - proposal of round r: r > last_proposed_round.
+//!
+//! Asked again for the round it last voted (or timed out) in, it returns the stored vote (timeout)
+//! and never signs a new one. Every change returns the new [`SafetyData`], which must be durable
+//! before the signed object leaves the node.
+
+use ledger::{Hash, KeyPair, PublicKey};
+use serde::{Deserialize, Serialize};
+
+use crate::payload::Payload;
+use crate::reject::Reject;
+use crate::types::{
+    Block, Proposal, QuorumCert, Round, Timeout, TimeoutCert, TimeoutData, Vote, VoteData,
+};
+
+/// The durable state of SafetyRules.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafetyData {
+    /// Highest round this node voted or timed out in.
+    pub last_voted_round: Round,
+    /// Highest QC round among the blocks it voted for and the QCs it timed out with (the
+    /// two-chain lock): its timeouts never report a lower high QC.
+    pub preferred_round: Round,
+    /// Highest round it signed a timeout for.
+    pub highest_timeout_round: Round,
+    /// Highest round it signed a proposal for.
+    pub last_proposed_round: Round,
+    pub last_vote: Option<Vote>,
+    pub last_timeout: Option<Timeout>,
+}
+
+/// Whether a signed object is new (its safety data must be persisted) or a re-send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signed<T> {
+    New(T),
+    Again(T),
+}
+
+pub struct SafetyRules {
+    key: KeyPair,
+    chain: Hash,
+    data: SafetyData,
+}
+
+impl SafetyRules {
+    pub fn new(key: KeyPair, chain: Hash, data: SafetyData) -> Self {
+        SafetyRules { key, chain, data }
+    }
+
+    pub fn author(&self) -> PublicKey {
+        self.key.public()
+    }
+
+    pub fn data(&self) -> &SafetyData {
+        &self.data
+    }
+
+    pub fn vote<P: Payload>(
+        &mut self,
+        block: &Block<P>,
+        qc: &QuorumCert,
+        tc: Option<&TimeoutCert>,
+    ) -> Result<Signed<Vote>, Reject> {
+        let round = block.round();
+        let id = block.id();
+        if let Some(v) = &self.data.last_vote {
+            if v.data.round == round && v.data.block_id == id {
+                return Ok(Signed::Again(v.clone()));
+            }
+        }
+        if !cfg!(feature = "broken-safety") {
+            if round <= self.data.last_voted_round {
+                return Err(Reject::Unsafe {
+                    reason: format!(
+                        "round {round} is not above last voted round {}",
+                        self.data.last_voted_round
+                    ),
+                });
+            }
+            let direct = round == qc.round().saturating_add(1);
+            let via_tc = tc.is_some_and(|t| {
+                round == t.round.saturating_add(1) && qc.round() >= t.max_high_qc_round()
+            });
+            if !direct && !via_tc {
+                return Err(Reject::Unsafe {
+                    reason: format!(
+                        "round {round} neither follows its QC round {} nor a TC it respects",
+                        qc.round()
+                    ),
+                });
+            }
+        }
+        let vote = Vote::new(
+            VoteData {
+                chain: self.chain,
+                block_id: id,
+                round,
+                parent_id: qc.block_id(),
+                parent_round: qc.round(),
+            },
+            &self.key,
+        );
+        self.data.last_voted_round = self.data.last_voted_round.max(round);
+        self.data.preferred_round = self.data.preferred_round.max(qc.round());
+        self.data.last_vote = Some(vote.clone());
+        Ok(Signed::New(vote))
+    }
+
+    pub fn timeout(
+        &mut self,
+        round: Round,
+        high_qc: &QuorumCert,
+        last_tc: Option<&TimeoutCert>,
+    ) -> Result<Signed<Timeout>, Reject> {
+        if let Some(t) = &self.data.last_timeout {
+            if t.data.round == round {
+                return Ok(Signed::Again(t.clone()));
+            }
+        }
+        if round < self.data.last_voted_round || round <= self.data.highest_timeout_round {
+            return Err(Reject::Unsafe {
+                reason: format!(
+                    "timeout round {round} below last voted round {} or already timed out {}",
+                    self.data.last_voted_round, self.data.highest_timeout_round
+                ),
+            });
+        }
+        if high_qc.round() < self.data.preferred_round || high_qc.round() >= round {
+            return Err(Reject::Unsafe {
+                reason: format!(
+                    "high QC round {} below preferred round {} or not below {round}",
+                    high_qc.round(),
+                    self.data.preferred_round
+                ),
+            });
+        }
+        let data = TimeoutData {
+            chain: self.chain,
+            round,
+            high_qc_round: high_qc.round(),
+        };
+        let timeout = Timeout {
+            signature: self.key.sign(&data),
+            data,
+            high_qc: high_qc.clone(),
+            last_tc: last_tc
+                .filter(|t| t.round.saturating_add(1) == round)
+                .cloned(),
+            author: self.key.public(),
+        };
+        self.data.last_voted_round = round;
+        self.data.highest_timeout_round = round;
+        self.data.preferred_round = self.data.preferred_round.max(high_qc.round());
+        self.data.last_timeout = Some(timeout.clone());
+        Ok(Signed::New(timeout))
+    }
+
+    pub fn propose<P: Payload>(
+        &mut self,
+        block: Block<P>,
+        tc: Option<TimeoutCert>,
+    ) -> Result<Proposal<P>, Reject> {
+        let round = block.round();
+        if round <= self.data.last_proposed_round || block.header.proposer != self.key.public() {
+            return Err(Reject::Unsafe {
+                reason: format!(
+                    "already proposed in round {} (asked for {round})",
+                    self.data.last_proposed_round
+                ),
+            });
+        }
+        self.data.last_proposed_round = round;
+        Ok(Proposal::sign(self.chain, block, tc, &self.key))
+    }
+}

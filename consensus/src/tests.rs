@@ -1,0 +1,919 @@
+//! Unit tests: the exact actions the core returns for the key cases.
+
+use ledger::encoding::{digest, Canonical};
+use ledger::genesis::{peer_id_of, ConsensusParams, Validator};
+use ledger::{Genesis, Hash, KeyPair, PublicKey};
+use serde::{Deserialize, Serialize};
+
+use crate::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct TP(Vec<u64>);
+
+impl Canonical for TP {
+    const DOMAIN: &'static str = "waybill/consensus/test-payload/v1";
+}
+
+impl Payload for TP {
+    fn digest(&self) -> Hash {
+        digest(self)
+    }
+    fn empty() -> Self {
+        TP(vec![])
+    }
+}
+
+type C = Core<TP, AcceptAll>;
+type A = Action<TP>;
+
+struct Net {
+    genesis: Genesis,
+    keys: Vec<KeyPair>,
+}
+
+impl Net {
+    fn new(n: u8) -> Net {
+        let keys: Vec<KeyPair> = (0..n).map(|i| KeyPair::from_secret([i + 1; 32])).collect();
+        let genesis = Genesis {
+            chain_id: "waybill-unit".into(),
+            genesis_time_ms: 0,
+            consensus: ConsensusParams {
+                round_timeout_ms: 1_000,
+                max_round_timeout_ms: 10_000,
+                timeout_backoff_percent: 150,
+                max_block_txs: 10,
+            },
+            validators: keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| Validator {
+                    name: format!("v{i}"),
+                    consensus_key: k.public(),
+                    peer_id: peer_id_of(&KeyPair::from_secret([i as u8 + 100; 32]).public().0),
+                    power: 1,
+                })
+                .collect(),
+            organizations: vec![],
+            accounts: vec![],
+        };
+        Net { genesis, keys }
+    }
+    fn pk(&self, i: usize) -> PublicKey {
+        self.keys[i].public()
+    }
+    fn core(&self, i: usize) -> (C, Vec<A>) {
+        C::new(&self.genesis, self.keys[i].clone(), AcceptAll, 0)
+    }
+    fn genesis_id(&self) -> Hash {
+        genesis_block::<TP>(&self.genesis).id()
+    }
+    fn msg(&self, from: usize, msg: ConsensusMsg<TP>) -> Input<TP> {
+        Input::Message {
+            from: self.pk(from),
+            msg,
+        }
+    }
+}
+
+fn proposal_of(actions: &[A]) -> Proposal<TP> {
+    actions
+        .iter()
+        .find_map(|a| match a {
+            Action::Broadcast {
+                msg: ConsensusMsg::Proposal(p),
+                ..
+            } => Some(p.clone()),
+            _ => None,
+        })
+        .expect("a proposal broadcast")
+}
+
+fn vote_of(actions: &[A]) -> Vote {
+    actions
+        .iter()
+        .find_map(|a| match a {
+            Action::Send {
+                msg: ConsensusMsg::Vote(v),
+                ..
+            } => Some(v.clone()),
+            _ => None,
+        })
+        .expect("a vote")
+}
+
+fn timeout_of(actions: &[A]) -> Timeout {
+    actions
+        .iter()
+        .find_map(|a| match a {
+            Action::Broadcast {
+                msg: ConsensusMsg::Timeout(t),
+                ..
+            } => Some(t.clone()),
+            _ => None,
+        })
+        .expect("a timeout")
+}
+
+fn safety_of(actions: &[A], i: usize) -> SafetyData {
+    match &actions[i] {
+        Action::PersistSafety { data, .. } => data.clone(),
+        a => panic!("expected PersistSafety, got {a:?}"),
+    }
+}
+
+/// Leader 1 proposes round 1 with payload [7]; returns its core, the actions and the proposal.
+fn propose_round1(net: &Net) -> (C, Vec<A>, Proposal<TP>) {
+    let (mut l1, _) = net.core(1);
+    let acts = l1.handle(
+        5,
+        Input::PayloadReady {
+            round: 1,
+            payload: TP(vec![7]),
+        },
+    );
+    let p = proposal_of(&acts);
+    (l1, acts, p)
+}
+
+#[test]
+fn start_sets_timer_and_leader_asks_for_payload() {
+    let net = Net::new(4);
+    let (_, a0) = net.core(0);
+    assert_eq!(
+        a0,
+        vec![Action::SetTimer {
+            round: 1,
+            deadline: 1_000
+        }]
+    );
+    let (_, a1) = net.core(1);
+    assert_eq!(
+        a1,
+        vec![
+            Action::SetTimer {
+                round: 1,
+                deadline: 1_000
+            },
+            Action::RequestPayload {
+                round: 1,
+                parent: net.genesis_id(),
+                uncommitted: vec![]
+            },
+        ]
+    );
+}
+
+#[test]
+fn leader_proposes_persists_then_votes_to_next_leader() {
+    let net = Net::new(4);
+    let (l1, acts, p) = propose_round1(&net);
+    let h = &p.block.header;
+    assert_eq!((h.height, h.round, h.parent), (1, 1, net.genesis_id()));
+    assert_eq!(h.proposer, net.pk(1));
+    assert_eq!(h.timestamp_ms, 5);
+    assert_eq!(h.tx_root, TP(vec![7]).digest());
+    assert_eq!(p.block.qc().unwrap().block_id(), net.genesis_id());
+    assert_eq!(p.tc, None);
+    let vote = vote_of(&acts);
+    assert_eq!(vote.data.block_id, p.block.id());
+    assert_eq!(
+        (vote.data.round, vote.data.parent_round, vote.data.parent_id),
+        (1, 0, net.genesis_id())
+    );
+    let s1 = safety_of(&acts, 0);
+    assert_eq!(s1.last_proposed_round, 1);
+    let s3 = safety_of(&acts, 3);
+    assert_eq!(
+        (s3.last_voted_round, s3.last_vote.clone()),
+        (1, Some(vote.clone()))
+    );
+    assert_eq!(
+        acts,
+        vec![
+            Action::PersistSafety {
+                data: s1,
+                write: WriteId(1)
+            },
+            Action::Broadcast {
+                msg: ConsensusMsg::Proposal(p.clone()),
+                after: Some(WriteId(1))
+            },
+            Action::PersistBlock {
+                block: p.block.clone(),
+                write: WriteId(2)
+            },
+            Action::PersistSafety {
+                data: s3,
+                write: WriteId(3)
+            },
+            Action::Send {
+                to: net.pk(2),
+                msg: ConsensusMsg::Vote(vote),
+                after: Some(WriteId(3))
+            },
+        ]
+    );
+    assert_eq!(l1.round(), 1);
+}
+
+#[test]
+fn replica_votes_and_resends_the_same_vote_for_a_duplicate() {
+    let net = Net::new(4);
+    let (_, _, p) = propose_round1(&net);
+    let (mut r0, _) = net.core(0);
+    let acts = r0.handle(10, net.msg(1, ConsensusMsg::Proposal(p.clone())));
+    let vote = vote_of(&acts);
+    assert_eq!(vote.author, net.pk(0));
+    let s = safety_of(&acts, 1);
+    assert_eq!(
+        acts,
+        vec![
+            Action::PersistBlock {
+                block: p.block.clone(),
+                write: WriteId(1)
+            },
+            Action::PersistSafety {
+                data: s,
+                write: WriteId(2)
+            },
+            Action::Send {
+                to: net.pk(2),
+                msg: ConsensusMsg::Vote(vote.clone()),
+                after: Some(WriteId(2))
+            },
+        ]
+    );
+    // The same proposal again: the stored vote again, no new write.
+    let again = r0.handle(11, net.msg(1, ConsensusMsg::Proposal(p)));
+    assert_eq!(
+        again,
+        vec![Action::Send {
+            to: net.pk(2),
+            msg: ConsensusMsg::Vote(vote),
+            after: Some(WriteId(2))
+        }]
+    );
+}
+
+#[test]
+fn quorum_of_votes_forms_qc_and_next_leader_proposes_on_it() {
+    let net = Net::new(4);
+    let (_, a1, p) = propose_round1(&net);
+    let (mut l2, _) = net.core(2);
+    // Leader 2 votes for itself (no send), then collects votes from 1 and 0.
+    let acts = l2.handle(10, net.msg(1, ConsensusMsg::Proposal(p.clone())));
+    assert!(
+        matches!(
+            acts[..],
+            [Action::PersistBlock { .. }, Action::PersistSafety { .. }]
+        ),
+        "{acts:?}"
+    );
+    let v1 = vote_of(&a1);
+    assert_eq!(
+        l2.handle(11, net.msg(1, ConsensusMsg::Vote(v1.clone()))),
+        vec![]
+    );
+    // A duplicate vote changes nothing.
+    assert_eq!(l2.handle(12, net.msg(1, ConsensusMsg::Vote(v1))), vec![]);
+    let (mut r0, _) = net.core(0);
+    let v0 = vote_of(&r0.handle(10, net.msg(1, ConsensusMsg::Proposal(p.clone()))));
+    let acts = l2.handle(20, net.msg(0, ConsensusMsg::Vote(v0)));
+    assert_eq!(
+        acts,
+        vec![
+            Action::SetTimer {
+                round: 2,
+                deadline: 1_020
+            },
+            Action::RequestPayload {
+                round: 2,
+                parent: p.block.id(),
+                uncommitted: vec![p.block.id()]
+            },
+        ]
+    );
+    let qc = l2.high_qc().clone();
+    assert_eq!(
+        (qc.round(), qc.block_id(), qc.signatures.len()),
+        (1, p.block.id(), 3)
+    );
+    assert_eq!(
+        qc.signatures.iter().map(|s| s.0).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+    let acts = l2.handle(
+        21,
+        Input::PayloadReady {
+            round: 2,
+            payload: TP(vec![8]),
+        },
+    );
+    let p2 = proposal_of(&acts);
+    assert_eq!(p2.block.qc().unwrap(), qc);
+    assert_eq!(
+        (p2.block.height(), p2.block.header.parent),
+        (2, p.block.id())
+    );
+}
+
+/// Drives 4 honest cores in lockstep (every message delivered at once) for `rounds` rounds.
+fn run_happy(net: &Net, rounds: u64) -> (Vec<C>, Vec<Vec<A>>) {
+    let mut cores: Vec<C> = (0..4).map(|i| net.core(i).0).collect();
+    let mut log: Vec<Vec<A>> = vec![vec![]; 4];
+    let mut queue: Vec<(usize, Input<TP>)> = vec![(
+        1,
+        Input::PayloadReady {
+            round: 1,
+            payload: TP(vec![1]),
+        },
+    )];
+    let mut now = 1;
+    while let Some((i, input)) = queue.pop() {
+        now += 1;
+        let acts = cores[i].handle(now, input);
+        for a in &acts {
+            match a {
+                Action::Broadcast { msg, .. } => {
+                    for j in (0..4).filter(|j| *j != i) {
+                        queue.insert(0, (j, net.msg(i, msg.clone())));
+                    }
+                }
+                Action::Send { to, msg, .. } => {
+                    let j = net.keys.iter().position(|k| k.public() == *to).unwrap();
+                    queue.insert(0, (j, net.msg(i, msg.clone())));
+                }
+                Action::RequestPayload { round, .. } if *round <= rounds => {
+                    queue.insert(
+                        0,
+                        (
+                            i,
+                            Input::PayloadReady {
+                                round: *round,
+                                payload: TP(vec![*round]),
+                            },
+                        ),
+                    );
+                }
+                _ => {}
+            }
+        }
+        log[i].extend(acts);
+    }
+    (cores, log)
+}
+
+fn commits(acts: &[A]) -> Vec<(Vec<u64>, QuorumCert)> {
+    acts.iter()
+        .filter_map(|a| match a {
+            Action::Commit {
+                blocks,
+                certificate,
+            } => Some((
+                blocks.iter().map(|b| b.height()).collect(),
+                certificate.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn two_chain_rule_commits_in_order_with_certificate() {
+    let net = Net::new(4);
+    let (cores, log) = run_happy(&net, 5);
+    for (i, c) in cores.iter().enumerate() {
+        // Rounds 1..=5 proposed; QC of round 5 formed by leader 6 only; commits up to height 3
+        // everywhere (the round-5 block carries the QC of round 4, which commits height 3).
+        let cs = commits(&log[i]);
+        let heights: Vec<u64> = cs.iter().flat_map(|c| c.0.clone()).collect();
+        assert!(heights.starts_with(&[1, 2, 3]), "node {i}: {heights:?}");
+        for (_, cert) in &cs {
+            assert_eq!(cert.vote_data.parent_round + 1, cert.vote_data.round);
+        }
+        assert!(c.committed_root().height() >= 3);
+    }
+}
+
+#[test]
+#[cfg(not(feature = "broken-safety"))]
+fn timeout_is_persisted_before_broadcast_and_resent_unchanged() {
+    let net = Net::new(4);
+    let (mut r0, _) = net.core(0);
+    let acts = r0.handle(1_000, Input::TimerFired { round: 1 });
+    let t = timeout_of(&acts);
+    assert_eq!(
+        (t.round(), t.data.high_qc_round, t.author),
+        (1, 0, net.pk(0))
+    );
+    let s = safety_of(&acts, 0);
+    assert_eq!((s.highest_timeout_round, s.last_voted_round), (1, 1));
+    assert_eq!(
+        acts,
+        vec![
+            Action::PersistSafety {
+                data: s,
+                write: WriteId(1)
+            },
+            Action::Broadcast {
+                msg: ConsensusMsg::Timeout(t.clone()),
+                after: Some(WriteId(1))
+            },
+            Action::SetTimer {
+                round: 1,
+                deadline: 2_000
+            },
+        ]
+    );
+    // Stale timer: nothing. Same round again: the same timeout, no new write.
+    assert_eq!(r0.handle(1_500, Input::TimerFired { round: 7 }), vec![]);
+    assert_eq!(
+        r0.handle(2_000, Input::TimerFired { round: 1 }),
+        vec![
+            Action::Broadcast {
+                msg: ConsensusMsg::Timeout(t),
+                after: Some(WriteId(1))
+            },
+            Action::SetTimer {
+                round: 1,
+                deadline: 3_000
+            },
+        ]
+    );
+    // After timing out round 1 it will not vote in round 1.
+    let (_, _, p) = propose_round1(&net);
+    let acts = r0.handle(2_100, net.msg(1, ConsensusMsg::Proposal(p.clone())));
+    assert!(
+        matches!(
+            &acts[..],
+            [
+                Action::PersistBlock { .. },
+                Action::Rejected {
+                    reason: Reject::Unsafe { .. },
+                    ..
+                }
+            ]
+        ),
+        "{acts:?}"
+    );
+}
+
+#[test]
+fn timeout_quorum_forms_tc_and_leader_proposes_with_it() {
+    let net = Net::new(4);
+    let mut cores: Vec<C> = (0..4).map(|i| net.core(i).0).collect();
+    let t0 = timeout_of(&cores[0].handle(1_000, Input::TimerFired { round: 1 }));
+    let t1 = timeout_of(&cores[1].handle(1_000, Input::TimerFired { round: 1 }));
+    // Leader of round 2 (validator 2) has not timed out yet: f+1 = 2 timeouts make it join.
+    let l2 = &mut cores[2];
+    assert_eq!(
+        l2.handle(1_001, net.msg(0, ConsensusMsg::Timeout(t0))),
+        vec![]
+    );
+    let acts = l2.handle(1_002, net.msg(1, ConsensusMsg::Timeout(t1)));
+    let t2 = timeout_of(&acts);
+    let s = safety_of(&acts, 0);
+    assert_eq!(
+        acts,
+        vec![
+            Action::PersistSafety {
+                data: s,
+                write: WriteId(1)
+            },
+            Action::Broadcast {
+                msg: ConsensusMsg::Timeout(t2),
+                after: Some(WriteId(1))
+            },
+            // Its own timeout completes the quorum: TC of round 1, round 2 (one failed round: x1.5).
+            Action::SetTimer {
+                round: 2,
+                deadline: 2_502
+            },
+            Action::RequestPayload {
+                round: 2,
+                parent: net.genesis_id(),
+                uncommitted: vec![]
+            },
+        ]
+    );
+    let acts = l2.handle(
+        1_003,
+        Input::PayloadReady {
+            round: 2,
+            payload: TP(vec![2]),
+        },
+    );
+    let p = proposal_of(&acts);
+    let tc = p.tc.clone().expect("proposal after a TC carries it");
+    assert_eq!((tc.round, tc.entries.len(), tc.high_qc.round()), (1, 3, 0));
+    assert_eq!((p.block.round(), p.block.height()), (2, 1));
+    // Validator 0 (still in round 1) accepts it: enters round 2 via the TC, votes to leader 3.
+    let acts = cores[0].handle(1_004, net.msg(2, ConsensusMsg::Proposal(p.clone())));
+    let v = vote_of(&acts);
+    assert_eq!((v.data.round, v.data.parent_round), (2, 0));
+    assert!(
+        matches!(&acts[0], Action::SetTimer { round: 2, .. }),
+        "{acts:?}"
+    );
+    assert!(
+        matches!(&acts[3], Action::Send { to, .. } if *to == net.pk(3)),
+        "{acts:?}"
+    );
+    assert_eq!(cores[0].round(), 2);
+}
+
+#[test]
+#[cfg(not(feature = "broken-safety"))]
+fn restarted_node_resends_its_vote_and_never_equivocates() {
+    let net = Net::new(4);
+    let (_, _, p) = propose_round1(&net);
+    let (mut r0, _) = net.core(0);
+    let acts = r0.handle(10, net.msg(1, ConsensusMsg::Proposal(p.clone())));
+    let vote = vote_of(&acts);
+    let safety = safety_of(&acts, 1);
+    // Crash: everything durable comes back.
+    let (mut back, acts) = C::recover(
+        &net.genesis,
+        net.keys[0].clone(),
+        AcceptAll,
+        Recovery {
+            safety,
+            blocks: vec![p.block.clone()],
+            committed: None,
+        },
+        50,
+    );
+    assert_eq!(
+        acts,
+        vec![Action::SetTimer {
+            round: 1,
+            deadline: 1_050
+        }]
+    );
+    // The same proposal: the stored vote, not a new signature, no write.
+    assert_eq!(
+        back.handle(60, net.msg(1, ConsensusMsg::Proposal(p.clone()))),
+        vec![Action::Send {
+            to: net.pk(2),
+            msg: ConsensusMsg::Vote(vote),
+            after: None
+        }]
+    );
+    // A different block for round 1 from the same leader (equivocation): refused.
+    let mut other = p.block.clone();
+    other.payload = TP(vec![99]);
+    other.header.tx_root = other.payload.digest();
+    let p2 = Proposal::sign(net.genesis.hash(), other.clone(), None, &net.keys[1]);
+    let acts = back.handle(61, net.msg(1, ConsensusMsg::Proposal(p2)));
+    assert_eq!(
+        acts[0],
+        Action::PersistBlock {
+            block: other,
+            write: WriteId(1)
+        }
+    );
+    assert!(
+        matches!(
+            &acts[1..],
+            [Action::Rejected {
+                reason: Reject::Unsafe { .. },
+                ..
+            }]
+        ),
+        "{acts:?}"
+    );
+}
+
+#[test]
+fn recovery_replays_blocks_and_commits_what_they_prove() {
+    let net = Net::new(4);
+    let (cores, log) = run_happy(&net, 5);
+    let blocks: Vec<Block<TP>> = log[0]
+        .iter()
+        .filter_map(|a| match a {
+            Action::PersistBlock { block, .. } => Some(block.clone()),
+            _ => None,
+        })
+        .collect();
+    let safety = cores[0].safety_data().clone();
+    let (back, acts) = C::recover(
+        &net.genesis,
+        net.keys[0].clone(),
+        AcceptAll,
+        Recovery {
+            safety: safety.clone(),
+            blocks,
+            committed: None,
+        },
+        100,
+    );
+    let cs = commits(&acts);
+    let heights: Vec<u64> = cs.iter().flat_map(|c| c.0.clone()).collect();
+    assert_eq!(
+        heights,
+        (1..=cores[0].committed_root().height()).collect::<Vec<_>>()
+    );
+    assert_eq!(back.committed_root().id(), cores[0].committed_root().id());
+    assert!(back.round() >= safety.last_voted_round);
+}
+
+#[test]
+fn invalid_and_stale_messages_are_rejected_with_reasons() {
+    let net = Net::new(4);
+    let (_, a1, p) = propose_round1(&net);
+    let (mut r0, _) = net.core(0);
+    let stranger = KeyPair::from_secret([77; 32]).public();
+    let rej = |acts: Vec<A>| -> Reject {
+        match &acts[..] {
+            [Action::Rejected { reason, .. }] => reason.clone(),
+            other => panic!("expected one rejection, got {other:?}"),
+        }
+    };
+    let msg = ConsensusMsg::Proposal(p.clone());
+    assert_eq!(
+        rej(r0.handle(
+            1,
+            Input::Message {
+                from: stranger,
+                msg: msg.clone()
+            }
+        )),
+        Reject::NotAValidator
+    );
+    assert_eq!(
+        rej(r0.handle(1, net.msg(2, msg.clone()))),
+        Reject::AuthorMismatch
+    );
+    let mut forged = p.clone();
+    forged.signature = net.keys[0].sign(&Proposal::<TP>::signed_data(
+        net.genesis.hash(),
+        &p.block,
+        &None,
+    ));
+    assert_eq!(
+        rej(r0.handle(1, net.msg(1, ConsensusMsg::Proposal(forged)))),
+        Reject::BadSignature { what: "proposal" }
+    );
+    // A proposal for round 2 by the round-1 leader.
+    let mut wrong = p.block.clone();
+    wrong.header.round = 2;
+    let wp = Proposal::sign(net.genesis.hash(), wrong, None, &net.keys[1]);
+    assert_eq!(
+        rej(r0.handle(1, net.msg(1, ConsensusMsg::Proposal(wp)))),
+        Reject::WrongLeader { round: 2 }
+    );
+    // Payload that does not match tx_root.
+    let mut bad = p.block.clone();
+    bad.payload = TP(vec![1, 2, 3]);
+    let bp = Proposal::sign(net.genesis.hash(), bad, None, &net.keys[1]);
+    assert!(matches!(
+        rej(r0.handle(1, net.msg(1, ConsensusMsg::Proposal(bp)))),
+        Reject::BadBlock { .. }
+    ));
+    // A vote sent to a node that does not lead the next round.
+    let v1 = vote_of(&a1);
+    assert_eq!(
+        rej(r0.handle(1, net.msg(1, ConsensusMsg::Vote(v1.clone())))),
+        Reject::WrongLeader { round: 2 }
+    );
+    // A QC with too few signatures in a proposal's justify.
+    let mut qc = QuorumCert {
+        vote_data: VoteData {
+            chain: net.genesis.hash(),
+            block_id: net.genesis_id(),
+            round: 1,
+            parent_id: Hash::ZERO,
+            parent_round: 0,
+        },
+        signatures: vec![],
+    };
+    let sig = net.keys[0].sign(&qc.vote_data);
+    qc.signatures = vec![(0, sig), (0, sig), (0, sig)];
+    let mut b = p.block.clone();
+    b.header.round = 2;
+    b.header.justify = qc.to_bytes();
+    b.header.proposer = net.pk(2);
+    let qp = Proposal::sign(net.genesis.hash(), b, None, &net.keys[2]);
+    let r = rej(r0.handle(1, net.msg(2, ConsensusMsg::Proposal(qp))));
+    assert!(matches!(r, Reject::BadCertificate { .. }), "{r:?}");
+}
+
+#[test]
+fn stale_vote_and_future_vote_are_rejected() {
+    let net = Net::new(4);
+    let (mut cores, _) = run_happy(&net, 6);
+    // Validator 2 is in round 6 or later; feed it a vote of round 1 (addressed to it).
+    let (_, a1, _) = propose_round1(&net);
+    let v1 = vote_of(&a1); // round 1, addressed to validator 2
+    let c2 = &mut cores[2];
+    assert!(c2.round() >= 6, "{}", c2.round());
+    let acts = c2.handle(99_999, net.msg(1, ConsensusMsg::Vote(v1.clone())));
+    assert!(
+        matches!(
+            &acts[..],
+            [Action::Rejected {
+                reason: Reject::StaleRound { round: 1, .. },
+                ..
+            }]
+        ),
+        "{acts:?}"
+    );
+    let mut far = v1.data.clone();
+    far.round = 1 + 4 * 10;
+    let fv = Vote::new(far, &net.keys[1]);
+    let acts = c2.handle(99_999, net.msg(1, ConsensusMsg::Vote(fv)));
+    assert!(
+        matches!(
+            &acts[..],
+            [Action::Rejected {
+                reason: Reject::FutureRound { .. },
+                ..
+            }]
+        ),
+        "{acts:?}"
+    );
+}
+
+#[test]
+fn missing_parent_is_fetched_then_voted() {
+    let net = Net::new(4);
+    let (cores, log) = run_happy(&net, 3);
+    let _ = cores;
+    // Proposal of round 2 (by validator 2) to a fresh node that never saw round 1's block.
+    let p2 = log[2]
+        .iter()
+        .find_map(|a| match a {
+            Action::Broadcast {
+                msg: ConsensusMsg::Proposal(p),
+                ..
+            } if p.round() == 2 => Some(p.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let b1_id = p2.block.header.parent;
+    let (mut fresh, _) = net.core(0);
+    let acts = fresh.handle(10, net.msg(2, ConsensusMsg::Proposal(p2.clone())));
+    assert_eq!(
+        acts,
+        vec![
+            Action::FetchBlocks {
+                id: b1_id,
+                count: 64,
+                from: net.pk(2)
+            },
+            Action::SetTimer {
+                round: 2,
+                deadline: 1_010
+            },
+        ]
+    );
+    let b1 = log[1]
+        .iter()
+        .find_map(|a| match a {
+            Action::PersistBlock { block, .. } if block.id() == b1_id => Some(block.clone()),
+            _ => None,
+        })
+        .unwrap();
+    // Unsolicited or wrong blocks are refused.
+    let acts = fresh.handle(
+        11,
+        Input::BlocksFetched {
+            from: net.pk(2),
+            blocks: vec![p2.block.clone()],
+        },
+    );
+    assert!(
+        matches!(
+            &acts[..],
+            [Action::Rejected {
+                reason: Reject::BadFetch { .. },
+                ..
+            }]
+        ),
+        "{acts:?}"
+    );
+    let acts = fresh.handle(
+        12,
+        Input::BlocksFetched {
+            from: net.pk(2),
+            blocks: vec![b1.clone()],
+        },
+    );
+    let v = vote_of(&acts);
+    assert_eq!((v.data.round, v.data.block_id), (2, p2.block.id()));
+    assert!(matches!(
+        &acts[..3],
+        [
+            Action::PersistBlock { .. },
+            Action::PersistBlock { .. },
+            Action::PersistSafety { .. }
+        ]
+    ));
+}
+
+#[test]
+fn a_single_validator_commits_alone() {
+    let net = Net::new(1);
+    let (mut c, acts) = net.core(0);
+    assert!(acts.contains(&Action::RequestPayload {
+        round: 1,
+        parent: net.genesis_id(),
+        uncommitted: vec![]
+    }));
+    let mut committed = 0;
+    for r in 1..=4 {
+        let acts = c.handle(
+            r,
+            Input::PayloadReady {
+                round: r,
+                payload: TP(vec![r]),
+            },
+        );
+        committed += commits(&acts).iter().map(|c| c.0.len()).sum::<usize>();
+    }
+    assert_eq!(committed, 3);
+}
+
+mod fuzz {
+    use super::*;
+    use ledger::encoding::{from_canonical, to_canonical};
+    use proptest::prelude::*;
+
+    /// Real messages of every kind, to mutate.
+    fn corpus() -> (Net, Vec<ConsensusMsg<TP>>) {
+        let net = Net::new(4);
+        let (_, log) = run_happy(&net, 3);
+        let mut msgs: Vec<ConsensusMsg<TP>> = log
+            .iter()
+            .flatten()
+            .filter_map(|a| match a {
+                Action::Broadcast { msg, .. } | Action::Send { msg, .. } => Some(msg.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut cores: Vec<C> = (0..4).map(|i| net.core(i).0).collect();
+        for (i, c) in cores.iter_mut().enumerate() {
+            let t = timeout_of(&c.handle(1_000, Input::TimerFired { round: 1 }));
+            msgs.push(ConsensusMsg::Timeout(t.clone()));
+            if i == 0 {
+                msgs.push(ConsensusMsg::SyncInfo(SyncInfo {
+                    high_qc: t.high_qc,
+                    high_tc: None,
+                }));
+            }
+        }
+        (net, msgs)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Mutated bytes of valid messages, from any validator: never a panic, and nothing that
+        /// fails to decode reaches the core.
+        #[test]
+        fn mutated_messages_never_panic(
+            pick in 0usize..1_000,
+            flips in proptest::collection::vec((0usize..100_000, any::<u8>()), 1..6),
+            from in 0usize..4,
+            target in 0usize..4,
+        ) {
+            let (net, msgs) = corpus();
+            let msg = &msgs[pick % msgs.len()];
+            let mut bytes = to_canonical(msg);
+            for (at, b) in flips {
+                let n = bytes.len();
+                bytes[at % n] ^= b | 1;
+            }
+            if let Ok(m) = from_canonical::<ConsensusMsg<TP>>("msg", &bytes, 1 << 20) {
+                let (mut core, _) = net.core(target);
+                let _ = core.handle(5, net.msg(from, m.clone()));
+                let _ = core.handle(6, net.msg(from, m));
+                let _ = core.handle(7, Input::TimerFired { round: core.round() });
+            }
+        }
+    }
+
+    #[test]
+    fn extreme_rounds_never_panic() {
+        let (net, msgs) = corpus();
+        for m in msgs {
+            let mut m = m;
+            match &mut m {
+                ConsensusMsg::Proposal(p) => p.block.header.round = u64::MAX,
+                ConsensusMsg::Vote(v) => v.data.round = u64::MAX,
+                ConsensusMsg::Timeout(t) => {
+                    t.data.round = u64::MAX;
+                    t.data.high_qc_round = u64::MAX - 1;
+                    if let Some(tc) = &mut t.last_tc {
+                        tc.round = u64::MAX;
+                    }
+                }
+                ConsensusMsg::SyncInfo(s) => s.high_qc.vote_data.round = u64::MAX,
+            }
+            for from in 0..4 {
+                let (mut core, _) = net.core((from + 1) % 4);
+                let acts = core.handle(1, net.msg(from, m.clone()));
+                assert!(acts.iter().all(|a| !matches!(a, Action::Commit { .. })));
+            }
+        }
+    }
+}

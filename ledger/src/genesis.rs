@@ -1,0 +1,445 @@
+//! The genesis file: the one document an auditor trusts. It names the chain, its validators
+//! (consensus key, libp2p PeerId, voting power), the consortium's organizations with their admin
+//! keys, the initial accounts with roles, and the consensus parameters. Its canonical hash
+//! identifies the chain. `genesis/example.toml` documents every field.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::PublicKey;
+use crate::encoding::{digest, Canonical};
+use crate::hash::Hash;
+use crate::tx::MAX_CHAIN_ID_LEN;
+
+pub const MAX_VALIDATORS: usize = 256;
+pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_GENESIS_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// Names the chain; every transaction carries it.
+    pub chain_id: String,
+    /// When the chain starts, milliseconds since the Unix epoch (the genesis block's timestamp).
+    #[serde(default)]
+    pub genesis_time_ms: u64,
+    pub consensus: ConsensusParams,
+    pub validators: Vec<Validator>,
+    #[serde(default)]
+    pub organizations: Vec<Organization>,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+impl Canonical for Genesis {
+    const DOMAIN: &'static str = "waybill/genesis/v1";
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusParams {
+    /// First round timeout; doubles-ish (by `timeout_backoff_percent`) per consecutive failed round.
+    pub round_timeout_ms: u64,
+    /// Cap on the round timeout.
+    pub max_round_timeout_ms: u64,
+    /// Growth of the timeout per consecutive failed round, in percent (150 = x1.5).
+    pub timeout_backoff_percent: u32,
+    /// Most transactions a leader puts in one block.
+    pub max_block_txs: u32,
+}
+
+impl Default for ConsensusParams {
+    fn default() -> Self {
+        ConsensusParams {
+            round_timeout_ms: 1_000,
+            max_round_timeout_ms: 30_000,
+            timeout_backoff_percent: 150,
+            max_block_txs: 2_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validator {
+    pub name: String,
+    /// ed25519 key that signs votes, timeouts, proposals and ledger certificates.
+    pub consensus_key: PublicKey,
+    /// libp2p PeerId (base58) of the node's network key; only these peers may connect.
+    pub peer_id: String,
+    #[serde(default = "one")]
+    pub power: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    /// Short stable identifier, e.g. `acme-farms`.
+    pub id: String,
+    pub name: String,
+    /// Keys that may add and remove the organization's accounts.
+    pub admins: Vec<PublicKey>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    pub key: PublicKey,
+    /// The organization this account acts for.
+    pub organization: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// Everything that can be wrong with a genesis file, with the values that are wrong.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum GenesisError {
+    #[error("cannot read genesis file {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("genesis file {path} is {len} bytes, the limit is {max}")]
+    TooLarge { path: String, len: u64, max: usize },
+    #[error("genesis is not valid TOML: {reason}")]
+    Parse { reason: String },
+    #[error("chain_id {chain_id:?} must be 1..={max} characters of [A-Za-z0-9._-]")]
+    BadChainId { chain_id: String, max: usize },
+    #[error("genesis lists no validators")]
+    NoValidators,
+    #[error("genesis lists {count} validators, the limit is {max}")]
+    TooManyValidators { count: usize, max: usize },
+    #[error("validator {name:?}: {reason}")]
+    BadValidator { name: String, reason: String },
+    #[error("duplicate {what} {value:?} in genesis")]
+    Duplicate { what: &'static str, value: String },
+    #[error("organization {id:?}: {reason}")]
+    BadOrganization { id: String, reason: String },
+    #[error("account {key}: {reason}")]
+    BadAccount { key: String, reason: String },
+    #[error("consensus parameter {name} = {value}: {reason}")]
+    BadParam {
+        name: &'static str,
+        value: u64,
+        reason: &'static str,
+    },
+}
+
+impl Genesis {
+    /// Reads and validates a genesis TOML file.
+    pub fn load(path: &Path) -> Result<Genesis, GenesisError> {
+        let shown = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| GenesisError::Io {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        if meta.len() > MAX_GENESIS_BYTES as u64 {
+            return Err(GenesisError::TooLarge {
+                path: shown,
+                len: meta.len(),
+                max: MAX_GENESIS_BYTES,
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| GenesisError::Io {
+            path: shown,
+            reason: e.to_string(),
+        })?;
+        Genesis::from_toml(&text)
+    }
+
+    /// Parses and validates genesis TOML text.
+    pub fn from_toml(text: &str) -> Result<Genesis, GenesisError> {
+        let g: Genesis = toml::from_str(text).map_err(|e| GenesisError::Parse {
+            reason: e.to_string(),
+        })?;
+        g.validate()?;
+        Ok(g)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("genesis always serialises to TOML")
+    }
+
+    /// The chain's identity: blake3 over the canonical encoding of the parsed genesis, so
+    /// formatting and comments in the file do not change it.
+    pub fn hash(&self) -> Hash {
+        digest(self)
+    }
+
+    /// Total voting power.
+    pub fn total_power(&self) -> u64 {
+        self.validators.iter().map(|v| v.power).sum()
+    }
+
+    /// Voting power needed for a certificate: more than two thirds of the total,
+    /// i.e. floor(2 * total / 3) + 1 (3 of 4, 5 of 7, 1 of 1).
+    pub fn quorum_power(&self) -> u64 {
+        quorum_of(self.total_power())
+    }
+
+    pub fn validator_index(&self, key: &PublicKey) -> Option<usize> {
+        self.validators.iter().position(|v| &v.consensus_key == key)
+    }
+
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        let id_ok = |s: &str, max: usize| {
+            !s.is_empty()
+                && s.len() <= max
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        };
+        if !id_ok(&self.chain_id, MAX_CHAIN_ID_LEN) {
+            return Err(GenesisError::BadChainId {
+                chain_id: self.chain_id.clone(),
+                max: MAX_CHAIN_ID_LEN,
+            });
+        }
+        self.validate_params()?;
+        if self.validators.is_empty() {
+            return Err(GenesisError::NoValidators);
+        }
+        if self.validators.len() > MAX_VALIDATORS {
+            return Err(GenesisError::TooManyValidators {
+                count: self.validators.len(),
+                max: MAX_VALIDATORS,
+            });
+        }
+        let mut names = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        let mut peers = BTreeSet::new();
+        let mut total: u64 = 0;
+        for v in &self.validators {
+            let bad = |reason: String| GenesisError::BadValidator {
+                name: v.name.clone(),
+                reason,
+            };
+            if !id_ok(&v.name, MAX_NAME_LEN) {
+                return Err(bad(format!(
+                    "name must be 1..={MAX_NAME_LEN} characters of [A-Za-z0-9._-]"
+                )));
+            }
+            PublicKey::from_hex(&v.consensus_key.to_hex())
+                .map_err(|e| bad(format!("consensus_key: {e}")))?;
+            peer_id_public_key(&v.peer_id).map_err(|e| bad(format!("peer_id: {e}")))?;
+            if v.power == 0 {
+                return Err(bad("power must be at least 1".into()));
+            }
+            total = total
+                .checked_add(v.power)
+                .filter(|t| *t <= u64::MAX / 4)
+                .ok_or_else(|| bad("total voting power overflows".into()))?;
+            dup(&mut names, "validator name", v.name.clone())?;
+            dup(&mut keys, "consensus_key", v.consensus_key.to_hex())?;
+            dup(&mut peers, "peer_id", v.peer_id.clone())?;
+        }
+        let mut org_ids = BTreeSet::new();
+        for o in &self.organizations {
+            let bad = |reason: &str| GenesisError::BadOrganization {
+                id: o.id.clone(),
+                reason: reason.into(),
+            };
+            if !id_ok(&o.id, MAX_NAME_LEN) {
+                return Err(bad("id must be 1..=64 characters of [A-Za-z0-9._-]"));
+            }
+            if o.name.is_empty() || o.name.len() > 256 {
+                return Err(bad("name must be 1..=256 bytes"));
+            }
+            if o.admins.is_empty() {
+                return Err(bad("an organization needs at least one admin key"));
+            }
+            let mut admins = BTreeSet::new();
+            for a in &o.admins {
+                dup(&mut admins, "admin key", a.to_hex())?;
+            }
+            dup(&mut org_ids, "organization id", o.id.clone())?;
+        }
+        let mut account_keys = BTreeSet::new();
+        for a in &self.accounts {
+            if !org_ids.contains(&a.organization) {
+                return Err(GenesisError::BadAccount {
+                    key: a.key.to_hex(),
+                    reason: format!("unknown organization {:?}", a.organization),
+                });
+            }
+            if a.roles.len() > 16 || a.roles.iter().any(|r| !id_ok(r, MAX_NAME_LEN)) {
+                return Err(GenesisError::BadAccount {
+                    key: a.key.to_hex(),
+                    reason: "at most 16 roles, each 1..=64 characters of [A-Za-z0-9._-]".into(),
+                });
+            }
+            dup(&mut account_keys, "account key", a.key.to_hex())?;
+        }
+        Ok(())
+    }
+
+    fn validate_params(&self) -> Result<(), GenesisError> {
+        let p = &self.consensus;
+        let bad = |name, value: u64, reason| GenesisError::BadParam {
+            name,
+            value,
+            reason,
+        };
+        if !(10..=600_000).contains(&p.round_timeout_ms) {
+            return Err(bad(
+                "round_timeout_ms",
+                p.round_timeout_ms,
+                "must be 10..=600000",
+            ));
+        }
+        if p.max_round_timeout_ms < p.round_timeout_ms || p.max_round_timeout_ms > 3_600_000 {
+            return Err(bad(
+                "max_round_timeout_ms",
+                p.max_round_timeout_ms,
+                "must be >= round_timeout_ms and <= 3600000",
+            ));
+        }
+        if !(100..=1000).contains(&p.timeout_backoff_percent) {
+            return Err(bad(
+                "timeout_backoff_percent",
+                p.timeout_backoff_percent.into(),
+                "must be 100..=1000",
+            ));
+        }
+        if p.max_block_txs == 0 || p.max_block_txs as usize > crate::block::MAX_BLOCK_TXS {
+            return Err(bad(
+                "max_block_txs",
+                p.max_block_txs.into(),
+                "must be 1..=10000",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// floor(2 * total / 3) + 1.
+pub fn quorum_of(total: u64) -> u64 {
+    total * 2 / 3 + 1
+}
+
+fn dup(seen: &mut BTreeSet<String>, what: &'static str, value: String) -> Result<(), GenesisError> {
+    if seen.insert(value.clone()) {
+        Ok(())
+    } else {
+        Err(GenesisError::Duplicate { what, value })
+    }
+}
+
+/// The ed25519 public key inside a libp2p PeerId of an ed25519 key: base58btc of the identity
+/// multihash (0x00, length 0x24) of the protobuf PublicKey {KeyType=Ed25519 (0x08 0x01),
+/// Data (0x12 0x20) || 32 bytes}.
+pub fn peer_id_public_key(peer_id: &str) -> Result<[u8; 32], String> {
+    let bytes = bs58::decode(peer_id)
+        .into_vec()
+        .map_err(|e| format!("{peer_id:?} is not base58: {e}"))?;
+    const PREFIX: [u8; 6] = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20];
+    if bytes.len() != 38 || bytes[..6] != PREFIX {
+        return Err(format!("{peer_id:?} is not the PeerId of an ed25519 key"));
+    }
+    Ok(bytes[6..].try_into().expect("length checked"))
+}
+
+/// The libp2p PeerId (base58) of an ed25519 network public key.
+pub fn peer_id_of(network_key: &[u8; 32]) -> String {
+    let mut bytes = vec![0x00, 0x24, 0x08, 0x01, 0x12, 0x20];
+    bytes.extend_from_slice(network_key);
+    bs58::encode(bytes).into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::KeyPair;
+
+    pub(crate) fn sample(n: u8) -> Genesis {
+        Genesis {
+            chain_id: "waybill-test".into(),
+            genesis_time_ms: 0,
+            consensus: ConsensusParams::default(),
+            validators: (0..n)
+                .map(|i| Validator {
+                    name: format!("v{i}"),
+                    consensus_key: KeyPair::from_secret([i + 1; 32]).public(),
+                    peer_id: peer_id_of(&KeyPair::from_secret([i + 100; 32]).public().0),
+                    power: 1,
+                })
+                .collect(),
+            organizations: vec![Organization {
+                id: "acme".into(),
+                name: "Acme".into(),
+                admins: vec![KeyPair::from_secret([200; 32]).public()],
+            }],
+            accounts: vec![Account {
+                key: KeyPair::from_secret([201; 32]).public(),
+                organization: "acme".into(),
+                roles: vec!["operator".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_toml_with_stable_hash() {
+        let g = sample(4);
+        g.validate().unwrap();
+        let back = Genesis::from_toml(&g.to_toml()).unwrap();
+        assert_eq!(back, g);
+        assert_eq!(back.hash(), g.hash());
+        assert_eq!(g.quorum_power(), 3);
+        assert_eq!(quorum_of(7), 5);
+        assert_eq!(quorum_of(1), 1);
+    }
+
+    #[test]
+    fn rejects_bad_genesis_with_reasons() {
+        let mut g = sample(4);
+        g.validators[2].consensus_key = g.validators[0].consensus_key;
+        assert!(matches!(
+            g.validate(),
+            Err(GenesisError::Duplicate {
+                what: "consensus_key",
+                ..
+            })
+        ));
+
+        let mut g = sample(4);
+        g.validators.clear();
+        assert_eq!(g.validate(), Err(GenesisError::NoValidators));
+
+        let mut g = sample(4);
+        g.validators[1].peer_id = "not-a-peer".into();
+        assert!(matches!(
+            g.validate(),
+            Err(GenesisError::BadValidator { .. })
+        ));
+
+        let mut g = sample(4);
+        g.accounts[0].organization = "nobody".into();
+        assert!(matches!(g.validate(), Err(GenesisError::BadAccount { .. })));
+
+        let mut g = sample(4);
+        g.consensus.round_timeout_ms = 0;
+        assert!(matches!(g.validate(), Err(GenesisError::BadParam { .. })));
+
+        assert!(matches!(
+            Genesis::from_toml("chain_id = 5"),
+            Err(GenesisError::Parse { .. })
+        ));
+        let text = sample(1)
+            .to_toml()
+            .replace("consensus_key = \"", "consensus_key = \"zz");
+        assert!(matches!(
+            Genesis::from_toml(&text),
+            Err(GenesisError::Parse { .. })
+        ));
+    }
+
+    #[test]
+    fn peer_id_round_trip() {
+        let k = KeyPair::from_secret([7; 32]).public();
+        let p = peer_id_of(&k.0);
+        assert!(p.starts_with("12D3KooW"), "{p}");
+        assert_eq!(peer_id_public_key(&p).unwrap(), k.0);
+    }
+}

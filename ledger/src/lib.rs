@@ -1,0 +1,26 @@
+//! Waybill's ledger: every byte format that is hashed or signed, keys and signatures, Merkle
+//! structures, genesis, and (with the `storage` feature) the RocksDB store. Without `storage` the
+//! crate does no I/O beyond reading key and genesis files: consensus and offline verifiers use it.
+
+pub mod accumulator;
+pub mod block;
+pub mod crypto;
+pub mod encoding;
+mod encoding_helpers;
+pub mod execute;
+pub mod genesis;
+pub mod hash;
+pub mod keyfile;
+pub mod merkle;
+pub mod receipt;
+#[cfg(feature = "storage")]
+pub mod storage;
+pub mod stored;
+pub mod tx;
+
+pub use block::{Block, BlockHeader};
+pub use crypto::{KeyPair, PublicKey, Signature};
+pub use encoding::Canonical;
+pub use genesis::Genesis;
+pub use hash::Hash;
+pub use tx::{Payload, SignedTransaction, Transaction};

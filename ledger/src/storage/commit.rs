@@ -1,0 +1,339 @@
+//! The write path. Every check happens before anything is written; then the block, its index
+//! entries, receipts, new accumulator nodes and the metadata go into one `WriteBatch` written
+//! with fsync. So a commit either happened entirely and durably, or not at all.
+
+use std::collections::{HashMap, HashSet};
+
+use rocksdb::WriteBatch;
+
+use super::schema::{self, TxLocation};
+use super::{sync_write, ChainState, CommitInfo, Head, Store, StoreError};
+use crate::accumulator::{self as acc, AccumulatorError, NodePos, NodeReader};
+use crate::block::Block;
+use crate::execute::{StateDelta, MAX_STATE_VALUE_BYTES};
+use crate::hash::Hash;
+use crate::receipt::{Receipt, TxLeaf};
+use crate::stored::{
+    receipt_to_bytes, StoredBlock, MAX_CERTIFICATE_BYTES, MAX_RECEIPT_BYTES, MAX_STORED_BLOCK_BYTES,
+};
+
+impl Store {
+    /// Writes the genesis block (height 0, parent [`Hash::ZERO`], no transactions, no
+    /// certificate: the genesis file is its authority) and records `genesis_hash`, the hash of
+    /// that file. Repeating it with the same genesis and block is a no-op, so a node can call it
+    /// on every start.
+    pub fn init_genesis(
+        &self,
+        genesis_hash: Hash,
+        block: &Block,
+    ) -> Result<CommitInfo, StoreError> {
+        let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let state = self.state();
+        if let Some(existing) = state.genesis_hash {
+            let same_block = self
+                .block_by_height(0)?
+                .map(|s| s.block.hash() == block.hash())
+                .unwrap_or(false);
+            if existing == genesis_hash && same_block {
+                let stored = self.block_by_height(0)?.ok_or(StoreError::MissingBlock {
+                    height: 0,
+                    head: state.head.map_or(0, |h| h.height),
+                })?;
+                return Ok(CommitInfo {
+                    height: 0,
+                    hash: block.hash(),
+                    first_ledger_index: 0,
+                    accumulator_size: stored.accumulator_size_after,
+                    accumulator_root: stored.accumulator_root_after,
+                });
+            }
+            return Err(StoreError::AlreadyInitialized {
+                existing,
+                given: genesis_hash,
+            });
+        }
+        if block.header.height != 0 || block.header.parent != Hash::ZERO {
+            return Err(StoreError::BadGenesisBlock {
+                height: block.header.height,
+                parent: block.header.parent,
+            });
+        }
+        self.write_block(
+            state,
+            Some(genesis_hash),
+            block,
+            &[],
+            &[],
+            &StateDelta::new(),
+        )
+    }
+
+    /// Commits the next block with its commit certificate and one receipt per transaction, in
+    /// order. Returns once the write is on disk. On any error nothing has been written.
+    pub fn commit_block(
+        &self,
+        block: &Block,
+        certificate: &[u8],
+        receipts: &[Receipt],
+    ) -> Result<CommitInfo, StoreError> {
+        self.commit_block_with_state(block, certificate, receipts, &StateDelta::new())
+    }
+
+    /// [`Store::commit_block`] that also applies the state changes executing the block made, in
+    /// the same fsynced batch: the state never disagrees with the head, even after a crash.
+    pub fn commit_block_with_state(
+        &self,
+        block: &Block,
+        certificate: &[u8],
+        receipts: &[Receipt],
+        state: &StateDelta,
+    ) -> Result<CommitInfo, StoreError> {
+        let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let chain = self.state();
+        let head = chain.head.ok_or(StoreError::NotInitialized)?;
+        let expected = head.height.checked_add(1).ok_or(StoreError::WrongHeight {
+            expected: u64::MAX,
+            found: block.header.height,
+        })?;
+        if block.header.height != expected {
+            return Err(StoreError::WrongHeight {
+                expected,
+                found: block.header.height,
+            });
+        }
+        if block.header.parent != head.hash {
+            return Err(StoreError::WrongParent {
+                height: block.header.height,
+                expected: head.hash,
+                found: block.header.parent,
+            });
+        }
+        self.write_block(chain, None, block, certificate, receipts, state)
+    }
+
+    /// The shared tail of both commits; the caller holds `commit_lock` and has checked the
+    /// block's place in the chain.
+    fn write_block(
+        &self,
+        state: ChainState,
+        genesis_hash: Option<Hash>,
+        block: &Block,
+        certificate: &[u8],
+        receipts: &[Receipt],
+        state_delta: &StateDelta,
+    ) -> Result<CommitInfo, StoreError> {
+        let height = block.header.height;
+        block
+            .check_shape()
+            .map_err(|source| StoreError::InvalidBlock { height, source })?;
+        if certificate.len() > MAX_CERTIFICATE_BYTES {
+            return Err(StoreError::CertificateTooLarge {
+                height,
+                len: certificate.len(),
+                max: MAX_CERTIFICATE_BYTES,
+            });
+        }
+        let first = state.accumulator_size;
+        check_receipts(block, receipts, first)?;
+
+        let leaves: Vec<Hash> = receipts
+            .iter()
+            .map(|r| {
+                acc::tx_leaf_hash(&TxLeaf {
+                    tx_hash: r.tx_hash,
+                    receipt_hash: r.hash(),
+                })
+            })
+            .collect();
+        let new_nodes = acc::append(&self.hasher, self, first, &leaves)?;
+        let size_after = first + leaves.len() as u64;
+        let overlay = Overlay {
+            store: self,
+            nodes: new_nodes
+                .iter()
+                .map(|(p, h)| ((p.level, p.index), *h))
+                .collect(),
+        };
+        let root_after = acc::root_at(&self.hasher, &overlay, size_after)?;
+
+        let hash = block.hash();
+        let stored = StoredBlock {
+            block: block.clone(),
+            certificate: certificate.to_vec(),
+            accumulator_size_after: size_after,
+            accumulator_root_after: root_after,
+        };
+
+        // Nothing is written that the read path would refuse to decode.
+        let stored_bytes = stored.to_bytes();
+        if stored_bytes.len() > MAX_STORED_BLOCK_BYTES {
+            return Err(StoreError::BlockTooLarge {
+                height,
+                len: stored_bytes.len(),
+                max: MAX_STORED_BLOCK_BYTES,
+            });
+        }
+        let receipt_bytes: Vec<Vec<u8>> = receipts.iter().map(receipt_to_bytes).collect();
+        if let Some((i, r)) = receipt_bytes
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() > MAX_RECEIPT_BYTES)
+        {
+            return Err(StoreError::ReceiptTooLarge {
+                height,
+                index_in_block: i,
+                len: r.len(),
+                max: MAX_RECEIPT_BYTES,
+            });
+        }
+
+        let mut batch = WriteBatch::default();
+        batch.put_cf(
+            self.cf(schema::CF_BLOCKS)?,
+            schema::u64_key(height),
+            stored_bytes,
+        );
+        batch.put_cf(
+            self.cf(schema::CF_BLOCK_INDEX)?,
+            hash.as_bytes(),
+            schema::u64_key(height),
+        );
+        let tx_index = self.cf(schema::CF_TX_INDEX)?;
+        let receipts_cf = self.cf(schema::CF_RECEIPTS)?;
+        // A transaction hash can appear again (a replay that execution then failed); the index
+        // keeps pointing at its first inclusion, which is the one that can have succeeded.
+        let mut seen = HashSet::new();
+        for (i, ((tx, receipt), bytes)) in block
+            .txs
+            .iter()
+            .zip(receipts)
+            .zip(receipt_bytes)
+            .enumerate()
+        {
+            let tx_hash = tx.hash();
+            if seen.insert(tx_hash) && self.tx_location(&tx_hash)?.is_none() {
+                let loc = TxLocation {
+                    height,
+                    index_in_block: i as u32,
+                    ledger_index: receipt.ledger_index,
+                };
+                batch.put_cf(tx_index, tx_hash.as_bytes(), loc.encode());
+            }
+            batch.put_cf(receipts_cf, schema::u64_key(receipt.ledger_index), bytes);
+        }
+        let acc_cf = self.cf(schema::CF_ACCUMULATOR)?;
+        for (pos, node) in &new_nodes {
+            batch.put_cf(
+                acc_cf,
+                schema::node_key(pos.level, pos.index),
+                node.as_bytes(),
+            );
+        }
+        let state_cf = self.cf(schema::CF_STATE)?;
+        for (key, value) in state_delta {
+            match value {
+                Some(v) => {
+                    if v.len() > MAX_STATE_VALUE_BYTES {
+                        return Err(StoreError::StateValueTooLarge {
+                            key: hex::encode(key),
+                            len: v.len(),
+                            max: MAX_STATE_VALUE_BYTES,
+                        });
+                    }
+                    batch.put_cf(state_cf, key, v)
+                }
+                None => batch.delete_cf(state_cf, key),
+            }
+        }
+        let meta = self.cf(schema::CF_META)?;
+        batch.put_cf(meta, schema::META_HEAD, schema::head_value(height, &hash));
+        batch.put_cf(
+            meta,
+            schema::META_ACCUMULATOR_SIZE,
+            schema::u64_key(size_after),
+        );
+        if let Some(g) = genesis_hash {
+            batch.put_cf(meta, schema::META_GENESIS_HASH, g.as_bytes());
+        }
+        self.db
+            .write_opt(batch, &sync_write())
+            .map_err(StoreError::db("commit block"))?;
+
+        let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
+        st.head = Some(Head { height, hash });
+        st.accumulator_size = size_after;
+        if genesis_hash.is_some() {
+            st.genesis_hash = genesis_hash;
+        }
+        Ok(CommitInfo {
+            height,
+            hash,
+            first_ledger_index: first,
+            accumulator_size: size_after,
+            accumulator_root: root_after,
+        })
+    }
+}
+
+/// Receipts must be exactly the block's transactions, in order, at the next ledger indexes.
+fn check_receipts(block: &Block, receipts: &[Receipt], first: u64) -> Result<(), StoreError> {
+    let height = block.header.height;
+    if receipts.len() != block.txs.len() {
+        return Err(StoreError::ReceiptCount {
+            height,
+            txs: block.txs.len(),
+            receipts: receipts.len(),
+        });
+    }
+    for (i, (tx, r)) in block.txs.iter().zip(receipts).enumerate() {
+        let mismatch =
+            |field: &'static str, expected: String, found: String| -> Result<(), StoreError> {
+                Err(StoreError::ReceiptMismatch {
+                    height,
+                    index_in_block: i,
+                    field,
+                    expected,
+                    found,
+                })
+            };
+        let tx_hash = tx.hash();
+        if r.tx_hash != tx_hash {
+            return mismatch("tx_hash", tx_hash.to_hex(), r.tx_hash.to_hex());
+        }
+        if r.height != height {
+            return mismatch("height", height.to_string(), r.height.to_string());
+        }
+        if r.index_in_block as usize != i {
+            return mismatch(
+                "index_in_block",
+                i.to_string(),
+                r.index_in_block.to_string(),
+            );
+        }
+        let ledger_index = first + i as u64;
+        if r.ledger_index != ledger_index {
+            return mismatch(
+                "ledger_index",
+                ledger_index.to_string(),
+                r.ledger_index.to_string(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The committed nodes plus the ones this commit is about to write, so the new root can be
+/// computed before the batch exists on disk.
+struct Overlay<'a> {
+    store: &'a Store,
+    nodes: HashMap<(u8, u64), Hash>,
+}
+
+impl NodeReader for Overlay<'_> {
+    fn frozen_node(&self, pos: NodePos) -> Result<Hash, AccumulatorError> {
+        match self.nodes.get(&(pos.level, pos.index)) {
+            Some(h) => Ok(*h),
+            None => self.store.frozen_node(pos),
+        }
+    }
+}

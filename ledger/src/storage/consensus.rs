@@ -1,0 +1,182 @@
+//! The consensus core's durable records and the application state's reads. The consensus bytes
+//! are opaque here (the node encodes them); what the store guarantees is that a
+//! [`Store::persist_consensus`] call is one fsynced batch, so a vote that depends on it can be sent
+//! once it returns.
+
+use rocksdb::{Direction, IteratorMode, WriteBatch};
+
+use super::schema::{self, CONSENSUS_BLOCK_PREFIX, CONSENSUS_SAFETY};
+use super::{sync_write, Store, StoreError};
+use crate::hash::Hash;
+
+/// Largest consensus record accepted (a block with its payload, or the safety data).
+pub const MAX_CONSENSUS_RECORD_BYTES: usize = crate::block::MAX_BLOCK_BYTES + 64 * 1024;
+
+/// One durable write the consensus core asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsensusWrite {
+    /// Replaces the stored safety data.
+    Safety(Vec<u8>),
+    /// Stores a block under its height and id.
+    Block {
+        height: u64,
+        id: Hash,
+        bytes: Vec<u8>,
+    },
+}
+
+/// What [`Store::load_consensus`] read back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConsensusRecords {
+    pub safety: Option<Vec<u8>>,
+    /// Blocks in key order (by height, then id).
+    pub blocks: Vec<Vec<u8>>,
+}
+
+impl Store {
+    /// Writes `writes` in one batch with fsync. Returns once they are durable.
+    pub fn persist_consensus(&self, writes: &[ConsensusWrite]) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let cf = self.cf(schema::CF_CONSENSUS)?;
+        let mut batch = WriteBatch::default();
+        for w in writes {
+            match w {
+                ConsensusWrite::Safety(bytes) => {
+                    check_len(bytes.len())?;
+                    batch.put_cf(cf, CONSENSUS_SAFETY, bytes);
+                }
+                ConsensusWrite::Block { height, id, bytes } => {
+                    check_len(bytes.len())?;
+                    batch.put_cf(cf, schema::consensus_block_key(*height, id), bytes);
+                }
+            }
+        }
+        self.db
+            .write_opt(batch, &sync_write())
+            .map_err(StoreError::db("persist consensus"))
+    }
+
+    /// Everything [`Store::persist_consensus`] made durable and pruning left.
+    pub fn load_consensus(&self) -> Result<ConsensusRecords, StoreError> {
+        let cf = self.cf(schema::CF_CONSENSUS)?;
+        let safety = self
+            .db
+            .get_cf(cf, CONSENSUS_SAFETY)
+            .map_err(StoreError::db("read safety data"))?;
+        let mut blocks = Vec::new();
+        let iter = self.db.iterator_cf(
+            cf,
+            IteratorMode::From(&[CONSENSUS_BLOCK_PREFIX], Direction::Forward),
+        );
+        for item in iter {
+            let (key, value) = item.map_err(StoreError::db("read consensus blocks"))?;
+            if key.first() != Some(&CONSENSUS_BLOCK_PREFIX) {
+                break;
+            }
+            blocks.push(value.to_vec());
+        }
+        Ok(ConsensusRecords { safety, blocks })
+    }
+
+    /// Forgets consensus blocks below `height` (they are committed, or on a fork that can no
+    /// longer commit). The safety data is never pruned.
+    pub fn prune_consensus_blocks(&self, height: u64) -> Result<(), StoreError> {
+        let cf = self.cf(schema::CF_CONSENSUS)?;
+        let from = schema::consensus_block_key(0, &Hash::ZERO);
+        let to = schema::consensus_block_key(height, &Hash::ZERO);
+        let mut batch = WriteBatch::default();
+        batch.delete_range_cf(cf, from, to);
+        // Not synced: losing a prune only leaves extra blocks that recovery ignores.
+        self.db
+            .write(batch)
+            .map_err(StoreError::db("prune consensus blocks"))
+    }
+
+    /// Deletes every consensus record except the safety data: what `waybill reset` does to a
+    /// validator that must never sign against its own past votes.
+    pub fn clear_consensus_blocks(&self) -> Result<(), StoreError> {
+        let cf = self.cf(schema::CF_CONSENSUS)?;
+        let mut batch = WriteBatch::default();
+        batch.delete_range_cf(cf, [CONSENSUS_BLOCK_PREFIX], [CONSENSUS_BLOCK_PREFIX + 1]);
+        self.db
+            .write_opt(batch, &sync_write())
+            .map_err(StoreError::db("clear consensus blocks"))
+    }
+
+    /// The committed application state's value at `key` (as of the head).
+    pub fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_cf(self.cf(schema::CF_STATE)?, key)
+            .map_err(StoreError::db("read state"))
+    }
+}
+
+fn check_len(len: usize) -> Result<(), StoreError> {
+    if len > MAX_CONSENSUS_RECORD_BYTES {
+        return Err(StoreError::ConsensusRecordTooLarge {
+            len,
+            max: MAX_CONSENSUS_RECORD_BYTES,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consensus_records_round_trip_and_prune_by_height() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.load_consensus().unwrap(), ConsensusRecords::default());
+        let block = |h: u64, b: u8| ConsensusWrite::Block {
+            height: h,
+            id: Hash([b; 32]),
+            bytes: vec![b; 3],
+        };
+        store
+            .persist_consensus(&[
+                ConsensusWrite::Safety(vec![1]),
+                block(5, 5),
+                block(3, 3),
+                block(7, 7),
+            ])
+            .unwrap();
+        store
+            .persist_consensus(&[ConsensusWrite::Safety(vec![2])])
+            .unwrap();
+        let got = store.load_consensus().unwrap();
+        assert_eq!(got.safety, Some(vec![2]));
+        assert_eq!(got.blocks, vec![vec![3; 3], vec![5; 3], vec![7; 3]]);
+
+        store.prune_consensus_blocks(5).unwrap();
+        assert_eq!(
+            store.load_consensus().unwrap().blocks,
+            vec![vec![5; 3], vec![7; 3]]
+        );
+        store.clear_consensus_blocks().unwrap();
+        let got = store.load_consensus().unwrap();
+        assert_eq!(got.safety, Some(vec![2]), "reset keeps the safety data");
+        assert!(got.blocks.is_empty());
+        drop(store);
+        let reopened = Store::open(dir.path()).unwrap();
+        assert_eq!(reopened.load_consensus().unwrap().safety, Some(vec![2]));
+    }
+
+    #[test]
+    fn oversized_consensus_record_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let err = store
+            .persist_consensus(&[
+                ConsensusWrite::Safety(vec![1]),
+                ConsensusWrite::Safety(vec![0; MAX_CONSENSUS_RECORD_BYTES + 1]),
+            ])
+            .unwrap_err();
+        assert!(matches!(err, StoreError::ConsensusRecordTooLarge { .. }));
+        assert_eq!(store.load_consensus().unwrap().safety, None);
+    }
+}

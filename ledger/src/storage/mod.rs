@@ -1,0 +1,191 @@
+//! The RocksDB store: committed blocks with their certificates, the block and transaction
+//! indexes, receipts, the transaction accumulator's frozen nodes, and a little metadata.
+//!
+//! One commit is one `WriteBatch` written with fsync, so after a crash the store holds every
+//! block whose commit returned and is never half-way through one. Opening verifies the hash chain
+//! (fully by default) so that a damaged store is reported, with the height, before it is served.
+//!
+//! Files: `schema` (column families and key encodings), `commit` (the write path), `read`
+//! (lookups, proofs), `verify` (the chain check), `error`.
+
+mod commit;
+mod consensus;
+mod error;
+mod read;
+pub mod schema;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Options, WriteOptions, DB};
+
+use crate::hash::Hash;
+use crate::merkle::Blake3Hasher;
+
+pub use consensus::{ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
+pub use error::StoreError;
+pub use read::CommittedTx;
+pub use schema::TxLocation;
+pub use verify::ChainSummary;
+
+/// How much of the chain [`Store::open`] checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum VerifyMode {
+    /// Every block from genesis, every receipt, index entry and accumulator node.
+    #[default]
+    Full,
+    /// Only the last `n` blocks (at least the head) and the metadata that points at them: for
+    /// large stores whose older part a previous full check (or `waybill audit ledger`) covered.
+    Tail(u64),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    pub verify: VerifyMode,
+}
+
+/// The newest committed block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub height: u64,
+    pub hash: Hash,
+}
+
+/// What a successful commit wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub height: u64,
+    pub hash: Hash,
+    /// Ledger index of the block's first transaction (= accumulator size before the block).
+    pub first_ledger_index: u64,
+    pub accumulator_size: u64,
+    pub accumulator_root: Hash,
+}
+
+/// The committed tip, as the write path and readers see it. Changed only after a commit's batch
+/// is durable.
+#[derive(Clone, Copy, Debug, Default)]
+struct ChainState {
+    genesis_hash: Option<Hash>,
+    head: Option<Head>,
+    accumulator_size: u64,
+}
+
+pub struct Store {
+    db: DB,
+    /// Held for the whole of a commit so that the head check and the write cannot interleave
+    /// with another commit's.
+    commit_lock: Mutex<()>,
+    /// Separate from `commit_lock` so readers never wait for a commit's fsync.
+    state: RwLock<ChainState>,
+    hasher: Blake3Hasher,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and verifies the whole chain.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, OpenOptions::default())
+    }
+
+    pub fn open_with(path: &Path, options: OpenOptions) -> Result<Store, StoreError> {
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        // The WAL already makes a batch atomic across column families; atomic flush keeps them
+        // consistent in the SST files too, should the WAL ever be turned off.
+        db_opts.set_atomic_flush(true);
+        let cfs = schema::COLUMN_FAMILIES
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&db_opts, path, cfs).map_err(StoreError::db("open"))?;
+        let store = Store {
+            db,
+            commit_lock: Mutex::new(()),
+            state: RwLock::new(ChainState::default()),
+            hasher: Blake3Hasher,
+        };
+        store.check_schema()?;
+        let summary = store.verify_chain_with(options.verify)?;
+        *store.state.write().unwrap_or_else(|e| e.into_inner()) = ChainState {
+            genesis_hash: summary.genesis_hash,
+            head: summary.head,
+            accumulator_size: summary.accumulator_size,
+        };
+        Ok(store)
+    }
+
+    /// A fresh database gets the current schema version; an existing one must already have it.
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let meta = self.cf(schema::CF_META)?;
+        match self
+            .db
+            .get_cf(meta, schema::META_SCHEMA_VERSION)
+            .map_err(StoreError::db("read schema version"))?
+        {
+            Some(v) => {
+                let found = schema::decode_u32(&v).ok_or_else(|| StoreError::Corrupt {
+                    cf: schema::CF_META,
+                    key: "schema_version".into(),
+                    reason: format!("{} bytes, expected 4", v.len()),
+                })?;
+                if found != schema::SCHEMA_VERSION {
+                    return Err(StoreError::SchemaVersion {
+                        found,
+                        supported: schema::SCHEMA_VERSION,
+                    });
+                }
+                Ok(())
+            }
+            None => {
+                // Also reached if a crash hit between creating the database and this write: the
+                // store is still empty then, so writing the version is right.
+                if !self.is_cf_empty(schema::CF_BLOCKS)? || !self.is_cf_empty(schema::CF_META)? {
+                    return Err(StoreError::MissingSchemaVersion);
+                }
+                self.db
+                    .put_cf_opt(
+                        meta,
+                        schema::META_SCHEMA_VERSION,
+                        schema::SCHEMA_VERSION.to_be_bytes(),
+                        &sync_write(),
+                    )
+                    .map_err(StoreError::db("write schema version"))
+            }
+        }
+    }
+
+    fn is_cf_empty(&self, name: &'static str) -> Result<bool, StoreError> {
+        let mut it = self
+            .db
+            .iterator_cf(self.cf(name)?, rocksdb::IteratorMode::Start);
+        match it.next() {
+            None => Ok(true),
+            Some(Ok(_)) => Ok(false),
+            Some(Err(e)) => Err(StoreError::Db {
+                op: "iterate",
+                source: e,
+            }),
+        }
+    }
+
+    fn cf(&self, name: &'static str) -> Result<&ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(name)
+            .ok_or(StoreError::MissingColumnFamily(name))
+    }
+
+    fn state(&self) -> ChainState {
+        *self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Every write is fsynced before it returns: an acknowledged commit survives power loss.
+fn sync_write() -> WriteOptions {
+    let mut w = WriteOptions::default();
+    w.set_sync(true);
+    w
+}

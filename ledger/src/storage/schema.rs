@@ -1,0 +1,158 @@
+//! The RocksDB layout: every column family and every key encoding, in one place, so that a later
+//! column family (state, secondary indexes) is one line in [`COLUMN_FAMILIES`] and the meaning of
+//! each byte on disk can be read from this file alone.
+//!
+//! Integer keys are big-endian so that RocksDB's byte order is numeric order (iteration by
+//! height or ledger index is a plain range scan).
+
+use crate::hash::{Hash, HASH_LEN};
+
+/// Bumped on any change to a key or value encoding; [`super::Store::open`] refuses other versions.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// height u64 BE -> canonical [`crate::stored::StoredBlock`].
+pub const CF_BLOCKS: &str = "blocks";
+/// block hash (32 bytes) -> height u64 BE.
+pub const CF_BLOCK_INDEX: &str = "block_index";
+/// tx hash (32 bytes) -> [`TxLocation`] (20 bytes). Points at the first inclusion of the hash.
+pub const CF_TX_INDEX: &str = "tx_index";
+/// ledger index u64 BE -> canonical [`crate::receipt::Receipt`].
+pub const CF_RECEIPTS: &str = "receipts";
+/// level u8 || index u64 BE -> 32-byte frozen accumulator node.
+pub const CF_ACCUMULATOR: &str = "accumulator";
+/// Fixed keys below -> small values describing the whole store.
+pub const CF_META: &str = "meta";
+/// Application state key -> value, as written by execution ([`crate::execute`]); changed only in a
+/// block's commit batch, so it always matches the head.
+pub const CF_STATE: &str = "state";
+/// The consensus core's own durable records, opaque here: [`CONSENSUS_SAFETY`] -> safety data;
+/// `b'b' || height u64 BE || block hash` -> a block the core persisted (committed or not).
+pub const CF_CONSENSUS: &str = "consensus";
+
+/// Every column family the store opens. Later ones (state, indexes) are appended here.
+pub const COLUMN_FAMILIES: &[&str] = &[
+    CF_BLOCKS,
+    CF_BLOCK_INDEX,
+    CF_TX_INDEX,
+    CF_RECEIPTS,
+    CF_ACCUMULATOR,
+    CF_META,
+    CF_STATE,
+    CF_CONSENSUS,
+];
+
+/// Key of the consensus safety data in [`CF_CONSENSUS`].
+pub const CONSENSUS_SAFETY: &[u8] = b"safety";
+/// Prefix of consensus block keys in [`CF_CONSENSUS`].
+pub const CONSENSUS_BLOCK_PREFIX: u8 = b'b';
+
+pub fn consensus_block_key(height: u64, hash: &Hash) -> [u8; 1 + 8 + HASH_LEN] {
+    let mut k = [0u8; 1 + 8 + HASH_LEN];
+    k[0] = CONSENSUS_BLOCK_PREFIX;
+    k[1..9].copy_from_slice(&height.to_be_bytes());
+    k[9..].copy_from_slice(hash.as_bytes());
+    k
+}
+
+/// u32 BE.
+pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
+/// height u64 BE || block hash.
+pub const META_HEAD: &[u8] = b"head";
+/// u64 BE: transactions in the accumulator.
+pub const META_ACCUMULATOR_SIZE: &[u8] = b"accumulator_size";
+/// 32 bytes: hash of the genesis file this store belongs to.
+pub const META_GENESIS_HASH: &[u8] = b"genesis_hash";
+
+/// Where a committed transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxLocation {
+    pub height: u64,
+    pub index_in_block: u32,
+    pub ledger_index: u64,
+}
+
+pub fn u64_key(v: u64) -> [u8; 8] {
+    v.to_be_bytes()
+}
+
+pub fn decode_u64(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+pub fn decode_u32(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
+}
+
+pub fn decode_hash(bytes: &[u8]) -> Option<Hash> {
+    Some(Hash(bytes.try_into().ok()?))
+}
+
+pub fn node_key(level: u8, index: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = level;
+    k[1..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+pub fn decode_node_key(bytes: &[u8]) -> Option<(u8, u64)> {
+    let (&level, rest) = bytes.split_first()?;
+    Some((level, decode_u64(rest)?))
+}
+
+pub fn head_value(height: u64, hash: &Hash) -> [u8; 8 + HASH_LEN] {
+    let mut v = [0u8; 8 + HASH_LEN];
+    v[..8].copy_from_slice(&height.to_be_bytes());
+    v[8..].copy_from_slice(hash.as_bytes());
+    v
+}
+
+pub fn decode_head(bytes: &[u8]) -> Option<(u64, Hash)> {
+    if bytes.len() != 8 + HASH_LEN {
+        return None;
+    }
+    Some((decode_u64(&bytes[..8])?, decode_hash(&bytes[8..])?))
+}
+
+impl TxLocation {
+    pub const ENCODED_LEN: usize = 20;
+
+    pub fn encode(&self) -> [u8; Self::ENCODED_LEN] {
+        let mut v = [0u8; Self::ENCODED_LEN];
+        v[..8].copy_from_slice(&self.height.to_be_bytes());
+        v[8..12].copy_from_slice(&self.index_in_block.to_be_bytes());
+        v[12..].copy_from_slice(&self.ledger_index.to_be_bytes());
+        v
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<TxLocation> {
+        if bytes.len() != Self::ENCODED_LEN {
+            return None;
+        }
+        Some(TxLocation {
+            height: decode_u64(&bytes[..8])?,
+            index_in_block: decode_u32(&bytes[8..12])?,
+            ledger_index: decode_u64(&bytes[12..])?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_round_trip_and_sort_numerically() {
+        let loc = TxLocation {
+            height: 9,
+            index_in_block: 3,
+            ledger_index: 1 << 40,
+        };
+        assert_eq!(TxLocation::decode(&loc.encode()), Some(loc));
+        assert_eq!(TxLocation::decode(&[0; 19]), None);
+        assert_eq!(decode_node_key(&node_key(3, 77)), Some((3, 77)));
+        assert!(u64_key(255) < u64_key(256));
+        let h = Hash::blake3(b"x");
+        assert_eq!(decode_head(&head_value(5, &h)), Some((5, h)));
+        assert_eq!(decode_head(&[0; 39]), None);
+    }
+}

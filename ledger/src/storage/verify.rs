@@ -1,0 +1,384 @@
+//! The chain check run on open and by `waybill audit ledger`: walks the blocks from genesis (or
+//! the last n) to the head and checks every link between records, reporting the first broken one
+//! with its height. Full mode also checks that every column family holds exactly the records the
+//! chain implies (no missing, extra or altered accumulator nodes, index entries or receipts).
+
+use rocksdb::IteratorMode;
+
+use super::schema::{self, TxLocation};
+use super::{Head, Store, StoreError, VerifyMode};
+use crate::accumulator as acc;
+use crate::hash::Hash;
+use crate::merkle::TreeHasher;
+use crate::receipt::TxLeaf;
+use crate::stored::StoredBlock;
+
+/// What a successful check covered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainSummary {
+    pub genesis_hash: Option<Hash>,
+    pub head: Option<Head>,
+    /// First height checked (0 in full mode).
+    pub from_height: u64,
+    pub blocks_checked: u64,
+    pub txs_checked: u64,
+    pub accumulator_size: u64,
+    pub accumulator_root: Hash,
+    /// Whether the whole store was checked (full mode), not only its tail.
+    pub full: bool,
+}
+
+impl Store {
+    /// Checks the whole store (see the module doc).
+    pub fn verify_chain(&self) -> Result<ChainSummary, StoreError> {
+        self.verify_chain_with(VerifyMode::Full)
+    }
+
+    pub fn verify_chain_with(&self, mode: VerifyMode) -> Result<ChainSummary, StoreError> {
+        let meta = self.read_meta()?;
+        let last = self.last_block_height()?;
+        let empty = ChainSummary {
+            genesis_hash: meta.genesis_hash,
+            head: None,
+            from_height: 0,
+            blocks_checked: 0,
+            txs_checked: 0,
+            accumulator_size: 0,
+            accumulator_root: self.hasher.empty_root(),
+            full: mode == VerifyMode::Full,
+        };
+        let head_height = match (meta.head, last) {
+            (None, None) if meta.accumulator_size.unwrap_or(0) == 0 => {
+                if mode == VerifyMode::Full {
+                    self.check_accumulator_nodes(0)?;
+                    self.check_counts(0, 0, 0)?;
+                }
+                return Ok(empty);
+            }
+            (Some((h, _)), Some(l)) if h == l => h,
+            (m, l) => {
+                return Err(StoreError::HeadHeightMismatch {
+                    meta: m.map(|(h, _)| h),
+                    last_block: l,
+                })
+            }
+        };
+        if meta.genesis_hash.is_none() {
+            return Err(StoreError::Corrupt {
+                cf: schema::CF_META,
+                key: "genesis_hash".into(),
+                reason: format!("missing although blocks exist up to height {head_height}"),
+            });
+        }
+
+        let from = match mode {
+            VerifyMode::Full => 0,
+            VerifyMode::Tail(n) => (head_height + 1).saturating_sub(n.max(1)),
+        };
+        let (mut prev_hash, mut size) = if from == 0 {
+            (Hash::ZERO, 0)
+        } else {
+            let prev = self.load_block(from - 1, head_height)?;
+            (prev.block.hash(), prev.accumulator_size_after)
+        };
+        let mut txs_checked = 0u64;
+        let mut distinct_txs = 0u64;
+        let mut root = self.hasher.empty_root();
+        for height in from..=head_height {
+            let stored = self.load_block(height, head_height)?;
+            let header = &stored.block.header;
+            if header.parent != prev_hash {
+                return Err(StoreError::BrokenChain {
+                    height,
+                    expected: prev_hash,
+                    found: header.parent,
+                });
+            }
+            let hash = stored.block.hash();
+            let indexed = self.block_height(&hash)?;
+            if indexed != Some(height) {
+                return Err(StoreError::BlockIndexMismatch {
+                    height,
+                    hash,
+                    found: indexed,
+                });
+            }
+            distinct_txs += self.check_block_txs(&stored, size)?;
+            txs_checked += stored.block.txs.len() as u64;
+            let computed = size + stored.block.txs.len() as u64;
+            if stored.accumulator_size_after != computed {
+                return Err(StoreError::AccumulatorSizeMismatch {
+                    height,
+                    recorded: stored.accumulator_size_after,
+                    computed,
+                });
+            }
+            size = computed;
+            root = acc::root_at(&self.hasher, self, size)?;
+            if root != stored.accumulator_root_after {
+                return Err(StoreError::AccumulatorRootMismatch {
+                    height,
+                    size,
+                    recorded: stored.accumulator_root_after,
+                    computed: root,
+                });
+            }
+            prev_hash = hash;
+        }
+
+        let found = Some((head_height, prev_hash));
+        if meta.head != found {
+            return Err(StoreError::HeadMismatch {
+                meta: meta.head,
+                found,
+            });
+        }
+        let meta_size = meta.accumulator_size.unwrap_or(0);
+        if meta_size != size {
+            return Err(StoreError::MetaAccumulatorSizeMismatch {
+                meta: meta_size,
+                found: size,
+            });
+        }
+        if mode == VerifyMode::Full {
+            self.check_accumulator_nodes(size)?;
+            self.check_counts(head_height + 1, distinct_txs, size)?;
+        }
+        Ok(ChainSummary {
+            genesis_hash: meta.genesis_hash,
+            head: Some(Head {
+                height: head_height,
+                hash: prev_hash,
+            }),
+            from_height: from,
+            blocks_checked: head_height + 1 - from,
+            txs_checked,
+            accumulator_size: size,
+            accumulator_root: root,
+            full: mode == VerifyMode::Full,
+        })
+    }
+
+    fn load_block(&self, height: u64, head: u64) -> Result<StoredBlock, StoreError> {
+        self.block_by_height(height)?
+            .ok_or(StoreError::MissingBlock { height, head })
+    }
+
+    /// Receipts, tx index entries and accumulator leaves of one block, whose first transaction
+    /// has ledger index `first`. Returns how many of its transactions are first inclusions.
+    fn check_block_txs(&self, stored: &StoredBlock, first: u64) -> Result<u64, StoreError> {
+        let height = stored.block.header.height;
+        let mut first_inclusions = 0;
+        for (i, tx) in stored.block.txs.iter().enumerate() {
+            let ledger_index = first + i as u64;
+            let index_in_block = i as u32;
+            let tx_hash = tx.hash();
+            let bad_receipt = |reason: String| StoreError::StoredReceiptMismatch {
+                ledger_index,
+                height,
+                index_in_block,
+                reason,
+            };
+            let receipt = self
+                .receipt(ledger_index)?
+                .ok_or_else(|| bad_receipt("missing".into()))?;
+            if receipt.tx_hash != tx_hash
+                || receipt.height != height
+                || receipt.index_in_block != index_in_block
+                || receipt.ledger_index != ledger_index
+            {
+                return Err(bad_receipt(format!(
+                    "records tx {} at height {} index {} ledger index {}",
+                    receipt.tx_hash, receipt.height, receipt.index_in_block, receipt.ledger_index
+                )));
+            }
+
+            let here = TxLocation {
+                height,
+                index_in_block,
+                ledger_index,
+            };
+            let bad_index = |reason: String| StoreError::TxIndexMismatch {
+                height,
+                index_in_block,
+                tx_hash,
+                reason,
+            };
+            match self.tx_location(&tx_hash)? {
+                None => return Err(bad_index("has no entry".into())),
+                Some(loc) if loc == here => first_inclusions += 1,
+                // An earlier inclusion of the same hash: the entry must point at it.
+                Some(loc) if loc.ledger_index < ledger_index => {
+                    let earlier = self.receipt(loc.ledger_index)?;
+                    if earlier.as_ref().map(|r| r.tx_hash) != Some(tx_hash) {
+                        return Err(bad_index(format!("points at {loc:?}, which is another tx")));
+                    }
+                }
+                Some(loc) => return Err(bad_index(format!("points at {loc:?}"))),
+            }
+
+            let expected = acc::tx_leaf_hash(&TxLeaf {
+                tx_hash,
+                receipt_hash: receipt.hash(),
+            });
+            let found = self.read_node(0, ledger_index)?;
+            if found != Some(expected) {
+                return Err(StoreError::AccumulatorLeafMismatch {
+                    ledger_index,
+                    height,
+                    expected,
+                    found,
+                });
+            }
+        }
+        Ok(first_inclusions)
+    }
+
+    /// Every frozen node lies within `size`, every inner node hashes from its children, and each
+    /// level holds exactly `size >> level` nodes (so none is missing). Leaves were checked
+    /// against the receipts by the walk.
+    fn check_accumulator_nodes(&self, size: u64) -> Result<(), StoreError> {
+        let mut counts = [0u64; 64];
+        for item in self
+            .db
+            .iterator_cf(self.cf(schema::CF_ACCUMULATOR)?, IteratorMode::Start)
+        {
+            let (key, value) = item.map_err(StoreError::db("iterate accumulator"))?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                cf: schema::CF_ACCUMULATOR,
+                key: hex::encode(&key),
+                reason,
+            };
+            let (level, index) = schema::decode_node_key(&key)
+                .filter(|(l, _)| *l < 64)
+                .ok_or_else(|| corrupt("not a node key".into()))?;
+            let node = schema::decode_hash(&value)
+                .ok_or_else(|| corrupt(format!("value of {} bytes, expected 32", value.len())))?;
+            let end = index
+                .checked_add(1)
+                .and_then(|n| n.checked_mul(1u64 << level));
+            if end.is_none_or(|end| end > size) {
+                return Err(StoreError::AccumulatorNodeBeyondSize { level, index, size });
+            }
+            counts[level as usize] += 1;
+            if level > 0 {
+                let child = |i: u64| -> Result<Hash, StoreError> {
+                    self.read_node(level - 1, i)?
+                        .ok_or(StoreError::AccumulatorNodeCount {
+                            level: level - 1,
+                            expected: size >> (level - 1),
+                            found: None,
+                        })
+                };
+                let expected = self
+                    .hasher
+                    .hash_children(&child(2 * index)?, &child(2 * index + 1)?);
+                if expected != node {
+                    return Err(StoreError::AccumulatorNodeMismatch {
+                        level,
+                        index,
+                        expected,
+                        found: node,
+                    });
+                }
+            }
+        }
+        for (level, &found) in counts.iter().enumerate() {
+            let expected = size >> level;
+            if found != expected {
+                return Err(StoreError::AccumulatorNodeCount {
+                    level: level as u8,
+                    expected,
+                    found: Some(found),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// No stray records: as many block index entries as blocks, tx index entries as distinct
+    /// transactions, receipts as ledger entries.
+    fn check_counts(&self, blocks: u64, distinct_txs: u64, size: u64) -> Result<(), StoreError> {
+        for (cf, expected) in [
+            (schema::CF_BLOCKS, blocks),
+            (schema::CF_BLOCK_INDEX, blocks),
+            (schema::CF_TX_INDEX, distinct_txs),
+            (schema::CF_RECEIPTS, size),
+        ] {
+            let mut found = 0u64;
+            for item in self.db.iterator_cf(self.cf(cf)?, IteratorMode::Start) {
+                item.map_err(StoreError::db("iterate"))?;
+                found += 1;
+            }
+            if found != expected {
+                return Err(StoreError::RecordCount {
+                    cf,
+                    expected,
+                    found,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn last_block_height(&self) -> Result<Option<u64>, StoreError> {
+        let cf = self.cf(schema::CF_BLOCKS)?;
+        match self.db.iterator_cf(cf, IteratorMode::End).next() {
+            None => Ok(None),
+            Some(Err(e)) => Err(StoreError::Db {
+                op: "iterate blocks",
+                source: e,
+            }),
+            Some(Ok((key, _))) => {
+                schema::decode_u64(&key)
+                    .map(Some)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        cf: schema::CF_BLOCKS,
+                        key: hex::encode(&key),
+                        reason: "not an 8-byte height".into(),
+                    })
+            }
+        }
+    }
+
+    fn read_meta(&self) -> Result<Meta, StoreError> {
+        let cf = self.cf(schema::CF_META)?;
+        let get = |key: &'static [u8]| self.db.get_cf(cf, key).map_err(StoreError::db("read meta"));
+        let corrupt = |key: &'static [u8], len: usize| StoreError::Corrupt {
+            cf: schema::CF_META,
+            key: String::from_utf8_lossy(key).into_owned(),
+            reason: format!("value of {len} bytes"),
+        };
+        let head = match get(schema::META_HEAD)? {
+            None => None,
+            Some(v) => {
+                Some(schema::decode_head(&v).ok_or_else(|| corrupt(schema::META_HEAD, v.len()))?)
+            }
+        };
+        let accumulator_size = match get(schema::META_ACCUMULATOR_SIZE)? {
+            None => None,
+            Some(v) => Some(
+                schema::decode_u64(&v)
+                    .ok_or_else(|| corrupt(schema::META_ACCUMULATOR_SIZE, v.len()))?,
+            ),
+        };
+        let genesis_hash = match get(schema::META_GENESIS_HASH)? {
+            None => None,
+            Some(v) => Some(
+                schema::decode_hash(&v)
+                    .ok_or_else(|| corrupt(schema::META_GENESIS_HASH, v.len()))?,
+            ),
+        };
+        Ok(Meta {
+            head,
+            accumulator_size,
+            genesis_hash,
+        })
+    }
+}
+
+struct Meta {
+    head: Option<(u64, Hash)>,
+    accumulator_size: Option<u64>,
+    genesis_hash: Option<Hash>,
+}

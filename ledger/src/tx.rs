@@ -1,0 +1,238 @@
+//! The transaction envelope: who signs, for which chain, with which per-account sequence number,
+//! and what it asks the ledger to do. The envelope is final; new kinds of action are new
+//! [`Payload`] variants appended at the end (BCS encodes the variant index, so old bytes keep
+//! their meaning).
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{verify_batch, CryptoError, KeyPair, PublicKey, Signature};
+use crate::encoding::{digest, from_canonical, to_canonical, Canonical, DecodeError};
+use crate::hash::Hash;
+
+/// Largest canonical encoding of a signed transaction the node accepts.
+pub const MAX_TX_BYTES: usize = 64 * 1024;
+/// Longest chain id, in bytes.
+pub const MAX_CHAIN_ID_LEN: usize = 64;
+/// Largest memo payload, in bytes.
+pub const MAX_MEMO_BYTES: usize = 4 * 1024;
+
+/// What a transaction asks the ledger to do. Supply-chain variants are appended by the records issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Externally tagged (BCS cannot decode internally tagged enums): JSON is `{"memo": {...}}`.
+#[serde(rename_all = "snake_case")]
+pub enum Payload {
+    /// Free-form bytes recorded in the ledger and nothing else: used for smoke tests and load.
+    Memo {
+        #[serde(with = "crate::encoding_helpers::hex_bytes")]
+        data: Vec<u8>,
+    },
+}
+
+/// The signed part of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// The chain this transaction is for (genesis `chain_id`): no replay across chains.
+    pub chain_id: String,
+    /// The account that signs and pays for nothing: accounts are permissioned, not funded.
+    pub signer: PublicKey,
+    /// Per-account sequence number, starting at 0: no replay within a chain.
+    pub sequence: u64,
+    pub payload: Payload,
+}
+
+impl Canonical for Transaction {
+    const DOMAIN: &'static str = "waybill/tx/v1";
+}
+
+/// A transaction and the signer's signature over its canonical signing bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedTransaction {
+    pub tx: Transaction,
+    pub signature: Signature,
+}
+
+/// Why a transaction envelope is not acceptable, before any execution.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TxError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("transaction is {len} bytes, the limit is {max}")]
+    TooLarge { len: usize, max: usize },
+    #[error("wrong chain id {found:?}, this chain is {expected:?}")]
+    WrongChain { expected: String, found: String },
+    #[error("chain id of {len} bytes exceeds {max}")]
+    ChainIdTooLong { len: usize, max: usize },
+    #[error("memo of {len} bytes exceeds {max}")]
+    MemoTooLarge { len: usize, max: usize },
+    #[error(transparent)]
+    Signature(#[from] CryptoError),
+}
+
+impl Transaction {
+    /// The transaction's identity. Covers everything the signer signed and nothing else, so it
+    /// cannot be changed by re-encoding the signature (verification is strict, too).
+    pub fn hash(&self) -> Hash {
+        digest(self)
+    }
+
+    pub fn sign(self, key: &KeyPair) -> SignedTransaction {
+        debug_assert_eq!(
+            key.public(),
+            self.signer,
+            "signing with a key other than the signer"
+        );
+        let signature = key.sign(&self);
+        SignedTransaction {
+            tx: self,
+            signature,
+        }
+    }
+}
+
+impl SignedTransaction {
+    pub fn hash(&self) -> Hash {
+        self.tx.hash()
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        to_canonical(self)
+    }
+
+    /// Decodes a signed transaction, rejecting oversized, truncated and trailing-garbage input.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, TxError> {
+        let stx: SignedTransaction = from_canonical("signed transaction", bytes, MAX_TX_BYTES)?;
+        stx.check_limits()?;
+        Ok(stx)
+    }
+
+    /// Structural limits that hold for every transaction on any chain.
+    pub fn check_limits(&self) -> Result<(), TxError> {
+        let len = to_canonical(self).len();
+        if len > MAX_TX_BYTES {
+            return Err(TxError::TooLarge {
+                len,
+                max: MAX_TX_BYTES,
+            });
+        }
+        if self.tx.chain_id.len() > MAX_CHAIN_ID_LEN {
+            return Err(TxError::ChainIdTooLong {
+                len: self.tx.chain_id.len(),
+                max: MAX_CHAIN_ID_LEN,
+            });
+        }
+        match &self.tx.payload {
+            Payload::Memo { data } if data.len() > MAX_MEMO_BYTES => Err(TxError::MemoTooLarge {
+                len: data.len(),
+                max: MAX_MEMO_BYTES,
+            }),
+            Payload::Memo { .. } => Ok(()),
+        }
+    }
+
+    /// Everything a node checks before accepting the envelope (execution checks permissions and
+    /// sequence numbers later): limits, chain id, signature.
+    pub fn verify(&self, chain_id: &str) -> Result<(), TxError> {
+        self.check_envelope(chain_id)?;
+        self.tx.signer.verify(&self.tx, &self.signature)?;
+        Ok(())
+    }
+
+    fn check_envelope(&self, chain_id: &str) -> Result<(), TxError> {
+        self.check_limits()?;
+        if self.tx.chain_id != chain_id {
+            return Err(TxError::WrongChain {
+                expected: chain_id.to_string(),
+                found: self.tx.chain_id.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Verifies a batch of transactions for `chain_id` with one batch signature check; if the batch
+/// fails, falls back to one-by-one so the result names every bad transaction by index.
+pub fn verify_transactions(chain_id: &str, txs: &[SignedTransaction]) -> Vec<Result<(), TxError>> {
+    let mut results: Vec<Result<(), TxError>> =
+        txs.iter().map(|t| t.check_envelope(chain_id)).collect();
+    let items: Vec<(&PublicKey, &Transaction, &Signature)> = txs
+        .iter()
+        .zip(&results)
+        .filter(|(_, r)| r.is_ok())
+        .map(|(t, _)| (&t.tx.signer, &t.tx, &t.signature))
+        .collect();
+    if verify_batch(&items).is_ok() {
+        return results;
+    }
+    for (t, r) in txs.iter().zip(results.iter_mut()) {
+        if r.is_ok() {
+            *r =
+                t.tx.signer
+                    .verify(&t.tx, &t.signature)
+                    .map_err(TxError::from);
+        }
+    }
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memo_tx(key: &KeyPair, seq: u64) -> SignedTransaction {
+        Transaction {
+            chain_id: "test-chain".into(),
+            signer: key.public(),
+            sequence: seq,
+            payload: Payload::Memo {
+                data: vec![1, 2, 3],
+            },
+        }
+        .sign(key)
+    }
+
+    #[test]
+    fn verify_checks_chain_and_signature() {
+        let key = KeyPair::from_secret([1; 32]);
+        let stx = memo_tx(&key, 0);
+        stx.verify("test-chain").unwrap();
+        assert!(matches!(
+            stx.verify("other"),
+            Err(TxError::WrongChain { .. })
+        ));
+        let mut forged = stx.clone();
+        forged.tx.sequence = 1;
+        assert!(matches!(
+            forged.verify("test-chain"),
+            Err(TxError::Signature(_))
+        ));
+        let back = SignedTransaction::from_bytes(&stx.to_bytes()).unwrap();
+        assert_eq!(back, stx);
+    }
+
+    #[test]
+    fn batch_names_each_bad_transaction() {
+        let key = KeyPair::from_secret([2; 32]);
+        let mut txs: Vec<_> = (0..6).map(|i| memo_tx(&key, i)).collect();
+        txs[2].tx.sequence = 99;
+        txs[4].tx.chain_id = "elsewhere".into();
+        let r = verify_transactions("test-chain", &txs);
+        assert!(r[0].is_ok() && r[1].is_ok() && r[3].is_ok() && r[5].is_ok());
+        assert!(matches!(r[2], Err(TxError::Signature(_))));
+        assert!(matches!(r[4], Err(TxError::WrongChain { .. })));
+    }
+
+    #[test]
+    fn oversized_memo_rejected() {
+        let key = KeyPair::from_secret([3; 32]);
+        let stx = Transaction {
+            chain_id: "c".into(),
+            signer: key.public(),
+            sequence: 0,
+            payload: Payload::Memo {
+                data: vec![0; MAX_MEMO_BYTES + 1],
+            },
+        }
+        .sign(&key);
+        assert!(matches!(stx.verify("c"), Err(TxError::MemoTooLarge { .. })));
+    }
+}

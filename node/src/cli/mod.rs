@@ -1,0 +1,55 @@
+//! Command-line surface. Each subcommand lives in its own file; this one only dispatches.
+
+mod genesis_cmd;
+mod keys;
+mod localnet_cmd;
+mod run_cmd;
+mod testnet_cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "waybill",
+    version,
+    about = "Waybill: a permissioned BFT ledger for supply-chain records"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Key management.
+    #[command(subcommand)]
+    Keys(keys::KeysCmd),
+    /// Write keys, one genesis and per-node configs for a local N-validator network.
+    Testnet(testnet_cmd::TestnetArgs),
+    /// Genesis file tools.
+    #[command(subcommand)]
+    Genesis(genesis_cmd::GenesisCmd),
+    /// A local network of validator processes: up, status, logs, down.
+    Localnet(localnet_cmd::LocalnetArgs),
+    /// Run a validator node.
+    Run(run_cmd::RunArgs),
+    /// Delete a node's ledger, keeping its consensus safety data (it catches up when restarted).
+    Reset(run_cmd::ResetArgs),
+    /// Print this node's validator identity (consensus key, PeerId) from its config.
+    ShowValidator(genesis_cmd::ShowValidatorArgs),
+}
+
+/// Any error a command reports: printed as `error: ...` with exit code 1.
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+pub fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Keys(cmd) => keys::run(cmd),
+        Command::Testnet(args) => testnet_cmd::run(args),
+        Command::Genesis(cmd) => genesis_cmd::run(cmd),
+        Command::ShowValidator(args) => genesis_cmd::show_validator(args),
+        Command::Run(args) => run_cmd::run_node(args),
+        Command::Localnet(args) => localnet_cmd::run(args),
+        Command::Reset(args) => run_cmd::reset(args),
+    }
+}

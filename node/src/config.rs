@@ -1,0 +1,290 @@
+//! Per-node configuration: a TOML file, with environment overrides of the form
+//! `WAYBILL_<SECTION>_<KEY>` (e.g. `WAYBILL_RPC_LISTEN=127.0.0.1:9000`). Relative paths in the
+//! file are relative to the file's own directory, so a node directory can be moved as a whole.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    pub node: NodeSection,
+    pub network: NetworkSection,
+    pub rpc: RpcSection,
+    #[serde(default)]
+    pub metrics: MetricsSection,
+    #[serde(default)]
+    pub mempool: MempoolSection,
+    #[serde(default)]
+    pub log: LogSection,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    /// Shown in logs; by convention the validator's genesis name.
+    pub name: String,
+    pub data_dir: PathBuf,
+    pub genesis: PathBuf,
+    /// Key file of the consensus key (signs votes); must be listed in genesis to validate.
+    pub consensus_key: PathBuf,
+    /// Key file of the libp2p identity (its PeerId must match genesis for a validator).
+    pub network_key: PathBuf,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// Multiaddr to listen on, e.g. `/ip4/127.0.0.1/tcp/26000`.
+    pub listen: String,
+    /// Multiaddrs of the other validators, each ending in `/p2p/<PeerId>`.
+    #[serde(default)]
+    pub peers: Vec<String>,
+    /// PeerIds of non-validator nodes allowed to connect (read-only followers).
+    #[serde(default)]
+    pub observers: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RpcSection {
+    /// `host:port` of the JSON-RPC server (HTTP and WebSocket on one port).
+    pub listen: String,
+    /// Origins allowed by CORS; empty means no CORS headers (same-origin only); `["*"]` allows any.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    #[serde(default = "default_rate")]
+    pub requests_per_second_per_client: u32,
+}
+
+fn default_max_connections() -> u32 {
+    256
+}
+fn default_rate() -> u32 {
+    5_000
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    /// `host:port` of the Prometheus endpoint; empty disables it.
+    #[serde(default)]
+    pub listen: String,
+}
+
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MempoolSection {
+    /// Most transactions held in total.
+    pub capacity: usize,
+    /// Most transactions held per account.
+    pub per_account: usize,
+    /// How far ahead of an account's next sequence number a transaction may be.
+    pub sequence_window: u64,
+}
+
+impl Default for MempoolSection {
+    fn default() -> Self {
+        MempoolSection {
+            capacity: 50_000,
+            per_account: 1_000,
+            sequence_window: 1_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSection {
+    /// `human` or `json`.
+    #[serde(default = "default_log_format")]
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `waybill=debug,libp2p=warn`.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+fn default_log_format() -> String {
+    "human".into()
+}
+fn default_log_level() -> String {
+    "info".into()
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection {
+            format: default_log_format(),
+            level: default_log_level(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("config {path} is not valid: {reason}")]
+    Invalid { path: String, reason: String },
+    #[error("environment override {var}={value:?}: {reason}")]
+    Env {
+        var: String,
+        value: String,
+        reason: String,
+    },
+}
+
+impl NodeConfig {
+    /// Loads `path`, applies `WAYBILL_*` environment overrides, resolves relative paths.
+    pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_with_env(path, &env)
+    }
+
+    pub fn load_with_env(path: &Path, env: &[(String, String)]) -> Result<NodeConfig, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut value: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        apply_env_overrides(&mut value, env)?;
+        let mut cfg: NodeConfig =
+            toml::Value::Table(value)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    path: shown.clone(),
+                    reason: e.to_string(),
+                })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut cfg.node.data_dir,
+            &mut cfg.node.genesis,
+            &mut cfg.node.consensus_key,
+            &mut cfg.node.network_key,
+        ] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        if !["human", "json"].contains(&cfg.log.format.as_str()) {
+            return Err(ConfigError::Invalid {
+                path: shown,
+                reason: format!(
+                    "log.format is {:?}; use \"human\" or \"json\"",
+                    cfg.log.format
+                ),
+            });
+        }
+        Ok(cfg)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serialises")
+    }
+}
+
+/// `WAYBILL_RPC_LISTEN=x` sets `[rpc] listen = "x"`. Values parse as TOML (numbers, booleans,
+/// arrays) and fall back to a plain string. Only known sections are touched, so unrelated
+/// variables such as `WAYBILL_CONFIG` are ignored.
+fn apply_env_overrides(
+    table: &mut toml::Table,
+    env: &[(String, String)],
+) -> Result<(), ConfigError> {
+    const SECTIONS: [&str; 6] = ["node", "network", "rpc", "metrics", "mempool", "log"];
+    for (var, raw) in env {
+        let Some(rest) = var.strip_prefix("WAYBILL_") else {
+            continue;
+        };
+        let rest = rest.to_ascii_lowercase();
+        let Some(section) = SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) else {
+            continue;
+        };
+        let key = &rest[section.len() + 1..];
+        let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        let entry = table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(sect) = entry.as_table_mut() else {
+            return Err(ConfigError::Env {
+                var: var.clone(),
+                value: raw.clone(),
+                reason: format!("[{section}] is not a table in the config file"),
+            });
+        };
+        sect.insert(key.to_string(), parsed);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+[node]
+name = "v0"
+data_dir = "data"
+genesis = "../genesis.toml"
+consensus_key = "consensus.key"
+network_key = "network.key"
+
+[network]
+listen = "/ip4/127.0.0.1/tcp/26000"
+
+[rpc]
+listen = "127.0.0.1:8545"
+"#;
+
+    #[test]
+    fn loads_resolves_and_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, SAMPLE).unwrap();
+        let env = vec![
+            (
+                "WAYBILL_RPC_LISTEN".to_string(),
+                "127.0.0.1:9999".to_string(),
+            ),
+            ("WAYBILL_MEMPOOL_CAPACITY".to_string(), "7".to_string()),
+            ("WAYBILL_CONFIG".to_string(), "ignored".to_string()),
+        ];
+        let cfg = NodeConfig::load_with_env(&path, &env).unwrap();
+        assert_eq!(cfg.rpc.listen, "127.0.0.1:9999");
+        assert_eq!(cfg.node.data_dir, dir.path().join("data"));
+        assert_eq!(cfg.mempool.capacity, 7);
+        assert_eq!(
+            cfg.mempool.per_account,
+            MempoolSection::default().per_account
+        );
+        assert_eq!(cfg.log.format, "human");
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, format!("{SAMPLE}\nbogus = 1\n")).unwrap();
+        let err = NodeConfig::load_with_env(&path, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bogus"), "{err}");
+        let env = vec![("WAYBILL_MEMPOOL_CAPACITY".to_string(), "lots".to_string())];
+        std::fs::write(&path, SAMPLE).unwrap();
+        assert!(NodeConfig::load_with_env(&path, &env).is_err());
+        assert!(matches!(
+            NodeConfig::load_with_env(&dir.path().join("none.toml"), &[]),
+            Err(ConfigError::Read { .. })
+        ));
+    }
+}

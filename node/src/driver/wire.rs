@@ -1,0 +1,92 @@
+//! The bytes validators exchange beyond the network's own framing: consensus messages and the
+//! block-sync protocol, each a canonical (BCS) encoding decoded with a size limit.
+
+use consensus::{Block, ConsensusMsg};
+use ledger::encoding::{from_canonical, to_canonical, DecodeError};
+use ledger::Hash;
+use serde::{Deserialize, Serialize};
+
+use crate::payload::TxBatch;
+
+/// Largest consensus message (matches the network's limit).
+pub const MAX_CONSENSUS_BYTES: usize = 4 << 20;
+/// Largest sync response (matches the network's limit).
+pub const MAX_SYNC_RESPONSE_BYTES: usize = 32 << 20;
+/// Largest sync request.
+pub const MAX_SYNC_REQUEST_BYTES: usize = 1024;
+/// Most blocks served for one `Fetch` or `Committed` request.
+pub const MAX_BLOCKS_PER_SYNC: u32 = 64;
+
+pub fn encode_consensus(msg: &ConsensusMsg<TxBatch>) -> Vec<u8> {
+    to_canonical(msg)
+}
+
+pub fn decode_consensus(bytes: &[u8]) -> Result<ConsensusMsg<TxBatch>, DecodeError> {
+    from_canonical("consensus message", bytes, MAX_CONSENSUS_BYTES)
+}
+
+/// A question one validator asks another over `/waybill/sync/1`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncRequest {
+    /// The consensus core's fetch: block `id` and up to `count - 1` ancestors, newest first.
+    Fetch { id: Hash, count: u32 },
+    /// The peer's committed head.
+    Head,
+    /// Committed blocks from `from_height` on (with their certificates), oldest first.
+    Committed { from_height: u64, max_blocks: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(bound(deserialize = ""))]
+pub enum SyncResponse {
+    Blocks(Vec<Block<TxBatch>>),
+    Head {
+        height: u64,
+        hash: Hash,
+    },
+    /// Canonical [`ledger::stored::StoredBlock`] bytes, oldest first.
+    Committed(Vec<Vec<u8>>),
+    /// The peer could not answer (the reason is for logs).
+    Unavailable(String),
+}
+
+pub fn encode_request(req: &SyncRequest) -> Vec<u8> {
+    to_canonical(req)
+}
+
+pub fn decode_request(bytes: &[u8]) -> Result<SyncRequest, DecodeError> {
+    from_canonical("sync request", bytes, MAX_SYNC_REQUEST_BYTES)
+}
+
+pub fn encode_response(resp: &SyncResponse) -> Vec<u8> {
+    to_canonical(resp)
+}
+
+pub fn decode_response(bytes: &[u8]) -> Result<SyncResponse, DecodeError> {
+    from_canonical("sync response", bytes, MAX_SYNC_RESPONSE_BYTES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_and_junk_is_an_error() {
+        for req in [
+            SyncRequest::Head,
+            SyncRequest::Fetch {
+                id: Hash([3; 32]),
+                count: 4,
+            },
+            SyncRequest::Committed {
+                from_height: 9,
+                max_blocks: 64,
+            },
+        ] {
+            assert_eq!(decode_request(&encode_request(&req)).unwrap(), req);
+        }
+        assert!(decode_request(&[9, 9, 9]).is_err());
+        assert!(decode_response(&[]).is_err());
+        assert!(decode_consensus(&[0xff; 10]).is_err());
+    }
+}

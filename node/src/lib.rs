@@ -1,0 +1,17 @@
+//! The `waybill` node: processes and I/O around the pure consensus core and the ledger.
+//! Holds no protocol logic of its own.
+
+pub mod api;
+pub mod config;
+pub mod driver;
+pub mod intake;
+pub mod localnet;
+pub mod mempool;
+pub mod metrics;
+pub mod network;
+pub mod payload;
+pub mod rpc_bridge;
+pub mod run;
+pub mod status;
+pub mod testnet;
+pub mod verified;

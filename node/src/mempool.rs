@@ -1,0 +1,368 @@
+//! The mempool: transactions that passed every check a node can make before ordering (size,
+//! chain id, signature, sequence window, duplicates) wait here for a proposal. Bounded in total and
+//! per account, so a flood costs a clear "full" rejection, never unbounded memory.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use ledger::crypto::PublicKey;
+use ledger::hash::Hash;
+use ledger::tx::{verify_transactions, SignedTransaction, TxError};
+
+use crate::config::MempoolSection;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MempoolError {
+    #[error(transparent)]
+    Invalid(#[from] TxError),
+    #[error("transaction {hash} is already in the mempool")]
+    Duplicate { hash: Hash },
+    #[error("transaction {hash} is already committed")]
+    AlreadyCommitted { hash: Hash },
+    #[error("account {account}: sequence {sequence} is already used (next is {next})")]
+    SequenceTooLow {
+        account: String,
+        sequence: u64,
+        next: u64,
+    },
+    #[error("account {account}: sequence {sequence} is beyond the window (next is {next}, window {window})")]
+    SequenceTooHigh {
+        account: String,
+        sequence: u64,
+        next: u64,
+        window: u64,
+    },
+    #[error("account {account}: another transaction with sequence {sequence} is pending")]
+    SequenceConflict { account: String, sequence: u64 },
+    #[error("mempool is full ({count} of {capacity} transactions); retry later")]
+    Full { count: usize, capacity: usize },
+    #[error(
+        "account {account} has {count} pending transactions, the limit is {limit}; retry later"
+    )]
+    AccountFull {
+        account: String,
+        count: usize,
+        limit: usize,
+    },
+}
+
+/// What the mempool needs to know from the committed ledger.
+pub trait LedgerView {
+    /// The next sequence number the account may use (0 for an account never seen).
+    fn next_sequence(&self, account: &PublicKey) -> u64;
+    fn is_committed(&self, tx: &Hash) -> bool;
+}
+
+pub struct Mempool {
+    chain_id: String,
+    limits: MempoolSection,
+    txs: HashMap<Hash, SignedTransaction>,
+    by_account: HashMap<PublicKey, BTreeMap<u64, Hash>>,
+}
+
+impl Mempool {
+    pub fn new(chain_id: String, limits: MempoolSection) -> Self {
+        assert!(
+            limits.capacity > 0 && limits.per_account > 0,
+            "mempool limits must be positive"
+        );
+        Mempool {
+            chain_id,
+            limits,
+            txs: HashMap::new(),
+            by_account: HashMap::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.txs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.txs.is_empty()
+    }
+
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.txs.contains_key(hash)
+    }
+
+    /// Checks signatures of a batch at once (one batch verification), then admits each valid
+    /// transaction. Returns one result per input, in order.
+    pub fn submit_batch(
+        &mut self,
+        txs: Vec<SignedTransaction>,
+        ledger: &dyn LedgerView,
+    ) -> Vec<Result<Hash, MempoolError>> {
+        let checks = verify_transactions(&self.chain_id, &txs);
+        txs.into_iter()
+            .zip(checks)
+            .map(|(tx, check)| {
+                check?;
+                self.admit_verified(tx, ledger)
+            })
+            .collect()
+    }
+
+    /// Admits a transaction whose envelope and signature were already verified.
+    pub fn admit_verified(
+        &mut self,
+        tx: SignedTransaction,
+        ledger: &dyn LedgerView,
+    ) -> Result<Hash, MempoolError> {
+        let hash = tx.hash();
+        if self.txs.contains_key(&hash) {
+            return Err(MempoolError::Duplicate { hash });
+        }
+        if ledger.is_committed(&hash) {
+            return Err(MempoolError::AlreadyCommitted { hash });
+        }
+        let account = tx.tx.signer;
+        let sequence = tx.tx.sequence;
+        let next = ledger.next_sequence(&account);
+        let shown = || account.to_hex();
+        if sequence < next {
+            return Err(MempoolError::SequenceTooLow {
+                account: shown(),
+                sequence,
+                next,
+            });
+        }
+        if sequence - next >= self.limits.sequence_window {
+            return Err(MempoolError::SequenceTooHigh {
+                account: shown(),
+                sequence,
+                next,
+                window: self.limits.sequence_window,
+            });
+        }
+        let pending = self.by_account.get(&account);
+        if pending.is_some_and(|p| p.contains_key(&sequence)) {
+            return Err(MempoolError::SequenceConflict {
+                account: shown(),
+                sequence,
+            });
+        }
+        let count = pending.map_or(0, BTreeMap::len);
+        if count >= self.limits.per_account {
+            return Err(MempoolError::AccountFull {
+                account: shown(),
+                count,
+                limit: self.limits.per_account,
+            });
+        }
+        if self.txs.len() >= self.limits.capacity {
+            return Err(MempoolError::Full {
+                count: self.txs.len(),
+                capacity: self.limits.capacity,
+            });
+        }
+        self.by_account
+            .entry(account)
+            .or_default()
+            .insert(sequence, hash);
+        self.txs.insert(hash, tx);
+        Ok(hash)
+    }
+
+    /// Up to `max` transactions for a proposal. Per account, transactions are taken in sequence
+    /// order from the account's next sequence number and stop at the first gap, so execution sees
+    /// them in order; `exclude` holds transactions already in uncommitted ancestors of the block.
+    /// Accounts are visited round-robin so one busy account cannot starve the others.
+    pub fn next_batch(
+        &self,
+        max: usize,
+        exclude: &HashSet<Hash>,
+        ledger: &dyn LedgerView,
+    ) -> Vec<SignedTransaction> {
+        let mut queues: Vec<Vec<&Hash>> = Vec::new();
+        for (account, pending) in &self.by_account {
+            let next = ledger.next_sequence(account);
+            let mut queue = Vec::new();
+            for (expected, (seq, hash)) in (next..).zip(pending.range(next..)) {
+                if *seq != expected {
+                    break;
+                }
+                if !exclude.contains(hash) {
+                    queue.push(hash);
+                }
+            }
+            if !queue.is_empty() {
+                queues.push(queue);
+            }
+        }
+        // Deterministic order across runs helps debugging; HashMap order is not.
+        queues.sort_by_key(|q| *q[0]);
+        let mut out = Vec::with_capacity(max.min(self.txs.len()));
+        let mut depth = 0;
+        while out.len() < max {
+            let mut took = false;
+            for q in &queues {
+                if let Some(h) = q.get(depth) {
+                    out.push(self.txs[*h].clone());
+                    took = true;
+                    if out.len() == max {
+                        break;
+                    }
+                }
+            }
+            if !took {
+                break;
+            }
+            depth += 1;
+        }
+        out
+    }
+
+    /// Drops committed transactions, and any now-stale ones (sequence below the account's next).
+    pub fn remove_committed(&mut self, committed: &[SignedTransaction], ledger: &dyn LedgerView) {
+        let mut touched = HashSet::new();
+        for tx in committed {
+            self.remove(&tx.hash());
+            touched.insert(tx.tx.signer);
+        }
+        for account in touched {
+            let next = ledger.next_sequence(&account);
+            let stale: Vec<Hash> = self
+                .by_account
+                .get(&account)
+                .map(|p| p.range(..next).map(|(_, h)| *h).collect())
+                .unwrap_or_default();
+            for h in stale {
+                self.remove(&h);
+            }
+        }
+    }
+
+    fn remove(&mut self, hash: &Hash) {
+        let Some(tx) = self.txs.remove(hash) else {
+            return;
+        };
+        let account = tx.tx.signer;
+        if let Some(p) = self.by_account.get_mut(&account) {
+            p.remove(&tx.tx.sequence);
+            if p.is_empty() {
+                self.by_account.remove(&account);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ledger::crypto::KeyPair;
+    use ledger::tx::{Payload, Transaction};
+
+    #[derive(Default)]
+    struct View {
+        next: HashMap<PublicKey, u64>,
+        committed: HashSet<Hash>,
+    }
+    impl LedgerView for View {
+        fn next_sequence(&self, a: &PublicKey) -> u64 {
+            self.next.get(a).copied().unwrap_or(0)
+        }
+        fn is_committed(&self, h: &Hash) -> bool {
+            self.committed.contains(h)
+        }
+    }
+
+    fn tx(key: &KeyPair, seq: u64) -> SignedTransaction {
+        Transaction {
+            chain_id: "c".into(),
+            signer: key.public(),
+            sequence: seq,
+            payload: Payload::Memo {
+                data: seq.to_le_bytes().to_vec(),
+            },
+        }
+        .sign(key)
+    }
+
+    fn pool(capacity: usize, per_account: usize) -> Mempool {
+        Mempool::new(
+            "c".into(),
+            MempoolSection {
+                capacity,
+                per_account,
+                sequence_window: 10,
+            },
+        )
+    }
+
+    #[test]
+    fn admits_orders_and_removes() {
+        let (a, b) = (KeyPair::from_secret([1; 32]), KeyPair::from_secret([2; 32]));
+        let view = View::default();
+        let mut mp = pool(100, 10);
+        let r = mp.submit_batch(vec![tx(&a, 1), tx(&a, 0), tx(&b, 0), tx(&a, 3)], &view);
+        assert!(r.iter().all(Result::is_ok), "{r:?}");
+        let batch = mp.next_batch(10, &HashSet::new(), &view);
+        // a:0, a:1 (a:3 waits for a:2), b:0.
+        assert_eq!(batch.len(), 3);
+        let mut view = view;
+        view.next.insert(a.public(), 2);
+        view.committed.insert(batch[0].hash());
+        mp.remove_committed(&batch, &view);
+        assert_eq!(mp.len(), 1);
+        assert_eq!(
+            mp.submit_batch(vec![tx(&a, 1)], &view)[0],
+            Err(MempoolError::SequenceTooLow {
+                account: a.public().to_hex(),
+                sequence: 1,
+                next: 2
+            })
+        );
+    }
+
+    #[test]
+    fn rejects_with_reasons() {
+        let a = KeyPair::from_secret([1; 32]);
+        let view = View::default();
+        let mut mp = pool(3, 2);
+        assert!(mp.submit_batch(vec![tx(&a, 0)], &view)[0].is_ok());
+        assert!(matches!(
+            mp.submit_batch(vec![tx(&a, 0)], &view)[0],
+            Err(MempoolError::Duplicate { .. })
+        ));
+        assert!(matches!(
+            mp.submit_batch(vec![tx(&a, 10)], &view)[0],
+            Err(MempoolError::SequenceTooHigh { .. })
+        ));
+        let mut forged = tx(&a, 1);
+        forged.tx.sequence = 2;
+        assert!(matches!(
+            mp.submit_batch(vec![forged], &view)[0],
+            Err(MempoolError::Invalid(_))
+        ));
+        assert!(mp.submit_batch(vec![tx(&a, 1)], &view)[0].is_ok());
+        assert!(matches!(
+            mp.submit_batch(vec![tx(&a, 2)], &view)[0],
+            Err(MempoolError::AccountFull { .. })
+        ));
+        let b = KeyPair::from_secret([2; 32]);
+        let c = KeyPair::from_secret([3; 32]);
+        assert!(mp.submit_batch(vec![tx(&b, 0)], &view)[0].is_ok());
+        assert!(matches!(
+            mp.submit_batch(vec![tx(&c, 0)], &view)[0],
+            Err(MempoolError::Full {
+                count: 3,
+                capacity: 3
+            })
+        ));
+    }
+
+    #[test]
+    fn exclusions_keep_sequence_contiguity() {
+        let a = KeyPair::from_secret([1; 32]);
+        let view = View::default();
+        let mut mp = pool(100, 10);
+        let txs: Vec<_> = (0..4).map(|i| tx(&a, i)).collect();
+        mp.submit_batch(txs.clone(), &view);
+        let exclude: HashSet<Hash> = txs[..2].iter().map(|t| t.hash()).collect();
+        let batch = mp.next_batch(10, &exclude, &view);
+        assert_eq!(
+            batch.iter().map(|t| t.tx.sequence).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+    }
+}

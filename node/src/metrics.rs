@@ -1,0 +1,166 @@
+//! The Prometheus endpoint: `GET /metrics` on `metrics.listen` (disabled when empty), in the
+//! OpenMetrics text format. Values come from the driver's status snapshot and the network's
+//! counters at scrape time, so the endpoint never waits on the driver.
+
+use std::net::SocketAddr;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use crate::config::NodeConfig;
+use crate::run::NodeHandles;
+
+/// Starts the endpoint if configured; returns its task.
+pub async fn start(
+    config: &NodeConfig,
+    node: NodeHandles,
+) -> Result<Option<JoinHandle<()>>, String> {
+    if config.metrics.listen.is_empty() {
+        return Ok(None);
+    }
+    let addr: SocketAddr = config
+        .metrics
+        .listen
+        .parse()
+        .map_err(|e| format!("metrics.listen {:?}: {e}", config.metrics.listen))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("metrics endpoint cannot listen on {addr}: {e}"))?;
+    info!(%addr, "metrics endpoint up");
+    Ok(Some(tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                continue;
+            };
+            let node = node.clone();
+            tokio::spawn(async move {
+                // Read (and ignore) the request head; every path answers with the metrics.
+                let mut buf = [0u8; 2048];
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_secs(2), sock.read(&mut buf))
+                        .await;
+                let body = render(&node);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                if let Err(e) = sock.write_all(head.as_bytes()).await {
+                    warn!(error = %e, "metrics write failed");
+                    return;
+                }
+                let _ = sock.write_all(body.as_bytes()).await;
+            });
+        }
+    })))
+}
+
+/// The metrics text for the node's current state.
+pub fn render(node: &NodeHandles) -> String {
+    let s = node.status.snapshot();
+    let net = node.net.stats();
+    let mut registry = Registry::with_prefix("waybill");
+    let gauge = |registry: &mut Registry, name: &str, help: &str, v: i64| {
+        let g: Gauge = Gauge::default();
+        g.set(v);
+        registry.register(name, help, g);
+    };
+    let counter = |registry: &mut Registry, name: &str, help: &str, v: u64| {
+        let c: Counter = Counter::default();
+        c.inc_by(v);
+        registry.register(name, help, c);
+    };
+    gauge(
+        &mut registry,
+        "committed_height",
+        "Height of the committed head",
+        s.committed_height as i64,
+    );
+    gauge(
+        &mut registry,
+        "round",
+        "Current consensus round",
+        s.round as i64,
+    );
+    gauge(
+        &mut registry,
+        "rounds_per_height_milli",
+        "Consensus rounds per committed height, times 1000 (1000 = no wasted round)",
+        (s.round.saturating_mul(1000) / s.committed_height.max(1)) as i64,
+    );
+    gauge(
+        &mut registry,
+        "mempool_transactions",
+        "Transactions waiting in the mempool",
+        s.mempool_len as i64,
+    );
+    gauge(
+        &mut registry,
+        "peers",
+        "Connected peers",
+        node.net.connected_peers().len() as i64,
+    );
+    gauge(
+        &mut registry,
+        "syncing",
+        "1 while catching up from a peer",
+        i64::from(s.syncing),
+    );
+    gauge(
+        &mut registry,
+        "last_commit_latency_ms",
+        "Proposal timestamp to local commit of the last committed block",
+        s.last_commit_latency_ms as i64,
+    );
+    counter(
+        &mut registry,
+        "blocks_committed",
+        "Blocks committed since start",
+        s.commits,
+    );
+    counter(
+        &mut registry,
+        "round_timeouts",
+        "Round timers that expired",
+        s.timeouts,
+    );
+    counter(
+        &mut registry,
+        "qcs_formed",
+        "Quorum certificates this node learned (new highest QC)",
+        s.qcs,
+    );
+    counter(
+        &mut registry,
+        "tcs_formed",
+        "Rounds entered through a timeout certificate",
+        s.tcs,
+    );
+    counter(
+        &mut registry,
+        "rejected_consensus_inputs",
+        "Consensus inputs refused by the core",
+        s.rejected_inputs,
+    );
+    counter(
+        &mut registry,
+        "network_rejected_messages",
+        "Messages refused by the network layer",
+        net.rejected_messages,
+    );
+    counter(
+        &mut registry,
+        "network_dropped_events",
+        "Network events dropped on a full queue",
+        net.dropped_events,
+    );
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = encode(&mut out, &registry);
+    out
+}

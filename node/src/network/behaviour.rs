@@ -1,0 +1,154 @@
+//! The composed libp2p behaviour and the swarm built from it: TCP + noise + yamux, the
+//! allow-list (refuses unknown peers at connection establishment), connection limits,
+//! identify, ping, gossipsub for transactions, request-response for consensus and sync.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use libp2p::identity::Keypair;
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::{
+    allow_block_list, connection_limits, gossipsub, identify, noise, ping, request_response, tcp,
+    yamux, StreamProtocol, Swarm, SwarmBuilder,
+};
+
+use super::codec::BytesCodec;
+use super::config::Limits;
+use super::event::Counters;
+use super::NetworkError;
+
+pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/consensus/1");
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/sync/1");
+pub const TX_TOPIC: &str = "waybill/tx/1";
+const IDENTIFY_PROTOCOL: &str = "/waybill/id/1";
+/// Room for the gossipsub envelope (topic, author, sequence number, key, signature) around a
+/// transaction of the maximum size.
+const GOSSIP_ENVELOPE: usize = 4 << 10;
+/// Largest acknowledgement of a consensus message (it is empty).
+const ACK_MAX: usize = 16;
+
+#[derive(NetworkBehaviour)]
+pub(crate) struct Behaviour {
+    pub allow: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
+    pub limits: connection_limits::Behaviour,
+    pub identify: identify::Behaviour,
+    pub ping: ping::Behaviour,
+    pub gossipsub: gossipsub::Behaviour,
+    pub consensus: request_response::Behaviour<BytesCodec>,
+    pub sync: request_response::Behaviour<BytesCodec>,
+}
+
+fn setup_err(e: impl ToString) -> NetworkError {
+    NetworkError::Setup {
+        reason: e.to_string(),
+    }
+}
+
+fn gossipsub(key: &Keypair, limits: &Limits) -> Result<gossipsub::Behaviour, NetworkError> {
+    let config = gossipsub::ConfigBuilder::default()
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        // Messages are forwarded only once the network task has checked their author.
+        .validate_messages()
+        .max_transmit_size(limits.transaction + GOSSIP_ENVELOPE)
+        .heartbeat_interval(Duration::from_millis(500))
+        // Content addressing: the same transaction published by two nodes is one message.
+        .message_id_fn(|m: &gossipsub::Message| {
+            gossipsub::MessageId::from(blake3::hash(&m.data).as_bytes().to_vec())
+        })
+        .build()
+        .map_err(setup_err)?;
+    let mut behaviour =
+        gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
+            .map_err(setup_err)?;
+    behaviour
+        .subscribe(&gossipsub::IdentTopic::new(TX_TOPIC))
+        .map_err(setup_err)?;
+    Ok(behaviour)
+}
+
+fn request_response(
+    protocol: StreamProtocol,
+    codec: BytesCodec,
+    limits: &Limits,
+) -> request_response::Behaviour<BytesCodec> {
+    request_response::Behaviour::with_codec(
+        codec,
+        [(protocol, request_response::ProtocolSupport::Full)],
+        request_response::Config::default()
+            .with_request_timeout(limits.request_timeout)
+            .with_max_concurrent_streams(limits.concurrent_streams),
+    )
+}
+
+fn behaviour(
+    key: &Keypair,
+    allowed: &BTreeSet<libp2p::PeerId>,
+    limits: &Limits,
+    counters: &Arc<Counters>,
+) -> Result<Behaviour, NetworkError> {
+    let mut allow = allow_block_list::Behaviour::<allow_block_list::AllowedPeers>::default();
+    for peer in allowed {
+        allow.allow_peer(*peer);
+    }
+    let peers = u32::try_from(allowed.len()).unwrap_or(u32::MAX);
+    let per_peer = limits.connections_per_peer;
+    let connection_limits = connection_limits::ConnectionLimits::default()
+        .with_max_established_per_peer(Some(per_peer))
+        .with_max_established(Some(peers.saturating_mul(per_peer).max(1)))
+        .with_max_pending_incoming(Some(peers.saturating_mul(2).max(8)));
+    Ok(Behaviour {
+        allow,
+        limits: connection_limits::Behaviour::new(connection_limits),
+        identify: identify::Behaviour::new(
+            identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
+                .with_agent_version(format!("waybill/{}", env!("CARGO_PKG_VERSION"))),
+        ),
+        ping: ping::Behaviour::new(ping::Config::new().with_interval(Duration::from_secs(5))),
+        gossipsub: gossipsub(key, limits)?,
+        consensus: request_response(
+            CONSENSUS_PROTOCOL,
+            BytesCodec {
+                max_request: limits.consensus_message,
+                max_response: ACK_MAX,
+                counters: counters.clone(),
+            },
+            limits,
+        ),
+        sync: request_response(
+            SYNC_PROTOCOL,
+            BytesCodec {
+                max_request: limits.sync_request,
+                max_response: limits.sync_response,
+                counters: counters.clone(),
+            },
+            limits,
+        ),
+    })
+}
+
+/// A swarm over TCP + noise + yamux running on the current tokio runtime.
+pub(crate) fn build_swarm(
+    key: Keypair,
+    allowed: &BTreeSet<libp2p::PeerId>,
+    limits: &Limits,
+    counters: &Arc<Counters>,
+) -> Result<Swarm<Behaviour>, NetworkError> {
+    let behaviour = behaviour(&key, allowed, limits, counters)?;
+    let swarm = SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(setup_err)?
+        .with_behaviour(|_| behaviour)
+        .map_err(setup_err)?
+        .with_swarm_config(|c| {
+            c.with_idle_connection_timeout(Duration::from_secs(60))
+                .with_max_negotiating_inbound_streams(limits.concurrent_streams)
+        })
+        .build();
+    Ok(swarm)
+}

@@ -1,0 +1,484 @@
+//! The network task: owns the swarm, executes handle commands, turns swarm events into
+//! [`NetworkEvent`]s, enforces the allow-list on every inbound message, and redials.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use libp2p::futures::stream::FuturesUnordered;
+use libp2p::futures::StreamExt;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, TopicHash};
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{PeerId, Swarm};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::behaviour::{Behaviour, BehaviourEvent, TX_TOPIC};
+use super::config::Limits;
+use super::event::{Counters, EventSink, NetworkEvent};
+use super::handle::{Command, Shared};
+use super::redial::Redialer;
+use super::NetworkError;
+
+const REDIAL_TICK: Duration = Duration::from_millis(50);
+
+type SyncReplySender = oneshot::Sender<Result<Vec<u8>, NetworkError>>;
+type SyncReply = Pin<Box<dyn Future<Output = (Option<Vec<u8>>, ResponseChannel<Vec<u8>>)> + Send>>;
+
+pub(crate) struct Driver {
+    pub swarm: Swarm<Behaviour>,
+    pub commands: mpsc::Receiver<Command>,
+    pub events: EventSink,
+    pub shared: Arc<Mutex<Shared>>,
+    pub counters: Arc<Counters>,
+    pub allowed: Arc<BTreeSet<PeerId>>,
+    /// The validators to keep connected to (configured peers).
+    pub validators: BTreeSet<PeerId>,
+    pub redialer: Redialer,
+    pub limits: Limits,
+    pub tx_topic: TopicHash,
+    pub pending_sync: HashMap<OutboundRequestId, (PeerId, SyncReplySender)>,
+    pub sync_replies: FuturesUnordered<SyncReply>,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        swarm: Swarm<Behaviour>,
+        commands: mpsc::Receiver<Command>,
+        events: EventSink,
+        shared: Arc<Mutex<Shared>>,
+        allowed: Arc<BTreeSet<PeerId>>,
+        redialer: Redialer,
+        limits: Limits,
+    ) -> Self {
+        let validators = allowed
+            .iter()
+            .copied()
+            .filter(|p| redialer.is_target(p))
+            .collect();
+        let counters = events.counters().clone();
+        Driver {
+            swarm,
+            commands,
+            events,
+            shared,
+            counters,
+            allowed,
+            validators,
+            redialer,
+            limits,
+            tx_topic: IdentTopic::new(TX_TOPIC).hash(),
+            pending_sync: HashMap::new(),
+            sync_replies: FuturesUnordered::new(),
+        }
+    }
+
+    pub(crate) async fn run(mut self) {
+        let mut tick = tokio::time::interval(REDIAL_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let done = loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                command = self.commands.recv() => match command {
+                    Some(Command::Shutdown { done }) => break Some(done),
+                    Some(command) => self.on_command(command),
+                    None => break None,
+                },
+                Some((reply, channel)) = self.sync_replies.next(), if !self.sync_replies.is_empty() => {
+                    match reply {
+                        Some(bytes) => self.send_sync_response(channel, bytes),
+                        None => tracing::debug!("sync request left unanswered by the application"),
+                    }
+                }
+                _ = tick.tick() => self.redial(),
+            }
+        };
+        for (_, (peer, reply)) in self.pending_sync.drain() {
+            let _ = reply.send(Err(NetworkError::RequestFailed {
+                peer,
+                reason: "network shut down".into(),
+            }));
+        }
+        // Dropping the swarm closes the listener and every connection.
+        drop(self);
+        tracing::info!("network stopped");
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn reject(&self, peer: &PeerId, what: &str, why: &str) {
+        Counters::bump(&self.counters.rejected_messages);
+        tracing::warn!(%peer, what, why, "inbound message rejected");
+    }
+
+    fn redial(&mut self) {
+        for (peer, addrs) in self.redialer.due(Instant::now()) {
+            let opts = DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                tracing::debug!(%peer, error = %e, "dial not started");
+                if !self.swarm.is_connected(&peer) {
+                    self.redialer.on_lost(&peer, Instant::now());
+                }
+            }
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        let b = self.swarm.behaviour_mut();
+        match command {
+            Command::SendConsensus { to, bytes } => {
+                b.consensus.send_request(&to, bytes);
+            }
+            Command::BroadcastConsensus { bytes } => {
+                let connected = self.shared().connected.clone();
+                let b = self.swarm.behaviour_mut();
+                for peer in self.validators.intersection(&connected) {
+                    b.consensus.send_request(peer, bytes.clone());
+                }
+            }
+            Command::PublishTx { bytes } => {
+                if let Err(e) = b.gossipsub.publish(self.tx_topic.clone(), bytes) {
+                    // Duplicate (already gossiped) and no-peers are normal in a small network.
+                    tracing::debug!(error = %e, "transaction not published");
+                }
+            }
+            Command::RequestSync { to, bytes, reply } => {
+                let id = b.sync.send_request(&to, bytes);
+                self.pending_sync.insert(id, (to, reply));
+            }
+            Command::Shutdown { .. } => unreachable!("handled by the run loop"),
+        }
+    }
+
+    fn send_sync_response(&mut self, channel: ResponseChannel<Vec<u8>>, bytes: Vec<u8>) {
+        if bytes.len() > self.limits.sync_response {
+            tracing::error!(
+                len = bytes.len(),
+                max = self.limits.sync_response,
+                "sync response exceeds the limit; not sent"
+            );
+            return;
+        }
+        if self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(channel, bytes)
+            .is_err()
+        {
+            tracing::debug!("sync requester went away before the response");
+        }
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                endpoint,
+                ..
+            } => {
+                if !self.allowed.contains(&peer_id) {
+                    // The allow-list behaviour refuses these; never trust a single layer.
+                    tracing::error!(%peer_id, "connection from a peer that is not allowed; closing");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                self.redialer.on_connected(&peer_id, Instant::now());
+                if num_established.get() == 1 {
+                    tracing::info!(%peer_id, addr = %endpoint.get_remote_address(), "peer connected");
+                    self.shared().connected.insert(peer_id);
+                    self.events.emit(NetworkEvent::PeerConnected(peer_id));
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                cause,
+                ..
+            } if self.allowed.contains(&peer_id) => {
+                tracing::info!(%peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
+                {
+                    let mut shared = self.shared();
+                    shared.connected.remove(&peer_id);
+                    shared.tx_topic_peers.remove(&peer_id);
+                }
+                self.redialer.on_lost(&peer_id, Instant::now());
+                self.events.emit(NetworkEvent::PeerDisconnected(peer_id));
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                error,
+                ..
+            } => {
+                tracing::debug!(%peer, %error, "dial failed");
+                if !self.swarm.is_connected(&peer) {
+                    self.redialer.on_lost(&peer, Instant::now());
+                }
+            }
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error,
+                ..
+            } => {
+                tracing::info!(addr = %send_back_addr, %error, "incoming connection refused or failed");
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "listening");
+                self.shared().listen_addrs.push(address);
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                self.shared().listen_addrs.retain(|a| a != &address);
+            }
+            SwarmEvent::ListenerError { error, .. } => {
+                tracing::error!(%error, "listener error");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Gossipsub(event) => self.on_gossip(event),
+            BehaviourEvent::Consensus(event) => self.on_consensus(event),
+            BehaviourEvent::Sync(event) => self.on_sync(event),
+            BehaviourEvent::Identify(_) | BehaviourEvent::Ping(_) => {}
+            BehaviourEvent::Allow(never) => match never {},
+            BehaviourEvent::Limits(never) => match never {},
+        }
+    }
+
+    fn on_gossip(&mut self, event: gossipsub::Event) {
+        match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => {
+                let verdict = gossip_verdict(
+                    &self.allowed,
+                    &self.tx_topic,
+                    self.limits.transaction,
+                    &propagation_source,
+                    &message,
+                );
+                let acceptance = match verdict {
+                    Ok(()) => MessageAcceptance::Accept,
+                    Err(why) => {
+                        self.reject(&propagation_source, "gossip", why);
+                        MessageAcceptance::Reject
+                    }
+                };
+                let accepted = matches!(acceptance, MessageAcceptance::Accept);
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&message_id, &propagation_source, acceptance);
+                if accepted {
+                    let from = message.source.unwrap_or(propagation_source);
+                    self.events.emit(NetworkEvent::Transaction {
+                        from,
+                        bytes: message.data,
+                    });
+                }
+            }
+            gossipsub::Event::Subscribed { peer_id, topic } if topic == self.tx_topic => {
+                self.shared().tx_topic_peers.insert(peer_id);
+            }
+            gossipsub::Event::Unsubscribed { peer_id, topic } if topic == self.tx_topic => {
+                self.shared().tx_topic_peers.remove(&peer_id);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_consensus(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                if !self.allowed.contains(&peer) {
+                    // Dropping the channel answers nothing.
+                    self.reject(&peer, "consensus", "peer not allowed");
+                    return;
+                }
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .consensus
+                    .send_response(channel, Vec::new());
+                self.events.emit(NetworkEvent::Consensus {
+                    from: peer,
+                    bytes: request,
+                });
+            }
+            request_response::Event::Message { .. }
+            | request_response::Event::ResponseSent { .. } => {}
+            request_response::Event::OutboundFailure { peer, error, .. } => {
+                Counters::bump(&self.counters.failed_sends);
+                tracing::debug!(%peer, %error, "consensus message not delivered");
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                self.on_inbound_failure(peer, "consensus", error);
+            }
+        }
+    }
+
+    fn on_sync(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                if !self.allowed.contains(&peer) {
+                    self.reject(&peer, "sync request", "peer not allowed");
+                    return;
+                }
+                if self.sync_replies.len() >= self.limits.pending_sync_replies {
+                    tracing::warn!(%peer, "too many sync requests awaiting replies; request dropped");
+                    Counters::bump(&self.counters.dropped_events);
+                    return;
+                }
+                let (reply, rx) = oneshot::channel();
+                let timeout = self.limits.request_timeout;
+                self.sync_replies.push(Box::pin(async move {
+                    let bytes = tokio::time::timeout(timeout, rx)
+                        .await
+                        .ok()
+                        .and_then(Result::ok);
+                    (bytes, channel)
+                }));
+                self.events.emit(NetworkEvent::SyncRequest {
+                    from: peer,
+                    bytes: request,
+                    reply,
+                });
+            }
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let Some((_, reply)) = self.pending_sync.remove(&request_id) {
+                    let _ = reply.send(Ok(response));
+                } else {
+                    tracing::debug!(%peer, "sync response for an unknown request");
+                }
+            }
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                Counters::bump(&self.counters.failed_sends);
+                if let Some((_, reply)) = self.pending_sync.remove(&request_id) {
+                    let _ = reply.send(Err(NetworkError::RequestFailed {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                self.on_inbound_failure(peer, "sync", error);
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_inbound_failure(
+        &mut self,
+        peer: PeerId,
+        what: &str,
+        error: request_response::InboundFailure,
+    ) {
+        match error {
+            request_response::InboundFailure::Io(e) => self.reject(&peer, what, &e.to_string()),
+            other => tracing::debug!(%peer, what, error = %other, "inbound request failed"),
+        }
+    }
+}
+
+/// Whether a gossiped message may be delivered and forwarded: it must come from, and be
+/// authored by, allowed peers, on the transaction topic, within the size limit.
+fn gossip_verdict(
+    allowed: &BTreeSet<PeerId>,
+    tx_topic: &TopicHash,
+    max_len: usize,
+    propagation_source: &PeerId,
+    message: &gossipsub::Message,
+) -> Result<(), &'static str> {
+    if !allowed.contains(propagation_source) {
+        Err("forwarded by a peer that is not allowed")
+    } else if &message.topic != tx_topic {
+        Err("unknown topic")
+    } else if !message.source.is_some_and(|s| allowed.contains(&s)) {
+        Err("authored by a peer that is not allowed")
+    } else if message.data.len() > max_len {
+        Err("transaction too large")
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gossip_from_or_by_unknown_peers_is_rejected() {
+        let (a, b, x) = (PeerId::random(), PeerId::random(), PeerId::random());
+        let allowed: BTreeSet<PeerId> = [a, b].into();
+        let topic = IdentTopic::new(TX_TOPIC).hash();
+        let msg = |source: Option<PeerId>, topic: &TopicHash, len: usize| gossipsub::Message {
+            source,
+            data: vec![0; len],
+            sequence_number: Some(1),
+            topic: topic.clone(),
+        };
+        let verdict =
+            |via: &PeerId, m: &gossipsub::Message| gossip_verdict(&allowed, &topic, 10, via, m);
+        assert_eq!(verdict(&a, &msg(Some(b), &topic, 10)), Ok(()));
+        assert!(
+            verdict(&x, &msg(Some(b), &topic, 1)).is_err(),
+            "relayed by an unknown peer"
+        );
+        assert!(
+            verdict(&a, &msg(Some(x), &topic, 1)).is_err(),
+            "authored by an unknown peer"
+        );
+        assert!(verdict(&a, &msg(None, &topic, 1)).is_err(), "anonymous");
+        assert!(verdict(&a, &msg(Some(b), &topic, 11)).is_err(), "too large");
+        let other = IdentTopic::new("other").hash();
+        assert!(
+            verdict(&a, &msg(Some(b), &other, 1)).is_err(),
+            "wrong topic"
+        );
+    }
+}

@@ -1,0 +1,188 @@
+//! What the node's blocks carry: a batch of signed transactions. Consensus sees it only through
+//! [`consensus::Payload`] (its digest is the header's `tx_root`) and [`TxBatchValidator`].
+
+use std::sync::Arc;
+
+use consensus::{Block as ConsensusBlock, Payload, PayloadValidator};
+use ledger::block::MAX_BLOCK_TXS;
+use ledger::merkle::tx_root;
+use ledger::tx::verify_transactions;
+use ledger::{Block, BlockHeader, Hash, SignedTransaction};
+use serde::{Deserialize, Serialize};
+
+use crate::verified::VerifiedCache;
+
+/// Most transactions a leader puts in one proposal.
+pub const MAX_PROPOSAL_TXS: usize = 4_000;
+/// Most bytes of transactions in one proposal: well inside the network's 4 MiB consensus
+/// message limit, with room for the header and certificates.
+pub const MAX_PROPOSAL_BYTES: usize = 3 << 20;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxBatch {
+    pub txs: Vec<SignedTransaction>,
+}
+
+impl Payload for TxBatch {
+    fn digest(&self) -> Hash {
+        tx_root(&self.txs.iter().map(|t| t.hash()).collect::<Vec<_>>())
+    }
+    fn empty() -> Self {
+        TxBatch::default()
+    }
+}
+
+/// The ledger block a consensus block becomes when it commits.
+pub fn to_ledger_block(block: &ConsensusBlock<TxBatch>) -> Block {
+    Block {
+        header: block.header.clone(),
+        txs: block.payload.txs.clone(),
+    }
+}
+
+/// The consensus block a committed ledger block was (for serving and recovery).
+pub fn from_ledger_block(block: Block) -> ConsensusBlock<TxBatch> {
+    ConsensusBlock {
+        header: block.header,
+        payload: TxBatch { txs: block.txs },
+    }
+}
+
+/// Truncates a batch so it fits a proposal.
+pub fn fit_proposal(mut txs: Vec<SignedTransaction>) -> Vec<SignedTransaction> {
+    txs.truncate(MAX_PROPOSAL_TXS);
+    let mut bytes = 0usize;
+    let mut keep = txs.len();
+    for (i, t) in txs.iter().enumerate() {
+        bytes += t.to_bytes().len();
+        if bytes > MAX_PROPOSAL_BYTES {
+            keep = i;
+            break;
+        }
+    }
+    txs.truncate(keep);
+    txs
+}
+
+/// Every validator checks every transaction of a proposal before voting: count, limits, chain id
+/// and signature. Signatures this node already verified (in its mempool) are not checked again.
+/// Sequence numbers are execution's business: a stale one commits with a failed receipt.
+pub struct TxBatchValidator {
+    pub chain_id: String,
+    pub verified: Arc<VerifiedCache>,
+}
+
+impl PayloadValidator<TxBatch> for TxBatchValidator {
+    fn validate(&self, _header: &BlockHeader, payload: &TxBatch) -> Result<(), String> {
+        if payload.txs.len() > MAX_BLOCK_TXS {
+            return Err(format!(
+                "{} transactions, at most {MAX_BLOCK_TXS}",
+                payload.txs.len()
+            ));
+        }
+        let unverified: Vec<SignedTransaction> = payload
+            .txs
+            .iter()
+            .filter(|t| !self.verified.contains(&t.hash()))
+            .cloned()
+            .collect();
+        for (tx, result) in unverified
+            .iter()
+            .zip(verify_transactions(&self.chain_id, &unverified))
+        {
+            result.map_err(|e| format!("transaction {}: {e}", tx.hash()))?;
+        }
+        self.verified
+            .insert_all(unverified.iter().map(SignedTransaction::hash));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ledger::tx::{Payload as TxPayload, Transaction};
+    use ledger::KeyPair;
+
+    fn tx(seq: u64, chain: &str) -> SignedTransaction {
+        let k = KeyPair::from_secret([7; 32]);
+        Transaction {
+            chain_id: chain.into(),
+            signer: k.public(),
+            sequence: seq,
+            payload: TxPayload::Memo { data: vec![0; 10] },
+        }
+        .sign(&k)
+    }
+
+    fn header() -> BlockHeader {
+        BlockHeader {
+            chain_id: "c".into(),
+            height: 1,
+            round: 1,
+            parent: Hash::ZERO,
+            tx_root: Hash::ZERO,
+            proposer: KeyPair::from_secret([1; 32]).public(),
+            timestamp_ms: 0,
+            justify: vec![],
+        }
+    }
+
+    #[test]
+    fn digest_is_the_ledger_tx_root() {
+        let batch = TxBatch {
+            txs: vec![tx(0, "c"), tx(1, "c")],
+        };
+        let ledger_block = Block {
+            header: BlockHeader {
+                tx_root: batch.digest(),
+                ..header()
+            },
+            txs: batch.txs.clone(),
+        };
+        ledger_block.check_shape().unwrap();
+    }
+
+    #[test]
+    fn validator_rejects_a_bad_signature_or_chain_and_caches_good_ones() {
+        let cache = Arc::new(VerifiedCache::new(100));
+        let v = TxBatchValidator {
+            chain_id: "c".into(),
+            verified: cache.clone(),
+        };
+        let good = TxBatch {
+            txs: vec![tx(0, "c"), tx(1, "c")],
+        };
+        v.validate(&header(), &good).unwrap();
+        assert!(cache.contains(&good.txs[0].hash()));
+
+        let mut forged = tx(2, "c");
+        forged.tx.sequence = 3;
+        let err = v
+            .validate(
+                &header(),
+                &TxBatch {
+                    txs: vec![tx(0, "c"), forged],
+                },
+            )
+            .unwrap_err();
+        assert!(err.contains("signature"), "{err}");
+        let err = v
+            .validate(
+                &header(),
+                &TxBatch {
+                    txs: vec![tx(0, "other")],
+                },
+            )
+            .unwrap_err();
+        assert!(err.contains("chain"), "{err}");
+    }
+
+    #[test]
+    fn fit_proposal_bounds_count() {
+        let txs: Vec<_> = (0..(MAX_PROPOSAL_TXS as u64 + 5))
+            .map(|s| tx(s, "c"))
+            .collect();
+        assert_eq!(fit_proposal(txs).len(), MAX_PROPOSAL_TXS);
+    }
+}

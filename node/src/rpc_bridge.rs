@@ -1,0 +1,179 @@
+//! `rpc::NodeApi` for the running node: maps the node's answers and errors to the RPC crate's
+//! types. The JSON shapes and error codes themselves belong to `rpc`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ledger::stored::StoredBlock;
+use ledger::{Hash, PublicKey, SignedTransaction};
+use rpc::{ApiError, NodeApi};
+
+use crate::api::{reject_reason, NodeService, Submitted};
+use crate::config::NodeConfig;
+
+/// The running JSON-RPC server.
+pub struct RpcServer {
+    pub addr: SocketAddr,
+    handle: rpc::ServerHandle,
+}
+
+impl RpcServer {
+    pub fn stop(&self) {
+        let _ = self.handle.stop();
+    }
+}
+
+pub async fn serve(config: &NodeConfig, service: Arc<NodeService>) -> Result<RpcServer, String> {
+    let addr: SocketAddr = config
+        .rpc
+        .listen
+        .parse()
+        .map_err(|e| format!("rpc.listen {:?}: {e}", config.rpc.listen))?;
+    let limits = rpc::RpcLimits {
+        max_connections: config.rpc.max_connections,
+        ..rpc::RpcLimits::default()
+    };
+    if !config.rpc.cors_origins.is_empty() {
+        tracing::warn!("rpc.cors_origins is not supported yet; no CORS headers are sent");
+    }
+    let (addr, handle) = rpc::serve(addr, service, limits)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(%addr, "json-rpc up");
+    Ok(RpcServer { addr, handle })
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl NodeApi for NodeService {
+    async fn submit(
+        &self,
+        tx: SignedTransaction,
+        wait_ms: Option<u64>,
+    ) -> Result<rpc::SubmitOutcome, ApiError> {
+        let hash = match NodeService::submit(self, tx).await {
+            Submitted::Admitted(h) => h,
+            Submitted::Rejected(e) => {
+                return Err(ApiError::Rejected {
+                    reason: reject_reason(&e).to_string(),
+                    message: e.to_string(),
+                })
+            }
+            Submitted::Unavailable => return Err(ApiError::NotReady("node is stopping".into())),
+        };
+        let receipt = match wait_ms {
+            Some(ms) => match self.wait_commit(hash, ms).await {
+                Some(r) => Some(r),
+                None => {
+                    return Err(ApiError::Timeout {
+                        tx_hash: hash,
+                        waited_ms: ms,
+                    })
+                }
+            },
+            None => None,
+        };
+        Ok(rpc::SubmitOutcome::new(hash, receipt))
+    }
+
+    fn head(&self) -> Result<rpc::HeadInfo, ApiError> {
+        let store = &self.node.store;
+        let head = store
+            .head()
+            .ok_or_else(|| ApiError::NotReady("no genesis".into()))?;
+        let size = store.accumulator_size();
+        Ok(rpc::HeadInfo {
+            chain_id: self.node.genesis.chain_id.clone(),
+            genesis_hash: self.node.genesis.hash(),
+            height: head.height,
+            hash: head.hash,
+            accumulator_size: size,
+            accumulator_root: store.accumulator_root_at(size).map_err(internal)?,
+        })
+    }
+
+    fn block_by_height(&self, height: u64) -> Result<Option<StoredBlock>, ApiError> {
+        self.node.store.block_by_height(height).map_err(internal)
+    }
+
+    fn block_by_hash(&self, hash: Hash) -> Result<Option<StoredBlock>, ApiError> {
+        self.node.store.block_by_hash(&hash).map_err(internal)
+    }
+
+    fn transaction(&self, hash: Hash) -> Result<Option<rpc::TxInfo>, ApiError> {
+        Ok(self
+            .node
+            .store
+            .transaction(&hash)
+            .map_err(internal)?
+            .map(|c| rpc::TxInfo {
+                tx: c.tx,
+                receipt: Some(c.receipt),
+                height: Some(c.location.height),
+                index_in_block: Some(c.location.index_in_block),
+                ledger_index: Some(c.location.ledger_index),
+                pending: false,
+            }))
+    }
+
+    fn status(&self) -> Result<rpc::NodeStatus, ApiError> {
+        let s = self.node.status.snapshot();
+        Ok(rpc::NodeStatus {
+            name: self.node.name.clone(),
+            validator_key: self.node.validator_key,
+            peer_id: self.node.net.local_peer_id().to_string(),
+            round: s.round,
+            committed_height: s.committed_height,
+            mempool_size: s.mempool_len as u64,
+            peers: self
+                .node
+                .net
+                .connected_peers()
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            syncing: s.syncing,
+        })
+    }
+
+    fn validators(&self) -> Result<Vec<rpc::ValidatorInfo>, ApiError> {
+        Ok(self
+            .node
+            .genesis
+            .validators
+            .iter()
+            .map(|v| rpc::ValidatorInfo {
+                name: v.name.clone(),
+                consensus_key: v.consensus_key,
+                peer_id: v.peer_id.clone(),
+                power: v.power,
+            })
+            .collect())
+    }
+
+    fn next_sequence(&self, account: PublicKey) -> Result<u64, ApiError> {
+        NodeService::next_sequence(self, &account).map_err(ApiError::Internal)
+    }
+
+    fn subscribe_blocks(&self) -> tokio::sync::broadcast::Receiver<rpc::BlockSummary> {
+        let (tx, rx) = tokio::sync::broadcast::channel(256);
+        let mut source = self.node.blocks.subscribe();
+        tokio::spawn(async move {
+            while let Ok(b) = source.recv().await {
+                let summary = rpc::BlockSummary {
+                    height: b.height,
+                    hash: b.hash,
+                    tx_count: b.tx_count,
+                    timestamp_ms: b.timestamp_ms,
+                };
+                if tx.send(summary).is_err() {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+}

@@ -1,0 +1,302 @@
+//! `waybill run`: start-up checks that fail fast with a clear message, then the node's tasks
+//! (network, transaction intake, driver, JSON-RPC, metrics) until SIGINT/SIGTERM.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use ledger::keyfile::{read_key_file, KeyFileError};
+use ledger::storage::{Store, StoreError};
+use ledger::{Genesis, Hash, KeyPair};
+use tokio::sync::{broadcast, mpsc, watch};
+use tracing::{error, info};
+
+use crate::config::NodeConfig;
+use crate::driver::{Command, Driver, DriverError, DriverParts};
+use crate::mempool::Mempool;
+use crate::network::{Multiaddr, Network, NetworkConfig, NetworkError, NetworkHandle, PeerId};
+use crate::payload::{to_ledger_block, TxBatch};
+use crate::status::{BlockSummary, StatusBoard};
+use crate::verified::VerifiedCache;
+
+/// Signatures remembered as verified (~100 bytes each).
+const VERIFIED_CACHE: usize = 200_000;
+/// Commands from the RPC side waiting for the driver.
+const COMMAND_QUEUE: usize = 4_096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("genesis {path}: {reason}")]
+    Genesis { path: String, reason: String },
+    #[error("{role} key: {source}")]
+    Key {
+        role: &'static str,
+        #[source]
+        source: KeyFileError,
+    },
+    #[error("consensus key {key} is not in the validator set of chain {chain:?} (genesis {genesis}); check node.consensus_key")]
+    NotAValidator {
+        key: String,
+        chain: String,
+        genesis: String,
+    },
+    #[error("network key's PeerId {found} does not match validator {name}'s PeerId {expected} in genesis; check node.network_key")]
+    PeerIdMismatch {
+        name: String,
+        expected: String,
+        found: String,
+    },
+    #[error("data directory {path} belongs to another chain: its genesis hash is {found}, the configured genesis is {expected}")]
+    GenesisMismatch {
+        path: String,
+        expected: Hash,
+        found: Hash,
+    },
+    #[error("cannot create data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("opening the ledger at {path}: {source}")]
+    Store {
+        path: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error("network.{field} {value:?}: {reason}")]
+    BadAddress {
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("network: {0}")]
+    Network(#[from] NetworkError),
+    #[error("json-rpc: {0}")]
+    Rpc(String),
+    #[error("the driver stopped: {0}")]
+    Driver(#[from] DriverError),
+}
+
+/// Everything `run` checked and opened, before any task starts.
+pub struct Prepared {
+    pub config: NodeConfig,
+    pub genesis: Genesis,
+    pub consensus_key: KeyPair,
+    pub network_secret: [u8; 32],
+    pub store: Arc<Store>,
+}
+
+pub fn ledger_dir(config: &NodeConfig) -> PathBuf {
+    config.node.data_dir.join("ledger")
+}
+
+/// The fail-fast checks: genesis, keys in the validator set, PeerId, the data directory's chain.
+pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
+    let gpath = config.node.genesis.display().to_string();
+    let genesis = Genesis::load(&config.node.genesis).map_err(|e| StartError::Genesis {
+        path: gpath.clone(),
+        reason: e.to_string(),
+    })?;
+    let consensus_key =
+        read_key_file(&config.node.consensus_key).map_err(|source| StartError::Key {
+            role: "consensus",
+            source,
+        })?;
+    let network_key =
+        read_key_file(&config.node.network_key).map_err(|source| StartError::Key {
+            role: "network",
+            source,
+        })?;
+    let me = consensus_key.public();
+    let Some(index) = genesis.validator_index(&me) else {
+        return Err(StartError::NotAValidator {
+            key: me.to_string(),
+            chain: genesis.chain_id.clone(),
+            genesis: genesis.hash().to_string(),
+        });
+    };
+    let validator = &genesis.validators[index];
+    let peer_id = ledger::genesis::peer_id_of(&network_key.public().0);
+    if peer_id != validator.peer_id {
+        return Err(StartError::PeerIdMismatch {
+            name: validator.name.clone(),
+            expected: validator.peer_id.clone(),
+            found: peer_id,
+        });
+    }
+    let path = ledger_dir(&config);
+    let store_err = |source| StartError::Store {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(&path).map_err(|e| StartError::DataDir {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let store = Store::open(&path).map_err(store_err)?;
+    let genesis_hash = genesis.hash();
+    if let Some(found) = store.genesis_hash() {
+        if found != genesis_hash {
+            return Err(StartError::GenesisMismatch {
+                path: path.display().to_string(),
+                expected: genesis_hash,
+                found,
+            });
+        }
+    }
+    let block = to_ledger_block(&consensus::genesis_block::<TxBatch>(&genesis));
+    store
+        .init_genesis(genesis_hash, &block)
+        .map_err(store_err)?;
+    Ok(Prepared {
+        config,
+        genesis,
+        consensus_key,
+        network_secret: network_key.secret_bytes(),
+        store: Arc::new(store),
+    })
+}
+
+fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
+    let listen =
+        Multiaddr::from_str(&p.config.network.listen).map_err(|e| StartError::BadAddress {
+            field: "listen",
+            value: p.config.network.listen.clone(),
+            reason: e.to_string(),
+        })?;
+    let mut config = NetworkConfig::new(p.network_secret, listen);
+    for addr in &p.config.network.peers {
+        let bad = |reason: String| StartError::BadAddress {
+            field: "peers",
+            value: addr.clone(),
+            reason,
+        };
+        let ma = Multiaddr::from_str(addr).map_err(|e| bad(e.to_string()))?;
+        let peer = ma
+            .iter()
+            .find_map(|p| match p {
+                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+                _ => None,
+            })
+            .ok_or_else(|| bad("must end in /p2p/<PeerId>".into()))?;
+        config.peers.push((peer, ma));
+    }
+    let mut allowed = BTreeSet::new();
+    for v in &p.genesis.validators {
+        if let Ok(peer) = PeerId::from_str(&v.peer_id) {
+            allowed.insert(peer);
+        }
+    }
+    for o in &p.config.network.observers {
+        allowed.insert(PeerId::from_str(o).map_err(|e| StartError::BadAddress {
+            field: "observers",
+            value: o.clone(),
+            reason: e.to_string(),
+        })?);
+    }
+    config.allowed = allowed;
+    Ok(config)
+}
+
+/// What the RPC layer gets to talk to the running node.
+#[derive(Clone)]
+pub struct NodeHandles {
+    pub genesis: Arc<Genesis>,
+    pub store: Arc<Store>,
+    pub commands: mpsc::Sender<Command>,
+    pub status: Arc<StatusBoard>,
+    pub blocks: broadcast::Sender<BlockSummary>,
+    pub verified: Arc<VerifiedCache>,
+    pub net: NetworkHandle,
+    pub name: String,
+    pub validator_key: ledger::PublicKey,
+}
+
+/// Runs a prepared node until a signal or a fatal error.
+pub async fn run(p: Prepared) -> Result<(), StartError> {
+    let net_config = network_config(&p)?;
+    let (net, net_events) = Network::start(net_config).await?;
+    info!(peer_id = %net.local_peer_id(), listen = ?net.listen_addrs(), "network up");
+
+    let verified = Arc::new(VerifiedCache::new(VERIFIED_CACHE));
+    let status = Arc::new(StatusBoard::default());
+    let (blocks_tx, _) = broadcast::channel(256);
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (gossip_tx, gossip_rx) = mpsc::channel(crate::intake::INTAKE_QUEUE);
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+
+    tokio::spawn(crate::intake::run(
+        p.genesis.chain_id.clone(),
+        gossip_rx,
+        verified.clone(),
+        cmd_tx.clone(),
+    ));
+
+    let handles = NodeHandles {
+        genesis: Arc::new(p.genesis.clone()),
+        store: p.store.clone(),
+        commands: cmd_tx,
+        status: status.clone(),
+        blocks: blocks_tx.clone(),
+        verified: verified.clone(),
+        net: net.clone(),
+        name: p.config.node.name.clone(),
+        validator_key: p.consensus_key.public(),
+    };
+    let rpc = crate::api::start(&p.config, handles.clone())
+        .await
+        .map_err(StartError::Rpc)?;
+    let metrics = crate::metrics::start(&p.config, handles.clone())
+        .await
+        .map_err(StartError::Rpc)?;
+
+    let parts = DriverParts {
+        mempool: Mempool::new(p.genesis.chain_id.clone(), p.config.mempool.clone()),
+        genesis: p.genesis,
+        key: p.consensus_key,
+        store: p.store,
+        net: net.clone(),
+        net_events,
+        commands: cmd_rx,
+        gossip_intake: gossip_tx,
+        verified,
+        status,
+        blocks: blocks_tx,
+        shutdown: shutdown_rx,
+    };
+    let mut driver = tokio::spawn(Driver::run(parts));
+    info!("node running");
+
+    let result = tokio::select! {
+        r = &mut driver => match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => { error!(error = %e, "driver failed"); Err(StartError::Driver(e)) }
+            Err(e) => Err(StartError::Rpc(format!("driver task panicked: {e}"))),
+        },
+        _ = shutdown_signal() => {
+            info!("signal received; shutting down");
+            let _ = shutdown_tx.send(true);
+            let _ = driver.await;
+            Ok(())
+        }
+    };
+    rpc.stop();
+    if let Some(m) = metrics {
+        m.abort();
+    }
+    net.shutdown().await;
+    info!("stopped");
+    result
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,53 @@
+//! What the node reports about itself: a snapshot the driver updates after every event and the
+//! RPC and metrics endpoints read without touching the driver.
+
+use std::sync::RwLock;
+
+use ledger::Hash;
+use serde::Serialize;
+
+/// One committed block, as pushed to subscribers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BlockSummary {
+    pub height: u64,
+    pub hash: Hash,
+    pub tx_count: u32,
+    pub timestamp_ms: u64,
+    pub accumulator_size: u64,
+    pub accumulator_root: Hash,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StatusSnapshot {
+    pub round: u64,
+    pub committed_height: u64,
+    pub committed_hash: Hash,
+    pub mempool_len: usize,
+    /// A catch-up request is in flight.
+    pub syncing: bool,
+    /// Blocks committed since start.
+    pub commits: u64,
+    /// Proposal timestamp to local commit of the last committed block.
+    pub last_commit_latency_ms: u64,
+    /// Consensus inputs the core refused (bad signatures, stale rounds...).
+    pub rejected_inputs: u64,
+    /// Round timers that expired.
+    pub timeouts: u64,
+    /// Times the highest known QC moved up.
+    pub qcs: u64,
+    /// Rounds entered through a timeout certificate rather than a QC.
+    pub tcs: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct StatusBoard(RwLock<StatusSnapshot>);
+
+impl StatusBoard {
+    pub fn snapshot(&self) -> StatusSnapshot {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut StatusSnapshot)) {
+        f(&mut self.0.write().unwrap_or_else(|e| e.into_inner()));
+    }
+}

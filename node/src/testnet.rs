@@ -1,0 +1,317 @@
+//! `waybill testnet`: everything a local N-validator network needs in one directory: keys (0600),
+//! one genesis, and per-node TOML configs with unique 127.0.0.1 ports and peers filled in.
+//! Ports are checked free at generation time, so two testnets on one host never collide.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use ledger::crypto::KeyPair;
+use ledger::genesis::{peer_id_of, Account, ConsensusParams, Genesis, Organization, Validator};
+use ledger::keyfile::write_key_file;
+
+use crate::config::{
+    LogSection, MempoolSection, MetricsSection, NetworkSection, NodeConfig, NodeSection, RpcSection,
+};
+
+/// Ports each node uses, relative to its block: p2p, JSON-RPC, metrics.
+pub const PORTS_PER_NODE: u16 = 3;
+
+/// Names of the demo consortium's organizations, one per validator (more get `member-N`).
+const ORG_NAMES: [(&str, &str); 4] = [
+    ("farm", "Green Valley Farm"),
+    ("processor", "Fresh Foods Processing"),
+    ("shipper", "Coastal Logistics"),
+    ("retailer", "City Grocers"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TestnetError {
+    #[error("--validators must be 1..=64, got {0}")]
+    BadCount(usize),
+    #[error("output directory {path} is not empty; choose another --out or remove it")]
+    NotEmpty { path: String },
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+    #[error("no block of {needed} free 127.0.0.1 ports found from {from}")]
+    NoPorts { from: u16, needed: usize },
+    #[error("port {port} on 127.0.0.1 is in use; choose another --base-port")]
+    PortInUse { port: u16 },
+    #[error(transparent)]
+    Genesis(#[from] ledger::genesis::GenesisError),
+}
+
+pub struct TestnetSpec {
+    pub validators: usize,
+    pub out: PathBuf,
+    pub chain_id: String,
+    /// First port; `None` searches upward from 26600 for a free block.
+    pub base_port: Option<u16>,
+    pub round_timeout_ms: u64,
+}
+
+/// What was generated, for printing.
+pub struct TestnetLayout {
+    pub genesis: PathBuf,
+    pub nodes: Vec<NodeLayout>,
+    pub clients_dir: PathBuf,
+}
+
+pub struct NodeLayout {
+    pub name: String,
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub rpc_url: String,
+    pub metrics_url: String,
+}
+
+pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
+    let n = spec.validators;
+    if !(1..=64).contains(&n) {
+        return Err(TestnetError::BadCount(n));
+    }
+    if spec.out.exists()
+        && std::fs::read_dir(&spec.out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(TestnetError::NotEmpty {
+            path: spec.out.display().to_string(),
+        });
+    }
+    let needed = n * PORTS_PER_NODE as usize;
+    let base = match spec.base_port {
+        Some(p) => {
+            check_ports_free(p, needed)?;
+            p
+        }
+        None => find_free_block(26600, needed)?,
+    };
+    let out = &spec.out;
+    mkdir(out)?;
+    let clients_dir = out.join("clients");
+    mkdir(&clients_dir)?;
+
+    let consensus: Vec<KeyPair> = (0..n).map(|_| KeyPair::generate()).collect();
+    let network: Vec<KeyPair> = (0..n).map(|_| KeyPair::generate()).collect();
+    let names: Vec<String> = (0..n).map(|i| format!("validator-{i}")).collect();
+    let port = |i: usize, k: u16| base + (i as u16) * PORTS_PER_NODE + k;
+
+    let mut organizations = Vec::new();
+    let mut accounts = Vec::new();
+    for i in 0..n {
+        let (id, name) = ORG_NAMES
+            .get(i)
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .unwrap_or_else(|| (format!("member-{i}"), format!("Consortium member {i}")));
+        let admin = KeyPair::generate();
+        let operator = KeyPair::generate();
+        write_key(
+            &clients_dir.join(format!("{id}-admin.key")),
+            "account",
+            &admin,
+        )?;
+        write_key(
+            &clients_dir.join(format!("{id}-operator.key")),
+            "account",
+            &operator,
+        )?;
+        accounts.push(Account {
+            key: admin.public(),
+            organization: id.clone(),
+            roles: vec!["admin".into()],
+        });
+        accounts.push(Account {
+            key: operator.public(),
+            organization: id.clone(),
+            roles: vec!["operator".into()],
+        });
+        organizations.push(Organization {
+            id,
+            name,
+            admins: vec![admin.public()],
+        });
+    }
+
+    let genesis = Genesis {
+        chain_id: spec.chain_id.clone(),
+        genesis_time_ms: now_ms(),
+        consensus: ConsensusParams {
+            round_timeout_ms: spec.round_timeout_ms,
+            ..ConsensusParams::default()
+        },
+        validators: (0..n)
+            .map(|i| Validator {
+                name: names[i].clone(),
+                consensus_key: consensus[i].public(),
+                peer_id: peer_id_of(&network[i].public().0),
+                power: 1,
+            })
+            .collect(),
+        organizations,
+        accounts,
+    };
+    genesis.validate()?;
+    let genesis_path = out.join("genesis.toml");
+    write_file(
+        &genesis_path,
+        &format!(
+            "# Genesis of chain {:?}, written by `waybill testnet`. Its hash identifies the chain:\n# {}\n{}",
+            genesis.chain_id,
+            genesis.hash(),
+            genesis.to_toml()
+        ),
+    )?;
+
+    let mut nodes = Vec::new();
+    for i in 0..n {
+        let dir = out.join(&names[i]);
+        mkdir(&dir)?;
+        write_key(&dir.join("consensus.key"), "consensus", &consensus[i])?;
+        write_key(&dir.join("network.key"), "network", &network[i])?;
+        let peers = (0..n)
+            .filter(|j| *j != i)
+            .map(|j| {
+                format!(
+                    "/ip4/127.0.0.1/tcp/{}/p2p/{}",
+                    port(j, 0),
+                    peer_id_of(&network[j].public().0)
+                )
+            })
+            .collect();
+        let cfg = NodeConfig {
+            node: NodeSection {
+                name: names[i].clone(),
+                data_dir: "data".into(),
+                genesis: "../genesis.toml".into(),
+                consensus_key: "consensus.key".into(),
+                network_key: "network.key".into(),
+            },
+            network: NetworkSection {
+                listen: format!("/ip4/127.0.0.1/tcp/{}", port(i, 0)),
+                peers,
+                observers: vec![],
+            },
+            rpc: RpcSection {
+                listen: format!("127.0.0.1:{}", port(i, 1)),
+                cors_origins: vec![],
+                max_connections: 256,
+                requests_per_second_per_client: 5_000,
+            },
+            metrics: MetricsSection {
+                listen: format!("127.0.0.1:{}", port(i, 2)),
+            },
+            mempool: MempoolSection::default(),
+            log: LogSection::default(),
+        };
+        let config = dir.join("config.toml");
+        write_file(&config, &cfg.to_toml())?;
+        nodes.push(NodeLayout {
+            name: names[i].clone(),
+            dir,
+            config,
+            rpc_url: format!("http://127.0.0.1:{}", port(i, 1)),
+            metrics_url: format!("http://127.0.0.1:{}/metrics", port(i, 2)),
+        });
+    }
+    Ok(TestnetLayout {
+        genesis: genesis_path,
+        nodes,
+        clients_dir,
+    })
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn check_ports_free(base: u16, count: usize) -> Result<(), TestnetError> {
+    for k in 0..count {
+        let port = base.checked_add(k as u16).ok_or(TestnetError::NoPorts {
+            from: base,
+            needed: count,
+        })?;
+        TcpListener::bind(("127.0.0.1", port)).map_err(|_| TestnetError::PortInUse { port })?;
+    }
+    Ok(())
+}
+
+fn find_free_block(from: u16, count: usize) -> Result<u16, TestnetError> {
+    let mut base = from;
+    while (base as usize) + count < 60_000 {
+        if check_ports_free(base, count).is_ok() {
+            return Ok(base);
+        }
+        base += 100;
+    }
+    Err(TestnetError::NoPorts {
+        from,
+        needed: count,
+    })
+}
+
+fn mkdir(p: &Path) -> Result<(), TestnetError> {
+    std::fs::create_dir_all(p).map_err(|e| TestnetError::Write {
+        path: p.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn write_file(p: &Path, text: &str) -> Result<(), TestnetError> {
+    std::fs::write(p, text).map_err(|e| TestnetError::Write {
+        path: p.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn write_key(p: &Path, kind: &str, key: &KeyPair) -> Result<(), TestnetError> {
+    write_key_file(p, kind, key).map_err(|e| TestnetError::Write {
+        path: p.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generates_a_consistent_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("net");
+        let layout = generate(&TestnetSpec {
+            validators: 4,
+            out: out.clone(),
+            chain_id: "waybill-test".into(),
+            base_port: None,
+            round_timeout_ms: 1000,
+        })
+        .unwrap();
+        let genesis = Genesis::load(&layout.genesis).unwrap();
+        assert_eq!(genesis.validators.len(), 4);
+        let mut ports = std::collections::BTreeSet::new();
+        for (i, node) in layout.nodes.iter().enumerate() {
+            let cfg = NodeConfig::load_with_env(&node.config, &[]).unwrap();
+            let key = ledger::keyfile::read_key_file(&cfg.node.consensus_key).unwrap();
+            assert_eq!(genesis.validators[i].consensus_key, key.public());
+            let net = ledger::keyfile::read_key_file(&cfg.node.network_key).unwrap();
+            assert_eq!(genesis.validators[i].peer_id, peer_id_of(&net.public().0));
+            assert_eq!(cfg.network.peers.len(), 3);
+            assert!(ports.insert(cfg.network.listen.clone()));
+            assert!(ports.insert(cfg.rpc.listen.clone()));
+            assert!(ports.insert(cfg.metrics.listen.clone()));
+        }
+        assert!(matches!(
+            generate(&TestnetSpec {
+                validators: 4,
+                out,
+                chain_id: "x".into(),
+                base_port: None,
+                round_timeout_ms: 1000
+            }),
+            Err(TestnetError::NotEmpty { .. })
+        ));
+    }
+}

@@ -1,0 +1,96 @@
+//! A typed Rust client over HTTP.
+
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use ledger::stored::StoredBlock;
+use ledger::{Hash, PublicKey, SignedTransaction};
+
+use crate::types::{HeadInfo, NodeStatus, SubmitOutcome, TxInfo, ValidatorInfo};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("json-rpc client for {url}: {reason}")]
+    Build { url: String, reason: String },
+    #[error(transparent)]
+    Call(#[from] jsonrpsee::core::ClientError),
+}
+
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: HttpClient,
+}
+
+impl Client {
+    pub fn new(url: &str) -> Result<Self, ClientError> {
+        let inner = HttpClientBuilder::default()
+            .request_timeout(std::time::Duration::from_secs(90))
+            .build(url)
+            .map_err(|e| ClientError::Build {
+                url: url.into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Client { inner })
+    }
+
+    pub async fn submit(&self, tx: SignedTransaction) -> Result<SubmitOutcome, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_submitTransaction", rpc_params![tx])
+            .await?)
+    }
+
+    pub async fn submit_and_wait(
+        &self,
+        tx: SignedTransaction,
+        wait_ms: u64,
+    ) -> Result<SubmitOutcome, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_submitTransaction", rpc_params![tx, wait_ms])
+            .await?)
+    }
+
+    pub async fn head(&self) -> Result<HeadInfo, ClientError> {
+        Ok(self.inner.request("waybill_head", rpc_params![]).await?)
+    }
+
+    pub async fn block(&self, height: u64) -> Result<Option<StoredBlock>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getBlockByHeight", rpc_params![height])
+            .await?)
+    }
+
+    pub async fn block_by_hash(&self, hash: Hash) -> Result<Option<StoredBlock>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getBlockByHash", rpc_params![hash])
+            .await?)
+    }
+
+    pub async fn transaction(&self, hash: Hash) -> Result<Option<TxInfo>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getTransaction", rpc_params![hash])
+            .await?)
+    }
+
+    pub async fn status(&self) -> Result<NodeStatus, ClientError> {
+        Ok(self.inner.request("waybill_status", rpc_params![]).await?)
+    }
+
+    pub async fn validators(&self) -> Result<Vec<ValidatorInfo>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_validators", rpc_params![])
+            .await?)
+    }
+
+    pub async fn next_sequence(&self, account: PublicKey) -> Result<u64, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_nextSequence", rpc_params![account])
+            .await?)
+    }
+}

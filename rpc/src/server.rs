@@ -1,0 +1,266 @@
+//! The jsonrpsee server: every method registered against a [`NodeApi`], with limits.
+//! Params are positional (a JSON array); lookups of something absent return `null`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use jsonrpsee::server::{BatchRequestConfig, ServerBuilder, ServerConfig, ServerHandle};
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use jsonrpsee::{RpcModule, SubscriptionMessage};
+use ledger::{Hash, PublicKey, SignedTransaction};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::api::NodeApi;
+use crate::error::ApiError;
+
+/// Limits applied to every connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RpcLimits {
+    pub max_request_bytes: u32,
+    pub max_response_bytes: u32,
+    pub max_connections: u32,
+    pub max_batch_len: u32,
+    pub max_subscriptions_per_connection: u32,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        RpcLimits {
+            // A transaction is at most 64 KiB of canonical bytes, ~2.2x that as JSON numbers.
+            max_request_bytes: 1 << 20,
+            max_response_bytes: 32 << 20,
+            max_connections: 256,
+            max_batch_len: 100,
+            max_subscriptions_per_connection: 16,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("json-rpc cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("json-rpc method registration: {0}")]
+    Register(String),
+}
+
+/// Every method served, with its positional parameters (for `rpc.discover`).
+pub const METHODS: &[(&str, &[&str], &str)] = &[
+    (
+        "waybill_submitTransaction",
+        &["tx", "wait_ms?"],
+        "Submit a signed transaction (JSON); optionally wait for its commit.",
+    ),
+    (
+        "waybill_submitRawTransaction",
+        &["hex", "wait_ms?"],
+        "Submit a signed transaction as hex of its canonical bytes.",
+    ),
+    (
+        "waybill_head",
+        &[],
+        "The committed head and the accumulator at it.",
+    ),
+    (
+        "waybill_getBlockByHeight",
+        &["height"],
+        "A committed block with its certificate, or null.",
+    ),
+    (
+        "waybill_getBlockByHash",
+        &["hash"],
+        "A committed block with its certificate, or null.",
+    ),
+    (
+        "waybill_getTransaction",
+        &["hash"],
+        "A committed transaction with its receipt and position, or null.",
+    ),
+    (
+        "waybill_status",
+        &[],
+        "This node: name, keys, round, height, mempool, peers.",
+    ),
+    ("waybill_validators", &[], "The genesis validator set."),
+    (
+        "waybill_nextSequence",
+        &["account"],
+        "The sequence number the ledger expects next from an account.",
+    ),
+    (
+        "waybill_subscribeBlocks",
+        &[],
+        "WebSocket: a waybill_block notification per committed block.",
+    ),
+    (
+        "waybill_unsubscribeBlocks",
+        &["subscription"],
+        "WebSocket: end a block subscription.",
+    ),
+    ("rpc.discover", &[], "This list as an OpenRPC document."),
+];
+
+type Ctx = Arc<dyn NodeApi>;
+
+fn param<T: DeserializeOwned>(
+    params: &Params<'_>,
+    index: usize,
+    name: &str,
+) -> Result<T, ApiError> {
+    let all: Vec<serde_json::Value> = if params.is_object() {
+        return Err(ApiError::InvalidParams(
+            "params must be a positional array".into(),
+        ));
+    } else {
+        params.parse().unwrap_or_default()
+    };
+    let v = all
+        .get(index)
+        .cloned()
+        .ok_or_else(|| ApiError::InvalidParams(format!("missing parameter {index} ({name})")))?;
+    serde_json::from_value(v).map_err(|e| ApiError::InvalidParams(format!("parameter {name}: {e}")))
+}
+
+fn optional<T: DeserializeOwned>(
+    params: &Params<'_>,
+    index: usize,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    let all: Vec<serde_json::Value> = params.parse().unwrap_or_default();
+    match all.get(index) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value(v.clone())
+            .map(Some)
+            .map_err(|e| ApiError::InvalidParams(format!("parameter {name}: {e}"))),
+    }
+}
+
+type RpcResult<T> = Result<T, ErrorObjectOwned>;
+
+fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
+    let reg = |e: jsonrpsee::core::RegisterMethodError| ServeError::Register(e.to_string());
+    let mut m = RpcModule::new(api);
+    m.register_async_method("waybill_submitTransaction", |p, api, _| async move {
+        let tx: SignedTransaction = param(&p, 0, "tx")?;
+        let wait: Option<u64> = optional(&p, 1, "wait_ms")?;
+        RpcResult::Ok(api.submit(tx, wait).await?)
+    })
+    .map_err(reg)?;
+    m.register_async_method("waybill_submitRawTransaction", |p, api, _| async move {
+        let text: String = param(&p, 0, "hex")?;
+        let bytes = hex::decode(text.trim_start_matches("0x"))
+            .map_err(|e| ApiError::InvalidParams(format!("hex: {e}")))?;
+        let tx = SignedTransaction::from_bytes(&bytes)
+            .map_err(|e| ApiError::InvalidParams(format!("transaction bytes: {e}")))?;
+        let wait: Option<u64> = optional(&p, 1, "wait_ms")?;
+        RpcResult::Ok(api.submit(tx, wait).await?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_head", |_, api, _| RpcResult::Ok(api.head()?))
+        .map_err(reg)?;
+    m.register_method("waybill_getBlockByHeight", |p, api, _| {
+        let h: u64 = param(&p, 0, "height")?;
+        RpcResult::Ok(api.block_by_height(h)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getBlockByHash", |p, api, _| {
+        let h: Hash = param(&p, 0, "hash")?;
+        RpcResult::Ok(api.block_by_hash(h)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getTransaction", |p, api, _| {
+        let h: Hash = param(&p, 0, "hash")?;
+        RpcResult::Ok(api.transaction(h)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_status", |_, api, _| RpcResult::Ok(api.status()?))
+        .map_err(reg)?;
+    m.register_method("waybill_validators", |_, api, _| {
+        RpcResult::Ok(api.validators()?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_nextSequence", |p, api, _| {
+        let a: PublicKey = param(&p, 0, "account")?;
+        RpcResult::Ok(api.next_sequence(a)?)
+    })
+    .map_err(reg)?;
+    m.register_method("rpc.discover", |_, _, _| RpcResult::Ok(openrpc()))
+        .map_err(reg)?;
+    m.register_subscription(
+        "waybill_subscribeBlocks",
+        "waybill_block",
+        "waybill_unsubscribeBlocks",
+        |_, pending, api, _| async move {
+            let mut blocks = api.subscribe_blocks();
+            let sink = pending.accept().await?;
+            loop {
+                match blocks.recv().await {
+                    Ok(b) => {
+                        let raw = serde_json::value::to_raw_value(&b)?;
+                        if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    // A slow subscriber misses blocks rather than holding the node's memory.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                }
+            }
+        },
+    )
+    .map_err(reg)?;
+    Ok(m)
+}
+
+/// A minimal OpenRPC document listing every method and its parameters.
+pub fn openrpc() -> serde_json::Value {
+    let methods: Vec<serde_json::Value> = METHODS
+        .iter()
+        .map(|(name, params, summary)| {
+            json!({
+                "name": name,
+                "summary": summary,
+                "params": params.iter().map(|p| json!({
+                    "name": p.trim_end_matches('?'),
+                    "required": !p.ends_with('?'),
+                    "schema": {}
+                })).collect::<Vec<_>>(),
+                "result": { "name": "result", "schema": {} }
+            })
+        })
+        .collect();
+    json!({
+        "openrpc": "1.2.6",
+        "info": { "title": "Waybill JSON-RPC", "version": env!("CARGO_PKG_VERSION") },
+        "methods": methods
+    })
+}
+
+/// Binds `addr` and serves `api` until the returned handle is stopped.
+pub async fn serve(
+    addr: SocketAddr,
+    api: Arc<dyn NodeApi>,
+    limits: RpcLimits,
+) -> Result<(SocketAddr, ServerHandle), ServeError> {
+    let config = ServerConfig::builder()
+        .max_request_body_size(limits.max_request_bytes)
+        .max_response_body_size(limits.max_response_bytes)
+        .max_connections(limits.max_connections)
+        .max_subscriptions_per_connection(limits.max_subscriptions_per_connection)
+        .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch_len))
+        .build();
+    let server = ServerBuilder::default()
+        .set_config(config)
+        .build(addr)
+        .await
+        .map_err(|e| ServeError::Bind {
+            addr,
+            reason: e.to_string(),
+        })?;
+    let bound = server.local_addr().map_err(|e| ServeError::Bind {
+        addr,
+        reason: e.to_string(),
+    })?;
+    Ok((bound, server.start(module(api)?)))
+}

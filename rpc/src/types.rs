@@ -1,0 +1,86 @@
+//! The JSON shapes of results. Hashes and keys are lowercase hex strings.
+
+use ledger::receipt::Receipt;
+use ledger::{Hash, PublicKey, SignedTransaction};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitStatus {
+    /// Admitted to the mempool; not committed yet.
+    Pending,
+    /// Committed; the receipt says whether execution succeeded.
+    Committed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitOutcome {
+    pub tx_hash: Hash,
+    pub status: SubmitStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+impl SubmitOutcome {
+    pub fn new(tx_hash: Hash, receipt: Option<Receipt>) -> Self {
+        SubmitOutcome {
+            tx_hash,
+            status: if receipt.is_some() {
+                SubmitStatus::Committed
+            } else {
+                SubmitStatus::Pending
+            },
+            receipt,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadInfo {
+    pub chain_id: String,
+    pub genesis_hash: Hash,
+    pub height: u64,
+    pub hash: Hash,
+    pub accumulator_size: u64,
+    pub accumulator_root: Hash,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxInfo {
+    pub tx: SignedTransaction,
+    pub receipt: Option<Receipt>,
+    pub height: Option<u64>,
+    pub index_in_block: Option<u32>,
+    pub ledger_index: Option<u64>,
+    /// In the mempool, not committed yet.
+    pub pending: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    pub name: String,
+    pub validator_key: PublicKey,
+    pub peer_id: String,
+    pub round: u64,
+    pub committed_height: u64,
+    pub mempool_size: u64,
+    pub peers: Vec<String>,
+    pub syncing: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorInfo {
+    pub name: String,
+    pub consensus_key: PublicKey,
+    pub peer_id: String,
+    pub power: u64,
+}
+
+/// Pushed to `waybill_subscribeBlocks` subscribers for every committed block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockSummary {
+    pub height: u64,
+    pub hash: Hash,
+    pub tx_count: u32,
+    pub timestamp_ms: u64,
+}
