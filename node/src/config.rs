@@ -75,7 +75,6 @@ pub struct MetricsSection {
     pub listen: String,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MempoolSection {

@@ -143,7 +143,11 @@ async fn start_cluster(dir: &Path) -> Cluster {
                 n.name,
                 waybill_node::localnet::log_tail(n, 30)
             );
-            assert!(start.elapsed() < Duration::from_secs(30), "{} never answered", n.name);
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{} never answered",
+                n.name
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         clients.push(c);
@@ -176,7 +180,10 @@ async fn four_processes_agree_survive_kills_and_catch_up() {
     let target = c.head(0).await.unwrap();
     let start = Instant::now();
     while c.head(3).await.unwrap_or(0) < target {
-        assert!(start.elapsed() < Duration::from_secs(60), "validator-3 did not catch up");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "validator-3 did not catch up"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     c.commit_batch(1, 5, &all).await;
@@ -191,8 +198,16 @@ async fn four_processes_agree_survive_kills_and_catch_up() {
     let stuck_hash = stuck.hash();
     c.clients[0].submit(stuck).await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(c.head(0).await.unwrap(), before, "committed without a quorum");
-    assert_eq!(c.head(3).await.unwrap(), before, "committed without a quorum");
+    assert_eq!(
+        c.head(0).await.unwrap(),
+        before,
+        "committed without a quorum"
+    );
+    assert_eq!(
+        c.head(3).await.unwrap(),
+        before,
+        "committed without a quorum"
+    );
 
     // Restart both: commits resume, the stuck transaction commits everywhere, one chain.
     start_node(Path::new(EXE), &c.nodes[1]).unwrap();
