@@ -13,6 +13,7 @@ pub mod hash;
 pub mod keyfile;
 pub mod merkle;
 pub mod receipt;
+pub mod smt;
 #[cfg(feature = "storage")]
 pub mod storage;
 pub mod stored;
