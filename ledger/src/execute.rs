@@ -3,16 +3,20 @@
 //! [`StateReader`] and the changes come back as a [`StateDelta`] that the store writes in the
 //! block's commit batch.
 //!
-//! What execution checks today is the envelope's replay protection: a transaction commits
-//! successfully only with the next sequence number of its signer. Anything else is kept with a
-//! failed receipt (auditors need the attempt) and changes nothing. The supply-chain state machine
-//! extends this module.
+//! Every transaction first passes the envelope's replay protection: it must carry this chain's id
+//! and the next sequence number of its signer. One that does not is kept with a failed receipt
+//! (`wrong_chain`, `bad_sequence`: auditors need the attempt) and changes nothing at all.
+//! One that does consumes its sequence number whatever happens next, so the client can go on
+//! with the next one; its action is then applied by the supply-chain state machine
+//! ([`crate::supply`], which documents every rule and failure code). A failed action is kept
+//! with a receipt naming the code and changes nothing beyond that sequence number.
 
 use std::collections::BTreeMap;
 
 use crate::block::Block;
 use crate::crypto::PublicKey;
 use crate::receipt::{ExecStatus, Receipt};
+use crate::supply::{self, EventRecord};
 use crate::tx::SignedTransaction;
 
 /// State changes of one block: key -> new value, or `None` to delete. Ordered, so that writing it
@@ -25,7 +29,8 @@ pub const MAX_STATE_VALUE_BYTES: usize = 64 * 1024;
 /// Key prefix of an account's next sequence number (u64 BE value).
 pub const SEQUENCE_PREFIX: &[u8] = b"seq/";
 
-/// Stable failure codes in receipts.
+/// Stable failure codes of the envelope in receipts; the supply-chain actions' codes are in
+/// [`crate::supply::codes`].
 pub mod codes {
     pub const BAD_SEQUENCE: &str = "bad_sequence";
     pub const WRONG_CHAIN: &str = "wrong_chain";
@@ -73,6 +78,10 @@ pub struct BlockExecution {
     /// One status per transaction, in block order.
     pub statuses: Vec<ExecStatus>,
     pub delta: StateDelta,
+    /// One record per successful supply-chain transaction (none for memos and failures), in
+    /// block order, with its index in the block: what the store turns into the item-history,
+    /// provenance and by-organization indexes (see [`crate::supply::events`]).
+    pub events: Vec<EventRecord>,
 }
 
 impl BlockExecution {
@@ -123,61 +132,95 @@ pub fn execute_block(
 ) -> Result<BlockExecution, ExecError> {
     let mut delta = StateDelta::new();
     let mut statuses = Vec::with_capacity(txs.len());
-    for stx in txs {
-        let status = {
+    let mut events = Vec::new();
+    for (index, stx) in txs.iter().enumerate() {
+        let outcome = {
             let view = Overlay {
                 base: state,
                 delta: &delta,
             };
-            execute_tx(chain_id, stx, &view)?
+            execute_tx(chain_id, stx, index as u32, &view)?
         };
-        if let Ok(next) = &status {
-            delta.insert(
-                sequence_key(&stx.tx.signer),
-                Some(next.to_be_bytes().to_vec()),
-            );
-        }
-        statuses.push(match status {
-            Ok(_) => ExecStatus::Success,
-            Err((code, message)) => ExecStatus::Failed {
-                code: code.to_string(),
-                message,
+        let result = match outcome {
+            TxOutcome::Rejected(failure) => Err(failure),
+            TxOutcome::Executed {
+                next_sequence,
+                result,
+            } => {
+                delta.insert(
+                    sequence_key(&stx.tx.signer),
+                    Some(next_sequence.to_be_bytes().to_vec()),
+                );
+                result.map(|applied| {
+                    delta.extend(applied.writes);
+                    events.extend(applied.event);
+                })
+            }
+        };
+        statuses.push(match result {
+            Ok(()) => ExecStatus::Success,
+            Err(f) => ExecStatus::Failed {
+                code: f.code.to_string(),
+                message: f.message,
             },
         });
     }
-    Ok(BlockExecution { statuses, delta })
+    Ok(BlockExecution {
+        statuses,
+        delta,
+        events,
+    })
 }
 
-/// `Ok(next sequence)` or `Err((code, message))` for a transaction that changes nothing.
-type TxOutcome = Result<u64, (&'static str, String)>;
+/// What one transaction did.
+enum TxOutcome {
+    /// Wrong chain or sequence number: nothing changes, not even the sequence number.
+    Rejected(supply::Failure),
+    /// The sequence number is consumed; the action applied (`Ok`) or failed and changed
+    /// nothing else (`Err`).
+    Executed {
+        next_sequence: u64,
+        result: Result<supply::exec::Applied, supply::Failure>,
+    },
+}
 
 fn execute_tx(
     chain_id: &str,
     stx: &SignedTransaction,
+    index: u32,
     state: &dyn StateReader,
 ) -> Result<TxOutcome, ExecError> {
     let tx = &stx.tx;
     if tx.chain_id != chain_id {
-        return Ok(Err((
-            codes::WRONG_CHAIN,
-            format!(
+        return Ok(TxOutcome::Rejected(supply::Failure {
+            code: codes::WRONG_CHAIN,
+            message: format!(
                 "transaction is for chain {:?}, this is {chain_id:?}",
                 tx.chain_id
             ),
-        )));
+        }));
     }
     let expected = next_sequence(state, &tx.signer)?;
     if tx.sequence != expected {
-        return Ok(Err((
-            codes::BAD_SEQUENCE,
-            format!(
+        return Ok(TxOutcome::Rejected(supply::Failure {
+            code: codes::BAD_SEQUENCE,
+            message: format!(
                 "account {}: sequence {}, expected {expected}",
                 tx.signer, tx.sequence
             ),
-        )));
+        }));
     }
-    // Payloads beyond the envelope (memos today) change no state of their own yet.
-    Ok(Ok(expected + 1))
+    let Some(next_sequence) = expected.checked_add(1) else {
+        return Ok(TxOutcome::Rejected(supply::Failure {
+            code: codes::BAD_SEQUENCE,
+            message: format!("account {}: sequence numbers exhausted", tx.signer),
+        }));
+    };
+    let result = supply::exec::apply(state, &tx.signer, stx.hash(), index, &tx.payload)?;
+    Ok(TxOutcome::Executed {
+        next_sequence,
+        result,
+    })
 }
 
 #[cfg(test)]

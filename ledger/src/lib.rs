@@ -17,6 +17,7 @@ pub mod smt;
 #[cfg(feature = "storage")]
 pub mod storage;
 pub mod stored;
+pub mod supply;
 pub mod tx;
 
 pub use block::{Block, BlockHeader};

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{verify_batch, CryptoError, KeyPair, PublicKey, Signature};
 use crate::encoding::{digest, from_canonical, to_canonical, Canonical, DecodeError};
 use crate::hash::Hash;
+use crate::supply;
 
 /// Largest canonical encoding of a signed transaction the node accepts.
 pub const MAX_TX_BYTES: usize = 64 * 1024;
@@ -16,9 +17,12 @@ pub const MAX_CHAIN_ID_LEN: usize = 64;
 /// Largest memo payload, in bytes.
 pub const MAX_MEMO_BYTES: usize = 4 * 1024;
 
-/// What a transaction asks the ledger to do. Supply-chain variants are appended by the records issue.
+/// What a transaction asks the ledger to do. The supply-chain actions, their rules and failure
+/// codes are documented in [`crate::supply`]. Variants are only ever appended: BCS encodes the
+/// variant index (`memo` is 0, `add_account` 1, ... in declaration order).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-// Externally tagged (BCS cannot decode internally tagged enums): JSON is `{"memo": {...}}`.
+// Externally tagged (BCS cannot decode internally tagged enums): JSON is `{"memo": {...}}`,
+// `{"commission": {"item_id": ..., ...}}`.
 #[serde(rename_all = "snake_case")]
 pub enum Payload {
     /// Free-form bytes recorded in the ledger and nothing else: used for smoke tests and load.
@@ -26,6 +30,67 @@ pub enum Payload {
         #[serde(with = "crate::encoding_helpers::hex_bytes")]
         data: Vec<u8>,
     },
+    AddAccount(supply::AddAccount),
+    RemoveAccount(supply::RemoveAccount),
+    SetAccountRoles(supply::SetAccountRoles),
+    Commission(supply::Commission),
+    Observe(supply::Observe),
+    ProposeTransfer(supply::ProposeTransfer),
+    AcceptTransfer(supply::TransferResponse),
+    RejectTransfer(supply::TransferResponse),
+    CancelTransfer(supply::TransferResponse),
+    Aggregate(supply::Packing),
+    Disaggregate(supply::Packing),
+    Transform(supply::Transform),
+    AttachDocument(supply::AttachDocument),
+    Decommission(supply::Decommission),
+}
+
+impl Payload {
+    /// The variant's name as in JSON (`"memo"`, `"commission"`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::Memo { .. } => "memo",
+            Payload::AddAccount(_) => "add_account",
+            Payload::RemoveAccount(_) => "remove_account",
+            Payload::SetAccountRoles(_) => "set_account_roles",
+            Payload::Commission(_) => "commission",
+            Payload::Observe(_) => "observe",
+            Payload::ProposeTransfer(_) => "propose_transfer",
+            Payload::AcceptTransfer(_) => "accept_transfer",
+            Payload::RejectTransfer(_) => "reject_transfer",
+            Payload::CancelTransfer(_) => "cancel_transfer",
+            Payload::Aggregate(_) => "aggregate",
+            Payload::Disaggregate(_) => "disaggregate",
+            Payload::Transform(_) => "transform",
+            Payload::AttachDocument(_) => "attach_document",
+            Payload::Decommission(_) => "decommission",
+        }
+    }
+
+    /// Structural limits of the payload alone (sizes, counts, identifier syntax, repeats).
+    pub fn check_limits(&self) -> Result<(), TxError> {
+        match self {
+            Payload::Memo { data } if data.len() > MAX_MEMO_BYTES => Err(TxError::MemoTooLarge {
+                len: data.len(),
+                max: MAX_MEMO_BYTES,
+            }),
+            Payload::Memo { .. } => Ok(()),
+            Payload::AddAccount(a) => a.check(),
+            Payload::RemoveAccount(a) => a.check(),
+            Payload::SetAccountRoles(a) => a.check(),
+            Payload::Commission(a) => a.check(),
+            Payload::Observe(a) => a.check(),
+            Payload::ProposeTransfer(a) => a.check(),
+            Payload::AcceptTransfer(a)
+            | Payload::RejectTransfer(a)
+            | Payload::CancelTransfer(a) => a.check(),
+            Payload::Aggregate(a) | Payload::Disaggregate(a) => a.check(),
+            Payload::Transform(a) => a.check(),
+            Payload::AttachDocument(a) => a.check(),
+            Payload::Decommission(a) => a.check(),
+        }
+    }
 }
 
 /// The signed part of a transaction.
@@ -66,6 +131,44 @@ pub enum TxError {
     MemoTooLarge { len: usize, max: usize },
     #[error(transparent)]
     Signature(#[from] CryptoError),
+    /// An id or name that is empty, too long or has characters outside its alphabet.
+    #[error("{field} {value:?} must be 1..={max} bytes of its allowed characters")]
+    BadIdentifier {
+        field: &'static str,
+        value: String,
+        max: usize,
+    },
+    #[error("{field} of {len} bytes exceeds {max}")]
+    FieldTooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("{field}: {reason}")]
+    BadText { field: &'static str, reason: String },
+    #[error("{field} has {count} entries, allowed {min}..={max}")]
+    BadCount {
+        field: &'static str,
+        count: usize,
+        min: usize,
+        max: usize,
+    },
+    #[error("{field} names {value:?} twice")]
+    Duplicate { field: &'static str, value: String },
+    #[error("{field} {key:?}: JSON value of {len} bytes exceeds {max}")]
+    JsonTooLarge {
+        field: &'static str,
+        key: String,
+        len: usize,
+        max: usize,
+    },
+    #[error("{field} {key:?}: JSON value nested {depth} deep, the limit is {max}")]
+    JsonTooDeep {
+        field: &'static str,
+        key: String,
+        depth: usize,
+        max: usize,
+    },
 }
 
 impl Transaction {
@@ -120,13 +223,7 @@ impl SignedTransaction {
                 max: MAX_CHAIN_ID_LEN,
             });
         }
-        match &self.tx.payload {
-            Payload::Memo { data } if data.len() > MAX_MEMO_BYTES => Err(TxError::MemoTooLarge {
-                len: data.len(),
-                max: MAX_MEMO_BYTES,
-            }),
-            Payload::Memo { .. } => Ok(()),
-        }
+        self.tx.payload.check_limits()
     }
 
     /// Everything a node checks before accepting the envelope (execution checks permissions and
