@@ -16,6 +16,32 @@ pub enum ClientError {
     Call(#[from] jsonrpsee::core::ClientError),
 }
 
+impl ClientError {
+    /// The JSON-RPC error code, when the node answered with an error object (see
+    /// [`crate::codes`]).
+    pub fn code(&self) -> Option<i32> {
+        self.error_object().map(|e| e.code())
+    }
+
+    /// The node's error message (without jsonrpsee's debug wrapping), when it answered with one.
+    pub fn message(&self) -> Option<&str> {
+        self.error_object().map(|e| e.message())
+    }
+
+    /// The error object's `data` (e.g. `{"reason": "sequence_too_low"}`), when present.
+    pub fn data(&self) -> Option<serde_json::Value> {
+        let data = self.error_object()?.data()?;
+        serde_json::from_str(data.get()).ok()
+    }
+
+    fn error_object(&self) -> Option<&jsonrpsee::types::ErrorObjectOwned> {
+        match self {
+            ClientError::Call(jsonrpsee::core::ClientError::Call(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: HttpClient,

@@ -5,6 +5,7 @@ mod keys;
 mod localnet_cmd;
 mod run_cmd;
 mod testnet_cmd;
+mod tx_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +38,8 @@ pub enum Command {
     Reset(run_cmd::ResetArgs),
     /// Print this node's validator identity (consensus key, PeerId) from its config.
     ShowValidator(genesis_cmd::ShowValidatorArgs),
+    /// Build, sign and submit a transaction (every payload kind; --dry-run to only print it).
+    Tx(tx_cmd::TxCmd),
 }
 
 /// Any error a command reports: printed as `error: ...` with exit code 1.
@@ -51,5 +54,6 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Run(args) => run_cmd::run_node(args),
         Command::Localnet(args) => localnet_cmd::run(args),
         Command::Reset(args) => run_cmd::reset(args),
+        Command::Tx(cmd) => tx_cmd::run(cmd),
     }
 }
