@@ -10,12 +10,13 @@ use super::schema::{self, TxLocation};
 use super::{sync_write, ChainState, CommitInfo, Head, Store, StoreError};
 use crate::accumulator::{self as acc, AccumulatorError, NodePos, NodeReader};
 use crate::block::Block;
-use crate::execute::{StateDelta, MAX_STATE_VALUE_BYTES};
+use crate::execute::{BlockExecution, StateDelta, MAX_STATE_VALUE_BYTES};
 use crate::hash::Hash;
 use crate::receipt::{Receipt, TxLeaf};
 use crate::stored::{
     receipt_to_bytes, StoredBlock, MAX_CERTIFICATE_BYTES, MAX_RECEIPT_BYTES, MAX_STORED_BLOCK_BYTES,
 };
+use crate::supply::events::EventRecord;
 
 impl Store {
     /// Writes the genesis block (height 0, parent [`Hash::ZERO`], no transactions, no
@@ -26,6 +27,17 @@ impl Store {
         &self,
         genesis_hash: Hash,
         block: &Block,
+    ) -> Result<CommitInfo, StoreError> {
+        self.init_genesis_with_state(genesis_hash, block, &StateDelta::new())
+    }
+
+    /// [`Store::init_genesis`] that also writes the initial application state (organizations and
+    /// accounts from the genesis file) as the state of height 0.
+    pub fn init_genesis_with_state(
+        &self,
+        genesis_hash: Hash,
+        block: &Block,
+        genesis_state: &StateDelta,
     ) -> Result<CommitInfo, StoreError> {
         let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         let state = self.state();
@@ -45,6 +57,9 @@ impl Store {
                     first_ledger_index: 0,
                     accumulator_size: stored.accumulator_size_after,
                     accumulator_root: stored.accumulator_root_after,
+                    state_root: self
+                        .state_root_at(0)?
+                        .ok_or(StoreError::MissingStateRoot { height: 0 })?,
                 });
             }
             return Err(StoreError::AlreadyInitialized {
@@ -64,7 +79,8 @@ impl Store {
             block,
             &[],
             &[],
-            &StateDelta::new(),
+            genesis_state,
+            &[],
         )
     }
 
@@ -90,6 +106,35 @@ impl Store {
     ) -> Result<CommitInfo, StoreError> {
         let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         let chain = self.state();
+        self.check_next(&chain, block)?;
+        self.write_block(chain, None, block, certificate, receipts, state, &[])
+    }
+
+    /// Commits the next block with what executing it produced: its state changes and the events
+    /// that feed the history and organization indexes, all in one fsynced batch.
+    pub fn commit_executed(
+        &self,
+        block: &Block,
+        certificate: &[u8],
+        receipts: &[Receipt],
+        execution: &BlockExecution,
+    ) -> Result<CommitInfo, StoreError> {
+        let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let chain = self.state();
+        self.check_next(&chain, block)?;
+        self.write_block(
+            chain,
+            None,
+            block,
+            certificate,
+            receipts,
+            &execution.delta,
+            &execution.events,
+        )
+    }
+
+    /// `block` must be the head's child.
+    fn check_next(&self, chain: &ChainState, block: &Block) -> Result<(), StoreError> {
         let head = chain.head.ok_or(StoreError::NotInitialized)?;
         let expected = head.height.checked_add(1).ok_or(StoreError::WrongHeight {
             expected: u64::MAX,
@@ -108,11 +153,12 @@ impl Store {
                 found: block.header.parent,
             });
         }
-        self.write_block(chain, None, block, certificate, receipts, state)
+        Ok(())
     }
 
-    /// The shared tail of both commits; the caller holds `commit_lock` and has checked the
+    /// The shared tail of every commit; the caller holds `commit_lock` and has checked the
     /// block's place in the chain.
+    #[allow(clippy::too_many_arguments)] // each is one part of the batch; a struct would only rename them
     fn write_block(
         &self,
         state: ChainState,
@@ -121,6 +167,7 @@ impl Store {
         certificate: &[u8],
         receipts: &[Receipt],
         state_delta: &StateDelta,
+        events: &[EventRecord],
     ) -> Result<CommitInfo, StoreError> {
         let height = block.header.height;
         block
@@ -229,6 +276,14 @@ impl Store {
                 node.as_bytes(),
             );
         }
+        self.index_events(&mut batch, block, first, events)?;
+        let state_write = self.state_write(state.state_root, state_delta)?;
+        state_write.add_to(self, &mut batch)?;
+        batch.put_cf(
+            self.cf(schema::CF_STATE_ROOTS)?,
+            schema::u64_key(height),
+            state_write.root.as_bytes(),
+        );
         let state_cf = self.cf(schema::CF_STATE)?;
         for (key, value) in state_delta {
             match value {
@@ -262,6 +317,7 @@ impl Store {
         let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
         st.head = Some(Head { height, hash });
         st.accumulator_size = size_after;
+        st.state_root = state_write.root;
         if genesis_hash.is_some() {
             st.genesis_hash = genesis_hash;
         }
@@ -271,6 +327,7 @@ impl Store {
             first_ledger_index: first,
             accumulator_size: size_after,
             accumulator_root: root_after,
+            state_root: state_write.root,
         })
     }
 }

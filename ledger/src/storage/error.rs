@@ -193,6 +193,16 @@ pub enum StoreError {
 
     #[error("accumulator: {0}")]
     Accumulator(#[from] AccumulatorError),
+    #[error("state tree: {0}")]
+    Smt(#[from] crate::smt::SmtError),
+    #[error("block {height}: an event names transaction {tx_index}, the block has {txs}")]
+    EventOutOfRange {
+        height: u64,
+        tx_index: u32,
+        txs: usize,
+    },
+    #[error("block {height}: no state root is stored for it")]
+    MissingStateRoot { height: u64 },
 }
 
 impl StoreError {

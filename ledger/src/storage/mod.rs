@@ -11,8 +11,10 @@
 mod commit;
 mod consensus;
 mod error;
+mod index;
 mod read;
 pub mod schema;
+mod state;
 mod verify;
 
 #[cfg(test)]
@@ -28,8 +30,10 @@ use crate::merkle::Blake3Hasher;
 
 pub use consensus::{ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
 pub use error::StoreError;
+pub use index::MAX_HISTORY_PAGE;
 pub use read::CommittedTx;
 pub use schema::TxLocation;
+pub use state::StateProof;
 pub use verify::ChainSummary;
 
 /// How much of the chain [`Store::open`] checks.
@@ -64,6 +68,8 @@ pub struct CommitInfo {
     pub first_ledger_index: u64,
     pub accumulator_size: u64,
     pub accumulator_root: Hash,
+    /// Root of the state tree after executing the block.
+    pub state_root: Hash,
 }
 
 /// The committed tip, as the write path and readers see it. Changed only after a commit's batch
@@ -73,6 +79,7 @@ struct ChainState {
     genesis_hash: Option<Hash>,
     head: Option<Head>,
     accumulator_size: u64,
+    state_root: Hash,
 }
 
 pub struct Store {
@@ -114,6 +121,7 @@ impl Store {
             genesis_hash: summary.genesis_hash,
             head: summary.head,
             accumulator_size: summary.accumulator_size,
+            state_root: summary.state_root,
         };
         Ok(store)
     }

@@ -8,7 +8,7 @@
 use crate::hash::{Hash, HASH_LEN};
 
 /// Bumped on any change to a key or value encoding; [`super::Store::open`] refuses other versions.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// height u64 BE -> canonical [`crate::stored::StoredBlock`].
 pub const CF_BLOCKS: &str = "blocks";
@@ -25,6 +25,20 @@ pub const CF_META: &str = "meta";
 /// Application state key -> value, as written by execution ([`crate::execute`]); changed only in a
 /// block's commit batch, so it always matches the head.
 pub const CF_STATE: &str = "state";
+/// Sparse Merkle tree node hash (32 bytes) -> 65-byte node ([`crate::smt::Node::to_bytes`]).
+/// Content-addressed and never deleted, so the state root of every height stays provable.
+pub const CF_SMT_NODES: &str = "smt_nodes";
+/// height u64 BE -> 32-byte state root after executing that block (the SMT over [`CF_STATE`]).
+pub const CF_STATE_ROOTS: &str = "state_roots";
+/// value hash ([`crate::smt::value_hash`], 32 bytes) -> state value: the values behind old
+/// roots, so a state proof at a past height can return the value it proves.
+pub const CF_STATE_VALUES: &str = "state_values";
+/// Item history: `u8 len || item id || ledger index u64 BE` -> canonical
+/// [`crate::supply::history::HistoryEntry`], one per event that touched the item.
+pub const CF_ITEM_HISTORY: &str = "item_history";
+/// Events by organization: `u8 len || organization id || ledger index u64 BE` -> canonical
+/// [`crate::supply::history::HistoryEntry`], one per event that concerned the organization.
+pub const CF_ORG_EVENTS: &str = "org_events";
 /// The consensus core's own durable records, opaque here: [`CONSENSUS_SAFETY`] -> safety data;
 /// `b'b' || height u64 BE || block hash` -> a block the core persisted (committed or not).
 pub const CF_CONSENSUS: &str = "consensus";
@@ -39,7 +53,33 @@ pub const COLUMN_FAMILIES: &[&str] = &[
     CF_META,
     CF_STATE,
     CF_CONSENSUS,
+    CF_SMT_NODES,
+    CF_STATE_ROOTS,
+    CF_STATE_VALUES,
+    CF_ITEM_HISTORY,
+    CF_ORG_EVENTS,
 ];
+
+/// Prefix of every index key of `id` (an item or organization id, at most 255 bytes): the length
+/// makes one id's keys never run into another's that it is a prefix of.
+pub fn index_prefix(id: &str) -> Vec<u8> {
+    let bytes = id.as_bytes();
+    assert!(
+        bytes.len() <= u8::MAX as usize,
+        "index id of {} bytes",
+        bytes.len()
+    );
+    let mut k = Vec::with_capacity(1 + bytes.len() + 8);
+    k.push(bytes.len() as u8);
+    k.extend_from_slice(bytes);
+    k
+}
+
+pub fn index_key(id: &str, ledger_index: u64) -> Vec<u8> {
+    let mut k = index_prefix(id);
+    k.extend_from_slice(&ledger_index.to_be_bytes());
+    k
+}
 
 /// Key of the consensus safety data in [`CF_CONSENSUS`].
 pub const CONSENSUS_SAFETY: &[u8] = b"safety";

@@ -472,7 +472,7 @@ fn unknown_schema_version_is_refused() {
         Store::open(dir.path()),
         Err(StoreError::SchemaVersion {
             found: 9,
-            supported: 1
+            supported: schema::SCHEMA_VERSION
         })
     ));
 }
@@ -529,4 +529,188 @@ fn oversized_receipt_rejected_before_writing() {
     );
     assert_eq!(store.head().unwrap().height, 1);
     store.verify_chain().unwrap();
+}
+
+#[test]
+fn state_roots_and_proofs_at_every_height_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = |k: &str, v: Option<&str>| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()));
+    let mut genesis_state = crate::execute::StateDelta::new();
+    genesis_state.extend([kv("org/farm", Some("farm")), kv("org/shop", Some("shop"))]);
+    let deltas: Vec<crate::execute::StateDelta> = vec![
+        [kv("item/1", Some("created"))].into_iter().collect(),
+        [kv("item/1", Some("moved")), kv("item/2", Some("created"))]
+            .into_iter()
+            .collect(),
+        // Deleting restores the shape an absent key had: the root equals height 1's but for item/2.
+        [kv("item/1", None)].into_iter().collect(),
+    ];
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let genesis = block(0, Hash::ZERO, vec![]);
+        let info = store
+            .init_genesis_with_state(GENESIS, &genesis, &genesis_state)
+            .unwrap();
+        assert_ne!(info.state_root, crate::smt::EMPTY);
+        let mut parent = genesis.hash();
+        for (i, delta) in deltas.iter().enumerate() {
+            let b = block(i as u64 + 1, parent, vec![]);
+            let info = store.commit_block_with_state(&b, &[], &[], delta).unwrap();
+            assert_eq!(store.state_root(), info.state_root);
+            parent = b.hash();
+        }
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let expect: [(u64, &str, Option<&str>); 7] = [
+        (0, "org/farm", Some("farm")),
+        (0, "item/1", None),
+        (1, "item/1", Some("created")),
+        (2, "item/1", Some("moved")),
+        (2, "item/2", Some("created")),
+        (3, "item/1", None),
+        (3, "item/2", Some("created")),
+    ];
+    for (height, key, value) in expect {
+        let p = store.state_proof(key.as_bytes(), Some(height)).unwrap();
+        assert_eq!(p.state_root, store.state_root_at(height).unwrap().unwrap());
+        assert_eq!(
+            p.value.as_deref(),
+            value.map(str::as_bytes),
+            "{key} at {height}"
+        );
+        match &p.value {
+            Some(v) => p
+                .proof
+                .verify_presence(&p.state_root, key.as_bytes(), v)
+                .unwrap(),
+            None => p
+                .proof
+                .verify_absence(&p.state_root, key.as_bytes())
+                .unwrap(),
+        }
+    }
+    // The head proof is the latest height's; a height beyond the head is an error.
+    assert_eq!(store.state_proof(b"item/2", None).unwrap().height, 3);
+    assert!(matches!(
+        store.state_proof(b"item/2", Some(9)),
+        Err(StoreError::MissingBlock { height: 9, head: 3 })
+    ));
+    // Roots differ wherever the state did.
+    let roots: Vec<Hash> = (0..=3)
+        .map(|h| store.state_root_at(h).unwrap().unwrap())
+        .collect();
+    assert!(roots.windows(2).all(|w| w[0] != w[1]), "{roots:?}");
+}
+
+#[test]
+fn a_missing_state_root_is_reported_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        chain(&store, 3);
+        store
+            .db
+            .delete_cf(
+                store.cf(schema::CF_STATE_ROOTS).unwrap(),
+                schema::u64_key(2),
+            )
+            .unwrap();
+    }
+    match Store::open(dir.path()) {
+        Err(StoreError::MissingStateRoot { height: 2 }) => {}
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("opened a store missing a state root"),
+    }
+}
+
+#[test]
+fn events_feed_item_history_and_organization_indexes_in_pages() {
+    use crate::execute::BlockExecution;
+    use crate::supply::events::{EventKind, EventRecord, ItemRef, ItemRole};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let genesis = block(0, Hash::ZERO, vec![]);
+    store.init_genesis(GENESIS, &genesis).unwrap();
+    let event = |tx_index: u32, kind, org: &str, items: &[(&str, ItemRole)]| EventRecord {
+        tx_index,
+        kind,
+        signer: key().public(),
+        organization: org.into(),
+        organizations: vec![org.into()],
+        items: items
+            .iter()
+            .map(|(id, role)| ItemRef {
+                item_id: id.to_string(),
+                role: *role,
+            })
+            .collect(),
+        account: None,
+    };
+    let mut parent = genesis.hash();
+    let mut seq = 0;
+    for h in 1..=3u64 {
+        let txs: Vec<_> = (0..3)
+            .map(|_| {
+                seq += 1;
+                tx(seq)
+            })
+            .collect();
+        let b = block(h, parent, txs);
+        let first = store.accumulator_size();
+        let execution = BlockExecution {
+            statuses: vec![crate::receipt::ExecStatus::Success; 3],
+            delta: Default::default(),
+            events: vec![
+                event(
+                    0,
+                    EventKind::Observe,
+                    "farm",
+                    &[("lot-1", ItemRole::Subject)],
+                ),
+                // lot-10 shares a prefix with lot-1: its entries must not leak into lot-1's.
+                event(
+                    2,
+                    EventKind::Commission,
+                    "shop",
+                    &[("lot-10", ItemRole::Subject)],
+                ),
+            ],
+        };
+        let r = execution.receipts(&b, first);
+        store.commit_executed(&b, &[], &r, &execution).unwrap();
+        parent = b.hash();
+    }
+    let all = store.item_history("lot-1", 0, 100).unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|e| (e.ledger_index, e.height))
+            .collect::<Vec<_>>(),
+        vec![(0, 1), (3, 2), (6, 3)]
+    );
+    assert!(all
+        .iter()
+        .all(|e| e.kind == EventKind::Observe && e.roles == [ItemRole::Subject]));
+    assert_eq!(
+        all[1].tx_hash,
+        store.block_by_height(2).unwrap().unwrap().block.txs[0].hash()
+    );
+    // Paging: from the entry after the last one seen.
+    let page = store.item_history("lot-1", 1, 1).unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].ledger_index, 3);
+    assert_eq!(store.item_history("lot-10", 0, 100).unwrap().len(), 3);
+    assert!(store.item_history("lot", 0, 100).unwrap().is_empty());
+    assert!(store
+        .item_history(&"x".repeat(300), 0, 10)
+        .unwrap()
+        .is_empty());
+    let shop = store.organization_events("shop", 0, 100).unwrap();
+    assert_eq!(
+        shop.iter().map(|e| e.ledger_index).collect::<Vec<_>>(),
+        vec![2, 5, 8]
+    );
+    // The indexes survive a reopen (they were in the commit batch).
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.item_history("lot-1", 0, 100).unwrap(), all);
 }

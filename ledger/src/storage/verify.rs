@@ -24,6 +24,8 @@ pub struct ChainSummary {
     pub txs_checked: u64,
     pub accumulator_size: u64,
     pub accumulator_root: Hash,
+    /// State root after the head block (the empty tree's root for an empty store).
+    pub state_root: Hash,
     /// Whether the whole store was checked (full mode), not only its tail.
     pub full: bool,
 }
@@ -45,6 +47,7 @@ impl Store {
             txs_checked: 0,
             accumulator_size: 0,
             accumulator_root: self.hasher.empty_root(),
+            state_root: crate::smt::EMPTY,
             full: mode == VerifyMode::Full,
         };
         let head_height = match (meta.head, last) {
@@ -123,6 +126,10 @@ impl Store {
                     computed: root,
                 });
             }
+            // Every committed block has its state root, written in the same batch.
+            if self.state_root_at(height)?.is_none() {
+                return Err(StoreError::MissingStateRoot { height });
+            }
             prev_hash = hash;
         }
 
@@ -155,6 +162,11 @@ impl Store {
             txs_checked,
             accumulator_size: size,
             accumulator_root: root,
+            state_root: self
+                .state_root_at(head_height)?
+                .ok_or(StoreError::MissingStateRoot {
+                    height: head_height,
+                })?,
             full: mode == VerifyMode::Full,
         })
     }
@@ -304,6 +316,7 @@ impl Store {
             (schema::CF_BLOCK_INDEX, blocks),
             (schema::CF_TX_INDEX, distinct_txs),
             (schema::CF_RECEIPTS, size),
+            (schema::CF_STATE_ROOTS, blocks),
         ] {
             let mut found = 0u64;
             for item in self.db.iterator_cf(self.cf(cf)?, IteratorMode::Start) {

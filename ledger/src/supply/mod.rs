@@ -87,6 +87,7 @@
 
 pub mod events;
 pub mod exec;
+pub mod history;
 pub mod json;
 pub mod payload;
 pub mod state;

@@ -1,0 +1,125 @@
+//! The query indexes execution's events feed: an item's history and events by organization.
+//! Derived data, written in the block's own commit batch so they never disagree with the head;
+//! they can be rebuilt by re-executing the ledger.
+
+use rocksdb::{Direction, IteratorMode, WriteBatch};
+
+use super::schema;
+use super::{Store, StoreError};
+use crate::block::Block;
+use crate::encoding::{from_canonical, to_canonical};
+use crate::supply::events::EventRecord;
+use crate::supply::history::HistoryEntry;
+
+/// Most entries one history query returns.
+pub const MAX_HISTORY_PAGE: usize = 1_000;
+/// Largest encoded entry the read path accepts (items and roles are bounded by the payload limits).
+const MAX_ENTRY_BYTES: usize = 64 * 1024;
+
+impl Store {
+    /// Adds the index entries of `block`'s events to its commit batch.
+    pub(super) fn index_events(
+        &self,
+        batch: &mut WriteBatch,
+        block: &Block,
+        first_ledger_index: u64,
+        events: &[EventRecord],
+    ) -> Result<(), StoreError> {
+        let items = self.cf(schema::CF_ITEM_HISTORY)?;
+        let orgs = self.cf(schema::CF_ORG_EVENTS)?;
+        let height = block.header.height;
+        for event in events {
+            let tx = block
+                .txs
+                .get(event.tx_index as usize)
+                .ok_or(StoreError::EventOutOfRange {
+                    height,
+                    tx_index: event.tx_index,
+                    txs: block.txs.len(),
+                })?;
+            let ledger_index = first_ledger_index + u64::from(event.tx_index);
+            let tx_hash = tx.hash();
+            // An item can take part twice in one event (say, as container and as contents):
+            // one entry per item, carrying every role.
+            let mut ids: Vec<&str> = event.items.iter().map(|r| r.item_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for id in ids {
+                let entry = HistoryEntry::of(event, height, ledger_index, tx_hash, Some(id));
+                batch.put_cf(
+                    items,
+                    schema::index_key(id, ledger_index),
+                    to_canonical(&entry),
+                );
+            }
+            let whole = to_canonical(&HistoryEntry::of(
+                event,
+                height,
+                ledger_index,
+                tx_hash,
+                None,
+            ));
+            for org in &event.organizations {
+                batch.put_cf(orgs, schema::index_key(org, ledger_index), &whole);
+            }
+        }
+        Ok(())
+    }
+
+    /// Events that touched `item_id`, oldest first, starting at ledger index `from`, at most
+    /// `limit` (capped at [`MAX_HISTORY_PAGE`]). Page on with `from = last.ledger_index + 1`.
+    pub fn item_history(
+        &self,
+        item_id: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.index_range(schema::CF_ITEM_HISTORY, item_id, from, limit)
+    }
+
+    /// Events that concerned organization `org`, oldest first; paged like [`Store::item_history`].
+    pub fn organization_events(
+        &self,
+        org: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.index_range(schema::CF_ORG_EVENTS, org, from, limit)
+    }
+
+    fn index_range(
+        &self,
+        cf: &'static str,
+        id: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        // No id that long can have been indexed (ids are bounded far below this).
+        if id.len() > u8::MAX as usize {
+            return Ok(Vec::new());
+        }
+        let prefix = schema::index_prefix(id);
+        let start = schema::index_key(id, from);
+        let mut out = Vec::new();
+        let iter = self
+            .db
+            .iterator_cf(self.cf(cf)?, IteratorMode::From(&start, Direction::Forward));
+        for item in iter {
+            if out.len() >= limit.min(MAX_HISTORY_PAGE) {
+                break;
+            }
+            let (key, value) = item.map_err(StoreError::db("iterate index"))?;
+            if !key.starts_with(&prefix) || key.len() != prefix.len() + 8 {
+                break;
+            }
+            let entry: HistoryEntry = from_canonical("history entry", &value, MAX_ENTRY_BYTES)
+                .map_err(|e| StoreError::Corrupt {
+                    cf,
+                    key: hex::encode(&key),
+                    reason: e.to_string(),
+                })?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+}
