@@ -197,6 +197,17 @@ impl SignedTransaction {
         self.tx.hash()
     }
 
+    /// Identifies the transaction *with its signature*: the key of a node's cache of signatures
+    /// it already checked. The transaction hash alone would not do: it does not cover the
+    /// signature, so a copy with a forged signature would pass as already verified. Local to a
+    /// node, never stored or sent.
+    pub fn signature_check_key(&self) -> Hash {
+        let mut bytes = Vec::with_capacity(32 + 64);
+        bytes.extend_from_slice(self.hash().as_bytes());
+        bytes.extend_from_slice(&self.signature.0);
+        Hash::blake3(&bytes)
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         to_canonical(self)
     }

@@ -51,14 +51,14 @@ impl NodeService {
     /// transaction to the driver's mempool.
     pub async fn submit(&self, tx: SignedTransaction) -> Submitted {
         let chain = self.node.genesis.chain_id.clone();
-        let hash = tx.hash();
-        if !self.node.verified.contains(&hash) {
+        let check_key = tx.signature_check_key();
+        if !self.node.verified.contains(&check_key) {
             let check = {
                 let tx = tx.clone();
                 tokio::task::spawn_blocking(move || tx.verify(&chain)).await
             };
             match check {
-                Ok(Ok(())) => self.node.verified.insert_all([hash]),
+                Ok(Ok(())) => self.node.verified.insert_all([check_key]),
                 Ok(Err(e)) => return Submitted::Rejected(MempoolError::Invalid(e)),
                 Err(_) => return Submitted::Unavailable,
             }
@@ -67,7 +67,10 @@ impl NodeService {
         if self
             .node
             .commands
-            .send(Command::Submit { tx, reply })
+            .send(Command::Submit {
+                tx: Box::new(tx),
+                reply,
+            })
             .await
             .is_err()
         {

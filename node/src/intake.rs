@@ -35,7 +35,7 @@ pub async fn run(
                     None
                 }
             })
-            .filter(|t| !verified.contains(&t.hash()))
+            .filter(|t| !verified.contains(&t.signature_check_key()))
             .collect();
         if txs.is_empty() {
             continue;
@@ -54,7 +54,7 @@ pub async fn run(
             .zip(results)
             .filter_map(|(t, r)| r.ok().map(|()| t))
             .collect();
-        verified.insert_all(good.iter().map(SignedTransaction::hash));
+        verified.insert_all(good.iter().map(SignedTransaction::signature_check_key));
         if driver
             .send(Command::AdmitGossip { txs: good })
             .await

@@ -83,7 +83,7 @@ impl PayloadValidator<TxBatch> for TxBatchValidator {
         let unverified: Vec<SignedTransaction> = payload
             .txs
             .iter()
-            .filter(|t| !self.verified.contains(&t.hash()))
+            .filter(|t| !self.verified.contains(&t.signature_check_key()))
             .cloned()
             .collect();
         for (tx, result) in unverified
@@ -92,8 +92,11 @@ impl PayloadValidator<TxBatch> for TxBatchValidator {
         {
             result.map_err(|e| format!("transaction {}: {e}", tx.hash()))?;
         }
-        self.verified
-            .insert_all(unverified.iter().map(SignedTransaction::hash));
+        self.verified.insert_all(
+            unverified
+                .iter()
+                .map(SignedTransaction::signature_check_key),
+        );
         Ok(())
     }
 }
