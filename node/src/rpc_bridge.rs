@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ledger::stored::StoredBlock;
+use ledger::supply::history::{provenance, HistoryEntry, Provenance};
+use ledger::supply::state::{self, OrgRecord};
 use ledger::{Hash, PublicKey, SignedTransaction};
 use rpc::{ApiError, NodeApi};
 
@@ -92,6 +94,7 @@ impl NodeApi for NodeService {
             hash: head.hash,
             accumulator_size: size,
             accumulator_root: store.accumulator_root_at(size).map_err(internal)?,
+            state_root: store.state_root(),
         })
     }
 
@@ -168,6 +171,9 @@ impl NodeApi for NodeService {
                     hash: b.hash,
                     tx_count: b.tx_count,
                     timestamp_ms: b.timestamp_ms,
+                    accumulator_size: b.accumulator_size,
+                    accumulator_root: b.accumulator_root,
+                    state_root: b.state_root,
                 };
                 if tx.send(summary).is_err() {
                     return;
@@ -175,5 +181,93 @@ impl NodeApi for NodeService {
             }
         });
         rx
+    }
+
+    fn state_root(&self, height: Option<u64>) -> Result<Option<Hash>, ApiError> {
+        let store = &self.node.store;
+        match height {
+            None => Ok(Some(store.state_root())),
+            Some(h) => store.state_root_at(h).map_err(internal),
+        }
+    }
+
+    fn item(&self, item_id: &str) -> Result<Option<rpc::ItemView>, ApiError> {
+        let store = &*self.node.store;
+        // Read the height first: a commit landing during the reads makes the answer newer than
+        // `height`, never older.
+        let height = store.head().map_or(0, |h| h.height);
+        let Some(item) = state::read_item(store, item_id).map_err(internal)? else {
+            return Ok(None);
+        };
+        let pending_transfer = state::read_transfer(store, item_id).map_err(internal)?;
+        let mut documents = Vec::with_capacity(item.document_count as usize);
+        for i in 0..item.document_count {
+            if let Some(d) = state::read_document(store, item_id, i).map_err(internal)? {
+                documents.push(d);
+            }
+        }
+        Ok(Some(rpc::ItemView {
+            height,
+            item,
+            pending_transfer,
+            documents,
+        }))
+    }
+
+    fn item_history(
+        &self,
+        item_id: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<rpc::HistoryPage, ApiError> {
+        let entries = self
+            .node
+            .store
+            .item_history(item_id, from, limit)
+            .map_err(internal)?;
+        Ok(page(entries, limit))
+    }
+
+    fn provenance(&self, item_id: &str, max_nodes: usize) -> Result<Option<Provenance>, ApiError> {
+        provenance(&*self.node.store, item_id, max_nodes).map_err(internal)
+    }
+
+    fn organization(&self, id: &str) -> Result<Option<OrgRecord>, ApiError> {
+        state::read_org(&*self.node.store, id).map_err(internal)
+    }
+
+    fn organization_events(
+        &self,
+        id: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<rpc::HistoryPage, ApiError> {
+        let entries = self
+            .node
+            .store
+            .organization_events(id, from, limit)
+            .map_err(internal)?;
+        Ok(page(entries, limit))
+    }
+
+    fn account(&self, key: PublicKey) -> Result<Option<rpc::AccountView>, ApiError> {
+        let store = &*self.node.store;
+        let Some(account) = state::read_account(store, &key).map_err(internal)? else {
+            return Ok(None);
+        };
+        Ok(Some(rpc::AccountView {
+            key,
+            account,
+            next_sequence: NodeService::next_sequence(self, &key).map_err(ApiError::Internal)?,
+        }))
+    }
+}
+
+/// A full page may have a successor; a short one is the end (as of this query).
+fn page(entries: Vec<HistoryEntry>, limit: usize) -> rpc::HistoryPage {
+    let full = entries.len() >= limit.min(ledger::storage::MAX_HISTORY_PAGE);
+    rpc::HistoryPage {
+        next_from: entries.last().filter(|_| full).map(|e| e.ledger_index + 1),
+        entries,
     }
 }

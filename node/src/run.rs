@@ -146,7 +146,11 @@ pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
     }
     let block = to_ledger_block(&consensus::genesis_block::<TxBatch>(&genesis));
     store
-        .init_genesis(genesis_hash, &block)
+        .init_genesis_with_state(
+            genesis_hash,
+            &block,
+            &ledger::supply::genesis_state(&genesis),
+        )
         .map_err(store_err)?;
     Ok(Prepared {
         config,

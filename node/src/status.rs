@@ -15,6 +15,8 @@ pub struct BlockSummary {
     pub timestamp_ms: u64,
     pub accumulator_size: u64,
     pub accumulator_root: Hash,
+    /// State root after executing the block.
+    pub state_root: Hash,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -4,7 +4,12 @@ use ledger::stored::StoredBlock;
 use ledger::{Hash, PublicKey, SignedTransaction};
 
 use crate::error::ApiError;
-use crate::types::{BlockSummary, HeadInfo, NodeStatus, SubmitOutcome, TxInfo, ValidatorInfo};
+use crate::types::{
+    AccountView, BlockSummary, HeadInfo, HistoryPage, ItemView, NodeStatus, SubmitOutcome, TxInfo,
+    ValidatorInfo,
+};
+use ledger::supply::history::Provenance;
+use ledger::supply::state::OrgRecord;
 
 #[async_trait::async_trait]
 pub trait NodeApi: Send + Sync + 'static {
@@ -24,4 +29,22 @@ pub trait NodeApi: Send + Sync + 'static {
     /// The sequence number the ledger expects next from `account`.
     fn next_sequence(&self, account: PublicKey) -> Result<u64, ApiError>;
     fn subscribe_blocks(&self) -> tokio::sync::broadcast::Receiver<BlockSummary>;
+    /// The state root after executing block `height` (the head when `None`), `None` beyond it.
+    fn state_root(&self, height: Option<u64>) -> Result<Option<Hash>, ApiError>;
+    /// An item's current state, or `None` if no such item was ever commissioned.
+    fn item(&self, item_id: &str) -> Result<Option<ItemView>, ApiError>;
+    /// Events that touched the item, oldest first, from ledger index `from`, at most `limit`.
+    fn item_history(&self, item_id: &str, from: u64, limit: usize)
+        -> Result<HistoryPage, ApiError>;
+    /// What the item was made of or packed in, recursively, and what it became.
+    fn provenance(&self, item_id: &str, max_nodes: usize) -> Result<Option<Provenance>, ApiError>;
+    fn organization(&self, id: &str) -> Result<Option<OrgRecord>, ApiError>;
+    /// Events that concerned the organization, oldest first; paged like `item_history`.
+    fn organization_events(
+        &self,
+        id: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<HistoryPage, ApiError>;
+    fn account(&self, key: PublicKey) -> Result<Option<AccountView>, ApiError>;
 }

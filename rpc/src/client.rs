@@ -120,3 +120,74 @@ impl Client {
             .await?)
     }
 }
+
+/// Supply-chain queries.
+impl Client {
+    pub async fn state_root(&self, height: u64) -> Result<Option<Hash>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getStateRoot", rpc_params![height])
+            .await?)
+    }
+
+    pub async fn item(&self, item_id: &str) -> Result<Option<crate::ItemView>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getItem", rpc_params![item_id])
+            .await?)
+    }
+
+    pub async fn item_history(
+        &self,
+        item_id: &str,
+        from: u64,
+        limit: u32,
+    ) -> Result<crate::HistoryPage, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getItemHistory", rpc_params![item_id, from, limit])
+            .await?)
+    }
+
+    pub async fn provenance(
+        &self,
+        item_id: &str,
+    ) -> Result<Option<ledger::supply::history::Provenance>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getProvenance", rpc_params![item_id])
+            .await?)
+    }
+
+    pub async fn organization(
+        &self,
+        id: &str,
+    ) -> Result<Option<ledger::supply::state::OrgRecord>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getOrganization", rpc_params![id])
+            .await?)
+    }
+
+    pub async fn organization_events(
+        &self,
+        id: &str,
+        from: u64,
+        limit: u32,
+    ) -> Result<crate::HistoryPage, ClientError> {
+        Ok(self
+            .inner
+            .request(
+                "waybill_getOrganizationEvents",
+                rpc_params![id, from, limit],
+            )
+            .await?)
+    }
+
+    pub async fn account(&self, key: PublicKey) -> Result<Option<crate::AccountView>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getAccount", rpc_params![key])
+            .await?)
+    }
+}

@@ -14,5 +14,6 @@ pub use error::{codes, ApiError};
 pub use jsonrpsee::server::ServerHandle;
 pub use server::{serve, RpcLimits, ServeError, METHODS};
 pub use types::{
-    BlockSummary, HeadInfo, NodeStatus, SubmitOutcome, SubmitStatus, TxInfo, ValidatorInfo,
+    AccountView, BlockSummary, HeadInfo, HistoryPage, ItemEvent, ItemView, NodeStatus,
+    SubmitOutcome, SubmitStatus, TxInfo, ValidatorInfo,
 };

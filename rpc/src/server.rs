@@ -10,6 +10,7 @@ use jsonrpsee::{RpcModule, SubscriptionMessage};
 use ledger::{Hash, PublicKey, SignedTransaction};
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use serde_json::value::RawValue;
 
 use crate::api::NodeApi;
 use crate::error::ApiError;
@@ -98,28 +99,78 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         &["subscription"],
         "WebSocket: end a block subscription.",
     ),
+    (
+        "waybill_getStateRoot",
+        &["height?"],
+        "The state root after executing a committed block (the head by default), or null.",
+    ),
+    (
+        "waybill_getItem",
+        &["item_id"],
+        "An item's current state, pending transfer and documents, or null.",
+    ),
+    (
+        "waybill_getItemHistory",
+        &["item_id", "from?", "limit?"],
+        "Events that touched an item, oldest first, from ledger index `from` (paged).",
+    ),
+    (
+        "waybill_getProvenance",
+        &["item_id", "max_nodes?"],
+        "What an item was made of or packed in, recursively, and what it became; or null.",
+    ),
+    (
+        "waybill_getOrganization",
+        &["id"],
+        "An organization from genesis, or null.",
+    ),
+    (
+        "waybill_getOrganizationEvents",
+        &["id", "from?", "limit?"],
+        "Events that concerned an organization, oldest first (paged).",
+    ),
+    (
+        "waybill_getAccount",
+        &["key"],
+        "An account (organization, roles) and its next sequence number, or null.",
+    ),
+    (
+        "waybill_subscribeItem",
+        &["item_id"],
+        "WebSocket: a waybill_itemEvent notification per committed event of the item.",
+    ),
+    (
+        "waybill_unsubscribeItem",
+        &["subscription"],
+        "WebSocket: end an item subscription.",
+    ),
     ("rpc.discover", &[], "This list as an OpenRPC document."),
 ];
 
 type Ctx = Arc<dyn NodeApi>;
+
+/// The positional parameters as raw JSON texts. Kept raw, not parsed into `serde_json::Value`,
+/// so that a transaction's JSON values reach the signature check exactly as the client signed
+/// them (`Value` would rewrite `4.50` as `4.5`).
+fn raw_params<'a>(params: &'a Params<'_>) -> Result<Vec<&'a RawValue>, ApiError> {
+    match params.as_str() {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| ApiError::InvalidParams("params must be a positional array".into())),
+    }
+}
 
 fn param<T: DeserializeOwned>(
     params: &Params<'_>,
     index: usize,
     name: &str,
 ) -> Result<T, ApiError> {
-    let all: Vec<serde_json::Value> = if params.is_object() {
-        return Err(ApiError::InvalidParams(
-            "params must be a positional array".into(),
-        ));
-    } else {
-        params.parse().unwrap_or_default()
-    };
+    let all = raw_params(params)?;
     let v = all
         .get(index)
-        .cloned()
         .ok_or_else(|| ApiError::InvalidParams(format!("missing parameter {index} ({name})")))?;
-    serde_json::from_value(v).map_err(|e| ApiError::InvalidParams(format!("parameter {name}: {e}")))
+    serde_json::from_str(v.get())
+        .map_err(|e| ApiError::InvalidParams(format!("parameter {name}: {e}")))
 }
 
 fn optional<T: DeserializeOwned>(
@@ -127,14 +178,20 @@ fn optional<T: DeserializeOwned>(
     index: usize,
     name: &str,
 ) -> Result<Option<T>, ApiError> {
-    let all: Vec<serde_json::Value> = params.parse().unwrap_or_default();
+    let all = raw_params(params)?;
     match all.get(index) {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => serde_json::from_value(v.clone())
+        None => Ok(None),
+        Some(v) if v.get() == "null" => Ok(None),
+        Some(v) => serde_json::from_str(v.get())
             .map(Some)
             .map_err(|e| ApiError::InvalidParams(format!("parameter {name}: {e}"))),
     }
 }
+
+/// Default and largest page of a history query.
+const DEFAULT_PAGE: usize = 100;
+/// Default and largest provenance trace.
+const MAX_PROVENANCE_NODES: usize = 1_000;
 
 type RpcResult<T> = Result<T, ErrorObjectOwned>;
 
@@ -187,6 +244,88 @@ fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
     .map_err(reg)?;
     m.register_method("rpc.discover", |_, _, _| RpcResult::Ok(openrpc()))
         .map_err(reg)?;
+    m.register_method("waybill_getStateRoot", |p, api, _| {
+        let height: Option<u64> = optional(&p, 0, "height")?;
+        RpcResult::Ok(api.state_root(height)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getItem", |p, api, _| {
+        let id: String = param(&p, 0, "item_id")?;
+        RpcResult::Ok(api.item(&id)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getItemHistory", |p, api, _| {
+        let id: String = param(&p, 0, "item_id")?;
+        let (from, limit) = page(&p)?;
+        RpcResult::Ok(api.item_history(&id, from, limit)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getProvenance", |p, api, _| {
+        let id: String = param(&p, 0, "item_id")?;
+        let max: usize = optional(&p, 1, "max_nodes")?.unwrap_or(MAX_PROVENANCE_NODES);
+        RpcResult::Ok(api.provenance(&id, max.clamp(1, MAX_PROVENANCE_NODES))?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getOrganization", |p, api, _| {
+        let id: String = param(&p, 0, "id")?;
+        RpcResult::Ok(api.organization(&id)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getOrganizationEvents", |p, api, _| {
+        let id: String = param(&p, 0, "id")?;
+        let (from, limit) = page(&p)?;
+        RpcResult::Ok(api.organization_events(&id, from, limit)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getAccount", |p, api, _| {
+        let key: PublicKey = param(&p, 0, "key")?;
+        RpcResult::Ok(api.account(key)?)
+    })
+    .map_err(reg)?;
+    m.register_subscription(
+        "waybill_subscribeItem",
+        "waybill_itemEvent",
+        "waybill_unsubscribeItem",
+        |p, pending, api, _| async move {
+            let id: String = match param(&p, 0, "item_id") {
+                Ok(id) => id,
+                Err(e) => {
+                    pending.reject(ErrorObjectOwned::from(e)).await;
+                    return Ok(());
+                }
+            };
+            // Events are read from the item's history index after each committed block, so a
+            // subscriber sees exactly what a history query would, in order, and nothing twice.
+            let mut blocks = api.subscribe_blocks();
+            // Only events committed after subscribing: they are at or past today's ledger size.
+            let mut from = api.head()?.accumulator_size;
+            let sink = pending.accept().await?;
+            loop {
+                match blocks.recv().await {
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                }
+                loop {
+                    let page = api.item_history(&id, from, DEFAULT_PAGE)?;
+                    for entry in page.entries {
+                        from = entry.ledger_index + 1;
+                        let event = crate::types::ItemEvent {
+                            item_id: id.clone(),
+                            entry,
+                        };
+                        let raw = serde_json::value::to_raw_value(&event)?;
+                        if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    if page.next_from.is_none() {
+                        break;
+                    }
+                }
+            }
+        },
+    )
+    .map_err(reg)?;
     m.register_subscription(
         "waybill_subscribeBlocks",
         "waybill_block",
@@ -211,6 +350,16 @@ fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
     )
     .map_err(reg)?;
     Ok(m)
+}
+
+/// `from?` and `limit?` at positions 1 and 2 of a history query.
+fn page(p: &Params<'_>) -> Result<(u64, usize), ApiError> {
+    let from: u64 = optional(p, 1, "from")?.unwrap_or(0);
+    let limit: usize = optional(p, 2, "limit")?.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 {
+        return Err(ApiError::InvalidParams("limit must be at least 1".into()));
+    }
+    Ok((from, limit.min(DEFAULT_PAGE * 10)))
 }
 
 /// A minimal OpenRPC document listing every method and its parameters.

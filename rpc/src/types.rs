@@ -43,6 +43,8 @@ pub struct HeadInfo {
     pub hash: Hash,
     pub accumulator_size: u64,
     pub accumulator_root: Hash,
+    /// State root after executing the head block.
+    pub state_root: Hash,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,4 +85,43 @@ pub struct BlockSummary {
     pub hash: Hash,
     pub tx_count: u32,
     pub timestamp_ms: u64,
+    pub accumulator_size: u64,
+    pub accumulator_root: Hash,
+    /// State root after executing the block.
+    pub state_root: Hash,
+}
+
+/// An item's current state with what hangs off it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemView {
+    /// The committed height this answer is read at.
+    pub height: u64,
+    pub item: ledger::supply::state::ItemRecord,
+    /// The transfer waiting for its recipient, if any.
+    pub pending_transfer: Option<ledger::supply::state::PendingTransfer>,
+    /// Attached documents, oldest first.
+    pub documents: Vec<ledger::supply::state::DocumentRecord>,
+}
+
+/// One page of a history, oldest first. `next_from` is where the next page starts (`null`:
+/// nothing more at the time of the query).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub entries: Vec<ledger::supply::history::HistoryEntry>,
+    pub next_from: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub key: PublicKey,
+    pub account: ledger::supply::state::AccountRecord,
+    /// The sequence number the ledger expects next from this account.
+    pub next_sequence: u64,
+}
+
+/// Pushed to `waybill_subscribeItem` subscribers for every committed event of the item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemEvent {
+    pub item_id: String,
+    pub entry: ledger::supply::history::HistoryEntry,
 }

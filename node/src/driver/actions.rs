@@ -76,14 +76,9 @@ impl Driver {
                 }
                 match self.book.peer_of(&to) {
                     Some(peer) if peer == self.net.local_peer_id() => {
-                        // The core handles its own copy through this same path.
-                        return Ok(self.core.handle(
-                            super::now_ms(),
-                            Input::Message {
-                                from: self.core.author(),
-                                msg,
-                            },
-                        ));
+                        // The core handles its own copy on the event loop's next turn.
+                        let from = self.core.author();
+                        self.loopback.push_back(Input::Message { from, msg });
                     }
                     Some(peer) => {
                         if let Err(e) = self.net.send_consensus(peer, wire::encode_consensus(&msg))
@@ -130,9 +125,8 @@ impl Driver {
                 let payload = TxBatch {
                     txs: fit_proposal(txs),
                 };
-                return Ok(self
-                    .core
-                    .handle(super::now_ms(), Input::PayloadReady { round, payload }));
+                self.loopback
+                    .push_back(Input::PayloadReady { round, payload });
             }
             Action::FetchBlocks { id, count, from } => match self.book.peer_of(&from) {
                 Some(peer) => self.spawn_request(

@@ -69,7 +69,7 @@ impl Driver {
         let receipts = execution.receipts(block, self.store.accumulator_size());
         let info = tokio::task::block_in_place(|| {
             self.store
-                .commit_block_with_state(block, certificate, &receipts, &execution.delta)
+                .commit_executed(block, certificate, &receipts, &execution)
         })?;
         if let Some(theirs) = expected_root {
             if theirs != info.accumulator_root {
@@ -98,6 +98,7 @@ impl Driver {
             timestamp_ms: block.header.timestamp_ms,
             accumulator_size: info.accumulator_size,
             accumulator_root: info.accumulator_root,
+            state_root: info.state_root,
         });
         Ok(())
     }

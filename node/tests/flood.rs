@@ -1,0 +1,180 @@
+//! A flood of 100,000 signed transactions at one real `waybill` process: the mempool answers
+//! "full" once it is at capacity instead of growing, the node's resident memory stays bounded,
+//! and it keeps answering and committing throughout.
+//!
+//! One validator (n = 1 is a valid network) keeps the test to one process; the flood path (RPC,
+//! signature checks, mempool admission) is the same one every validator runs.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::core::params::BatchRequestBuilder;
+use jsonrpsee::http_client::HttpClientBuilder;
+use ledger::tx::{Payload, Transaction};
+use ledger::KeyPair;
+use waybill_node::localnet::{nodes, start_node, LocalNode};
+use waybill_node::testnet::{generate, TestnetSpec};
+
+const EXE: &str = env!("CARGO_BIN_EXE_waybill");
+const FLOOD: usize = 100_000;
+const ACCOUNTS: usize = 200;
+const BATCH: usize = 100;
+const SENDERS: usize = 4;
+/// Resident memory the node may use at any point of the flood. Far above what it needs
+/// (about 100 MiB measured), far below what 100,000 unbounded transactions plus their JSON
+/// would reach if any queue grew without limit.
+const MAX_RSS_MIB: u64 = 768;
+
+struct Killed(LocalNode);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.running_pid() {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        }
+    }
+}
+
+fn rss_mib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// `FLOOD` memo transactions from `ACCOUNTS` accounts, in per-account sequence order, as
+/// canonical hex (what `waybill_submitRawTransaction` takes).
+fn presigned(chain_id: &str) -> Vec<String> {
+    let keys: Vec<KeyPair> = (0..ACCOUNTS)
+        .map(|i| {
+            let mut secret = [7u8; 32];
+            secret[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            KeyPair::from_secret(secret)
+        })
+        .collect();
+    (0..FLOOD)
+        .map(|i| {
+            let key = &keys[i % ACCOUNTS];
+            Transaction {
+                chain_id: chain_id.into(),
+                signer: key.public(),
+                sequence: (i / ACCOUNTS) as u64,
+                payload: Payload::Memo {
+                    data: vec![0xab; 64],
+                },
+            }
+            .sign(key)
+        })
+        .map(|stx| hex::encode(stx.to_bytes()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_100k_transactions_leaves_memory_bounded_and_the_node_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(&TestnetSpec {
+        validators: 1,
+        out: dir.path().to_path_buf(),
+        chain_id: "waybill-flood".into(),
+        base_port: None,
+        round_timeout_ms: 500,
+    })
+    .unwrap();
+    let node = nodes(dir.path()).unwrap().remove(0);
+    let pid = start_node(Path::new(EXE), &node).unwrap();
+    let node = Killed(node);
+    let url = node.0.rpc_url();
+    let client = rpc::Client::new(&url).unwrap();
+    let start = Instant::now();
+    while client.head().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "node never answered:\n{}",
+            waybill_node::localnet::log_tail(&node.0, 30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let txs = presigned("waybill-flood");
+    let chunks: Vec<Vec<String>> = txs
+        .chunks(FLOOD / SENDERS)
+        .map(<[String]>::to_vec)
+        .collect();
+    let mut senders = Vec::new();
+    for chunk in chunks {
+        let url = url.clone();
+        senders.push(tokio::spawn(async move {
+            let http = HttpClientBuilder::default()
+                .request_timeout(Duration::from_secs(180))
+                .build(&url)
+                .unwrap();
+            let (mut admitted, mut rejected) = (0usize, 0usize);
+            let started = Instant::now();
+            for (n, batch) in chunk.chunks(BATCH).enumerate() {
+                if std::env::var_os("WAYBILL_FLOOD_TRACE").is_some() && n % 25 == 0 {
+                    eprintln!("batch {n} at {:?}", started.elapsed());
+                }
+                let mut b = BatchRequestBuilder::new();
+                for hex in batch {
+                    b.insert("waybill_submitRawTransaction", jsonrpsee::rpc_params![hex])
+                        .unwrap();
+                }
+                let resp = http
+                    .batch_request::<serde_json::Value>(b)
+                    .await
+                    .expect("the node answers every batch");
+                admitted += resp.num_successful_calls();
+                rejected += resp.num_failed_calls();
+            }
+            (admitted, rejected)
+        }));
+    }
+
+    // Sample the node's memory and liveness while the flood runs.
+    let mut peak = rss_mib(pid);
+    let (mut admitted, mut rejected) = (0, 0);
+    while !senders.is_empty() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        peak = peak.max(rss_mib(pid));
+        assert!(
+            node.0.running_pid().is_some(),
+            "node died under the flood:\n{}",
+            waybill_node::localnet::log_tail(&node.0, 30)
+        );
+        let (finished, running): (Vec<_>, Vec<_>) =
+            senders.into_iter().partition(|s| s.is_finished());
+        senders = running;
+        for s in finished {
+            let (a, r) = s.await.unwrap();
+            admitted += a;
+            rejected += r;
+        }
+    }
+    assert_eq!(admitted + rejected, FLOOD, "every request got an answer");
+    assert!(admitted > 0, "nothing was admitted");
+    peak = peak.max(rss_mib(pid));
+    eprintln!("flood: {admitted} admitted, {rejected} rejected, peak RSS {peak} MiB");
+    assert!(
+        peak <= MAX_RSS_MIB,
+        "node RSS reached {peak} MiB under the flood (bound {MAX_RSS_MIB} MiB)"
+    );
+
+    // Still answering, and still committing: the head moves past where the flood left it.
+    let h0 = client
+        .head()
+        .await
+        .expect("node answers after the flood")
+        .height;
+    let start = Instant::now();
+    while client.head().await.unwrap().height <= h0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "node stopped committing after the flood"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
