@@ -157,7 +157,21 @@ mod tests {
             txs: vec![tx(0, "c"), tx(1, "c")],
         };
         v.validate(&header(), &good).unwrap();
-        assert!(cache.contains(&good.txs[0].hash()));
+        assert!(cache.contains(&good.txs[0].signature_check_key()));
+
+        // An already-verified transaction re-proposed with another signature is checked again
+        // and refused: the cache vouches for a transaction *and* its signature.
+        let mut resigned = good.txs[0].clone();
+        resigned.signature.0[0] ^= 1;
+        let err = v
+            .validate(
+                &header(),
+                &TxBatch {
+                    txs: vec![resigned],
+                },
+            )
+            .unwrap_err();
+        assert!(err.contains("signature"), "{err}");
 
         let mut forged = tx(2, "c");
         forged.tx.sequence = 3;
