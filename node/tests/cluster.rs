@@ -162,33 +162,6 @@ async fn start_cluster(dir: &Path) -> Cluster {
     }
 }
 
-/// What CI runs: agreement, one validator killed, its restart and catch-up.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_processes_agree_survive_a_kill_and_catch_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = start_cluster(dir.path()).await;
-    let all = [0, 1, 2, 3];
-    c.commit_batch(0, 20, &all).await;
-    kill9(&c.nodes[3]);
-    c.commit_batch(0, 10, &[0, 1, 2]).await;
-    start_node(Path::new(EXE), &c.nodes[3]).unwrap();
-    let target = c.head(0).await.unwrap();
-    let start = Instant::now();
-    while c.head(3).await.unwrap_or(0) < target {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "validator-3 did not catch up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    c.assert_same_chain(&all).await;
-}
-
-/// The whole story, including the restarted validator voting again. Known to fail: after a
-/// restart and catch-up, validator-3 follows the rounds but no QC forms without validator-2,
-/// so it is not voting (or its votes are not counted). Open in the node issue; run with
-/// `cargo test -p waybill-node --test cluster -- --ignored`.
-#[ignore = "known bug: a restarted validator does not vote again"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_agree_survive_kills_and_catch_up() {
     let dir = tempfile::tempdir().unwrap();

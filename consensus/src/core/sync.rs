@@ -26,10 +26,12 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
 
     // ---- sync ----------------------------------------------------------------------------
 
-    pub(super) fn on_fetched(&mut self, from: PublicKey, blocks: Vec<Block<P>>) {
+    pub(super) fn on_fetched(&mut self, from: PublicKey, mut blocks: Vec<Block<P>>) {
         if let Err(reason) = self.check_fetched(from, &blocks) {
             return self.reject(Some(from), reason);
         }
+        // Only the checked part matters: what lies below a block this node holds is ignored.
+        blocks.truncate(self.unknown_prefix(&blocks));
         // blocks[0] was asked for; each next one is the previous one's parent.
         if let Some(first) = blocks.first() {
             self.fetching.remove(&first.id());
@@ -97,7 +99,12 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
                 reason: "block was not asked for".into(),
             });
         }
-        for (i, b) in blocks.iter().enumerate() {
+        // A peer answers with ancestors down to wherever its store ends, which can reach the
+        // genesis block (which no proposal may be). Blocks from the first one this node
+        // already holds (or that is at or below its committed root) are not checked, and
+        // `on_fetched` drops them.
+        let unknown = self.unknown_prefix(blocks);
+        for (i, b) in blocks.iter().take(unknown).enumerate() {
             let qc = self.check_block_shape(b).map_err(|e| Reject::BadFetch {
                 reason: e.to_string(),
             })?;
@@ -111,5 +118,15 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             self.verify_qc(&qc)?;
         }
         Ok(())
+    }
+
+    /// How many of `blocks` (newest first) come before the first one at or below the committed
+    /// root or already in the tree.
+    fn unknown_prefix(&self, blocks: &[Block<P>]) -> usize {
+        let root_height = self.tree.root().height();
+        blocks
+            .iter()
+            .position(|b| b.height() <= root_height || self.tree.contains(&b.id()))
+            .unwrap_or(blocks.len())
     }
 }
