@@ -12,6 +12,7 @@ pub mod genesis;
 pub mod hash;
 pub mod keyfile;
 pub mod merkle;
+pub mod proof;
 pub mod receipt;
 pub mod smt;
 #[cfg(feature = "storage")]
