@@ -1,9 +1,31 @@
-//! Audit proofs, pure: the ledger certificate validators sign after executing a height, and
-//! (in later files) the proofs built on it. Nothing here touches RocksDB or tokio, so an
-//! auditor's tool and any client can verify proofs. `docs/PROOFS.md` specifies every byte.
+//! Audit proofs, pure: the ledger certificate validators sign after executing a height, and the
+//! proofs built on it. Nothing here touches RocksDB or tokio, so an auditor's tool and any client
+//! can verify proofs. `docs/PROOFS.md` specifies every byte.
+//!
+//! - [`certificate`]: [`LedgerCheckpoint`], [`CheckpointVote`], [`LedgerCertificate`];
+//! - [`transaction`], [`state`], [`history`], [`consistency`]: one proof type each, with its
+//!   `verify(&Genesis) -> VerifyReport`;
+//! - [`envelope`]: [`Proof`], the tagged JSON file format over all of them;
+//! - [`report`]: [`VerifyReport`], every named check with pass/fail and why.
+//!
+//! Verification order (DESIGN.md): the certificate against the genesis validator set first, then
+//! the Merkle paths against the certified roots and sizes, then each transaction's own signature.
+//! Every check always runs and is reported; a proof holds only if all pass.
 
 pub mod certificate;
+pub mod consistency;
+pub mod envelope;
+pub mod history;
+pub mod report;
+pub mod state;
+pub mod transaction;
 
 pub use certificate::{
     CertificateError, CheckpointVote, LedgerCertificate, LedgerCheckpoint, MAX_CERTIFICATE_SIGNERS,
 };
+pub use consistency::LedgerConsistencyProof;
+pub use envelope::{Proof, ProofDecodeError, MAX_PROOF_JSON_BYTES};
+pub use history::{HistoryProof, HistoryProofEntry, MAX_HISTORY_ENTRIES};
+pub use report::{Check, VerifyError, VerifyReport};
+pub use state::ItemStateProof;
+pub use transaction::TransactionProof;
