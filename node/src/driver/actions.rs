@@ -2,15 +2,15 @@
 //! batch before the first send that depends on them (and at the latest when the actions run
 //! out); only then is the core told they are durable.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use consensus::{Action, Input, WriteId};
 use ledger::encoding::to_canonical;
 use ledger::storage::ConsensusWrite;
 use tracing::{debug, warn};
 
-use super::{wire, Driver, DriverError, StoreView};
-use crate::payload::{fit_proposal, TxBatch};
+use super::{wire, Driver, DriverError};
+use crate::payload::TxBatch;
 
 /// Writes waiting for their fsync.
 #[derive(Default)]
@@ -109,25 +109,9 @@ impl Driver {
             Action::SetTimer { round, deadline } => self.timer = Some((round, deadline)),
             Action::RequestPayload {
                 round,
-                parent: _,
+                parent,
                 uncommitted,
-            } => {
-                let exclude: HashSet<ledger::Hash> = uncommitted
-                    .iter()
-                    .filter_map(|id| self.core.block(id))
-                    .flat_map(|b| b.payload.txs.iter().map(|t| t.hash()))
-                    .collect();
-                let txs = self.mempool.next_batch(
-                    crate::payload::MAX_PROPOSAL_TXS,
-                    &exclude,
-                    &StoreView(&self.store),
-                );
-                let payload = TxBatch {
-                    txs: fit_proposal(txs),
-                };
-                self.loopback
-                    .push_back(Input::PayloadReady { round, payload });
-            }
+            } => self.answer_payload_request(round, parent, &uncommitted),
             Action::FetchBlocks { id, count, from } => match self.book.peer_of(&from) {
                 Some(peer) => self.spawn_request(
                     peer,

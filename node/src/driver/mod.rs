@@ -15,6 +15,7 @@
 mod actions;
 pub mod catchup;
 mod commit;
+mod idle;
 pub mod peers;
 mod serve;
 pub mod wire;
@@ -36,6 +37,7 @@ use crate::network::{NetworkEvent, NetworkHandle, PeerId};
 use crate::payload::{from_ledger_block, TxBatch, TxBatchValidator};
 use crate::status::{BlockSummary, StatusBoard};
 use crate::verified::VerifiedCache;
+use idle::DeferredPayload;
 use peers::PeerBook;
 
 /// How often the driver asks a peer for its committed head.
@@ -62,6 +64,11 @@ pub enum Command {
     WatchCommit {
         hash: Hash,
         reply: oneshot::Sender<Receipt>,
+    },
+    /// The transaction with this hash if it is in the mempool (`waybill_getTransaction`).
+    PendingTransaction {
+        hash: Hash,
+        reply: oneshot::Sender<Option<SignedTransaction>>,
     },
 }
 
@@ -147,6 +154,11 @@ pub struct Driver {
     /// Fed one per turn of the event loop rather than at once: with one validator the core
     /// answers itself forever, and must still let commands, timers and shutdown in.
     loopback: VecDeque<Input<TxBatch>>,
+    /// A payload request held back because there was nothing to order (see `idle`).
+    deferred_payload: Option<DeferredPayload>,
+    /// How long a leader with nothing to order waits for a transaction before proposing an
+    /// empty block anyway: half the round timeout, so replicas never time out on it.
+    idle_proposal_wait: Duration,
 }
 
 #[derive(Default)]
@@ -197,6 +209,7 @@ impl Driver {
             mut shutdown,
         } = parts;
         let genesis_block_id = consensus::genesis_block::<TxBatch>(&genesis).id();
+        let genesis_round_timeout = genesis.consensus.round_timeout_ms;
         let key_secret = key.secret_bytes();
         let book = PeerBook::from_genesis(&genesis);
         let validator = TxBatchValidator {
@@ -231,6 +244,8 @@ impl Driver {
             fetched_tx,
             catchup: CatchupState::default(),
             loopback: VecDeque::new(),
+            deferred_payload: None,
+            idle_proposal_wait: idle::proposal_wait(genesis_round_timeout),
         };
         driver.carry_out(first_actions)?;
         driver.publish_status();
@@ -239,6 +254,7 @@ impl Driver {
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let timer = driver.timer_sleep();
+            let idle_deadline = driver.deferred_payload_sleep();
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => {
@@ -253,6 +269,9 @@ impl Driver {
                     }
                 }
                 Some(cmd) = commands.recv() => driver.on_command(cmd)?,
+                _ = idle_deadline, if driver.deferred_payload.is_some() => {
+                    driver.release_deferred_payload();
+                }
                 _ = poll.tick() => driver.poll_catchup(),
                 // Nothing else is ready: the turn is the loopback's (handled just below).
                 _ = std::future::ready(()), if !driver.loopback.is_empty() => {}
@@ -323,6 +342,7 @@ impl Driver {
                 let bytes = tx.to_bytes();
                 let result = self.mempool.admit_verified(tx, &StoreView(&self.store));
                 if result.is_ok() {
+                    self.release_deferred_payload();
                     if let Err(e) = self.net.publish_tx(bytes) {
                         debug!(error = %e, "gossiping a transaction failed");
                     }
@@ -330,8 +350,15 @@ impl Driver {
                 let _ = reply.send(result);
             }
             Command::AdmitGossip { txs } => {
+                let mut admitted = false;
                 for tx in txs {
-                    let _ = self.mempool.admit_verified(tx, &StoreView(&self.store));
+                    admitted |= self
+                        .mempool
+                        .admit_verified(tx, &StoreView(&self.store))
+                        .is_ok();
+                }
+                if admitted {
+                    self.release_deferred_payload();
                 }
             }
             Command::WatchCommit { hash, reply } => {
@@ -342,6 +369,9 @@ impl Driver {
                     self.waiters.entry(hash).or_default().push(reply);
                 }
                 // Over the limit the reply is dropped: the client sees "not committed yet".
+            }
+            Command::PendingTransaction { hash, reply } => {
+                let _ = reply.send(self.mempool.get(&hash).cloned());
             }
         }
         Ok(())
@@ -464,6 +494,7 @@ impl Driver {
         );
         self.core = core;
         self.timer = None;
+        self.deferred_payload = None;
         self.carry_out(actions)
     }
 }

@@ -1,0 +1,122 @@
+//! Leading with nothing to order. A leader asked for a payload while its mempool has nothing
+//! ready and no uncommitted block carries a transaction holds the request back until a
+//! transaction arrives or `idle_proposal_wait` passes, instead of proposing an empty block at
+//! once. Without this an idle network commits empty blocks back to back (a lone validator about
+//! 1,500 a second, each with an fsync) and the ledger grows with nothing in it.
+//!
+//! Empty blocks are still proposed at once while a recent block carries transactions: under the
+//! two-chain rule a block commits once a block of the next round is certified on top of it, and
+//! the other validators learn that certificate only from the proposal after. So the two blocks
+//! after a block with transactions are proposed without waiting, and any uncommitted block with
+//! transactions also means no waiting.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use consensus::{Input, Round};
+use ledger::Hash;
+
+use super::{Driver, StoreView};
+use crate::payload::{fit_proposal, TxBatch, MAX_PROPOSAL_TXS};
+
+/// A payload request held back, and when it must be answered at the latest.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DeferredPayload {
+    round: Round,
+    deadline: Instant,
+}
+
+/// Half the genesis round timeout: replicas wait a whole timeout for the proposal, so a leader
+/// waiting half of it for transactions never makes a round fail.
+pub(crate) fn proposal_wait(round_timeout_ms: u64) -> Duration {
+    Duration::from_millis(round_timeout_ms / 2)
+}
+
+impl Driver {
+    /// Answers the core's request for a payload, or holds it back when there is nothing to order.
+    pub(super) fn answer_payload_request(
+        &mut self,
+        round: Round,
+        parent: Hash,
+        uncommitted: &[Hash],
+    ) {
+        let pending: HashSet<Hash> = uncommitted
+            .iter()
+            .filter_map(|id| self.core.block(id))
+            .flat_map(|b| b.payload.txs.iter().map(|t| t.hash()))
+            .collect();
+        let payload = self.next_payload(&pending);
+        if payload.txs.is_empty()
+            && pending.is_empty()
+            && !self.idle_proposal_wait.is_zero()
+            && !self.recent_blocks_carry_txs(parent)
+        {
+            self.deferred_payload = Some(DeferredPayload {
+                round,
+                deadline: Instant::now() + self.idle_proposal_wait,
+            });
+            return;
+        }
+        self.deferred_payload = None;
+        self.loopback
+            .push_back(Input::PayloadReady { round, payload });
+    }
+
+    /// Answers a held-back request now (a transaction arrived, or the wait is over). A request
+    /// for a round the core has left is dropped: the core would ignore its answer anyway.
+    pub(super) fn release_deferred_payload(&mut self) {
+        let Some(deferred) = self.deferred_payload.take() else {
+            return;
+        };
+        if deferred.round != self.core.round() {
+            return;
+        }
+        // Nothing was uncommitted with transactions when the request was held back, and this
+        // node proposes nothing else meanwhile, so nothing needs excluding.
+        let payload = self.next_payload(&HashSet::new());
+        self.loopback.push_back(Input::PayloadReady {
+            round: deferred.round,
+            payload,
+        });
+    }
+
+    /// Whether `parent` or its parent carries transactions (looked up in the core's tree, or
+    /// in the ledger once committed and pruned from it).
+    fn recent_blocks_carry_txs(&self, parent: Hash) -> bool {
+        let mut id = parent;
+        for _ in 0..2 {
+            let (carries, next) = match self.core.block(&id) {
+                Some(b) => (!b.payload.txs.is_empty(), b.header.parent),
+                None => match self.store.block_by_hash(&id) {
+                    Ok(Some(stored)) => (!stored.block.txs.is_empty(), stored.block.header.parent),
+                    // Unknown or unreadable: nothing to hurry for.
+                    _ => return false,
+                },
+            };
+            if carries {
+                return true;
+            }
+            id = next;
+        }
+        false
+    }
+
+    /// A future that completes when the held-back request must be answered (never, if none).
+    pub(super) fn deferred_payload_sleep(&self) -> tokio::time::Sleep {
+        let wait = self
+            .deferred_payload
+            .map_or(Duration::from_secs(3_600), |d| {
+                d.deadline.saturating_duration_since(Instant::now())
+            });
+        tokio::time::sleep(wait)
+    }
+
+    fn next_payload(&mut self, exclude: &HashSet<Hash>) -> TxBatch {
+        let txs = self
+            .mempool
+            .next_batch(MAX_PROPOSAL_TXS, exclude, &StoreView(&self.store));
+        TxBatch {
+            txs: fit_proposal(txs),
+        }
+    }
+}
