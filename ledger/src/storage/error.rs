@@ -203,6 +203,22 @@ pub enum StoreError {
     },
     #[error("block {height}: no state root is stored for it")]
     MissingStateRoot { height: u64 },
+
+    // --- ledger certificates ---
+    #[error("ledger certificate for height {height} does not verify: {source}")]
+    InvalidLedgerCertificate {
+        height: u64,
+        #[source]
+        source: crate::proof::CertificateError,
+    },
+    #[error("ledger certificate for height {height}, beyond the head {head}")]
+    CertificateBeyondHead { height: u64, head: u64 },
+    #[error("ledger certificate for height {height} certifies {certified:?}, this store's records give {ours:?}")]
+    CertificateMismatch {
+        height: u64,
+        ours: Box<crate::proof::LedgerCheckpoint>,
+        certified: Box<crate::proof::LedgerCheckpoint>,
+    },
 }
 
 impl StoreError {
@@ -230,7 +246,12 @@ impl StoreError {
             | StoredReceiptMismatch { height, .. }
             | AccumulatorLeafMismatch { height, .. }
             | AccumulatorSizeMismatch { height, .. }
-            | AccumulatorRootMismatch { height, .. } => Some(*height),
+            | AccumulatorRootMismatch { height, .. }
+            | MissingStateRoot { height }
+            | EventOutOfRange { height, .. }
+            | InvalidLedgerCertificate { height, .. }
+            | CertificateBeyondHead { height, .. }
+            | CertificateMismatch { height, .. } => Some(*height),
             WrongHeight { found, .. } => Some(*found),
             HeightMismatch { key_height, .. } => Some(*key_height),
             _ => None,

@@ -25,43 +25,8 @@ impl Store {
         first_ledger_index: u64,
         events: &[EventRecord],
     ) -> Result<(), StoreError> {
-        let items = self.cf(schema::CF_ITEM_HISTORY)?;
-        let orgs = self.cf(schema::CF_ORG_EVENTS)?;
-        let height = block.header.height;
-        for event in events {
-            let tx = block
-                .txs
-                .get(event.tx_index as usize)
-                .ok_or(StoreError::EventOutOfRange {
-                    height,
-                    tx_index: event.tx_index,
-                    txs: block.txs.len(),
-                })?;
-            let ledger_index = first_ledger_index + u64::from(event.tx_index);
-            let tx_hash = tx.hash();
-            // An item can take part twice in one event (say, as container and as contents):
-            // one entry per item, carrying every role.
-            let mut ids: Vec<&str> = event.items.iter().map(|r| r.item_id.as_str()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            for id in ids {
-                let entry = HistoryEntry::of(event, height, ledger_index, tx_hash, Some(id));
-                batch.put_cf(
-                    items,
-                    schema::index_key(id, ledger_index),
-                    to_canonical(&entry),
-                );
-            }
-            let whole = to_canonical(&HistoryEntry::of(
-                event,
-                height,
-                ledger_index,
-                tx_hash,
-                None,
-            ));
-            for org in &event.organizations {
-                batch.put_cf(orgs, schema::index_key(org, ledger_index), &whole);
-            }
+        for entry in index_entries(block, first_ledger_index, events)? {
+            batch.put_cf(self.cf(entry.cf)?, entry.key, entry.value);
         }
         Ok(())
     }
@@ -122,4 +87,62 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// One record of an index column family, as a block's commit writes it.
+pub(super) struct IndexEntry {
+    pub cf: &'static str,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+}
+
+/// The index records `block`'s events produce: what its commit writes, and what the audit
+/// expects to find after re-executing it.
+pub(super) fn index_entries(
+    block: &Block,
+    first_ledger_index: u64,
+    events: &[EventRecord],
+) -> Result<Vec<IndexEntry>, StoreError> {
+    let height = block.header.height;
+    let mut out = Vec::new();
+    for event in events {
+        let tx = block
+            .txs
+            .get(event.tx_index as usize)
+            .ok_or(StoreError::EventOutOfRange {
+                height,
+                tx_index: event.tx_index,
+                txs: block.txs.len(),
+            })?;
+        let ledger_index = first_ledger_index + u64::from(event.tx_index);
+        let tx_hash = tx.hash();
+        // An item can take part twice in one event (say, as container and as contents):
+        // one entry per item, carrying every role.
+        let mut ids: Vec<&str> = event.items.iter().map(|r| r.item_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let entry = HistoryEntry::of(event, height, ledger_index, tx_hash, Some(id));
+            out.push(IndexEntry {
+                cf: schema::CF_ITEM_HISTORY,
+                key: schema::index_key(id, ledger_index),
+                value: to_canonical(&entry),
+            });
+        }
+        let whole = to_canonical(&HistoryEntry::of(
+            event,
+            height,
+            ledger_index,
+            tx_hash,
+            None,
+        ));
+        for org in &event.organizations {
+            out.push(IndexEntry {
+                cf: schema::CF_ORG_EVENTS,
+                key: schema::index_key(org, ledger_index),
+                value: whole.clone(),
+            });
+        }
+    }
+    Ok(out)
 }

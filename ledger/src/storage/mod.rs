@@ -6,8 +6,11 @@
 //! (fully by default) so that a damaged store is reported, with the height, before it is served.
 //!
 //! Files: `schema` (column families and key encodings), `commit` (the write path), `read`
-//! (lookups, proofs), `verify` (the chain check), `error`.
+//! (lookups, proofs), `verify` (the chain check), `certs` (ledger certificates), `audit` (the
+//! auditor's deep rescan: re-execution, signatures, certificates), `error`.
 
+mod audit;
+mod certs;
 mod commit;
 mod consensus;
 mod error;
@@ -17,6 +20,8 @@ pub mod schema;
 mod state;
 mod verify;
 
+#[cfg(test)]
+mod audit_tests;
 #[cfg(test)]
 mod tests;
 
@@ -28,6 +33,8 @@ use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Options, WriteOptions, DB};
 use crate::hash::Hash;
 use crate::merkle::Blake3Hasher;
 
+pub use audit::{AuditError, AuditSummary};
+pub use certs::CertificateStored;
 pub use consensus::{ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
 pub use error::StoreError;
 pub use index::MAX_HISTORY_PAGE;
@@ -45,11 +52,17 @@ pub enum VerifyMode {
     /// Only the last `n` blocks (at least the head) and the metadata that points at them: for
     /// large stores whose older part a previous full check (or `waybill audit ledger`) covered.
     Tail(u64),
+    /// Nothing: for a tool that runs its own, more thorough check next (`waybill audit ledger`),
+    /// and must be able to open a damaged store to say where it is damaged.
+    Skip,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OpenOptions {
     pub verify: VerifyMode,
+    /// Open without writing anything (not even the schema upgrade), sharing the directory with
+    /// no lock: for auditing a node's data directory. Every write then fails.
+    pub read_only: bool,
 }
 
 /// The newest committed block.
@@ -105,17 +118,30 @@ impl Store {
         // The WAL already makes a batch atomic across column families; atomic flush keeps them
         // consistent in the SST files too, should the WAL ever be turned off.
         db_opts.set_atomic_flush(true);
-        let cfs = schema::COLUMN_FAMILIES
-            .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
-        let db = DB::open_cf_descriptors(&db_opts, path, cfs).map_err(StoreError::db("open"))?;
+        let db = if options.read_only {
+            // A read-only open must name exactly the column families that exist: an older store
+            // lacks the newer ones (their reads then find nothing, see `Store::cf`).
+            let existing =
+                DB::list_cf(&db_opts, path).map_err(StoreError::db("list column families"))?;
+            let cfs = schema::COLUMN_FAMILIES
+                .iter()
+                .filter(|name| existing.iter().any(|e| e == *name))
+                .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+            DB::open_cf_descriptors_read_only(&db_opts, path, cfs, false)
+                .map_err(StoreError::db("open read-only"))?
+        } else {
+            let cfs = schema::COLUMN_FAMILIES
+                .iter()
+                .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+            DB::open_cf_descriptors(&db_opts, path, cfs).map_err(StoreError::db("open"))?
+        };
         let store = Store {
             db,
             commit_lock: Mutex::new(()),
             state: RwLock::new(ChainState::default()),
             hasher: Blake3Hasher,
         };
-        store.check_schema()?;
+        store.check_schema(options.read_only)?;
         let summary = store.verify_chain_with(options.verify)?;
         *store.state.write().unwrap_or_else(|e| e.into_inner()) = ChainState {
             genesis_hash: summary.genesis_hash,
@@ -126,8 +152,9 @@ impl Store {
         Ok(store)
     }
 
-    /// A fresh database gets the current schema version; an existing one must already have it.
-    fn check_schema(&self) -> Result<(), StoreError> {
+    /// A fresh database gets the current schema version; an existing one must already have it,
+    /// or one of [`schema::UPGRADABLE_FROM`], which a writable open upgrades in place.
+    fn check_schema(&self, read_only: bool) -> Result<(), StoreError> {
         let meta = self.cf(schema::CF_META)?;
         match self
             .db
@@ -140,14 +167,29 @@ impl Store {
                     key: "schema_version".into(),
                     reason: format!("{} bytes, expected 4", v.len()),
                 })?;
-                if found != schema::SCHEMA_VERSION {
+                if found == schema::SCHEMA_VERSION
+                    || (read_only && schema::UPGRADABLE_FROM.contains(&found))
+                {
+                    return Ok(());
+                }
+                if !schema::UPGRADABLE_FROM.contains(&found) {
                     return Err(StoreError::SchemaVersion {
                         found,
                         supported: schema::SCHEMA_VERSION,
                     });
                 }
-                Ok(())
+                // Every upgrade so far only added column families, which the open has just
+                // created (empty); the version record is all there is to rewrite.
+                self.db
+                    .put_cf_opt(
+                        meta,
+                        schema::META_SCHEMA_VERSION,
+                        schema::SCHEMA_VERSION.to_be_bytes(),
+                        &sync_write(),
+                    )
+                    .map_err(StoreError::db("upgrade schema version"))
             }
+            None if read_only => Err(StoreError::MissingSchemaVersion),
             None => {
                 // Also reached if a crash hit between creating the database and this write: the
                 // store is still empty then, so writing the version is right.

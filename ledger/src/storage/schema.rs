@@ -7,8 +7,17 @@
 
 use crate::hash::{Hash, HASH_LEN};
 
-/// Bumped on any change to a key or value encoding; [`super::Store::open`] refuses other versions.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Bumped on any change to a key or value encoding; [`super::Store::open`] refuses other versions,
+/// except the ones it knows how to upgrade in place ([`UPGRADABLE_FROM`]).
+///
+/// - 2: blocks, indexes, accumulator, state tree, history indexes.
+/// - 3: adds [`CF_LEDGER_CERTS`]. Nothing else changed, so a version-2 store is upgraded by
+///   creating that (empty) column family and rewriting the version: its heights simply have no
+///   ledger certificate yet (the node fetches them from peers).
+pub const SCHEMA_VERSION: u32 = 3;
+/// Older versions [`super::Store::open`] upgrades to [`SCHEMA_VERSION`] (and a read-only open
+/// reads as they are).
+pub const UPGRADABLE_FROM: &[u32] = &[2];
 
 /// height u64 BE -> canonical [`crate::stored::StoredBlock`].
 pub const CF_BLOCKS: &str = "blocks";
@@ -43,6 +52,12 @@ pub const CF_ORG_EVENTS: &str = "org_events";
 /// `b'b' || height u64 BE || block hash` -> a block the core persisted (committed or not).
 pub const CF_CONSENSUS: &str = "consensus";
 
+/// height u64 BE -> canonical [`crate::proof::LedgerCertificate`] for that height: a quorum of
+/// validators' signatures over the checkpoint (block hash, state root, accumulator root and size)
+/// this store's own records give. Written only after the certificate verified against the genesis
+/// validator set and matched this store's checkpoint; a height may have none (yet).
+pub const CF_LEDGER_CERTS: &str = "ledger_certs";
+
 /// Every column family the store opens. Later ones (state, indexes) are appended here.
 pub const COLUMN_FAMILIES: &[&str] = &[
     CF_BLOCKS,
@@ -58,6 +73,7 @@ pub const COLUMN_FAMILIES: &[&str] = &[
     CF_STATE_VALUES,
     CF_ITEM_HISTORY,
     CF_ORG_EVENTS,
+    CF_LEDGER_CERTS,
 ];
 
 /// Prefix of every index key of `id` (an item or organization id, at most 255 bytes): the length

@@ -119,7 +119,7 @@ impl Store {
         })
     }
 
-    fn state_value(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StoreError> {
+    pub(super) fn state_value(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StoreError> {
         let v = self
             .db
             .get_cf(self.cf(schema::CF_STATE_VALUES)?, hash.as_bytes())

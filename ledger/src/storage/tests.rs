@@ -305,6 +305,7 @@ fn tamper(dir: &std::path::Path, cf: &'static str, key: &[u8], f: impl FnOnce(&m
         dir,
         OpenOptions {
             verify: VerifyMode::Tail(1),
+            ..Default::default()
         },
     )
     .unwrap();
@@ -380,6 +381,7 @@ fn tail_mode_skips_old_records_full_mode_finds_them() {
     });
     let tail = OpenOptions {
         verify: VerifyMode::Tail(4),
+        ..Default::default()
     };
     assert_eq!(
         Store::open_with(dir.path(), tail)

@@ -10,6 +10,7 @@ use super::{Head, Store, StoreError, VerifyMode};
 use crate::accumulator as acc;
 use crate::hash::Hash;
 use crate::merkle::TreeHasher;
+use crate::proof::LedgerCheckpoint;
 use crate::receipt::TxLeaf;
 use crate::stored::StoredBlock;
 
@@ -37,6 +38,9 @@ impl Store {
     }
 
     pub fn verify_chain_with(&self, mode: VerifyMode) -> Result<ChainSummary, StoreError> {
+        if mode == VerifyMode::Skip {
+            return self.chain_summary_unchecked();
+        }
         let meta = self.read_meta()?;
         let last = self.last_block_height()?;
         let empty = ChainSummary {
@@ -75,7 +79,8 @@ impl Store {
         }
 
         let from = match mode {
-            VerifyMode::Full => 0,
+            // (Skip returned above.)
+            VerifyMode::Full | VerifyMode::Skip => 0,
             VerifyMode::Tail(n) => (head_height + 1).saturating_sub(n.max(1)),
         };
         let (mut prev_hash, mut size) = if from == 0 {
@@ -127,8 +132,27 @@ impl Store {
                 });
             }
             // Every committed block has its state root, written in the same batch.
-            if self.state_root_at(height)?.is_none() {
-                return Err(StoreError::MissingStateRoot { height });
+            let state_root = self
+                .state_root_at(height)?
+                .ok_or(StoreError::MissingStateRoot { height })?;
+            // A stored ledger certificate must certify exactly these records (its signatures
+            // need the genesis file: `Store::audit` checks them).
+            if let Some(cert) = self.ledger_certificate(height)? {
+                let ours = LedgerCheckpoint {
+                    chain_id: header.chain_id.clone(),
+                    height,
+                    block_hash: hash,
+                    state_root,
+                    accumulator_root: root,
+                    accumulator_size: size,
+                };
+                if cert.checkpoint != ours {
+                    return Err(StoreError::CertificateMismatch {
+                        height,
+                        ours: Box::new(ours),
+                        certified: Box::new(cert.checkpoint),
+                    });
+                }
             }
             prev_hash = hash;
         }
@@ -150,6 +174,16 @@ impl Store {
         if mode == VerifyMode::Full {
             self.check_accumulator_nodes(size)?;
             self.check_counts(head_height + 1, distinct_txs, size)?;
+            if let Some(&beyond) = self
+                .certificate_heights()?
+                .iter()
+                .find(|&&h| h > head_height)
+            {
+                return Err(StoreError::CertificateBeyondHead {
+                    height: beyond,
+                    head: head_height,
+                });
+            }
         }
         Ok(ChainSummary {
             genesis_hash: meta.genesis_hash,
@@ -168,6 +202,29 @@ impl Store {
                     height: head_height,
                 })?,
             full: mode == VerifyMode::Full,
+        })
+    }
+
+    /// The summary [`Store::open`] needs, read from the metadata without checking anything
+    /// ([`VerifyMode::Skip`]). Values it cannot read are left at their empty defaults: the caller
+    /// is about to run a check of its own that reports them properly.
+    pub(super) fn chain_summary_unchecked(&self) -> Result<ChainSummary, StoreError> {
+        let meta = self.read_meta()?;
+        let head = meta.head.map(|(height, hash)| Head { height, hash });
+        let accumulator_size = meta.accumulator_size.unwrap_or(0);
+        Ok(ChainSummary {
+            genesis_hash: meta.genesis_hash,
+            head,
+            from_height: head.map_or(0, |h| h.height),
+            blocks_checked: 0,
+            txs_checked: 0,
+            accumulator_size,
+            accumulator_root: acc::root_at(&self.hasher, self, accumulator_size)
+                .unwrap_or_else(|_| self.hasher.empty_root()),
+            state_root: head
+                .and_then(|h| self.state_root_at(h.height).ok().flatten())
+                .unwrap_or(crate::smt::EMPTY),
+            full: false,
         })
     }
 
