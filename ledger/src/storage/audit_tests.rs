@@ -1,0 +1,464 @@
+//! Ledger certificates in the store and the auditor's rescan, on a store built the way a node
+//! builds it: genesis state, executed supply-chain blocks, certificates from a quorum of four.
+
+use super::*;
+use crate::block::{Block, BlockHeader};
+use crate::crypto::KeyPair;
+use crate::execute::execute_block;
+use crate::genesis::{peer_id_of, Account, ConsensusParams, Genesis, Organization, Validator};
+use crate::merkle::tx_root;
+use crate::proof::{CheckpointVote, LedgerCertificate, LedgerCheckpoint};
+use crate::supply::payload::Properties;
+use crate::supply::state::item_key;
+use crate::supply::{self, Commission, Observe};
+use crate::tx::{Payload, SignedTransaction, Transaction};
+
+const CHAIN: &str = "audit-test";
+
+fn validator_key(i: u8) -> KeyPair {
+    KeyPair::from_secret([i + 1; 32])
+}
+
+fn operator() -> KeyPair {
+    KeyPair::from_secret([50; 32])
+}
+
+fn genesis() -> Genesis {
+    let g = Genesis {
+        chain_id: CHAIN.into(),
+        genesis_time_ms: 0,
+        consensus: ConsensusParams::default(),
+        validators: (0..4)
+            .map(|i| Validator {
+                name: format!("v{i}"),
+                consensus_key: validator_key(i).public(),
+                peer_id: peer_id_of(&validator_key(i + 10).public().0),
+                power: 1,
+            })
+            .collect(),
+        organizations: vec![Organization {
+            id: "farm".into(),
+            name: "Farm".into(),
+            admins: vec![operator().public()],
+        }],
+        accounts: vec![Account {
+            key: operator().public(),
+            organization: "farm".into(),
+            roles: vec!["operator".into()],
+        }],
+    };
+    g.validate().unwrap();
+    g
+}
+
+fn tx(seq: u64, payload: Payload) -> SignedTransaction {
+    Transaction {
+        chain_id: CHAIN.into(),
+        signer: operator().public(),
+        sequence: seq,
+        payload,
+    }
+    .sign(&operator())
+}
+
+fn block(height: u64, parent: Hash, txs: Vec<SignedTransaction>) -> Block {
+    Block {
+        header: BlockHeader {
+            chain_id: CHAIN.into(),
+            height,
+            round: height,
+            parent,
+            tx_root: tx_root(&txs.iter().map(|t| t.hash()).collect::<Vec<_>>()),
+            proposer: validator_key(0).public(),
+            timestamp_ms: 1_000 + height,
+            justify: vec![],
+        },
+        txs,
+    }
+}
+
+/// Genesis plus `n` executed blocks: block h commissions item `i<h>` and observes it; returns
+/// the store's blocks.
+fn ledger(store: &Store, g: &Genesis, n: u64) -> Vec<Block> {
+    let genesis_block = block(0, Hash::ZERO, vec![]);
+    store
+        .init_genesis_with_state(g.hash(), &genesis_block, &supply::genesis_state(g))
+        .unwrap();
+    let mut blocks = vec![genesis_block];
+    let mut seq = 0;
+    for h in 1..=n {
+        let id = format!("i{h}");
+        let txs = vec![
+            tx(
+                seq,
+                Payload::Commission(Commission {
+                    item_id: id.clone(),
+                    item_type: "lot".into(),
+                    properties: Properties::new(),
+                    location: None,
+                }),
+            ),
+            tx(
+                seq + 1,
+                Payload::Observe(Observe {
+                    item_id: id,
+                    time_ms: h,
+                    location: Some("barn".into()),
+                    readings: vec![],
+                }),
+            ),
+        ];
+        seq += 2;
+        let b = block(h, blocks.last().unwrap().hash(), txs);
+        let execution = execute_block(CHAIN, &b.txs, store).unwrap();
+        let receipts = execution.receipts(&b, store.accumulator_size());
+        store
+            .commit_executed(&b, &[], &receipts, &execution)
+            .unwrap();
+        blocks.push(b);
+    }
+    blocks
+}
+
+fn certificate(checkpoint: LedgerCheckpoint, signers: &[u8]) -> LedgerCertificate {
+    LedgerCertificate {
+        signatures: signers
+            .iter()
+            .map(|&i| CheckpointVote::sign(&validator_key(i), &checkpoint))
+            .collect(),
+        checkpoint,
+    }
+}
+
+fn certify_all(store: &Store, g: &Genesis) {
+    for h in 1..=store.head().unwrap().height {
+        let cp = store.ledger_checkpoint(h).unwrap().unwrap();
+        assert_eq!(
+            store
+                .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), g)
+                .unwrap(),
+            CertificateStored::New
+        );
+    }
+}
+
+fn raw_update(dir: &std::path::Path, cf: &'static str, key: &[u8], f: impl FnOnce(&mut Vec<u8>)) {
+    let store = Store::open_with(
+        dir,
+        OpenOptions {
+            verify: VerifyMode::Skip,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let handle = store.cf(cf).unwrap();
+    let mut v = store.db.get_cf(handle, key).unwrap().expect("record");
+    f(&mut v);
+    store.db.put_cf(handle, key, v).unwrap();
+}
+
+fn audit(dir: &std::path::Path, g: &Genesis) -> Result<AuditSummary, AuditError> {
+    let store = Store::open_with(
+        dir,
+        OpenOptions {
+            verify: VerifyMode::Skip,
+            read_only: true,
+        },
+    )
+    .unwrap();
+    store.audit(g)
+}
+
+#[test]
+fn certificates_are_stored_only_when_valid_and_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let g = genesis();
+    ledger(&store, &g, 4);
+    let cp = store.ledger_checkpoint(2).unwrap().unwrap();
+    assert_eq!(cp.accumulator_size, 4);
+    assert_eq!(cp.state_root, store.state_root_at(2).unwrap().unwrap());
+
+    // Below quorum, another ledger's checkpoint, a height not committed: nothing is written.
+    assert!(matches!(
+        store.put_ledger_certificate(&certificate(cp.clone(), &[0, 1]), &g),
+        Err(StoreError::InvalidLedgerCertificate { height: 2, .. })
+    ));
+    let mut other = cp.clone();
+    other.state_root.0[0] ^= 1;
+    assert!(matches!(
+        store.put_ledger_certificate(&certificate(other, &[0, 1, 2]), &g),
+        Err(StoreError::CertificateMismatch { height: 2, .. })
+    ));
+    let mut future = cp.clone();
+    future.height = 9;
+    assert!(matches!(
+        store.put_ledger_certificate(&certificate(future, &[0, 1, 2]), &g),
+        Err(StoreError::CertificateBeyondHead { height: 9, head: 4 })
+    ));
+    assert_eq!(store.ledger_certificate(2).unwrap(), None);
+
+    let cert = certificate(cp.clone(), &[3, 1, 2]);
+    assert_eq!(
+        store.put_ledger_certificate(&cert, &g).unwrap(),
+        CertificateStored::New
+    );
+    assert_eq!(
+        store
+            .put_ledger_certificate(&certificate(cp, &[0, 1, 2, 3]), &g)
+            .unwrap(),
+        CertificateStored::AlreadyCertified
+    );
+    assert_eq!(store.ledger_certificate(2).unwrap(), Some(cert.clone()));
+    assert_eq!(
+        store.latest_certificate_at_or_below(4).unwrap(),
+        Some(cert.clone())
+    );
+    assert_eq!(store.latest_certificate_at_or_below(1).unwrap(), None);
+    assert_eq!(store.first_uncertified(1, 4, 10).unwrap(), Some(1));
+    assert_eq!(store.first_uncertified(2, 4, 10).unwrap(), Some(3));
+    assert_eq!(store.first_uncertified(2, 2, 10).unwrap(), None);
+    drop(store);
+    // Survives reopening (which checks the certificate against the records).
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.ledger_certificate(2).unwrap(), Some(cert));
+}
+
+#[test]
+fn a_schema_2_store_is_upgraded_and_read_only_reads_it_as_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        ledger(&store, &g, 2);
+    }
+    // Make it a version-2 store: no certificate column family, version 2.
+    {
+        let mut opts = rocksdb::Options::default();
+        opts.create_missing_column_families(true);
+        let mut db = rocksdb::DB::open_cf(&opts, dir.path(), schema::COLUMN_FAMILIES).unwrap();
+        db.drop_cf(schema::CF_LEDGER_CERTS).unwrap();
+        let meta = db.cf_handle(schema::CF_META).unwrap();
+        db.put_cf(meta, schema::META_SCHEMA_VERSION, 2u32.to_be_bytes())
+            .unwrap();
+    }
+    let ro = Store::open_with(
+        dir.path(),
+        OpenOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(ro.head().unwrap().height, 2);
+    assert_eq!(ro.ledger_certificate(1).unwrap(), None);
+    assert_eq!(ro.audit(&g).unwrap().uncertified_heights, 2);
+    drop(ro);
+    let store = Store::open(dir.path()).unwrap();
+    certify_all(&store, &g);
+    drop(store);
+    let ro = Store::open_with(
+        dir.path(),
+        OpenOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let meta = ro.cf(schema::CF_META).unwrap();
+    let version = ro
+        .db
+        .get_cf(meta, schema::META_SCHEMA_VERSION)
+        .unwrap()
+        .unwrap();
+    assert_eq!(version, schema::SCHEMA_VERSION.to_be_bytes());
+}
+
+#[test]
+fn a_clean_ledger_audits_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        ledger(&store, &g, 6);
+        certify_all(&store, &g);
+    }
+    let summary = audit(dir.path(), &g).unwrap();
+    assert_eq!(summary.blocks, 6);
+    assert_eq!(summary.transactions, 12);
+    assert_eq!(summary.certificates, 6);
+    assert_eq!(summary.uncertified_heights, 0);
+    assert_eq!(summary.last_certified, Some(6));
+    // Organization, account and its sequence number, six items.
+    assert_eq!(summary.state_keys, 2 + 1 + 6);
+
+    let mut other = g.clone();
+    other.chain_id = "another".into();
+    assert!(matches!(
+        audit(dir.path(), &other),
+        Err(AuditError::GenesisMismatch { .. })
+    ));
+}
+
+/// Must show: one byte of a committed transaction or of a state value, changed in a stopped
+/// node's store, is found and located.
+#[test]
+fn one_changed_byte_is_found_and_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let blocks = {
+        let store = Store::open(dir.path()).unwrap();
+        let blocks = ledger(&store, &g, 6);
+        certify_all(&store, &g);
+        blocks
+    };
+    let block_key = schema::u64_key(4);
+
+    // A byte of block 4's second transaction's payload: the "barn" location string.
+    let original = {
+        let ro = Store::open_with(
+            dir.path(),
+            OpenOptions {
+                verify: VerifyMode::Skip,
+                read_only: true,
+            },
+        )
+        .unwrap();
+        ro.block_bytes(4).unwrap().unwrap()
+    };
+    let at = original
+        .windows(4)
+        .position(|w| w == b"barn")
+        .expect("location in the record");
+    raw_update(dir.path(), schema::CF_BLOCKS, &block_key, |v| v[at] = b'B');
+    let err = audit(dir.path(), &g).unwrap_err();
+    assert_eq!(err.height(), Some(4), "{err}");
+    match &err {
+        AuditError::TxAltered {
+            height: 4,
+            index_in_block: 1,
+            ledger_index: 7,
+            recorded,
+            ..
+        } => assert_eq!(*recorded, blocks[4].txs[1].hash()),
+        other => panic!("{other}"),
+    }
+    // The node itself refuses to open it, naming the height too.
+    assert_eq!(Store::open(dir.path()).err().unwrap().height(), Some(4));
+    raw_update(dir.path(), schema::CF_BLOCKS, &block_key, |v| v[at] = b'b');
+
+    // A byte of a transaction's signature (covered by no hash: only the signature check).
+    let sig = blocks[3].txs[0].signature.0;
+    let bytes3 = {
+        let ro = Store::open_with(
+            dir.path(),
+            OpenOptions {
+                verify: VerifyMode::Skip,
+                read_only: true,
+            },
+        )
+        .unwrap();
+        ro.block_bytes(3).unwrap().unwrap()
+    };
+    let at = bytes3.windows(64).position(|w| w == sig).unwrap();
+    raw_update(dir.path(), schema::CF_BLOCKS, &schema::u64_key(3), |v| {
+        v[at + 10] ^= 1
+    });
+    match audit(dir.path(), &g).unwrap_err() {
+        AuditError::TxSignature {
+            height: 3,
+            index_in_block: 0,
+            ..
+        } => {}
+        other => panic!("{other}"),
+    }
+    raw_update(dir.path(), schema::CF_BLOCKS, &schema::u64_key(3), |v| {
+        v[at + 10] ^= 1
+    });
+    audit(dir.path(), &g).unwrap();
+
+    // A byte of an item's current state value.
+    let item = item_key("i2");
+    raw_update(dir.path(), schema::CF_STATE, &item, |v| {
+        let last = v.len() - 1;
+        v[last] ^= 1
+    });
+    match audit(dir.path(), &g).unwrap_err() {
+        AuditError::StateValueDiffers {
+            key,
+            last_written: Some(2),
+            head: 6,
+            ..
+        } => assert_eq!(key, "item/i2"),
+        other => panic!("{other}"),
+    }
+    raw_update(dir.path(), schema::CF_STATE, &item, |v| {
+        let last = v.len() - 1;
+        v[last] ^= 1
+    });
+
+    // A byte of a stored old value (the one behind a past root), and of a receipt.
+    let values = {
+        let ro = Store::open(dir.path()).unwrap();
+        let (vh, _) =
+            crate::smt::get_with_proof(&ro, ro.state_root_at(3).unwrap().unwrap(), &item).unwrap();
+        vh.unwrap()
+    };
+    raw_update(
+        dir.path(),
+        schema::CF_STATE_VALUES,
+        values.as_bytes(),
+        |v| v[0] ^= 1,
+    );
+    let err = audit(dir.path(), &g).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AuditError::Execution { .. } | AuditError::StateValueCorrupt { .. }
+        ),
+        "{err}"
+    );
+    raw_update(
+        dir.path(),
+        schema::CF_STATE_VALUES,
+        values.as_bytes(),
+        |v| v[0] ^= 1,
+    );
+
+    // A receipt's status (its ledger index 9 is block 5's second transaction).
+    raw_update(dir.path(), schema::CF_RECEIPTS, &schema::u64_key(9), |v| {
+        let last = v.len() - 1;
+        v[last] ^= 1
+    });
+    let err = audit(dir.path(), &g).unwrap_err();
+    assert_eq!(err.height(), Some(5), "{err}");
+    raw_update(dir.path(), schema::CF_RECEIPTS, &schema::u64_key(9), |v| {
+        let last = v.len() - 1;
+        v[last] ^= 1
+    });
+
+    // A certificate's signature.
+    raw_update(
+        dir.path(),
+        schema::CF_LEDGER_CERTS,
+        &schema::u64_key(5),
+        |v| {
+            let last = v.len() - 1;
+            v[last] ^= 1
+        },
+    );
+    match audit(dir.path(), &g).unwrap_err() {
+        AuditError::CertificateInvalid { height: 5, .. } => {}
+        other => panic!("{other}"),
+    }
+    raw_update(
+        dir.path(),
+        schema::CF_LEDGER_CERTS,
+        &schema::u64_key(5),
+        |v| {
+            let last = v.len() - 1;
+            v[last] ^= 1
+        },
+    );
+    audit(dir.path(), &g).unwrap();
+}
