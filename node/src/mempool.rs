@@ -85,6 +85,10 @@ impl Mempool {
         self.txs.contains_key(hash)
     }
 
+    pub fn get(&self, hash: &Hash) -> Option<&SignedTransaction> {
+        self.txs.get(hash)
+    }
+
     /// Checks signatures of a batch at once (one batch verification), then admits each valid
     /// transaction. Returns one result per input, in order.
     pub fn submit_batch(
