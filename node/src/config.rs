@@ -56,6 +56,9 @@ pub struct RpcSection {
     pub cors_origins: Vec<String>,
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
+    /// Calls a second per client IP address (IPv6: per /64), each call of a batch counting, with
+    /// a burst of one second's worth; over it a call gets error -32005 (HTTP 429 when every call
+    /// of a request is refused). 0 turns the limit off.
     #[serde(default = "default_rate")]
     pub requests_per_second_per_client: u32,
 }

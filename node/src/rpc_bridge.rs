@@ -12,6 +12,7 @@ use rpc::{ApiError, NodeApi};
 
 use crate::api::{reject_reason, NodeService, Submitted};
 use crate::config::NodeConfig;
+use crate::driver::Command;
 
 /// The running JSON-RPC server.
 pub struct RpcServer {
@@ -33,16 +34,52 @@ pub async fn serve(config: &NodeConfig, service: Arc<NodeService>) -> Result<Rpc
         .map_err(|e| format!("rpc.listen {:?}: {e}", config.rpc.listen))?;
     let limits = rpc::RpcLimits {
         max_connections: config.rpc.max_connections,
+        requests_per_second_per_client: config.rpc.requests_per_second_per_client,
         ..rpc::RpcLimits::default()
     };
-    if !config.rpc.cors_origins.is_empty() {
-        tracing::warn!("rpc.cors_origins is not supported yet; no CORS headers are sent");
-    }
-    let (addr, handle) = rpc::serve(addr, service, limits)
+    let access = rpc::RpcAccess {
+        cors_origins: config.rpc.cors_origins.clone(),
+    };
+    let (addr, handle) = rpc::serve(addr, service, limits, access)
         .await
         .map_err(|e| e.to_string())?;
-    tracing::info!(%addr, "json-rpc up");
+    tracing::info!(
+        %addr,
+        cors_origins = ?config.rpc.cors_origins,
+        requests_per_second_per_client = config.rpc.requests_per_second_per_client,
+        "json-rpc up"
+    );
     Ok(RpcServer { addr, handle })
+}
+
+impl NodeService {
+    fn committed_transaction(&self, hash: &Hash) -> Result<Option<rpc::TxInfo>, ApiError> {
+        Ok(self
+            .node
+            .store
+            .transaction(hash)
+            .map_err(internal)?
+            .map(|c| rpc::TxInfo {
+                tx: c.tx,
+                receipt: Some(c.receipt),
+                height: Some(c.location.height),
+                index_in_block: Some(c.location.index_in_block),
+                ledger_index: Some(c.location.ledger_index),
+                pending: false,
+            }))
+    }
+
+    /// Asks the driver, which owns the mempool, for a pending transaction.
+    async fn pending_transaction(&self, hash: Hash) -> Result<Option<SignedTransaction>, ApiError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let stopping = || ApiError::NotReady("node is stopping".into());
+        self.node
+            .commands
+            .send(Command::PendingTransaction { hash, reply })
+            .await
+            .map_err(|_| stopping())?;
+        rx.await.map_err(|_| stopping())
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -106,20 +143,23 @@ impl NodeApi for NodeService {
         self.node.store.block_by_hash(&hash).map_err(internal)
     }
 
-    fn transaction(&self, hash: Hash) -> Result<Option<rpc::TxInfo>, ApiError> {
-        Ok(self
-            .node
-            .store
-            .transaction(&hash)
-            .map_err(internal)?
-            .map(|c| rpc::TxInfo {
-                tx: c.tx,
-                receipt: Some(c.receipt),
-                height: Some(c.location.height),
-                index_in_block: Some(c.location.index_in_block),
-                ledger_index: Some(c.location.ledger_index),
-                pending: false,
-            }))
+    async fn transaction(&self, hash: Hash) -> Result<Option<rpc::TxInfo>, ApiError> {
+        if let Some(info) = self.committed_transaction(&hash)? {
+            return Ok(Some(info));
+        }
+        if let Some(tx) = self.pending_transaction(hash).await? {
+            return Ok(Some(rpc::TxInfo {
+                tx,
+                receipt: None,
+                height: None,
+                index_in_block: None,
+                ledger_index: None,
+                pending: true,
+            }));
+        }
+        // It may have committed (and left the mempool) between the two reads: the driver
+        // stores a block before it drops the block's transactions from the mempool.
+        self.committed_transaction(&hash)
     }
 
     fn status(&self) -> Result<rpc::NodeStatus, ApiError> {

@@ -23,7 +23,9 @@ pub trait NodeApi: Send + Sync + 'static {
     fn head(&self) -> Result<HeadInfo, ApiError>;
     fn block_by_height(&self, height: u64) -> Result<Option<StoredBlock>, ApiError>;
     fn block_by_hash(&self, hash: Hash) -> Result<Option<StoredBlock>, ApiError>;
-    fn transaction(&self, hash: Hash) -> Result<Option<TxInfo>, ApiError>;
+    /// A committed transaction with its receipt, or one still in this node's mempool
+    /// (`pending: true`, no receipt or position yet); `None` if the node knows neither.
+    async fn transaction(&self, hash: Hash) -> Result<Option<TxInfo>, ApiError>;
     fn status(&self) -> Result<NodeStatus, ApiError>;
     fn validators(&self) -> Result<Vec<ValidatorInfo>, ApiError>;
     /// The sequence number the ledger expects next from `account`.

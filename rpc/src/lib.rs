@@ -4,15 +4,22 @@
 
 mod api;
 mod client;
+mod cors;
 mod error;
+mod methods;
+mod middleware;
+mod openrpc;
+pub mod rate_limit;
 mod server;
 mod types;
 
 pub use api::NodeApi;
 pub use client::{Client, ClientError};
+pub use cors::CorsError;
 pub use error::{codes, ApiError};
 pub use jsonrpsee::server::ServerHandle;
-pub use server::{serve, RpcLimits, ServeError, METHODS};
+pub use methods::{METHODS, SUBSCRIPTION_METHODS};
+pub use server::{serve, RpcAccess, RpcLimits, ServeError};
 pub use types::{
     AccountView, BlockSummary, HeadInfo, HistoryPage, ItemEvent, ItemView, NodeStatus,
     SubmitOutcome, SubmitStatus, TxInfo, ValidatorInfo,

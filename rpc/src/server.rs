@@ -1,19 +1,23 @@
-//! The jsonrpsee server: every method registered against a [`NodeApi`], with limits.
-//! Params are positional (a JSON array); lookups of something absent return `null`.
+//! The listener: jsonrpsee's HTTP + WebSocket service on one port, behind CORS and the per-client
+//! guard (`middleware`). jsonrpsee's own `Server::start` does not tell its middleware who the
+//! client is, so the accept loop is ours: it tags each request with the peer's address.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use jsonrpsee::server::{BatchRequestConfig, ServerBuilder, ServerConfig, ServerHandle};
-use jsonrpsee::types::{ErrorObjectOwned, Params};
-use jsonrpsee::{RpcModule, SubscriptionMessage};
-use ledger::{Hash, PublicKey, SignedTransaction};
-use serde::de::DeserializeOwned;
-use serde_json::json;
-use serde_json::value::RawValue;
+use http::{header, HeaderValue, StatusCode};
+use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
+use jsonrpsee::server::{
+    serve_with_graceful_shutdown, stop_channel, ws, BatchRequestConfig, HttpResponse, Methods,
+    Server, ServerConfig, ServerHandle,
+};
+use tower::Service;
 
 use crate::api::NodeApi;
-use crate::error::ApiError;
+use crate::cors::CorsError;
+use crate::middleware::{ClientAddr, Guard, GuardState, RateLimited, Transport};
+use crate::rate_limit::RateLimiter;
 
 /// Limits applied to every connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +27,9 @@ pub struct RpcLimits {
     pub max_connections: u32,
     pub max_batch_len: u32,
     pub max_subscriptions_per_connection: u32,
+    /// Calls a second per client IP (IPv6: per /64), with a burst of one second's worth; 0 = no
+    /// limit.
+    pub requests_per_second_per_client: u32,
 }
 
 impl Default for RpcLimits {
@@ -34,8 +41,16 @@ impl Default for RpcLimits {
             max_connections: 256,
             max_batch_len: 100,
             max_subscriptions_per_connection: 16,
+            requests_per_second_per_client: 5_000,
         }
     }
+}
+
+/// Who may call from a browser.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RpcAccess {
+    /// `rpc.cors_origins`: empty = no CORS headers, `["*"]` = any origin, else these origins.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,346 +59,8 @@ pub enum ServeError {
     Bind { addr: SocketAddr, reason: String },
     #[error("json-rpc method registration: {0}")]
     Register(String),
-}
-
-/// Every method served, with its positional parameters (for `rpc.discover`).
-pub const METHODS: &[(&str, &[&str], &str)] = &[
-    (
-        "waybill_submitTransaction",
-        &["tx", "wait_ms?"],
-        "Submit a signed transaction (JSON); optionally wait for its commit.",
-    ),
-    (
-        "waybill_submitRawTransaction",
-        &["hex", "wait_ms?"],
-        "Submit a signed transaction as hex of its canonical bytes.",
-    ),
-    (
-        "waybill_head",
-        &[],
-        "The committed head and the accumulator at it.",
-    ),
-    (
-        "waybill_getBlockByHeight",
-        &["height"],
-        "A committed block with its certificate, or null.",
-    ),
-    (
-        "waybill_getBlockByHash",
-        &["hash"],
-        "A committed block with its certificate, or null.",
-    ),
-    (
-        "waybill_getTransaction",
-        &["hash"],
-        "A committed transaction with its receipt and position, or null.",
-    ),
-    (
-        "waybill_status",
-        &[],
-        "This node: name, keys, round, height, mempool, peers.",
-    ),
-    ("waybill_validators", &[], "The genesis validator set."),
-    (
-        "waybill_nextSequence",
-        &["account"],
-        "The sequence number the ledger expects next from an account.",
-    ),
-    (
-        "waybill_subscribeBlocks",
-        &[],
-        "WebSocket: a waybill_block notification per committed block.",
-    ),
-    (
-        "waybill_unsubscribeBlocks",
-        &["subscription"],
-        "WebSocket: end a block subscription.",
-    ),
-    (
-        "waybill_getStateRoot",
-        &["height?"],
-        "The state root after executing a committed block (the head by default), or null.",
-    ),
-    (
-        "waybill_getItem",
-        &["item_id"],
-        "An item's current state, pending transfer and documents, or null.",
-    ),
-    (
-        "waybill_getItemHistory",
-        &["item_id", "from?", "limit?"],
-        "Events that touched an item, oldest first, from ledger index `from` (paged).",
-    ),
-    (
-        "waybill_getProvenance",
-        &["item_id", "max_nodes?"],
-        "What an item was made of or packed in, recursively, and what it became; or null.",
-    ),
-    (
-        "waybill_getOrganization",
-        &["id"],
-        "An organization from genesis, or null.",
-    ),
-    (
-        "waybill_getOrganizationEvents",
-        &["id", "from?", "limit?"],
-        "Events that concerned an organization, oldest first (paged).",
-    ),
-    (
-        "waybill_getAccount",
-        &["key"],
-        "An account (organization, roles) and its next sequence number, or null.",
-    ),
-    (
-        "waybill_subscribeItem",
-        &["item_id"],
-        "WebSocket: a waybill_itemEvent notification per committed event of the item.",
-    ),
-    (
-        "waybill_unsubscribeItem",
-        &["subscription"],
-        "WebSocket: end an item subscription.",
-    ),
-    ("rpc.discover", &[], "This list as an OpenRPC document."),
-];
-
-type Ctx = Arc<dyn NodeApi>;
-
-/// The positional parameters as raw JSON texts. Kept raw, not parsed into `serde_json::Value`,
-/// so that a transaction's JSON values reach the signature check exactly as the client signed
-/// them (`Value` would rewrite `4.50` as `4.5`).
-fn raw_params<'a>(params: &'a Params<'_>) -> Result<Vec<&'a RawValue>, ApiError> {
-    match params.as_str() {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|_| ApiError::InvalidParams("params must be a positional array".into())),
-    }
-}
-
-fn param<T: DeserializeOwned>(
-    params: &Params<'_>,
-    index: usize,
-    name: &str,
-) -> Result<T, ApiError> {
-    let all = raw_params(params)?;
-    let v = all
-        .get(index)
-        .ok_or_else(|| ApiError::InvalidParams(format!("missing parameter {index} ({name})")))?;
-    serde_json::from_str(v.get())
-        .map_err(|e| ApiError::InvalidParams(format!("parameter {name}: {e}")))
-}
-
-fn optional<T: DeserializeOwned>(
-    params: &Params<'_>,
-    index: usize,
-    name: &str,
-) -> Result<Option<T>, ApiError> {
-    let all = raw_params(params)?;
-    match all.get(index) {
-        None => Ok(None),
-        Some(v) if v.get() == "null" => Ok(None),
-        Some(v) => serde_json::from_str(v.get())
-            .map(Some)
-            .map_err(|e| ApiError::InvalidParams(format!("parameter {name}: {e}"))),
-    }
-}
-
-/// Default and largest page of a history query.
-const DEFAULT_PAGE: usize = 100;
-/// Default and largest provenance trace.
-const MAX_PROVENANCE_NODES: usize = 1_000;
-
-type RpcResult<T> = Result<T, ErrorObjectOwned>;
-
-fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
-    let reg = |e: jsonrpsee::core::RegisterMethodError| ServeError::Register(e.to_string());
-    let mut m = RpcModule::new(api);
-    m.register_async_method("waybill_submitTransaction", |p, api, _| async move {
-        let tx: SignedTransaction = param(&p, 0, "tx")?;
-        let wait: Option<u64> = optional(&p, 1, "wait_ms")?;
-        RpcResult::Ok(api.submit(tx, wait).await?)
-    })
-    .map_err(reg)?;
-    m.register_async_method("waybill_submitRawTransaction", |p, api, _| async move {
-        let text: String = param(&p, 0, "hex")?;
-        let bytes = hex::decode(text.trim_start_matches("0x"))
-            .map_err(|e| ApiError::InvalidParams(format!("hex: {e}")))?;
-        let tx = SignedTransaction::from_bytes(&bytes)
-            .map_err(|e| ApiError::InvalidParams(format!("transaction bytes: {e}")))?;
-        let wait: Option<u64> = optional(&p, 1, "wait_ms")?;
-        RpcResult::Ok(api.submit(tx, wait).await?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_head", |_, api, _| RpcResult::Ok(api.head()?))
-        .map_err(reg)?;
-    m.register_method("waybill_getBlockByHeight", |p, api, _| {
-        let h: u64 = param(&p, 0, "height")?;
-        RpcResult::Ok(api.block_by_height(h)?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_getBlockByHash", |p, api, _| {
-        let h: Hash = param(&p, 0, "hash")?;
-        RpcResult::Ok(api.block_by_hash(h)?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_getTransaction", |p, api, _| {
-        let h: Hash = param(&p, 0, "hash")?;
-        RpcResult::Ok(api.transaction(h)?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_status", |_, api, _| RpcResult::Ok(api.status()?))
-        .map_err(reg)?;
-    m.register_method("waybill_validators", |_, api, _| {
-        RpcResult::Ok(api.validators()?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_nextSequence", |p, api, _| {
-        let a: PublicKey = param(&p, 0, "account")?;
-        RpcResult::Ok(api.next_sequence(a)?)
-    })
-    .map_err(reg)?;
-    m.register_method("rpc.discover", |_, _, _| RpcResult::Ok(openrpc()))
-        .map_err(reg)?;
-    m.register_method("waybill_getStateRoot", |p, api, _| {
-        let height: Option<u64> = optional(&p, 0, "height")?;
-        RpcResult::Ok(api.state_root(height)?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_getItem", |p, api, _| {
-        let id: String = param(&p, 0, "item_id")?;
-        RpcResult::Ok(api.item(&id)?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_getItemHistory", |p, api, _| {
-        let id: String = param(&p, 0, "item_id")?;
-        let (from, limit) = page(&p)?;
-        RpcResult::Ok(api.item_history(&id, from, limit)?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_getProvenance", |p, api, _| {
-        let id: String = param(&p, 0, "item_id")?;
-        let max: usize = optional(&p, 1, "max_nodes")?.unwrap_or(MAX_PROVENANCE_NODES);
-        RpcResult::Ok(api.provenance(&id, max.clamp(1, MAX_PROVENANCE_NODES))?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_getOrganization", |p, api, _| {
-        let id: String = param(&p, 0, "id")?;
-        RpcResult::Ok(api.organization(&id)?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_getOrganizationEvents", |p, api, _| {
-        let id: String = param(&p, 0, "id")?;
-        let (from, limit) = page(&p)?;
-        RpcResult::Ok(api.organization_events(&id, from, limit)?)
-    })
-    .map_err(reg)?;
-    m.register_method("waybill_getAccount", |p, api, _| {
-        let key: PublicKey = param(&p, 0, "key")?;
-        RpcResult::Ok(api.account(key)?)
-    })
-    .map_err(reg)?;
-    m.register_subscription(
-        "waybill_subscribeItem",
-        "waybill_itemEvent",
-        "waybill_unsubscribeItem",
-        |p, pending, api, _| async move {
-            let id: String = match param(&p, 0, "item_id") {
-                Ok(id) => id,
-                Err(e) => {
-                    pending.reject(ErrorObjectOwned::from(e)).await;
-                    return Ok(());
-                }
-            };
-            // Events are read from the item's history index after each committed block, so a
-            // subscriber sees exactly what a history query would, in order, and nothing twice.
-            let mut blocks = api.subscribe_blocks();
-            // Only events committed after subscribing: they are at or past today's ledger size.
-            let mut from = api.head()?.accumulator_size;
-            let sink = pending.accept().await?;
-            loop {
-                match blocks.recv().await {
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
-                }
-                loop {
-                    let page = api.item_history(&id, from, DEFAULT_PAGE)?;
-                    for entry in page.entries {
-                        from = entry.ledger_index + 1;
-                        let event = crate::types::ItemEvent {
-                            item_id: id.clone(),
-                            entry,
-                        };
-                        let raw = serde_json::value::to_raw_value(&event)?;
-                        if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
-                            return Ok(());
-                        }
-                    }
-                    if page.next_from.is_none() {
-                        break;
-                    }
-                }
-            }
-        },
-    )
-    .map_err(reg)?;
-    m.register_subscription(
-        "waybill_subscribeBlocks",
-        "waybill_block",
-        "waybill_unsubscribeBlocks",
-        |_, pending, api, _| async move {
-            let mut blocks = api.subscribe_blocks();
-            let sink = pending.accept().await?;
-            loop {
-                match blocks.recv().await {
-                    Ok(b) => {
-                        let raw = serde_json::value::to_raw_value(&b)?;
-                        if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
-                            return Ok(());
-                        }
-                    }
-                    // A slow subscriber misses blocks rather than holding the node's memory.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
-                }
-            }
-        },
-    )
-    .map_err(reg)?;
-    Ok(m)
-}
-
-/// `from?` and `limit?` at positions 1 and 2 of a history query.
-fn page(p: &Params<'_>) -> Result<(u64, usize), ApiError> {
-    let from: u64 = optional(p, 1, "from")?.unwrap_or(0);
-    let limit: usize = optional(p, 2, "limit")?.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 {
-        return Err(ApiError::InvalidParams("limit must be at least 1".into()));
-    }
-    Ok((from, limit.min(DEFAULT_PAGE * 10)))
-}
-
-/// A minimal OpenRPC document listing every method and its parameters.
-pub fn openrpc() -> serde_json::Value {
-    let methods: Vec<serde_json::Value> = METHODS
-        .iter()
-        .map(|(name, params, summary)| {
-            json!({
-                "name": name,
-                "summary": summary,
-                "params": params.iter().map(|p| json!({
-                    "name": p.trim_end_matches('?'),
-                    "required": !p.ends_with('?'),
-                    "schema": {}
-                })).collect::<Vec<_>>(),
-                "result": { "name": "result", "schema": {} }
-            })
-        })
-        .collect();
-    json!({
-        "openrpc": "1.2.6",
-        "info": { "title": "Waybill JSON-RPC", "version": env!("CARGO_PKG_VERSION") },
-        "methods": methods
-    })
+    #[error(transparent)]
+    Cors(#[from] CorsError),
 }
 
 /// Binds `addr` and serves `api` until the returned handle is stopped.
@@ -391,7 +68,17 @@ pub async fn serve(
     addr: SocketAddr,
     api: Arc<dyn NodeApi>,
     limits: RpcLimits,
+    access: RpcAccess,
 ) -> Result<(SocketAddr, ServerHandle), ServeError> {
+    let cors = crate::cors::layer(&access.cors_origins)?;
+    let methods: Methods = crate::methods::module(api)?.into();
+    let state = Arc::new(GuardState {
+        limiter: RateLimiter::new(limits.requests_per_second_per_client),
+        subscription_methods: crate::methods::SUBSCRIPTION_METHODS
+            .iter()
+            .copied()
+            .collect::<HashSet<_>>(),
+    });
     let config = ServerConfig::builder()
         .max_request_body_size(limits.max_request_bytes)
         .max_response_body_size(limits.max_response_bytes)
@@ -399,17 +86,74 @@ pub async fn serve(
         .max_subscriptions_per_connection(limits.max_subscriptions_per_connection)
         .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch_len))
         .build();
-    let server = ServerBuilder::default()
+    let http = tower::ServiceBuilder::new()
+        .option_layer(cors)
+        .map_response(too_many_requests);
+    let rpc = RpcServiceBuilder::new().layer_fn(move |service| Guard::new(service, state.clone()));
+    let builder = Server::builder()
         .set_config(config)
-        .build(addr)
-        .await
-        .map_err(|e| ServeError::Bind {
-            addr,
-            reason: e.to_string(),
-        })?;
-    let bound = server.local_addr().map_err(|e| ServeError::Bind {
+        .set_http_middleware(http)
+        .set_rpc_middleware(rpc)
+        .to_service_builder();
+    let bind_err = |e: std::io::Error| ServeError::Bind {
         addr,
         reason: e.to_string(),
-    })?;
-    Ok((bound, server.start(module(api)?)))
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(bind_err)?;
+    let bound = listener.local_addr().map_err(bind_err)?;
+    let (stop, handle) = stop_channel();
+    tokio::spawn(async move {
+        loop {
+            let (socket, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // E.g. out of file descriptors: back off instead of spinning.
+                        tracing::debug!(error = %e, "json-rpc accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = stop.clone().shutdown() => break,
+            };
+            let _ = socket.set_nodelay(true);
+            // jsonrpsee's service for this connection, every request tagged with the peer's
+            // address and its transport (read by `middleware::Guard`).
+            let (builder, methods, stop_conn) = (builder.clone(), methods.clone(), stop.clone());
+            let service =
+                tower::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                    let transport = if ws::is_upgrade_request(&req) {
+                        Transport::WebSocket
+                    } else {
+                        Transport::Http
+                    };
+                    req.extensions_mut().insert(ClientAddr(peer.ip()));
+                    req.extensions_mut().insert(transport);
+                    let mut service = builder.clone().build(methods.clone(), stop_conn.clone());
+                    async move { service.call(req).await }
+                });
+            tokio::spawn(serve_with_graceful_shutdown(
+                socket,
+                service,
+                stop.clone().shutdown(),
+            ));
+        }
+    });
+    Ok((bound, handle))
+}
+
+/// A response whose every call the rate limit refused gets HTTP 429 with `Retry-After` (whole
+/// seconds, rounded up), which HTTP clients and proxies back off on; the body still carries the
+/// JSON-RPC error(s) with code -32005.
+fn too_many_requests<B>(mut response: HttpResponse<B>) -> HttpResponse<B> {
+    if let Some(limited) = response.extensions().get::<RateLimited>().copied() {
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        let secs = limited.retry_after.as_millis().div_ceil(1_000).max(1);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    response
 }
