@@ -147,6 +147,30 @@ pub fn render(node: &NodeHandles) -> String {
         "Consensus inputs refused by the core",
         s.rejected_inputs,
     );
+    gauge(
+        &mut registry,
+        "certified_height",
+        "Highest height with a ledger certificate stored since start",
+        s.certified_height as i64,
+    );
+    counter(
+        &mut registry,
+        "ledger_certificates",
+        "Ledger certificates stored since start (formed from votes or fetched)",
+        s.ledger_certificates,
+    );
+    counter(
+        &mut registry,
+        "checkpoint_divergences",
+        "Validators (or a quorum) that signed another ledger checkpoint than this node computed: non-determinism",
+        s.checkpoint_divergences,
+    );
+    counter(
+        &mut registry,
+        "checkpoint_votes_rejected",
+        "Checkpoint votes dropped (bad signature, outside the window, duplicate)",
+        s.checkpoint_votes_rejected,
+    );
     counter(
         &mut registry,
         "network_rejected_messages",

@@ -39,6 +39,25 @@ pub struct StatusSnapshot {
     pub qcs: u64,
     /// Rounds entered through a timeout certificate rather than a QC.
     pub tcs: u64,
+    /// Highest height with a stored ledger certificate (formed or fetched since start).
+    pub certified_height: u64,
+    /// Ledger certificates stored since start.
+    pub ledger_certificates: u64,
+    /// Validators (or a quorum) that signed another ledger checkpoint than this node computed:
+    /// non-determinism or a Byzantine validator. Anything but 0 needs an operator.
+    pub checkpoint_divergences: u64,
+    /// The latest of them.
+    pub last_divergence: Option<DivergenceNote>,
+    /// Checkpoint votes dropped (bad signature, outside the window, duplicate...).
+    pub checkpoint_votes_rejected: u64,
+}
+
+/// Where the latest checkpoint divergence was seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DivergenceNote {
+    pub height: u64,
+    /// The validator's consensus key (hex), or `quorum` for a fetched certificate.
+    pub validator: String,
 }
 
 #[derive(Debug, Default)]

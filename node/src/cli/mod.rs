@@ -1,5 +1,6 @@
 //! Command-line surface. Each subcommand lives in its own file; this one only dispatches.
 
+mod audit_cmd;
 mod genesis_cmd;
 mod keys;
 mod localnet_cmd;
@@ -40,6 +41,9 @@ pub enum Command {
     ShowValidator(genesis_cmd::ShowValidatorArgs),
     /// Build, sign and submit a transaction (every payload kind; --dry-run to only print it).
     Tx(tx_cmd::TxCmd),
+    /// The auditor's tools: verify a proof file offline, rescan a node's database.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCmd),
 }
 
 /// Any error a command reports: printed as `error: ...` with exit code 1.
@@ -55,5 +59,6 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Localnet(args) => localnet_cmd::run(args),
         Command::Reset(args) => run_cmd::reset(args),
         Command::Tx(cmd) => tx_cmd::run(cmd),
+        Command::Audit(cmd) => audit_cmd::run(cmd),
     }
 }

@@ -81,6 +81,9 @@ impl Driver {
                 });
             }
         }
+        // Sign what we just executed (announced to the others unless this is catch-up of a
+        // height they have long certified).
+        self.certify_executed(&info, expected_root.is_none());
         self.mempool
             .remove_committed(&block.txs, &StoreView(&self.store));
         for receipt in receipts {

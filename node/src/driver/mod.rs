@@ -14,10 +14,12 @@
 
 mod actions;
 pub mod catchup;
+mod certify;
 mod commit;
 mod idle;
 pub mod peers;
 mod serve;
+mod votes;
 pub mod wire;
 
 use std::collections::{HashMap, VecDeque};
@@ -129,6 +131,11 @@ enum Fetched {
         peer: PeerId,
         reason: String,
     },
+    /// The answer to a ledger-certificate request (see `certify`).
+    Certificates {
+        peer: PeerId,
+        certs: Result<Vec<ledger::proof::LedgerCertificate>, String>,
+    },
 }
 
 pub struct Driver {
@@ -154,6 +161,8 @@ pub struct Driver {
     /// Fed one per turn of the event loop rather than at once: with one validator the core
     /// answers itself forever, and must still let commands, timers and shutdown in.
     loopback: VecDeque<Input<TxBatch>>,
+    /// Ledger certificates: votes, repair of missing ones (see `certify`).
+    certify: certify::CertifyState,
     /// A payload request held back because there was nothing to order (see `idle`).
     deferred_payload: Option<DeferredPayload>,
     /// How long a leader with nothing to order waits for a transaction before proposing an
@@ -223,6 +232,7 @@ impl Driver {
             last_voted_round = recovery.safety.last_voted_round,
             "recovering consensus state"
         );
+        let certify = certify::CertifyState::new(&genesis, &key);
         let (core, first_actions) = Core::recover(&genesis, key, validator, recovery, now_ms());
         let (fetched_tx, mut fetched_rx) = mpsc::channel(64);
         let mut driver = Driver {
@@ -244,6 +254,7 @@ impl Driver {
             fetched_tx,
             catchup: CatchupState::default(),
             loopback: VecDeque::new(),
+            certify,
             deferred_payload: None,
             idle_proposal_wait: idle::proposal_wait(genesis_round_timeout),
         };
@@ -272,7 +283,10 @@ impl Driver {
                 _ = idle_deadline, if driver.deferred_payload.is_some() => {
                     driver.release_deferred_payload();
                 }
-                _ = poll.tick() => driver.poll_catchup(),
+                _ = poll.tick() => {
+                    driver.poll_catchup();
+                    driver.poll_certificates();
+                }
                 // Nothing else is ready: the turn is the loopback's (handled just below).
                 _ = std::future::ready(()), if !driver.loopback.is_empty() => {}
             }
@@ -408,6 +422,13 @@ impl Driver {
                         Fetched::Committed { peer, records }
                     }
                     Ok(wire::SyncResponse::Unavailable(reason)) => Fetched::Failed { peer, reason },
+                    Ok(
+                        wire::SyncResponse::VoteReceived
+                        | wire::SyncResponse::LedgerCertificates(_),
+                    ) => Fetched::Failed {
+                        peer,
+                        reason: "answer of another kind than asked".into(),
+                    },
                 },
             };
             let _ = tx.send(fetched).await;
@@ -443,6 +464,10 @@ impl Driver {
             Fetched::Committed { peer, records } => {
                 self.catchup.in_flight = false;
                 self.apply_catchup(peer, &records)
+            }
+            Fetched::Certificates { peer, certs } => {
+                self.on_certificates(peer, certs);
+                Ok(())
             }
             Fetched::Failed { peer, reason } => {
                 debug!(%peer, %reason, "sync request failed");

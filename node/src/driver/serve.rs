@@ -12,7 +12,12 @@ use crate::network::PeerId;
 use crate::payload::{from_ledger_block, TxBatch};
 
 impl Driver {
-    pub(super) fn serve_sync(&self, from: PeerId, bytes: &[u8], reply: oneshot::Sender<Vec<u8>>) {
+    pub(super) fn serve_sync(
+        &mut self,
+        from: PeerId,
+        bytes: &[u8],
+        reply: oneshot::Sender<Vec<u8>>,
+    ) {
         let response = match wire::decode_request(bytes) {
             Err(e) => {
                 debug!(%from, error = %e, "undecodable sync request");
@@ -32,6 +37,12 @@ impl Driver {
                 from_height,
                 max_blocks,
             }) => self.committed_range(from_height, max_blocks.min(wire::MAX_BLOCKS_PER_SYNC)),
+            Ok(SyncRequest::CheckpointVote { checkpoint, vote }) => {
+                self.on_checkpoint_vote(from, checkpoint, vote)
+            }
+            Ok(SyncRequest::LedgerCertificates { from_height, max }) => {
+                self.serve_certificates(from_height, max)
+            }
         };
         let _ = reply.send(wire::encode_response(&response));
     }

@@ -1,0 +1,204 @@
+//! `waybill audit ...`: the auditor's tools. `verify` checks a proof file offline against the
+//! genesis file alone; `ledger` rescans a node's database and names the first mismatch.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use ledger::proof::{Proof, MAX_PROOF_JSON_BYTES};
+use ledger::storage::{OpenOptions, Store, VerifyMode};
+use ledger::Genesis;
+
+use super::CliResult;
+
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// Verify a proof file (from the proof RPCs) offline: certificate signatures against the
+    /// genesis validator set, Merkle paths, transaction signatures. Prints every check; exits 0
+    /// only if all pass.
+    Verify(VerifyArgs),
+    /// Rescan a node's database: hash chain, accumulator, re-execution of every block (receipts,
+    /// state roots, indexes), transaction signatures, current state, and every stored ledger
+    /// certificate against the genesis file. Names the first height and record that does not
+    /// match and exits non-zero then.
+    Ledger(LedgerArgs),
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The chain's genesis file: the only thing trusted.
+    #[arg(long)]
+    pub genesis: PathBuf,
+    /// The proof, as JSON (`"kind"`: transaction, item_state, history or consistency).
+    pub proof: PathBuf,
+}
+
+#[derive(Args)]
+pub struct LedgerArgs {
+    /// The node's data directory (`node.data_dir`; its `ledger/` holds the database), or the
+    /// database directory itself.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The chain's genesis file.
+    #[arg(long)]
+    pub genesis: PathBuf,
+}
+
+/// Why an audit command could not even start, with the file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditCmdError {
+    #[error("cannot read proof file {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("proof file {path} is {len} bytes, the limit is {max}")]
+    TooLarge { path: String, len: u64, max: usize },
+    #[error("proof file {path} is not a proof: {reason}")]
+    Malformed { path: String, reason: String },
+    #[error("genesis file {path}: {reason}")]
+    Genesis { path: String, reason: String },
+    #[error("{path} holds no ledger database")]
+    NoDatabase { path: String },
+    #[error("cannot open the ledger database {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("proof does NOT verify: {failed} of {total} checks failed")]
+    ProofFailed { failed: usize, total: usize },
+    #[error("ledger audit FAILED at {location}: {reason}")]
+    LedgerMismatch { location: String, reason: String },
+}
+
+pub fn run(cmd: AuditCmd) -> CliResult {
+    match cmd {
+        AuditCmd::Verify(args) => verify(args),
+        AuditCmd::Ledger(args) => audit_ledger(args),
+    }
+}
+
+fn load_genesis(path: &Path) -> Result<Genesis, AuditCmdError> {
+    Genesis::load(path).map_err(|e| AuditCmdError::Genesis {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn verify(args: VerifyArgs) -> CliResult {
+    let genesis = load_genesis(&args.genesis)?;
+    let path = args.proof.display().to_string();
+    let unreadable = |e: std::io::Error| AuditCmdError::Unreadable {
+        path: path.clone(),
+        reason: e.to_string(),
+    };
+    let len = std::fs::metadata(&args.proof).map_err(unreadable)?.len();
+    if len > MAX_PROOF_JSON_BYTES as u64 {
+        return Err(AuditCmdError::TooLarge {
+            path,
+            len,
+            max: MAX_PROOF_JSON_BYTES,
+        }
+        .into());
+    }
+    let text = std::fs::read_to_string(&args.proof).map_err(unreadable)?;
+    let proof = Proof::from_json(&text).map_err(|e| AuditCmdError::Malformed {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let report = proof.verify(&genesis);
+    println!(
+        "{} proof, chain {}, genesis {}",
+        report.kind,
+        genesis.chain_id,
+        genesis.hash()
+    );
+    for check in &report.checks {
+        let mark = if check.passed { "✓" } else { "✗" };
+        println!("{mark} {}: {}", check.name, check.detail);
+    }
+    if report.is_ok() {
+        println!("proof verified: all {} checks passed", report.checks.len());
+        Ok(())
+    } else {
+        Err(AuditCmdError::ProofFailed {
+            failed: report
+                .failures()
+                .count()
+                .max(usize::from(report.checks.is_empty())),
+            total: report.checks.len(),
+        }
+        .into())
+    }
+}
+
+fn audit_ledger(args: LedgerArgs) -> CliResult {
+    let genesis = load_genesis(&args.genesis)?;
+    let db = if args.data_dir.join("ledger").join("CURRENT").exists() {
+        args.data_dir.join("ledger")
+    } else if args.data_dir.join("CURRENT").exists() {
+        args.data_dir.clone()
+    } else {
+        return Err(AuditCmdError::NoDatabase {
+            path: args.data_dir.display().to_string(),
+        }
+        .into());
+    };
+    // Read-only and unchecked on open: the audit is the check, and it must be able to open a
+    // damaged store to say where the damage is.
+    let store = Store::open_with(
+        &db,
+        OpenOptions {
+            verify: VerifyMode::Skip,
+            read_only: true,
+        },
+    )
+    .map_err(|e| AuditCmdError::Open {
+        path: db.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    println!(
+        "auditing {} against genesis {} ({})",
+        db.display(),
+        args.genesis.display(),
+        genesis.hash()
+    );
+    match store.audit(&genesis) {
+        Ok(s) => {
+            let head = s.head.map_or(0, |h| h.height);
+            println!("✓ hash chain, block index and accumulator: heights 0..={head}");
+            println!(
+                "✓ {} transactions: signatures, receipts and accumulator leaves",
+                s.transactions
+            );
+            println!(
+                "✓ {} blocks re-executed: receipts, history indexes and state roots match",
+                s.blocks
+            );
+            println!(
+                "✓ current state: {} keys match the state tree at height {head}",
+                s.state_keys
+            );
+            println!(
+                "✓ {} ledger certificates verified against the genesis validator set and the recomputed ledger{}",
+                s.certificates,
+                s.last_certified
+                    .map(|h| format!(" (last certified height {h})"))
+                    .unwrap_or_default()
+            );
+            if s.uncertified_heights > 0 {
+                println!(
+                    "  note: {} heights have no ledger certificate (yet)",
+                    s.uncertified_heights
+                );
+            }
+            println!("ledger audit passed");
+            Ok(())
+        }
+        Err(e) => {
+            let location = match e.height() {
+                Some(h) => format!("height {h}"),
+                None => "a record not tied to one height".into(),
+            };
+            println!("✗ {e}");
+            Err(AuditCmdError::LedgerMismatch {
+                location,
+                reason: e.to_string(),
+            }
+            .into())
+        }
+    }
+}
