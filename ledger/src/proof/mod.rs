@@ -6,13 +6,16 @@
 //! - [`transaction`], [`state`], [`history`], [`consistency`]: one proof type each, with its
 //!   `verify(&Genesis) -> VerifyReport`;
 //! - [`envelope`]: [`Proof`], the tagged JSON file format over all of them;
+//! - `build`: `TransactionProof::build` and friends, from any accumulator and state tree;
 //! - [`report`]: [`VerifyReport`], every named check with pass/fail and why.
 //!
 //! Verification order (DESIGN.md): the certificate against the genesis validator set first, then
 //! the Merkle paths against the certified roots and sizes, then each transaction's own signature.
 //! Every check always runs and is reported; a proof holds only if all pass.
 
+mod build;
 pub mod certificate;
+mod checks;
 pub mod consistency;
 pub mod envelope;
 pub mod history;
@@ -20,12 +23,13 @@ pub mod report;
 pub mod state;
 pub mod transaction;
 
+pub use build::BuildError;
 pub use certificate::{
     CertificateError, CheckpointVote, LedgerCertificate, LedgerCheckpoint, MAX_CERTIFICATE_SIGNERS,
 };
 pub use consistency::LedgerConsistencyProof;
 pub use envelope::{Proof, ProofDecodeError, MAX_PROOF_JSON_BYTES};
-pub use history::{HistoryProof, HistoryProofEntry, MAX_HISTORY_ENTRIES};
+pub use history::{items_named, HistoryProof, HistoryProofEntry, MAX_HISTORY_ENTRIES};
 pub use report::{Check, VerifyError, VerifyReport};
 pub use state::ItemStateProof;
 pub use transaction::TransactionProof;

@@ -2,11 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::from_canonical;
+use crate::execute::MAX_STATE_VALUE_BYTES;
 use crate::genesis::Genesis;
 use crate::smt::SmtProof;
+use crate::supply::state::item_key;
+use crate::supply::ItemRecord;
 
 use super::certificate::LedgerCertificate;
-use super::report::VerifyReport;
+use super::checks;
+use super::report::{VerifyError, VerifyReport};
 
 /// The value stored under the item's state key (`item/` + item id, see
 /// [`crate::supply::state::item_key`]) after executing the certificate's height, or `None` for
@@ -27,10 +32,66 @@ pub struct ItemStateProof {
 }
 
 impl ItemStateProof {
-    /// Every check, in order: the certificate, the value decodes to this item's record, the
-    /// Merkle path for presence (or absence) of the item's key.
+    /// Every check, in order: the certificate, the value decodes to this item's record
+    /// (`value`), the Merkle path for presence or absence of the item's key (`smt_proof`).
     pub fn verify(&self, genesis: &Genesis) -> VerifyReport {
-        let _ = genesis;
-        VerifyReport::new("item_state")
+        let mut report = VerifyReport::new("item_state");
+        checks::certificate(&mut report, "certificate", &self.certificate, genesis);
+        report.record(
+            "value",
+            self.record()
+                .map(|record| describe(&self.item_id, record.as_ref())),
+        );
+        let root = &self.certificate.checkpoint.state_root;
+        let key = item_key(&self.item_id);
+        let merkle = match &self.value {
+            Some(value) => self.smt_proof.verify_presence(root, &key, value).map(|()| {
+                format!(
+                    "item {:?} holds this value under state root {root}",
+                    self.item_id
+                )
+            }),
+            None => self
+                .smt_proof
+                .verify_absence(root, &key)
+                .map(|()| format!("item {:?} is absent under state root {root}", self.item_id)),
+        };
+        report.record("smt_proof", merkle.map_err(VerifyError::from));
+        report
+    }
+
+    /// The item record the value encodes (`None` for a claim of absence). The record's own id
+    /// must be the proof's `item_id`: the key is derived from `item_id`, so a record of another
+    /// item stored under it would mean the state itself is corrupt.
+    pub fn record(&self) -> Result<Option<ItemRecord>, VerifyError> {
+        let Some(bytes) = &self.value else {
+            return Ok(None);
+        };
+        let record: ItemRecord = from_canonical("item record", bytes, MAX_STATE_VALUE_BYTES)
+            .map_err(|e| VerifyError::UndecodableValue {
+                item_id: self.item_id.clone(),
+                reason: e.to_string(),
+            })?;
+        if record.id != self.item_id {
+            return Err(VerifyError::ItemIdMismatch {
+                expected: self.item_id.clone(),
+                found: record.id,
+            });
+        }
+        Ok(Some(record))
+    }
+}
+
+fn describe(item_id: &str, record: Option<&ItemRecord>) -> String {
+    match record {
+        None => format!("claims item {item_id:?} is absent"),
+        Some(r) => format!(
+            "item {:?} ({}) owned by {:?}, held by {:?}, {}",
+            r.id,
+            r.item_type,
+            r.owner,
+            r.custodian,
+            r.status.as_str()
+        ),
     }
 }

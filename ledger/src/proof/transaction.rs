@@ -9,6 +9,7 @@ use crate::receipt::Receipt;
 use crate::tx::SignedTransaction;
 
 use super::certificate::LedgerCertificate;
+use super::checks;
 use super::report::VerifyReport;
 
 /// A committed transaction with its receipt, and the accumulator inclusion proof of their
@@ -31,7 +32,18 @@ impl TransactionProof {
     /// Every check, in order: the certificate, the binding of transaction, receipt and index,
     /// the Merkle path, then the transaction's own signature.
     pub fn verify(&self, genesis: &Genesis) -> VerifyReport {
-        let _ = genesis;
-        VerifyReport::new("transaction")
+        let mut report = VerifyReport::new("transaction");
+        checks::certificate(&mut report, "certificate", &self.certificate, genesis);
+        checks::inclusion(
+            &mut report,
+            "",
+            &self.transaction,
+            &self.receipt,
+            self.ledger_index,
+            &self.inclusion_proof,
+            &self.certificate.checkpoint,
+        );
+        checks::signature(&mut report, "transaction.", &self.transaction, genesis);
+        report
     }
 }
