@@ -462,3 +462,115 @@ fn one_changed_byte_is_found_and_located() {
     );
     audit(dir.path(), &g).unwrap();
 }
+
+/// Proofs built from the store verify, piece by piece, against their certificate.
+#[test]
+fn proofs_are_built_against_certified_heights() {
+    use crate::accumulator::tx_leaf_hash;
+    use crate::merkle::Blake3Hasher;
+    use crate::receipt::TxLeaf;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let g = genesis();
+    let blocks = ledger(&store, &g, 5);
+    // Nothing certified yet: every proof is refused with the reason.
+    assert!(matches!(
+        store.transaction_proof(&blocks[1].txs[0].hash()),
+        Err(StoreError::NotCertified { .. })
+    ));
+    // Heights 1..=3 certified, 4 and 5 not.
+    for h in 1..=3 {
+        let cp = store.ledger_checkpoint(h).unwrap().unwrap();
+        store
+            .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), &g)
+            .unwrap();
+    }
+    let hasher = Blake3Hasher;
+
+    let p = store
+        .transaction_proof(&blocks[2].txs[1].hash())
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.certificate.checkpoint.height, 3);
+    assert_eq!(p.ledger_index, 3);
+    let leaf = tx_leaf_hash(&TxLeaf {
+        tx_hash: p.transaction.hash(),
+        receipt_hash: p.receipt.hash(),
+    });
+    assert_eq!(
+        p.inclusion_proof.tree_size,
+        p.certificate.checkpoint.accumulator_size
+    );
+    p.inclusion_proof
+        .verify(&hasher, &leaf, &p.certificate.checkpoint.accumulator_root)
+        .unwrap();
+    // Committed after the latest certificate: refused, not anchored at an uncertified root.
+    assert!(matches!(
+        store.transaction_proof(&blocks[5].txs[0].hash()),
+        Err(StoreError::NotCertified {
+            height: 5,
+            latest_certified: Some(3),
+            ..
+        })
+    ));
+    assert_eq!(store.transaction_proof(&Hash([9; 32])).unwrap(), None);
+
+    let s = store.item_state_proof("i2", Some(2)).unwrap();
+    let value = s.value.clone().unwrap();
+    s.smt_proof
+        .verify_presence(
+            &s.certificate.checkpoint.state_root,
+            &item_key("i2"),
+            &value,
+        )
+        .unwrap();
+    let absent = store.item_state_proof("i3", Some(2)).unwrap();
+    assert_eq!(absent.value, None);
+    absent
+        .smt_proof
+        .verify_absence(&absent.certificate.checkpoint.state_root, &item_key("i3"))
+        .unwrap();
+    assert_eq!(
+        store
+            .item_state_proof("i3", None)
+            .unwrap()
+            .certificate
+            .checkpoint
+            .height,
+        3
+    );
+    assert!(matches!(
+        store.item_state_proof("i3", Some(4)),
+        Err(StoreError::NotCertified { height: 4, .. })
+    ));
+
+    let h = store.item_history_proof("i1").unwrap();
+    assert_eq!(h.entries.len(), 2);
+    for e in &h.entries {
+        let leaf = tx_leaf_hash(&TxLeaf {
+            tx_hash: e.transaction.hash(),
+            receipt_hash: e.receipt.hash(),
+        });
+        e.inclusion_proof
+            .verify(&hasher, &leaf, &h.certificate.checkpoint.accumulator_root)
+            .unwrap();
+    }
+
+    let c = store.ledger_consistency_proof(1, None).unwrap();
+    assert_eq!(
+        (c.older.checkpoint.height, c.newer.checkpoint.height),
+        (1, 3)
+    );
+    c.consistency_proof
+        .verify(
+            &hasher,
+            &c.older.checkpoint.accumulator_root,
+            &c.newer.checkpoint.accumulator_root,
+        )
+        .unwrap();
+    assert!(matches!(
+        store.ledger_consistency_proof(3, Some(1)),
+        Err(StoreError::HeightsOutOfOrder { .. })
+    ));
+}

@@ -211,6 +211,16 @@ pub enum StoreError {
         #[source]
         source: crate::proof::CertificateError,
     },
+    #[error("height {height} has no ledger certificate (head {head}, latest certified {latest_certified:?})")]
+    NotCertified {
+        height: u64,
+        head: u64,
+        latest_certified: Option<u64>,
+    },
+    #[error("history of item {item_id:?} has more than {max} events, more than one proof carries")]
+    HistoryTooLong { item_id: String, max: usize },
+    #[error("consistency from height {older} to height {newer}: the older height must come first")]
+    HeightsOutOfOrder { older: u64, newer: u64 },
     #[error("ledger certificate for height {height}, beyond the head {head}")]
     CertificateBeyondHead { height: u64, head: u64 },
     #[error("ledger certificate for height {height} certifies {certified:?}, this store's records give {ours:?}")]

@@ -15,6 +15,7 @@ mod commit;
 mod consensus;
 mod error;
 mod index;
+mod proofs;
 mod read;
 pub mod schema;
 mod state;
