@@ -917,3 +917,85 @@ mod fuzz {
         }
     }
 }
+
+/// Peers answer a fetch with ancestors down to wherever their store ends, which can be the
+/// genesis block (never a valid proposal). Before this was handled, a restarted validator
+/// rejected every such answer and never voted again.
+#[test]
+fn a_fetched_chain_reaching_genesis_is_accepted_and_voted_on() {
+    let net = Net::new(4);
+    let (_cores, log) = run_happy(&net, 4);
+    let proposal = |round: u64| {
+        log.iter()
+            .flatten()
+            .find_map(|a| match a {
+                Action::Broadcast {
+                    msg: ConsensusMsg::Proposal(p),
+                    ..
+                } if p.round() == round => Some(p.clone()),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let (p1, p2, p3) = (proposal(1), proposal(2), proposal(3));
+    // Validator 2 restarted with nothing; round 4's leader (validator 0) collects the votes.
+    let (mut fresh, _) = net.core(2);
+    let acts = fresh.handle(10, net.msg(3, ConsensusMsg::Proposal(p3.clone())));
+    assert!(
+        acts.contains(&Action::FetchBlocks {
+            id: p2.block.id(),
+            count: 64,
+            from: net.pk(3)
+        }),
+        "{acts:?}"
+    );
+    // Newest first, down to and including the genesis block.
+    let answer = vec![
+        p2.block.clone(),
+        p1.block.clone(),
+        genesis_block::<TP>(&net.genesis),
+    ];
+    let acts = fresh.handle(
+        11,
+        Input::BlocksFetched {
+            from: net.pk(3),
+            blocks: answer,
+        },
+    );
+    assert!(
+        !acts.iter().any(|a| matches!(a, Action::Rejected { .. })),
+        "{acts:?}"
+    );
+    let persisted: Vec<u64> = acts
+        .iter()
+        .filter_map(|a| match a {
+            Action::PersistBlock { block, .. } => Some(block.height()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(persisted, vec![1, 2, 3]);
+    // It votes for round 3 (sent once the vote's safety data is durable).
+    let v = vote_of(&acts);
+    assert_eq!((v.data.round, v.data.block_id), (3, p3.block.id()));
+
+    // A chain whose blocks are not each other's parents is still refused.
+    let (mut fresh, _) = net.core(2);
+    fresh.handle(10, net.msg(3, ConsensusMsg::Proposal(p3)));
+    let acts = fresh.handle(
+        11,
+        Input::BlocksFetched {
+            from: net.pk(3),
+            blocks: vec![p2.block.clone(), p2.block],
+        },
+    );
+    assert!(
+        matches!(
+            &acts[..],
+            [Action::Rejected {
+                reason: Reject::BadFetch { .. },
+                ..
+            }]
+        ),
+        "{acts:?}"
+    );
+}
