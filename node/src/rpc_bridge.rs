@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use ledger::proof::Proof;
+use ledger::storage::StoreError;
 use ledger::stored::StoredBlock;
 use ledger::supply::history::{provenance, HistoryEntry, Provenance};
 use ledger::supply::state::{self, OrgRecord};
@@ -179,6 +181,8 @@ impl NodeApi for NodeService {
                 .map(|p| p.to_string())
                 .collect(),
             syncing: s.syncing,
+            certified_height: s.certified_height,
+            checkpoint_divergences: s.checkpoint_divergences,
         })
     }
 
@@ -300,6 +304,54 @@ impl NodeApi for NodeService {
             account,
             next_sequence: NodeService::next_sequence(self, &key).map_err(ApiError::Internal)?,
         }))
+    }
+
+    fn transaction_proof(&self, hash: Hash) -> Result<Option<Proof>, ApiError> {
+        let p = self
+            .node
+            .store
+            .transaction_proof(&hash)
+            .map_err(proof_error)?;
+        Ok(p.map(Proof::Transaction))
+    }
+
+    fn item_proof(&self, item_id: &str, height: Option<u64>) -> Result<Proof, ApiError> {
+        let p = self
+            .node
+            .store
+            .item_state_proof(item_id, height)
+            .map_err(proof_error)?;
+        Ok(Proof::ItemState(p))
+    }
+
+    fn item_history_proof(&self, item_id: &str) -> Result<Proof, ApiError> {
+        let p = self
+            .node
+            .store
+            .item_history_proof(item_id)
+            .map_err(proof_error)?;
+        Ok(Proof::History(p))
+    }
+
+    fn consistency_proof(&self, from: u64, to: Option<u64>) -> Result<Proof, ApiError> {
+        let p = self
+            .node
+            .store
+            .ledger_consistency_proof(from, to)
+            .map_err(proof_error)?;
+        Ok(Proof::Consistency(p))
+    }
+}
+
+/// A height without a certificate yet is "not ready" (the client retries); a request that can
+/// never be answered is invalid; anything else is the store's problem.
+fn proof_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotCertified { .. } => ApiError::NotReady(e.to_string()),
+        StoreError::HeightsOutOfOrder { .. } | StoreError::HistoryTooLong { .. } => {
+            ApiError::InvalidParams(e.to_string())
+        }
+        other => internal(other),
     }
 }
 

@@ -1,5 +1,6 @@
 //! What the node provides to the RPC layer.
 
+use ledger::proof::Proof;
 use ledger::stored::StoredBlock;
 use ledger::{Hash, PublicKey, SignedTransaction};
 
@@ -49,4 +50,20 @@ pub trait NodeApi: Send + Sync + 'static {
         limit: usize,
     ) -> Result<HistoryPage, ApiError>;
     fn account(&self, key: PublicKey) -> Result<Option<AccountView>, ApiError>;
+
+    // --- audit proofs, each anchored at a stored ledger certificate (see docs/PROOFS.md) ---
+    /// A committed transaction with its receipt and inclusion proof, against the latest
+    /// certificate; `None` if not committed.
+    fn transaction_proof(&self, hash: Hash) -> Result<Option<Proof>, ApiError>;
+    /// An item's state (or its absence) after a certified height (the latest when `None`).
+    fn item_proof(&self, item_id: &str, height: Option<u64>) -> Result<Proof, ApiError>;
+    /// Every event naming the item, each with its inclusion proof, against the latest certificate.
+    fn item_history_proof(&self, item_id: &str) -> Result<Proof, ApiError>;
+    /// That the ledger certified at `from_height` is a prefix of the one at `to_height` (the
+    /// latest certified height when `None`).
+    fn consistency_proof(
+        &self,
+        from_height: u64,
+        to_height: Option<u64>,
+    ) -> Result<Proof, ApiError>;
 }

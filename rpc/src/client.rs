@@ -191,3 +191,51 @@ impl Client {
             .await?)
     }
 }
+
+/// Audit proofs (JSON as `waybill audit verify` reads it).
+impl Client {
+    pub async fn transaction_proof(
+        &self,
+        hash: Hash,
+    ) -> Result<Option<ledger::proof::Proof>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getTransactionProof", rpc_params![hash])
+            .await?)
+    }
+
+    pub async fn item_proof(
+        &self,
+        item_id: &str,
+        height: Option<u64>,
+    ) -> Result<ledger::proof::Proof, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getItemProof", rpc_params![item_id, height])
+            .await?)
+    }
+
+    pub async fn item_history_proof(
+        &self,
+        item_id: &str,
+    ) -> Result<ledger::proof::Proof, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getItemHistoryProof", rpc_params![item_id])
+            .await?)
+    }
+
+    pub async fn consistency_proof(
+        &self,
+        from_height: u64,
+        to_height: Option<u64>,
+    ) -> Result<ledger::proof::Proof, ClientError> {
+        Ok(self
+            .inner
+            .request(
+                "waybill_getConsistencyProof",
+                rpc_params![from_height, to_height],
+            )
+            .await?)
+    }
+}

@@ -111,6 +111,26 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         &["subscription"],
         "WebSocket: end an item subscription.",
     ),
+    (
+        "waybill_getTransactionProof",
+        &["hash"],
+        "Audit proof (JSON for `waybill audit verify`): a committed transaction, its receipt and inclusion proof under the latest ledger certificate; or null.",
+    ),
+    (
+        "waybill_getItemProof",
+        &["item_id", "height?"],
+        "Audit proof: an item's state record or its absence under the ledger certificate of a height (the latest certified by default).",
+    ),
+    (
+        "waybill_getItemHistoryProof",
+        &["item_id"],
+        "Audit proof: every event naming an item, each with its inclusion proof, under the latest ledger certificate.",
+    ),
+    (
+        "waybill_getConsistencyProof",
+        &["from_height", "to_height?"],
+        "Audit proof: the ledger certified at one height is a prefix of the one certified at a later height (the latest by default).",
+    ),
     ("rpc.discover", &[], "This list as an OpenRPC document."),
 ];
 
@@ -257,6 +277,28 @@ pub(crate) fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
     m.register_method("waybill_getAccount", |p, api, _| {
         let key: PublicKey = param(&p, 0, "key")?;
         RpcResult::Ok(api.account(key)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getTransactionProof", |p, api, _| {
+        let h: Hash = param(&p, 0, "hash")?;
+        RpcResult::Ok(api.transaction_proof(h)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getItemProof", |p, api, _| {
+        let id: String = param(&p, 0, "item_id")?;
+        let height: Option<u64> = optional(&p, 1, "height")?;
+        RpcResult::Ok(api.item_proof(&id, height)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getItemHistoryProof", |p, api, _| {
+        let id: String = param(&p, 0, "item_id")?;
+        RpcResult::Ok(api.item_history_proof(&id)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getConsistencyProof", |p, api, _| {
+        let from: u64 = param(&p, 0, "from_height")?;
+        let to: Option<u64> = optional(&p, 1, "to_height")?;
+        RpcResult::Ok(api.consistency_proof(from, to)?)
     })
     .map_err(reg)?;
     m.register_subscription(

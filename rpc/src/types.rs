@@ -68,6 +68,13 @@ pub struct NodeStatus {
     pub mempool_size: u64,
     pub peers: Vec<String>,
     pub syncing: bool,
+    /// Highest height this node stored a ledger certificate for since it started.
+    #[serde(default)]
+    pub certified_height: u64,
+    /// Validators (or a quorum) seen signing another ledger checkpoint than this node computed:
+    /// non-determinism or a Byzantine validator. Anything but 0 needs an operator's attention.
+    #[serde(default)]
+    pub checkpoint_divergences: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
