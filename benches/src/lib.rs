@@ -5,6 +5,8 @@
 //! Everything here is deterministic (keys come from fixed secrets), so two runs measure the same
 //! work. Nothing here is timed: the benches time only the call they are named after.
 
+pub mod loadgen;
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -1,0 +1,434 @@
+//! `loadgen`: offers a fixed (or unbounded) rate of presigned transactions to a local network of
+//! real `waybill` validators over JSON-RPC and reports committed throughput, submit-to-commit
+//! latency, each validator's memory and the machine's signature-verification bound, measured in
+//! the same run. See BENCHMARKS.md ("Cluster throughput") for the commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use waybill_benches::loadgen::bound::{self, Bound};
+use waybill_benches::loadgen::commits::{self, Watcher};
+use waybill_benches::loadgen::network::{self, Network};
+use waybill_benches::loadgen::presign::{presign, Workload};
+use waybill_benches::loadgen::report::{Report, RunConfig};
+use waybill_benches::loadgen::rss::Sampler;
+use waybill_benches::loadgen::stats;
+use waybill_benches::loadgen::submit::{self, Plan, Rate};
+use waybill_benches::loadgen::track::{Fate, Tracker};
+use waybill_benches::loadgen::LoadgenError;
+
+/// Transactions the signature bound is measured over (the first of the run's own).
+const BOUND_SAMPLE: usize = 8192;
+/// In `--rate max` runs without `--count`, presign this many times what the bound allows over
+/// the duration: the cluster cannot commit faster than the bound, so the streams never run dry.
+const MAX_HEADROOM: f64 = 1.3;
+/// The clock starts this long after the run is ready, once subscriptions are up.
+const START_LEAD: Duration = Duration::from_secs(1);
+
+#[derive(Parser, Debug)]
+#[command(about = "Load generator for a local network of waybill validators")]
+struct Args {
+    /// Transactions per second offered over all validators, or `max`.
+    #[arg(long, default_value = "10000", value_parser = parse_rate)]
+    rate: Rate,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 30.0)]
+    duration: f64,
+    /// Seconds at the start left out of the committed-throughput window (default: a tenth of
+    /// the duration, at most 5).
+    #[arg(long)]
+    warmup: Option<f64>,
+    /// Seconds to wait after the load for the last transactions to commit; what has not
+    /// committed by then is reported as timed out.
+    #[arg(long, default_value_t = 30.0)]
+    drain: f64,
+    /// Distinct signing accounts.
+    #[arg(long, default_value_t = 1000)]
+    accounts: usize,
+    /// Transactions per JSON-RPC batch (at most 100; fixed rates send smaller batches every
+    /// 10 ms when the rate is low).
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Batch calls in flight per validator.
+    #[arg(long, default_value_t = 16)]
+    in_flight: usize,
+    /// Transactions to presign for `--rate max` (default: 1.3 x bound x duration).
+    #[arg(long)]
+    count: Option<usize>,
+    /// Validators of the network the run starts.
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// The release `waybill` binary (default: `waybill` next to this executable).
+    #[arg(long)]
+    waybill: Option<PathBuf>,
+    /// Directory for the started network (default: a new one under the system temp dir).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Leave the network's directory (logs, data) behind.
+    #[arg(long)]
+    keep: bool,
+    /// Attach to running nodes instead of starting a network (comma-separated JSON-RPC URLs).
+    #[arg(long, value_delimiter = ',')]
+    rpc: Vec<String>,
+    /// With --rpc: the nodes' process ids, same order, for memory sampling.
+    #[arg(long, value_delimiter = ',')]
+    pids: Vec<i32>,
+    /// Seconds the signature bound is measured for.
+    #[arg(long, default_value_t = 3.0)]
+    bound_secs: f64,
+    /// Seconds between memory samples.
+    #[arg(long, default_value_t = 1.0)]
+    rss_interval: f64,
+    /// Also write the report as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn parse_rate(s: &str) -> Result<Rate, String> {
+    if s.eq_ignore_ascii_case("max") {
+        return Ok(Rate::Max);
+    }
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(Rate::Fixed(r)),
+        _ => Err(format!(
+            "expected transactions per second (> 0) or `max`, got {s:?}"
+        )),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("loadgen: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            r = run(args) => r,
+            // Dropping `run` drops its `Network`, which stops the validators it started.
+            _ = tokio::signal::ctrl_c() => Err(LoadgenError::Usage("interrupted".into())),
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(args: &Args) -> Result<(), LoadgenError> {
+    let bad = |m: String| Err(LoadgenError::Usage(m));
+    if !(args.duration.is_finite() && args.duration > 0.0) {
+        return bad(format!("--duration must be > 0, got {}", args.duration));
+    }
+    if !(args.drain.is_finite() && args.drain >= 0.0) {
+        return bad(format!("--drain must be >= 0, got {}", args.drain));
+    }
+    if !(1..=submit::MAX_BATCH).contains(&args.batch) {
+        return bad(format!("--batch must be 1..=100, got {}", args.batch));
+    }
+    if args.accounts == 0 || args.in_flight == 0 || args.validators == 0 {
+        return bad("--accounts, --in-flight and --validators must be at least 1".into());
+    }
+    if !(args.rss_interval > 0.0 && args.bound_secs > 0.0) {
+        return bad("--rss-interval and --bound-secs must be > 0".into());
+    }
+    if let Some(w) = args.warmup {
+        if !(0.0..args.duration).contains(&w) {
+            return bad(format!("--warmup must be in [0, duration), got {w}"));
+        }
+    }
+    Ok(())
+}
+
+async fn run(args: Args) -> Result<(), LoadgenError> {
+    check(&args)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let duration = Duration::from_secs_f64(args.duration);
+    let warmup = args.warmup.unwrap_or((args.duration / 10.0).min(5.0));
+
+    let net = if args.rpc.is_empty() {
+        let exe = match &args.waybill {
+            Some(p) => p.clone(),
+            None => std::env::current_exe()
+                .map_err(|e| LoadgenError::Usage(format!("cannot find this executable: {e}")))?
+                .with_file_name("waybill"),
+        };
+        let dir = args.dir.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("waybill-loadgen-{}", std::process::id()))
+        });
+        eprintln!(
+            "starting {} validators ({}) in {}",
+            args.validators,
+            exe.display(),
+            dir.display()
+        );
+        Network::start(&exe, &dir, args.validators, args.keep || args.dir.is_some()).await?
+    } else {
+        Network::attach(&args.rpc, &args.pids).await?
+    };
+    let validators = net.nodes.len();
+    let urls: Vec<String> = net.nodes.iter().map(|n| n.rpc_url.clone()).collect();
+
+    // Sign everything, and measure the bound, before the clock starts and while the validators
+    // are idle (a leader with nothing to order proposes nothing).
+    let (workload, bound) = prepare(&args, &net.chain_id, validators, cores)?;
+    eprintln!(
+        "presigned {} transactions from {} accounts; signature bound {:.0} tx/s ({:.0} verifications/s on {} cores)",
+        workload.len(),
+        workload.accounts,
+        bound.bound_tx_per_s,
+        bound.verify_rate_all_cores,
+        cores
+    );
+    let workload = Arc::new(workload);
+
+    let mut start_height = 0;
+    for url in &urls {
+        let head = network::client(url)?
+            .head()
+            .await
+            .map_err(|e| LoadgenError::Rpc {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+        start_height = start_height.max(head.height);
+    }
+    // The clock starts a moment from now, once the subscriptions and the sampler are up.
+    let t0 = Instant::now() + START_LEAD;
+    let tracker = Arc::new(Tracker::new(workload.len(), t0));
+    let watcher = Watcher::start(&urls, start_height, workload.clone(), tracker.clone()).await?;
+    let pids: Vec<(String, i32)> = net
+        .nodes
+        .iter()
+        .filter_map(|n| Some((n.name.clone(), n.pid?)))
+        .collect();
+    tokio::time::sleep_until(t0.into()).await;
+    let sampler = Sampler::start(pids, t0, Duration::from_secs_f64(args.rss_interval));
+    eprintln!(
+        "load: {} for {} s over {validators} validators",
+        match args.rate {
+            Rate::Fixed(r) => format!("{r} tx/s"),
+            Rate::Max => "as fast as possible".into(),
+        },
+        args.duration
+    );
+
+    let plan = Plan {
+        rate: args.rate,
+        duration,
+        batch: args.batch,
+        in_flight: args.in_flight,
+        streams: validators,
+    };
+    let mut streams = Vec::new();
+    for (k, indices) in workload.streams().into_iter().enumerate() {
+        streams.push(tokio::spawn(submit::run_stream(
+            urls[k].clone(),
+            indices,
+            workload.clone(),
+            tracker.clone(),
+            plan,
+        )));
+    }
+    let mut stream_reports = Vec::new();
+    for s in streams {
+        match s.await {
+            Ok(r) => stream_reports.push(r?),
+            Err(e) => return Err(LoadgenError::Usage(format!("a submit stream failed: {e}"))),
+        }
+    }
+    let load_end = Instant::now();
+    eprintln!(
+        "load done; waiting up to {} s for {} outstanding transactions",
+        args.drain,
+        tracker.outstanding()
+    );
+    let drain_until = load_end + Duration::from_secs_f64(args.drain);
+    while tracker.outstanding() > 0 && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let commit_stats = watcher.finish().await;
+    let memory = sampler.finish();
+
+    let config = RunConfig {
+        validators,
+        rate_tx_per_s: match args.rate {
+            Rate::Fixed(r) => Some(r),
+            Rate::Max => None,
+        },
+        duration_s: args.duration,
+        warmup_s: warmup,
+        drain_s: args.drain,
+        accounts: workload.accounts,
+        batch: args.batch,
+        in_flight_per_validator: args.in_flight,
+        presigned: workload.len(),
+        network: if args.rpc.is_empty() {
+            "started by loadgen".into()
+        } else {
+            "attached".into()
+        },
+    };
+    let report = summarise(
+        config,
+        bound,
+        &tracker,
+        commit_stats,
+        stream_reports,
+        memory,
+    );
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| LoadgenError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(path, text).map_err(|e| LoadgenError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    drop(net);
+    Ok(())
+}
+
+/// Every transaction's fate into the report's counts, latencies and throughput.
+fn summarise(
+    config: RunConfig,
+    bound: Bound,
+    tracker: &Tracker,
+    commits: commits::CommitStats,
+    streams: Vec<submit::StreamReport>,
+    memory: Vec<waybill_benches::loadgen::rss::NodeMemory>,
+) -> Report {
+    let mut latencies = Vec::new();
+    let mut commit_at = Vec::new();
+    let (mut sent, mut timed_out) = (0u64, 0u64);
+    for i in 0..tracker.len() {
+        match tracker.fate(i) {
+            Fate::NotSent => continue,
+            Fate::Committed { latency_ns, at_ns } => {
+                latencies.push(latency_ns);
+                commit_at.push(at_ns);
+            }
+            Fate::Rejected(_) => {}
+            Fate::TimedOut => timed_out += 1,
+        }
+        sent += 1;
+    }
+    let committed = latencies.len() as u64;
+    let (w0, w1) = (config.warmup_s * 1e9, config.duration_s * 1e9);
+    let in_window = commit_at
+        .iter()
+        .filter(|&&t| (t as f64) >= w0 && (t as f64) < w1)
+        .count();
+    let committed_tx_per_s = in_window as f64 / (config.duration_s - config.warmup_s);
+    let last = commit_at.iter().copied().max().unwrap_or(0) as f64 / 1e9;
+    let overall_tx_per_s = if last > 0.0 {
+        committed as f64 / last
+    } else {
+        0.0
+    };
+    let mut warnings = Vec::new();
+    for s in &streams {
+        if config.rate_tx_per_s.is_some() && s.max_lag_ms > 100.0 {
+            warnings.push(format!(
+                "{} fell behind schedule by up to {:.0} ms (all {} batch calls in flight): \
+                 the offered rate was not fully delivered",
+                s.url, s.max_lag_ms, config.in_flight_per_validator
+            ));
+        }
+        if s.exhausted {
+            warnings.push(format!(
+                "{} ran out of presigned transactions before the duration ended; pass a larger --count",
+                s.url
+            ));
+        }
+        if s.failed_batches > 0 {
+            warnings.push(format!(
+                "{}: {} batch calls got no answer",
+                s.url, s.failed_batches
+            ));
+        }
+    }
+    if commits.approximated_blocks > 0 {
+        warnings.push(format!(
+            "{} blocks were not announced by any subscription; their commit time is a later block's",
+            commits.approximated_blocks
+        ));
+    }
+    if commits.fetch_failures > 0 {
+        warnings.push(format!(
+            "{} committed blocks could not be fetched; their transactions count as timed out",
+            commits.fetch_failures
+        ));
+    }
+    let fraction_of_bound = committed_tx_per_s / bound.bound_tx_per_s.max(1e-9);
+    Report {
+        config,
+        bound,
+        sent,
+        committed,
+        rejected: tracker.rejection_counts(),
+        timed_out,
+        committed_tx_per_s,
+        overall_tx_per_s,
+        fraction_of_bound,
+        latency: stats::latency(&mut latencies),
+        committed_per_second: commits::per_second(commit_at.into_iter()),
+        commits,
+        streams,
+        memory,
+        warnings,
+    }
+}
+
+fn prepare(
+    args: &Args,
+    chain_id: &str,
+    validators: usize,
+    cores: usize,
+) -> Result<(Workload, Bound), LoadgenError> {
+    let measure = |w: &Workload| {
+        bound::measure(
+            chain_id,
+            &w.decoded(BOUND_SAMPLE),
+            cores,
+            validators,
+            args.bound_secs,
+        )
+    };
+    match args.rate {
+        Rate::Fixed(r) => {
+            let count = (r * args.duration).ceil() as usize;
+            let w = presign(chain_id, args.accounts, validators, count, cores);
+            let b = measure(&w)?;
+            Ok((w, b))
+        }
+        Rate::Max => {
+            // The bound sizes the run, so it is measured first, over a probe signed the same way.
+            let probe = presign(chain_id, args.accounts, validators, BOUND_SAMPLE, cores);
+            let b = measure(&probe)?;
+            drop(probe);
+            let count = args
+                .count
+                .unwrap_or((b.bound_tx_per_s * MAX_HEADROOM * args.duration).ceil() as usize);
+            Ok((
+                presign(chain_id, args.accounts, validators, count, cores),
+                b,
+            ))
+        }
+    }
+}
