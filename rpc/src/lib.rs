@@ -10,6 +10,7 @@ mod methods;
 mod middleware;
 mod openrpc;
 pub mod rate_limit;
+mod schemas;
 mod server;
 mod types;
 

@@ -37,6 +37,11 @@ pub struct RateLimited {
     pub retry_after: Duration,
 }
 
+/// On a response to notifications only: JSON-RPC 2.0 says the server must not reply, but
+/// jsonrpsee 0.26 writes `null` as the HTTP body; the HTTP layer empties it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoReply;
+
 /// Shared by every connection's middleware.
 pub struct GuardState {
     pub limiter: Option<RateLimiter>,
@@ -97,6 +102,13 @@ impl GuardState {
             })
         })
     }
+}
+
+fn no_reply(mut rp: MethodResponse) -> MethodResponse {
+    if rp.is_notification() {
+        rp.extensions_mut().insert(NoReply);
+    }
+    rp
 }
 
 fn refused_response(id: jsonrpsee::types::Id<'_>, ext: Extensions, r: &Refusal) -> MethodResponse {
@@ -180,9 +192,9 @@ where
         async move {
             if kept.is_empty() {
                 // Only refused notifications: nothing to answer, as for any notification.
-                return MethodResponse::notification();
+                return no_reply(MethodResponse::notification());
             }
-            let mut rp = inner.batch(Batch::from(kept)).await;
+            let mut rp = no_reply(inner.batch(Batch::from(kept)).await);
             if let (true, Some(retry_after)) = (all_limited, retry) {
                 rp.extensions_mut().insert(RateLimited { retry_after });
             }
@@ -195,11 +207,14 @@ where
         n: Notification<'a>,
     ) -> impl Future<Output = MethodResponse> + Send + 'a {
         let (granted, _) = self.state.admit(n.extensions(), 1);
-        if granted == 0 {
-            // No response to carry an error: the notification is dropped unseen.
-            ResponseFuture::ready(MethodResponse::notification())
-        } else {
-            ResponseFuture::future(self.inner.notification(n))
+        let inner = self.inner.clone();
+        async move {
+            if granted == 0 {
+                // No response to carry an error: the notification is dropped unseen.
+                no_reply(MethodResponse::notification())
+            } else {
+                no_reply(inner.notification(n).await)
+            }
         }
     }
 }

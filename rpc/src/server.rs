@@ -9,14 +9,14 @@ use std::sync::Arc;
 use http::{header, HeaderValue, StatusCode};
 use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
 use jsonrpsee::server::{
-    serve_with_graceful_shutdown, stop_channel, ws, BatchRequestConfig, HttpResponse, Methods,
-    Server, ServerConfig, ServerHandle,
+    serve_with_graceful_shutdown, stop_channel, ws, BatchRequestConfig, HttpBody, HttpResponse,
+    Methods, Server, ServerConfig, ServerHandle,
 };
 use tower::Service;
 
 use crate::api::NodeApi;
 use crate::cors::CorsError;
-use crate::middleware::{ClientAddr, Guard, GuardState, RateLimited, Transport};
+use crate::middleware::{ClientAddr, Guard, GuardState, NoReply, RateLimited, Transport};
 use crate::rate_limit::RateLimiter;
 
 /// Limits applied to every connection.
@@ -88,7 +88,7 @@ pub async fn serve(
         .build();
     let http = tower::ServiceBuilder::new()
         .option_layer(cors)
-        .map_response(too_many_requests);
+        .map_response(http_status);
     let rpc = RpcServiceBuilder::new().layer_fn(move |service| Guard::new(service, state.clone()));
     let builder = Server::builder()
         .set_config(config)
@@ -144,10 +144,16 @@ pub async fn serve(
     Ok((bound, handle))
 }
 
-/// A response whose every call the rate limit refused gets HTTP 429 with `Retry-After` (whole
-/// seconds, rounded up), which HTTP clients and proxies back off on; the body still carries the
-/// JSON-RPC error(s) with code -32005.
-fn too_many_requests<B>(mut response: HttpResponse<B>) -> HttpResponse<B> {
+/// What the JSON-RPC layer marked on a response, in HTTP terms:
+/// - every call refused by the rate limit: status 429 with `Retry-After` (whole seconds, rounded
+///   up), which HTTP clients and proxies back off on; the body still carries the -32005 error(s);
+/// - notifications only: an empty body (JSON-RPC 2.0: no reply to a notification).
+fn http_status(mut response: HttpResponse) -> HttpResponse {
+    if response.extensions().get::<NoReply>().is_some() {
+        response.headers_mut().remove(header::CONTENT_TYPE);
+        *response.body_mut() = HttpBody::empty();
+        return response;
+    }
     if let Some(limited) = response.extensions().get::<RateLimited>().copied() {
         *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         let secs = limited.retry_after.as_millis().div_ceil(1_000).max(1);
