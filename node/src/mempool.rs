@@ -3,6 +3,7 @@
 //! per account, so a flood costs a clear "full" rejection, never unbounded memory.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use ledger::crypto::PublicKey;
 use ledger::hash::Hash;
@@ -50,6 +51,28 @@ pub trait LedgerView {
     /// The next sequence number the account may use (0 for an account never seen).
     fn next_sequence(&self, account: &PublicKey) -> u64;
     fn is_committed(&self, tx: &Hash) -> bool;
+}
+
+/// The mempool as the RPC side and the driver share it. RPC submissions admit directly, so a
+/// client never waits for the driver's loop (which pauses for consensus fsyncs); the driver takes
+/// batches for proposals and drops committed transactions. Every critical section is short: one
+/// admission, or one batch selection.
+#[derive(Clone)]
+pub struct SharedMempool(Arc<Mutex<Mempool>>);
+
+impl SharedMempool {
+    pub fn new(mempool: Mempool) -> Self {
+        SharedMempool(Arc::new(Mutex::new(mempool)))
+    }
+
+    /// The mempool, locked. A panic while it was held cannot leave it half-updated in a way that
+    /// matters (each operation keeps its maps consistent before anything can panic), so a
+    /// poisoned lock is taken over rather than propagated.
+    pub fn lock(&self) -> MutexGuard<'_, Mempool> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 pub struct Mempool {

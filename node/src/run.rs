@@ -14,7 +14,7 @@ use tracing::{error, info};
 
 use crate::config::NodeConfig;
 use crate::driver::{Command, Driver, DriverError, DriverParts};
-use crate::mempool::Mempool;
+use crate::mempool::{Mempool, SharedMempool};
 use crate::network::{Multiaddr, Network, NetworkConfig, NetworkError, NetworkHandle, PeerId};
 use crate::payload::{to_ledger_block, TxBatch};
 use crate::status::{BlockSummary, StatusBoard};
@@ -212,6 +212,9 @@ pub struct NodeHandles {
     pub blocks: broadcast::Sender<BlockSummary>,
     pub verified: Arc<VerifiedCache>,
     pub net: NetworkHandle,
+    /// Submissions are admitted here directly, then announced to the driver with `admitted`.
+    pub mempool: SharedMempool,
+    pub admitted: Arc<tokio::sync::Notify>,
     pub name: String,
     pub validator_key: ledger::PublicKey,
 }
@@ -228,6 +231,11 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (gossip_tx, gossip_rx) = mpsc::channel(crate::intake::INTAKE_QUEUE);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mempool = SharedMempool::new(Mempool::new(
+        p.genesis.chain_id.clone(),
+        p.config.mempool.clone(),
+    ));
+    let admitted = Arc::new(tokio::sync::Notify::new());
 
     tokio::spawn(crate::intake::run(
         p.genesis.chain_id.clone(),
@@ -244,6 +252,8 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         blocks: blocks_tx.clone(),
         verified: verified.clone(),
         net: net.clone(),
+        mempool: mempool.clone(),
+        admitted: admitted.clone(),
         name: p.config.node.name.clone(),
         validator_key: p.consensus_key.public(),
     };
@@ -255,7 +265,8 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         .map_err(StartError::Rpc)?;
 
     let parts = DriverParts {
-        mempool: Mempool::new(p.genesis.chain_id.clone(), p.config.mempool.clone()),
+        mempool,
+        admitted,
         genesis: p.genesis,
         key: p.consensus_key,
         store: p.store,

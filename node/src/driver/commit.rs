@@ -85,6 +85,7 @@ impl Driver {
         // height they have long certified).
         self.certify_executed(&info, expected_root.is_none());
         self.mempool
+            .lock()
             .remove_committed(&block.txs, &StoreView(&self.store));
         for receipt in receipts {
             if let Some(waiters) = self.waiters.remove(&receipt.tx_hash) {

@@ -101,6 +101,27 @@ impl Driver {
         false
     }
 
+    /// The RPC side admitted a transaction: answer a held-back request if there is now
+    /// something to order (a stale wake-up finds nothing and keeps waiting).
+    pub(super) fn on_admitted(&mut self) {
+        let Some(deferred) = self.deferred_payload else {
+            return;
+        };
+        if deferred.round != self.core.round() {
+            self.deferred_payload = None;
+            return;
+        }
+        let payload = self.next_payload(&HashSet::new());
+        if payload.txs.is_empty() {
+            return;
+        }
+        self.deferred_payload = None;
+        self.loopback.push_back(Input::PayloadReady {
+            round: deferred.round,
+            payload,
+        });
+    }
+
     /// A future that completes when the held-back request must be answered (never, if none).
     pub(super) fn deferred_payload_sleep(&self) -> tokio::time::Sleep {
         let wait = self
@@ -112,9 +133,10 @@ impl Driver {
     }
 
     fn next_payload(&mut self, exclude: &HashSet<Hash>) -> TxBatch {
-        let txs = self
-            .mempool
-            .next_batch(MAX_PROPOSAL_TXS, exclude, &StoreView(&self.store));
+        let txs =
+            self.mempool
+                .lock()
+                .next_batch(MAX_PROPOSAL_TXS, exclude, &StoreView(&self.store));
         TxBatch {
             txs: fit_proposal(txs),
         }

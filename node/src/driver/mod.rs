@@ -34,7 +34,7 @@ use ledger::{Genesis, Hash, KeyPair, SignedTransaction};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
-use crate::mempool::{LedgerView, Mempool, MempoolError};
+use crate::mempool::{LedgerView, SharedMempool};
 use crate::network::{NetworkEvent, NetworkHandle, PeerId};
 use crate::payload::{from_ledger_block, TxBatch, TxBatchValidator};
 use crate::status::{BlockSummary, StatusBoard};
@@ -61,12 +61,6 @@ const MAX_NET_EVENTS_PER_TURN: usize = 64;
 /// What the RPC side asks of the driver.
 #[derive(Debug)]
 pub enum Command {
-    /// Admit a transaction whose envelope and signature were verified; gossip it if admitted.
-    Submit {
-        // Boxed: a transaction is large and the queue holds many small commands too.
-        tx: Box<SignedTransaction>,
-        reply: oneshot::Sender<Result<Hash, MempoolError>>,
-    },
     /// Gossiped transactions, already verified by the intake.
     AdmitGossip { txs: Vec<SignedTransaction> },
     /// Reply once `hash` commits (at once if it already has).
@@ -113,7 +107,9 @@ pub struct DriverParts {
     pub net_events: mpsc::Receiver<NetworkEvent>,
     pub commands: mpsc::Receiver<Command>,
     pub gossip_intake: mpsc::Sender<Vec<u8>>,
-    pub mempool: Mempool,
+    pub mempool: SharedMempool,
+    /// Signalled by the RPC side after it admits a transaction (see `idle`).
+    pub admitted: Arc<tokio::sync::Notify>,
     pub verified: Arc<VerifiedCache>,
     pub status: Arc<StatusBoard>,
     pub blocks: broadcast::Sender<BlockSummary>,
@@ -153,7 +149,8 @@ pub struct Driver {
     store: Arc<Store>,
     net: NetworkHandle,
     book: PeerBook,
-    mempool: Mempool,
+    mempool: SharedMempool,
+    admitted: Arc<tokio::sync::Notify>,
     verified: Arc<VerifiedCache>,
     status: Arc<StatusBoard>,
     blocks: broadcast::Sender<BlockSummary>,
@@ -219,6 +216,7 @@ impl Driver {
             mut commands,
             gossip_intake,
             mempool,
+            admitted,
             verified,
             status,
             blocks,
@@ -251,6 +249,7 @@ impl Driver {
             net,
             book,
             mempool,
+            admitted,
             verified,
             status,
             blocks,
@@ -298,6 +297,9 @@ impl Driver {
                         let Ok(cmd) = commands.try_recv() else { break };
                         driver.on_command(cmd)?;
                     }
+                }
+                _ = driver.admitted.notified(), if driver.deferred_payload.is_some() => {
+                    driver.on_admitted();
                 }
                 _ = idle_deadline, if driver.deferred_payload.is_some() => {
                     driver.release_deferred_payload();
@@ -370,26 +372,13 @@ impl Driver {
 
     fn on_command(&mut self, cmd: Command) -> Result<(), DriverError> {
         match cmd {
-            Command::Submit { tx, reply } => {
-                let tx = *tx;
-                let bytes = tx.to_bytes();
-                let result = self.mempool.admit_verified(tx, &StoreView(&self.store));
-                if result.is_ok() {
-                    self.release_deferred_payload();
-                    if let Err(e) = self.net.publish_tx(bytes) {
-                        debug!(error = %e, "gossiping a transaction failed");
-                    }
-                }
-                let _ = reply.send(result);
-            }
             Command::AdmitGossip { txs } => {
                 let mut admitted = false;
+                let mut pool = self.mempool.lock();
                 for tx in txs {
-                    admitted |= self
-                        .mempool
-                        .admit_verified(tx, &StoreView(&self.store))
-                        .is_ok();
+                    admitted |= pool.admit_verified(tx, &StoreView(&self.store)).is_ok();
                 }
+                drop(pool);
                 if admitted {
                     self.release_deferred_payload();
                 }
@@ -404,7 +393,7 @@ impl Driver {
                 // Over the limit the reply is dropped: the client sees "not committed yet".
             }
             Command::PendingTransaction { hash, reply } => {
-                let _ = reply.send(self.mempool.get(&hash).cloned());
+                let _ = reply.send(self.mempool.lock().get(&hash).cloned());
             }
         }
         Ok(())
@@ -416,7 +405,7 @@ impl Driver {
             s.round = self.core.round();
             s.committed_height = head.map_or(0, |h| h.height);
             s.committed_hash = head.map_or(Hash::ZERO, |h| h.hash);
-            s.mempool_len = self.mempool.len();
+            s.mempool_len = self.mempool.lock().len();
             s.syncing = self.catchup.in_flight;
         });
     }
