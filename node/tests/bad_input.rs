@@ -205,50 +205,71 @@ async fn ledger(http: &Http, account: &str) -> Ledger {
     }
 }
 
-async fn start(dir: &Path) -> (Node, Http) {
-    generate(&TestnetSpec {
-        validators: 1,
-        out: dir.to_path_buf(),
-        chain_id: CHAIN.into(),
-        base_port: None,
-        round_timeout_ms: 500,
-    })
-    .unwrap();
-    let mut node = nodes(dir).unwrap().remove(0);
-    node.config.rpc.cors_origins = vec![ALLOWED_ORIGIN.into()];
-    node.config.rpc.requests_per_second_per_client = RATE;
-    std::fs::write(&node.config_path, node.config.to_toml()).unwrap();
-    start_node(Path::new(EXE), &node).unwrap();
-    let http = Http {
-        addr: node.config.rpc.listen.parse().unwrap(),
-        next_ip: AtomicU32::new(0),
-    };
-    let node = Node(node);
-    let started = Instant::now();
-    loop {
-        let body = r#"{"jsonrpc":"2.0","id":1,"method":"waybill_head"}"#;
-        let up = match tokio::net::TcpStream::connect(http.addr).await {
-            Ok(_) => http.post(body).await.json().get("result").is_some(),
-            Err(_) => false,
+/// Starts the node on ports of its own. Other tests on this machine start nodes too, and a
+/// free port found at generation can be taken before the node binds it: a node that cannot
+/// bind exits, and one that answers for another chain is someone else's. Either way, retry on
+/// other ports.
+async fn start(dir: &Path) -> (Node, Http, std::path::PathBuf) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(std::process::id()) ^ u64::from(nanos);
+    for attempt in 0..4u64 {
+        let out = dir.join(format!("net-{attempt}"));
+        let base_port = 20_000 + ((seed.wrapping_mul(7_919) + attempt * 1_013) % 30_000) as u16;
+        generate(&TestnetSpec {
+            validators: 1,
+            out: out.clone(),
+            chain_id: CHAIN.into(),
+            base_port: Some(base_port),
+            round_timeout_ms: 500,
+        })
+        .unwrap();
+        let mut node = nodes(&out).unwrap().remove(0);
+        node.config.rpc.cors_origins = vec![ALLOWED_ORIGIN.into()];
+        node.config.rpc.requests_per_second_per_client = RATE;
+        std::fs::write(&node.config_path, node.config.to_toml()).unwrap();
+        start_node(Path::new(EXE), &node).unwrap();
+        let http = Http {
+            addr: node.config.rpc.listen.parse().unwrap(),
+            next_ip: AtomicU32::new(0),
         };
-        if up {
-            break;
+        let node = Node(node);
+        if wait_for_own_node(&node, &http).await {
+            return (node, http, out);
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "node never answered:\n{}",
-            log_tail(&node.0, 30)
+        eprintln!(
+            "attempt {attempt}: node on base port {base_port} did not come up as {CHAIN}:\n{}",
+            log_tail(&node.0, 10)
         );
+    }
+    panic!("could not start a node on free ports in 4 attempts");
+}
+
+/// Whether our node answers (for our chain) within 30 s.
+async fn wait_for_own_node(node: &Node, http: &Http) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if node.0.running_pid().is_none() {
+            return false;
+        }
+        if tokio::net::TcpStream::connect(http.addr).await.is_ok() {
+            let body = r#"{"jsonrpc":"2.0","id":1,"method":"waybill_head"}"#;
+            let r = http.post(body).await.json();
+            if let Some(chain) = r["result"]["chain_id"].as_str() {
+                return chain == CHAIN;
+            }
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    (node, http)
+    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_its_documented_error_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (node, http) = start(dir.path()).await;
-    let key = read_key_file(&dir.path().join("clients").join("farm-operator.key")).unwrap();
+    let (node, http, net) = start(dir.path()).await;
+    let key = read_key_file(&net.join("clients").join("farm-operator.key")).unwrap();
     let account = key.public().to_hex();
 
     // One committed transaction to replay and to look up.
@@ -421,6 +442,7 @@ async fn bad_input_gets_its_documented_error_and_changes_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    websocket(&http, &key).await;
     rate_limit(&http).await;
     cors(&http).await;
 
@@ -429,6 +451,38 @@ async fn bad_input_gets_its_documented_error_and_changes_nothing() {
     assert!(node.0.running_pid().is_some(), "the node died");
     let log = std::fs::read_to_string(node.0.log_file()).unwrap_or_default();
     assert!(!log.contains("panicked"), "{}", log_tail(&node.0, 40));
+}
+
+/// The same port upgrades to WebSocket, where subscriptions work.
+async fn websocket(http: &Http, key: &KeyPair) {
+    use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
+    let ws = jsonrpsee::ws_client::WsClientBuilder::default()
+        .build(format!("ws://{}", http.addr))
+        .await
+        .expect("websocket upgrade");
+    let mut blocks: Subscription<Value> = ws
+        .subscribe(
+            "waybill_subscribeBlocks",
+            jsonrpsee::rpc_params![],
+            "waybill_unsubscribeBlocks",
+        )
+        .await
+        .expect("subscribed over WebSocket");
+    let tx = sign(key, CHAIN, 3, "crate-3");
+    let r = http
+        .result("waybill_submitTransaction", json!([tx, 30_000]))
+        .await;
+    let height = r["receipt"]["height"].as_u64().unwrap();
+    loop {
+        let block = tokio::time::timeout(Duration::from_secs(30), blocks.next())
+            .await
+            .expect("a block notification within 30 s")
+            .expect("subscription open")
+            .expect("a block summary");
+        if block["height"].as_u64() >= Some(height) {
+            break;
+        }
+    }
 }
 
 /// Per client: RATE calls a second with a burst of RATE, each call of a batch counting.
