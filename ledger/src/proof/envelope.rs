@@ -1,7 +1,11 @@
 //! [`Proof`]: the file format of `waybill audit verify --genesis FILE PROOF.json`, one JSON
 //! object tagged by `"kind"`.
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 use crate::genesis::Genesis;
 
@@ -16,7 +20,12 @@ pub const MAX_PROOF_JSON_BYTES: usize = 64 * 1024 * 1024;
 
 /// Any proof. JSON: the variant's own object with `"kind"` added: `"transaction"`,
 /// `"item_state"`, `"history"` or `"consistency"`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Deserialisation is written by hand: serde's internally tagged enums buffer the object before
+/// picking the variant, and a transaction's JSON values are `RawValue`s (kept byte-exact, as
+/// their signatures need), which cannot be read back from that buffer: every proof holding a
+/// transaction with a JSON property failed to parse.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Proof {
     Transaction(TransactionProof),
@@ -32,6 +41,32 @@ pub enum ProofDecodeError {
     TooLarge { len: usize, max: usize },
     #[error("proof is not valid JSON of a known kind: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl<'de> Deserialize<'de> for Proof {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // The object's members as raw text: nothing is re-interpreted.
+        let mut members = BTreeMap::<String, Box<RawValue>>::deserialize(d)?;
+        let kind = members
+            .remove("kind")
+            .ok_or_else(|| D::Error::missing_field("kind"))?;
+        let kind: String = serde_json::from_str(kind.get()).map_err(D::Error::custom)?;
+        // The variant's own object: the same members without the tag.
+        let body = serde_json::to_string(&members).map_err(D::Error::custom)?;
+        let parsed = match kind.as_str() {
+            "transaction" => serde_json::from_str(&body).map(Proof::Transaction),
+            "item_state" => serde_json::from_str(&body).map(Proof::ItemState),
+            "history" => serde_json::from_str(&body).map(Proof::History),
+            "consistency" => serde_json::from_str(&body).map(Proof::Consistency),
+            other => {
+                return Err(D::Error::unknown_variant(
+                    other,
+                    &["transaction", "item_state", "history", "consistency"],
+                ))
+            }
+        };
+        parsed.map_err(D::Error::custom)
+    }
 }
 
 impl Proof {
@@ -70,5 +105,51 @@ impl Proof {
             Proof::History(p) => p.verify(genesis),
             Proof::Consistency(p) => p.verify(genesis),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example transaction proof with its payload swapped for an observation whose reading
+    /// is the JSON number `4.50` (a `RawValue`; its exact text is what was signed).
+    fn with_raw_reading() -> String {
+        let example = include_str!("../../../docs/proofs/transaction.json");
+        let start = example.find(r#""aggregate""#).expect("example payload");
+        let end = start + example[start..].find('}').expect("end of payload") + 1;
+        let observe = r#""observe": {"item_id": "crate-9", "time_ms": 1, "location": null,
+            "readings": [{"kind": "temperature", "value": 4.50, "unit": "Cel"}]}"#;
+        format!("{}{}{}", &example[..start], observe, &example[end..])
+    }
+
+    #[test]
+    fn proofs_with_raw_json_values_parse_alone_and_inside_a_document() {
+        let text = with_raw_reading();
+        let proof = Proof::from_json(&text).expect("parses");
+        assert_eq!(proof.kind(), "transaction");
+        assert!(proof.to_json().contains("4.50"), "the value's text is kept");
+        // As a JSON-RPC client receives it: a member of a larger object.
+        #[derive(Deserialize)]
+        struct Response {
+            result: Proof,
+        }
+        let response: Response =
+            serde_json::from_str(&format!(r#"{{"jsonrpc":"2.0","id":1,"result":{text}}}"#))
+                .expect("parses inside a response");
+        assert_eq!(response.result, proof);
+    }
+
+    #[test]
+    fn unknown_or_missing_kinds_and_non_objects_are_refused() {
+        let text = with_raw_reading();
+        let other = text.replacen(r#""kind": "transaction""#, r#""kind": "nonsense""#, 1);
+        assert_ne!(text, other);
+        assert!(Proof::from_json(&other).is_err());
+        let missing = text.replacen(r#""kind": "transaction","#, "", 1);
+        assert_ne!(text, missing);
+        assert!(Proof::from_json(&missing).is_err());
+        assert!(Proof::from_json("[]").is_err());
+        assert!(Proof::from_json("").is_err());
     }
 }

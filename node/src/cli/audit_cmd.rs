@@ -21,6 +21,8 @@ pub enum AuditCmd {
     /// certificate against the genesis file. Names the first height and record that does not
     /// match and exits non-zero then.
     Ledger(LedgerArgs),
+    /// Fetch a proof from a node into a file, and verify it at once when given --genesis.
+    Fetch(super::audit_fetch::FetchArgs),
 }
 
 #[derive(Args)]
@@ -68,6 +70,7 @@ pub fn run(cmd: AuditCmd) -> CliResult {
     match cmd {
         AuditCmd::Verify(args) => verify(args),
         AuditCmd::Ledger(args) => audit_ledger(args),
+        AuditCmd::Fetch(args) => super::audit_fetch::run(args),
     }
 }
 
@@ -78,7 +81,7 @@ fn load_genesis(path: &Path) -> Result<Genesis, AuditCmdError> {
     })
 }
 
-fn verify(args: VerifyArgs) -> CliResult {
+pub(super) fn verify(args: VerifyArgs) -> CliResult {
     let genesis = load_genesis(&args.genesis)?;
     let path = args.proof.display().to_string();
     let unreadable = |e: std::io::Error| AuditCmdError::Unreadable {

@@ -1,6 +1,7 @@
 //! Command-line surface. Each subcommand lives in its own file; this one only dispatches.
 
 mod audit_cmd;
+mod audit_fetch;
 mod genesis_cmd;
 mod keys;
 mod localnet_cmd;
