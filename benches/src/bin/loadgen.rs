@@ -10,15 +10,14 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use waybill_benches::loadgen::bound::{self, Bound};
-use waybill_benches::loadgen::commits::{self, Watcher};
+use waybill_benches::loadgen::commits::Watcher;
 use waybill_benches::loadgen::network::{self, Network};
 use waybill_benches::loadgen::presign::{presign, Workload};
-use waybill_benches::loadgen::report::{Report, RunConfig};
+use waybill_benches::loadgen::report::RunConfig;
 use waybill_benches::loadgen::rss::Sampler;
-use waybill_benches::loadgen::stats;
 use waybill_benches::loadgen::submit::{self, Plan, Rate};
-use waybill_benches::loadgen::track::{Fate, Tracker};
-use waybill_benches::loadgen::LoadgenError;
+use waybill_benches::loadgen::track::Tracker;
+use waybill_benches::loadgen::{summary, LoadgenError};
 
 /// Transactions the signature bound is measured over (the first of the run's own).
 const BOUND_SAMPLE: usize = 8192;
@@ -55,12 +54,19 @@ struct Args {
     /// Batch calls in flight per validator.
     #[arg(long, default_value_t = 16)]
     in_flight: usize,
+    /// With `--rate max`: most transactions sent and not yet committed, over all validators;
+    /// senders wait above it (saturation with a bounded queue, not a flood of the mempools).
+    #[arg(long, default_value_t = 20_000)]
+    max_pending: u64,
     /// Transactions to presign for `--rate max` (default: 1.3 x bound x duration).
     #[arg(long)]
     count: Option<usize>,
     /// Validators of the network the run starts.
     #[arg(long, default_value_t = 4)]
     validators: usize,
+    /// Genesis round timeout of the started network, in ms (1000 is `waybill localnet`'s).
+    #[arg(long, default_value_t = 1000)]
+    round_timeout_ms: u64,
     /// The release `waybill` binary (default: `waybill` next to this executable).
     #[arg(long)]
     waybill: Option<PathBuf>,
@@ -138,8 +144,10 @@ fn check(args: &Args) -> Result<(), LoadgenError> {
     if !(1..=submit::MAX_BATCH).contains(&args.batch) {
         return bad(format!("--batch must be 1..=100, got {}", args.batch));
     }
-    if args.accounts == 0 || args.in_flight == 0 || args.validators == 0 {
-        return bad("--accounts, --in-flight and --validators must be at least 1".into());
+    if args.accounts == 0 || args.in_flight == 0 || args.validators == 0 || args.max_pending == 0 {
+        return bad(
+            "--accounts, --in-flight, --validators and --max-pending must be at least 1".into(),
+        );
     }
     if !(args.rss_interval > 0.0 && args.bound_secs > 0.0) {
         return bad("--rss-interval and --bound-secs must be > 0".into());
@@ -174,7 +182,14 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
             exe.display(),
             dir.display()
         );
-        Network::start(&exe, &dir, args.validators, args.keep || args.dir.is_some()).await?
+        Network::start(
+            &exe,
+            &dir,
+            args.validators,
+            args.round_timeout_ms,
+            args.keep || args.dir.is_some(),
+        )
+        .await?
     } else {
         Network::attach(&args.rpc, &args.pids).await?
     };
@@ -230,6 +245,7 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
         duration,
         batch: args.batch,
         in_flight: args.in_flight,
+        max_pending: args.max_pending,
         streams: validators,
     };
     let mut streams = Vec::new();
@@ -274,6 +290,7 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
         accounts: workload.accounts,
         batch: args.batch,
         in_flight_per_validator: args.in_flight,
+        max_pending: matches!(args.rate, Rate::Max).then_some(args.max_pending),
         presigned: workload.len(),
         network: if args.rpc.is_empty() {
             "started by loadgen".into()
@@ -281,7 +298,7 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
             "attached".into()
         },
     };
-    let report = summarise(
+    let report = summary::summarise(
         config,
         bound,
         &tracker,
@@ -302,97 +319,6 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
     }
     drop(net);
     Ok(())
-}
-
-/// Every transaction's fate into the report's counts, latencies and throughput.
-fn summarise(
-    config: RunConfig,
-    bound: Bound,
-    tracker: &Tracker,
-    commits: commits::CommitStats,
-    streams: Vec<submit::StreamReport>,
-    memory: Vec<waybill_benches::loadgen::rss::NodeMemory>,
-) -> Report {
-    let mut latencies = Vec::new();
-    let mut commit_at = Vec::new();
-    let (mut sent, mut timed_out) = (0u64, 0u64);
-    for i in 0..tracker.len() {
-        match tracker.fate(i) {
-            Fate::NotSent => continue,
-            Fate::Committed { latency_ns, at_ns } => {
-                latencies.push(latency_ns);
-                commit_at.push(at_ns);
-            }
-            Fate::Rejected(_) => {}
-            Fate::TimedOut => timed_out += 1,
-        }
-        sent += 1;
-    }
-    let committed = latencies.len() as u64;
-    let (w0, w1) = (config.warmup_s * 1e9, config.duration_s * 1e9);
-    let in_window = commit_at
-        .iter()
-        .filter(|&&t| (t as f64) >= w0 && (t as f64) < w1)
-        .count();
-    let committed_tx_per_s = in_window as f64 / (config.duration_s - config.warmup_s);
-    let last = commit_at.iter().copied().max().unwrap_or(0) as f64 / 1e9;
-    let overall_tx_per_s = if last > 0.0 {
-        committed as f64 / last
-    } else {
-        0.0
-    };
-    let mut warnings = Vec::new();
-    for s in &streams {
-        if config.rate_tx_per_s.is_some() && s.max_lag_ms > 100.0 {
-            warnings.push(format!(
-                "{} fell behind schedule by up to {:.0} ms (all {} batch calls in flight): \
-                 the offered rate was not fully delivered",
-                s.url, s.max_lag_ms, config.in_flight_per_validator
-            ));
-        }
-        if s.exhausted {
-            warnings.push(format!(
-                "{} ran out of presigned transactions before the duration ended; pass a larger --count",
-                s.url
-            ));
-        }
-        if s.failed_batches > 0 {
-            warnings.push(format!(
-                "{}: {} batch calls got no answer",
-                s.url, s.failed_batches
-            ));
-        }
-    }
-    if commits.approximated_blocks > 0 {
-        warnings.push(format!(
-            "{} blocks were not announced by any subscription; their commit time is a later block's",
-            commits.approximated_blocks
-        ));
-    }
-    if commits.fetch_failures > 0 {
-        warnings.push(format!(
-            "{} committed blocks could not be fetched; their transactions count as timed out",
-            commits.fetch_failures
-        ));
-    }
-    let fraction_of_bound = committed_tx_per_s / bound.bound_tx_per_s.max(1e-9);
-    Report {
-        config,
-        bound,
-        sent,
-        committed,
-        rejected: tracker.rejection_counts(),
-        timed_out,
-        committed_tx_per_s,
-        overall_tx_per_s,
-        fraction_of_bound,
-        latency: stats::latency(&mut latencies),
-        committed_per_second: commits::per_second(commit_at.into_iter()),
-        commits,
-        streams,
-        memory,
-        warnings,
-    }
 }
 
 fn prepare(

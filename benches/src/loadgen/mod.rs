@@ -8,7 +8,7 @@
 //! - [`submit`]: JSON-RPC submission at a fixed rate or as fast as possible, bounded in flight.
 //! - [`commits`]: commit times from the WebSocket block subscription plus one block fetch per height.
 //! - [`rss`]: each validator's resident memory over the run.
-//! - [`stats`], [`report`]: percentiles, the table and its JSON.
+//! - [`stats`], [`summary`], [`report`]: percentiles, the run's figures, the table and its JSON.
 
 pub mod bound;
 pub mod commits;
@@ -18,6 +18,7 @@ pub mod report;
 pub mod rss;
 pub mod stats;
 pub mod submit;
+pub mod summary;
 pub mod track;
 
 /// Everything that can stop a load-generator run, each with what the operator can do about it.

@@ -48,6 +48,7 @@ impl Network {
         exe: &Path,
         dir: &Path,
         validators: usize,
+        round_timeout_ms: u64,
         keep_dir: bool,
     ) -> Result<Network, LoadgenError> {
         if !exe.is_file() {
@@ -63,7 +64,7 @@ impl Network {
             out: dir.to_path_buf(),
             chain_id: chain_id.clone(),
             base_port: None,
-            round_timeout_ms: 1000,
+            round_timeout_ms,
         })?;
         let all = localnet::nodes(dir)?;
         for node in &all {

@@ -22,6 +22,8 @@ pub struct RunConfig {
     pub accounts: usize,
     pub batch: usize,
     pub in_flight_per_validator: usize,
+    /// With `--rate max`: the bound on sent, uncommitted transactions.
+    pub max_pending: Option<u64>,
     pub presigned: usize,
     pub network: String,
 }
@@ -71,7 +73,11 @@ impl Report {
             "offered load",
             match c.rate_tx_per_s {
                 Some(r) => format!("{} tx/s for {} s", n(r), c.duration_s),
-                None => format!("as fast as possible for {} s", c.duration_s),
+                None => format!(
+                    "as fast as possible for {} s, at most {} uncommitted",
+                    c.duration_s,
+                    n(c.max_pending.unwrap_or(0) as f64)
+                ),
             },
         );
         row(

@@ -1,7 +1,7 @@
 //! Submission: one stream per validator, each sending its share of the presigned transactions as
 //! JSON-RPC batches of `waybill_submitRawTransaction`, either on a fixed schedule (transaction k
 //! of a stream is due at `t0 + k / stream_rate`) or as fast as the bounded in-flight window
-//! allows. A stream that cannot keep its schedule (the window is full) falls behind and says by
+//! and the pending bound allow. A stream that cannot keep its schedule (the window is full) falls behind and says by
 //! how much, rather than silently lowering the offered rate.
 
 use std::sync::Arc;
@@ -25,6 +25,8 @@ pub const MAX_BATCH: usize = 100;
 /// little to a transaction's wait before sending, large enough that the timer is not the limit.
 const BATCH_INTERVAL: Duration = Duration::from_millis(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a stream held back by `max_pending` looks again.
+const PENDING_POLL: Duration = Duration::from_millis(2);
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Rate {
@@ -40,6 +42,10 @@ pub struct Plan {
     pub batch: usize,
     /// Batches in flight per stream.
     pub in_flight: usize,
+    /// As fast as possible only: sent but not yet committed (or refused) transactions, over all
+    /// streams, above which streams wait. Admission is cheap next to ordering, so without this
+    /// an unbounded sender only fills the mempools and measures their capacity.
+    pub max_pending: u64,
     pub streams: usize,
 }
 
@@ -98,6 +104,11 @@ pub async fn run_stream(
                 break;
             }
             tokio::time::sleep_until(due.into()).await;
+        }
+        if stream_rate.is_none() {
+            while tracker.outstanding() >= plan.max_pending && Instant::now() < end {
+                tokio::time::sleep(PENDING_POLL).await;
+            }
         }
         // Closed only if dropped, which this function does not do.
         let Ok(permit) = window.clone().acquire_owned().await else {
