@@ -75,8 +75,8 @@ impl NodeService {
             .admit_verified(tx, &StoreView(&self.node.store));
         match admitted {
             Ok(hash) => {
-                if let Err(e) = self.node.net.publish_tx(bytes) {
-                    tracing::debug!(error = %e, "gossiping a transaction failed");
+                if self.node.gossip.try_send(bytes).is_err() {
+                    tracing::debug!("gossip queue full; the transaction waits for our proposal");
                 }
                 self.node.admitted.notify_one();
                 Submitted::Admitted(hash)

@@ -1,66 +1,98 @@
-//! Gossiped transactions are verified off the driver's loop: this task drains raw bytes in
-//! batches, decodes them, skips ones already verified, batch-verifies the rest on a blocking
-//! thread and hands the good ones to the driver. Its input queue is bounded; when full, gossip is
-//! dropped (the sender's own node still has the transaction).
+//! Gossiped transactions are verified off the driver's loop: this task drains gossip messages
+//! (batches of transactions, see `gossip`), decodes them, skips transactions already verified,
+//! batch-verifies the rest on a blocking thread and admits the good ones to the shared mempool.
+//! Its input queue is bounded; when full, gossip is dropped (the sender's own node still has the
+//! transactions).
 
 use std::sync::Arc;
 
-use ledger::tx::verify_transactions;
+use ledger::storage::Store;
 use ledger::SignedTransaction;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tracing::debug;
 
-use crate::driver::Command;
+use crate::driver::StoreView;
+use crate::mempool::SharedMempool;
 use crate::verified::VerifiedCache;
 
-/// Raw gossiped transactions waiting for verification.
-pub const INTAKE_QUEUE: usize = 8_192;
-/// Most transactions verified in one batch.
-const BATCH: usize = 512;
+/// Gossip messages waiting for verification.
+pub const INTAKE_QUEUE: usize = 1_024;
+/// Gossip messages taken at once: their transactions are verified as one batch.
+const MESSAGES_PER_ROUND: usize = 8;
+
+/// Where admitted gossip goes.
+pub struct IntakeSink {
+    pub mempool: SharedMempool,
+    pub store: Arc<Store>,
+    /// Wakes a leader holding back a proposal for lack of transactions.
+    pub admitted: Arc<Notify>,
+}
 
 pub async fn run(
     chain_id: String,
     mut raw: mpsc::Receiver<Vec<u8>>,
     verified: Arc<VerifiedCache>,
-    driver: mpsc::Sender<Command>,
+    sink: IntakeSink,
 ) {
-    let mut buf = Vec::with_capacity(BATCH);
-    while raw.recv_many(&mut buf, BATCH).await > 0 {
-        let txs: Vec<SignedTransaction> = buf
-            .drain(..)
-            .filter_map(|b| match SignedTransaction::from_bytes(&b) {
-                Ok(t) => Some(t),
+    let mut messages = Vec::with_capacity(MESSAGES_PER_ROUND);
+    while raw.recv_many(&mut messages, MESSAGES_PER_ROUND).await > 0 {
+        let mut txs = Vec::new();
+        for message in messages.drain(..) {
+            let batch = match crate::gossip::decode_batch(&message) {
+                Ok(batch) => batch,
                 Err(e) => {
-                    debug!(error = %e, "undecodable gossiped transaction");
-                    None
+                    debug!(error = %e, "undecodable gossip message");
+                    continue;
                 }
+            };
+            txs.extend(
+                batch
+                    .iter()
+                    .filter_map(|b| match SignedTransaction::from_bytes(b) {
+                        Ok(t) => Some(t),
+                        Err(e) => {
+                            debug!(error = %e, "undecodable gossiped transaction");
+                            None
+                        }
+                    }),
+            );
+        }
+        // Transactions this node already checked (it admitted them itself, or they came
+        // around again) are admitted without a second signature check.
+        let (known, unknown): (Vec<_>, Vec<_>) = txs
+            .into_iter()
+            .partition(|t| verified.contains(&t.signature_check_key()));
+        let mut good = known;
+        if !unknown.is_empty() {
+            let chain = chain_id.clone();
+            let Ok((unknown, results)) = tokio::task::spawn_blocking(move || {
+                let results = crate::payload::verify_in_parallel(&chain, &unknown);
+                (unknown, results)
             })
-            .filter(|t| !verified.contains(&t.signature_check_key()))
-            .collect();
-        if txs.is_empty() {
+            .await
+            else {
+                return;
+            };
+            let checked: Vec<SignedTransaction> = unknown
+                .into_iter()
+                .zip(results)
+                .filter_map(|(t, r)| r.ok().map(|()| t))
+                .collect();
+            verified.insert_all(checked.iter().map(SignedTransaction::signature_check_key));
+            good.extend(checked);
+        }
+        if good.is_empty() {
             continue;
         }
-        let chain = chain_id.clone();
-        let Ok((txs, results)) = tokio::task::spawn_blocking(move || {
-            let results = verify_transactions(&chain, &txs);
-            (txs, results)
-        })
-        .await
-        else {
-            return;
-        };
-        let good: Vec<SignedTransaction> = txs
-            .into_iter()
-            .zip(results)
-            .filter_map(|(t, r)| r.ok().map(|()| t))
-            .collect();
-        verified.insert_all(good.iter().map(SignedTransaction::signature_check_key));
-        if driver
-            .send(Command::AdmitGossip { txs: good })
-            .await
-            .is_err()
+        let mut admitted = false;
         {
-            return;
+            let mut pool = sink.mempool.lock();
+            for tx in good {
+                admitted |= pool.admit_verified(tx, &StoreView(&sink.store)).is_ok();
+            }
+        }
+        if admitted {
+            sink.admitted.notify_one();
         }
     }
 }

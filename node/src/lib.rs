@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod driver;
+pub mod gossip;
 pub mod intake;
 pub mod localnet;
 pub mod mempool;

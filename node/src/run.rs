@@ -215,6 +215,8 @@ pub struct NodeHandles {
     /// Submissions are admitted here directly, then announced to the driver with `admitted`.
     pub mempool: SharedMempool,
     pub admitted: Arc<tokio::sync::Notify>,
+    /// Admitted transactions' bytes, gossiped in batches (see `gossip`).
+    pub gossip: mpsc::Sender<Vec<u8>>,
     pub name: String,
     pub validator_key: ledger::PublicKey,
 }
@@ -241,8 +243,14 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         p.genesis.chain_id.clone(),
         gossip_rx,
         verified.clone(),
-        cmd_tx.clone(),
+        crate::intake::IntakeSink {
+            mempool: mempool.clone(),
+            store: p.store.clone(),
+            admitted: admitted.clone(),
+        },
     ));
+    let (gossip_out, gossip_out_rx) = mpsc::channel(crate::gossip::GOSSIP_QUEUE);
+    tokio::spawn(crate::gossip::run_batcher(gossip_out_rx, net.clone()));
 
     let handles = NodeHandles {
         genesis: Arc::new(p.genesis.clone()),
@@ -254,6 +262,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         net: net.clone(),
         mempool: mempool.clone(),
         admitted: admitted.clone(),
+        gossip: gossip_out,
         name: p.config.node.name.clone(),
         validator_key: p.consensus_key.public(),
     };

@@ -320,7 +320,8 @@ async fn oversized_messages_are_rejected_without_crashing() {
         nb.handle.send_consensus(a.peer, vec![0; max + 1]),
     );
     too_big("consensus", nb.handle.broadcast_consensus(vec![0; max + 1]));
-    too_big("transaction", nb.handle.publish_tx(vec![0; (64 << 10) + 1]));
+    let max_gossip = Limits::default().transaction;
+    too_big("transaction", nb.handle.publish_tx(vec![0; max_gossip + 1]));
     let sync = nb.handle.request_sync(a.peer, vec![0; (64 << 10) + 1]);
     assert!(matches!(
         within(sync).await,
@@ -335,8 +336,9 @@ async fn oversized_gossip_is_dropped_without_crashing() {
     let a = spec(41);
     let b = spec(42);
     // A misconfigured or misbehaving sender with a larger transaction limit.
+    let max_gossip = Limits::default().transaction;
     let loose = Limits {
-        transaction: 1 << 20,
+        transaction: 4 * max_gossip,
         ..Limits::default()
     };
     let mut na = start(&a, &[&b], loose).await;
@@ -348,7 +350,7 @@ async fn oversized_gossip_is_dropped_without_crashing() {
         })
         .await;
     }
-    na.handle.publish_tx(vec![9; 256 << 10]).unwrap();
+    na.handle.publish_tx(vec![9; 2 * max_gossip]).unwrap();
 
     // b is still up and serving: its gossip reaches a, and a's consensus messages reach b,
     // and the oversized transaction never surfaced.

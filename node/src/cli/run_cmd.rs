@@ -29,12 +29,23 @@ pub fn run_node(args: RunArgs) -> CliResult {
     Ok(())
 }
 
+/// gossipsub warns once per message it cannot queue, with the message's bytes: under load that
+/// is megabytes of log a second, costing the CPU consensus needs. Its warnings are only shown
+/// when the configured level names `libp2p_gossipsub` itself.
+fn quiet_gossipsub(level: &str) -> String {
+    if level.contains("libp2p_gossipsub") {
+        level.to_string()
+    } else {
+        format!("{level},libp2p_gossipsub=error")
+    }
+}
+
 /// Human-readable logs on stderr by default, one JSON object per line with `log.format = "json"`.
 /// `RUST_LOG`, when set, replaces `log.level`.
 fn init_logging(log: &LogSection) -> CliResult {
     let filter = match std::env::var("RUST_LOG") {
         Ok(v) if !v.is_empty() => EnvFilter::try_new(v)?,
-        _ => EnvFilter::try_new(&log.level)?,
+        _ => EnvFilter::try_new(quiet_gossipsub(&log.level))?,
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

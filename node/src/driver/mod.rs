@@ -61,8 +61,6 @@ const MAX_NET_EVENTS_PER_TURN: usize = 64;
 /// What the RPC side asks of the driver.
 #[derive(Debug)]
 pub enum Command {
-    /// Gossiped transactions, already verified by the intake.
-    AdmitGossip { txs: Vec<SignedTransaction> },
     /// Reply once `hash` commits (at once if it already has).
     WatchCommit {
         hash: Hash,
@@ -372,17 +370,6 @@ impl Driver {
 
     fn on_command(&mut self, cmd: Command) -> Result<(), DriverError> {
         match cmd {
-            Command::AdmitGossip { txs } => {
-                let mut admitted = false;
-                let mut pool = self.mempool.lock();
-                for tx in txs {
-                    admitted |= pool.admit_verified(tx, &StoreView(&self.store)).is_ok();
-                }
-                drop(pool);
-                if admitted {
-                    self.release_deferred_payload();
-                }
-            }
             Command::WatchCommit { hash, reply } => {
                 if let Some(committed) = self.store.transaction(&hash)? {
                     let _ = reply.send(committed.receipt);

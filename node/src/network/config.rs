@@ -15,7 +15,7 @@ pub struct Limits {
     pub sync_request: usize,
     /// Largest block-sync response accepted or sent.
     pub sync_response: usize,
-    /// Largest gossiped transaction accepted or published.
+    /// Largest gossip message accepted or published (a batch of transactions, see `gossip`).
     pub transaction: usize,
     /// Capacity of the [`super::NetworkEvent`] channel; events beyond it are dropped and counted.
     pub event_queue: usize,
@@ -38,7 +38,7 @@ impl Default for Limits {
             consensus_message: 4 << 20,
             sync_request: 64 << 10,
             sync_response: 32 << 20,
-            transaction: 64 << 10,
+            transaction: 1 << 20,
             event_queue: 4096,
             command_queue: 1024,
             concurrent_streams: 64,
