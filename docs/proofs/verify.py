@@ -199,17 +199,84 @@ def verify_smt(proof, root, key, value):
     return h == root
 
 
-def item_record_id(value):
-    # The record's first field is its id (a BCS string); PROOFS.md lists the rest.
-    n, shift, i = 0, 0, 0
-    while True:
-        b = value[i]
-        n |= (b & 0x7F) << shift
-        i += 1
-        shift += 7
-        if not b & 0x80:
-            break
-    return value[i:i + n].decode()
+class Reader:
+    """Strict BCS reading of an item state value: every field, nothing left over."""
+
+    def __init__(self, b):
+        self.b, self.i = b, 0
+
+    def take(self, n):
+        if self.i + n > len(self.b):
+            raise ValueError("item state value is truncated")
+        out = self.b[self.i:self.i + n]
+        self.i += n
+        return out
+
+    def uleb(self):
+        n, shift = 0, 0
+        while True:
+            b = self.take(1)[0]
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return n
+
+    def string(self):
+        return self.take(self.uleb()).decode()
+
+    def u32(self):
+        return int.from_bytes(self.take(4), "little")
+
+    def u64(self):
+        return int.from_bytes(self.take(8), "little")
+
+    def opt(self, f):
+        tag = self.take(1)[0]
+        if tag > 1:
+            raise ValueError("bad option tag")
+        return f() if tag else None
+
+    def vec(self, f):
+        return [f() for _ in range(self.uleb())]
+
+
+def item_state(value):
+    """(id, history_len, history_digest) of an item state value (PROOFS.md, Item state)."""
+    r = Reader(value)
+    item_id = r.string()
+    r.string()  # item_type
+    r.string()  # owner
+    r.string()  # custodian
+    if r.uleb() > 2:
+        raise ValueError("bad item status")
+    r.vec(lambda: (r.string(), r.string()))  # properties
+    r.opt(r.string)  # location
+    r.opt(r.u64)  # last_observed_ms
+    r.opt(r.string)  # parent
+    r.vec(r.string)  # children
+    r.u32()  # contents_count
+    r.vec(r.string)  # derived_from
+    r.vec(r.string)  # transformed_into
+    r.u32()  # document_count
+    r.opt(r.string)  # decommission_reason
+    history_len, history_digest = r.u64(), r.take(32)
+    if r.i != len(value):
+        raise ValueError("bytes left over after the item state")
+    return item_id, history_len, history_digest
+
+
+def item_state_id(value):
+    try:
+        return item_state(value)[0]
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def history_digest(tx_hashes):
+    d = bytes(32)
+    for th in tx_hashes:
+        d = H(tagged("waybill/item-history/v1", d + th))
+    return d
 
 
 class Report:
@@ -283,20 +350,37 @@ def verify(proof, genesis, rep):
     elif kind == "item_state":
         cp = check_cert(rep, "certificate", proof["certificate"], genesis)
         value = None if proof["value"] is None else bytes.fromhex(proof["value"])
-        rep.check("value", value is None or item_record_id(value) == proof["item_id"])
+        rep.check("value", value is None or item_state_id(value) == proof["item_id"])
         key = b"item/" + proof["item_id"].encode()
         rep.check("smt_proof", verify_smt(proof["smt_proof"], bytes.fromhex(cp["state_root"]), key, value))
     elif kind == "history":
         cp = check_cert(rep, "certificate", proof["certificate"], genesis)
         entries = proof["entries"]
-        rep.check("entries", 1 <= len(entries) <= 10000)
+        rep.check("entries", len(entries) <= 10000)
         idx = [e["ledger_index"] for e in entries]
         rep.check("entries.order", all(a < b for a, b in zip(idx, idx[1:])))
+        st = proof["item_state"]
+        value = None if st["value"] is None else bytes.fromhex(st["value"])
+        head = (0, bytes(32)) if value is None else None
+        if value is not None:
+            try:
+                item_id, n, d = item_state(value)
+                if item_id == proof["item_id"]:
+                    head = (n, d)
+            except (ValueError, UnicodeDecodeError):
+                pass
+        rep.check("item_state.value", head is not None)
+        key = b"item/" + proof["item_id"].encode()
+        rep.check("item_state.smt_proof", verify_smt(st["smt_proof"], bytes.fromhex(cp["state_root"]), key, value))
         sbs = []
         for i, e in enumerate(entries):
             sbs.append(check_tx_entry(rep, f"entry[{i}].", e, cp))
             rep.check(f"entry[{i}].receipt.status", e["receipt"]["status"] == "success")
-            rep.check(f"entry[{i}].item", proof["item_id"] in named_items(e["transaction"]["tx"]["payload"]))
+            p = e["transaction"]["tx"]["payload"]
+            rep.check(f"entry[{i}].item", proof["item_id"] in named_items(p) or "accept_transfer" in p)
+        rep.check("history_len", head is not None and len(entries) == head[0])
+        hashes = [None if sb is None else H(sb) for sb in sbs]
+        rep.check("history_digest", head is not None and None not in hashes and history_digest(hashes) == head[1])
         for i, (e, sb) in enumerate(zip(entries, sbs)):
             if sb is not None:
                 check_sig(rep, f"entry[{i}].", e["transaction"], sb, genesis)

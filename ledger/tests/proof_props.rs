@@ -2,8 +2,8 @@
 //! type, changed, makes verification fail (exhaustively over the JSON form, and by proptest);
 //! certificates below quorum, with a duplicate signer, from a non-validator or for another chain
 //! fail; and the swaps an attacker would try (another transaction's receipt, another key's state
-//! proof, another chain's certificate, a proof against another size, another item's event) fail
-//! with the check that names them.
+//! proof, another chain's certificate, a proof against another size, another item's event, an
+//! event left out of a history) fail with the check that names them.
 
 mod proof_support;
 
@@ -44,6 +44,14 @@ fn proofs() -> Vec<(&'static str, Proof)> {
             Proof::ItemState(ex.state_proof("missing-7")),
         ),
         ("pallet-1 history", Proof::History(ex.history_proof())),
+        (
+            "crate-9 history",
+            Proof::History(ex.history_proof_of("crate-9")),
+        ),
+        (
+            "missing-7 history (absent, no events)",
+            Proof::History(ex.history_proof_of("missing-7")),
+        ),
         (
             "consistency 1 -> 4",
             Proof::Consistency(ex.consistency_proof(1)),
@@ -219,18 +227,16 @@ enum ArrayEdit {
 ///
 /// - a certificate's signatures are a set: their order carries nothing (the checkpoint is what
 ///   is signed), so reordering them is not a change;
-/// - dropping a history entry leaves a proof of fewer events, each still true: a history proof
-///   shows that each listed event is in the ledger, *not* that none is missing (nothing in the
-///   certified state commits to an item's number of events; see docs/PROOFS.md). Its absence is
-///   asserted by `a_history_proof_does_not_show_completeness` below, so it cannot go unnoticed.
+///
+/// Every edit of a history's entries (dropping one included) must fail: the item's certified
+/// state commits to its whole list of events (see `a_history_proof_shows_completeness`).
 fn edit(json: &mut Value, path: &[Seg], e: &ArrayEdit) -> bool {
     let last = match path.last() {
         Some(Seg::Key(k)) => k.as_str(),
         _ => "",
     };
-    match (last, e) {
-        ("signatures", ArrayEdit::Swap(_)) | ("entries", ArrayEdit::Remove(_)) => return false,
-        _ => {}
+    if let ("signatures", ArrayEdit::Swap(_)) = (last, e) {
+        return false;
     }
     let a = at(json, path).as_array_mut().unwrap();
     let n = a.len();
@@ -268,14 +274,21 @@ fn assert_rejected(what: &str, mutated: &Value) {
 /// an empty subtree, or to another key's leaf) shows the absence of *every* key whose hash
 /// shares that path, so renaming the absent item to another absent item on the same path is a
 /// true claim. Accepted only if the renamed item really is absent from the example ledger.
+/// The same holds of the history proof of an absent item (no events, absence of its state).
 fn is_true_absence(proof: &Proof) -> bool {
-    let Proof::ItemState(p) = proof else {
-        return false;
+    let (certificate, item_id, absent) = match proof {
+        Proof::ItemState(p) => (&p.certificate, &p.item_id, p.value.is_none()),
+        Proof::History(p) => (
+            &p.certificate,
+            &p.item_id,
+            p.item_state.value.is_none() && p.entries.is_empty(),
+        ),
+        _ => return false,
     };
     let ex = example();
-    p.value.is_none()
-        && p.certificate.checkpoint.state_root == ex.ledger.state_root
-        && waybill_ledger::smt::get(&ex.ledger.smt, ex.ledger.state_root, &item_key(&p.item_id))
+    absent
+        && certificate.checkpoint.state_root == ex.ledger.state_root
+        && waybill_ledger::smt::get(&ex.ledger.smt, ex.ledger.state_root, &item_key(item_id))
             .unwrap()
             .is_none()
 }
@@ -545,18 +558,7 @@ fn a_state_proof_from_an_older_root_fails_under_a_newer_certificate() {
 fn another_items_event_or_a_failed_one_in_a_history_fails() {
     let ex = example();
     let h = ex.history_proof();
-    let build = |indexes: &[usize], item: &str| {
-        waybill_ledger::proof::HistoryProof::build(
-            ex.head_certificate(),
-            item,
-            indexes
-                .iter()
-                .map(|&i| ex.ledger.committed[i].clone())
-                .collect(),
-            ex.ledger.accumulator.nodes(),
-        )
-        .unwrap()
-    };
+    let build = |indexes: &[usize], item: &str| ex.history_proof_with(item, indexes);
     // crate-9's commission in pallet-1's history.
     let report = build(&[0, 2, 4], "pallet-1").verify(&genesis());
     assert!(matches!(
@@ -566,6 +568,7 @@ fn another_items_event_or_a_failed_one_in_a_history_fails() {
             ..
         }
     ));
+    failed(&report, "history_digest");
     // A memo (names no item).
     failed(
         &build(&[0, 1], "pallet-1").verify(&genesis()),
@@ -578,26 +581,45 @@ fn another_items_event_or_a_failed_one_in_a_history_fails() {
         failed(&report, "entry[1].receipt.status"),
         VerifyError::FailedTransaction { .. }
     ));
-    // The whole history relabelled as crate-9's.
+    // The whole history relabelled as crate-9's (with crate-9's certified state, too).
     let mut p = h.clone();
     p.item_id = "crate-9".into();
-    failed(&p.verify(&genesis()), "entry[0].item");
+    let report = p.verify(&genesis());
+    failed(&report, "entry[0].item");
+    assert!(matches!(
+        failed(&report, "item_state.value"),
+        VerifyError::ItemIdMismatch { .. }
+    ));
+    failed(&report, "item_state.smt_proof");
+    p.item_state = ex.history_proof_of("crate-9").item_state;
+    let report = p.verify(&genesis());
+    failed(&report, "entry[0].item");
+    failed(&report, "history_len");
     // Repeated or reordered entries.
     let mut p = h.clone();
     p.entries.insert(1, p.entries[0].clone());
+    let report = p.verify(&genesis());
     assert!(matches!(
-        failed(&p.verify(&genesis()), "entries.order"),
+        failed(&report, "entries.order"),
         VerifyError::EntriesOutOfOrder { .. }
     ));
+    failed(&report, "history_len");
     let mut p = h.clone();
     p.entries.swap(0, 2);
-    failed(&p.verify(&genesis()), "entries.order");
-    // No entries at all.
+    let report = p.verify(&genesis());
+    failed(&report, "entries.order");
+    failed(&report, "history_digest");
+    // No entries at all, for an item that has events.
     let mut p = h;
     p.entries.clear();
+    let report = p.verify(&genesis());
     assert!(matches!(
-        failed(&p.verify(&genesis()), "entries"),
-        VerifyError::NoEntries
+        failed(&report, "history_len"),
+        VerifyError::HistoryLengthMismatch {
+            entries: 0,
+            certified: 3,
+            ..
+        }
     ));
 }
 
@@ -665,17 +687,64 @@ fn malformed_files_are_refused_not_panicked_on() {
     );
 }
 
+/// The names of the checks that failed.
+fn failures(report: &VerifyReport) -> Vec<&str> {
+    report.failures().map(|c| c.name.as_str()).collect()
+}
+
 #[test]
-fn a_history_proof_does_not_show_completeness() {
-    // Known limit, stated in docs/PROOFS.md and in the report: an event left out of a history
-    // proof is not detected, because no certified root commits to an item's list of events.
-    let mut p = example().history_proof();
-    p.entries.remove(1);
-    let report = p.verify(&genesis());
-    assert!(report.is_ok(), "{report}");
+fn a_history_proof_shows_completeness() {
+    // The item's certified state commits to its number of events and their hash chain: an
+    // event left out fails, and it fails only there (every remaining entry is still true).
+    let ex = example();
+    let g = genesis();
+    for item in ["pallet-1", "crate-9"] {
+        let events = proof_support::Example::events_of(item);
+        for drop in 0..events.len() {
+            let mut kept = events.to_vec();
+            kept.remove(drop);
+            let report = ex.history_proof_with(item, &kept).verify(&g);
+            assert_eq!(
+                failures(&report),
+                ["history_len", "history_digest"],
+                "{item} without entry {drop}:\n{report}"
+            );
+            assert!(matches!(
+                failed(&report, "history_digest"),
+                VerifyError::HistoryDigestMismatch { .. }
+            ));
+        }
+    }
+    // Only the prefix certified at an older height, shown under the head's certificate.
+    let report = ex.history_proof_with("pallet-1", &[0, 4]).verify(&g);
+    assert_eq!(failures(&report), ["history_len", "history_digest"]);
+    // One event replaced by another transaction naming the item, as many entries as certified:
+    // the count agrees, the chain does not.
+    let report = ex.history_proof_with("pallet-1", &[0, 3, 5]).verify(&g);
+    assert!(report.check("history_len").unwrap().passed, "{report}");
+    failed(&report, "history_digest");
+    // The item's state from an older certified height (two events then), under the head.
+    let mut p = ex.history_proof_with("pallet-1", &[0, 4]);
+    p.item_state.value = Some(item_value_at_height_3(&ex));
+    let report = p.verify(&g);
+    assert!(report.check("history_len").unwrap().passed, "{report}");
+    assert!(report.check("history_digest").unwrap().passed, "{report}");
+    failed(&report, "item_state.smt_proof");
+    // The verdict says what was shown.
+    let report = ex.history_proof().verify(&g);
+    assert_ok("pallet-1 history", &report);
     assert!(report
-        .check("entries")
+        .check("history_digest")
         .unwrap()
         .detail
-        .contains("not shown"));
+        .contains("certified history digest"));
+}
+
+/// `pallet-1`'s state value as of height 3 (packed, two events), rebuilt from the fixture.
+fn item_value_at_height_3(ex: &proof_support::Example) -> Vec<u8> {
+    let mut r = item("pallet-1", "acme");
+    r.children = vec!["crate-9".into()];
+    r.contents_count = 1;
+    let t = |i: usize| &ex.ledger.committed[i].0;
+    item_value(&r, &[t(0), t(4)])
 }

@@ -21,6 +21,7 @@ use waybill_ledger::smt::{
     get_with_proof, internal_hash, key_hash, leaf_hash, value_hash, MemoryNodeStore, EMPTY,
 };
 use waybill_ledger::supply::state::item_key;
+use waybill_ledger::supply::{HistoryHead, HistoryLink};
 
 fn h(b: u8) -> Hash {
     Hash([b; 32])
@@ -148,8 +149,26 @@ fn vectors() -> Vec<(String, String)> {
             .unwrap_or_else(|| "none".into()),
     );
 
-    // The example ledger's certified head.
+    // An item's history chain: two events, transactions 44…44 then 55…55.
+    let link = HistoryLink {
+        previous: HistoryHead::EMPTY.digest,
+        tx_hash: h(0x44),
+    };
+    put(
+        "history.link1.signing_bytes",
+        hex::encode(signing_bytes(&link)),
+    );
+    let one = HistoryHead::EMPTY.then(&h(0x44)).unwrap();
+    put("history.digest1", one.digest.to_hex());
+    let two = one.then(&h(0x55)).unwrap();
+    put("history.digest2", two.digest.to_hex());
+
+    // The example ledger's certified head, and pallet-1's state value there.
     let ex = example();
+    put(
+        "example.pallet_1_value",
+        hex::encode(ex.value_at_head("pallet-1").unwrap()),
+    );
     let head = ex.head_certificate().checkpoint;
     put("example.accumulator_root", head.accumulator_root.to_hex());
     put("example.state_root", head.state_root.to_hex());
@@ -235,6 +254,10 @@ fn example_files() -> Vec<(&'static str, Proof)> {
         (
             "docs/proofs/history.json",
             Proof::History(ex.history_proof()),
+        ),
+        (
+            "docs/proofs/history-absent.json",
+            Proof::History(ex.history_proof_of("missing-7")),
         ),
         (
             "docs/proofs/consistency.json",

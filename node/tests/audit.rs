@@ -288,6 +288,14 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
                     .unwrap()
                     .swap(1, 2);
             },
+            // An event left out: the item's certified history head counts and chains them all.
+            |v| {
+                v.pointer_mut("/entries")
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(2);
+            },
         ],
     );
     verify_file(

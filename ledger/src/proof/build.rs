@@ -16,7 +16,7 @@ use crate::tx::SignedTransaction;
 
 use super::certificate::LedgerCertificate;
 use super::consistency::LedgerConsistencyProof;
-use super::history::{HistoryProof, HistoryProofEntry, MAX_HISTORY_ENTRIES};
+use super::history::{HistoryItemState, HistoryProof, HistoryProofEntry, MAX_HISTORY_ENTRIES};
 use super::state::ItemStateProof;
 use super::transaction::TransactionProof;
 
@@ -41,6 +41,10 @@ pub enum BuildError {
         tree: Option<Hash>,
         given: Option<Hash>,
     },
+    /// The events given are not the history the item's certified state commits to (or the
+    /// value does not decode as this item's state): the proof would not verify.
+    #[error("history of item {item_id:?} does not match its certified state: {reason}")]
+    HistoryDisagrees { item_id: String, reason: String },
     #[error("{count} history entries exceed the {max} one proof may carry")]
     TooManyEntries { count: usize, max: usize },
     #[error("older certificate at height {older} is after the newer one at {newer}")]
@@ -126,13 +130,17 @@ impl ItemStateProof {
 }
 
 impl HistoryProof {
-    /// The proof of `events` (each a committed transaction with its receipt, in ledger order)
-    /// of item `item_id`, all against `certificate`.
+    /// The proof of item `item_id`'s whole history: `value` is its state value as read from the
+    /// store's state at the certificate's height (`None` if absent), `events` every event of
+    /// the item up to that height (each a committed transaction with its receipt, in ledger
+    /// order). Refuses events that do not chain to the value's certified history head.
     pub fn build<R: NodeReader + ?Sized>(
         certificate: LedgerCertificate,
         item_id: &str,
+        value: Option<Vec<u8>>,
         events: Vec<(SignedTransaction, Receipt)>,
         accumulator: &R,
+        state: &dyn NodeStore,
     ) -> Result<Self, BuildError> {
         if events.len() > MAX_HISTORY_ENTRIES {
             return Err(BuildError::TooManyEntries {
@@ -152,11 +160,23 @@ impl HistoryProof {
                 })
             })
             .collect::<Result<Vec<_>, BuildError>>()?;
-        Ok(HistoryProof {
-            certificate,
+        let state_proof = ItemStateProof::build(certificate, item_id, value, state)?;
+        let proof = HistoryProof {
+            certificate: state_proof.certificate,
             item_id: item_id.to_string(),
+            item_state: HistoryItemState {
+                value: state_proof.value,
+                smt_proof: state_proof.smt_proof,
+            },
             entries,
-        })
+        };
+        proof
+            .history_matches()
+            .map_err(|reason| BuildError::HistoryDisagrees {
+                item_id: item_id.to_string(),
+                reason,
+            })?;
+        Ok(proof)
     }
 }
 

@@ -29,7 +29,9 @@ pub use certificate::{
 };
 pub use consistency::LedgerConsistencyProof;
 pub use envelope::{Proof, ProofDecodeError, MAX_PROOF_JSON_BYTES};
-pub use history::{items_named, HistoryProof, HistoryProofEntry, MAX_HISTORY_ENTRIES};
+pub use history::{
+    items_named, HistoryItemState, HistoryProof, HistoryProofEntry, MAX_HISTORY_ENTRIES,
+};
 pub use report::{Check, VerifyError, VerifyReport};
 pub use state::ItemStateProof;
 pub use transaction::TransactionProof;

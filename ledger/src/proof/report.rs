@@ -59,8 +59,26 @@ pub enum VerifyError {
     FailedTransaction { ledger_index: u64, code: String },
     #[error("history entry at ledger index {found} follows ledger index {previous}: entries must be in strictly increasing ledger order")]
     EntriesOutOfOrder { previous: u64, found: u64 },
-    #[error("history proof has no entries: an empty history proves nothing")]
-    NoEntries,
+    /// The entries are not as many as the events the item's certified state counts: one was
+    /// left out, or one was added.
+    #[error("history proof of item {item_id:?} has {entries} entries, its certified state counts {certified} events")]
+    HistoryLengthMismatch {
+        item_id: String,
+        entries: u64,
+        certified: u64,
+    },
+    /// The entries' transactions, chained in order, are not the history the item's certified
+    /// state commits to: an entry was left out, added, reordered or replaced.
+    #[error("history entries of item {item_id:?} chain to {computed}, its certified state holds {certified}")]
+    HistoryDigestMismatch {
+        item_id: String,
+        computed: Hash,
+        certified: Hash,
+    },
+    /// Without a decodable state value of this item there is no certified history head to
+    /// check the entries against (see `item_state.value`).
+    #[error("no certified history head of item {item_id:?} to check the entries against")]
+    NoCertifiedHistory { item_id: String },
     #[error("history proof has {count} entries, at most {max} are accepted")]
     TooManyEntries { count: usize, max: usize },
     #[error("older certificate is at height {older}, after the newer one at {newer}")]

@@ -7,7 +7,7 @@ use crate::execute::MAX_STATE_VALUE_BYTES;
 use crate::genesis::Genesis;
 use crate::smt::SmtProof;
 use crate::supply::state::item_key;
-use crate::supply::ItemRecord;
+use crate::supply::{ItemRecord, ItemState};
 
 use super::certificate::LedgerCertificate;
 use super::checks;
@@ -39,8 +39,8 @@ impl ItemStateProof {
         checks::certificate(&mut report, "certificate", &self.certificate, genesis);
         report.record(
             "value",
-            self.record()
-                .map(|record| describe(&self.item_id, record.as_ref())),
+            self.state()
+                .map(|state| describe(&self.item_id, state.as_ref())),
         );
         let root = &self.certificate.checkpoint.state_root;
         let key = item_key(&self.item_id);
@@ -60,38 +60,47 @@ impl ItemStateProof {
         report
     }
 
-    /// The item record the value encodes (`None` for a claim of absence). The record's own id
-    /// must be the proof's `item_id`: the key is derived from `item_id`, so a record of another
-    /// item stored under it would mean the state itself is corrupt.
+    /// The item record the value encodes (`None` for a claim of absence).
     pub fn record(&self) -> Result<Option<ItemRecord>, VerifyError> {
+        Ok(self.state()?.map(|s| s.record))
+    }
+
+    /// The whole state value: the record and its history head (`None` for a claim of absence).
+    /// The record's own id must be the proof's `item_id`: the key is derived from `item_id`, so
+    /// a record of another item stored under it would mean the state itself is corrupt.
+    pub fn state(&self) -> Result<Option<ItemState>, VerifyError> {
         let Some(bytes) = &self.value else {
             return Ok(None);
         };
-        let record: ItemRecord = from_canonical("item record", bytes, MAX_STATE_VALUE_BYTES)
-            .map_err(|e| VerifyError::UndecodableValue {
-                item_id: self.item_id.clone(),
-                reason: e.to_string(),
+        let state: ItemState =
+            from_canonical("item state", bytes, MAX_STATE_VALUE_BYTES).map_err(|e| {
+                VerifyError::UndecodableValue {
+                    item_id: self.item_id.clone(),
+                    reason: e.to_string(),
+                }
             })?;
-        if record.id != self.item_id {
+        if state.record.id != self.item_id {
             return Err(VerifyError::ItemIdMismatch {
                 expected: self.item_id.clone(),
-                found: record.id,
+                found: state.record.id,
             });
         }
-        Ok(Some(record))
+        Ok(Some(state))
     }
 }
 
-fn describe(item_id: &str, record: Option<&ItemRecord>) -> String {
-    match record {
+fn describe(item_id: &str, state: Option<&ItemState>) -> String {
+    match state {
         None => format!("claims item {item_id:?} is absent"),
-        Some(r) => format!(
-            "item {:?} ({}) owned by {:?}, held by {:?}, {}",
+        Some(ItemState { record: r, history }) => format!(
+            "item {:?} ({}) owned by {:?}, held by {:?}, {}; {} events, history digest {}",
             r.id,
             r.item_type,
             r.owner,
             r.custodian,
-            r.status.as_str()
+            r.status.as_str(),
+            history.len,
+            history.digest
         ),
     }
 }

@@ -116,12 +116,9 @@ pub(super) fn index_entries(
             })?;
         let ledger_index = first_ledger_index + u64::from(event.tx_index);
         let tx_hash = tx.hash();
-        // An item can take part twice in one event (say, as container and as contents):
-        // one entry per item, carrying every role.
-        let mut ids: Vec<&str> = event.items.iter().map(|r| r.item_id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        for id in ids {
+        // One entry per item, carrying every role it played; the same list execution advances
+        // each item's certified history head from (`EventRecord::item_ids`).
+        for id in event.item_ids() {
             let entry = HistoryEntry::of(event, height, ledger_index, tx_hash, Some(id));
             out.push(IndexEntry {
                 cf: schema::CF_ITEM_HISTORY,

@@ -9,11 +9,10 @@
 use super::{Store, StoreError};
 use crate::hash::Hash;
 use crate::proof::{
-    HistoryProof, HistoryProofEntry, ItemStateProof, LedgerCertificate, LedgerConsistencyProof,
-    TransactionProof, MAX_HISTORY_ENTRIES,
+    HistoryItemState, HistoryProof, HistoryProofEntry, ItemStateProof, LedgerCertificate,
+    LedgerConsistencyProof, TransactionProof, MAX_HISTORY_ENTRIES,
 };
 use crate::supply::state::item_key;
-use crate::supply::ItemRole;
 
 impl Store {
     /// The certificate at `height`, or (for `None`) the latest one at or below the head.
@@ -101,12 +100,34 @@ impl Store {
         })
     }
 
-    /// Every event that names `item_id` in its transaction, up to the latest certified height,
-    /// each with its inclusion proof. Events where the item only moved inside a container are
-    /// left out: their transaction names the container (its history holds them).
+    /// `item_id`'s whole history as of the latest certified height: its state value with its
+    /// state proof (whose history head counts and chains the events) and every event of the
+    /// item, contents-only ones included (every entry of the item-history index), each with
+    /// its inclusion proof. An absent item gets a proof of absence and no entries. Refused if
+    /// the index and the certified head disagree (the proof would not verify).
     pub fn item_history_proof(&self, item_id: &str) -> Result<HistoryProof, StoreError> {
         let certificate = self.certificate_for(None)?;
+        let height = certificate.checkpoint.height;
         let size = certificate.checkpoint.accumulator_size;
+        let state = self.item_state_proof(item_id, Some(height))?;
+        // The certified head says how many events there are: refuse a history too long for one
+        // proof before reading any of it.
+        let certified_len = match state.state() {
+            Ok(head) => head.map_or(0, |s| s.history.len),
+            Err(e) => {
+                return Err(StoreError::Corrupt {
+                    cf: super::schema::CF_STATE,
+                    key: hex::encode(item_key(item_id)),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        if certified_len > MAX_HISTORY_ENTRIES as u64 {
+            return Err(StoreError::HistoryTooLong {
+                item_id: item_id.to_string(),
+                max: MAX_HISTORY_ENTRIES,
+            });
+        }
         let mut entries = Vec::new();
         let mut from = 0u64;
         'pages: loop {
@@ -118,9 +139,8 @@ impl Store {
                 if entry.ledger_index >= size {
                     break 'pages;
                 }
-                if entry.roles.iter().all(|r| *r == ItemRole::Contents) {
-                    continue;
-                }
+                // More entries than the certified head counts: the check below names it; this
+                // only bounds the work.
                 if entries.len() >= MAX_HISTORY_ENTRIES {
                     return Err(StoreError::HistoryTooLong {
                         item_id: item_id.to_string(),
@@ -148,11 +168,26 @@ impl Store {
                 break;
             }
         }
-        Ok(HistoryProof {
-            certificate,
+        let proof = HistoryProof {
+            certificate: state.certificate,
             item_id: item_id.to_string(),
+            item_state: HistoryItemState {
+                value: state.value,
+                smt_proof: state.smt_proof,
+            },
             entries,
-        })
+        };
+        // The index is derived data; the certified head is what validators agreed on.
+        proof
+            .history_matches()
+            .map_err(|reason| StoreError::Corrupt {
+                cf: super::schema::CF_ITEM_HISTORY,
+                key: item_id.to_string(),
+                reason: format!(
+                    "the history index disagrees with the certified state at height {height}: {reason}"
+                ),
+            })?;
+        Ok(proof)
     }
 
     /// That the ledger certified at `older` is a prefix of the one certified at `newer` (the

@@ -108,3 +108,15 @@ pub struct EventRecord {
     /// The account added, removed or changed (account events only).
     pub account: Option<PublicKey>,
 }
+
+impl EventRecord {
+    /// Each item the event touched, once (an item can take part twice, say as container and as
+    /// contents), sorted. The one list both the item-history index and each item's
+    /// [`super::state::HistoryHead`] are advanced from, so that they agree by construction.
+    pub fn item_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.items.iter().map(|r| r.item_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}

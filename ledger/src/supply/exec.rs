@@ -96,7 +96,34 @@ impl Cx<'_> {
             Payload::AttachDocument(a) => self.attach(a)?,
             Payload::Decommission(a) => self.decommission(a)?,
         };
+        self.record_history(&ev)?;
         Ok(Some(ev))
+    }
+
+    /// Advances the certified history head of every item of `ev` by this transaction: the
+    /// items the history index gives an entry for this event ([`EventRecord::item_ids`]), so
+    /// that an item's head always counts and chains exactly its index entries. Runs after the
+    /// action succeeded and only then (a failed transaction is no event), once per item.
+    fn record_history(&mut self, ev: &EventRecord) -> R<()> {
+        for id in ev.item_ids() {
+            let key = item_key(id);
+            let Some(mut state) = read_item_state(&self.st, id)? else {
+                // Every action writes or reads each item it lists; one missing now means the
+                // action and its event disagree, which must stop execution, not be guessed at.
+                return Err(Fail::Internal(ExecError::Corrupt {
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    reason: format!("the event lists item {id:?}, which does not exist"),
+                }));
+            };
+            state.history = state.history.then(&self.tx_hash).ok_or_else(|| {
+                Fail::Internal(ExecError::Corrupt {
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    reason: "history length overflows a u64".into(),
+                })
+            })?;
+            self.put("item", key, &state)?;
+        }
+        Ok(())
     }
 
     fn event(&self, kind: EventKind, organization: &str) -> EventRecord {
@@ -182,9 +209,20 @@ impl Cx<'_> {
         })
     }
 
+    /// Writes the record, keeping the item's history head as it is: actions change records,
+    /// only [`Cx::record_history`] moves the head (a new item starts at [`HistoryHead::EMPTY`]).
     fn save(&mut self, item: &ItemRecord) -> R<()> {
+        let history =
+            read_item_state(&self.st, &item.id)?.map_or(HistoryHead::EMPTY, |s| s.history);
         let key = item_key(&item.id);
-        self.put("item", key, item)
+        self.put(
+            "item",
+            key,
+            &ItemStateRef {
+                record: item,
+                history: &history,
+            },
+        )
     }
 
     fn account_in(&self, org: &str, key: &PublicKey) -> R<AccountRecord> {

@@ -84,6 +84,13 @@
 //!
 //! See [`events`]: one [`events::EventRecord`] per successful supply-chain transaction, naming
 //! the items touched with their role and the organizations concerned.
+//!
+//! Each item's state value also commits to its history ([`state::HistoryHead`]): the number of
+//! events that touched it and a hash chain over their transaction hashes, advanced after every
+//! successful action for each item of its event (every role, contents of a transferred
+//! container included: exactly the item's entries in the history index). A certified state
+//! root therefore fixes each item's complete list of events, which is what lets a history
+//! proof show that none was left out.
 
 pub mod events;
 pub mod exec;
@@ -102,7 +109,8 @@ pub use payload::{
     Transform,
 };
 pub use state::{
-    AccountRecord, DocumentRecord, ItemRecord, ItemStatus, OrgRecord, PendingTransfer,
+    AccountRecord, DocumentRecord, HistoryHead, HistoryLink, ItemRecord, ItemState, ItemStatus,
+    OrgRecord, PendingTransfer,
 };
 
 use crate::execute::StateDelta;

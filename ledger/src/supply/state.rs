@@ -4,7 +4,7 @@
 //! |---------------------------------------|-----------------------|
 //! | `org/` + organization id (UTF-8)      | [`OrgRecord`]         |
 //! | `acct/` + public key (32 raw bytes)   | [`AccountRecord`]     |
-//! | `item/` + item id (UTF-8)             | [`ItemRecord`]        |
+//! | `item/` + item id (UTF-8)             | [`ItemState`]: [`ItemRecord`] then [`HistoryHead`] |
 //! | `xfer/` + item id (UTF-8)             | [`PendingTransfer`]   |
 //! | `doc/` + item id + `0x00` + u32 BE n  | [`DocumentRecord`]    |
 //!
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::json::JsonValue;
 use super::payload::{HashAlgorithm, TransferKind};
 use crate::crypto::PublicKey;
-use crate::encoding::{from_canonical, to_canonical, Canonical};
+use crate::encoding::{digest, from_canonical, to_canonical, Canonical};
 use crate::execute::{ExecError, StateDelta, StateReader, MAX_STATE_VALUE_BYTES};
 use crate::hash::Hash;
 
@@ -157,6 +157,84 @@ impl Canonical for ItemRecord {
     const DOMAIN: &'static str = "waybill/item/v1";
 }
 
+/// The commitment of an item's state value to the item's whole history: how many events
+/// touched it and the hash chain over them, in ledger order. It sits in the certified state
+/// tree with the record, so a history proof can show that no event was left out, added,
+/// reordered or replaced (see `crate::proof::history` and docs/PROOFS.md).
+///
+/// An item's events are exactly its entries in the item-history index: every successful
+/// transaction whose [`super::events::EventRecord`] lists the item, in any role, including
+/// [`super::events::ItemRole::Contents`] (an accepted transfer of a container moves custody or
+/// title of what is inside it, and that is part of the inner item's story). Execution advances
+/// the chain from [`super::events::EventRecord::item_ids`], the same list the index is written
+/// from, so the two agree by construction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryHead {
+    /// Number of events that touched the item.
+    pub len: u64,
+    /// `digest_0` is 32 zero bytes; `digest_n = digest(HistoryLink {digest_{n-1}, tx_hash_n})`.
+    pub digest: Hash,
+}
+
+impl HistoryHead {
+    /// Before the first event (an item never exists in this state: its creation is an event).
+    pub const EMPTY: HistoryHead = HistoryHead {
+        len: 0,
+        digest: Hash::ZERO,
+    };
+
+    /// The head after one more event, the successful transaction `tx_hash`; `None` only if the
+    /// count would overflow a u64 (unreachable: it would take 2^64 transactions).
+    pub fn then(&self, tx_hash: &Hash) -> Option<HistoryHead> {
+        Some(HistoryHead {
+            len: self.len.checked_add(1)?,
+            digest: digest(&HistoryLink {
+                previous: self.digest,
+                tx_hash: *tx_hash,
+            }),
+        })
+    }
+
+    /// The head of a history made of `tx_hashes`, oldest first.
+    pub fn of<'a>(tx_hashes: impl IntoIterator<Item = &'a Hash>) -> Option<HistoryHead> {
+        tx_hashes
+            .into_iter()
+            .try_fold(HistoryHead::EMPTY, |head, h| head.then(h))
+    }
+}
+
+/// One link of an item's history chain: tag `waybill/item-history/v1`, the previous digest,
+/// the event's transaction hash. The transaction hash alone identifies the event: an event is a
+/// *successful* transaction, and a signer's sequence number lets each signed transaction
+/// succeed at most once, so no two events anywhere share a hash; its position in the ledger is
+/// shown by its inclusion proof, its position among the item's events by the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryLink {
+    pub previous: Hash,
+    pub tx_hash: Hash,
+}
+
+impl Canonical for HistoryLink {
+    const DOMAIN: &'static str = "waybill/item-history/v1";
+}
+
+/// The value stored under `item/<id>`: BCS of the record's fields, then the history head's
+/// (`len` u64, `digest` 32 bytes). [`ItemRecord`] alone stays the item's state as clients see
+/// it; this is what the state tree certifies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemState {
+    pub record: ItemRecord,
+    pub history: HistoryHead,
+}
+
+/// [`ItemState`] by reference, for writing without cloning the record (BCS of a reference is
+/// BCS of the value, so the bytes are the same).
+#[derive(Serialize)]
+pub(crate) struct ItemStateRef<'a> {
+    pub record: &'a ItemRecord,
+    pub history: &'a HistoryHead,
+}
+
 /// A proposed transfer waiting for the recipient (at most one per item).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingTransfer {
@@ -222,7 +300,13 @@ pub fn read_account(
     read(state, "account", &account_key(k))
 }
 
+/// The item's record as clients see it (without its history head).
 pub fn read_item(state: &dyn StateReader, id: &str) -> Result<Option<ItemRecord>, ExecError> {
+    Ok(read_item_state(state, id)?.map(|s| s.record))
+}
+
+/// The whole value under `item/<id>`: the record and its history head.
+pub fn read_item_state(state: &dyn StateReader, id: &str) -> Result<Option<ItemState>, ExecError> {
     read(state, "item", &item_key(id))
 }
 

@@ -91,6 +91,8 @@ struct World {
     state: BTreeMap<Vec<u8>, Vec<u8>>,
     /// Every event so far with the ledger index of its transaction (for history checks).
     history: Vec<(u64, EventRecord)>,
+    /// Every transaction's hash by ledger index (for the certified history heads).
+    tx_hashes: BTreeMap<u64, Hash>,
     ledger_size: u64,
 }
 
@@ -105,6 +107,7 @@ impl World {
         let mut w = World {
             state: BTreeMap::new(),
             history: Vec::new(),
+            tx_hashes: BTreeMap::new(),
             ledger_size: 0,
         };
         for (k, v) in genesis_state(&test_genesis()) {
@@ -124,7 +127,11 @@ impl World {
         .sign(&key)
     }
 
-    fn apply(&mut self, ex: &BlockExecution) {
+    fn apply(&mut self, txs: &[SignedTransaction], ex: &BlockExecution) {
+        for (i, tx) in txs.iter().enumerate() {
+            self.tx_hashes
+                .insert(self.ledger_size + i as u64, tx.hash());
+        }
         for (k, v) in &ex.delta {
             match v {
                 Some(v) => self.state.insert(k.clone(), v.clone()),
@@ -139,9 +146,9 @@ impl World {
     }
 
     fn run(&mut self, signer: u8, payload: Payload) -> BlockExecution {
-        let stx = self.tx(signer, payload);
-        let ex = execute_block(CHAIN, &[stx], self).unwrap();
-        self.apply(&ex);
+        let txs = [self.tx(signer, payload)];
+        let ex = execute_block(CHAIN, &txs, self).unwrap();
+        self.apply(&txs, &ex);
         ex
     }
 
@@ -186,6 +193,23 @@ impl World {
 
     fn item(&self, id: &str) -> ItemRecord {
         read_item(self, id).unwrap().expect(id)
+    }
+
+    /// The history head the item's state value certifies.
+    fn head(&self, id: &str) -> HistoryHead {
+        read_item_state(self, id).unwrap().expect(id).history
+    }
+
+    /// The head of the item's entries in the history index, computed apart from execution: one
+    /// per event listing the item (in any role, once per event), in ledger order.
+    fn indexed_head(&self, id: &str) -> HistoryHead {
+        let hashes: Vec<Hash> = self
+            .history
+            .iter()
+            .filter(|(_, e)| e.items.iter().any(|r| r.item_id == id))
+            .map(|(i, _)| self.tx_hashes[i])
+            .collect();
+        HistoryHead::of(&hashes).unwrap()
     }
 
     fn pending(&self, id: &str) -> Option<PendingTransfer> {
@@ -626,6 +650,13 @@ fn full_story_farm_to_retailer() {
     );
     // Ledger indexes strictly increase: one event per successful supply transaction.
     assert!(w.history.windows(2).all(|p| p[0].0 < p[1].0));
+    // Each item's certified history head counts and chains exactly those events, the ones it
+    // took part in only as contents of a transferred container included.
+    assert_eq!(w.head("juice-1").len, 7);
+    assert_eq!(w.head("lot-2").len, 6);
+    for id in ["juice-1", "juice-2", "lot-1", "lot-2", "pallet-1"] {
+        assert_eq!(w.head(id), w.indexed_head(id), "{id}");
+    }
 
     // Provenance from state alone: juice-2 <- lot-1, lot-2 <- commissioned by the farm.
     let mut trace = BTreeSet::new();
@@ -1103,7 +1134,7 @@ fn container_capacity_is_bounded() {
     };
     let ex = execute_block(CHAIN, &txs, &w).unwrap();
     assert!(ex.statuses.iter().all(|s| *s == ExecStatus::Success));
-    w.apply(&ex);
+    w.apply(&txs, &ex);
     let first: Vec<&str> = ids[..MAX_CONTAINER_CHILDREN]
         .iter()
         .map(String::as_str)
@@ -1217,11 +1248,48 @@ fn decommission_refuses_packed_full_or_pending() {
 #[test]
 fn documents_per_item_are_bounded() {
     let mut w = farm_world();
-    let mut item = w.item("a");
-    item.document_count = MAX_DOCUMENTS_PER_ITEM;
+    let mut state = read_item_state(&w, "a").unwrap().unwrap();
+    state.record.document_count = MAX_DOCUMENTS_PER_ITEM;
     w.state
-        .insert(item_key("a"), crate::encoding::to_canonical(&item));
+        .insert(item_key("a"), crate::encoding::to_canonical(&state));
     w.fails(FARM_OP, attach("a"), codes::TOO_MANY_DOCUMENTS);
+}
+
+#[test]
+fn every_event_and_only_events_advance_the_items_history_head() {
+    let mut w = farm_world();
+    assert_eq!(w.head("a").len, 1);
+    // An observation older than the last one changes no field of the record, yet is an event.
+    w.ok(FARM_OP, observe("a", 10));
+    w.ok(FARM_OP, observe("a", 5));
+    assert_eq!(w.item("a").last_observed_ms, Some(10));
+    assert_eq!(w.head("a").len, 3);
+    // Failed actions (`fails` checks they write nothing but the sequence), memos and account
+    // actions are no item's events.
+    w.fails(PROC_OP, observe("a", 20), codes::NOT_CUSTODIAN);
+    w.run(FARM_OP, Payload::Memo { data: vec![1] });
+    w.ok(
+        FARM_ADMIN,
+        Payload::SetAccountRoles(SetAccountRoles {
+            organization: "farm".into(),
+            key: pk(FARM_AUDITOR),
+            roles: strings(&["operator"]),
+        }),
+    );
+    assert_eq!(w.head("a").len, 3);
+    // `a` packed into `box`, and custody of `box` accepted: `a` moved with it (as contents),
+    // which is `a`'s event too; the proposal names only `box`.
+    w.ok(FARM_OP, aggregate("box", &["a"]));
+    w.ok(FARM_OP, propose("box", Custody, "processor"));
+    w.ok(PROC_OP, accept("box", Custody));
+    assert_eq!(w.head("a").len, 5);
+    assert_eq!(w.head("box").len, 4);
+    assert_eq!(w.head("b").len, 1);
+    for id in ["a", "b", "box"] {
+        assert_eq!(w.head(id), w.indexed_head(id), "{id}");
+    }
+    // The client's view of the record is unchanged by the head.
+    assert_eq!(w.item("a").custodian, "processor");
 }
 
 #[test]
@@ -1749,7 +1817,7 @@ fn run_random(blocks: &[Vec<RawAction>]) -> (Vec<BlockExecution>, World) {
         for e in &ex.events {
             assert_eq!(ex.statuses[e.tx_index as usize], ExecStatus::Success);
         }
-        w.apply(&ex);
+        w.apply(&txs, &ex);
         check_invariants(&w);
         out.push(ex);
     }
@@ -1773,6 +1841,7 @@ fn check_invariants(w: &World) {
     }
     for (id, item) in &items {
         assert_eq!(&item.id, id);
+        assert_eq!(w.head(id), w.indexed_head(id), "history head of {id}");
         if let Some(p) = &item.parent {
             let parent = &items[p];
             assert!(parent.children.contains(id), "{p} does not list {id}");

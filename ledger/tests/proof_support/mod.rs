@@ -12,13 +12,15 @@ use waybill_ledger::genesis::{peer_id_of, ConsensusParams, Genesis, Validator};
 use waybill_ledger::hash::Hash;
 use waybill_ledger::merkle::Blake3Hasher;
 use waybill_ledger::proof::{
-    CheckpointVote, HistoryProof, ItemStateProof, LedgerCertificate, LedgerCheckpoint,
-    LedgerConsistencyProof, TransactionProof,
+    CheckpointVote, HistoryProof, HistoryProofEntry, ItemStateProof, LedgerCertificate,
+    LedgerCheckpoint, LedgerConsistencyProof, TransactionProof,
 };
 use waybill_ledger::receipt::{ExecStatus, Receipt, TxLeaf};
 use waybill_ledger::smt::{MemoryNodeStore, EMPTY};
 use waybill_ledger::supply::state::item_key;
-use waybill_ledger::supply::{Commission, ItemRecord, ItemStatus, Observe, Packing};
+use waybill_ledger::supply::{
+    Commission, HistoryHead, ItemRecord, ItemState, ItemStatus, Observe, Packing,
+};
 use waybill_ledger::tx::{Payload, SignedTransaction, Transaction};
 use waybill_ledger::KeyPair;
 
@@ -72,10 +74,22 @@ pub fn item(id: &str, owner: &str) -> ItemRecord {
     }
 }
 
+/// The state value of `record` after the events `events` (its certified history head chains
+/// their transaction hashes), as execution writes it.
+pub fn item_value(record: &ItemRecord, events: &[&SignedTransaction]) -> Vec<u8> {
+    let hashes: Vec<Hash> = events.iter().map(|t| t.hash()).collect();
+    to_canonical(&ItemState {
+        record: record.clone(),
+        history: HistoryHead::of(&hashes).unwrap(),
+    })
+}
+
 /// A ledger in memory: what a node's store holds, minus RocksDB.
 pub struct Ledger {
     pub accumulator: MemoryAccumulator<Blake3Hasher>,
     pub smt: MemoryNodeStore,
+    /// The latest value written under each state key (the tree holds value hashes only).
+    pub values: BTreeMap<Vec<u8>, Vec<u8>>,
     pub state_root: Hash,
     pub committed: Vec<(SignedTransaction, Receipt)>,
     pub height: u64,
@@ -94,6 +108,7 @@ impl Ledger {
         Ledger {
             accumulator: MemoryAccumulator::new(Blake3Hasher),
             smt: MemoryNodeStore::new(),
+            values: BTreeMap::new(),
             state_root: EMPTY,
             committed: vec![],
             height: 0,
@@ -140,6 +155,12 @@ impl Ledger {
             self.committed.push((tx, receipt));
         }
         let changes: BTreeMap<_, _> = writes.into_iter().collect();
+        for (k, v) in &changes {
+            match v {
+                Some(v) => self.values.insert(k.clone(), v.clone()),
+                None => self.values.remove(k),
+            };
+        }
         self.state_root = self.smt.apply(self.state_root, &changes).unwrap();
         let checkpoint = LedgerCheckpoint {
             chain_id: CHAIN.into(),
@@ -206,16 +227,18 @@ pub fn example() -> Example {
         data: b"hello".to_vec(),
     });
     let pallet = item("pallet-1", "acme");
+    let v = item_value(&pallet, &[&t1]);
     l.block(
-        vec![(t1, ok()), (t2, ok())],
-        vec![(item_key("pallet-1"), Some(to_canonical(&pallet)))],
+        vec![(t1.clone(), ok()), (t2, ok())],
+        vec![(item_key("pallet-1"), Some(v))],
     );
     let t3 = l.tx(commission("crate-9"));
     let t4 = l.tx(observe("pallet-1", 1_000));
     let crate9 = item("crate-9", "acme");
+    let v = item_value(&crate9, &[&t3]);
     l.block(
         vec![
-            (t3, ok()),
+            (t3.clone(), ok()),
             (
                 t4,
                 ExecStatus::Failed {
@@ -224,7 +247,7 @@ pub fn example() -> Example {
                 },
             ),
         ],
-        vec![(item_key("crate-9"), Some(to_canonical(&crate9)))],
+        vec![(item_key("crate-9"), Some(v))],
     );
     let t5 = l.tx(Payload::Aggregate(Packing {
         container_id: "pallet-1".into(),
@@ -235,11 +258,15 @@ pub fn example() -> Example {
     pallet_packed.contents_count = 1;
     let mut crate_packed = crate9.clone();
     crate_packed.parent = Some("pallet-1".into());
+    let (vp, vc) = (
+        item_value(&pallet_packed, &[&t1, &t5]),
+        item_value(&crate_packed, &[&t3, &t5]),
+    );
     l.block(
-        vec![(t5, ok())],
+        vec![(t5.clone(), ok())],
         vec![
-            (item_key("pallet-1"), Some(to_canonical(&pallet_packed))),
-            (item_key("crate-9"), Some(to_canonical(&crate_packed))),
+            (item_key("pallet-1"), Some(vp)),
+            (item_key("crate-9"), Some(vc)),
         ],
     );
     let t6 = l.tx(observe("pallet-1", 2_000));
@@ -249,9 +276,10 @@ pub fn example() -> Example {
     let mut observed = pallet_packed;
     observed.last_observed_ms = Some(2_000);
     observed.location = Some("truck-7".into());
+    let v = item_value(&observed, &[&t1, &t5, &t6]);
     l.block(
         vec![(t6, ok()), (t7, ok())],
-        vec![(item_key("pallet-1"), Some(to_canonical(&observed)))],
+        vec![(item_key("pallet-1"), Some(v))],
     );
     Example { ledger: l }
 }
@@ -280,38 +308,62 @@ impl Example {
     }
 
     pub fn value_at_head(&self, item_id: &str) -> Option<Vec<u8>> {
-        // The tree holds value hashes only; the fixture knows the values it wrote last.
+        self.ledger.values.get(&item_key(item_id)).cloned()
+    }
+
+    /// The events of each item: `pallet-1` commission (0), aggregate (4), observe (5);
+    /// `crate-9` commission (2), aggregate (4); any other item none.
+    pub fn events_of(item_id: &str) -> &'static [usize] {
         match item_id {
-            "pallet-1" => {
-                let mut r = item("pallet-1", "acme");
-                r.children = vec!["crate-9".into()];
-                r.contents_count = 1;
-                r.last_observed_ms = Some(2_000);
-                r.location = Some("truck-7".into());
-                Some(to_canonical(&r))
-            }
-            "crate-9" => {
-                let mut r = item("crate-9", "acme");
-                r.parent = Some("pallet-1".into());
-                Some(to_canonical(&r))
-            }
-            _ => None,
+            "pallet-1" => &[0, 4, 5],
+            "crate-9" => &[2, 4],
+            _ => &[],
         }
+    }
+
+    /// `item_id`'s whole history, against the head certificate.
+    pub fn history_proof_of(&self, item_id: &str) -> HistoryProof {
+        self.history_proof_with(item_id, Self::events_of(item_id))
+    }
+
+    /// A history proof of `item_id` listing the transactions at `ledger_indexes` (built as an
+    /// honest node would, except for the choice of events: the builder refuses a list that does
+    /// not chain to the certified head, so the proof is assembled around its checks).
+    pub fn history_proof_with(&self, item_id: &str, ledger_indexes: &[usize]) -> HistoryProof {
+        let honest = HistoryProof::build(
+            self.head_certificate(),
+            item_id,
+            self.value_at_head(item_id),
+            Self::events_of(item_id)
+                .iter()
+                .map(|&i| self.ledger.committed[i].clone())
+                .collect(),
+            self.ledger.accumulator.nodes(),
+            &self.ledger.smt,
+        )
+        .unwrap();
+        let entries = ledger_indexes
+            .iter()
+            .map(|&i| {
+                let (transaction, receipt) = self.ledger.committed[i].clone();
+                HistoryProofEntry {
+                    inclusion_proof: self
+                        .ledger
+                        .accumulator
+                        .prove_inclusion(i as u64, self.ledger.accumulator.size())
+                        .unwrap(),
+                    ledger_index: i as u64,
+                    transaction,
+                    receipt,
+                }
+            })
+            .collect();
+        HistoryProof { entries, ..honest }
     }
 
     /// `pallet-1`'s history: commission (0), aggregate (4), observe (5).
     pub fn history_proof(&self) -> HistoryProof {
-        let events = [0usize, 4, 5]
-            .iter()
-            .map(|&i| self.ledger.committed[i].clone())
-            .collect();
-        HistoryProof::build(
-            self.head_certificate(),
-            "pallet-1",
-            events,
-            self.ledger.accumulator.nodes(),
-        )
-        .unwrap()
+        self.history_proof_of("pallet-1")
     }
 
     /// From height 2 (4 leaves... see `sizes`) to the head.
