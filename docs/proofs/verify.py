@@ -6,8 +6,9 @@ transaction bytes) alone, to check that the specification is complete.
     python3 docs/proofs/verify.py docs/proofs/genesis.toml docs/proofs/*.json
 
 Prints each check; exits 0 only if every proof passes every check. Transactions are encoded for
-the payload kinds the examples use (memo, commission, observe, aggregate, disaggregate); any
-other kind fails its check as unsupported rather than pass unchecked.
+the payload kinds the examples use (memo, commission, observe, aggregate, disaggregate) and the
+transfer actions (whose accepts are the contents events of a history); any other kind fails its
+check as unsupported rather than pass unchecked.
 """
 import json
 import sys
@@ -78,6 +79,10 @@ def payload(p):
         return uleb(5) + s(a["item_id"]) + u64(a["time_ms"]) + opt(a.get("location"), s) + vec(a.get("readings", []), reading)
     if kind in ("aggregate", "disaggregate"):
         return uleb(10 if kind == "aggregate" else 11) + s(a["container_id"]) + vec(a["children"], s)
+    transfers = {"propose_transfer": 6, "accept_transfer": 7, "reject_transfer": 8, "cancel_transfer": 9}
+    if kind in transfers:
+        body = uleb(transfers[kind]) + s(a["item_id"]) + uleb({"custody": 0, "ownership": 1}[a["kind"]])
+        return body + (s(a["to_organization"]) if kind == "propose_transfer" else b"")
     raise ValueError(f"payload kind {kind} not supported by this verifier")
 
 
