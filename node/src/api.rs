@@ -51,14 +51,9 @@ impl NodeService {
     /// Verifies the envelope and signature here (off the driver's loop), then hands the
     /// transaction to the driver's mempool.
     pub async fn submit(&self, tx: SignedTransaction) -> Submitted {
-        let chain = self.node.genesis.chain_id.clone();
         let check_key = tx.signature_check_key();
         if !self.node.verified.contains(&check_key) {
-            let check = {
-                let tx = tx.clone();
-                tokio::task::spawn_blocking(move || tx.verify(&chain)).await
-            };
-            match check {
+            match self.node.signatures.check(tx.clone()).await {
                 Ok(Ok(())) => self.node.verified.insert_all([check_key]),
                 Ok(Err(e)) => return Submitted::Rejected(MempoolError::Invalid(e)),
                 Err(_) => return Submitted::Unavailable,

@@ -13,6 +13,7 @@ pub mod network;
 pub mod payload;
 pub mod rpc_bridge;
 pub mod run;
+pub mod sigcheck;
 pub mod status;
 pub mod testnet;
 pub mod verified;

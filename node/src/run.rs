@@ -217,6 +217,8 @@ pub struct NodeHandles {
     pub admitted: Arc<tokio::sync::Notify>,
     /// Admitted transactions' bytes, gossiped in batches (see `gossip`).
     pub gossip: mpsc::Sender<Vec<u8>>,
+    /// Batches the signature checks of concurrent submissions.
+    pub signatures: crate::sigcheck::SignatureChecker,
     pub name: String,
     pub validator_key: ledger::PublicKey,
 }
@@ -263,6 +265,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         mempool: mempool.clone(),
         admitted: admitted.clone(),
         gossip: gossip_out,
+        signatures: crate::sigcheck::SignatureChecker::start(p.genesis.chain_id.clone()),
         name: p.config.node.name.clone(),
         validator_key: p.consensus_key.public(),
     };
