@@ -23,7 +23,7 @@ use ledger::proof::{
 use ledger::receipt::{ExecStatus, Receipt, TxLeaf};
 use ledger::smt::{MemoryNodeStore, EMPTY};
 use ledger::supply::state::item_key;
-use ledger::supply::{ItemRecord, ItemStatus};
+use ledger::supply::{HistoryHead, ItemRecord, ItemState, ItemStatus};
 use ledger::{Genesis, Hash};
 use waybill_benches::{key, memo, CHAIN_ID, MEASUREMENT, SAMPLES, WARM_UP};
 
@@ -53,6 +53,14 @@ fn certify(checkpoint: LedgerCheckpoint) -> LedgerCertificate {
             .map(|i| CheckpointVote::sign(&key(0xB0, i), &checkpoint))
             .collect(),
         checkpoint,
+    }
+}
+
+/// An item's state-tree value: its record and the head of its (here empty) history chain.
+fn item_state(id: &str) -> ItemState {
+    ItemState {
+        record: record(id),
+        history: HistoryHead::EMPTY,
     }
 }
 
@@ -108,7 +116,7 @@ fn proofs(n: u64) -> (TransactionProof, ItemStateProof, LedgerConsistencyProof) 
     let changes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = (0..n)
         .map(|i| {
             let id = format!("item-{i}");
-            (item_key(&id), Some(to_canonical(&record(&id))))
+            (item_key(&id), Some(to_canonical(&item_state(&id))))
         })
         .collect();
     let state_root = smt.apply(EMPTY, &changes).unwrap();
@@ -124,7 +132,7 @@ fn proofs(n: u64) -> (TransactionProof, ItemStateProof, LedgerConsistencyProof) 
     let head = certify(checkpoint(n / 100 + 1, n));
     let tx_proof = TransactionProof::build(head.clone(), tx, receipt, acc.nodes()).unwrap();
     let id = format!("item-{}", n / 3);
-    let value = Some(to_canonical(&record(&id)));
+    let value = Some(to_canonical(&item_state(&id)));
     let state_proof = ItemStateProof::build(head.clone(), &id, value, &smt).unwrap();
     let older = certify(checkpoint(n / 200 + 1, n / 2 + 1));
     let consistency = LedgerConsistencyProof::build(older, head, acc.nodes()).unwrap();

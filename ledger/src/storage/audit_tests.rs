@@ -225,53 +225,42 @@ fn certificates_are_stored_only_when_valid_and_ours() {
 }
 
 #[test]
-fn a_schema_2_store_is_upgraded_and_read_only_reads_it_as_is() {
+fn stores_of_older_schemas_are_refused_with_their_version() {
     let dir = tempfile::tempdir().unwrap();
     let g = genesis();
     {
         let store = Store::open(dir.path()).unwrap();
         ledger(&store, &g, 2);
     }
-    // Make it a version-2 store: no certificate column family, version 2.
+    // Version 3 items had no history head: their values no longer decode as item states.
     {
-        let mut opts = rocksdb::Options::default();
-        opts.create_missing_column_families(true);
-        let mut db = rocksdb::DB::open_cf(&opts, dir.path(), schema::COLUMN_FAMILIES).unwrap();
-        db.drop_cf(schema::CF_LEDGER_CERTS).unwrap();
+        let opts = rocksdb::Options::default();
+        let db = rocksdb::DB::open_cf(&opts, dir.path(), schema::COLUMN_FAMILIES).unwrap();
         let meta = db.cf_handle(schema::CF_META).unwrap();
-        db.put_cf(meta, schema::META_SCHEMA_VERSION, 2u32.to_be_bytes())
+        db.put_cf(meta, schema::META_SCHEMA_VERSION, 3u32.to_be_bytes())
             .unwrap();
     }
-    let ro = Store::open_with(
-        dir.path(),
-        OpenOptions {
-            read_only: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(ro.head().unwrap().height, 2);
-    assert_eq!(ro.ledger_certificate(1).unwrap(), None);
-    assert_eq!(ro.audit(&g).unwrap().uncertified_heights, 2);
-    drop(ro);
-    let store = Store::open(dir.path()).unwrap();
-    certify_all(&store, &g);
-    drop(store);
-    let ro = Store::open_with(
-        dir.path(),
-        OpenOptions {
-            read_only: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let meta = ro.cf(schema::CF_META).unwrap();
-    let version = ro
-        .db
-        .get_cf(meta, schema::META_SCHEMA_VERSION)
-        .unwrap()
-        .unwrap();
-    assert_eq!(version, schema::SCHEMA_VERSION.to_be_bytes());
+    for read_only in [false, true] {
+        let err = Store::open_with(
+            dir.path(),
+            OpenOptions {
+                read_only,
+                ..Default::default()
+            },
+        )
+        .err()
+        .expect("an older schema is refused");
+        assert!(
+            matches!(
+                err,
+                StoreError::SchemaVersion {
+                    found: 3,
+                    supported: schema::SCHEMA_VERSION
+                }
+            ),
+            "read_only {read_only}: {err}"
+        );
+    }
 }
 
 #[test]

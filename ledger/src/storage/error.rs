@@ -20,7 +20,7 @@ pub enum StoreError {
     },
     #[error("column family {0:?} is missing from the open database")]
     MissingColumnFamily(&'static str),
-    #[error("store schema version {found}, this build reads version {supported}")]
+    #[error("store schema version {found}, this build reads version {supported}: the data was written by another Waybill version and must be re-created (a fresh data dir, or a new localnet)")]
     SchemaVersion { found: u32, supported: u32 },
     #[error("store has blocks but no schema version record")]
     MissingSchemaVersion,

@@ -14,10 +14,13 @@ use crate::hash::{Hash, HASH_LEN};
 /// - 3: adds [`CF_LEDGER_CERTS`]. Nothing else changed, so a version-2 store is upgraded by
 ///   creating that (empty) column family and rewriting the version: its heights simply have no
 ///   ledger certificate yet (the node fetches them from peers).
-pub const SCHEMA_VERSION: u32 = 3;
+/// - 4: an item's state value also carries the head of its history chain
+///   (`supply::ItemState`). Item values and state roots of older stores differ from what
+///   execution now computes, so they cannot be upgraded in place: such a chain is re-created.
+pub const SCHEMA_VERSION: u32 = 4;
 /// Older versions [`super::Store::open`] upgrades to [`SCHEMA_VERSION`] (and a read-only open
-/// reads as they are).
-pub const UPGRADABLE_FROM: &[u32] = &[2];
+/// reads as they are). None since version 4 changed the item values.
+pub const UPGRADABLE_FROM: &[u32] = &[];
 
 /// height u64 BE -> canonical [`crate::stored::StoredBlock`].
 pub const CF_BLOCKS: &str = "blocks";
