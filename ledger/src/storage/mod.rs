@@ -119,6 +119,7 @@ impl Store {
         // The WAL already makes a batch atomic across column families; atomic flush keeps them
         // consistent in the SST files too, should the WAL ever be turned off.
         db_opts.set_atomic_flush(true);
+        let cf_opts = bounded_memory(&mut db_opts);
         let db = if options.read_only {
             // A read-only open must name exactly the column families that exist: an older store
             // lacks the newer ones (their reads then find nothing, see `Store::cf`).
@@ -127,13 +128,13 @@ impl Store {
             let cfs = schema::COLUMN_FAMILIES
                 .iter()
                 .filter(|name| existing.iter().any(|e| e == *name))
-                .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+                .map(|name| ColumnFamilyDescriptor::new(*name, cf_opts.clone()));
             DB::open_cf_descriptors_read_only(&db_opts, path, cfs, false)
                 .map_err(StoreError::db("open read-only"))?
         } else {
             let cfs = schema::COLUMN_FAMILIES
                 .iter()
-                .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+                .map(|name| ColumnFamilyDescriptor::new(*name, cf_opts.clone()));
             DB::open_cf_descriptors(&db_opts, path, cfs).map_err(StoreError::db("open"))?
         };
         let store = Store {
@@ -235,6 +236,28 @@ impl Store {
 }
 
 /// Every write is fsynced before it returns: an acknowledged commit survives power loss.
+/// One block cache for every column family, holding index and filter blocks too.
+const BLOCK_CACHE_BYTES: usize = 64 << 20;
+/// All column families' memtables together.
+const WRITE_BUFFERS_BYTES: usize = 64 << 20;
+
+/// Bounds RocksDB's memory, and returns the options every column family opens with. With
+/// defaults, each of the store's column families gets its own block cache and keeps index and
+/// filter blocks outside any cache, growing with the data: a validator's memory rose without
+/// levelling off over a 10-minute load run (28 MiB to 830 MiB).
+fn bounded_memory(db_opts: &mut Options) -> Options {
+    let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+    let mut table = rocksdb::BlockBasedOptions::default();
+    table.set_block_cache(&cache);
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    db_opts.set_db_write_buffer_size(WRITE_BUFFERS_BYTES);
+    db_opts.set_block_based_table_factory(&table);
+    let mut cf_opts = Options::default();
+    cf_opts.set_block_based_table_factory(&table);
+    cf_opts
+}
+
 fn sync_write() -> WriteOptions {
     let mut w = WriteOptions::default();
     w.set_sync(true);
