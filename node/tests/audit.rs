@@ -15,10 +15,10 @@ use ledger::receipt::ExecStatus;
 use ledger::tx::{Payload, Transaction};
 use ledger::{Hash, KeyPair};
 use serde_json::{json, Value};
-use waybill_node::localnet::{nodes, start_node, stop_node, LocalNode};
-use waybill_node::testnet::{generate, TestnetSpec};
+use waybill_node::localnet::{stop_node, LocalNode};
 
-const EXE: &str = env!("CARGO_BIN_EXE_waybill");
+mod common;
+use common::{kill9, start_network, EXE};
 const CHAIN: &str = "waybill-audit";
 
 struct Network {
@@ -31,43 +31,14 @@ struct Network {
 impl Drop for Network {
     fn drop(&mut self) {
         for n in &self.nodes {
-            if let Some(pid) = n.running_pid() {
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-                unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-            }
+            kill9(n);
         }
     }
 }
 
 impl Network {
     async fn start(dir: &Path) -> Network {
-        generate(&TestnetSpec {
-            validators: 4,
-            out: dir.to_path_buf(),
-            chain_id: CHAIN.into(),
-            base_port: None,
-            round_timeout_ms: 500,
-        })
-        .unwrap();
-        let all = nodes(dir).unwrap();
-        for n in &all {
-            start_node(Path::new(EXE), n).unwrap();
-        }
-        let mut clients = Vec::new();
-        for n in &all {
-            let c = rpc::Client::new(&n.rpc_url()).unwrap();
-            let start = Instant::now();
-            while c.head().await.is_err() {
-                assert!(
-                    start.elapsed() < Duration::from_secs(30),
-                    "{} never answered:\n{}",
-                    n.name,
-                    waybill_node::localnet::log_tail(n, 30)
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            clients.push(c);
-        }
+        let (all, clients) = start_network(dir, CHAIN, 4).await;
         let key = read_key_file(&dir.join("clients").join("farm-operator.key")).unwrap();
         Network {
             nodes: all,

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use ledger::keyfile::read_key_file;
 use ledger::tx::{Payload, Transaction};
 use ledger::{Hash, KeyPair, SignedTransaction};
-use waybill_node::localnet::{nodes, start_node, LocalNode};
-use waybill_node::testnet::{generate, TestnetSpec};
+use waybill_node::localnet::{start_node, LocalNode};
 
-const EXE: &str = env!("CARGO_BIN_EXE_waybill");
+mod common;
+use common::{kill9, start_network, EXE};
 
 struct Cluster {
     nodes: Vec<LocalNode>,
@@ -28,18 +28,6 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         for n in &self.nodes {
             kill9(n);
-        }
-    }
-}
-
-fn kill9(n: &LocalNode) {
-    if let Some(pid) = n.running_pid() {
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        let start = Instant::now();
-        while n.running_pid().is_some() && start.elapsed() < Duration::from_secs(5) {
-            // Reap it if it is our child; otherwise wait for it to disappear.
-            unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
-            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }
@@ -120,38 +108,7 @@ impl Cluster {
 }
 
 async fn start_cluster(dir: &Path) -> Cluster {
-    generate(&TestnetSpec {
-        validators: 4,
-        out: dir.to_path_buf(),
-        chain_id: "waybill-e2e".into(),
-        base_port: None,
-        round_timeout_ms: 500,
-    })
-    .unwrap();
-    let all = nodes(dir).unwrap();
-    for n in &all {
-        start_node(Path::new(EXE), n).unwrap();
-    }
-    let mut clients = Vec::new();
-    for n in &all {
-        let c = rpc::Client::new(&n.rpc_url()).unwrap();
-        let start = Instant::now();
-        while c.head().await.is_err() {
-            assert!(
-                n.running_pid().is_some(),
-                "{} exited:\n{}",
-                n.name,
-                waybill_node::localnet::log_tail(n, 30)
-            );
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "{} never answered",
-                n.name
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        clients.push(c);
-    }
+    let (all, clients) = start_network(dir, "waybill-e2e", 4).await;
     let key = read_key_file(&dir.join("clients").join("farm-operator.key")).unwrap();
     Cluster {
         nodes: all,

@@ -17,10 +17,10 @@ use ledger::supply::state::ItemStatus;
 use ledger::tx::{Payload, Transaction};
 use ledger::KeyPair;
 use serde_json::json;
-use waybill_node::localnet::{nodes, start_node, LocalNode};
-use waybill_node::testnet::{generate, TestnetSpec};
+use waybill_node::localnet::LocalNode;
 
-const EXE: &str = env!("CARGO_BIN_EXE_waybill");
+mod common;
+use common::{kill9, start_network};
 const CHAIN: &str = "waybill-story";
 
 struct Network {
@@ -35,43 +35,14 @@ struct Network {
 impl Drop for Network {
     fn drop(&mut self) {
         for n in &self.nodes {
-            if let Some(pid) = n.running_pid() {
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-                unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-            }
+            kill9(n);
         }
     }
 }
 
 impl Network {
     async fn start(dir: &Path) -> Network {
-        generate(&TestnetSpec {
-            validators: 4,
-            out: dir.to_path_buf(),
-            chain_id: CHAIN.into(),
-            base_port: None,
-            round_timeout_ms: 500,
-        })
-        .unwrap();
-        let all = nodes(dir).unwrap();
-        for n in &all {
-            start_node(Path::new(EXE), n).unwrap();
-        }
-        let mut clients = Vec::new();
-        for n in &all {
-            let c = rpc::Client::new(&n.rpc_url()).unwrap();
-            let start = Instant::now();
-            while c.head().await.is_err() {
-                assert!(
-                    start.elapsed() < Duration::from_secs(30),
-                    "{} never answered:\n{}",
-                    n.name,
-                    waybill_node::localnet::log_tail(n, 30)
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            clients.push(c);
-        }
+        let (all, clients) = start_network(dir, CHAIN, 4).await;
         let mut keys = HashMap::new();
         for org in ["farm", "processor", "shipper", "retailer"] {
             let path = dir.join("clients").join(format!("{org}-operator.key"));

@@ -1,0 +1,70 @@
+//! Shared by the multi-process tests: generate a local network, start a real `waybill`
+//! process per validator, wait until each answers JSON-RPC, and kill them when a test ends.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use waybill_node::localnet::{nodes, start_node, LocalNode};
+use waybill_node::testnet::{generate, TestnetSpec};
+
+pub const EXE: &str = env!("CARGO_BIN_EXE_waybill");
+
+/// Generates a `validators`-node network for `chain_id` in `dir` (round timeout 500 ms, free
+/// ports), starts every node and returns them with a client for each, once all answer.
+pub async fn start_network(
+    dir: &Path,
+    chain_id: &str,
+    validators: usize,
+) -> (Vec<LocalNode>, Vec<rpc::Client>) {
+    generate(&TestnetSpec {
+        validators,
+        out: dir.to_path_buf(),
+        chain_id: chain_id.into(),
+        base_port: None,
+        round_timeout_ms: 500,
+    })
+    .unwrap();
+    let all = nodes(dir).unwrap();
+    for n in &all {
+        start_node(Path::new(EXE), n).unwrap();
+    }
+    let mut clients = Vec::new();
+    for n in &all {
+        clients.push(wait_answering(n).await);
+    }
+    (all, clients)
+}
+
+/// A client for `n` once it answers `waybill_head` (30 s at most; its log tail otherwise).
+pub async fn wait_answering(n: &LocalNode) -> rpc::Client {
+    let c = rpc::Client::new(&n.rpc_url()).unwrap();
+    let start = Instant::now();
+    while c.head().await.is_err() {
+        assert!(
+            n.running_pid().is_some(),
+            "{} exited:\n{}",
+            n.name,
+            waybill_node::localnet::log_tail(n, 30)
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{} never answered:\n{}",
+            n.name,
+            waybill_node::localnet::log_tail(n, 30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c
+}
+
+/// kill -9, then waits (at most 5 s) until the process is gone, reaping it if it is our child.
+pub fn kill9(n: &LocalNode) {
+    if let Some(pid) = n.running_pid() {
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let start = Instant::now();
+        while n.running_pid().is_some() && start.elapsed() < Duration::from_secs(5) {
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
