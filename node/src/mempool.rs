@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use ledger::crypto::PublicKey;
 use ledger::hash::Hash;
@@ -80,6 +81,8 @@ pub struct Mempool {
     limits: MempoolSection,
     txs: HashMap<Hash, SignedTransaction>,
     by_account: HashMap<PublicKey, BTreeMap<u64, Hash>>,
+    /// When each transaction was admitted (for evicting ones stuck behind a sequence gap).
+    admitted_at: HashMap<Hash, Instant>,
 }
 
 impl Mempool {
@@ -93,7 +96,13 @@ impl Mempool {
             limits,
             txs: HashMap::new(),
             by_account: HashMap::new(),
+            admitted_at: HashMap::new(),
         }
+    }
+
+    /// Most transactions it holds.
+    pub fn capacity(&self) -> usize {
+        self.limits.capacity
     }
 
     pub fn len(&self) -> usize {
@@ -187,6 +196,7 @@ impl Mempool {
             .or_default()
             .insert(sequence, hash);
         self.txs.insert(hash, tx);
+        self.admitted_at.insert(hash, Instant::now());
         Ok(hash)
     }
 
@@ -259,10 +269,42 @@ impl Mempool {
         }
     }
 
+    /// Drops transactions that have waited longer than `max_wait` behind a gap in their
+    /// account's sequence (a missing number below theirs), and returns how many. Such a
+    /// transaction cannot be proposed until the gap is filled, which may be never (its
+    /// predecessor was refused or lost); kept forever, they would hold the mempool's capacity
+    /// and, once it is full, refuse everyone. A client refills the gap and resubmits.
+    pub fn evict_gapped(&mut self, max_wait: Duration, ledger: &dyn LedgerView) -> usize {
+        let now = Instant::now();
+        let mut stuck = Vec::new();
+        for (account, pending) in &self.by_account {
+            let next = ledger.next_sequence(account);
+            let mut expected = next;
+            for (seq, hash) in pending.range(next..) {
+                if *seq == expected {
+                    expected += 1;
+                    continue;
+                }
+                let waited = self
+                    .admitted_at
+                    .get(hash)
+                    .map_or(Duration::MAX, |t| now.saturating_duration_since(*t));
+                if waited >= max_wait {
+                    stuck.push(*hash);
+                }
+            }
+        }
+        for hash in &stuck {
+            self.remove(hash);
+        }
+        stuck.len()
+    }
+
     fn remove(&mut self, hash: &Hash) {
         let Some(tx) = self.txs.remove(hash) else {
             return;
         };
+        self.admitted_at.remove(hash);
         let account = tx.tx.signer;
         if let Some(p) = self.by_account.get_mut(&account) {
             p.remove(&tx.tx.sequence);
@@ -391,5 +433,30 @@ mod tests {
             batch.iter().map(|t| t.tx.sequence).collect::<Vec<_>>(),
             vec![2, 3]
         );
+    }
+
+    #[test]
+    fn transactions_stuck_behind_a_gap_are_evicted_after_waiting() {
+        let (a, b) = (KeyPair::from_secret([1; 32]), KeyPair::from_secret([2; 32]));
+        let view = View::default();
+        let mut mp = pool(100, 10);
+        // a: 0, 1 ready; 3 and 4 wait for 2. b: 2 waits for 0 and 1.
+        for t in [tx(&a, 0), tx(&a, 1), tx(&a, 3), tx(&a, 4), tx(&b, 2)] {
+            mp.admit_verified(t, &view).unwrap();
+        }
+        // Not waited long enough: nothing goes.
+        assert_eq!(mp.evict_gapped(Duration::from_secs(3_600), &view), 0);
+        assert_eq!(mp.len(), 5);
+        assert_eq!(mp.evict_gapped(Duration::ZERO, &view), 3);
+        assert_eq!(mp.len(), 2);
+        let ready: Vec<u64> = mp
+            .next_batch(10, &HashSet::new(), &view)
+            .iter()
+            .map(|t| t.tx.sequence)
+            .collect();
+        assert_eq!(ready, vec![0, 1]);
+        // Room again for the account's real next transactions.
+        mp.admit_verified(tx(&b, 0), &view).unwrap();
+        assert_eq!(mp.evict_gapped(Duration::ZERO, &view), 0);
     }
 }

@@ -55,7 +55,9 @@ impl Cluster {
     async fn wait_tx(&self, i: usize, hash: Hash, within: Duration) {
         let start = Instant::now();
         loop {
-            if matches!(self.clients[i].transaction(hash).await, Ok(Some(_))) {
+            // A receipt, not just an answer: a pending (mempool) transaction is reported too.
+            let info = self.clients[i].transaction(hash).await;
+            if matches!(info, Ok(Some(info)) if info.receipt.is_some()) {
                 return;
             }
             assert!(

@@ -139,7 +139,9 @@ async fn wait_ready(dir: &Path, all: &[LocalNode]) -> Result<(), Box<dyn std::er
     for (n, c) in all.iter().zip(&clients) {
         loop {
             check_alive(n)?;
-            if matches!(c.transaction(hash).await, Ok(Some(_))) {
+            // A receipt, not just an answer: a transaction still in the mempool is reported
+            // too (`pending`).
+            if matches!(c.transaction(hash).await, Ok(Some(info)) if info.receipt.is_some()) {
                 break;
             }
             if start.elapsed() > READY_TIMEOUT {

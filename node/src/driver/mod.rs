@@ -44,6 +44,9 @@ use peers::PeerBook;
 
 /// How often the driver asks a peer for its committed head.
 const CATCHUP_POLL: Duration = Duration::from_millis(1_000);
+/// How long a transaction may wait behind a gap in its account's sequence before the mempool
+/// drops it (see `Mempool::evict_gapped`): ample for a predecessor still being gossiped.
+const GAPPED_TX_WAIT: Duration = Duration::from_secs(30);
 /// A peer this many blocks ahead makes the node catch up at once...
 const CATCHUP_LAG: u64 = 4;
 /// ...and one any number ahead does, once the node's own head has not moved for this long.
@@ -305,6 +308,7 @@ impl Driver {
                 _ = poll.tick() => {
                     driver.poll_catchup();
                     driver.poll_certificates();
+                    driver.evict_gapped();
                 }
                 // Nothing else is ready: the turn is the loopback's (handled just below).
                 _ = std::future::ready(()), if !driver.loopback.is_empty() => {}
@@ -473,6 +477,19 @@ impl Driver {
     }
 
     /// Every tick: note whether the head moved, and ask the next connected validator for its head.
+    /// Every tick: drop transactions stuck behind a sequence gap for too long. The sweep reads
+    /// each pending account's next sequence, so it runs only once the mempool is a tenth full.
+    fn evict_gapped(&mut self) {
+        let mut pool = self.mempool.lock();
+        if pool.len() < pool.capacity() / 10 {
+            return;
+        }
+        let evicted = pool.evict_gapped(GAPPED_TX_WAIT, &StoreView(&self.store));
+        if evicted > 0 {
+            info!(evicted, "dropped transactions stuck behind a sequence gap");
+        }
+    }
+
     fn poll_catchup(&mut self) {
         let ours = self.store.head().map_or(0, |h| h.height);
         if ours != self.catchup.last_head || self.catchup.head_changed_at.is_none() {
