@@ -5,13 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::accumulator::InclusionProof;
-use crate::encoding::from_canonical;
-use crate::execute::MAX_STATE_VALUE_BYTES;
 use crate::genesis::Genesis;
 use crate::receipt::{ExecStatus, Receipt};
 use crate::smt::SmtProof;
 use crate::supply::state::item_key;
-use crate::supply::{HistoryHead, ItemRole, ItemState};
+use crate::supply::{HistoryHead, ItemRole};
 use crate::tx::{Payload, SignedTransaction};
 
 use super::certificate::LedgerCertificate;
@@ -160,20 +158,9 @@ impl HistoryProof {
         let Some(bytes) = &self.item_state.value else {
             return Ok(None);
         };
-        let state: ItemState =
-            from_canonical("item state", bytes, MAX_STATE_VALUE_BYTES).map_err(|e| {
-                VerifyError::UndecodableValue {
-                    item_id: self.item_id.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
-        if state.record.id != self.item_id {
-            return Err(VerifyError::ItemIdMismatch {
-                expected: self.item_id.clone(),
-                found: state.record.id,
-            });
-        }
-        Ok(Some(state.history))
+        Ok(Some(
+            super::state::decode_item_state(&self.item_id, bytes)?.history,
+        ))
     }
 
     /// Whether the entries are the history the item's state value certifies (same count, same

@@ -69,23 +69,10 @@ impl ItemStateProof {
     /// The record's own id must be the proof's `item_id`: the key is derived from `item_id`, so
     /// a record of another item stored under it would mean the state itself is corrupt.
     pub fn state(&self) -> Result<Option<ItemState>, VerifyError> {
-        let Some(bytes) = &self.value else {
-            return Ok(None);
-        };
-        let state: ItemState =
-            from_canonical("item state", bytes, MAX_STATE_VALUE_BYTES).map_err(|e| {
-                VerifyError::UndecodableValue {
-                    item_id: self.item_id.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
-        if state.record.id != self.item_id {
-            return Err(VerifyError::ItemIdMismatch {
-                expected: self.item_id.clone(),
-                found: state.record.id,
-            });
-        }
-        Ok(Some(state))
+        self.value
+            .as_deref()
+            .map(|bytes| decode_item_state(&self.item_id, bytes))
+            .transpose()
     }
 }
 
@@ -103,4 +90,24 @@ fn describe(item_id: &str, state: Option<&ItemState>) -> String {
             history.digest
         ),
     }
+}
+
+/// Decodes an item's state-tree value and checks it is the record of `item_id` (the key is
+/// derived from `item_id`, so a record of another item under it means corrupt state). Shared
+/// by the item-state and history proofs, which both carry such a value.
+pub(super) fn decode_item_state(item_id: &str, bytes: &[u8]) -> Result<ItemState, VerifyError> {
+    let state: ItemState =
+        from_canonical("item state", bytes, MAX_STATE_VALUE_BYTES).map_err(|e| {
+            VerifyError::UndecodableValue {
+                item_id: item_id.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+    if state.record.id != item_id {
+        return Err(VerifyError::ItemIdMismatch {
+            expected: item_id.to_string(),
+            found: state.record.id,
+        });
+    }
+    Ok(state)
 }
