@@ -240,6 +240,10 @@ impl Store {
 const BLOCK_CACHE_BYTES: usize = 64 << 20;
 /// All column families' memtables together.
 const WRITE_BUFFERS_BYTES: usize = 64 << 20;
+/// About 1 % false positives.
+const BLOOM_BITS_PER_KEY: f64 = 10.0;
+/// Share of each memtable's size given to its bloom filter.
+const MEMTABLE_BLOOM_RATIO: f64 = 0.02;
 
 /// Bounds RocksDB's memory, and returns the options every column family opens with. With
 /// defaults, each of the store's column families gets its own block cache and keeps index and
@@ -251,10 +255,18 @@ fn bounded_memory(db_opts: &mut Options) -> Options {
     table.set_block_cache(&cache);
     table.set_cache_index_and_filter_blocks(true);
     table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    // Most point reads on the hot path miss: "is this transaction already committed?" for
+    // every admitted and every committed transaction. Whole-key bloom filters, in the tables
+    // and in the memtables, answer a miss without searching (these lookups were a tenth of a
+    // validator's CPU under load).
+    table.set_bloom_filter(BLOOM_BITS_PER_KEY, false);
+    table.set_whole_key_filtering(true);
     db_opts.set_db_write_buffer_size(WRITE_BUFFERS_BYTES);
     db_opts.set_block_based_table_factory(&table);
     let mut cf_opts = Options::default();
     cf_opts.set_block_based_table_factory(&table);
+    cf_opts.set_memtable_whole_key_filtering(true);
+    cf_opts.set_memtable_prefix_bloom_ratio(MEMTABLE_BLOOM_RATIO);
     cf_opts
 }
 
