@@ -138,7 +138,7 @@ impl NetworkHandle {
         self.command(Command::BroadcastConsensus { bytes }, "consensus broadcast")
     }
 
-    /// Gossips a transaction on `waybill/tx/1`.
+    /// Gossips a message (a batch of transactions) on `waybill/tx/2`.
     pub fn publish_tx(&self, bytes: Vec<u8>) -> Result<(), NetworkError> {
         check_size("transaction", bytes.len(), self.limits.transaction)?;
         self.command(Command::PublishTx { bytes }, "transaction")

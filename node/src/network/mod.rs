@@ -2,8 +2,8 @@
 //!
 //! Bytes in, bytes out: consensus messages travel one-way over request-response
 //! `/waybill/consensus/1` (the response is an empty acknowledgement), block sync over
-//! `/waybill/sync/1`, transactions over gossipsub topic `waybill/tx/1` (signed, strict
-//! validation). Only allowed PeerIds can connect; everything else is refused when its
+//! `/waybill/sync/1`, transactions over gossipsub topic `waybill/tx/2` (flood-published,
+//! unsigned, not forwarded: see `behaviour::gossipsub`). Only allowed PeerIds can connect; everything else is refused when its
 //! connection is established, and inbound messages are checked against the allowed set again.
 //! Sizes and queues are bounded; configured peers are redialed with exponential backoff.
 //!
