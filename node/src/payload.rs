@@ -67,11 +67,19 @@ pub fn fit_proposal(mut txs: Vec<SignedTransaction>) -> Vec<SignedTransaction> {
 /// Fewest transactions worth splitting over threads (below it a thread costs more than it saves).
 const PARALLEL_VERIFY_MIN: usize = 256;
 
+/// The machine's cores, asked once: `available_parallelism` reads cgroup files on every call,
+/// and the submission and gossip paths call this for every batch (those reads showed up in the
+/// profile under load).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 /// [`verify_transactions`] split over the machine's cores. A proposal's unverified signatures are
 /// checked on the vote path, where a 4,000-transaction block on one core took long enough to
 /// make rounds fail under load.
 pub fn verify_in_parallel(chain_id: &str, txs: &[SignedTransaction]) -> Vec<Result<(), TxError>> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = cores();
     if threads < 2 || txs.len() < PARALLEL_VERIFY_MIN {
         return verify_transactions(chain_id, txs);
     }
