@@ -6,6 +6,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc rather than glibc's allocator. Under steady load glibc's heap fragmented (a
+/// validator's resident memory kept rising for 10 minutes), and the workaround of giving large
+/// allocations their own mappings cost a page fault per page of every block and proposal
+/// buffer: allocation and page faults were a fifth of a validator's CPU. Measured in
+/// `BENCHMARKS.md`.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match cli::run(args) {

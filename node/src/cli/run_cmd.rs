@@ -18,7 +18,6 @@ pub struct RunArgs {
 }
 
 pub fn run_node(args: RunArgs) -> CliResult {
-    limit_heap_fragmentation();
     let config = NodeConfig::load(&args.config)?;
     init_logging(&config.log)?;
     let prepared = prepare(config)?;
@@ -28,20 +27,6 @@ pub fn run_node(args: RunArgs) -> CliResult {
         .build()?;
     runtime.block_on(run(prepared))?;
     Ok(())
-}
-
-/// Allocations of 64 KiB and more (blocks, proposals, RocksDB memtable arenas) get their own
-/// mappings, returned to the system when freed. With glibc's defaults they were carved from the
-/// heap between long-lived small allocations, and a validator's resident memory kept growing
-/// under steady load: at 3,200 tx/s, 325-364 MiB after 150 s against 201-214 MiB with this
-/// setting (the same run, `BENCHMARKS.md`).
-fn limit_heap_fragmentation() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator parameters; it is called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 10);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 10);
-    }
 }
 
 /// gossipsub warns once per message it cannot queue, with the message's bytes: under load that
