@@ -3,6 +3,9 @@
 //! [`Payload`] variants appended at the end (BCS encodes the variant index, so old bytes keep
 //! their meaning).
 
+use std::fmt;
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{verify_batch, CryptoError, KeyPair, PublicKey, Signature};
@@ -110,10 +113,46 @@ impl Canonical for Transaction {
 }
 
 /// A transaction and the signer's signature over its canonical signing bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its hash, signature-check key and encoded length are computed once and remembered: a
+/// validator needs the hash at admission, in the proposal's tx root, the verified cache,
+/// execution, storage and the mempool's clean-up, and recomputing it each time (an encoding and
+/// a blake3 pass) was a twentieth of its CPU under load. So **do not change `tx` or `signature`
+/// of a transaction whose hash may have been taken**; build a new one ([`SignedTransaction::new`]).
+/// Debug builds check every remembered value against a fresh computation.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedTransaction {
     pub tx: Transaction,
     pub signature: Signature,
+    /// Not part of the encoding or of equality.
+    #[serde(skip)]
+    memo: Memo,
+}
+
+/// Values derived from a signed transaction, each computed at its first use.
+#[derive(Clone, Default)]
+struct Memo {
+    hash: OnceLock<Hash>,
+    check_key: OnceLock<Hash>,
+    encoded_len: OnceLock<usize>,
+}
+
+impl PartialEq for Memo {
+    /// Derived values never distinguish two transactions: their fields do.
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
+}
+
+impl Eq for Memo {}
+
+impl fmt::Debug for SignedTransaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedTransaction")
+            .field("tx", &self.tx)
+            .field("signature", &self.signature)
+            .finish()
+    }
 }
 
 /// Why a transaction envelope is not acceptable, before any execution.
@@ -185,16 +224,24 @@ impl Transaction {
             "signing with a key other than the signer"
         );
         let signature = key.sign(&self);
-        SignedTransaction {
-            tx: self,
-            signature,
-        }
+        SignedTransaction::new(self, signature)
     }
 }
 
 impl SignedTransaction {
+    pub fn new(tx: Transaction, signature: Signature) -> Self {
+        SignedTransaction {
+            tx,
+            signature,
+            memo: Memo::default(),
+        }
+    }
+
+    /// The transaction's identity ([`Transaction::hash`]), remembered.
     pub fn hash(&self) -> Hash {
-        self.tx.hash()
+        let hash = *self.memo.hash.get_or_init(|| self.tx.hash());
+        debug_assert_eq!(hash, self.tx.hash(), "transaction changed after hashing");
+        hash
     }
 
     /// Identifies the transaction *with its signature*: the key of a node's cache of signatures
@@ -202,10 +249,29 @@ impl SignedTransaction {
     /// signature, so a copy with a forged signature would pass as already verified. Local to a
     /// node, never stored or sent.
     pub fn signature_check_key(&self) -> Hash {
-        let mut bytes = Vec::with_capacity(32 + 64);
-        bytes.extend_from_slice(self.hash().as_bytes());
-        bytes.extend_from_slice(&self.signature.0);
-        Hash::blake3(&bytes)
+        let compute = || {
+            let mut bytes = Vec::with_capacity(32 + 64);
+            bytes.extend_from_slice(self.hash().as_bytes());
+            bytes.extend_from_slice(&self.signature.0);
+            Hash::blake3(&bytes)
+        };
+        let key = *self.memo.check_key.get_or_init(compute);
+        debug_assert_eq!(key, compute(), "transaction changed after hashing");
+        key
+    }
+
+    /// Length of [`SignedTransaction::to_bytes`], remembered (decoding knows it for free).
+    pub fn encoded_len(&self) -> usize {
+        let len = *self
+            .memo
+            .encoded_len
+            .get_or_init(|| to_canonical(self).len());
+        debug_assert_eq!(
+            len,
+            to_canonical(self).len(),
+            "transaction changed after encoding"
+        );
+        len
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -215,13 +281,15 @@ impl SignedTransaction {
     /// Decodes a signed transaction, rejecting oversized, truncated and trailing-garbage input.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TxError> {
         let stx: SignedTransaction = from_canonical("signed transaction", bytes, MAX_TX_BYTES)?;
+        // Canonical decoding is strict (no trailing bytes), so these bytes are its encoding.
+        let _ = stx.memo.encoded_len.set(bytes.len());
         stx.check_limits()?;
         Ok(stx)
     }
 
     /// Structural limits that hold for every transaction on any chain.
     pub fn check_limits(&self) -> Result<(), TxError> {
-        let len = to_canonical(self).len();
+        let len = self.encoded_len();
         if len > MAX_TX_BYTES {
             return Err(TxError::TooLarge {
                 len,

@@ -54,7 +54,7 @@ pub fn fit_proposal(mut txs: Vec<SignedTransaction>) -> Vec<SignedTransaction> {
     let mut bytes = 0usize;
     let mut keep = txs.len();
     for (i, t) in txs.iter().enumerate() {
-        bytes += t.to_bytes().len();
+        bytes += t.encoded_len();
         if bytes > MAX_PROPOSAL_BYTES {
             keep = i;
             break;
@@ -198,8 +198,9 @@ mod tests {
 
         // An already-verified transaction re-proposed with another signature is checked again
         // and refused: the cache vouches for a transaction *and* its signature.
-        let mut resigned = good.txs[0].clone();
-        resigned.signature.0[0] ^= 1;
+        let mut bad_signature = good.txs[0].signature;
+        bad_signature.0[0] ^= 1;
+        let resigned = SignedTransaction::new(good.txs[0].tx.clone(), bad_signature);
         let err = v
             .validate(
                 &header(),

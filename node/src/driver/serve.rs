@@ -3,6 +3,7 @@
 //! are bounded in count and bytes.
 
 use consensus::Block;
+use ledger::SignedTransaction;
 use tokio::sync::oneshot;
 use tracing::debug;
 
@@ -70,7 +71,7 @@ impl Driver {
                 .payload
                 .txs
                 .iter()
-                .map(|t| t.to_bytes().len())
+                .map(SignedTransaction::encoded_len)
                 .sum::<usize>()
                 + 512;
             if bytes > wire::MAX_SYNC_RESPONSE_BYTES / 2 && !out.is_empty() {
