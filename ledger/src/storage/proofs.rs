@@ -41,8 +41,8 @@ impl Store {
         }
     }
 
-    /// The transaction `tx_hash` (its first inclusion) with its receipt, proven against the
-    /// latest certificate. `None` if it is not committed.
+    /// The transaction `tx_hash` (where it succeeded, else its first inclusion) with its
+    /// receipt, proven against the latest certificate. `None` if it is not committed.
     pub fn transaction_proof(
         &self,
         tx_hash: &Hash,

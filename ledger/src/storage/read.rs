@@ -130,7 +130,8 @@ impl Store {
             })
     }
 
-    /// The transaction with this hash (its first inclusion), its receipt and location.
+    /// The transaction with this hash (the inclusion that succeeded, else its first), its
+    /// receipt and location.
     pub fn transaction(&self, tx_hash: &Hash) -> Result<Option<CommittedTx>, StoreError> {
         let Some(location) = self.tx_location(tx_hash)? else {
             return Ok(None);

@@ -26,7 +26,8 @@ pub const UPGRADABLE_FROM: &[u32] = &[];
 pub const CF_BLOCKS: &str = "blocks";
 /// block hash (32 bytes) -> height u64 BE.
 pub const CF_BLOCK_INDEX: &str = "block_index";
-/// tx hash (32 bytes) -> [`TxLocation`] (20 bytes). Points at the first inclusion of the hash.
+/// tx hash (32 bytes) -> [`TxLocation`] (20 bytes). Points at the inclusion of the hash that
+/// succeeded, else at its first.
 pub const CF_TX_INDEX: &str = "tx_index";
 /// ledger index u64 BE -> canonical [`crate::receipt::Receipt`].
 pub const CF_RECEIPTS: &str = "receipts";

@@ -280,21 +280,33 @@ fn receipts_must_match_transactions() {
 }
 
 #[test]
-fn repeated_tx_hash_keeps_first_location() {
+fn a_repeated_tx_hash_is_indexed_where_it_succeeded_else_where_first_seen() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let blocks = chain(&store, 1);
     let t = tx(300);
-    let b2 = block(2, blocks[1].hash(), vec![t.clone(), t.clone()]);
-    store
-        .commit_block(&b2, &[], &receipts(&b2, store.accumulator_size()))
-        .unwrap();
-    let b3 = block(3, b2.hash(), vec![t.clone()]);
-    store
-        .commit_block(&b3, &[], &receipts(&b3, store.accumulator_size()))
-        .unwrap();
-    let loc = store.tx_location(&t.hash()).unwrap().unwrap();
-    assert_eq!((loc.height, loc.index_in_block), (2, 0));
+    let failed = || ExecStatus::Failed {
+        code: "bad_sequence".into(),
+        message: "replay".into(),
+    };
+    let mut parent = blocks[1].hash();
+    let mut commit = |height: u64, statuses: Vec<ExecStatus>| {
+        let b = block(height, parent, vec![t.clone(); statuses.len()]);
+        let mut rs = receipts(&b, store.accumulator_size());
+        for (r, status) in rs.iter_mut().zip(statuses) {
+            r.status = status;
+        }
+        store.commit_block(&b, &[], &rs).unwrap();
+        parent = b.hash();
+        let loc = store.tx_location(&t.hash()).unwrap().unwrap();
+        (loc.height, loc.index_in_block)
+    };
+    // Failed twice: the first inclusion.
+    assert_eq!(commit(2, vec![failed(), failed()]), (2, 0));
+    // Then it succeeded (a transaction succeeds at most once): that inclusion.
+    assert_eq!(commit(3, vec![failed(), ExecStatus::Success]), (3, 1));
+    // A later failed replay does not move it.
+    assert_eq!(commit(4, vec![failed()]), (3, 1));
     drop(store);
     Store::open(dir.path()).unwrap();
 }

@@ -11,7 +11,7 @@ use crate::accumulator as acc;
 use crate::hash::Hash;
 use crate::merkle::TreeHasher;
 use crate::proof::LedgerCheckpoint;
-use crate::receipt::TxLeaf;
+use crate::receipt::{ExecStatus, TxLeaf};
 use crate::stored::StoredBlock;
 
 /// What a successful check covered.
@@ -234,10 +234,10 @@ impl Store {
     }
 
     /// Receipts, tx index entries and accumulator leaves of one block, whose first transaction
-    /// has ledger index `first`. Returns how many of its transactions are first inclusions.
+    /// has ledger index `first`. Returns how many of its transactions the index points at.
     fn check_block_txs(&self, stored: &StoredBlock, first: u64) -> Result<u64, StoreError> {
         let height = stored.block.header.height;
-        let mut first_inclusions = 0;
+        let mut indexed_here = 0;
         for (i, tx) in stored.block.txs.iter().enumerate() {
             let ledger_index = first + i as u64;
             let index_in_block = i as u32;
@@ -273,17 +273,31 @@ impl Store {
                 tx_hash,
                 reason,
             };
+            // The entry points at the inclusion that succeeded, else at the first (see
+            // `write_block`).
+            let succeeded = matches!(receipt.status, ExecStatus::Success);
             match self.tx_location(&tx_hash)? {
                 None => return Err(bad_index("has no entry".into())),
-                Some(loc) if loc == here => first_inclusions += 1,
-                // An earlier inclusion of the same hash: the entry must point at it.
-                Some(loc) if loc.ledger_index < ledger_index => {
-                    let earlier = self.receipt(loc.ledger_index)?;
-                    if earlier.as_ref().map(|r| r.tx_hash) != Some(tx_hash) {
-                        return Err(bad_index(format!("points at {loc:?}, which is another tx")));
+                Some(loc) if loc == here => indexed_here += 1,
+                Some(loc) if succeeded => {
+                    return Err(bad_index(format!(
+                        "points at {loc:?}, not at this inclusion, which succeeded"
+                    )))
+                }
+                // Another inclusion of the same hash: an earlier one, or a later success.
+                Some(loc) => {
+                    let other = self.receipt(loc.ledger_index)?;
+                    let fits = other.as_ref().is_some_and(|r| {
+                        r.tx_hash == tx_hash
+                            && (loc.ledger_index < ledger_index
+                                || matches!(r.status, ExecStatus::Success))
+                    });
+                    if !fits {
+                        return Err(bad_index(format!(
+                            "points at {loc:?}, which is neither an earlier inclusion nor a success"
+                        )));
                     }
                 }
-                Some(loc) => return Err(bad_index(format!("points at {loc:?}"))),
             }
 
             let expected = acc::tx_leaf_hash(&TxLeaf {
@@ -300,7 +314,7 @@ impl Store {
                 });
             }
         }
-        Ok(first_inclusions)
+        Ok(indexed_here)
     }
 
     /// Every frozen node lies within `size`, every inner node hashes from its children, and each
