@@ -51,6 +51,9 @@ impl NodeService {
     /// Verifies the envelope and signature here (off the driver's loop), then hands the
     /// transaction to the driver's mempool.
     pub async fn submit(&self, tx: SignedTransaction) -> Submitted {
+        if let Err(e) = self.node.mempool.lock().check_room() {
+            return Submitted::Rejected(e);
+        }
         let check_key = tx.signature_check_key();
         if !self.node.verified.contains(&check_key) {
             match self.node.signatures.check(tx.clone()).await {

@@ -36,6 +36,12 @@ pub async fn run(
 ) {
     let mut messages = Vec::with_capacity(MESSAGES_PER_ROUND);
     while raw.recv_many(&mut messages, MESSAGES_PER_ROUND).await > 0 {
+        // A full mempool would refuse them all after their signatures were checked; they reach
+        // this node again in proposals.
+        if sink.mempool.lock().check_room().is_err() {
+            messages.clear();
+            continue;
+        }
         let mut txs = Vec::new();
         for message in messages.drain(..) {
             let batch = match crate::gossip::decode_batch(&message) {
