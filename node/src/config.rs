@@ -92,7 +92,10 @@ pub struct MempoolSection {
 impl Default for MempoolSection {
     fn default() -> Self {
         MempoolSection {
-            capacity: 50_000,
+            // Room for a burst: 30 s at 10,000 tx/s on a local 4-validator network that orders
+            // about 5,000 tx/s under that load leaves ~150,000 waiting (BENCHMARKS.md). Every
+            // validator holds every pending transaction (gossip), ~0.5 KiB each.
+            capacity: 200_000,
             per_account: 1_000,
             sequence_window: 1_000,
         }

@@ -90,9 +90,16 @@ async fn a_flood_of_100k_transactions_leaves_memory_bounded_and_the_node_answeri
     // the mempool (the limit itself is tested in bad_input.rs).
     let config = dir.path().join("validator-0").join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
-    let lifted = text.replace(
-        "requests_per_second_per_client = 5000",
-        "requests_per_second_per_client = 1000000",
+    // And a mempool smaller than the flood, so that it fills and refuses.
+    let lifted = text
+        .replace(
+            "requests_per_second_per_client = 5000",
+            "requests_per_second_per_client = 1000000",
+        )
+        .replace("capacity = 200000", "capacity = 50000");
+    assert!(
+        lifted.contains("capacity = 50000"),
+        "the generated config names the mempool capacity"
     );
     assert_ne!(
         text, lifted,
@@ -159,10 +166,14 @@ async fn a_flood_of_100k_transactions_leaves_memory_bounded_and_the_node_answeri
                 admitted += resp.num_successful_calls();
                 rejected += resp.num_failed_calls();
                 for r in resp.into_iter().filter_map(Result::err) {
-                    // The message's head names the reason ("mempool is full", ...).
-                    let head: String = r.message().split([':', '(']).next().unwrap_or("").into();
+                    // The error's data names the reason (`mempool_full`, ...).
+                    let reason = r
+                        .data()
+                        .and_then(|d| serde_json::from_str::<serde_json::Value>(d.get()).ok())
+                        .and_then(|d| d["reason"].as_str().map(String::from))
+                        .unwrap_or_else(|| r.message().to_string());
                     *reasons
-                        .entry(format!("{} {}", r.code(), head.trim()))
+                        .entry(format!("{} {reason}", r.code()))
                         .or_insert(0usize) += 1;
                 }
             }
@@ -197,6 +208,10 @@ async fn a_flood_of_100k_transactions_leaves_memory_bounded_and_the_node_answeri
     }
     assert_eq!(admitted + rejected, FLOOD, "every request got an answer");
     assert!(admitted > 0, "nothing was admitted");
+    assert!(
+        reasons.keys().any(|k| k.contains("mempool_full")),
+        "a mempool smaller than the flood answered \"full\": {reasons:?}"
+    );
     peak = peak.max(rss_mib(pid));
     eprintln!(
         "flood: {admitted} admitted, {rejected} rejected {reasons:?}, {throttled} batches \
