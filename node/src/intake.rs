@@ -65,9 +65,16 @@ pub async fn run(
         }
         // Transactions this node already checked (it admitted them itself, or they came
         // around again) are admitted without a second signature check.
+        let keys: Vec<_> = txs
+            .iter()
+            .map(SignedTransaction::signature_check_key)
+            .collect();
         let (known, unknown): (Vec<_>, Vec<_>) = txs
             .into_iter()
-            .partition(|t| verified.contains(&t.signature_check_key()));
+            .zip(verified.contains_each(&keys))
+            .partition(|(_, known)| *known);
+        let known: Vec<SignedTransaction> = known.into_iter().map(|(t, _)| t).collect();
+        let unknown: Vec<SignedTransaction> = unknown.into_iter().map(|(t, _)| t).collect();
         let mut good = known;
         if !unknown.is_empty() {
             let chain = chain_id.clone();

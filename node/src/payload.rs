@@ -117,11 +117,17 @@ impl PayloadValidator<TxBatch> for TxBatchValidator {
                 payload.txs.len()
             ));
         }
+        let keys: Vec<Hash> = payload
+            .txs
+            .iter()
+            .map(SignedTransaction::signature_check_key)
+            .collect();
         let unverified: Vec<SignedTransaction> = payload
             .txs
             .iter()
-            .filter(|t| !self.verified.contains(&t.signature_check_key()))
-            .cloned()
+            .zip(self.verified.contains_each(&keys))
+            .filter(|(_, known)| !known)
+            .map(|(t, _)| t.clone())
             .collect();
         for (tx, result) in unverified
             .iter()

@@ -31,6 +31,13 @@ impl VerifiedCache {
         self.lock().set.contains(hash)
     }
 
+    /// Whether each of `hashes` is known, under one lock (a gossip batch or a proposal holds
+    /// thousands; a lock per transaction showed in the profile).
+    pub fn contains_each<'a>(&self, hashes: impl IntoIterator<Item = &'a Hash>) -> Vec<bool> {
+        let inner = self.lock();
+        hashes.into_iter().map(|h| inner.set.contains(h)).collect()
+    }
+
     pub fn insert_all(&self, hashes: impl IntoIterator<Item = Hash>) {
         let mut inner = self.lock();
         for h in hashes {
@@ -70,5 +77,9 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert!(!c.contains(&Hash([1; 32])));
         assert!(c.contains(&Hash([2; 32])) && c.contains(&Hash([3; 32])));
+        assert_eq!(
+            c.contains_each(&[Hash([1; 32]), Hash([2; 32]), Hash([3; 32])]),
+            vec![false, true, true]
+        );
     }
 }

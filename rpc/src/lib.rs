@@ -3,6 +3,7 @@
 //! port with jsonrpsee. [`Client`] is the typed Rust client.
 
 mod api;
+mod batch;
 mod client;
 mod cors;
 mod error;

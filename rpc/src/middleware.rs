@@ -47,6 +47,8 @@ pub struct GuardState {
     pub limiter: Option<RateLimiter>,
     /// Subscribe and unsubscribe method names.
     pub subscription_methods: HashSet<&'static str>,
+    /// Largest response body, a batch's included.
+    pub max_response_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -189,12 +191,16 @@ where
             _ => None,
         };
         let inner = self.inner.clone();
+        let max_response_bytes = self.state.max_response_bytes;
         async move {
             if kept.is_empty() {
                 // Only refused notifications: nothing to answer, as for any notification.
                 return no_reply(MethodResponse::notification());
             }
-            let mut rp = no_reply(inner.batch(Batch::from(kept)).await);
+            let mut rp = no_reply(
+                crate::batch::serve_concurrently(inner, Batch::from(kept), max_response_bytes)
+                    .await,
+            );
             if let (true, Some(retry_after)) = (all_limited, retry) {
                 rp.extensions_mut().insert(RateLimited { retry_after });
             }

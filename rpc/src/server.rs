@@ -78,6 +78,7 @@ pub async fn serve(
             .iter()
             .copied()
             .collect::<HashSet<_>>(),
+        max_response_bytes: limits.max_response_bytes as usize,
     });
     let config = ServerConfig::builder()
         .max_request_body_size(limits.max_request_bytes)

@@ -25,6 +25,9 @@ pub const MAX_PROOF_JSON_BYTES: usize = 64 * 1024 * 1024;
 /// picking the variant, and a transaction's JSON values are `RawValue`s (kept byte-exact, as
 /// their signatures need), which cannot be read back from that buffer: every proof holding a
 /// transaction with a JSON property failed to parse.
+// A proof is built or read one at a time (a file, an RPC answer), so the size of its largest
+// variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Proof {

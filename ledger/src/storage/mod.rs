@@ -116,10 +116,12 @@ impl Store {
         let mut db_opts = Options::default();
         db_opts.create_if_missing(true);
         db_opts.create_missing_column_families(true);
-        // The WAL already makes a batch atomic across column families; atomic flush keeps them
-        // consistent in the SST files too, should the WAL ever be turned off.
-        db_opts.set_atomic_flush(true);
-        let cf_opts = bounded_memory(&mut db_opts);
+        // Every write goes through the WAL (fsynced), which makes a batch atomic across column
+        // families on recovery: RocksDB keeps a WAL file until every family has flushed what it
+        // holds. So no atomic flush: it flushed every family whenever the memtable budget
+        // filled, about once a second under load, turning a few large memtables into many tiny
+        // files for compaction to merge.
+        let families = bounded_memory(&mut db_opts);
         let db = if options.read_only {
             // A read-only open must name exactly the column families that exist: an older store
             // lacks the newer ones (their reads then find nothing, see `Store::cf`).
@@ -128,13 +130,13 @@ impl Store {
             let cfs = schema::COLUMN_FAMILIES
                 .iter()
                 .filter(|name| existing.iter().any(|e| e == *name))
-                .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &cf_opts)));
+                .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &families)));
             DB::open_cf_descriptors_read_only(&db_opts, path, cfs, false)
                 .map_err(StoreError::db("open read-only"))?
         } else {
             let cfs = schema::COLUMN_FAMILIES
                 .iter()
-                .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &cf_opts)));
+                .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &families)));
             DB::open_cf_descriptors(&db_opts, path, cfs).map_err(StoreError::db("open"))?
         };
         let store = Store {
@@ -242,42 +244,71 @@ const BLOCK_CACHE_BYTES: usize = 64 << 20;
 const WRITE_BUFFERS_BYTES: usize = 64 << 20;
 /// About 1 % false positives.
 const BLOOM_BITS_PER_KEY: f64 = 10.0;
+/// Size of an index or filter partition.
+const METADATA_BLOCK_BYTES: usize = 4 << 10;
 /// Share of each memtable's size given to its bloom filter.
 const MEMTABLE_BLOOM_RATIO: f64 = 0.02;
 
-/// Bounds RocksDB's memory, and returns the options every column family opens with. With
-/// defaults, each of the store's column families gets its own block cache and keeps index and
-/// filter blocks outside any cache, growing with the data: a validator's memory rose without
-/// levelling off over a 10-minute load run (28 MiB to 830 MiB).
-fn bounded_memory(db_opts: &mut Options) -> Options {
+/// Bounds RocksDB's memory, and returns the options every column family opens with (see
+/// [`cf_options`]). With defaults, each of the store's column families gets its own block cache
+/// and keeps index and filter blocks outside any cache, growing with the data: a validator's
+/// memory rose without levelling off over a 10-minute load run (28 MiB to 830 MiB).
+fn bounded_memory(db_opts: &mut Options) -> FamilyOptions {
     let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-    let mut table = rocksdb::BlockBasedOptions::default();
-    table.set_block_cache(&cache);
-    table.set_cache_index_and_filter_blocks(true);
-    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
-    // Most point reads on the hot path miss: "is this transaction already committed?" for
-    // every admitted transaction. Whole-key bloom filters in the tables (and, for the
-    // transaction index, in the memtables: `cf_options`) answer a miss without searching
-    // (these lookups were a tenth of a validator's CPU under load).
-    table.set_bloom_filter(BLOOM_BITS_PER_KEY, false);
-    table.set_whole_key_filtering(true);
     db_opts.set_db_write_buffer_size(WRITE_BUFFERS_BYTES);
-    db_opts.set_block_based_table_factory(&table);
-    let mut cf_opts = Options::default();
-    cf_opts.set_block_based_table_factory(&table);
-    cf_opts
+    db_opts.set_block_based_table_factory(&table_options(&cache, false));
+    let mut plain = Options::default();
+    plain.set_block_based_table_factory(&table_options(&cache, false));
+    let mut filtered = Options::default();
+    filtered.set_block_based_table_factory(&table_options(&cache, true));
+    FamilyOptions { plain, filtered }
 }
 
-/// The options of column family `name`. Only the transaction index gets a memtable bloom
-/// filter: its reads nearly always miss, while adding to a memtable's filter costs a cache miss
-/// per write (15 % of a block's memtable inserts when every family had one).
-fn cf_options(name: &str, base: &Options) -> Options {
-    let mut opts = base.clone();
-    if name == schema::CF_TX_INDEX {
-        opts.set_memtable_whole_key_filtering(true);
-        opts.set_memtable_prefix_bloom_ratio(MEMTABLE_BLOOM_RATIO);
+/// Column family options, without and with bloom filters, over one block cache.
+struct FamilyOptions {
+    plain: Options,
+    filtered: Options,
+}
+
+/// How each table file is read. Index and filter blocks live in the shared cache, and they are
+/// partitioned: a point read loads one small partition instead of the whole file's index or
+/// filter, which grows with the file (megabytes for the larger files). Unpartitioned, they no
+/// longer fit the cache once the ledger held a few million transactions, and every read
+/// reloaded and checksummed megabytes: after 6 minutes at 4,300 tx/s, reading the transaction
+/// index took half of a validator's CPU and the network fell behind its load.
+fn table_options(cache: &rocksdb::Cache, bloom_filter: bool) -> rocksdb::BlockBasedOptions {
+    let mut table = rocksdb::BlockBasedOptions::default();
+    table.set_block_cache(cache);
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    table.set_index_type(rocksdb::BlockBasedIndexType::TwoLevelIndexSearch);
+    table.set_pin_top_level_index_and_filter(true);
+    table.set_metadata_block_size(METADATA_BLOCK_BYTES);
+    if bloom_filter {
+        table.set_bloom_filter(BLOOM_BITS_PER_KEY, false);
+        table.set_whole_key_filtering(true);
+        table.set_partition_filters(true);
     }
-    opts
+    table
+}
+
+/// The options of column family `name`. Bloom filters only where reads miss: "is this
+/// transaction already committed?" for every admitted transaction (the transaction index), and
+/// accounts and items that do not exist yet (the state). The families read by position or by
+/// known hash (blocks, receipts, tree nodes) would only pay for filters in memory and
+/// compaction. The transaction index also gets a memtable filter; adding to one costs a cache
+/// miss per write (15 % of a block's memtable inserts when every family had one).
+fn cf_options(name: &str, families: &FamilyOptions) -> Options {
+    match name {
+        schema::CF_TX_INDEX => {
+            let mut opts = families.filtered.clone();
+            opts.set_memtable_whole_key_filtering(true);
+            opts.set_memtable_prefix_bloom_ratio(MEMTABLE_BLOOM_RATIO);
+            opts
+        }
+        schema::CF_STATE => families.filtered.clone(),
+        _ => families.plain.clone(),
+    }
 }
 
 fn sync_write() -> WriteOptions {
