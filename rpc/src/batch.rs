@@ -5,24 +5,18 @@
 //! keep the request's order.
 
 use jsonrpsee::core::server::BatchResponseBuilder;
-use jsonrpsee::server::middleware::rpc::{Batch, BatchEntry, MethodResponse, RpcServiceT};
+use jsonrpsee::server::middleware::rpc::{Batch, BatchEntry, MethodResponse};
+
+use crate::middleware::InnerService;
 
 /// Runs every entry of `batch` at once on `service`, and answers them in order in one response
 /// of at most `max_response_bytes` (beyond it, the whole batch is answered with an error, as
 /// jsonrpsee does).
-pub async fn serve_concurrently<S>(
+pub async fn serve_concurrently<S: InnerService>(
     service: S,
     batch: Batch<'_>,
     max_response_bytes: usize,
-) -> MethodResponse
-where
-    S: RpcServiceT<
-            MethodResponse = MethodResponse,
-            BatchResponse = MethodResponse,
-            NotificationResponse = MethodResponse,
-        > + Send
-        + Sync,
-{
+) -> MethodResponse {
     let mut got_notification = false;
     let answers = batch.into_iter().map(|entry| {
         let service = &service;

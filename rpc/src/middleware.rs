@@ -123,16 +123,31 @@ fn refused_response(id: jsonrpsee::types::Id<'_>, ext: Extensions, r: &Refusal) 
     rp
 }
 
-impl<S> RpcServiceT for Guard<S>
-where
+/// The service under the middleware: jsonrpsee's, answering everything with a
+/// `MethodResponse`.
+pub trait InnerService:
+    RpcServiceT<
+        MethodResponse = MethodResponse,
+        BatchResponse = MethodResponse,
+        NotificationResponse = MethodResponse,
+    > + Send
+    + Sync
+{
+}
+
+impl<S> InnerService for S where
     S: RpcServiceT<
             MethodResponse = MethodResponse,
             BatchResponse = MethodResponse,
             NotificationResponse = MethodResponse,
         > + Send
         + Sync
-        + Clone
-        + 'static,
+{
+}
+
+impl<S> RpcServiceT for Guard<S>
+where
+    S: InnerService + Clone + 'static,
 {
     type MethodResponse = MethodResponse;
     type NotificationResponse = MethodResponse;
