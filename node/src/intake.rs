@@ -69,13 +69,14 @@ pub async fn run(
             .iter()
             .map(SignedTransaction::signature_check_key)
             .collect();
-        let (known, unknown): (Vec<_>, Vec<_>) = txs
-            .into_iter()
-            .zip(verified.contains_each(&keys))
-            .partition(|(_, known)| *known);
-        let known: Vec<SignedTransaction> = known.into_iter().map(|(t, _)| t).collect();
-        let unknown: Vec<SignedTransaction> = unknown.into_iter().map(|(t, _)| t).collect();
-        let mut good = known;
+        let (mut good, mut unknown) = (Vec::new(), Vec::new());
+        for (tx, known) in txs.into_iter().zip(verified.contains_each(&keys)) {
+            if known {
+                good.push(tx);
+            } else {
+                unknown.push(tx);
+            }
+        }
         if !unknown.is_empty() {
             let chain = chain_id.clone();
             let Ok((unknown, results)) = tokio::task::spawn_blocking(move || {
