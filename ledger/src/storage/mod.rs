@@ -7,7 +7,8 @@
 //!
 //! Files: `schema` (column families and key encodings), `commit` (the write path), `read`
 //! (lookups, proofs), `verify` (the chain check), `certs` (ledger certificates), `audit` (the
-//! auditor's deep rescan: re-execution, signatures, certificates), `error`.
+//! auditor's deep rescan: re-execution, signatures, certificates), `recent_nodes` (state-tree
+//! nodes kept in memory between commits), `error`.
 
 mod audit;
 mod certs;
@@ -17,6 +18,7 @@ mod error;
 mod index;
 mod proofs;
 mod read;
+mod recent_nodes;
 pub mod schema;
 mod state;
 mod verify;
@@ -104,6 +106,9 @@ pub struct Store {
     /// Separate from `commit_lock` so readers never wait for a commit's fsync.
     state: RwLock<ChainState>,
     hasher: Blake3Hasher,
+    /// State-tree nodes of the last commits, so the next block's tree update reads them from
+    /// memory.
+    recent_nodes: RwLock<recent_nodes::RecentNodes>,
 }
 
 impl Store {
@@ -144,6 +149,7 @@ impl Store {
             commit_lock: Mutex::new(()),
             state: RwLock::new(ChainState::default()),
             hasher: Blake3Hasher,
+            recent_nodes: RwLock::default(),
         };
         store.check_schema(options.read_only)?;
         let summary = store.verify_chain_with(options.verify)?;

@@ -35,8 +35,13 @@ pub(super) struct StateWrite {
 
 impl StateWrite {
     pub(super) fn add_to(&self, store: &Store, batch: &mut WriteBatch) -> Result<(), StoreError> {
+        // In key order: RocksDB's memtable inserts a batch's keys fastest in order (each
+        // insertion starts its skiplist search where the previous one ended), and these keys
+        // are hashes, in random order otherwise.
         let nodes = store.cf(schema::CF_SMT_NODES)?;
-        for (hash, node) in &self.nodes {
+        let mut sorted: Vec<&(Hash, Node)> = self.nodes.iter().collect();
+        sorted.sort_unstable_by_key(|(hash, _)| *hash);
+        for (hash, node) in sorted {
             batch.put_cf(nodes, hash.as_bytes(), node.to_bytes());
         }
         let values = store.cf(schema::CF_STATE_VALUES)?;
@@ -44,6 +49,15 @@ impl StateWrite {
             batch.put_cf(values, hash.as_bytes(), value);
         }
         Ok(())
+    }
+
+    /// Once the batch is durable: keeps the new nodes in memory for the next commit's update.
+    pub(super) fn remember_nodes(&self, store: &Store) {
+        store
+            .recent_nodes
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remember(&self.nodes);
     }
 }
 
@@ -61,10 +75,13 @@ impl Store {
             .flatten()
             .map(|v| (smt::value_hash(v), v))
             .collect();
+        let mut values: Vec<(Hash, Vec<u8>)> =
+            values.into_iter().map(|(h, v)| (h, v.clone())).collect();
+        values.sort_unstable_by_key(|(h, _)| *h);
         Ok(StateWrite {
             root: new_root,
             nodes,
-            values: values.into_iter().map(|(h, v)| (h, v.clone())).collect(),
+            values,
         })
     }
 
@@ -135,10 +152,18 @@ impl Store {
     }
 }
 
-/// The tree reads its nodes straight from the column family; every node is checked against the
-/// hash it was asked for by `smt` itself.
+/// The tree reads its nodes from the last commits' (in memory) or else from the column family;
+/// every node is checked against the hash it was asked for by `smt` itself.
 impl NodeStore for Store {
     fn get(&self, hash: &Hash) -> Result<Option<Node>, SmtError> {
+        if let Some(node) = self
+            .recent_nodes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hash)
+        {
+            return Ok(Some(node));
+        }
         let cf = self
             .cf(schema::CF_SMT_NODES)
             .map_err(|e| SmtError::Store(e.to_string()))?;
