@@ -67,6 +67,16 @@ pub fn digest<T: Canonical>(value: &T) -> Hash {
     Hash(*hasher.finalize().as_bytes())
 }
 
+/// [`digest`] of a value from its canonical bytes (`to_canonical(value)`), which the caller
+/// already holds: `BCS((domain, value))` is `BCS(domain)` followed by `BCS(value)`, so the value
+/// need not be encoded a second time.
+pub fn digest_encoded<T: Canonical>(encoded: &[u8]) -> Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&to_canonical(T::DOMAIN));
+    hasher.update(encoded);
+    Hash(*hasher.finalize().as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +91,13 @@ mod tests {
     struct B(u64);
     impl Canonical for B {
         const DOMAIN: &'static str = "waybill/test-b/v1";
+    }
+
+    #[test]
+    fn digest_of_the_encoding_is_the_digest() {
+        for v in [0, 7, u64::MAX] {
+            assert_eq!(digest_encoded::<A>(&to_canonical(&A(v))), digest(&A(v)));
+        }
     }
 
     #[test]

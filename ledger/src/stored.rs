@@ -50,6 +50,24 @@ pub enum StoredBlockError {
     CertificateTooLarge { len: usize, max: usize },
 }
 
+/// A [`StoredBlock`] made of borrowed parts, with the same encoding: the commit path encodes
+/// the block it was handed without first copying all its transactions.
+#[derive(Serialize)]
+pub struct StoredBlockParts<'a> {
+    pub block: &'a Block,
+    #[serde(with = "crate::encoding_helpers::hex_bytes")]
+    pub certificate: &'a [u8],
+    pub accumulator_size_after: u64,
+    pub accumulator_root_after: Hash,
+}
+
+impl StoredBlockParts<'_> {
+    /// Exactly [`StoredBlock::to_bytes`] of the owned record.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        to_canonical(self)
+    }
+}
+
 impl StoredBlock {
     pub fn to_bytes(&self) -> Vec<u8> {
         to_canonical(self)
@@ -109,6 +127,19 @@ mod tests {
             accumulator_size_after: 0,
             accumulator_root_after: Hash::blake3(b""),
         }
+    }
+
+    #[test]
+    fn borrowed_parts_encode_as_the_owned_record() {
+        let s = stored();
+        let parts = StoredBlockParts {
+            block: &s.block,
+            certificate: &s.certificate,
+            accumulator_size_after: s.accumulator_size_after,
+            accumulator_root_after: s.accumulator_root_after,
+        };
+        assert_eq!(parts.to_bytes(), s.to_bytes());
+        assert_eq!(StoredBlock::from_bytes(&parts.to_bytes()).unwrap(), s);
     }
 
     #[test]

@@ -10,11 +10,14 @@ use super::schema::{self, TxLocation};
 use super::{sync_write, ChainState, CommitInfo, Head, Store, StoreError};
 use crate::accumulator::{self as acc, AccumulatorError, NodePos, NodeReader};
 use crate::block::Block;
+use crate::encoding::digest_encoded;
 use crate::execute::{BlockExecution, StateDelta, MAX_STATE_VALUE_BYTES};
 use crate::hash::Hash;
+use crate::proof::LedgerCheckpoint;
 use crate::receipt::{ExecStatus, Receipt, TxLeaf};
 use crate::stored::{
-    receipt_to_bytes, StoredBlock, MAX_CERTIFICATE_BYTES, MAX_RECEIPT_BYTES, MAX_STORED_BLOCK_BYTES,
+    receipt_to_bytes, StoredBlockParts, MAX_CERTIFICATE_BYTES, MAX_RECEIPT_BYTES,
+    MAX_STORED_BLOCK_BYTES,
 };
 use crate::supply::events::EventRecord;
 
@@ -183,12 +186,16 @@ impl Store {
         let first = state.accumulator_size;
         check_receipts(block, receipts, first)?;
 
+        let receipt_bytes: Vec<Vec<u8>> = receipts.iter().map(receipt_to_bytes).collect();
         let leaves: Vec<Hash> = receipts
             .iter()
-            .map(|r| {
+            .zip(&receipt_bytes)
+            .map(|(r, bytes)| {
+                let receipt_hash = digest_encoded::<Receipt>(bytes);
+                debug_assert_eq!(receipt_hash, r.hash());
                 acc::tx_leaf_hash(&TxLeaf {
                     tx_hash: r.tx_hash,
-                    receipt_hash: r.hash(),
+                    receipt_hash,
                 })
             })
             .collect();
@@ -204,15 +211,14 @@ impl Store {
         let root_after = acc::root_at(&self.hasher, &overlay, size_after)?;
 
         let hash = block.hash();
-        let stored = StoredBlock {
-            block: block.clone(),
-            certificate: certificate.to_vec(),
+        let stored_bytes = StoredBlockParts {
+            block,
+            certificate,
             accumulator_size_after: size_after,
             accumulator_root_after: root_after,
-        };
-
+        }
+        .to_bytes();
         // Nothing is written that the read path would refuse to decode.
-        let stored_bytes = stored.to_bytes();
         if stored_bytes.len() > MAX_STORED_BLOCK_BYTES {
             return Err(StoreError::BlockTooLarge {
                 height,
@@ -220,7 +226,6 @@ impl Store {
                 max: MAX_STORED_BLOCK_BYTES,
             });
         }
-        let receipt_bytes: Vec<Vec<u8>> = receipts.iter().map(receipt_to_bytes).collect();
         if let Some((i, r)) = receipt_bytes
             .iter()
             .enumerate()
@@ -331,6 +336,17 @@ impl Store {
             .write_opt(batch, &sync_write())
             .map_err(StoreError::db("commit block"))?;
         state_write.remember_nodes(self);
+        self.recent_checkpoints
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remember(LedgerCheckpoint {
+                chain_id: block.header.chain_id.clone(),
+                height,
+                block_hash: hash,
+                state_root: state_write.root,
+                accumulator_root: root_after,
+                accumulator_size: size_after,
+            });
 
         let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
         st.head = Some(Head { height, hash });

@@ -109,6 +109,8 @@ pub struct Store {
     /// State-tree nodes of the last commits, so the next block's tree update reads them from
     /// memory.
     recent_nodes: RwLock<recent_nodes::RecentNodes>,
+    /// Checkpoints of the last commits, asked for repeatedly while they are being certified.
+    recent_checkpoints: RwLock<certs::RecentCheckpoints>,
 }
 
 impl Store {
@@ -150,6 +152,7 @@ impl Store {
             state: RwLock::new(ChainState::default()),
             hasher: Blake3Hasher,
             recent_nodes: RwLock::default(),
+            recent_checkpoints: RwLock::default(),
         };
         store.check_schema(options.read_only)?;
         let summary = store.verify_chain_with(options.verify)?;

@@ -171,6 +171,28 @@ fn commit_and_read_round_trip() {
 }
 
 #[test]
+fn checkpoints_kept_from_commits_equal_those_read_from_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept: Vec<_> = {
+        let store = Store::open(dir.path()).unwrap();
+        chain(&store, 70);
+        (0..=71)
+            .map(|h| store.ledger_checkpoint(h).unwrap())
+            .collect()
+    };
+    // A fresh open remembers no commit: every checkpoint comes from the stored records.
+    let store = Store::open(dir.path()).unwrap();
+    for (h, kept) in kept.into_iter().enumerate() {
+        assert_eq!(
+            store.ledger_checkpoint(h as u64).unwrap(),
+            kept,
+            "height {h}"
+        );
+    }
+    assert_eq!(store.ledger_checkpoint(71).unwrap(), None);
+}
+
+#[test]
 fn genesis_rules() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
