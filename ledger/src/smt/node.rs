@@ -69,11 +69,22 @@ impl Node {
 /// for, so an implementation need not.
 pub trait NodeStore {
     fn get(&self, hash: &Hash) -> Result<Option<Node>, SmtError>;
+
+    /// The node under `hash` if the store holds it already checked, because it computed that
+    /// hash from the node itself (say, a node it wrote a moment ago and kept in memory); the
+    /// tree then skips re-hashing it. Whatever comes from storage goes through [`Self::get`].
+    fn get_known(&self, _hash: &Hash) -> Option<Node> {
+        None
+    }
 }
 
 impl<T: NodeStore + ?Sized> NodeStore for &T {
     fn get(&self, hash: &Hash) -> Result<Option<Node>, SmtError> {
         (**self).get(hash)
+    }
+
+    fn get_known(&self, hash: &Hash) -> Option<Node> {
+        (**self).get_known(hash)
     }
 }
 

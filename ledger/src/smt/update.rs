@@ -236,6 +236,10 @@ impl Updater<'_> {
 
 /// Reads the node stored under `hash` and checks it is the node with that hash.
 pub(super) fn load(store: &dyn NodeStore, hash: &Hash) -> Result<Node, SmtError> {
+    if let Some(node) = store.get_known(hash) {
+        debug_assert_eq!(node.hash(), *hash, "a known node under another hash");
+        return Ok(node);
+    }
     let node = store
         .get(hash)?
         .ok_or(SmtError::MissingNode { hash: *hash })?;

@@ -152,18 +152,18 @@ impl Store {
     }
 }
 
-/// The tree reads its nodes from the last commits' (in memory) or else from the column family;
-/// every node is checked against the hash it was asked for by `smt` itself.
+/// The tree reads its nodes from the last commits' (in memory, hashed when they were made) or
+/// else from the column family, and `smt` checks each one read from disk against the hash it
+/// asked for.
 impl NodeStore for Store {
-    fn get(&self, hash: &Hash) -> Result<Option<Node>, SmtError> {
-        if let Some(node) = self
-            .recent_nodes
+    fn get_known(&self, hash: &Hash) -> Option<Node> {
+        self.recent_nodes
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(hash)
-        {
-            return Ok(Some(node));
-        }
+    }
+
+    fn get(&self, hash: &Hash) -> Result<Option<Node>, SmtError> {
         let cf = self
             .cf(schema::CF_SMT_NODES)
             .map_err(|e| SmtError::Store(e.to_string()))?;
