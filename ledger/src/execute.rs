@@ -108,10 +108,17 @@ impl BlockExecution {
     }
 }
 
-/// Reads through the block's own pending changes first.
-struct Overlay<'a> {
+/// Reads through the block's own pending changes first (and, once they are committed, answers
+/// what the store would without asking it).
+pub struct Overlay<'a> {
     base: &'a dyn StateReader,
     delta: &'a StateDelta,
+}
+
+impl<'a> Overlay<'a> {
+    pub fn new(base: &'a dyn StateReader, delta: &'a StateDelta) -> Self {
+        Overlay { base, delta }
+    }
 }
 
 impl StateReader for Overlay<'_> {

@@ -255,8 +255,6 @@ const WRITE_BUFFERS_BYTES: usize = 64 << 20;
 const BLOOM_BITS_PER_KEY: f64 = 10.0;
 /// Size of an index or filter partition.
 const METADATA_BLOCK_BYTES: usize = 4 << 10;
-/// Share of each memtable's size given to its bloom filter.
-const MEMTABLE_BLOOM_RATIO: f64 = 0.02;
 
 /// Bounds RocksDB's memory, and returns the options every column family opens with (see
 /// [`cf_options`]). With defaults, each of the store's column families gets its own block cache
@@ -302,20 +300,16 @@ fn table_options(cache: &rocksdb::Cache, bloom_filter: bool) -> rocksdb::BlockBa
 }
 
 /// The options of column family `name`. Bloom filters only where reads miss: "is this
-/// transaction already committed?" for every admitted transaction (the transaction index), and
-/// accounts and items that do not exist yet (the state). The families read by position or by
-/// known hash (blocks, receipts, tree nodes) would only pay for filters in memory and
-/// compaction. The transaction index also gets a memtable filter; adding to one costs a cache
-/// miss per write (15 % of a block's memtable inserts when every family had one).
+/// transaction already committed?" (the transaction index: clients looking up pending
+/// transactions, replays, failed inclusions), and accounts and items that do not exist yet (the
+/// state). The families read by position or by known hash (blocks, receipts, tree nodes) would
+/// only pay for filters in memory and compaction. No family has a memtable filter: adding to
+/// one costs a cache miss per write (15 % of a block's memtable inserts when every family had
+/// one), and since admission stopped asking the index about every transaction the index's
+/// filter no longer paid for itself.
 fn cf_options(name: &str, families: &FamilyOptions) -> Options {
     match name {
-        schema::CF_TX_INDEX => {
-            let mut opts = families.filtered.clone();
-            opts.set_memtable_whole_key_filtering(true);
-            opts.set_memtable_prefix_bloom_ratio(MEMTABLE_BLOOM_RATIO);
-            opts
-        }
-        schema::CF_STATE => families.filtered.clone(),
+        schema::CF_TX_INDEX | schema::CF_STATE => families.filtered.clone(),
         _ => families.plain.clone(),
     }
 }

@@ -8,7 +8,7 @@ use ledger::stored::StoredBlock;
 use tracing::{error, info, warn};
 
 use super::catchup::verify_committed;
-use super::{Driver, DriverError, StoreView};
+use super::{CommittedView, Driver, DriverError};
 use crate::network::PeerId;
 use crate::payload::{to_ledger_block, TxBatch};
 use crate::status::BlockSummary;
@@ -84,9 +84,13 @@ impl Driver {
         // Sign what we just executed (announced to the others unless this is catch-up of a
         // height they have long certified).
         self.certify_executed(&info, expected_root.is_none());
-        self.mempool
-            .lock()
-            .remove_committed(&block.txs, &StoreView(&self.store));
+        self.mempool.lock().remove_committed(
+            &block.txs,
+            &CommittedView {
+                store: &self.store,
+                delta: &execution.delta,
+            },
+        );
         for receipt in receipts {
             if let Some(waiters) = self.waiters.remove(&receipt.tx_hash) {
                 self.waiter_count -= waiters.len();

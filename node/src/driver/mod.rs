@@ -204,6 +204,24 @@ impl LedgerView for StoreView<'_> {
     }
 }
 
+/// The store just after a commit, with that commit's state changes at hand: the mempool asks
+/// for the next sequence of every account the block touched, and the changes answer without a
+/// read per account.
+pub(crate) struct CommittedView<'a> {
+    pub store: &'a Store,
+    pub delta: &'a ledger::execute::StateDelta,
+}
+
+impl LedgerView for CommittedView<'_> {
+    fn next_sequence(&self, account: &ledger::PublicKey) -> u64 {
+        let state = ledger::execute::Overlay::new(self.store, self.delta);
+        ledger::execute::next_sequence(&state, account).unwrap_or(0)
+    }
+    fn is_committed(&self, tx: &Hash) -> bool {
+        StoreView(self.store).is_committed(tx)
+    }
+}
+
 impl Driver {
     /// Builds the core from what the store holds (a fresh node starts at genesis) and runs until
     /// shutdown or a fatal error.
