@@ -11,6 +11,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod network;
 pub mod payload;
+pub mod process_memory;
 pub mod rpc_bridge;
 pub mod run;
 pub mod sigcheck;

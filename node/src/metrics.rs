@@ -183,8 +183,71 @@ pub fn render(node: &NodeHandles) -> String {
         "Network events dropped on a full queue",
         net.dropped_events,
     );
+    memory_gauges(&mut registry, node);
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = encode(&mut out, &registry);
     out
+}
+
+/// Where the process's memory is (see `process_memory`), with RocksDB's share.
+fn memory_gauges(registry: &mut Registry, node: &NodeHandles) {
+    let process = crate::process_memory::ProcessMemory::read();
+    // A failed property read leaves the store's figures out rather than the whole scrape.
+    let store = node.store.memory().unwrap_or_else(|e| {
+        warn!(error = %e, "cannot read the store's memory figures");
+        ledger::storage::StoreMemory::default()
+    });
+    let figures: [(&str, &str, u64); 9] = [
+        (
+            "memory_resident_bytes",
+            "Resident set of the process (VmRSS)",
+            process.resident,
+        ),
+        (
+            "memory_rust_allocated_bytes",
+            "Bytes allocated through jemalloc (Rust code)",
+            process.rust_allocated,
+        ),
+        (
+            "memory_rust_allocator_resident_bytes",
+            "Pages jemalloc holds resident",
+            process.rust_allocator_resident,
+        ),
+        (
+            "memory_c_allocated_bytes",
+            "Bytes allocated through glibc malloc (RocksDB's C++)",
+            process.c_allocated,
+        ),
+        (
+            "memory_c_free_bytes",
+            "Bytes glibc's heaps hold free",
+            process.c_free,
+        ),
+        (
+            "rocksdb_block_cache_bytes",
+            "RocksDB block cache contents",
+            store.block_cache,
+        ),
+        (
+            "rocksdb_block_cache_pinned_bytes",
+            "Pinned part of the block cache",
+            store.block_cache_pinned,
+        ),
+        (
+            "rocksdb_memtable_bytes",
+            "RocksDB memtables, all column families",
+            store.memtables,
+        ),
+        (
+            "rocksdb_table_readers_bytes",
+            "RocksDB table readers outside the block cache",
+            store.table_readers,
+        ),
+    ];
+    for (name, help, bytes) in figures {
+        let g: Gauge = Gauge::default();
+        g.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        registry.register(name, help, g);
+    }
 }

@@ -8,7 +8,7 @@
 //! Files: `schema` (column families and key encodings), `commit` (the write path), `read`
 //! (lookups, proofs), `verify` (the chain check), `certs` (ledger certificates), `audit` (the
 //! auditor's deep rescan: re-execution, signatures, certificates), `recent_nodes` (state-tree
-//! nodes kept in memory between commits), `error`.
+//! nodes kept in memory between commits), `memory` (RocksDB's memory for metrics), `error`.
 
 mod audit;
 mod certs;
@@ -16,6 +16,7 @@ mod commit;
 mod consensus;
 mod error;
 mod index;
+mod memory;
 mod proofs;
 mod read;
 mod recent_nodes;
@@ -41,6 +42,7 @@ pub use certs::CertificateStored;
 pub use consensus::{ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
 pub use error::StoreError;
 pub use index::MAX_HISTORY_PAGE;
+pub use memory::StoreMemory;
 pub use read::CommittedTx;
 pub use schema::TxLocation;
 pub use state::StateProof;

@@ -750,3 +750,24 @@ fn events_feed_item_history_and_organization_indexes_in_pages() {
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.item_history("lot-1", 0, 100).unwrap(), all);
 }
+
+#[test]
+fn memory_figures_count_unflushed_commits_and_cached_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let empty = store.memory().unwrap();
+    let blocks = chain(&store, 20);
+    let written = store.memory().unwrap();
+    assert!(
+        written.memtables > empty.memtables,
+        "commits sit in the memtables: {empty:?} then {written:?}"
+    );
+    drop(store);
+    // Reopened, the commits are in table files: the full chain check reads them through the
+    // block cache.
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head().unwrap().height, blocks.len() as u64 - 1);
+    let reopened = store.memory().unwrap();
+    assert!(reopened.block_cache > 0, "{reopened:?}");
+    assert!(reopened.block_cache_pinned <= reopened.block_cache, "{reopened:?}");
+}
