@@ -19,30 +19,29 @@ pub struct StoreMemory {
 }
 
 impl Store {
-    /// Reads RocksDB's memory properties. The block cache is shared by every column family
-    /// (the default one included), so it is read once.
+    /// Reads RocksDB's memory properties. The block cache is shared by the store's column
+    /// families, so it is read from one of them (not from `default`, which the store does not
+    /// use and RocksDB opens with a cache of its own).
     pub fn memory(&self) -> Result<StoreMemory, StoreError> {
-        let read = |cf: Option<&rocksdb::ColumnFamily>, property: &'static str| {
-            let value = match cf {
-                Some(cf) => self.db.property_int_value_cf(cf, property),
-                None => self.db.property_int_value(property),
-            };
-            value
+        let read = |cf: &rocksdb::ColumnFamily, property: &'static str| {
+            self.db
+                .property_int_value_cf(cf, property)
                 .map(|v| v.unwrap_or(0))
                 .map_err(StoreError::db("read a memory property"))
         };
-        let mut memory = StoreMemory {
-            block_cache: read(None, "rocksdb.block-cache-usage")?,
-            block_cache_pinned: read(None, "rocksdb.block-cache-pinned-usage")?,
-            ..StoreMemory::default()
-        };
         // A read-only open of an older store lacks the newer families: nothing to count there.
-        for cf in schema::COLUMN_FAMILIES
+        let families: Vec<_> = schema::COLUMN_FAMILIES
             .iter()
             .filter_map(|name| self.db.cf_handle(name))
-        {
-            memory.memtables += read(Some(cf), "rocksdb.cur-size-all-mem-tables")?;
-            memory.table_readers += read(Some(cf), "rocksdb.estimate-table-readers-mem")?;
+            .collect();
+        let mut memory = StoreMemory::default();
+        if let Some(first) = families.first() {
+            memory.block_cache = read(first, "rocksdb.block-cache-usage")?;
+            memory.block_cache_pinned = read(first, "rocksdb.block-cache-pinned-usage")?;
+        }
+        for cf in families {
+            memory.memtables += read(cf, "rocksdb.cur-size-all-mem-tables")?;
+            memory.table_readers += read(cf, "rocksdb.estimate-table-readers-mem")?;
         }
         Ok(memory)
     }
