@@ -10,8 +10,8 @@ use clap::Parser;
 /// validator's resident memory kept rising for 10 minutes), and the workaround of giving large
 /// allocations their own mappings cost a page fault per page of every block and proposal
 /// buffer: allocation and page faults were a fifth of a validator's CPU. RocksDB's C++ heap
-/// fragmented glibc's the same way (its free bytes grew by about 20 MiB a minute at 6,000
-/// tx/s), so jemalloc also replaces `malloc` itself (the workspace's
+/// fragmented glibc's the same way (after five minutes at 6,150 tx/s glibc held 80-100 MiB
+/// freed but not returned), so jemalloc also replaces `malloc` itself (the workspace's
 /// `unprefixed_malloc_on_supported_platforms`). Measured in `BENCHMARKS.md`.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
