@@ -20,7 +20,7 @@ use serde_json::json;
 use waybill_node::localnet::LocalNode;
 
 mod common;
-use common::{kill9, start_network};
+use common::{kill9, scrape_metrics, start_network};
 const CHAIN: &str = "waybill-story";
 
 struct Network {
@@ -304,4 +304,24 @@ async fn farm_to_shelf_story_is_told_exactly_by_every_validator() {
         roots.windows(2).all(|w| w[0] == w[1]),
         "validators disagree: {roots:?}"
     );
+
+    // What an operator's Prometheus sees: the same height, and where the memory is.
+    let metrics = scrape_metrics(&net.nodes[0]).await;
+    let metric = |name: &str| {
+        *metrics
+            .get(name)
+            .unwrap_or_else(|| panic!("/metrics has no {name}: {metrics:?}"))
+    };
+    assert!(metric("waybill_committed_height") >= target as f64);
+    assert!(metric("waybill_blocks_committed_total") >= 1.0);
+    let resident = metric("waybill_memory_resident_bytes");
+    assert!(resident > 1e6, "resident set of {resident} bytes");
+    let allocated = metric("waybill_memory_jemalloc_allocated_bytes");
+    assert!(
+        allocated > 0.0 && allocated <= metric("waybill_memory_jemalloc_resident_bytes"),
+        "jemalloc allocated {allocated} bytes"
+    );
+    // Committed blocks went through the memtables; their sizes come from RocksDB itself.
+    assert!(metric("waybill_rocksdb_memtable_bytes") > 0.0);
+    assert!(metric("waybill_rocksdb_block_cache_bytes") >= 0.0);
 }

@@ -68,3 +68,40 @@ pub fn kill9(n: &LocalNode) {
         }
     }
 }
+
+/// `GET /metrics` of `n`, as metric name (with labels, if any) → value. Panics with the
+/// response when it is not a 200 with parseable samples.
+#[allow(dead_code)] // not every test binary that shares this module scrapes
+pub async fn scrape_metrics(n: &LocalNode) -> std::collections::HashMap<String, f64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(&n.config.metrics.listen)
+        .await
+        .unwrap_or_else(|e| panic!("{}: metrics {}: {e}", n.name, n.config.metrics.listen));
+    sock.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(Duration::from_secs(10), sock.read_to_string(&mut response))
+        .await
+        .expect("metrics answer within 10 s")
+        .unwrap();
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP head in {response:?}"));
+    assert!(
+        head.starts_with("HTTP/1.1 200"),
+        "metrics answered {head:?}"
+    );
+    body.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (name, value) = l
+                .rsplit_once(' ')
+                .unwrap_or_else(|| panic!("sample without a value: {l:?}"));
+            let value = value
+                .parse::<f64>()
+                .unwrap_or_else(|e| panic!("sample {l:?}: {e}"));
+            (name.to_string(), value)
+        })
+        .collect()
+}
