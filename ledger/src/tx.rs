@@ -8,8 +8,10 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{verify_batch, CryptoError, KeyPair, PublicKey, Signature};
-use crate::encoding::{digest, from_canonical, to_canonical, Canonical, DecodeError};
+use crate::crypto::{verify_batch, CryptoError, KeyPair, PublicKey, Signature, SIGNATURE_LEN};
+use crate::encoding::{
+    digest, digest_encoded, from_canonical, to_canonical, Canonical, DecodeError,
+};
 use crate::hash::Hash;
 use crate::supply;
 
@@ -281,8 +283,12 @@ impl SignedTransaction {
     /// Decodes a signed transaction, rejecting oversized, truncated and trailing-garbage input.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TxError> {
         let stx: SignedTransaction = from_canonical("signed transaction", bytes, MAX_TX_BYTES)?;
-        // Canonical decoding is strict (no trailing bytes), so these bytes are its encoding.
+        // Canonical decoding is strict (no trailing bytes), so these bytes are its encoding:
+        // BCS of the transaction followed by the signature's 64 raw bytes. So the hash, which
+        // every intake asks for at once, comes from these bytes rather than a second encoding.
         let _ = stx.memo.encoded_len.set(bytes.len());
+        let tx_bytes = &bytes[..bytes.len() - SIGNATURE_LEN];
+        let _ = stx.memo.hash.set(digest_encoded::<Transaction>(tx_bytes));
         stx.check_limits()?;
         Ok(stx)
     }
@@ -383,6 +389,29 @@ mod tests {
         ));
         let back = SignedTransaction::from_bytes(&stx.to_bytes()).unwrap();
         assert_eq!(back, stx);
+    }
+
+    /// The hash remembered from decoded bytes is the hash of the transaction itself, for a
+    /// payload of raw bytes and for one of strings and keys alike.
+    #[test]
+    fn hash_taken_from_decoded_bytes_is_the_transaction_hash() {
+        let key = KeyPair::from_secret([4; 32]);
+        let remove = Transaction {
+            chain_id: "test-chain".into(),
+            signer: key.public(),
+            sequence: 300,
+            payload: Payload::RemoveAccount(supply::RemoveAccount {
+                organization: "acme".into(),
+                key: KeyPair::from_secret([5; 32]).public(),
+            }),
+        }
+        .sign(&key);
+        for stx in [memo_tx(&key, 7), remove] {
+            let decoded = SignedTransaction::from_bytes(&stx.to_bytes()).unwrap();
+            assert_eq!(decoded.memo.hash.get(), Some(&stx.tx.hash()));
+            assert_eq!(decoded.hash(), stx.tx.hash());
+            assert_eq!(decoded.encoded_len(), stx.to_bytes().len());
+        }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! chain id, signature, sequence window, duplicates) wait here for a proposal. Bounded in total and
 //! per account, so a flood costs a clear "full" rejection, never unbounded memory.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use ledger::hash::{FastHashMap, FastHashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -82,13 +84,13 @@ impl SharedMempool {
 pub struct Mempool {
     chain_id: String,
     limits: MempoolSection,
-    txs: HashMap<Hash, Pending>,
-    by_account: HashMap<PublicKey, BTreeMap<u64, Hash>>,
+    txs: FastHashMap<Hash, Pending>,
+    by_account: FastHashMap<PublicKey, BTreeMap<u64, Hash>>,
     /// The committed next sequence number of every account in `by_account`, so admission and
     /// proposals do not read the store per transaction (those reads were a few percent of a
     /// validator's CPU under load). Exact because every commit passes through
     /// [`Mempool::remove_committed`], which re-reads the accounts the block touched.
-    next_committed: HashMap<PublicKey, u64>,
+    next_committed: FastHashMap<PublicKey, u64>,
 }
 
 /// A transaction waiting for a proposal.
@@ -107,9 +109,9 @@ impl Mempool {
         Mempool {
             chain_id,
             limits,
-            txs: HashMap::new(),
-            by_account: HashMap::new(),
-            next_committed: HashMap::new(),
+            txs: FastHashMap::default(),
+            by_account: FastHashMap::default(),
+            next_committed: FastHashMap::default(),
         }
     }
 
@@ -239,7 +241,7 @@ impl Mempool {
     pub fn next_batch(
         &self,
         max: usize,
-        exclude: &HashSet<Hash>,
+        exclude: &FastHashSet<Hash>,
         ledger: &dyn LedgerView,
     ) -> Vec<SignedTransaction> {
         let mut queues: Vec<Vec<&Hash>> = Vec::new();
@@ -285,7 +287,7 @@ impl Mempool {
 
     /// Drops committed transactions, and any now-stale ones (sequence below the account's next).
     pub fn remove_committed(&mut self, committed: &[SignedTransaction], ledger: &dyn LedgerView) {
-        let mut touched = HashSet::new();
+        let mut touched = FastHashSet::default();
         for tx in committed {
             self.remove(&tx.hash());
             touched.insert(tx.tx.signer);
@@ -313,7 +315,7 @@ impl Mempool {
     /// and never came down. Shrinking to twice the length keeps the rehash cost amortised: a
     /// table is rebuilt only after three quarters of it emptied.
     fn release_spare_capacity(&mut self) {
-        fn shrink<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
+        fn shrink<K: Eq + std::hash::Hash, V>(map: &mut FastHashMap<K, V>) {
             if map.capacity() > SHRINK_ABOVE_CAPACITY && map.capacity() > 4 * map.len() {
                 map.shrink_to(2 * map.len());
             }
@@ -385,6 +387,7 @@ mod tests {
     use super::*;
     use ledger::crypto::KeyPair;
     use ledger::tx::{Payload, Transaction};
+    use std::collections::{HashMap, HashSet};
 
     #[derive(Default)]
     struct View {
@@ -430,7 +433,7 @@ mod tests {
         let mut mp = pool(100, 10);
         let r = mp.submit_batch(vec![tx(&a, 1), tx(&a, 0), tx(&b, 0), tx(&a, 3)], &view);
         assert!(r.iter().all(Result::is_ok), "{r:?}");
-        let batch = mp.next_batch(10, &HashSet::new(), &view);
+        let batch = mp.next_batch(10, &FastHashSet::default(), &view);
         // a:0, a:1 (a:3 waits for a:2), b:0.
         assert_eq!(batch.len(), 3);
         let mut view = view;
@@ -448,7 +451,7 @@ mod tests {
         );
         // a:3 stayed pending across the commit; its remembered next sequence moved with it.
         assert!(mp.submit_batch(vec![tx(&a, 2)], &view)[0].is_ok());
-        let batch = mp.next_batch(10, &HashSet::new(), &view);
+        let batch = mp.next_batch(10, &FastHashSet::default(), &view);
         let seqs: Vec<u64> = batch.iter().map(|t| t.tx.sequence).collect();
         assert_eq!(seqs, vec![2, 3]);
     }
@@ -489,7 +492,7 @@ mod tests {
             mp.by_account.capacity()
         );
         // What is left is intact.
-        let batch = mp.next_batch(10, &HashSet::new(), &view);
+        let batch = mp.next_batch(10, &FastHashSet::default(), &view);
         assert_eq!(batch, backlog[..5].to_vec());
     }
 
@@ -558,7 +561,7 @@ mod tests {
         let mut mp = pool(100, 10);
         let txs: Vec<_> = (0..4).map(|i| tx(&a, i)).collect();
         mp.submit_batch(txs.clone(), &view);
-        let exclude: HashSet<Hash> = txs[..2].iter().map(|t| t.hash()).collect();
+        let exclude: FastHashSet<Hash> = txs[..2].iter().map(|t| t.hash()).collect();
         let batch = mp.next_batch(10, &exclude, &view);
         assert_eq!(
             batch.iter().map(|t| t.tx.sequence).collect::<Vec<_>>(),
@@ -581,7 +584,7 @@ mod tests {
         assert_eq!(mp.evict_gapped(Duration::ZERO, &view), 3);
         assert_eq!(mp.len(), 2);
         let ready: Vec<u64> = mp
-            .next_batch(10, &HashSet::new(), &view)
+            .next_batch(10, &FastHashSet::default(), &view)
             .iter()
             .map(|t| t.tx.sequence)
             .collect();

@@ -2,9 +2,10 @@
 //! transaction's signature is checked twice (once at the mempool, again in a proposal). Oldest
 //! entries are forgotten first; forgetting only costs a second verification.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use ledger::hash::FastHashSet;
 use ledger::Hash;
 
 pub struct VerifiedCache {
@@ -14,7 +15,7 @@ pub struct VerifiedCache {
 
 #[derive(Default)]
 struct Inner {
-    set: HashSet<Hash>,
+    set: FastHashSet<Hash>,
     order: VecDeque<Hash>,
 }
 

@@ -2,7 +2,7 @@
 //! entries, receipts, new accumulator nodes and the metadata go into one `WriteBatch` written
 //! with fsync. So a commit either happened entirely and durably, or not at all.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rocksdb::WriteBatch;
 
@@ -12,7 +12,7 @@ use crate::accumulator::{self as acc, AccumulatorError, NodePos, NodeReader};
 use crate::block::Block;
 use crate::encoding::digest_encoded;
 use crate::execute::{BlockExecution, StateDelta, MAX_STATE_VALUE_BYTES};
-use crate::hash::Hash;
+use crate::hash::{FastHashSet, Hash};
 use crate::proof::LedgerCheckpoint;
 use crate::receipt::{ExecStatus, Receipt, TxLeaf};
 use crate::stored::{
@@ -257,7 +257,7 @@ impl Store {
         // is indexed without asking whether the hash is already there: a transaction succeeds
         // at most once, and asking (a read per transaction, nearly always a miss) was a tenth
         // of a block's commit.
-        let mut seen = HashSet::new();
+        let mut seen = FastHashSet::default();
         let mut index_entries = Vec::with_capacity(block.txs.len());
         for (i, ((tx, receipt), bytes)) in block
             .txs

@@ -10,10 +10,10 @@
 //! after a block with transactions are proposed without waiting, and any uncommitted block with
 //! transactions also means no waiting.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use consensus::{Input, Round};
+use ledger::hash::FastHashSet;
 use ledger::Hash;
 
 use super::{Driver, StoreView};
@@ -40,7 +40,7 @@ impl Driver {
         parent: Hash,
         uncommitted: &[Hash],
     ) {
-        let pending: HashSet<Hash> = uncommitted
+        let pending: FastHashSet<Hash> = uncommitted
             .iter()
             .filter_map(|id| self.core.block(id))
             .flat_map(|b| b.payload.txs.iter().map(|t| t.hash()))
@@ -73,7 +73,7 @@ impl Driver {
         }
         // Nothing was uncommitted with transactions when the request was held back, and this
         // node proposes nothing else meanwhile, so nothing needs excluding.
-        let payload = self.next_payload(&HashSet::new());
+        let payload = self.next_payload(&FastHashSet::default());
         self.loopback.push_back(Input::PayloadReady {
             round: deferred.round,
             payload,
@@ -111,7 +111,7 @@ impl Driver {
             self.deferred_payload = None;
             return;
         }
-        let payload = self.next_payload(&HashSet::new());
+        let payload = self.next_payload(&FastHashSet::default());
         if payload.txs.is_empty() {
             return;
         }
@@ -132,7 +132,7 @@ impl Driver {
         tokio::time::sleep(wait)
     }
 
-    fn next_payload(&mut self, exclude: &HashSet<Hash>) -> TxBatch {
+    fn next_payload(&mut self, exclude: &FastHashSet<Hash>) -> TxBatch {
         let txs =
             self.mempool
                 .lock()
