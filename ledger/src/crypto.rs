@@ -22,7 +22,7 @@ pub struct PublicKey(#[serde(with = "hex_array")] pub [u8; PUBLIC_KEY_LEN]);
 pub struct Signature(#[serde(with = "hex_array")] pub [u8; SIGNATURE_LEN]);
 
 /// Why a signature did not verify.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CryptoError {
     #[error("public key {key} is not a valid ed25519 point")]
     InvalidPublicKey { key: String },

@@ -17,7 +17,7 @@ pub trait Canonical: Serialize {
 }
 
 /// Why canonical bytes could not be decoded.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
     #[error("{what}: input of {len} bytes exceeds the limit of {max} bytes")]
     TooLarge {

@@ -158,7 +158,7 @@ impl fmt::Debug for SignedTransaction {
 }
 
 /// Why a transaction envelope is not acceptable, before any execution.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TxError {
     #[error(transparent)]
     Decode(#[from] DecodeError),

@@ -51,36 +51,100 @@ impl NodeService {
     /// Verifies the envelope and signature here (off the driver's loop), then hands the
     /// transaction to the driver's mempool.
     pub async fn submit(&self, tx: SignedTransaction) -> Submitted {
+        let mut answers = self.submit_all(vec![tx]).await;
+        debug_assert_eq!(answers.len(), 1);
+        answers.pop().unwrap_or(Submitted::Unavailable)
+    }
+
+    /// [`NodeService::submit`] for several transactions at once, in order, one answer each:
+    /// one signature batch, one mempool lock and one wake-up for all of them.
+    pub async fn submit_all(&self, txs: Vec<SignedTransaction>) -> Vec<Submitted> {
+        // A full mempool would refuse them after their signatures were checked.
         if let Err(e) = self.node.mempool.lock().check_room() {
-            return Submitted::Rejected(e);
+            return txs.iter().map(|_| Submitted::Rejected(e.clone())).collect();
         }
-        let check_key = tx.signature_check_key();
-        if !self.node.verified.contains(&check_key) {
-            match self.node.signatures.check(tx.clone()).await {
-                Ok(Ok(())) => self.node.verified.insert_all([check_key]),
-                Ok(Err(e)) => return Submitted::Rejected(MempoolError::Invalid(e)),
-                Err(_) => return Submitted::Unavailable,
+        let keys: Vec<Hash> = txs
+            .iter()
+            .map(SignedTransaction::signature_check_key)
+            .collect();
+        let known = self.node.verified.contains_each(&keys);
+        // Transactions this node already checked (gossip brought them first) are not checked
+        // again; the others go to the checker and come back with their verdicts.
+        let mut verdicts: Vec<Option<Result<(), TxError>>> = known
+            .iter()
+            .map(|&k| if k { Some(Ok(())) } else { None })
+            .collect();
+        let (mut checked_txs, mut unknown) = (Vec::with_capacity(txs.len()), Vec::new());
+        for (tx, &k) in txs.into_iter().zip(&known) {
+            if k {
+                checked_txs.push(Some(tx));
+            } else {
+                checked_txs.push(None);
+                unknown.push(tx);
             }
         }
-        // Admitted here rather than by the driver: its loop pauses for consensus fsyncs, and
-        // JSON-RPC batches are served one call after another, so a round trip through it per
-        // submission capped a node at a few hundred submissions a second.
-        let bytes = tx.to_bytes();
-        let admitted = self
-            .node
-            .mempool
-            .lock()
-            .admit_verified(tx, &StoreView(&self.node.store));
-        match admitted {
-            Ok(hash) => {
-                if self.node.gossip.try_send(bytes).is_err() {
-                    tracing::debug!("gossip queue full; the transaction waits for our proposal");
+        if !unknown.is_empty() {
+            let Ok((unknown, results)) = self.node.signatures.check_all(unknown).await else {
+                return checked_txs.iter().map(|_| Submitted::Unavailable).collect();
+            };
+            let mut back = unknown.into_iter().zip(results);
+            for (slot, verdict) in checked_txs.iter_mut().zip(verdicts.iter_mut()) {
+                if slot.is_none() {
+                    let Some((tx, result)) = back.next() else {
+                        break;
+                    };
+                    *slot = Some(tx);
+                    *verdict = Some(result);
                 }
-                self.node.admitted.notify_one();
-                Submitted::Admitted(hash)
             }
-            Err(e) => Submitted::Rejected(e),
+            debug_assert!(
+                back.next().is_none(),
+                "the checker answered every transaction"
+            );
         }
+        self.node.verified.insert_all(
+            keys.iter()
+                .zip(&known)
+                .zip(&verdicts)
+                .filter(|((_, &k), v)| !k && matches!(v, Some(Ok(()))))
+                .map(|((key, _), _)| *key),
+        );
+        // Admitted here rather than by the driver: its loop pauses for consensus fsyncs, and a
+        // round trip through it per submission capped a node at a few hundred submissions a
+        // second.
+        let mut answers = Vec::with_capacity(checked_txs.len());
+        let mut admitted_any = false;
+        {
+            let view = StoreView(&self.node.store);
+            let mut pool = self.node.mempool.lock();
+            for (slot, verdict) in checked_txs.into_iter().zip(verdicts) {
+                let answer = match (slot, verdict) {
+                    (Some(tx), Some(Ok(()))) => {
+                        let bytes = tx.to_bytes();
+                        match pool.admit_verified(tx, &view) {
+                            Ok(hash) => {
+                                if self.node.gossip.try_send(bytes).is_err() {
+                                    tracing::debug!(
+                                        "gossip queue full; the transaction waits for our proposal"
+                                    );
+                                }
+                                admitted_any = true;
+                                Submitted::Admitted(hash)
+                            }
+                            Err(e) => Submitted::Rejected(e),
+                        }
+                    }
+                    (_, Some(Err(e))) => Submitted::Rejected(MempoolError::Invalid(e)),
+                    // The checker stopped part-way: the node is stopping.
+                    _ => Submitted::Unavailable,
+                };
+                answers.push(answer);
+            }
+        }
+        if admitted_any {
+            self.node.admitted.notify_one();
+        }
+        answers
     }
 
     /// Waits up to `wait_ms` (capped at [`MAX_WAIT_MS`]) for `hash` to commit.

@@ -17,7 +17,7 @@ use crate::config::MempoolSection;
 /// Tables at most this large are left as they are after a backlog drains (a few hundred KiB).
 const SHRINK_ABOVE_CAPACITY: usize = 1_024;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MempoolError {
     #[error(transparent)]
     Invalid(#[from] TxError),

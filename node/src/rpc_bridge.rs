@@ -88,6 +88,18 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
+/// A submission's hash, or why it was not admitted as the client sees it.
+fn admitted_hash(submitted: Submitted) -> Result<Hash, ApiError> {
+    match submitted {
+        Submitted::Admitted(h) => Ok(h),
+        Submitted::Rejected(e) => Err(ApiError::Rejected {
+            reason: reject_reason(&e).to_string(),
+            message: e.to_string(),
+        }),
+        Submitted::Unavailable => Err(ApiError::NotReady("node is stopping".into())),
+    }
+}
+
 #[async_trait::async_trait]
 impl NodeApi for NodeService {
     async fn submit(
@@ -95,16 +107,7 @@ impl NodeApi for NodeService {
         tx: SignedTransaction,
         wait_ms: Option<u64>,
     ) -> Result<rpc::SubmitOutcome, ApiError> {
-        let hash = match NodeService::submit(self, tx).await {
-            Submitted::Admitted(h) => h,
-            Submitted::Rejected(e) => {
-                return Err(ApiError::Rejected {
-                    reason: reject_reason(&e).to_string(),
-                    message: e.to_string(),
-                })
-            }
-            Submitted::Unavailable => return Err(ApiError::NotReady("node is stopping".into())),
-        };
+        let hash = admitted_hash(NodeService::submit(self, tx).await)?;
         let receipt = match wait_ms {
             Some(ms) => match self.wait_commit(hash, ms).await {
                 Some(r) => Some(r),
@@ -118,6 +121,17 @@ impl NodeApi for NodeService {
             None => None,
         };
         Ok(rpc::SubmitOutcome::new(hash, receipt))
+    }
+
+    async fn submit_many(
+        &self,
+        txs: Vec<SignedTransaction>,
+    ) -> Vec<Result<rpc::SubmitOutcome, ApiError>> {
+        NodeService::submit_all(self, txs)
+            .await
+            .into_iter()
+            .map(|s| admitted_hash(s).map(|hash| rpc::SubmitOutcome::new(hash, None)))
+            .collect()
     }
 
     fn head(&self) -> Result<rpc::HeadInfo, ApiError> {

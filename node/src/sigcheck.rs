@@ -10,12 +10,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::payload::verify_in_parallel;
 
-/// Most signatures verified in one batch.
+/// Most signatures verified in one batch (a request larger than this is verified alone).
 const MAX_BATCH: usize = 1_024;
-/// Submissions waiting for their check; beyond it submitters wait for room (backpressure).
+/// Requests waiting for their check; beyond it submitters wait for room (backpressure).
 const QUEUE: usize = 8_192;
 
-type Request = (SignedTransaction, oneshot::Sender<Result<(), TxError>>);
+/// What a check answers: the transactions, handed back in order, and each one's verdict.
+pub type Checked = (Vec<SignedTransaction>, Vec<Result<(), TxError>>);
+
+type Request = (Vec<SignedTransaction>, oneshot::Sender<Checked>);
 
 /// Where submissions are sent to have their signature checked.
 #[derive(Clone)]
@@ -36,14 +39,15 @@ impl SignatureChecker {
         SignatureChecker { requests }
     }
 
-    /// Checks `tx`'s envelope (chain id, limits) and signature.
-    pub async fn check(
-        &self,
-        tx: SignedTransaction,
-    ) -> Result<Result<(), TxError>, CheckerStopped> {
+    /// Checks each transaction's envelope (chain id, limits) and signature, and hands the
+    /// transactions back with the verdicts, in order (so no caller clones one to keep it).
+    pub async fn check_all(&self, txs: Vec<SignedTransaction>) -> Result<Checked, CheckerStopped> {
+        if txs.is_empty() {
+            return Ok((txs, Vec::new()));
+        }
         let (reply, rx) = oneshot::channel();
         self.requests
-            .send((tx, reply))
+            .send((txs, reply))
             .await
             .map_err(|_| CheckerStopped)?;
         rx.await.map_err(|_| CheckerStopped)
@@ -51,17 +55,42 @@ impl SignatureChecker {
 }
 
 async fn run(chain_id: String, mut rx: mpsc::Receiver<Request>) {
-    let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (txs, replies): (Vec<SignedTransaction>, Vec<_>) = batch.drain(..).unzip();
+    while let Some(first) = rx.recv().await {
+        // Whatever queued up meanwhile joins the batch, up to its limit.
+        let mut requests = vec![first];
+        let mut count = requests[0].0.len();
+        while count < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(next) => {
+                    count += next.0.len();
+                    requests.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut txs = Vec::with_capacity(count);
+        let mut replies = Vec::with_capacity(requests.len());
+        for (request_txs, reply) in requests {
+            replies.push((request_txs.len(), reply));
+            txs.extend(request_txs);
+        }
         let chain = chain_id.clone();
-        let Ok(results) =
-            tokio::task::spawn_blocking(move || verify_in_parallel(&chain, &txs)).await
+        let Ok((txs, results)) = tokio::task::spawn_blocking(move || {
+            let results = verify_in_parallel(&chain, &txs);
+            (txs, results)
+        })
+        .await
         else {
             return;
         };
-        for (reply, result) in replies.into_iter().zip(results) {
-            let _ = reply.send(result);
+        debug_assert_eq!(txs.len(), results.len());
+        let (mut txs, mut results) = (txs.into_iter(), results.into_iter());
+        for (n, reply) in replies {
+            let answer: Checked = (
+                txs.by_ref().take(n).collect(),
+                results.by_ref().take(n).collect(),
+            );
+            let _ = reply.send(answer);
         }
     }
 }
@@ -83,6 +112,42 @@ mod tests {
         .sign(&k)
     }
 
+    /// Requests of different sizes, sent at once, are verified together and each gets back its
+    /// own transactions with their verdicts, in order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batched_requests_get_back_their_own_transactions_in_order() {
+        let checker = SignatureChecker::start("c".into());
+        let mut tasks = Vec::new();
+        let mut next = 0u64;
+        for size in [1usize, 300, 0, 7, 900, 2] {
+            let txs: Vec<SignedTransaction> = (next..next + size as u64)
+                .map(|seq| {
+                    let mut t = tx(seq);
+                    if seq % 11 == 5 {
+                        t.signature.0[0] ^= 1;
+                    }
+                    t
+                })
+                .collect();
+            next += size as u64;
+            let checker = checker.clone();
+            tasks.push(tokio::spawn(async move {
+                let sent: Vec<u64> = txs.iter().map(|t| t.tx.sequence).collect();
+                (sent, checker.check_all(txs).await)
+            }));
+        }
+        for task in tasks {
+            let (sent, answer) = task.await.unwrap();
+            let (txs, results) = answer.expect("checker running");
+            let back: Vec<u64> = txs.iter().map(|t| t.tx.sequence).collect();
+            assert_eq!(back, sent);
+            assert_eq!(results.len(), sent.len());
+            for (seq, result) in sent.iter().zip(&results) {
+                assert_eq!(result.is_err(), seq % 11 == 5, "sequence {seq}: {result:?}");
+            }
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_checks_each_get_their_own_answer() {
         let checker = SignatureChecker::start("c".into());
@@ -93,12 +158,23 @@ mod tests {
             if seq % 7 == 3 {
                 t.signature.0[0] ^= 1;
             }
-            tasks.push(tokio::spawn(async move { (seq, checker.check(t).await) }));
+            tasks.push(tokio::spawn(async move {
+                (seq, checker.check_all(vec![t]).await)
+            }));
         }
         for task in tasks {
-            let (seq, result) = task.await.unwrap();
-            let result = result.expect("checker running");
-            assert_eq!(result.is_err(), seq % 7 == 3, "sequence {seq}: {result:?}");
+            let (seq, answer) = task.await.unwrap();
+            let (txs, results) = answer.expect("checker running");
+            assert_eq!(txs.len(), 1);
+            assert_eq!(
+                txs[0].tx.sequence, seq,
+                "the request's own transaction comes back"
+            );
+            assert_eq!(
+                results[0].is_err(),
+                seq % 7 == 3,
+                "sequence {seq}: {results:?}"
+            );
         }
     }
 }

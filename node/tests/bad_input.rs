@@ -355,6 +355,36 @@ async fn bad_input_gets_its_documented_error_and_changes_nothing() {
             .await;
         assert_eq!(r["error"]["data"]["reason"], reason, "{what} (raw): {r}");
     }
+    // The same transactions in one waybill_submitRawTransactions call: one answer each, in
+    // order, each the error object the single call gave; bytes that do not decode are refused
+    // on their own.
+    let refusals = [
+        (&bad_signature, "bad_signature"),
+        (&wrong_chain, "wrong_chain"),
+        (&first, "already_committed"),
+        (&too_old, "sequence_too_low"),
+        (&too_far, "sequence_too_high"),
+    ];
+    let mut raws: Vec<String> = refusals
+        .iter()
+        .map(|(tx, _)| hex::encode(tx.to_bytes()))
+        .collect();
+    raws.push("zz".into());
+    let answers = http
+        .result("waybill_submitRawTransactions", json!([raws]))
+        .await;
+    let answers = answers.as_array().expect("one answer per transaction");
+    assert_eq!(answers.len(), refusals.len() + 1, "{answers:?}");
+    for ((_, reason), answer) in refusals.iter().zip(answers) {
+        assert_eq!(answer["error"]["code"], -32001, "{answer}");
+        assert_eq!(answer["error"]["data"]["reason"], *reason, "{answer}");
+    }
+    assert_eq!(answers[refusals.len()]["error"]["code"], -32602);
+    // More than 1,000 in one call: the call is refused, none submitted.
+    let r = http
+        .call("waybill_submitRawTransactions", json!([vec!["00"; 1_001]]))
+        .await;
+    assert_eq!(error_code(&r), -32602, "{r}");
 
     // A notification (no id) gets no response at all, and is not executed: this valid
     // transaction is not submitted.
@@ -445,6 +475,33 @@ async fn bad_input_gets_its_documented_error_and_changes_nothing() {
     websocket(&http, &key).await;
     rate_limit(&http).await;
     cors(&http).await;
+
+    // Accepted through waybill_submitRawTransactions (with the optional 0x; `websocket` used
+    // sequence 3): the answer is
+    // what waybill_submitRawTransaction gives, and a copy later in the same call is a duplicate.
+    let fourth = sign(&key, CHAIN, 4, "crate-4");
+    let raw = format!("0x{}", hex::encode(fourth.to_bytes()));
+    let answers = http
+        .result("waybill_submitRawTransactions", json!([[raw, raw]]))
+        .await;
+    assert_eq!(answers[0]["status"], "pending", "{answers}");
+    assert_eq!(answers[0]["tx_hash"], json!(fourth.hash()), "{answers}");
+    assert_eq!(
+        answers[1]["error"]["data"]["reason"], "duplicate",
+        "{answers}"
+    );
+    let started = Instant::now();
+    while http
+        .result("waybill_getTransaction", json!([fourth.hash()]))
+        .await["pending"]
+        != false
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never committed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let head = http.result("waybill_head", json!([])).await;
     assert!(head["height"].is_u64());

@@ -21,6 +21,19 @@ pub trait NodeApi: Send + Sync + 'static {
         tx: SignedTransaction,
         wait_ms: Option<u64>,
     ) -> Result<SubmitOutcome, ApiError>;
+    /// [`NodeApi::submit`] without waiting, for several transactions in order, one answer each.
+    /// A node overrides it to check and admit them together (one signature batch, one mempool
+    /// lock); this default submits them one after another.
+    async fn submit_many(
+        &self,
+        txs: Vec<SignedTransaction>,
+    ) -> Vec<Result<SubmitOutcome, ApiError>> {
+        let mut answers = Vec::with_capacity(txs.len());
+        for tx in txs {
+            answers.push(self.submit(tx, None).await);
+        }
+        answers
+    }
     fn head(&self) -> Result<HeadInfo, ApiError>;
     fn block_by_height(&self, height: u64) -> Result<Option<StoredBlock>, ApiError>;
     fn block_by_hash(&self, hash: Hash) -> Result<Option<StoredBlock>, ApiError>;

@@ -24,5 +24,6 @@ pub use methods::{METHODS, SUBSCRIPTION_METHODS};
 pub use server::{serve, RpcAccess, RpcLimits, ServeError};
 pub use types::{
     AccountView, BlockSummary, HeadInfo, HistoryPage, ItemEvent, ItemView, NodeStatus,
-    SubmitOutcome, SubmitStatus, TxInfo, ValidatorInfo,
+    SubmitAnswer, SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo,
+    MAX_SUBMIT_BATCH,
 };

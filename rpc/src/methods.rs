@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use crate::api::NodeApi;
 use crate::error::ApiError;
 use crate::server::ServeError;
+use crate::types::{SubmitAnswer, MAX_SUBMIT_BATCH};
 
 /// Every method served, with its positional parameters (for `rpc.discover`).
 pub const METHODS: &[(&str, &[&str], &str)] = &[
@@ -24,6 +25,11 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         "waybill_submitRawTransaction",
         &["hex", "wait_ms?"],
         "Submit a signed transaction as hex of its canonical bytes.",
+    ),
+    (
+        "waybill_submitRawTransactions",
+        &["hexes"],
+        "Submit up to 1000 signed transactions, each as hex of its canonical bytes; one answer per transaction, in order.",
     ),
     (
         "waybill_head",
@@ -155,6 +161,14 @@ fn raw_params<'a>(params: &'a Params<'_>) -> Result<Vec<&'a RawValue>, ApiError>
     }
 }
 
+/// A signed transaction from the hex of its canonical bytes (an optional `0x` prefix).
+fn decode_raw(text: &str) -> Result<SignedTransaction, ApiError> {
+    let bytes = hex::decode(text.trim_start_matches("0x"))
+        .map_err(|e| ApiError::InvalidParams(format!("hex: {e}")))?;
+    SignedTransaction::from_bytes(&bytes)
+        .map_err(|e| ApiError::InvalidParams(format!("transaction bytes: {e}")))
+}
+
 fn param<T: DeserializeOwned>(
     params: &Params<'_>,
     index: usize,
@@ -201,12 +215,43 @@ pub(crate) fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
     .map_err(reg)?;
     m.register_async_method("waybill_submitRawTransaction", |p, api, _| async move {
         let text: String = param(&p, 0, "hex")?;
-        let bytes = hex::decode(text.trim_start_matches("0x"))
-            .map_err(|e| ApiError::InvalidParams(format!("hex: {e}")))?;
-        let tx = SignedTransaction::from_bytes(&bytes)
-            .map_err(|e| ApiError::InvalidParams(format!("transaction bytes: {e}")))?;
+        let tx = decode_raw(&text)?;
         let wait: Option<u64> = optional(&p, 1, "wait_ms")?;
         RpcResult::Ok(api.submit(tx, wait).await?)
+    })
+    .map_err(reg)?;
+    m.register_async_method("waybill_submitRawTransactions", |p, api, _| async move {
+        let texts: Vec<String> = param(&p, 0, "hexes")?;
+        if texts.len() > MAX_SUBMIT_BATCH {
+            return Err(ApiError::InvalidParams(format!(
+                "{} transactions in one call, at most {MAX_SUBMIT_BATCH}",
+                texts.len()
+            ))
+            .into());
+        }
+        // A transaction that does not decode gets its own error; the others go ahead.
+        let mut answers: Vec<Option<SubmitAnswer>> = Vec::with_capacity(texts.len());
+        let mut txs = Vec::with_capacity(texts.len());
+        for text in &texts {
+            match decode_raw(text) {
+                Ok(tx) => {
+                    answers.push(None);
+                    txs.push(tx);
+                }
+                Err(e) => answers.push(Some(Err(e).into())),
+            }
+        }
+        let mut results = api.submit_many(txs).await.into_iter();
+        let answers: Vec<SubmitAnswer> = answers
+            .into_iter()
+            .map(|a| {
+                a.or_else(|| results.next().map(SubmitAnswer::from))
+                    .unwrap_or_else(|| {
+                        Err(ApiError::Internal("no answer for a transaction".into())).into()
+                    })
+            })
+            .collect();
+        RpcResult::Ok(answers)
     })
     .map_err(reg)?;
     m.register_method("waybill_head", |_, api, _| RpcResult::Ok(api.head()?))

@@ -24,6 +24,15 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
             ],
             r("SubmitOutcome"),
         ),
+        "waybill_submitRawTransactions" => (
+            vec![json!({
+                "type": "array",
+                "maxItems": 1000,
+                "items": { "type": "string", "pattern": "^(0x)?([0-9a-fA-F]{2})*$" },
+                "description": "Hex of each signed transaction's canonical bytes"
+            })],
+            json!({ "type": "array", "items": r("SubmitAnswer") }),
+        ),
         "waybill_head" => (vec![], r("HeadInfo")),
         "waybill_getBlockByHeight" => (vec![u64_()], nullable(r("StoredBlock"))),
         "waybill_getBlockByHash" => (vec![r("Hash")], nullable(r("StoredBlock"))),

@@ -263,6 +263,29 @@ fn real_values_validate_against_their_schemas() {
         &s("SubmitOutcome"),
         &SubmitOutcome::new(hash(1), Some(failed.clone())),
     );
+    // Each answer of waybill_submitRawTransactions: an outcome, or a refusal with and
+    // without data; and a round trip through JSON gives back the same answer.
+    let answers: Vec<SubmitAnswer> = vec![
+        Ok(SubmitOutcome::new(hash(1), None)).into(),
+        Err(crate::ApiError::Rejected {
+            reason: "duplicate".into(),
+            message: "m".into(),
+        })
+        .into(),
+        Err(crate::ApiError::InvalidParams("hex".into())).into(),
+    ];
+    for answer in &answers {
+        check(&doc, &s("SubmitAnswer"), answer);
+        let back: SubmitAnswer =
+            serde_json::from_value(serde_json::to_value(answer).unwrap()).unwrap();
+        assert_eq!(&back, answer);
+    }
+    let refused = serde_json::to_value(&answers[1]).unwrap();
+    assert_eq!(refused["error"]["code"], crate::codes::REJECTED);
+    assert_eq!(refused["error"]["data"]["reason"], "duplicate");
+    assert!(serde_json::to_value(&answers[2]).unwrap()["error"]
+        .get("data")
+        .is_none());
     check(
         &doc,
         &s("HeadInfo"),

@@ -247,6 +247,22 @@ pub fn components() -> Value {
             ),
         ),
         (
+            "SubmitAnswer",
+            json!({ "oneOf": [
+                r("SubmitOutcome"),
+                object(
+                    &[(
+                        "error",
+                        object(
+                            &[("code", json!({ "type": "integer" })), ("message", json!({ "type": "string" }))],
+                            &[("data", json!({}))],
+                        ),
+                    )],
+                    &[],
+                ),
+            ] }),
+        ),
+        (
             "SubmitOutcome",
             object(
                 &[

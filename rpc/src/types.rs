@@ -4,6 +4,49 @@ use ledger::receipt::Receipt;
 use ledger::{Hash, PublicKey, SignedTransaction};
 use serde::{Deserialize, Serialize};
 
+/// Most transactions in one `waybill_submitRawTransactions` call (about 45 KiB of hex for
+/// typical events, well inside the 1 MiB request limit).
+pub const MAX_SUBMIT_BATCH: usize = 1_000;
+
+/// One transaction's answer in `waybill_submitRawTransactions`: what
+/// `waybill_submitRawTransaction` (without `wait_ms`) would have answered for it alone, its
+/// result or, under `error`, its JSON-RPC error object.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SubmitAnswer {
+    Accepted(SubmitOutcome),
+    Refused { error: SubmitRefusal },
+}
+
+/// A JSON-RPC error object (`code`, `message`, `data`), as a single call would have returned it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubmitRefusal {
+    pub code: i32,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+}
+
+impl From<Result<SubmitOutcome, crate::ApiError>> for SubmitAnswer {
+    fn from(r: Result<SubmitOutcome, crate::ApiError>) -> Self {
+        match r {
+            Ok(outcome) => SubmitAnswer::Accepted(outcome),
+            Err(e) => {
+                let object = jsonrpsee::types::ErrorObjectOwned::from(e);
+                SubmitAnswer::Refused {
+                    error: SubmitRefusal {
+                        code: object.code(),
+                        message: object.message().to_string(),
+                        data: object
+                            .data()
+                            .and_then(|d| serde_json::from_str(d.get()).ok()),
+                    },
+                }
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SubmitStatus {

@@ -47,10 +47,14 @@ struct Args {
     /// Distinct signing accounts.
     #[arg(long, default_value_t = 1000)]
     accounts: usize,
-    /// Transactions per JSON-RPC batch (at most 100; fixed rates send smaller batches every
-    /// 10 ms when the rate is low).
+    /// Transactions per submission call (at most 1000, or 100 with --one-call-per-tx; fixed
+    /// rates send smaller batches every 10 ms when the rate is low).
     #[arg(long, default_value_t = 100)]
     batch: usize,
+    /// Submit each transaction as its own `waybill_submitRawTransaction` call, in JSON-RPC
+    /// batches, instead of one `waybill_submitRawTransactions` call per batch.
+    #[arg(long)]
+    one_call_per_tx: bool,
     /// Batch calls in flight per validator.
     #[arg(long, default_value_t = 16)]
     in_flight: usize,
@@ -141,8 +145,16 @@ fn check(args: &Args) -> Result<(), LoadgenError> {
     if !(args.drain.is_finite() && args.drain >= 0.0) {
         return bad(format!("--drain must be >= 0, got {}", args.drain));
     }
-    if !(1..=submit::MAX_BATCH).contains(&args.batch) {
-        return bad(format!("--batch must be 1..=100, got {}", args.batch));
+    let max_batch = if args.one_call_per_tx {
+        submit::MAX_CALLS_PER_BATCH
+    } else {
+        submit::MAX_BATCH
+    };
+    if !(1..=max_batch).contains(&args.batch) {
+        return bad(format!(
+            "--batch must be 1..={max_batch}, got {}",
+            args.batch
+        ));
     }
     if args.accounts == 0 || args.in_flight == 0 || args.validators == 0 || args.max_pending == 0 {
         return bad(
@@ -247,6 +259,7 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
         in_flight: args.in_flight,
         max_pending: args.max_pending,
         streams: validators,
+        one_call_per_tx: args.one_call_per_tx,
     };
     let mut streams = Vec::new();
     for (k, indices) in workload.streams().into_iter().enumerate() {
@@ -289,6 +302,11 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
         drain_s: args.drain,
         accounts: workload.accounts,
         batch: args.batch,
+        submission: if args.one_call_per_tx {
+            "waybill_submitRawTransaction, one call per transaction".into()
+        } else {
+            "waybill_submitRawTransactions".into()
+        },
         in_flight_per_validator: args.in_flight,
         max_pending: matches!(args.rate, Rate::Max).then_some(args.max_pending),
         presigned: workload.len(),

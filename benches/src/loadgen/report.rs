@@ -21,6 +21,8 @@ pub struct RunConfig {
     pub drain_s: f64,
     pub accounts: usize,
     pub batch: usize,
+    /// The method transactions were submitted with.
+    pub submission: String,
     pub in_flight_per_validator: usize,
     /// With `--rate max`: the bound on sent, uncommitted transactions.
     pub max_pending: Option<u64>,
@@ -83,8 +85,13 @@ impl Report {
         row(
             "network",
             format!(
-                "{} validators ({}), {} accounts, batches of {}, {} in flight per validator",
-                c.validators, c.network, c.accounts, c.batch, c.in_flight_per_validator
+                "{} validators ({}), {} accounts, batches of {} ({}), {} in flight per validator",
+                c.validators,
+                c.network,
+                c.accounts,
+                c.batch,
+                c.submission,
+                c.in_flight_per_validator
             ),
         );
         let lag = self

@@ -1,5 +1,6 @@
-//! Submission: one stream per validator, each sending its share of the presigned transactions as
-//! JSON-RPC batches of `waybill_submitRawTransaction`, either on a fixed schedule (transaction k
+//! Submission: one stream per validator, each sending its share of the presigned transactions in
+//! `waybill_submitRawTransactions` calls (or, with `--one-call-per-tx`, JSON-RPC batches of
+//! `waybill_submitRawTransaction`, one call per transaction), either on a fixed schedule (transaction k
 //! of a stream is due at `t0 + k / stream_rate`) or as fast as the bounded in-flight window
 //! and the pending bound allow. A stream that cannot keep its schedule (the window is full) falls behind and says by
 //! how much, rather than silently lowering the offered rate.
@@ -11,6 +12,7 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::types::ErrorObjectOwned;
+use rpc::SubmitAnswer;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -19,8 +21,10 @@ use super::presign::Workload;
 use super::track::Tracker;
 use super::LoadgenError;
 
-/// The node refuses batches of more than 100 calls (docs/RPC.md, "Limits").
-pub const MAX_BATCH: usize = 100;
+/// Most transactions in one `waybill_submitRawTransactions` call (docs/RPC.md, "Limits").
+pub const MAX_BATCH: usize = rpc::MAX_SUBMIT_BATCH;
+/// The node refuses JSON-RPC batches of more than 100 calls (docs/RPC.md, "Limits").
+pub const MAX_CALLS_PER_BATCH: usize = 100;
 /// At a fixed rate, batches leave about this often per stream: small enough that batching adds
 /// little to a transaction's wait before sending, large enough that the timer is not the limit.
 const BATCH_INTERVAL: Duration = Duration::from_millis(10);
@@ -47,6 +51,17 @@ pub struct Plan {
     /// an unbounded sender only fills the mempools and measures their capacity.
     pub max_pending: u64,
     pub streams: usize,
+    /// Send each transaction as its own `waybill_submitRawTransaction` call (in JSON-RPC
+    /// batches) rather than a batch as one `waybill_submitRawTransactions` call.
+    pub one_call_per_tx: bool,
+}
+
+/// What one batch of transactions is sent as.
+enum Call {
+    /// One `waybill_submitRawTransactions` call: the hex of each transaction.
+    Many(Vec<String>),
+    /// A JSON-RPC batch of `waybill_submitRawTransaction` calls.
+    Batch(BatchRequestBuilder<'static>),
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -87,7 +102,14 @@ pub async fn run_stream(
         Some(r) => ((r * BATCH_INTERVAL.as_secs_f64()).round() as usize).clamp(1, plan.batch),
         None => plan.batch,
     }
-    .clamp(1, MAX_BATCH);
+    .clamp(
+        1,
+        if plan.one_call_per_tx {
+            MAX_CALLS_PER_BATCH
+        } else {
+            MAX_BATCH
+        },
+    );
     let window = Arc::new(Semaphore::new(plan.in_flight.max(1)));
     let t0 = tracker.t0;
     let end = t0 + plan.duration;
@@ -127,20 +149,23 @@ pub async fn run_stream(
         }
         let chunk: Vec<u32> = indices[pos..(pos + batch).min(indices.len())].to_vec();
         pos += chunk.len();
-        let mut request = BatchRequestBuilder::new();
-        for &i in &chunk {
-            // Hex here rather than at presign time: half the memory for a long run, and about
-            // a microsecond per transaction.
-            request
-                .insert(
-                    "waybill_submitRawTransaction",
-                    jsonrpsee::rpc_params![hex::encode(workload.raw(i as usize))],
-                )
-                .map_err(|e| LoadgenError::Rpc {
-                    url: url.clone(),
-                    reason: format!("encoding a batch: {e}"),
-                })?;
-        }
+        // Hex here rather than at presign time: half the memory for a long run, and about
+        // a microsecond per transaction.
+        let hexes = chunk.iter().map(|&i| hex::encode(workload.raw(i as usize)));
+        let request = if plan.one_call_per_tx {
+            let mut request = BatchRequestBuilder::new();
+            for text in hexes {
+                request
+                    .insert("waybill_submitRawTransaction", jsonrpsee::rpc_params![text])
+                    .map_err(|e| LoadgenError::Rpc {
+                        url: url.clone(),
+                        reason: format!("encoding a batch: {e}"),
+                    })?;
+            }
+            Call::Batch(request)
+        } else {
+            Call::Many(hexes.collect())
+        };
         let sent_at = Instant::now();
         for &i in &chunk {
             tracker.sent(i, sent_at);
@@ -170,21 +195,35 @@ pub async fn run_stream(
 }
 
 /// One batch call; records each refusal in the tracker. Returns whether the node answered.
-async fn send(
-    client: &HttpClient,
-    request: BatchRequestBuilder<'static>,
-    chunk: &[u32],
-    tracker: &Tracker,
-) -> bool {
-    match client.batch_request::<serde_json::Value>(request).await {
-        Ok(response) => {
-            for (&i, result) in chunk.iter().zip(response) {
-                if let Err(e) = result {
-                    tracker.rejected(i, &reason(&e));
+async fn send(client: &HttpClient, request: Call, chunk: &[u32], tracker: &Tracker) -> bool {
+    let answered = match request {
+        Call::Many(hexes) => client
+            .request::<Vec<SubmitAnswer>, _>(
+                "waybill_submitRawTransactions",
+                jsonrpsee::rpc_params![hexes],
+            )
+            .await
+            .map(|answers| {
+                for (&i, answer) in chunk.iter().zip(answers) {
+                    if let SubmitAnswer::Refused { error } = answer {
+                        let object = ErrorObjectOwned::owned(error.code, error.message, error.data);
+                        tracker.rejected(i, &reason(&object));
+                    }
                 }
-            }
-            true
-        }
+            }),
+        Call::Batch(request) => client
+            .batch_request::<serde_json::Value>(request)
+            .await
+            .map(|response| {
+                for (&i, result) in chunk.iter().zip(response) {
+                    if let Err(e) = result {
+                        tracker.rejected(i, &reason(&e));
+                    }
+                }
+            }),
+    };
+    match answered {
+        Ok(()) => true,
         Err(e) => {
             let why = format!("transport: {}", short(&e.to_string()));
             for &i in chunk {
