@@ -137,8 +137,6 @@ impl Driver {
             self.mempool
                 .lock()
                 .next_batch(MAX_PROPOSAL_TXS, exclude, &StoreView(&self.store));
-        TxBatch {
-            txs: fit_proposal(txs),
-        }
+        TxBatch::new(fit_proposal(txs))
     }
 }
