@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use waybill_benches::loadgen::bound::{self, Bound};
 use waybill_benches::loadgen::commits::Watcher;
+use waybill_benches::loadgen::cpu::{self, CpuMark};
 use waybill_benches::loadgen::network::{self, Network};
 use waybill_benches::loadgen::presign::{presign, Workload};
 use waybill_benches::loadgen::report::RunConfig;
@@ -242,6 +243,20 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
         .filter_map(|n| Some((n.name.clone(), n.pid?)))
         .collect();
     tokio::time::sleep_until(t0.into()).await;
+    // The validators' CPU over the steady window, marked at its two ends.
+    let cpu_window = {
+        let pids: Vec<i32> = pids.iter().map(|p| p.1).collect();
+        let (from, to) = (
+            t0 + Duration::from_secs_f64(warmup),
+            t0 + Duration::from_secs_f64(args.duration),
+        );
+        tokio::spawn(async move {
+            tokio::time::sleep_until(from.into()).await;
+            let start = CpuMark::now(&pids);
+            tokio::time::sleep_until(to.into()).await;
+            (start, CpuMark::now(&pids))
+        })
+    };
     let sampler = Sampler::start(pids, t0, Duration::from_secs_f64(args.rss_interval));
     eprintln!(
         "load: {} for {} s over {validators} validators",
@@ -316,7 +331,8 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
             "attached".into()
         },
     };
-    let report = summary::summarise(
+    let verify_rate_per_core = bound.verify_rate_per_core;
+    let mut report = summary::summarise(
         config,
         bound,
         &tracker,
@@ -324,6 +340,10 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
         stream_reports,
         memory,
     );
+    if let Ok((start, end)) = cpu_window.await {
+        let in_window = report.committed_tx_per_s * (args.duration - warmup);
+        report.cpu = cpu::between(&start, &end, in_window, verify_rate_per_core);
+    }
     print!("{}", report.table());
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report).map_err(|e| LoadgenError::Io {

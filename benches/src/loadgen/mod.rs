@@ -8,10 +8,12 @@
 //! - [`submit`]: JSON-RPC submission at a fixed rate or as fast as possible, bounded in flight.
 //! - [`commits`]: commit times from the WebSocket block subscription plus one block fetch per height.
 //! - [`rss`]: each validator's resident memory over the run.
+//! - [`cpu`]: the validators' CPU over the steady window, per committed transaction.
 //! - [`stats`], [`summary`], [`report`]: percentiles, the run's figures, the table and its JSON.
 
 pub mod bound;
 pub mod commits;
+pub mod cpu;
 pub mod network;
 pub mod presign;
 pub mod report;

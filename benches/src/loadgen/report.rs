@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::bound::Bound;
 use super::commits::CommitStats;
+use super::cpu::ValidatorCpu;
 use super::rss::NodeMemory;
 use super::stats::Latency;
 use super::submit::StreamReport;
@@ -48,6 +49,8 @@ pub struct Report {
     pub commits: CommitStats,
     pub streams: Vec<StreamReport>,
     pub memory: Vec<NodeMemory>,
+    /// The validators' CPU over the steady window (`None` when it could not be read).
+    pub cpu: Option<ValidatorCpu>,
     /// Committed transactions per second since the clock started.
     pub committed_per_second: Vec<u64>,
     pub warnings: Vec<String>,
@@ -170,6 +173,20 @@ impl Report {
             "throughput / bound",
             format!("{:.3}", self.fraction_of_bound),
         );
+        if let Some(cpu) = &self.cpu {
+            row(
+                "validator CPU",
+                format!(
+                    "{:.2} of {} cores; {:.1} us per committed transaction per validator, \
+                     of which one signature check is {:.1} us ({:.2})",
+                    cpu.cores_used,
+                    self.bound.cores,
+                    cpu.us_per_tx,
+                    cpu.us_per_verification,
+                    cpu.verification_share
+                ),
+            );
+        }
         let l = &self.latency;
         row(
             "submit-to-commit",

@@ -96,6 +96,7 @@ pub fn summarise(
         commits,
         streams,
         memory,
+        cpu: None,
         warnings,
     }
 }
