@@ -252,9 +252,9 @@ impl SignedTransaction {
     /// node, never stored or sent.
     pub fn signature_check_key(&self) -> Hash {
         let compute = || {
-            let mut bytes = Vec::with_capacity(32 + 64);
-            bytes.extend_from_slice(self.hash().as_bytes());
-            bytes.extend_from_slice(&self.signature.0);
+            let mut bytes = [0u8; 32 + SIGNATURE_LEN];
+            bytes[..32].copy_from_slice(self.hash().as_bytes());
+            bytes[32..].copy_from_slice(&self.signature.0);
             Hash::blake3(&bytes)
         };
         let key = *self.memo.check_key.get_or_init(compute);
