@@ -68,58 +68,47 @@ impl NodeService {
             .map(SignedTransaction::signature_check_key)
             .collect();
         let known = self.node.verified.contains_each(&keys);
-        // Transactions this node already checked (gossip brought them first) are not checked
-        // again; the others go to the checker and come back with their verdicts.
-        let mut verdicts: Vec<Option<Result<(), TxError>>> = known
-            .iter()
-            .map(|&k| if k { Some(Ok(())) } else { None })
-            .collect();
-        let (mut checked_txs, mut unknown) = (Vec::with_capacity(txs.len()), Vec::new());
+        // Each transaction with its verdict, in order. Transactions this node already checked
+        // (gossip brought them first) are not checked again; the others go to the checker,
+        // which hands them back with their verdicts.
+        let mut checked: Vec<Option<(SignedTransaction, Result<(), TxError>)>> =
+            Vec::with_capacity(txs.len());
+        let mut unknown = Vec::new();
         for (tx, &k) in txs.into_iter().zip(&known) {
             if k {
-                checked_txs.push(Some(tx));
+                checked.push(Some((tx, Ok(()))));
             } else {
-                checked_txs.push(None);
+                checked.push(None);
                 unknown.push(tx);
             }
         }
         if !unknown.is_empty() {
             let Ok((unknown, results)) = self.node.signatures.check_all(unknown).await else {
-                return checked_txs.iter().map(|_| Submitted::Unavailable).collect();
+                return checked.iter().map(|_| Submitted::Unavailable).collect();
             };
             let mut back = unknown.into_iter().zip(results);
-            for (slot, verdict) in checked_txs.iter_mut().zip(verdicts.iter_mut()) {
-                if slot.is_none() {
-                    let Some((tx, result)) = back.next() else {
-                        break;
-                    };
-                    *slot = Some(tx);
-                    *verdict = Some(result);
-                }
+            for slot in checked.iter_mut().filter(|s| s.is_none()) {
+                *slot = back.next();
             }
-            debug_assert!(
-                back.next().is_none(),
-                "the checker answered every transaction"
-            );
         }
         self.node.verified.insert_all(
             keys.iter()
                 .zip(&known)
-                .zip(&verdicts)
-                .filter(|((_, &k), v)| !k && matches!(v, Some(Ok(()))))
+                .zip(&checked)
+                .filter(|((_, &k), c)| !k && matches!(c, Some((_, Ok(())))))
                 .map(|((key, _), _)| *key),
         );
         // Admitted here rather than by the driver: its loop pauses for consensus fsyncs, and a
         // round trip through it per submission capped a node at a few hundred submissions a
         // second.
-        let mut answers = Vec::with_capacity(checked_txs.len());
+        let mut answers = Vec::with_capacity(checked.len());
         let mut admitted_any = false;
         {
             let view = StoreView(&self.node.store);
             let mut pool = self.node.mempool.lock();
-            for (slot, verdict) in checked_txs.into_iter().zip(verdicts) {
-                let answer = match (slot, verdict) {
-                    (Some(tx), Some(Ok(()))) => {
+            for entry in checked {
+                let answer = match entry {
+                    Some((tx, Ok(()))) => {
                         let bytes = tx.to_bytes();
                         match pool.admit_verified(tx, &view) {
                             Ok(hash) => {
@@ -134,9 +123,9 @@ impl NodeService {
                             Err(e) => Submitted::Rejected(e),
                         }
                     }
-                    (_, Some(Err(e))) => Submitted::Rejected(MempoolError::Invalid(e)),
-                    // The checker stopped part-way: the node is stopping.
-                    _ => Submitted::Unavailable,
+                    Some((_, Err(e))) => Submitted::Rejected(MempoolError::Invalid(e)),
+                    // The checker answered fewer than it was given: the node is stopping.
+                    None => Submitted::Unavailable,
                 };
                 answers.push(answer);
             }
