@@ -298,7 +298,11 @@ impl Store {
             batch.put_cf(tx_index, tx_hash.as_bytes(), loc.encode());
         }
         let acc_cf = self.cf(schema::CF_ACCUMULATOR)?;
-        for (pos, node) in &new_nodes {
+        // In key order (level, then index), not creation order: creation alternates between
+        // levels, and each jump made the memtable search its skiplist again from the top.
+        let mut acc_nodes: Vec<&(NodePos, Hash)> = new_nodes.iter().collect();
+        acc_nodes.sort_unstable_by_key(|(pos, _)| (pos.level, pos.index));
+        for (pos, node) in acc_nodes {
             batch.put_cf(
                 acc_cf,
                 schema::node_key(pos.level, pos.index),
