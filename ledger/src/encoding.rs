@@ -6,8 +6,7 @@
 //! No object may be hashed or signed through any other path: implement [`Canonical`] and call
 //! [`digest`] or [`signing_bytes`].
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::hash::Hash;
 
@@ -53,10 +52,11 @@ thread_local! {
 }
 
 /// Decodes canonical bytes, rejecting input larger than `max_len`, truncated input and trailing
-/// bytes (BCS is strict about all three) with an error, never a panic.
-pub fn from_canonical<T: DeserializeOwned>(
+/// bytes (BCS is strict about all three) with an error, never a panic. `T` may borrow from
+/// `bytes` (a `&[u8]` field is a slice of them, not a copy).
+pub fn from_canonical<'a, T: Deserialize<'a>>(
     what: &'static str,
-    bytes: &[u8],
+    bytes: &'a [u8],
     max_len: usize,
 ) -> Result<T, DecodeError> {
     if bytes.len() > max_len {
