@@ -2,8 +2,6 @@
 //! entries, receipts, new accumulator nodes and the metadata go into one `WriteBatch` written
 //! with fsync. So a commit either happened entirely and durably, or not at all.
 
-use std::collections::HashMap;
-
 use rocksdb::WriteBatch;
 
 use super::schema::{self, TxLocation};
@@ -199,14 +197,15 @@ impl Store {
                 })
             })
             .collect();
-        let new_nodes = acc::append(&self.hasher, self, first, &leaves)?;
+        let mut new_nodes = acc::append(&self.hasher, self, first, &leaves)?;
+        // In key order (level, then index), not creation order: the overlay below searches them,
+        // and the batch takes them in this order. Creation order alternates between levels, and
+        // each jump made RocksDB's memtable search its skiplist again from the top.
+        new_nodes.sort_unstable_by_key(|(pos, _)| (pos.level, pos.index));
         let size_after = first + leaves.len() as u64;
         let overlay = Overlay {
             store: self,
-            nodes: new_nodes
-                .iter()
-                .map(|(p, h)| ((p.level, p.index), *h))
-                .collect(),
+            nodes: &new_nodes,
         };
         let root_after = acc::root_at(&self.hasher, &overlay, size_after)?;
 
@@ -298,11 +297,7 @@ impl Store {
             batch.put_cf(tx_index, tx_hash.as_bytes(), loc.encode());
         }
         let acc_cf = self.cf(schema::CF_ACCUMULATOR)?;
-        // In key order (level, then index), not creation order: creation alternates between
-        // levels, and each jump made the memtable search its skiplist again from the top.
-        let mut acc_nodes: Vec<&(NodePos, Hash)> = new_nodes.iter().collect();
-        acc_nodes.sort_unstable_by_key(|(pos, _)| (pos.level, pos.index));
-        for (pos, node) in acc_nodes {
+        for (pos, node) in &new_nodes {
             batch.put_cf(
                 acc_cf,
                 schema::node_key(pos.level, pos.index),
@@ -428,14 +423,19 @@ fn check_receipts(block: &Block, receipts: &[Receipt], first: u64) -> Result<(),
 /// computed before the batch exists on disk.
 struct Overlay<'a> {
     store: &'a Store,
-    nodes: HashMap<(u8, u64), Hash>,
+    /// Sorted by (level, index): a block's thousands of nodes are searched, not hashed into a
+    /// map built for the few lookups `root_at` makes.
+    nodes: &'a [(NodePos, Hash)],
 }
 
 impl NodeReader for Overlay<'_> {
     fn frozen_node(&self, pos: NodePos) -> Result<Hash, AccumulatorError> {
-        match self.nodes.get(&(pos.level, pos.index)) {
-            Some(h) => Ok(*h),
-            None => self.store.frozen_node(pos),
+        match self
+            .nodes
+            .binary_search_by_key(&(pos.level, pos.index), |(p, _)| (p.level, p.index))
+        {
+            Ok(i) => Ok(self.nodes[i].1),
+            Err(_) => self.store.frozen_node(pos),
         }
     }
 }
