@@ -57,6 +57,13 @@ impl PublicKey {
         Ok(key)
     }
 
+    /// Whether these bytes are an ed25519 public key at all (a point on the curve). Decoding
+    /// does not ask, so that transactions decode cheaply; a key that is not a point can never
+    /// have signed anything, and configuration that names one is refused with this.
+    pub fn check_point(&self) -> Result<(), CryptoError> {
+        self.to_dalek().map(|_| ())
+    }
+
     fn to_dalek(self) -> Result<ed25519_dalek::VerifyingKey, CryptoError> {
         ed25519_dalek::VerifyingKey::from_bytes(&self.0)
             .map_err(|_| CryptoError::InvalidPublicKey { key: self.to_hex() })

@@ -46,7 +46,8 @@ pub struct ConsensusParams {
     pub max_round_timeout_ms: u64,
     /// Growth of the timeout per consecutive failed round, in percent (150 = x1.5).
     pub timeout_backoff_percent: u32,
-    /// Most transactions a leader puts in one block.
+    /// Most transactions in one block: a leader proposes at most this many, and validators
+    /// refuse to vote for a proposal with more.
     pub max_block_txs: u32,
 }
 
@@ -56,7 +57,7 @@ impl Default for ConsensusParams {
             round_timeout_ms: 1_000,
             max_round_timeout_ms: 30_000,
             timeout_backoff_percent: 150,
-            max_block_txs: 2_000,
+            max_block_txs: 4_000,
         }
     }
 }
@@ -221,7 +222,8 @@ impl Genesis {
                     "name must be 1..={MAX_NAME_LEN} characters of [A-Za-z0-9._-]"
                 )));
             }
-            PublicKey::from_hex(&v.consensus_key.to_hex())
+            v.consensus_key
+                .check_point()
                 .map_err(|e| bad(format!("consensus_key: {e}")))?;
             peer_id_public_key(&v.peer_id).map_err(|e| bad(format!("peer_id: {e}")))?;
             if v.power == 0 {
@@ -252,6 +254,10 @@ impl Genesis {
             }
             let mut admins = BTreeSet::new();
             for a in &o.admins {
+                a.check_point().map_err(|e| GenesisError::BadOrganization {
+                    id: o.id.clone(),
+                    reason: format!("admin key: {e}"),
+                })?;
                 dup(&mut admins, "admin key", a.to_hex())?;
             }
             dup(&mut org_ids, "organization id", o.id.clone())?;
@@ -264,6 +270,10 @@ impl Genesis {
                     reason: format!("unknown organization {:?}", a.organization),
                 });
             }
+            a.key.check_point().map_err(|e| GenesisError::BadAccount {
+                key: a.key.to_hex(),
+                reason: e.to_string(),
+            })?;
             if a.roles.len() > 16 || a.roles.iter().any(|r| !id_ok(r, MAX_NAME_LEN)) {
                 return Err(GenesisError::BadAccount {
                     key: a.key.to_hex(),
@@ -433,6 +443,36 @@ mod tests {
             Genesis::from_toml(&text),
             Err(GenesisError::Parse { .. })
         ));
+    }
+
+    #[test]
+    fn keys_that_are_not_curve_points_are_refused() {
+        // About half of all 32-byte strings decode to no point; the first such [b; 32] will do.
+        let not_a_point = (0..=u8::MAX)
+            .map(|b| PublicKey([b; 32]))
+            .find(|k| k.check_point().is_err())
+            .expect("some [b; 32] is not a curve point");
+
+        let mut g = sample(4);
+        g.validators[1].consensus_key = not_a_point;
+        assert!(
+            matches!(g.validate(), Err(GenesisError::BadValidator { reason, .. })
+            if reason.contains("not a valid ed25519 point"))
+        );
+
+        let mut g = sample(4);
+        g.organizations[0].admins.push(not_a_point);
+        assert!(
+            matches!(g.validate(), Err(GenesisError::BadOrganization { reason, .. })
+            if reason.contains("not a valid ed25519 point"))
+        );
+
+        let mut g = sample(4);
+        g.accounts[0].key = not_a_point;
+        assert!(
+            matches!(g.validate(), Err(GenesisError::BadAccount { reason, .. })
+            if reason.contains("not a valid ed25519 point"))
+        );
     }
 
     #[test]
