@@ -12,8 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::verified::VerifiedCache;
 
-/// Most transactions a leader puts in one proposal.
-pub const MAX_PROPOSAL_TXS: usize = 4_000;
 /// Most bytes of transactions in one proposal: well inside the network's 4 MiB consensus
 /// message limit, with room for the header and certificates.
 pub const MAX_PROPOSAL_BYTES: usize = 3 << 20;
@@ -80,9 +78,10 @@ pub fn from_ledger_block(block: Block) -> ConsensusBlock<TxBatch> {
     }
 }
 
-/// Truncates a batch so it fits a proposal.
-pub fn fit_proposal(mut txs: Vec<SignedTransaction>) -> Vec<SignedTransaction> {
-    txs.truncate(MAX_PROPOSAL_TXS);
+/// Truncates a batch so it fits a proposal: at most `max_txs` (the genesis `max_block_txs`)
+/// and [`MAX_PROPOSAL_BYTES`].
+pub fn fit_proposal(mut txs: Vec<SignedTransaction>, max_txs: usize) -> Vec<SignedTransaction> {
+    txs.truncate(max_txs);
     let mut bytes = 0usize;
     let mut keep = txs.len();
     for (i, t) in txs.iter().enumerate() {
@@ -142,14 +141,17 @@ pub fn verify_in_parallel(chain_id: &str, txs: &[SignedTransaction]) -> Vec<Resu
 /// Sequence numbers are execution's business: a stale one commits with a failed receipt.
 pub struct TxBatchValidator {
     pub chain_id: String,
+    /// The genesis `max_block_txs` (never above the ledger's `MAX_BLOCK_TXS`).
+    pub max_txs: usize,
     pub verified: Arc<VerifiedCache>,
 }
 
 impl PayloadValidator<TxBatch> for TxBatchValidator {
     fn validate(&self, _header: &BlockHeader, payload: &TxBatch) -> Result<(), String> {
-        if payload.txs.len() > MAX_BLOCK_TXS {
+        let max = self.max_txs.min(MAX_BLOCK_TXS);
+        if payload.txs.len() > max {
             return Err(format!(
-                "{} transactions, at most {MAX_BLOCK_TXS}",
+                "{} transactions, the genesis allows at most {max}",
                 payload.txs.len()
             ));
         }
@@ -245,10 +247,19 @@ mod tests {
         let cache = Arc::new(VerifiedCache::new(100));
         let v = TxBatchValidator {
             chain_id: "c".into(),
+            max_txs: 2,
             verified: cache.clone(),
         };
         let good = TxBatch::new(vec![tx(0, "c"), tx(1, "c")]);
         v.validate(&header(), &good).unwrap();
+        // One more than the genesis allows is refused before any signature is looked at.
+        let err = v
+            .validate(
+                &header(),
+                &TxBatch::new(vec![tx(0, "c"), tx(1, "c"), tx(2, "c")]),
+            )
+            .unwrap_err();
+        assert!(err.contains("at most 2"), "{err}");
         assert!(cache.contains(&good.txs[0].signature_check_key()));
 
         // An already-verified transaction re-proposed with another signature is checked again
@@ -275,10 +286,9 @@ mod tests {
 
     #[test]
     fn fit_proposal_bounds_count() {
-        let txs: Vec<_> = (0..(MAX_PROPOSAL_TXS as u64 + 5))
-            .map(|s| tx(s, "c"))
-            .collect();
-        assert_eq!(fit_proposal(txs).len(), MAX_PROPOSAL_TXS);
+        let txs: Vec<_> = (0..105).map(|s| tx(s, "c")).collect();
+        assert_eq!(fit_proposal(txs.clone(), 100).len(), 100);
+        assert_eq!(fit_proposal(txs, 4_000).len(), 105);
     }
 
     #[test]

@@ -237,3 +237,86 @@ async fn a_flood_of_100k_transactions_leaves_memory_bounded_and_the_node_answeri
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The genesis `max_block_txs` binds the leader: twelve transactions admitted in one call, with
+/// the genesis allowing three per block, commit in blocks of at most three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_hold_at_most_the_genesis_max_block_txs() {
+    const MAX: usize = 3;
+    const TXS: usize = 12;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = generate(&TestnetSpec {
+        validators: 1,
+        out: dir.path().to_path_buf(),
+        chain_id: "waybill-block-limit".into(),
+        base_port: None,
+        round_timeout_ms: 500,
+    })
+    .unwrap();
+    let text = std::fs::read_to_string(&layout.genesis).unwrap();
+    let capped = text.replace("max_block_txs = 4000", &format!("max_block_txs = {MAX}"));
+    assert_ne!(
+        text, capped,
+        "the generated genesis names max_block_txs = 4000"
+    );
+    std::fs::write(&layout.genesis, capped).unwrap();
+    let node = nodes(dir.path()).unwrap().remove(0);
+    start_node(Path::new(EXE), &node).unwrap();
+    let node = Killed(node);
+    let client = rpc::Client::new(&node.0.rpc_url()).unwrap();
+    let start = Instant::now();
+    while client.head().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "node never answered:\n{}",
+            waybill_node::localnet::log_tail(&node.0, 30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let txs: Vec<String> = (0..TXS)
+        .map(|i| {
+            let key = KeyPair::from_secret([i as u8 + 1; 32]);
+            let tx = Transaction {
+                chain_id: "waybill-block-limit".into(),
+                signer: key.public(),
+                sequence: 0,
+                payload: Payload::Memo { data: vec![1] },
+            };
+            hex::encode(tx.sign(&key).to_bytes())
+        })
+        .collect();
+    let http = HttpClientBuilder::default()
+        .build(node.0.rpc_url())
+        .unwrap();
+    let answers: Vec<serde_json::Value> = http
+        .request("waybill_submitRawTransactions", jsonrpsee::rpc_params![txs])
+        .await
+        .unwrap();
+    assert!(
+        answers.iter().all(|a| a.get("error").is_none()),
+        "all admitted: {answers:?}"
+    );
+
+    let start = Instant::now();
+    let head = loop {
+        let head = client.head().await.unwrap();
+        if head.accumulator_size >= TXS as u64 {
+            break head;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "only {} of {TXS} committed:\n{}",
+            head.accumulator_size,
+            waybill_node::localnet::log_tail(&node.0, 30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut sizes = Vec::new();
+    for height in 1..=head.height {
+        let block = client.block(height).await.unwrap().unwrap();
+        sizes.push(block.block.txs.len());
+    }
+    assert!(sizes.iter().all(|&n| n <= MAX), "block sizes {sizes:?}");
+    assert_eq!(sizes.iter().sum::<usize>(), TXS, "block sizes {sizes:?}");
+}

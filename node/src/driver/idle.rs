@@ -17,7 +17,7 @@ use ledger::hash::FastHashSet;
 use ledger::Hash;
 
 use super::{Driver, StoreView};
-use crate::payload::{fit_proposal, TxBatch, MAX_PROPOSAL_TXS};
+use crate::payload::{fit_proposal, TxBatch};
 
 /// A payload request held back, and when it must be answered at the latest.
 #[derive(Clone, Copy, Debug)]
@@ -133,10 +133,11 @@ impl Driver {
     }
 
     fn next_payload(&mut self, exclude: &FastHashSet<Hash>) -> TxBatch {
-        let txs =
-            self.mempool
-                .lock()
-                .next_batch(MAX_PROPOSAL_TXS, exclude, &StoreView(&self.store));
-        TxBatch::new(fit_proposal(txs))
+        let max_txs = self.genesis.consensus.max_block_txs as usize;
+        let txs = self
+            .mempool
+            .lock()
+            .next_batch(max_txs, exclude, &StoreView(&self.store));
+        TxBatch::new(fit_proposal(txs, max_txs))
     }
 }

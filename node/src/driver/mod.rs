@@ -247,6 +247,7 @@ impl Driver {
         let book = PeerBook::from_genesis(&genesis);
         let validator = TxBatchValidator {
             chain_id: genesis.chain_id.clone(),
+            max_txs: genesis.consensus.max_block_txs as usize,
             verified: verified.clone(),
         };
         let recovery = load_recovery(&store)?;
@@ -538,6 +539,7 @@ impl Driver {
         let recovery = load_recovery(&self.store)?;
         let validator = TxBatchValidator {
             chain_id: self.genesis.chain_id.clone(),
+            max_txs: self.genesis.consensus.max_block_txs as usize,
             verified: self.verified.clone(),
         };
         let (core, actions) = Core::recover(
