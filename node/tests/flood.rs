@@ -37,6 +37,21 @@ impl Drop for Killed {
     }
 }
 
+/// A client for `node` once it answers (30 s at most; its log tail otherwise).
+async fn answering(node: &LocalNode) -> rpc::Client {
+    let client = rpc::Client::new(&node.rpc_url()).unwrap();
+    let start = Instant::now();
+    while client.head().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "node never answered:\n{}",
+            waybill_node::localnet::log_tail(node, 30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client
+}
+
 fn rss_mib(pid: i32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -110,16 +125,7 @@ async fn a_flood_of_100k_transactions_leaves_memory_bounded_and_the_node_answeri
     let pid = start_node(Path::new(EXE), &node).unwrap();
     let node = Killed(node);
     let url = node.0.rpc_url();
-    let client = rpc::Client::new(&url).unwrap();
-    let start = Instant::now();
-    while client.head().await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "node never answered:\n{}",
-            waybill_node::localnet::log_tail(&node.0, 30)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let client = answering(&node.0).await;
 
     let txs = presigned("waybill-flood");
     let chunks: Vec<Vec<String>> = txs
@@ -263,16 +269,7 @@ async fn blocks_hold_at_most_the_genesis_max_block_txs() {
     let node = nodes(dir.path()).unwrap().remove(0);
     start_node(Path::new(EXE), &node).unwrap();
     let node = Killed(node);
-    let client = rpc::Client::new(&node.0.rpc_url()).unwrap();
-    let start = Instant::now();
-    while client.head().await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "node never answered:\n{}",
-            waybill_node::localnet::log_tail(&node.0, 30)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let client = answering(&node.0).await;
 
     let txs: Vec<String> = (0..TXS)
         .map(|i| {
