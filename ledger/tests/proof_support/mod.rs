@@ -40,7 +40,12 @@ pub fn genesis() -> Genesis {
     Genesis {
         chain_id: CHAIN.into(),
         genesis_time_ms: 0,
-        consensus: ConsensusParams::default(),
+        // Pinned, not the default: docs/proofs/genesis.toml (and every example proof's genesis
+        // hash) was written when the default block limit was 2,000.
+        consensus: ConsensusParams {
+            max_block_txs: 2_000,
+            ..ConsensusParams::default()
+        },
         validators: (0..4)
             .map(|i| Validator {
                 name: format!("v{i}"),
