@@ -26,6 +26,11 @@ const SENDERS: usize = 4;
 /// would reach if any queue grew without limit.
 const MAX_RSS_MIB: u64 = 768;
 
+/// The tests of this file run one at a time: each generates its network on the first free
+/// ports from 26600, and two generating at once chose the same ones (one node then failed to
+/// bind, and the other test's node answered in its place).
+static ONE_NETWORK_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Killed(LocalNode);
 
 impl Drop for Killed {
@@ -92,6 +97,7 @@ fn presigned(chain_id: &str) -> Vec<String> {
 // signature checks and admission.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_100k_transactions_leaves_memory_bounded_and_the_node_answering() {
+    let _alone = ONE_NETWORK_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
     generate(&TestnetSpec {
         validators: 1,
@@ -248,6 +254,7 @@ async fn a_flood_of_100k_transactions_leaves_memory_bounded_and_the_node_answeri
 /// the genesis allowing three per block, commit in blocks of at most three.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocks_hold_at_most_the_genesis_max_block_txs() {
+    let _alone = ONE_NETWORK_AT_A_TIME.lock().await;
     const MAX: usize = 3;
     const TXS: usize = 12;
     let dir = tempfile::tempdir().unwrap();
