@@ -116,9 +116,9 @@ impl Canonical for Transaction {
 
 /// A transaction and the signer's signature over its canonical signing bytes.
 ///
-/// Its hash, signature-check key and encoded length are computed once and remembered: a
-/// validator needs the hash at admission, in the proposal's tx root, the verified cache,
-/// execution, storage and the mempool's clean-up, and recomputing it each time (an encoding and
+/// Its hash and encoded length are computed once and remembered: a validator needs the hash at
+/// admission, in the proposal's tx root and its check against the mempool, execution, storage
+/// and the mempool's clean-up, and recomputing it each time (an encoding and
 /// a blake3 pass) was a twentieth of its CPU under load. So **do not change `tx` or `signature`
 /// of a transaction whose hash may have been taken**; build a new one ([`SignedTransaction::new`]).
 /// Debug builds check every remembered value against a fresh computation.
@@ -135,7 +135,6 @@ pub struct SignedTransaction {
 #[derive(Clone, Default)]
 struct Memo {
     hash: OnceLock<Hash>,
-    check_key: OnceLock<Hash>,
     encoded_len: OnceLock<usize>,
 }
 
@@ -244,22 +243,6 @@ impl SignedTransaction {
         let hash = *self.memo.hash.get_or_init(|| self.tx.hash());
         debug_assert_eq!(hash, self.tx.hash(), "transaction changed after hashing");
         hash
-    }
-
-    /// Identifies the transaction *with its signature*: the key of a node's cache of signatures
-    /// it already checked. The transaction hash alone would not do: it does not cover the
-    /// signature, so a copy with a forged signature would pass as already verified. Local to a
-    /// node, never stored or sent.
-    pub fn signature_check_key(&self) -> Hash {
-        let compute = || {
-            let mut bytes = [0u8; 32 + SIGNATURE_LEN];
-            bytes[..32].copy_from_slice(self.hash().as_bytes());
-            bytes[32..].copy_from_slice(&self.signature.0);
-            Hash::blake3(&bytes)
-        };
-        let key = *self.memo.check_key.get_or_init(compute);
-        debug_assert_eq!(key, compute(), "transaction changed after hashing");
-        key
     }
 
     /// Length of [`SignedTransaction::to_bytes`], remembered (decoding knows it for free).

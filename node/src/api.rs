@@ -63,13 +63,14 @@ impl NodeService {
         if let Err(e) = self.node.mempool.lock().check_room() {
             return txs.iter().map(|_| Submitted::Rejected(e.clone())).collect();
         }
-        let keys: Vec<Hash> = txs
-            .iter()
-            .map(SignedTransaction::signature_check_key)
-            .collect();
-        let known = self.node.verified.contains_each(&keys);
-        // Each transaction with its verdict, in order. Transactions this node already checked
-        // (gossip brought them first) are not checked again; the others go to the checker,
+        // Transactions already pending here with this signature (gossip brought them first, or
+        // the client sent them again) were checked at their admission: admission now only
+        // answers that they are duplicates, with no second signature check.
+        let known: Vec<bool> = {
+            let pool = self.node.mempool.lock();
+            txs.iter().map(|t| pool.holds(t)).collect()
+        };
+        // Each transaction with its verdict, in order. The unknown ones go to the checker,
         // which hands them back with their verdicts.
         let mut checked: Vec<Option<(SignedTransaction, Result<(), TxError>)>> =
             Vec::with_capacity(txs.len());
@@ -91,13 +92,6 @@ impl NodeService {
                 *slot = back.next();
             }
         }
-        self.node.verified.insert_all(
-            keys.iter()
-                .zip(&known)
-                .zip(&checked)
-                .filter(|((_, &k), c)| !k && matches!(c, Some((_, Ok(())))))
-                .map(|((key, _), _)| *key),
-        );
         // Admitted here rather than by the driver: its loop pauses for consensus fsyncs, and a
         // round trip through it per submission capped a node at a few hundred submissions a
         // second.

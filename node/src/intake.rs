@@ -1,5 +1,5 @@
 //! Gossiped transactions are verified off the driver's loop: this task drains gossip messages
-//! (batches of transactions, see `gossip`), decodes them, skips transactions already verified,
+//! (batches of transactions, see `gossip`), decodes them, skips transactions already pending,
 //! batch-verifies the rest on a blocking thread and admits the good ones to the shared mempool.
 //! Its input queue is bounded; when full, gossip is dropped (the sender's own node still has the
 //! transactions).
@@ -13,7 +13,6 @@ use tracing::debug;
 
 use crate::driver::StoreView;
 use crate::mempool::SharedMempool;
-use crate::verified::VerifiedCache;
 
 /// Gossip messages waiting for verification.
 pub const INTAKE_QUEUE: usize = 1_024;
@@ -28,12 +27,7 @@ pub struct IntakeSink {
     pub admitted: Arc<Notify>,
 }
 
-pub async fn run(
-    chain_id: String,
-    mut raw: mpsc::Receiver<Vec<u8>>,
-    verified: Arc<VerifiedCache>,
-    sink: IntakeSink,
-) {
+pub async fn run(chain_id: String, mut raw: mpsc::Receiver<Vec<u8>>, sink: IntakeSink) {
     let mut messages = Vec::with_capacity(MESSAGES_PER_ROUND);
     while raw.recv_many(&mut messages, MESSAGES_PER_ROUND).await > 0 {
         // A full mempool would refuse them all after their signatures were checked; they reach
@@ -63,20 +57,13 @@ pub async fn run(
                     }),
             );
         }
-        // Transactions this node already checked (it admitted them itself, or they came
-        // around again) are admitted without a second signature check.
-        let keys: Vec<_> = txs
-            .iter()
-            .map(SignedTransaction::signature_check_key)
-            .collect();
-        let (mut good, mut unknown) = (Vec::new(), Vec::new());
-        for (tx, known) in txs.into_iter().zip(verified.contains_each(&keys)) {
-            if known {
-                good.push(tx);
-            } else {
-                unknown.push(tx);
-            }
-        }
+        // Transactions already pending here (they came around again) would only be refused as
+        // duplicates: they are dropped before anyone checks their signatures again.
+        let unknown: Vec<SignedTransaction> = {
+            let pool = sink.mempool.lock();
+            txs.into_iter().filter(|t| !pool.holds(t)).collect()
+        };
+        let mut good = Vec::new();
         if !unknown.is_empty() {
             let chain = chain_id.clone();
             let Ok((unknown, results)) = tokio::task::spawn_blocking(move || {
@@ -92,7 +79,6 @@ pub async fn run(
                 .zip(results)
                 .filter_map(|(t, r)| r.ok().map(|()| t))
                 .collect();
-            verified.insert_all(checked.iter().map(SignedTransaction::signature_check_key));
             good.extend(checked);
         }
         if good.is_empty() {

@@ -17,4 +17,3 @@ pub mod run;
 pub mod sigcheck;
 pub mod status;
 pub mod testnet;
-pub mod verified;

@@ -136,6 +136,17 @@ impl Mempool {
         self.txs.get(hash).map(|p| &p.tx)
     }
 
+    /// Whether this very transaction, signature included, is pending. Everything pending had
+    /// its signature checked before admission, so such a transaction needs no second check
+    /// (when a proposal brings it, or a client or a peer sends it again). The hash alone would
+    /// not do: it does not cover the signature, and a copy with another signature must be
+    /// checked on its own.
+    pub fn holds(&self, tx: &SignedTransaction) -> bool {
+        self.txs
+            .get(&tx.hash())
+            .is_some_and(|p| p.tx.signature == tx.signature)
+    }
+
     /// Refuses at once when there is no room, before anyone spends a signature check on a
     /// transaction that admission would refuse anyway: under overload those checks took the CPU
     /// that ordering the admitted transactions needed.

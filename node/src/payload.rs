@@ -10,7 +10,7 @@ use ledger::tx::{verify_transactions, TxError};
 use ledger::{Block, BlockHeader, Hash, SignedTransaction};
 use serde::{Deserialize, Serialize};
 
-use crate::verified::VerifiedCache;
+use crate::mempool::SharedMempool;
 
 /// Most bytes of transactions in one proposal: well inside the network's 4 MiB consensus
 /// message limit, with room for the header and certificates.
@@ -137,13 +137,15 @@ pub fn verify_in_parallel(chain_id: &str, txs: &[SignedTransaction]) -> Vec<Resu
 }
 
 /// Every validator checks every transaction of a proposal before voting: count, limits, chain id
-/// and signature. Signatures this node already verified (in its mempool) are not checked again.
-/// Sequence numbers are execution's business: a stale one commits with a failed receipt.
+/// and signature. Transactions pending in this node's mempool, signature included, had their
+/// signature checked at admission and are not checked again: that is nearly every transaction of
+/// an honest proposal, since the leader gossiped them too. Sequence numbers are execution's
+/// business: a stale one commits with a failed receipt.
 pub struct TxBatchValidator {
     pub chain_id: String,
     /// The genesis `max_block_txs` (never above the ledger's `MAX_BLOCK_TXS`).
     pub max_txs: usize,
-    pub verified: Arc<VerifiedCache>,
+    pub mempool: SharedMempool,
 }
 
 impl PayloadValidator<TxBatch> for TxBatchValidator {
@@ -155,29 +157,21 @@ impl PayloadValidator<TxBatch> for TxBatchValidator {
                 payload.txs.len()
             ));
         }
-        let keys: Vec<Hash> = payload
-            .txs
-            .iter()
-            .map(SignedTransaction::signature_check_key)
-            .collect();
-        let unverified: Vec<SignedTransaction> = payload
-            .txs
-            .iter()
-            .zip(self.verified.contains_each(&keys))
-            .filter(|(_, known)| !known)
-            .map(|(t, _)| t.clone())
-            .collect();
+        let unverified: Vec<SignedTransaction> = {
+            let pool = self.mempool.lock();
+            payload
+                .txs
+                .iter()
+                .filter(|t| !pool.holds(t))
+                .cloned()
+                .collect()
+        };
         for (tx, result) in unverified
             .iter()
             .zip(verify_in_parallel(&self.chain_id, &unverified))
         {
             result.map_err(|e| format!("transaction {}: {e}", tx.hash()))?;
         }
-        self.verified.insert_all(
-            unverified
-                .iter()
-                .map(SignedTransaction::signature_check_key),
-        );
         Ok(())
     }
 }
@@ -243,12 +237,15 @@ mod tests {
     }
 
     #[test]
-    fn validator_rejects_a_bad_signature_or_chain_and_caches_good_ones() {
-        let cache = Arc::new(VerifiedCache::new(100));
+    fn validator_rejects_a_bad_signature_or_chain_and_trusts_the_mempool() {
+        let mempool = SharedMempool::new(crate::mempool::Mempool::new(
+            "c".into(),
+            crate::config::MempoolSection::default(),
+        ));
         let v = TxBatchValidator {
             chain_id: "c".into(),
             max_txs: 2,
-            verified: cache.clone(),
+            mempool: mempool.clone(),
         };
         let good = TxBatch::new(vec![tx(0, "c"), tx(1, "c")]);
         v.validate(&header(), &good).unwrap();
@@ -260,13 +257,23 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.contains("at most 2"), "{err}");
-        assert!(cache.contains(&good.txs[0].signature_check_key()));
 
-        // An already-verified transaction re-proposed with another signature is checked again
-        // and refused: the cache vouches for a transaction *and* its signature.
+        // What the mempool holds is not checked again. Admission trusts its caller, so a
+        // transaction with a broken signature slipped in that way passes: proof that the
+        // validator asked the mempool instead of checking.
         let mut bad_signature = good.txs[0].signature;
         bad_signature.0[0] ^= 1;
         let resigned = SignedTransaction::new(good.txs[0].tx.clone(), bad_signature);
+        let unchecked = TxBatch::new(vec![resigned.clone()]);
+        assert!(v.validate(&header(), &unchecked).is_err());
+        mempool.lock().admit_verified(resigned, &NoLedger).unwrap();
+        v.validate(&header(), &unchecked).unwrap();
+
+        // The mempool vouches for a transaction *and* its signature: the pending one
+        // re-proposed with another signature is checked, and refused.
+        let mut other_signature = bad_signature;
+        other_signature.0[1] ^= 1;
+        let resigned = SignedTransaction::new(good.txs[0].tx.clone(), other_signature);
         let err = v
             .validate(&header(), &TxBatch::new(vec![resigned]))
             .unwrap_err();
@@ -282,6 +289,17 @@ mod tests {
             .validate(&header(), &TxBatch::new(vec![tx(0, "other")]))
             .unwrap_err();
         assert!(err.contains("chain"), "{err}");
+    }
+
+    /// A ledger where every account is new and nothing is committed.
+    struct NoLedger;
+    impl crate::mempool::LedgerView for NoLedger {
+        fn next_sequence(&self, _: &ledger::PublicKey) -> u64 {
+            0
+        }
+        fn is_committed(&self, _: &Hash) -> bool {
+            false
+        }
     }
 
     #[test]

@@ -18,10 +18,7 @@ use crate::mempool::{Mempool, SharedMempool};
 use crate::network::{Multiaddr, Network, NetworkConfig, NetworkError, NetworkHandle, PeerId};
 use crate::payload::{to_ledger_block, TxBatch};
 use crate::status::{BlockSummary, StatusBoard};
-use crate::verified::VerifiedCache;
 
-/// Signatures remembered as verified (~100 bytes each).
-const VERIFIED_CACHE: usize = 200_000;
 /// Commands from the RPC side waiting for the driver.
 const COMMAND_QUEUE: usize = 4_096;
 
@@ -210,7 +207,6 @@ pub struct NodeHandles {
     pub commands: mpsc::Sender<Command>,
     pub status: Arc<StatusBoard>,
     pub blocks: broadcast::Sender<BlockSummary>,
-    pub verified: Arc<VerifiedCache>,
     pub net: NetworkHandle,
     /// Submissions are admitted here directly, then announced to the driver with `admitted`.
     pub mempool: SharedMempool,
@@ -229,7 +225,6 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
     let (net, net_events) = Network::start(net_config).await?;
     info!(peer_id = %net.local_peer_id(), listen = ?net.listen_addrs(), "network up");
 
-    let verified = Arc::new(VerifiedCache::new(VERIFIED_CACHE));
     let status = Arc::new(StatusBoard::default());
     let (blocks_tx, _) = broadcast::channel(256);
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
@@ -244,7 +239,6 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
     tokio::spawn(crate::intake::run(
         p.genesis.chain_id.clone(),
         gossip_rx,
-        verified.clone(),
         crate::intake::IntakeSink {
             mempool: mempool.clone(),
             store: p.store.clone(),
@@ -260,7 +254,6 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         commands: cmd_tx,
         status: status.clone(),
         blocks: blocks_tx.clone(),
-        verified: verified.clone(),
         net: net.clone(),
         mempool: mempool.clone(),
         admitted: admitted.clone(),
@@ -286,7 +279,6 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         net_events,
         commands: cmd_rx,
         gossip_intake: gossip_tx,
-        verified,
         status,
         blocks: blocks_tx,
         shutdown: shutdown_rx,

@@ -38,7 +38,6 @@ use crate::mempool::{LedgerView, SharedMempool};
 use crate::network::{NetworkEvent, NetworkHandle, PeerId};
 use crate::payload::{from_ledger_block, TxBatch, TxBatchValidator};
 use crate::status::{BlockSummary, StatusBoard};
-use crate::verified::VerifiedCache;
 use idle::DeferredPayload;
 use peers::PeerBook;
 
@@ -111,7 +110,6 @@ pub struct DriverParts {
     pub mempool: SharedMempool,
     /// Signalled by the RPC side after it admits a transaction (see `idle`).
     pub admitted: Arc<tokio::sync::Notify>,
-    pub verified: Arc<VerifiedCache>,
     pub status: Arc<StatusBoard>,
     pub blocks: broadcast::Sender<BlockSummary>,
     pub shutdown: watch::Receiver<bool>,
@@ -152,7 +150,6 @@ pub struct Driver {
     book: PeerBook,
     mempool: SharedMempool,
     admitted: Arc<tokio::sync::Notify>,
-    verified: Arc<VerifiedCache>,
     status: Arc<StatusBoard>,
     blocks: broadcast::Sender<BlockSummary>,
     gossip_intake: mpsc::Sender<Vec<u8>>,
@@ -236,7 +233,6 @@ impl Driver {
             gossip_intake,
             mempool,
             admitted,
-            verified,
             status,
             blocks,
             mut shutdown,
@@ -248,7 +244,7 @@ impl Driver {
         let validator = TxBatchValidator {
             chain_id: genesis.chain_id.clone(),
             max_txs: genesis.consensus.max_block_txs as usize,
-            verified: verified.clone(),
+            mempool: mempool.clone(),
         };
         let recovery = load_recovery(&store)?;
         info!(
@@ -270,7 +266,6 @@ impl Driver {
             book,
             mempool,
             admitted,
-            verified,
             status,
             blocks,
             gossip_intake,
@@ -540,7 +535,7 @@ impl Driver {
         let validator = TxBatchValidator {
             chain_id: self.genesis.chain_id.clone(),
             max_txs: self.genesis.consensus.max_block_txs as usize,
-            verified: self.verified.clone(),
+            mempool: self.mempool.clone(),
         };
         let (core, actions) = Core::recover(
             &self.genesis,
