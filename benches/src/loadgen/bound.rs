@@ -3,7 +3,11 @@
 //! Every validator verifies every transaction once, so N validators sharing C cores can commit
 //! at most `C x (per-core batch-verify rate) / N` transactions per second. The rate is measured
 //! with `ledger::tx::verify_transactions` (what the node's intake calls, batches of 512) on all
-//! cores at once, over the run's own presigned transactions, while the validators are idle.
+//! cores at once, over the run's own presigned transactions, while the validators are idle:
+//! before the load and again after it. The run's bound is the higher of the two. On a shared
+//! machine one 3-second window can catch a slow moment (a neighbour's burst, the validators'
+//! last compaction), and a bound measured low flatters the fraction; what the machine can do
+//! is what it did at its best.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -28,6 +32,27 @@ pub struct Bound {
     pub bound_tx_per_s: f64,
     pub sample_txs: usize,
     pub measured_s: f64,
+    /// `bound_tx_per_s` of each measurement, in the order made (before the load, after it).
+    pub measurements_tx_per_s: Vec<f64>,
+}
+
+impl Bound {
+    /// The higher of two measurements of the same machine, remembering both.
+    pub fn best_of(first: Bound, second: Bound) -> Bound {
+        let mut measurements = first.measurements_tx_per_s.clone();
+        measurements.extend(&second.measurements_tx_per_s);
+        let measured_s = first.measured_s + second.measured_s;
+        let best = if second.bound_tx_per_s > first.bound_tx_per_s {
+            second
+        } else {
+            first
+        };
+        Bound {
+            measurements_tx_per_s: measurements,
+            measured_s,
+            ..best
+        }
+    }
 }
 
 /// Batch-verifies `sample` over and over on `cores` threads for `secs`.
@@ -87,5 +112,36 @@ pub fn measure(
         bound_tx_per_s: all / validators.max(1) as f64,
         sample_txs: sample.len(),
         measured_s: elapsed,
+        measurements_tx_per_s: vec![all / validators.max(1) as f64],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(tx_per_s: f64, secs: f64) -> Bound {
+        Bound {
+            cores: 2,
+            validators: 4,
+            verify_rate_all_cores: tx_per_s * 4.0,
+            verify_rate_per_core: tx_per_s * 2.0,
+            bound_tx_per_s: tx_per_s,
+            sample_txs: 8_192,
+            measured_s: secs,
+            measurements_tx_per_s: vec![tx_per_s],
+        }
+    }
+
+    #[test]
+    fn the_higher_measurement_is_the_bound_and_both_are_kept() {
+        let b = Bound::best_of(measured(20_000.0, 3.0), measured(28_000.0, 3.1));
+        assert_eq!(b.bound_tx_per_s, 28_000.0);
+        assert_eq!(b.verify_rate_all_cores, 112_000.0);
+        assert_eq!(b.measurements_tx_per_s, vec![20_000.0, 28_000.0]);
+        assert!((b.measured_s - 6.1).abs() < 1e-9);
+        let b = Bound::best_of(measured(28_000.0, 3.0), measured(20_000.0, 3.0));
+        assert_eq!(b.bound_tx_per_s, 28_000.0);
+        assert_eq!(b.measurements_tx_per_s, vec![28_000.0, 20_000.0]);
+    }
 }

@@ -162,11 +162,19 @@ impl Report {
         row(
             "signature bound",
             format!(
-                "{} tx/s = {} verifications/s on {} cores / {} validators",
+                "{} tx/s = {} verifications/s on {} cores / {} validators{}",
                 n(b.bound_tx_per_s),
                 n(b.verify_rate_all_cores),
                 b.cores,
-                b.validators
+                b.validators,
+                match b.measurements_tx_per_s.as_slice() {
+                    [before, after] => format!(
+                        " (the higher of {} before the load and {} after)",
+                        n(*before),
+                        n(*after)
+                    ),
+                    _ => String::new(),
+                }
             ),
         );
         row(
