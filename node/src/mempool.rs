@@ -98,6 +98,9 @@ struct Pending {
     tx: SignedTransaction,
     /// When it was admitted (for evicting ones stuck behind a sequence gap).
     admitted_at: Instant,
+    /// It came by gossip from a peer, so every validator got it from its origin at about the
+    /// same time; one submitted to this node came to the others only through this node.
+    gossiped: bool,
 }
 
 impl Mempool {
@@ -177,11 +180,40 @@ impl Mempool {
             .collect()
     }
 
-    /// Admits a transaction whose envelope and signature were already verified.
+    /// Admits a transaction whose envelope and signature were already verified, submitted to
+    /// this node by a client.
     pub fn admit_verified(
         &mut self,
         tx: SignedTransaction,
         ledger: &dyn LedgerView,
+    ) -> Result<Hash, MempoolError> {
+        self.admit(tx, ledger, false)
+    }
+
+    /// [`Mempool::admit_verified`] for a transaction a peer gossiped.
+    pub fn admit_gossiped(
+        &mut self,
+        tx: SignedTransaction,
+        ledger: &dyn LedgerView,
+    ) -> Result<Hash, MempoolError> {
+        self.admit(tx, ledger, true)
+    }
+
+    /// Whether a proposal may name `tx` by its hash alone (see `driver::wire::TxRef`): it is
+    /// pending here with this signature and came by gossip, so the other validators got it from
+    /// its origin too. A client's submission to this node reached them only through this
+    /// node's gossip, which their intake may not have verified yet; it travels whole.
+    pub fn others_hold(&self, tx: &SignedTransaction) -> bool {
+        self.txs
+            .get(&tx.hash())
+            .is_some_and(|p| p.gossiped && p.tx.signature == tx.signature)
+    }
+
+    fn admit(
+        &mut self,
+        tx: SignedTransaction,
+        ledger: &dyn LedgerView,
+        gossiped: bool,
     ) -> Result<Hash, MempoolError> {
         let hash = tx.hash();
         if self.txs.contains_key(&hash) {
@@ -240,6 +272,7 @@ impl Mempool {
             Pending {
                 tx,
                 admitted_at: Instant::now(),
+                gossiped,
             },
         );
         Ok(hash)

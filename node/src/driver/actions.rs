@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use consensus::{Action, Input, WriteId};
+use consensus::{Action, ConsensusMsg, Input, WriteId};
 use ledger::encoding::to_canonical;
 use ledger::storage::ConsensusWrite;
 use tracing::{debug, warn};
@@ -93,7 +93,14 @@ impl Driver {
                 if after.is_some() {
                     self.flush(pending)?;
                 }
-                if let Err(e) = self.net.broadcast_consensus(wire::encode_consensus(&msg)) {
+                let bytes = match &msg {
+                    ConsensusMsg::Proposal(p) => {
+                        let pool = self.mempool.lock();
+                        wire::encode_compact(&wire::CompactProposal::of(p, |t| pool.others_hold(t)))
+                    }
+                    _ => wire::encode_consensus(&msg),
+                };
+                if let Err(e) = self.net.broadcast_consensus(bytes) {
                     debug!(error = %e, "consensus broadcast failed");
                 }
             }

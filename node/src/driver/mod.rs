@@ -59,6 +59,9 @@ const MAX_COMMIT_WAITERS: usize = 10_000;
 const MAX_COMMANDS_PER_TURN: usize = 512;
 /// Most network events handled in one turn, for the same reason.
 const MAX_NET_EVENTS_PER_TURN: usize = 64;
+/// Most fetches of a compact proposal's block in flight: an honest leader's proposals rarely
+/// need one, and a peer sending proposals of unknown transactions gets no more than this.
+const MAX_PROPOSAL_FETCHES: usize = 4;
 
 /// What the RPC side asks of the driver.
 #[derive(Debug)]
@@ -138,6 +141,12 @@ enum Fetched {
         peer: PeerId,
         certs: Result<Vec<ledger::proof::LedgerCertificate>, String>,
     },
+    /// The proposer's answer for a compact proposal this node could not rebuild (empty if none).
+    ProposalBody {
+        from: ledger::PublicKey,
+        compact: Box<wire::CompactProposal>,
+        blocks: Vec<Block<TxBatch>>,
+    },
 }
 
 pub struct Driver {
@@ -170,6 +179,8 @@ pub struct Driver {
     /// How long a leader with nothing to order waits for a transaction before proposing an
     /// empty block anyway: half the round timeout, so replicas never time out on it.
     idle_proposal_wait: Duration,
+    /// Fetches of compact proposals' blocks in flight (at most [`MAX_PROPOSAL_FETCHES`]).
+    proposal_fetches: usize,
 }
 
 #[derive(Default)]
@@ -278,6 +289,7 @@ impl Driver {
             certify,
             deferred_payload: None,
             idle_proposal_wait: idle::proposal_wait(genesis_round_timeout),
+            proposal_fetches: 0,
         };
         driver.carry_out(first_actions)?;
         driver.publish_status();
@@ -368,7 +380,12 @@ impl Driver {
                     return Ok(());
                 };
                 match wire::decode_consensus(&bytes) {
-                    Ok(msg) => self.feed(Input::Message { from: key, msg })?,
+                    Ok(wire::WireConsensus::Full(msg)) => {
+                        self.feed(Input::Message { from: key, msg })?
+                    }
+                    Ok(wire::WireConsensus::Compact(compact)) => {
+                        self.on_compact_proposal(from, key, compact)?
+                    }
                     Err(e) => warn!(%from, error = %e, "undecodable consensus message dropped"),
                 }
             }
@@ -383,6 +400,52 @@ impl Driver {
             NetworkEvent::PeerConnected(peer) => info!(%peer, "peer connected"),
             NetworkEvent::PeerDisconnected(peer) => info!(%peer, "peer disconnected"),
         }
+        Ok(())
+    }
+
+    /// Rebuilds a compact proposal from the mempool and hands it to the core; when a named
+    /// transaction is not here (gossip lost or still queued), asks the proposer for the block.
+    fn on_compact_proposal(
+        &mut self,
+        peer: PeerId,
+        from: ledger::PublicKey,
+        compact: wire::CompactProposal,
+    ) -> Result<(), DriverError> {
+        let rebuilt = {
+            let pool = self.mempool.lock();
+            compact.rebuild(|h| pool.get(h).cloned())
+        };
+        if let Some(proposal) = rebuilt {
+            return self.feed(Input::Message {
+                from,
+                msg: consensus::ConsensusMsg::Proposal(proposal),
+            });
+        }
+        if self.proposal_fetches >= MAX_PROPOSAL_FETCHES {
+            debug!(%peer, "compact proposal of unknown transactions dropped: fetches busy");
+            return Ok(());
+        }
+        debug!(%peer, round = compact.header.round, "compact proposal names unknown transactions; fetching its block");
+        self.proposal_fetches += 1;
+        let request = wire::SyncRequest::Fetch {
+            id: compact.block_id(),
+            count: 1,
+        };
+        let response = self.net.request_sync(peer, wire::encode_request(&request));
+        let tx = self.fetched_tx.clone();
+        tokio::spawn(async move {
+            let blocks = match response.await.map(|b| wire::decode_response(&b)) {
+                Ok(Ok(wire::SyncResponse::Blocks(blocks))) => blocks,
+                _ => Vec::new(),
+            };
+            let _ = tx
+                .send(Fetched::ProposalBody {
+                    from,
+                    compact: Box::new(compact),
+                    blocks,
+                })
+                .await;
+        });
         Ok(())
     }
 
@@ -481,6 +544,26 @@ impl Driver {
             Fetched::Certificates { peer, certs } => {
                 self.on_certificates(peer, certs);
                 Ok(())
+            }
+            Fetched::ProposalBody {
+                from,
+                compact,
+                blocks,
+            } => {
+                self.proposal_fetches = self.proposal_fetches.saturating_sub(1);
+                let id = compact.block_id();
+                match blocks.into_iter().find(|b| b.id() == id) {
+                    // The fetched payload is checked against the header's tx root by the core,
+                    // like any proposal's.
+                    Some(block) => self.feed(Input::Message {
+                        from,
+                        msg: consensus::ConsensusMsg::Proposal(compact.with_payload(block.payload)),
+                    }),
+                    None => {
+                        debug!(block = %id, "proposer did not send the block; the round may time out");
+                        Ok(())
+                    }
+                }
             }
             Fetched::Failed { peer, reason } => {
                 debug!(%peer, %reason, "sync request failed");

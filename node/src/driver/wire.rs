@@ -1,10 +1,14 @@
 //! The bytes validators exchange beyond the network's own framing: consensus messages and the
 //! block-sync protocol, each a canonical (BCS) encoding decoded with a size limit.
+//!
+//! A proposal travels compact: transactions the replicas already hold are named by hash (see
+//! [`TxRef`]), and a replica rebuilds the block from its mempool, or fetches it from the
+//! proposer when something is missing. Everything else travels whole.
 
-use consensus::{Block, ConsensusMsg};
+use consensus::{Block, ConsensusMsg, Proposal, TimeoutCert};
 use ledger::encoding::{from_canonical, to_canonical, DecodeError};
 use ledger::proof::{CheckpointVote, LedgerCertificate, LedgerCheckpoint};
-use ledger::Hash;
+use ledger::{BlockHeader, Hash, Signature, SignedTransaction};
 use serde::{Deserialize, Serialize};
 
 use crate::payload::TxBatch;
@@ -20,11 +24,115 @@ pub const MAX_BLOCKS_PER_SYNC: u32 = 64;
 /// Most ledger certificates served for one `LedgerCertificates` request.
 pub const MAX_CERTIFICATES_PER_SYNC: u32 = 64;
 
-pub fn encode_consensus(msg: &ConsensusMsg<TxBatch>) -> Vec<u8> {
-    to_canonical(msg)
+/// What travels on the consensus protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(bound(deserialize = ""))]
+pub enum WireConsensus {
+    /// Any consensus message, whole.
+    Full(ConsensusMsg<TxBatch>),
+    /// A proposal with its transactions named or carried ([`TxRef`]).
+    Compact(CompactProposal),
 }
 
-pub fn decode_consensus(bytes: &[u8]) -> Result<ConsensusMsg<TxBatch>, DecodeError> {
+/// A proposal whose payload names, by hash, the transactions the receivers already hold. The
+/// header (and so the block id, the tx root and the proposer's signature) is the proposal's own:
+/// a replica that rebuilds the payload wrongly gets a block whose transactions do not match its
+/// tx root, which its core refuses like any other bad proposal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompactProposal {
+    pub header: BlockHeader,
+    pub txs: Vec<TxRef>,
+    pub tc: Option<TimeoutCert>,
+    pub signature: Signature,
+}
+
+/// One transaction of a compact proposal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxRef {
+    /// The receivers got it by gossip from its origin, as the proposer did.
+    Hash(Hash),
+    /// Carried whole: the proposer's own clients submitted it, and the others may not have it yet.
+    Body(Box<SignedTransaction>),
+}
+
+impl CompactProposal {
+    /// The proposal with each transaction named by hash where `others_hold` says so.
+    pub fn of(
+        proposal: &Proposal<TxBatch>,
+        others_hold: impl Fn(&SignedTransaction) -> bool,
+    ) -> Self {
+        CompactProposal {
+            header: proposal.block.header.clone(),
+            txs: proposal
+                .block
+                .payload
+                .txs
+                .iter()
+                .map(|t| {
+                    if others_hold(t) {
+                        TxRef::Hash(t.hash())
+                    } else {
+                        TxRef::Body(Box::new(t.clone()))
+                    }
+                })
+                .collect(),
+            tc: proposal.tc.clone(),
+            signature: proposal.signature,
+        }
+    }
+
+    /// The whole proposal, with named transactions taken from `lookup`; `None` if any of them
+    /// is unknown there.
+    pub fn rebuild(
+        &self,
+        lookup: impl Fn(&Hash) -> Option<SignedTransaction>,
+    ) -> Option<Proposal<TxBatch>> {
+        let txs = self
+            .txs
+            .iter()
+            .map(|r| match r {
+                TxRef::Hash(h) => lookup(h),
+                TxRef::Body(t) => Some(SignedTransaction::clone(t)),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(self.with_payload(TxBatch::new(txs)))
+    }
+
+    /// The proposal with `payload` as its transactions (fetched from the proposer).
+    pub fn with_payload(&self, payload: TxBatch) -> Proposal<TxBatch> {
+        Proposal {
+            block: Block {
+                header: self.header.clone(),
+                payload,
+            },
+            tc: self.tc.clone(),
+            signature: self.signature,
+        }
+    }
+
+    /// The id of the proposed block.
+    pub fn block_id(&self) -> Hash {
+        self.header.hash()
+    }
+}
+
+/// [`WireConsensus`] by reference: the same bytes, without copying a message to encode it.
+#[derive(Serialize)]
+enum WireConsensusRef<'a> {
+    Full(&'a ConsensusMsg<TxBatch>),
+    Compact(&'a CompactProposal),
+}
+
+pub fn encode_consensus(msg: &ConsensusMsg<TxBatch>) -> Vec<u8> {
+    to_canonical(&WireConsensusRef::Full(msg))
+}
+
+/// A proposal, compact (see [`CompactProposal::of`]).
+pub fn encode_compact(proposal: &CompactProposal) -> Vec<u8> {
+    to_canonical(&WireConsensusRef::Compact(proposal))
+}
+
+pub fn decode_consensus(bytes: &[u8]) -> Result<WireConsensus, DecodeError> {
     from_canonical("consensus message", bytes, MAX_CONSENSUS_BYTES)
 }
 
@@ -87,6 +195,79 @@ pub fn decode_response(bytes: &[u8]) -> Result<SyncResponse, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use consensus::Payload;
+    use ledger::tx::{Payload as TxPayload, Transaction};
+    use ledger::KeyPair;
+
+    fn tx(seq: u64) -> SignedTransaction {
+        let k = KeyPair::from_secret([7; 32]);
+        Transaction {
+            chain_id: "c".into(),
+            signer: k.public(),
+            sequence: seq,
+            payload: TxPayload::Memo { data: vec![1; 10] },
+        }
+        .sign(&k)
+    }
+
+    fn proposal(txs: Vec<SignedTransaction>) -> Proposal<TxBatch> {
+        let payload = TxBatch::new(txs);
+        let block = Block {
+            header: BlockHeader {
+                chain_id: "c".into(),
+                height: 1,
+                round: 1,
+                parent: Hash::ZERO,
+                tx_root: payload.digest(),
+                proposer: KeyPair::from_secret([1; 32]).public(),
+                timestamp_ms: 0,
+                justify: vec![],
+            },
+            payload,
+        };
+        Proposal::sign(Hash([9; 32]), block, None, &KeyPair::from_secret([1; 32]))
+    }
+
+    /// Transactions the others hold go as hashes, the rest whole; the receiver gets back the
+    /// very proposal from its mempool, and nothing when one named transaction is unknown.
+    #[test]
+    fn a_compact_proposal_rebuilds_from_the_mempool_or_not_at_all() {
+        let txs = vec![tx(0), tx(1), tx(2)];
+        let p = proposal(txs.clone());
+        let gossiped = [txs[0].hash(), txs[2].hash()];
+        let compact = CompactProposal::of(&p, |t| gossiped.contains(&t.hash()));
+        assert_eq!(
+            compact.txs,
+            vec![
+                TxRef::Hash(txs[0].hash()),
+                TxRef::Body(Box::new(txs[1].clone())),
+                TxRef::Hash(txs[2].hash())
+            ]
+        );
+        assert_eq!(compact.block_id(), p.block.id());
+        let bytes = encode_compact(&compact);
+        let whole = encode_consensus(&ConsensusMsg::Proposal(p.clone()));
+        assert!(
+            bytes.len() < whole.len(),
+            "{} >= {}",
+            bytes.len(),
+            whole.len()
+        );
+        let Ok(WireConsensus::Compact(back)) = decode_consensus(&bytes) else {
+            panic!("a compact proposal decodes as one");
+        };
+        assert_eq!(back, compact);
+        let mempool = |h: &Hash| txs.iter().find(|t| t.hash() == *h).cloned();
+        assert_eq!(back.rebuild(mempool), Some(p.clone()));
+        let without_the_last = |h: &Hash| txs[..2].iter().find(|t| t.hash() == *h).cloned();
+        assert_eq!(back.rebuild(without_the_last), None);
+        assert_eq!(back.with_payload(p.block.payload.clone()), p);
+        // Every other message travels whole, and decodes as it was.
+        assert_eq!(
+            decode_consensus(&whole),
+            Ok(WireConsensus::Full(ConsensusMsg::Proposal(p)))
+        );
+    }
 
     #[test]
     fn requests_round_trip_and_junk_is_an_error() {
