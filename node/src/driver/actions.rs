@@ -95,8 +95,10 @@ impl Driver {
                 }
                 let bytes = match &msg {
                     ConsensusMsg::Proposal(p) => {
-                        let pool = self.mempool.lock();
-                        wire::encode_compact(&wire::CompactProposal::of(p, |t| pool.others_hold(t)))
+                        let (pool, now) = (self.mempool.lock(), std::time::Instant::now());
+                        wire::encode_compact(&wire::CompactProposal::of(p, |t| {
+                            pool.others_hold(t, now)
+                        }))
                     }
                     _ => wire::encode_consensus(&msg),
                 };
