@@ -191,7 +191,8 @@ pub struct Driver {
     /// How long a leader with nothing to order waits for a transaction before proposing an
     /// empty block anyway: half the round timeout, so replicas never time out on it.
     idle_proposal_wait: Duration,
-    /// Fetches of compact proposals' blocks in flight (at most [`MAX_PROPOSAL_FETCHES`]).
+    /// Compact proposals waiting for a second look or for their block from the proposer (at
+    /// most [`MAX_PROPOSAL_FETCHES`]).
     proposal_fetches: usize,
 }
 
