@@ -298,6 +298,16 @@ async fn farm_to_shelf_story_is_told_exactly_by_every_validator() {
     for client in &net.clients {
         let block = client.block(target).await.unwrap().unwrap();
         let state_root = client.state_root(target).await.unwrap().unwrap();
+        // The hashes-only view of the block names the same block and transactions.
+        let hashes = client.block_tx_hashes(target).await.unwrap().unwrap();
+        assert_eq!((hashes.height, hashes.hash), (target, block.block.hash()));
+        let expected: Vec<_> = block.block.txs.iter().map(|t| t.hash()).collect();
+        assert_eq!(hashes.tx_hashes, expected);
+        assert!(client
+            .block_tx_hashes(target + 1_000)
+            .await
+            .unwrap()
+            .is_none());
         roots.push((block.block.hash(), state_root));
     }
     assert!(

@@ -6,8 +6,8 @@ use ledger::{Hash, PublicKey, SignedTransaction};
 
 use crate::error::ApiError;
 use crate::types::{
-    AccountView, BlockSummary, HeadInfo, HistoryPage, ItemView, NodeStatus, SubmitOutcome, TxInfo,
-    ValidatorInfo,
+    AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemView, NodeStatus,
+    SubmitOutcome, TxInfo, ValidatorInfo,
 };
 use ledger::supply::history::Provenance;
 use ledger::supply::state::OrgRecord;
@@ -37,6 +37,13 @@ pub trait NodeApi: Send + Sync + 'static {
     fn head(&self) -> Result<HeadInfo, ApiError>;
     fn block_by_height(&self, height: u64) -> Result<Option<StoredBlock>, ApiError>;
     fn block_by_hash(&self, hash: Hash) -> Result<Option<StoredBlock>, ApiError>;
+    /// The hashes of a committed block's transactions, in order.
+    fn block_tx_hashes(&self, height: u64) -> Result<Option<BlockTxHashes>, ApiError> {
+        Ok(self
+            .block_by_height(height)?
+            .as_ref()
+            .map(BlockTxHashes::of))
+    }
     /// A committed transaction with its receipt, or one still in this node's mempool
     /// (`pending: true`, no receipt or position yet); `None` if the node knows neither.
     async fn transaction(&self, hash: Hash) -> Result<Option<TxInfo>, ApiError>;

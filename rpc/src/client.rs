@@ -6,7 +6,7 @@ use jsonrpsee::rpc_params;
 use ledger::stored::StoredBlock;
 use ledger::{Hash, PublicKey, SignedTransaction};
 
-use crate::types::{HeadInfo, NodeStatus, SubmitOutcome, TxInfo, ValidatorInfo};
+use crate::types::{BlockTxHashes, HeadInfo, NodeStatus, SubmitOutcome, TxInfo, ValidatorInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -85,6 +85,14 @@ impl Client {
         Ok(self
             .inner
             .request("waybill_getBlockByHeight", rpc_params![height])
+            .await?)
+    }
+
+    /// The hashes of block `height`'s transactions, in order (`waybill_getBlockTxHashes`).
+    pub async fn block_tx_hashes(&self, height: u64) -> Result<Option<BlockTxHashes>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getBlockTxHashes", rpc_params![height])
             .await?)
     }
 

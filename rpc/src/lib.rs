@@ -23,7 +23,7 @@ pub use jsonrpsee::server::ServerHandle;
 pub use methods::{METHODS, SUBSCRIPTION_METHODS};
 pub use server::{serve, RpcAccess, RpcLimits, ServeError};
 pub use types::{
-    AccountView, BlockSummary, HeadInfo, HistoryPage, ItemEvent, ItemView, NodeStatus,
-    SubmitAnswer, SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo,
+    AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemEvent, ItemView,
+    NodeStatus, SubmitAnswer, SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo,
     MAX_SUBMIT_BATCH,
 };

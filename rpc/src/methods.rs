@@ -47,6 +47,11 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         "A committed block with its certificate, or null.",
     ),
     (
+        "waybill_getBlockTxHashes",
+        &["height"],
+        "The hashes of a committed block's transactions, in order, or null.",
+    ),
+    (
         "waybill_getTransaction",
         &["hash"],
         "A committed transaction with its receipt and position, a pending one from the mempool, or null.",
@@ -264,6 +269,11 @@ pub(crate) fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
     m.register_method("waybill_getBlockByHash", |p, api, _| {
         let h: Hash = param(&p, 0, "hash")?;
         RpcResult::Ok(api.block_by_hash(h)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getBlockTxHashes", |p, api, _| {
+        let h: u64 = param(&p, 0, "height")?;
+        RpcResult::Ok(api.block_tx_hashes(h)?)
     })
     .map_err(reg)?;
     m.register_async_method("waybill_getTransaction", |p, api, _| async move {

@@ -36,6 +36,7 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
         "waybill_head" => (vec![], r("HeadInfo")),
         "waybill_getBlockByHeight" => (vec![u64_()], nullable(r("StoredBlock"))),
         "waybill_getBlockByHash" => (vec![r("Hash")], nullable(r("StoredBlock"))),
+        "waybill_getBlockTxHashes" => (vec![u64_()], nullable(r("BlockTxHashes"))),
         "waybill_getTransaction" => (vec![r("Hash")], nullable(r("TxInfo"))),
         "waybill_status" => (vec![], r("NodeStatus")),
         "waybill_validators" => (

@@ -327,6 +327,20 @@ fn real_values_validate_against_their_schemas() {
         &signature("waybill_getBlockByHash").unwrap().1,
         &None::<StoredBlock>,
     );
+    let hashes = crate::BlockTxHashes::of(&block);
+    assert_eq!(hashes.height, 1);
+    assert_eq!(hashes.hash, block.block.hash());
+    assert_eq!(hashes.tx_hashes, vec![txs[0].hash(), txs[1].hash()]);
+    check(
+        &doc,
+        &signature("waybill_getBlockTxHashes").unwrap().1,
+        &hashes,
+    );
+    check(
+        &doc,
+        &signature("waybill_getBlockTxHashes").unwrap().1,
+        &None::<crate::BlockTxHashes>,
+    );
     let pending = TxInfo {
         tx: txs[1].clone(),
         receipt: None,

@@ -288,6 +288,17 @@ pub fn components() -> Value {
             ),
         ),
         (
+            "BlockTxHashes",
+            object(
+                &[
+                    ("height", u64_()),
+                    ("hash", r("Hash")),
+                    ("tx_hashes", json!({ "type": "array", "items": r("Hash") })),
+                ],
+                &[],
+            ),
+        ),
+        (
             "BlockHeader",
             object(
                 &[

@@ -1,6 +1,7 @@
 //! The JSON shapes of results. Hashes and keys are lowercase hex strings.
 
 use ledger::receipt::Receipt;
+use ledger::stored::StoredBlock;
 use ledger::{Hash, PublicKey, SignedTransaction};
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +89,27 @@ pub struct HeadInfo {
     pub accumulator_root: Hash,
     /// State root after executing the head block.
     pub state_root: Hash,
+}
+
+/// A committed block's transaction hashes, in block order: what a client that submitted
+/// transactions needs to learn that they committed, without the block's bodies (a full
+/// 4,000-transaction block is megabytes of JSON; its hashes are a tenth of that).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockTxHashes {
+    pub height: u64,
+    /// The block's hash.
+    pub hash: Hash,
+    pub tx_hashes: Vec<Hash>,
+}
+
+impl BlockTxHashes {
+    pub fn of(stored: &StoredBlock) -> BlockTxHashes {
+        BlockTxHashes {
+            height: stored.block.header.height,
+            hash: stored.block.hash(),
+            tx_hashes: stored.block.txs.iter().map(|t| t.hash()).collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
