@@ -4,15 +4,16 @@
 //! transaction hashes once with `waybill_getBlockTxHashes` from the node that announced it: one
 //! request per block, never one per transaction, and hashes rather than the block's bodies (the
 //! full blocks were megabytes of JSON a second for the node to write and for this process to
-//! read and hash again, CPU taken from the validators it measures). A height skipped by every subscription (a subscriber more than 256 blocks
-//! behind is skipped ahead) is fetched when a later height arrives, with that later time: an
-//! upper bound, counted as `approximated`.
+//! read and hash again, CPU taken from the validators it measures). A height skipped by every
+//! subscription (a subscriber more than 256 blocks behind is skipped ahead) is fetched when a
+//! later height arrives, with that later time: an upper bound, counted as `approximated`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jsonrpsee::core::client::SubscriptionClientT;
+use jsonrpsee::types::error::METHOD_NOT_FOUND_CODE;
 use jsonrpsee::ws_client::WsClientBuilder;
 use ledger::Hash;
 use serde::Serialize;
@@ -260,16 +261,13 @@ async fn block_tx_hashes(
 ) -> Result<Option<Vec<Hash>>, rpc::ClientError> {
     match client.block_tx_hashes(height).await {
         Ok(block) => Ok(block.map(|b| b.tx_hashes)),
-        Err(e) if e.code() == Some(METHOD_NOT_FOUND) => Ok(client
+        Err(e) if e.code() == Some(METHOD_NOT_FOUND_CODE) => Ok(client
             .block(height)
             .await?
             .map(|b| b.block.txs.iter().map(|t| t.hash()).collect())),
         Err(e) => Err(e),
     }
 }
-
-/// JSON-RPC's code for an unknown method.
-const METHOD_NOT_FOUND: i32 = -32601;
 
 /// Committed transactions per whole second since the clock started (for the JSON timeline).
 pub fn per_second(commit_ns: impl Iterator<Item = u64>) -> Vec<u64> {
