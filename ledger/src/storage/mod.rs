@@ -3,12 +3,14 @@
 //!
 //! One commit is one `WriteBatch` written with fsync, so after a crash the store holds every
 //! block whose commit returned and is never half-way through one. Opening verifies the hash chain
-//! (fully by default) so that a damaged store is reported, with the height, before it is served.
+//! after the verified-up-to marker (`marker`), so that a store damaged by a crash is reported,
+//! with the height, before it is served; `waybill audit ledger` checks all of it.
 //!
 //! Files: `schema` (column families and key encodings), `commit` (the write path), `read`
-//! (lookups, proofs), `verify` (the chain check), `certs` (ledger certificates), `audit` (the
-//! auditor's deep rescan: re-execution, signatures, certificates), `recent_nodes` (state-tree
-//! nodes kept in memory between commits), `memory` (RocksDB's memory for metrics), `error`.
+//! (lookups, proofs), `verify` (the chain check), `marker` (how far the check is known to hold),
+//! `certs` (ledger certificates), `audit` (the auditor's deep rescan: re-execution, signatures,
+//! certificates), `recent_nodes` (state-tree nodes kept in memory between commits), `memory`
+//! (RocksDB's memory for metrics), `error`.
 
 mod audit;
 mod certs;
@@ -16,6 +18,7 @@ mod commit;
 mod consensus;
 mod error;
 mod index;
+mod marker;
 mod memory;
 mod proofs;
 mod read;
@@ -27,6 +30,8 @@ mod verify;
 #[cfg(test)]
 mod audit_tests;
 #[cfg(test)]
+mod marker_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
@@ -37,11 +42,12 @@ use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Options, WriteOptions, DB};
 use crate::hash::Hash;
 use crate::merkle::Blake3Hasher;
 
-pub use audit::{AuditError, AuditSummary};
+pub use audit::{AuditError, AuditProgress, AuditStage, AuditSummary};
 pub use certs::CertificateStored;
 pub use consensus::{ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
 pub use error::StoreError;
 pub use index::MAX_HISTORY_PAGE;
+pub use marker::VerifiedMarker;
 pub use memory::StoreMemory;
 pub use read::CommittedTx;
 pub use schema::TxLocation;
@@ -51,12 +57,18 @@ pub use verify::ChainSummary;
 /// How much of the chain [`Store::open`] checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum VerifyMode {
-    /// Every block from genesis, every receipt, index entry and accumulator node.
+    /// The blocks after the verified-up-to marker (see `marker`), the marker against the chain,
+    /// and the metadata that points at the head: an open costs the same whatever the history.
+    /// A store without a marker is checked whole. The marker then moves to the head.
     #[default]
+    SinceVerified,
+    /// Every block from genesis, every receipt, index entry and accumulator node (what
+    /// `waybill audit ledger` runs, with re-execution on top). The marker then moves to the head.
     Full,
-    /// Only the last `n` blocks (at least the head) and the metadata that points at them: for
-    /// large stores whose older part a previous full check (or `waybill audit ledger`) covered.
+    /// Only the last `n` blocks (at least the head) and the metadata that points at them.
     Tail(u64),
+    /// The blocks from this height (at most the head's) on, following the block before it.
+    From(u64),
     /// Nothing: for a tool that runs its own, more thorough check next (`waybill audit ledger`),
     /// and must be able to open a damaged store to say where it is damaged.
     Skip,
@@ -98,6 +110,9 @@ struct ChainState {
     head: Option<Head>,
     accumulator_size: u64,
     state_root: Hash,
+    /// Everything up to the head is checked, so each commit may move the verified-up-to marker
+    /// to its block (see `marker`).
+    verified_through_head: bool,
 }
 
 pub struct Store {
@@ -116,7 +131,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path` and verifies the whole chain.
+    /// Opens (creating if needed) the store at `path` and verifies what came after the
+    /// verified-up-to marker ([`VerifyMode::SinceVerified`]).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         Store::open_with(path, OpenOptions::default())
     }
@@ -164,7 +180,15 @@ impl Store {
             head: summary.head,
             accumulator_size: summary.accumulator_size,
             state_root: summary.state_root,
+            verified_through_head: summary.through_head,
         };
+        if let (Some(head), true, false) = (summary.head, summary.through_head, options.read_only) {
+            store.write_marker(&VerifiedMarker {
+                height: head.height,
+                block_hash: head.hash,
+                accumulator_root: summary.accumulator_root,
+            })?;
+        }
         Ok(store)
     }
 
