@@ -5,6 +5,7 @@ mod audit_fetch;
 mod genesis_cmd;
 mod keys;
 mod localnet_cmd;
+mod progress;
 mod run_cmd;
 mod testnet_cmd;
 mod tx_cmd;
