@@ -4,9 +4,11 @@
 pub mod api;
 pub mod config;
 pub mod driver;
+pub mod genesis_peers;
 pub mod gossip;
 pub mod intake;
 pub mod localnet;
+pub mod member_dir;
 pub mod mempool;
 pub mod metrics;
 pub mod network;

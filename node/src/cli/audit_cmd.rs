@@ -103,7 +103,7 @@ pub(super) fn verify(args: VerifyArgs) -> CliResult {
         reason: e.to_string(),
     })?;
     let report = proof.verify(&genesis);
-    println!(
+    say!(
         "{} proof, chain {}, genesis {}",
         report.kind,
         genesis.chain_id,
@@ -111,10 +111,10 @@ pub(super) fn verify(args: VerifyArgs) -> CliResult {
     );
     for check in &report.checks {
         let mark = if check.passed { "✓" } else { "✗" };
-        println!("{mark} {}: {}", check.name, check.detail);
+        say!("{mark} {}: {}", check.name, check.detail);
     }
     if report.is_ok() {
-        println!("proof verified: all {} checks passed", report.checks.len());
+        say!("proof verified: all {} checks passed", report.checks.len());
         Ok(())
     } else {
         Err(AuditCmdError::ProofFailed {
@@ -153,7 +153,7 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
         path: db.display().to_string(),
         reason: e.to_string(),
     })?;
-    println!(
+    say!(
         "auditing {} against genesis {} ({})",
         db.display(),
         args.genesis.display(),
@@ -162,20 +162,20 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
     match store.audit(&genesis) {
         Ok(s) => {
             let head = s.head.map_or(0, |h| h.height);
-            println!("✓ hash chain, block index and accumulator: heights 0..={head}");
-            println!(
+            say!("✓ hash chain, block index and accumulator: heights 0..={head}");
+            say!(
                 "✓ {} transactions: signatures, receipts and accumulator leaves",
                 s.transactions
             );
-            println!(
+            say!(
                 "✓ {} blocks re-executed: receipts, history indexes and state roots match",
                 s.blocks
             );
-            println!(
+            say!(
                 "✓ current state: {} keys match the state tree at height {head}",
                 s.state_keys
             );
-            println!(
+            say!(
                 "✓ {} ledger certificates verified against the genesis validator set and the recomputed ledger{}",
                 s.certificates,
                 s.last_certified
@@ -183,12 +183,12 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
                     .unwrap_or_default()
             );
             if s.uncertified_heights > 0 {
-                println!(
+                say!(
                     "  note: {} heights have no ledger certificate (yet)",
                     s.uncertified_heights
                 );
             }
-            println!("ledger audit passed");
+            say!("ledger audit passed");
             Ok(())
         }
         Err(e) => {
@@ -196,7 +196,7 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
                 Some(h) => format!("height {h}"),
                 None => "a record not tied to one height".into(),
             };
-            println!("✗ {e}");
+            say!("✗ {e}");
             Err(AuditCmdError::LedgerMismatch {
                 location,
                 reason: e.to_string(),

@@ -102,14 +102,14 @@ pub fn run(args: FetchArgs) -> CliResult {
         path: out.display().to_string(),
         reason: e.to_string(),
     })?;
-    println!("wrote {} proof to {}", proof.kind(), out.display());
+    say!("wrote {} proof to {}", proof.kind(), out.display());
     match args.genesis {
         Some(genesis) => verify(VerifyArgs {
             genesis,
             proof: out,
         }),
         None => {
-            println!(
+            say!(
                 "verify it offline with: waybill audit verify --genesis GENESIS.toml {}",
                 out.display()
             );

@@ -1,7 +1,12 @@
 //! Command-line surface. Each subcommand lives in its own file; this one only dispatches.
 
+// First: its `say!` macro is used by every command below.
+#[macro_use]
+pub mod output;
+
 mod audit_cmd;
 mod audit_fetch;
+mod config_cmd;
 mod genesis_cmd;
 mod keys;
 mod localnet_cmd;
@@ -24,14 +29,17 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Key management.
+    /// A member's keys and its public member bundle (the first step of the key ceremony).
     #[command(subcommand)]
     Keys(keys::KeysCmd),
     /// Write keys, one genesis and per-node configs for a local N-validator network.
     Testnet(testnet_cmd::TestnetArgs),
-    /// Genesis file tools.
+    /// Assemble, sign and check a genesis (the key ceremony; docs/OPERATIONS.md).
     #[command(subcommand)]
     Genesis(genesis_cmd::GenesisCmd),
+    /// Write, check and document node configs.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCmd),
     /// A local network of validator processes: up, status, logs, down.
     Localnet(localnet_cmd::LocalnetArgs),
     /// Run a validator node.
@@ -55,6 +63,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Testnet(args) => testnet_cmd::run(args),
         Command::Genesis(cmd) => genesis_cmd::run(cmd),
+        Command::Config(cmd) => config_cmd::run(cmd),
         Command::ShowValidator(args) => genesis_cmd::show_validator(args),
         Command::Run(args) => run_cmd::run_node(args),
         Command::Localnet(args) => localnet_cmd::run(args),

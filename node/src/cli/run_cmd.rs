@@ -75,7 +75,7 @@ pub fn reset(args: ResetArgs) -> CliResult {
     let config = NodeConfig::load(&args.config)?;
     let dir = ledger_dir(&config);
     if !dir.exists() {
-        println!("nothing to reset: {} does not exist", dir.display());
+        say!("nothing to reset: {} does not exist", dir.display());
         return Ok(());
     }
     let safety = if args.forget_safety_data {
@@ -89,12 +89,12 @@ pub fn reset(args: ResetArgs) -> CliResult {
         std::fs::create_dir_all(&dir)?;
         let store = Store::open(&dir)?;
         store.persist_consensus(&[ConsensusWrite::Safety(bytes)])?;
-        println!(
+        say!(
             "reset {}: ledger deleted, consensus safety data kept",
             dir.display()
         );
     } else {
-        println!("reset {}: everything deleted", dir.display());
+        say!("reset {}: everything deleted", dir.display());
     }
     Ok(())
 }
