@@ -309,23 +309,39 @@ listen = "127.0.0.1:8545"
         // A misspelt key in a variable.
         let e = NodeConfig::load_with_env(
             &path,
-            &env(&[("WAYBILL_RPC_LISTEN", "127.0.0.1:1"), ("WAYBILL_RPC_LISTN", "x")]),
+            &env(&[
+                ("WAYBILL_RPC_LISTEN", "127.0.0.1:1"),
+                ("WAYBILL_RPC_LISTN", "x"),
+            ]),
         );
         let text = e.unwrap_err().to_string();
-        assert!(text.contains("WAYBILL_RPC_LISTN") && text.contains("listn"), "{text}");
+        assert!(
+            text.contains("WAYBILL_RPC_LISTN") && text.contains("listn"),
+            "{text}"
+        );
 
         // A well-typed but wrong value: the key, the value and its origin.
         let e = NodeConfig::load_with_env(&path, &env(&[("WAYBILL_RPC_LISTEN", "localhost")]));
         match e {
-            Err(ConfigError::BadValue { key, value, origin, .. }) => {
+            Err(ConfigError::BadValue {
+                key, value, origin, ..
+            }) => {
                 assert_eq!((key, value.as_str()), ("rpc.listen", "localhost"));
                 assert_eq!(origin, "environment variable WAYBILL_RPC_LISTEN");
             }
             other => panic!("{other:?}"),
         }
         let cases = [
-            ("listen = \"127.0.0.1:8545\"", "listen = \"8545\"", "rpc.listen"),
-            ("/ip4/127.0.0.1/tcp/26000", "127.0.0.1:26000", "network.listen"),
+            (
+                "listen = \"127.0.0.1:8545\"",
+                "listen = \"8545\"",
+                "rpc.listen",
+            ),
+            (
+                "/ip4/127.0.0.1/tcp/26000",
+                "127.0.0.1:26000",
+                "network.listen",
+            ),
         ];
         for (from, to, key) in cases {
             std::fs::write(&path, SAMPLE.replace(from, to)).unwrap();
@@ -340,14 +356,22 @@ listen = "127.0.0.1:8545"
         std::fs::write(&path, format!("{SAMPLE}\n[log]\nformat = \"xml\"\n")).unwrap();
         assert!(matches!(
             NodeConfig::load_with_env(&path, &[]),
-            Err(ConfigError::BadValue { key: "log.format", .. })
+            Err(ConfigError::BadValue {
+                key: "log.format",
+                ..
+            })
         ));
         let bad_peer = format!("{SAMPLE}").replace(
             "listen = \"/ip4/127.0.0.1/tcp/26000\"",
             "listen = \"/ip4/127.0.0.1/tcp/26000\"\npeers = [\"/ip4/127.0.0.1/tcp/1\"]",
         );
         std::fs::write(&path, bad_peer).unwrap();
-        let text = NodeConfig::load_with_env(&path, &[]).unwrap_err().to_string();
-        assert!(text.contains("network.peers") && text.contains("/p2p/"), "{text}");
+        let text = NodeConfig::load_with_env(&path, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("network.peers") && text.contains("/p2p/"),
+            "{text}"
+        );
     }
 }

@@ -3,9 +3,11 @@
 
 pub mod api;
 pub mod config;
+pub mod data_lock;
 pub mod driver;
 pub mod genesis_peers;
 pub mod gossip;
+pub mod health;
 pub mod intake;
 pub mod localnet;
 pub mod member_dir;
@@ -14,8 +16,10 @@ pub mod metrics;
 pub mod network;
 pub mod payload;
 pub mod process_memory;
+pub mod progress;
 pub mod rpc_bridge;
 pub mod run;
 pub mod sigcheck;
 pub mod status;
 pub mod testnet;
+pub mod version;

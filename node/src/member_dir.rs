@@ -157,7 +157,10 @@ pub fn check_address(address: &str) -> Result<libp2p::Multiaddr, MemberDirError>
                     ":: cannot be dialled; give the address others reach this node at".into(),
                 ))
             }
-            Protocol::Ip4(_) | Protocol::Ip6(_) | Protocol::Dns(_) | Protocol::Dns4(_)
+            Protocol::Ip4(_)
+            | Protocol::Ip6(_)
+            | Protocol::Dns(_)
+            | Protocol::Dns4(_)
             | Protocol::Dns6(_) => host = true,
             Protocol::Tcp(p) if p != 0 => port = true,
             Protocol::P2p(_) => return Err(bad("must not end in /p2p/<PeerId>".into())),

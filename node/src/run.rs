@@ -284,6 +284,8 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
     let metrics = crate::metrics::start(&p.config, handles.clone())
         .await
         .map_err(StartError::Rpc)?;
+    let progress_every = std::time::Duration::from_secs(p.config.log.progress_secs);
+    let progress = tokio::spawn(crate::progress::run(handles.clone(), progress_every));
 
     let parts = DriverParts {
         mempool,
@@ -316,6 +318,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         }
     };
     rpc.stop();
+    progress.abort();
     if let Some(m) = metrics {
         m.abort();
     }

@@ -54,7 +54,9 @@ pub fn run(cmd: ConfigCmd) -> CliResult {
         } => {
             let path = dir.join(member_dir::CONFIG);
             if path.exists() && !force {
-                return Err(format!("{} exists; pass --force to replace it", path.display()).into());
+                return Err(
+                    format!("{} exists; pass --force to replace it", path.display()).into(),
+                );
             }
             let cfg = member_config(&InitSpec {
                 dir: dir.clone(),

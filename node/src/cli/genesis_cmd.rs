@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use ledger::ceremony::{self, add_member, Added, GenesisFile, MemberBundle, MemberSignature, Verdict};
+use ledger::ceremony::{
+    self, add_member, Added, GenesisFile, MemberBundle, MemberSignature, Verdict,
+};
 use ledger::genesis::{peer_id_of, ConsensusParams, Genesis, GenesisError};
 use ledger::keyfile::read_key_file;
 use waybill_node::config::NodeConfig;
@@ -177,7 +179,9 @@ fn read_bundle(path: &Path) -> Result<MemberBundle, GenesisCmdError> {
         path: shown(path),
         reason,
     };
-    let len = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|e| bad(e.to_string()))?
+        .len();
     if len > MAX_BUNDLE_BYTES {
         return Err(bad(format!("{len} bytes, the limit is {MAX_BUNDLE_BYTES}")));
     }
@@ -338,11 +342,7 @@ fn sign(path: &Path, dir: &Path) -> CliResult {
         .chain(check.problems.iter().cloned())
         .collect();
     if !bad_bundles.is_empty() {
-        return Err(refuse(format!(
-            "refusing to sign:\n  {}",
-            bad_bundles.join("\n  ")
-        ))
-        .into());
+        return Err(refuse(format!("refusing to sign:\n  {}", bad_bundles.join("\n  "))).into());
     }
     print_summary(&file);
     let hash = file.genesis.hash();
@@ -389,7 +389,10 @@ fn merge(path: &Path, copies: &[PathBuf]) -> CliResult {
             .is_some_and(|v| {
                 s.genesis_hash == hash
                     && v.consensus_key
-                        .verify(&ceremony::GenesisApproval { genesis_hash: hash }, &s.signature)
+                        .verify(
+                            &ceremony::GenesisApproval { genesis_hash: hash },
+                            &s.signature,
+                        )
                         .is_ok()
             });
         if !valid {
@@ -494,7 +497,10 @@ fn print_ceremony(file: &GenesisFile) {
         say!("  problem: {p}");
     }
     if check.is_complete() {
-        say!("complete: every member proved its keys and signed genesis hash {}", check.genesis_hash);
+        say!(
+            "complete: every member proved its keys and signed genesis hash {}",
+            check.genesis_hash
+        );
     } else {
         let unsigned = check.unsigned();
         if !unsigned.is_empty() {

@@ -175,7 +175,11 @@ fn status(dir: &Path) -> CliResult {
         .build()?;
     say!(
         "{:<14} {:>8} {:>8} {:>8} {:>6}  rpc",
-        "node", "pid", "height", "round", "peers"
+        "node",
+        "pid",
+        "height",
+        "round",
+        "peers"
     );
     for n in &all {
         let pid = n.running_pid();

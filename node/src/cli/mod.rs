@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "waybill",
-    version,
+    version = waybill_node::version::LONG,
     about = "Waybill: a permissioned BFT ledger for supply-chain records"
 )]
 pub struct Cli {

@@ -802,7 +802,9 @@ fn submit(session: &mut Session, stx: &SignedTransaction, wait_ms: u64, json: bo
             (SubmitStatus::Committed, Some(r)) => {
                 say!(
                     "committed at height {} (index {} in block, ledger index {})",
-                    r.height, r.index_in_block, r.ledger_index
+                    r.height,
+                    r.index_in_block,
+                    r.ledger_index
                 );
                 match &r.status {
                     ExecStatus::Success => say!("result    success"),

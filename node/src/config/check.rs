@@ -39,9 +39,13 @@ pub fn peer_address(addr: &str) -> Result<(PeerId, Multiaddr), String> {
 }
 
 fn socket_addr(key: &'static str, value: &str) -> Result<SocketAddr, BadValue> {
-    value
-        .parse()
-        .map_err(|e| bad(key, value, format!("{e}; expected host:port, e.g. 127.0.0.1:26601")))
+    value.parse().map_err(|e| {
+        bad(
+            key,
+            value,
+            format!("{e}; expected host:port, e.g. 127.0.0.1:26601"),
+        )
+    })
 }
 
 impl NodeConfig {

@@ -10,8 +10,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::Multiaddr;
 
 use super::{
-    LogSection, MempoolSection, MetricsSection, NetworkSection, NodeConfig, NodeSection,
-    RpcSection,
+    LogSection, MempoolSection, MetricsSection, NetworkSection, NodeConfig, NodeSection, RpcSection,
 };
 use crate::member_dir::{self, MemberDirError};
 
@@ -43,7 +42,9 @@ pub enum InitError {
         key: String,
         genesis: String,
     },
-    #[error("the genesis lists PeerId {expected} for {name:?}, but the network key in {dir} is {found}")]
+    #[error(
+        "the genesis lists PeerId {expected} for {name:?}, but the network key in {dir} is {found}"
+    )]
     PeerIdMismatch {
         name: String,
         dir: String,
