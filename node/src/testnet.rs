@@ -229,7 +229,8 @@ fn check_ports_free(base: u16, count: usize) -> Result<(), TestnetError> {
     Ok(())
 }
 
-fn find_free_block(from: u16, count: usize) -> Result<u16, TestnetError> {
+/// The first of `count` consecutive free 127.0.0.1 ports, searching from `from` in steps of 100.
+pub fn find_free_block(from: u16, count: usize) -> Result<u16, TestnetError> {
     let mut base = from;
     while (base as usize) + count < 60_000 {
         if check_ports_free(base, count).is_ok() {
