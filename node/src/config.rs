@@ -361,7 +361,7 @@ listen = "127.0.0.1:8545"
                 ..
             })
         ));
-        let bad_peer = format!("{SAMPLE}").replace(
+        let bad_peer = SAMPLE.replace(
             "listen = \"/ip4/127.0.0.1/tcp/26000\"",
             "listen = \"/ip4/127.0.0.1/tcp/26000\"\npeers = [\"/ip4/127.0.0.1/tcp/1\"]",
         );

@@ -192,12 +192,17 @@ async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut f: im
     }
 }
 
-struct Net(Vec<LocalNode>);
+/// The nodes, and the processes this test spawned itself (reaped when it ends).
+struct Net(Vec<LocalNode>, Vec<std::process::Child>);
 
 impl Drop for Net {
     fn drop(&mut self) {
         for n in &self.0 {
             kill9(n);
+        }
+        for c in &mut self.1 {
+            let _ = c.kill();
+            let _ = c.wait();
         }
     }
 }
@@ -219,11 +224,11 @@ async fn a_running_network_as_its_operators_see_it() {
         n.config.log.progress_secs = 1;
         std::fs::write(&n.config_path, n.config.to_toml()).unwrap();
     }
-    let net = Net(all);
+    let mut net = Net(all, Vec::new());
     for n in &net.0[..3] {
         start_node(Path::new(EXE), n).unwrap();
     }
-    let json_node = &net.0[3];
+    let json_node = net.0[3].clone();
     let log = std::fs::File::create(json_node.log_file()).unwrap();
     let child = Command::new(EXE)
         .args(["run", "--log-format", "json", "--config"])
@@ -234,6 +239,7 @@ async fn a_running_network_as_its_operators_see_it() {
         .spawn()
         .unwrap();
     std::fs::write(json_node.pid_file(), format!("{}\n", child.id())).unwrap();
+    net.1.push(child);
     let mut clients = Vec::new();
     for n in &net.0 {
         clients.push(wait_answering(n).await);

@@ -380,7 +380,8 @@ pub(crate) mod tests {
     #[test]
     fn bad_fields_are_named() {
         let k = keys(1);
-        let cases: Vec<(Box<dyn Fn(&mut Member)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut Member)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|m| m.name = "has space".into()), "name"),
             (Box::new(|m| m.organization = String::new()), "organization"),
             (
