@@ -1,6 +1,7 @@
 //! The `waybill` node: processes and I/O around the pure consensus core and the ledger.
 //! Holds no protocol logic of its own.
 
+pub mod admin_socket;
 pub mod api;
 pub mod config;
 pub mod data_lock;
@@ -17,6 +18,7 @@ pub mod network;
 pub mod payload;
 pub mod process_memory;
 pub mod progress;
+pub mod restore;
 pub mod rpc_bridge;
 pub mod run;
 pub mod sigcheck;

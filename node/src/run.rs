@@ -284,6 +284,12 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
     let metrics = crate::metrics::start(&p.config, handles.clone())
         .await
         .map_err(StartError::Rpc)?;
+    // `waybill backup` reaches the running node here (see admin_socket for why a socket).
+    let _admin = crate::admin_socket::start(&p.config.node.data_dir, p.store.clone())
+        .inspect_err(
+            |e| error!(error = %e, "no admin socket: `waybill backup` cannot reach this node"),
+        )
+        .ok();
     let progress_every = std::time::Duration::from_secs(p.config.log.progress_secs);
     let progress = tokio::spawn(crate::progress::run(handles.clone(), progress_every));
 

@@ -11,6 +11,7 @@
 //! nodes kept in memory between commits), `memory` (RocksDB's memory for metrics), `error`.
 
 mod audit;
+mod backup;
 mod certs;
 mod commit;
 mod consensus;

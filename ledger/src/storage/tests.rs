@@ -23,7 +23,7 @@ fn tx(seq: u64) -> SignedTransaction {
     .sign(&key())
 }
 
-fn block(height: u64, parent: Hash, txs: Vec<SignedTransaction>) -> Block {
+pub(super) fn block(height: u64, parent: Hash, txs: Vec<SignedTransaction>) -> Block {
     Block {
         header: BlockHeader {
             chain_id: "test".into(),
@@ -39,7 +39,7 @@ fn block(height: u64, parent: Hash, txs: Vec<SignedTransaction>) -> Block {
     }
 }
 
-fn receipts(b: &Block, first: u64) -> Vec<Receipt> {
+pub(super) fn receipts(b: &Block, first: u64) -> Vec<Receipt> {
     b.txs
         .iter()
         .enumerate()
@@ -60,10 +60,10 @@ fn receipts(b: &Block, first: u64) -> Vec<Receipt> {
         .collect()
 }
 
-const GENESIS: Hash = Hash([0x6e; 32]);
+pub(super) const GENESIS: Hash = Hash([0x6e; 32]);
 
 /// A store with genesis and `n` more blocks of 0..=3 transactions each; returns their blocks.
-fn chain(store: &Store, n: u64) -> Vec<Block> {
+pub(super) fn chain(store: &Store, n: u64) -> Vec<Block> {
     let genesis = block(0, Hash::ZERO, vec![]);
     store.init_genesis(GENESIS, &genesis).unwrap();
     let mut blocks = vec![genesis];

@@ -6,6 +6,7 @@ pub mod output;
 
 mod audit_cmd;
 mod audit_fetch;
+mod backup_cmd;
 mod config_cmd;
 mod genesis_cmd;
 mod keys;
@@ -46,6 +47,10 @@ pub enum Command {
     Run(run_cmd::RunArgs),
     /// Delete a node's ledger, keeping its consensus safety data (it catches up when restarted).
     Reset(run_cmd::ResetArgs),
+    /// Write a consistent copy of a node's store (running or stopped) into a new directory.
+    Backup(backup_cmd::BackupArgs),
+    /// Put a backup back into a stopped node's data directory (never its safety mark).
+    Restore(backup_cmd::RestoreArgs),
     /// Print this node's validator identity (consensus key, PeerId) from its config.
     ShowValidator(genesis_cmd::ShowValidatorArgs),
     /// Build, sign and submit a transaction (every payload kind; --dry-run to only print it).
@@ -68,6 +73,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Run(args) => run_cmd::run_node(args),
         Command::Localnet(args) => localnet_cmd::run(args),
         Command::Reset(args) => run_cmd::reset(args),
+        Command::Backup(args) => backup_cmd::backup(args),
+        Command::Restore(args) => backup_cmd::restore(args),
         Command::Tx(cmd) => tx_cmd::run(cmd),
         Command::Audit(cmd) => audit_cmd::run(cmd),
     }
