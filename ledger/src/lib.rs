@@ -4,6 +4,7 @@
 
 pub mod accumulator;
 pub mod block;
+pub mod ceremony;
 pub mod crypto;
 pub mod encoding;
 mod encoding_helpers;

@@ -1,19 +1,27 @@
 //! The `waybill` node: processes and I/O around the pure consensus core and the ledger.
 //! Holds no protocol logic of its own.
 
+pub mod admin_socket;
 pub mod api;
 pub mod config;
+pub mod data_lock;
 pub mod driver;
+pub mod genesis_peers;
 pub mod gossip;
+pub mod health;
 pub mod intake;
 pub mod localnet;
+pub mod member_dir;
 pub mod mempool;
 pub mod metrics;
 pub mod network;
 pub mod payload;
 pub mod process_memory;
+pub mod progress;
+pub mod restore;
 pub mod rpc_bridge;
 pub mod run;
 pub mod sigcheck;
 pub mod status;
 pub mod testnet;
+pub mod version;

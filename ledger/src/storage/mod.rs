@@ -13,6 +13,7 @@
 //! (RocksDB's memory for metrics), `error`.
 
 mod audit;
+mod backup;
 mod certs;
 mod commit;
 mod consensus;

@@ -109,7 +109,7 @@ pub(super) fn verify(args: VerifyArgs) -> CliResult {
         reason: e.to_string(),
     })?;
     let report = proof.verify(&genesis);
-    println!(
+    say!(
         "{} proof, chain {}, genesis {}",
         report.kind,
         genesis.chain_id,
@@ -117,10 +117,10 @@ pub(super) fn verify(args: VerifyArgs) -> CliResult {
     );
     for check in &report.checks {
         let mark = if check.passed { "✓" } else { "✗" };
-        println!("{mark} {}: {}", check.name, check.detail);
+        say!("{mark} {}: {}", check.name, check.detail);
     }
     if report.is_ok() {
-        println!("proof verified: all {} checks passed", report.checks.len());
+        say!("proof verified: all {} checks passed", report.checks.len());
         Ok(())
     } else {
         Err(AuditCmdError::ProofFailed {
@@ -159,7 +159,7 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
         path: db.display().to_string(),
         reason: e.to_string(),
     })?;
-    println!(
+    say!(
         "auditing {} against genesis {} ({})",
         db.display(),
         args.genesis.display(),
@@ -179,20 +179,20 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
         Ok(s) => {
             let head = s.head.map_or(0, |h| h.height);
             let first = if s.whole { 0 } else { s.from_height };
-            println!("✓ hash chain, block index and accumulator: heights {first}..={head}");
-            println!(
+            say!("✓ hash chain, block index and accumulator: heights {first}..={head}");
+            say!(
                 "✓ {} transactions: signatures, receipts and accumulator leaves",
                 s.transactions
             );
-            println!(
+            say!(
                 "✓ {} blocks re-executed: receipts, history indexes and state roots match",
                 s.blocks
             );
-            println!(
+            say!(
                 "✓ current state: {} keys match the state tree at height {head}",
                 s.state_keys
             );
-            println!(
+            say!(
                 "✓ {} ledger certificates verified against the genesis validator set and the recomputed ledger{}",
                 s.certificates,
                 s.last_certified
@@ -200,18 +200,18 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
                     .unwrap_or_default()
             );
             if s.uncertified_heights > 0 {
-                println!(
+                say!(
                     "  note: {} heights have no ledger certificate (yet)",
                     s.uncertified_heights
                 );
             }
             if !s.whole {
-                println!(
+                say!(
                     "  note: heights below {} were trusted, not checked, and the record counts of the whole store were not compared (audit without --from for those)",
                     s.from_height
                 );
             }
-            println!("ledger audit passed");
+            say!("ledger audit passed");
             Ok(())
         }
         Err(e) => {
@@ -219,7 +219,7 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
                 Some(h) => format!("height {h}"),
                 None => "a record not tied to one height".into(),
             };
-            println!("✗ {e}");
+            say!("✗ {e}");
             Err(AuditCmdError::LedgerMismatch {
                 location,
                 reason: e.to_string(),

@@ -1,6 +1,6 @@
 //! Configuration of the network layer: identity, addresses, who may connect, and limits.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -79,6 +79,8 @@ pub struct NetworkConfig {
     /// Every PeerId that may connect (validators and configured observers). Any other peer is
     /// refused when its connection is established.
     pub allowed: BTreeSet<PeerId>,
+    /// Names to log peers by (validators' genesis names); others are logged by PeerId alone.
+    pub names: BTreeMap<PeerId, String>,
     pub limits: Limits,
     pub backoff: Backoff,
 }
@@ -91,6 +93,7 @@ impl NetworkConfig {
             listen,
             peers: Vec::new(),
             allowed: BTreeSet::new(),
+            names: BTreeMap::new(),
             limits: Limits::default(),
             backoff: Backoff::default(),
         }
@@ -111,6 +114,7 @@ impl fmt::Debug for NetworkConfig {
             .field("listen", &self.listen)
             .field("peers", &self.peers)
             .field("allowed", &self.allowed)
+            .field("names", &self.names)
             .field("limits", &self.limits)
             .field("backoff", &self.backoff)
             .finish()

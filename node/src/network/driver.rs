@@ -1,7 +1,7 @@
 //! The network task: owns the swarm, executes handle commands, turns swarm events into
 //! [`NetworkEvent`]s, enforces the allow-list on every inbound message, and redials.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -43,6 +43,8 @@ pub(crate) struct Driver {
     pub tx_topic: TopicHash,
     pub pending_sync: HashMap<OutboundRequestId, (PeerId, SyncReplySender)>,
     pub sync_replies: FuturesUnordered<SyncReply>,
+    /// Peers' names for the log (see `NetworkConfig::names`).
+    pub names: BTreeMap<PeerId, String>,
 }
 
 impl Driver {
@@ -74,7 +76,13 @@ impl Driver {
             tx_topic: IdentTopic::new(TX_TOPIC).hash(),
             pending_sync: HashMap::new(),
             sync_replies: FuturesUnordered::new(),
+            names: BTreeMap::new(),
         }
+    }
+
+    /// How the log names `peer`: its validator name, or `?` for a peer with none.
+    fn name(&self, peer: &PeerId) -> &str {
+        self.names.get(peer).map_or("?", String::as_str)
     }
 
     pub(crate) async fn run(mut self) {
@@ -117,7 +125,7 @@ impl Driver {
 
     fn reject(&self, peer: &PeerId, what: &str, why: &str) {
         Counters::bump(&self.counters.rejected_messages);
-        tracing::warn!(%peer, what, why, "inbound message rejected");
+        tracing::warn!(name = self.name(peer), %peer, what, why, "inbound message rejected");
     }
 
     fn redial(&mut self) {
@@ -199,7 +207,7 @@ impl Driver {
                 }
                 self.redialer.on_connected(&peer_id, Instant::now());
                 if num_established.get() == 1 {
-                    tracing::info!(%peer_id, addr = %endpoint.get_remote_address(), "peer connected");
+                    tracing::info!(peer = self.name(&peer_id), %peer_id, addr = %endpoint.get_remote_address(), "peer connected");
                     self.shared().connected.insert(peer_id);
                     self.events.emit(NetworkEvent::PeerConnected(peer_id));
                 }
@@ -210,7 +218,7 @@ impl Driver {
                 cause,
                 ..
             } if self.allowed.contains(&peer_id) => {
-                tracing::info!(%peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
+                tracing::info!(peer = self.name(&peer_id), %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
                 {
                     let mut shared = self.shared();
                     shared.connected.remove(&peer_id);
