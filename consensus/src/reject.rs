@@ -36,4 +36,9 @@ pub enum Reject {
     BadFetch { reason: String },
     #[error("block {id} conflicts with the committed chain")]
     ConflictsWithCommitted { id: Hash },
+    /// Not a fault of the sender: a verified certificate proves this node signed in `round`,
+    /// above the last round its safety data remembers. Its safety data went back in time (a
+    /// restored backup, a damaged store); it has raised them and refuses every round up to it.
+    #[error("a verified certificate carries this node's signature for round {round}, above its last voted round {remembered}: its safety data went back in time; raised to it")]
+    ForgottenSignature { round: Round, remembered: Round },
 }

@@ -43,6 +43,8 @@ pub(crate) struct Driver {
     pub tx_topic: TopicHash,
     pub pending_sync: HashMap<OutboundRequestId, (PeerId, SyncReplySender)>,
     pub sync_replies: FuturesUnordered<SyncReply>,
+    /// Peers the engine refused for their offences, and until when (bounded by the allow-list).
+    pub refused: HashMap<PeerId, Instant>,
 }
 
 impl Driver {
@@ -74,6 +76,7 @@ impl Driver {
             tx_topic: IdentTopic::new(TX_TOPIC).hash(),
             pending_sync: HashMap::new(),
             sync_replies: FuturesUnordered::new(),
+            refused: HashMap::new(),
         }
     }
 
@@ -120,8 +123,18 @@ impl Driver {
         tracing::warn!(%peer, what, why, "inbound message rejected");
     }
 
+    /// Whether `peer` is refused for its offences right now (expired refusals are forgotten).
+    fn is_refused(&mut self, peer: &PeerId) -> bool {
+        let now = Instant::now();
+        self.refused.retain(|_, until| *until > now);
+        self.refused.contains_key(peer)
+    }
+
     fn redial(&mut self) {
         for (peer, addrs) in self.redialer.due(Instant::now()) {
+            if self.is_refused(&peer) {
+                continue;
+            }
             let opts = DialOpts::peer_id(peer)
                 .addresses(addrs)
                 .condition(PeerCondition::DisconnectedAndNotDialing)
@@ -157,6 +170,11 @@ impl Driver {
             Command::RequestSync { to, bytes, reply } => {
                 let id = b.sync.send_request(&to, bytes);
                 self.pending_sync.insert(id, (to, reply));
+            }
+            Command::Refuse { peer, until } => {
+                tracing::warn!(%peer, "refusing a peer for its offences for a while");
+                self.refused.insert(peer, until);
+                let _ = self.swarm.disconnect_peer_id(peer);
             }
             Command::Shutdown { .. } => unreachable!("handled by the run loop"),
         }
@@ -194,6 +212,11 @@ impl Driver {
                 if !self.allowed.contains(&peer_id) {
                     // The allow-list behaviour refuses these; never trust a single layer.
                     tracing::error!(%peer_id, "connection from a peer that is not allowed; closing");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                if self.is_refused(&peer_id) {
+                    tracing::debug!(%peer_id, "connection from a refused peer; closing");
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return;
                 }

@@ -148,29 +148,51 @@ pub struct TxBatchValidator {
     pub mempool: SharedMempool,
 }
 
+/// Why a proposed payload was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("{count} transactions, the genesis allows at most {max}")]
+    TooManyTxs { count: usize, max: usize },
+    #[error("transaction {index} ({hash}): {source}")]
+    Transaction {
+        index: usize,
+        hash: Hash,
+        #[source]
+        source: TxError,
+    },
+}
+
 impl PayloadValidator<TxBatch> for TxBatchValidator {
-    fn validate(&self, _header: &BlockHeader, payload: &TxBatch) -> Result<(), String> {
+    type Error = PayloadError;
+
+    fn validate(&self, _header: &BlockHeader, payload: &TxBatch) -> Result<(), PayloadError> {
         let max = self.max_txs.min(MAX_BLOCK_TXS);
         if payload.txs.len() > max {
-            return Err(format!(
-                "{} transactions, the genesis allows at most {max}",
-                payload.txs.len()
-            ));
+            return Err(PayloadError::TooManyTxs {
+                count: payload.txs.len(),
+                max,
+            });
         }
-        let unverified: Vec<SignedTransaction> = {
+        let unverified: Vec<(usize, SignedTransaction)> = {
             let pool = self.mempool.lock();
             payload
                 .txs
                 .iter()
-                .filter(|t| !pool.holds(t))
-                .cloned()
+                .enumerate()
+                .filter(|(_, t)| !pool.holds(t))
+                .map(|(i, t)| (i, t.clone()))
                 .collect()
         };
-        for (tx, result) in unverified
+        let txs: Vec<SignedTransaction> = unverified.iter().map(|(_, t)| t.clone()).collect();
+        for ((index, tx), result) in unverified
             .iter()
-            .zip(verify_in_parallel(&self.chain_id, &unverified))
+            .zip(verify_in_parallel(&self.chain_id, &txs))
         {
-            result.map_err(|e| format!("transaction {}: {e}", tx.hash()))?;
+            result.map_err(|source| PayloadError::Transaction {
+                index: *index,
+                hash: tx.hash(),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -240,7 +262,11 @@ mod tests {
     fn validator_rejects_a_bad_signature_or_chain_and_trusts_the_mempool() {
         let mempool = SharedMempool::new(crate::mempool::Mempool::new(
             "c".into(),
-            crate::config::MempoolSection::default(),
+            crate::mempool::MempoolLimits {
+                capacity: 100,
+                per_account: 10,
+                sequence_window: 10,
+            },
         ));
         let v = TxBatchValidator {
             chain_id: "c".into(),
@@ -256,7 +282,7 @@ mod tests {
                 &TxBatch::new(vec![tx(0, "c"), tx(1, "c"), tx(2, "c")]),
             )
             .unwrap_err();
-        assert!(err.contains("at most 2"), "{err}");
+        assert_eq!(err, PayloadError::TooManyTxs { count: 3, max: 2 });
 
         // What the mempool holds is not checked again. Admission trusts its caller, so a
         // transaction with a broken signature slipped in that way passes: proof that the
@@ -266,7 +292,10 @@ mod tests {
         let resigned = SignedTransaction::new(good.txs[0].tx.clone(), bad_signature);
         let unchecked = TxBatch::new(vec![resigned.clone()]);
         assert!(v.validate(&header(), &unchecked).is_err());
-        mempool.lock().admit_verified(resigned, &NoLedger).unwrap();
+        mempool
+            .lock()
+            .admit_verified(resigned, &NoLedger, 0)
+            .unwrap();
         v.validate(&header(), &unchecked).unwrap();
 
         // The mempool vouches for a transaction *and* its signature: the pending one
@@ -277,18 +306,18 @@ mod tests {
         let err = v
             .validate(&header(), &TxBatch::new(vec![resigned]))
             .unwrap_err();
-        assert!(err.contains("signature"), "{err}");
+        assert!(err.to_string().contains("signature"), "{err}");
 
         let mut forged = tx(2, "c");
         forged.tx.sequence = 3;
         let err = v
             .validate(&header(), &TxBatch::new(vec![tx(0, "c"), forged]))
             .unwrap_err();
-        assert!(err.contains("signature"), "{err}");
+        assert!(err.to_string().contains("signature"), "{err}");
         let err = v
             .validate(&header(), &TxBatch::new(vec![tx(0, "other")]))
             .unwrap_err();
-        assert!(err.contains("chain"), "{err}");
+        assert!(err.to_string().contains("chain"), "{err}");
     }
 
     /// A ledger where every account is new and nothing is committed.

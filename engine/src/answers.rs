@@ -1,0 +1,82 @@
+//! Answers to the node's own requests: decoded, checked against what was asked, and handed to
+//! the part of the node that asked. An answer that does not decode, or is of another kind than
+//! asked, is a mark against the peer; a request that failed (a timeout, a closed connection) is
+//! not.
+
+use tracing::debug;
+
+use crate::node::{Asked, EngineError, Node, RequestFailed};
+use crate::offences::Offence;
+use crate::store::NodeStore;
+use crate::wire::{self, SyncResponse};
+use crate::Peer;
+
+impl<P: Peer, S: NodeStore> Node<P, S> {
+    pub(crate) fn on_answer(
+        &mut self,
+        asked: Asked<P>,
+        result: Result<Vec<u8>, RequestFailed>,
+    ) -> Result<(), EngineError<S::Error>> {
+        let answer = match result {
+            Ok(bytes) => match wire::decode_response(&bytes) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    if let Some(peer) = asked.peer(&self.book) {
+                        self.offend(peer, Offence::BadSyncAnswer, &e);
+                    }
+                    None
+                }
+            },
+            Err(e) => {
+                debug!(error = %e, "sync request failed");
+                None
+            }
+        };
+        match (asked, answer) {
+            (Asked::CoreFetch { from }, Some(SyncResponse::Blocks(blocks))) => {
+                self.feed(consensus::Input::BlocksFetched { from, blocks })
+            }
+            (Asked::CoreFetch { .. }, _) => Ok(()),
+            (Asked::Head { peer }, Some(SyncResponse::Head { height, .. })) => {
+                self.on_peer_head(peer, height);
+                Ok(())
+            }
+            (Asked::Committed { peer }, Some(SyncResponse::Committed(records))) => {
+                self.apply_catchup(peer, &records)
+            }
+            (Asked::Head { .. } | Asked::Committed { .. }, _) => {
+                self.catchup_failed();
+                Ok(())
+            }
+            (
+                Asked::ProposalBody {
+                    peer,
+                    from,
+                    compact,
+                },
+                Some(SyncResponse::Blocks(blocks)),
+            ) => self.on_proposal_body(peer, from, &compact, blocks),
+            (Asked::ProposalBody { .. }, _) => {
+                self.proposal_body_failed();
+                Ok(())
+            }
+            (Asked::Certificates { peer }, Some(SyncResponse::LedgerCertificates(certs))) => {
+                self.on_certificates(peer, Some(certs))
+            }
+            (Asked::Certificates { peer }, _) => self.on_certificates(peer, None),
+        }
+    }
+}
+
+impl<P: Peer> Asked<P> {
+    /// The peer the request went to.
+    fn peer(&self, book: &crate::peers::PeerBook<P>) -> Option<P> {
+        match self {
+            Asked::CoreFetch { from } => book.peer_of(from),
+            Asked::Head { peer }
+            | Asked::Committed { peer }
+            | Asked::ProposalBody { peer, .. }
+            | Asked::Certificates { peer } => Some(*peer),
+        }
+    }
+}
