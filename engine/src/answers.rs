@@ -32,6 +32,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 None
             }
         };
+        if let (Some(answer), Some(peer)) = (&answer, asked.peer(&self.book)) {
+            if !asked.expects(answer) {
+                self.offend(
+                    peer,
+                    Offence::BadSyncAnswer,
+                    &format_args!("answered {} to {}", answer.kind(), asked.kind()),
+                );
+            }
+        }
         match (asked, answer) {
             (Asked::CoreFetch { from }, Some(SyncResponse::Blocks(blocks))) => {
                 self.feed(consensus::Input::BlocksFetched { from, blocks })
@@ -41,8 +50,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 self.on_peer_head(peer, height);
                 Ok(())
             }
-            (Asked::Committed { peer }, Some(SyncResponse::Committed(records))) => {
-                self.apply_catchup(peer, &records)
+            (Asked::Committed { peer, from_height }, Some(SyncResponse::Committed(records))) => {
+                self.apply_catchup(peer, from_height, &records)
             }
             (Asked::Head { .. } | Asked::Committed { .. }, _) => {
                 self.catchup_failed();
@@ -74,9 +83,39 @@ impl<P: Peer> Asked<P> {
         match self {
             Asked::CoreFetch { from } => book.peer_of(from),
             Asked::Head { peer }
-            | Asked::Committed { peer }
+            | Asked::Committed { peer, .. }
             | Asked::ProposalBody { peer, .. }
             | Asked::Certificates { peer } => Some(*peer),
+        }
+    }
+}
+
+impl<P> Asked<P> {
+    /// Whether `answer` is of the kind this request asks for (or says it has none).
+    fn expects(&self, answer: &SyncResponse) -> bool {
+        matches!(
+            (self, answer),
+            (_, SyncResponse::Unavailable(_))
+                | (
+                    Asked::CoreFetch { .. } | Asked::ProposalBody { .. },
+                    SyncResponse::Blocks(_)
+                )
+                | (Asked::Head { .. }, SyncResponse::Head { .. })
+                | (Asked::Committed { .. }, SyncResponse::Committed(_))
+                | (
+                    Asked::Certificates { .. },
+                    SyncResponse::LedgerCertificates(_)
+                )
+        )
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Asked::CoreFetch { .. } => "a block fetch",
+            Asked::Head { .. } => "a head request",
+            Asked::Committed { .. } => "a committed-blocks request",
+            Asked::ProposalBody { .. } => "a proposal's block fetch",
+            Asked::Certificates { .. } => "a certificate request",
         }
     }
 }

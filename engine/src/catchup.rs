@@ -98,7 +98,10 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             };
             if self.request(
                 peer,
-                Asked::Committed { peer },
+                Asked::Committed {
+                    peer,
+                    from_height: ours + 1,
+                },
                 wire::encode_request(&request),
             ) {
                 return;
@@ -117,12 +120,19 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     pub(crate) fn apply_catchup(
         &mut self,
         peer: P,
+        from_height: u64,
         records: &[Vec<u8>],
     ) -> Result<(), EngineError<S::Error>> {
         self.catchup.in_flight = false;
         let Some(head) = self.store.head() else {
             return Ok(());
         };
+        // Blocks this node committed itself while the answer travelled are not the peer's
+        // fault: they start the answer, and are skipped.
+        let held = (head.height + 1).saturating_sub(from_height);
+        let records = records
+            .get(usize::try_from(held).unwrap_or(usize::MAX)..)
+            .unwrap_or_default();
         let validators = self.core.validators().clone();
         let proven = match verify_committed(
             &self.genesis.chain_id,

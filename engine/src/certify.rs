@@ -169,13 +169,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             Ok(tally) => self.apply_tally(tally, None)?,
             Err(e) => {
                 self.status.checkpoint_votes_rejected += 1;
-                let offence = match e {
+                match e {
+                    // An honest validator far ahead or behind votes outside this node's window,
+                    // and re-sends its vote while no certificate forms: refused, bounded, and
+                    // not held against it.
                     VoteRejected::OutsideWindow { .. } | VoteRejected::Duplicate { .. } => {
-                        Offence::ExcessCheckpointVote
+                        debug!(%from, error = %e, "checkpoint vote not taken")
                     }
-                    _ => Offence::InvalidCheckpointVote,
-                };
-                self.offend(from, offence, &e);
+                    _ => self.offend(from, Offence::InvalidCheckpointVote, &e),
+                }
             }
         }
         Ok(SyncResponse::VoteReceived)

@@ -44,7 +44,10 @@ use std::fmt::{Debug, Display};
 use std::hash::Hash as StdHash;
 
 pub use consensus::Millis;
-pub use node::{Effect, EngineError, Event, Node, NodeConfig, ReplyId, RequestFailed, RequestId};
+pub use node::{
+    Committed, Effect, EngineError, Event, Node, NodeConfig, ReplyId, RequestFailed, RequestId,
+    Started,
+};
 pub use store::NodeStore;
 
 /// A peer's network identity as the shell knows it (libp2p's `PeerId` in the node, a number in

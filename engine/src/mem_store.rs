@@ -9,7 +9,7 @@
 //! of its own in the real node, keeps what it had.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use ledger::accumulator::{self as acc, AccumulatorError, MemoryAccumulator};
 use ledger::encoding::to_canonical;
@@ -89,7 +89,12 @@ struct Ledger {
     journal: Vec<Write>,
 }
 
-pub struct MemStore {
+/// Clones share one store (the simulator keeps a handle across a node's restarts, as a disk
+/// outlives its process).
+#[derive(Clone)]
+pub struct MemStore(Arc<Shared>);
+
+struct Shared {
     genesis: Genesis,
     ledger: Mutex<Ledger>,
     mark: Mutex<MarkState>,
@@ -98,11 +103,11 @@ pub struct MemStore {
 impl MemStore {
     /// A store holding the genesis block and state, as `waybill run` initialises a new one.
     pub fn new(genesis: &Genesis) -> MemStore {
-        MemStore {
+        MemStore(Arc::new(Shared {
             genesis: genesis.clone(),
             ledger: Mutex::new(Ledger::at_genesis(genesis)),
             mark: Mutex::new(MarkState::Missing),
-        }
+        }))
     }
 
     /// Forgets the last `writes` writes, as a store whose write-ahead log lost its tail would
@@ -112,10 +117,10 @@ impl MemStore {
         let keep = ledger.journal.len().saturating_sub(writes);
         let dropped = ledger.journal.len() - keep;
         let journal: Vec<Write> = ledger.journal[..keep].to_vec();
-        let mut fresh = Ledger::at_genesis(&self.genesis);
+        let mut fresh = Ledger::at_genesis(&self.0.genesis);
         for w in journal {
             fresh
-                .apply(&self.genesis, w)
+                .apply(&self.0.genesis, w)
                 .expect("a write the store took once replays");
         }
         *ledger = fresh;
@@ -129,11 +134,11 @@ impl MemStore {
 
     /// Replaces the mark as an operator's old backup would (the simulator's restore fault).
     pub fn set_mark(&self, mark: MarkState) {
-        *self.mark.lock().unwrap_or_else(|e| e.into_inner()) = mark;
+        *self.0.mark.lock().unwrap_or_else(|e| e.into_inner()) = mark;
     }
 
     fn lock(&self) -> MutexGuard<'_, Ledger> {
-        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
+        self.0.ledger.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -384,7 +389,7 @@ impl NodeStore for MemStore {
         let mut ledger = self.lock();
         ledger.check_next(block)?;
         let info = ledger.write_block(
-            &self.genesis,
+            &self.0.genesis,
             block,
             certificate,
             receipts,
@@ -404,7 +409,7 @@ impl NodeStore for MemStore {
             return Ok(());
         }
         self.lock()
-            .apply(&self.genesis, Write::Consensus(writes.to_vec()))
+            .apply(&self.0.genesis, Write::Consensus(writes.to_vec()))
     }
 
     fn load_consensus(&self) -> Result<ConsensusRecords, MemStoreError> {
@@ -416,7 +421,7 @@ impl NodeStore for MemStore {
     }
 
     fn prune_consensus_blocks(&self, height: u64) -> Result<(), MemStoreError> {
-        self.lock().apply(&self.genesis, Write::Prune(height))
+        self.lock().apply(&self.0.genesis, Write::Prune(height))
     }
 
     fn ledger_checkpoint(&self, height: u64) -> Result<Option<LedgerCheckpoint>, MemStoreError> {
@@ -436,7 +441,7 @@ impl NodeStore for MemStore {
         if ledger.certificates.contains_key(&cert.checkpoint.height) {
             return Ok(CertificateStored::AlreadyCertified);
         }
-        ledger.apply(&self.genesis, Write::Certificate(cert.clone()))?;
+        ledger.apply(&self.0.genesis, Write::Certificate(cert.clone()))?;
         Ok(CertificateStored::New)
     }
 
@@ -452,11 +457,16 @@ impl NodeStore for MemStore {
     }
 
     fn load_safety_mark(&self) -> Result<MarkState, MemStoreError> {
-        Ok(self.mark.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        Ok(self
+            .0
+            .mark
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone())
     }
 
     fn store_safety_mark(&self, mark: &SafetyMark) -> Result<(), MemStoreError> {
-        *self.mark.lock().unwrap_or_else(|e| e.into_inner()) = MarkState::Present(*mark);
+        *self.0.mark.lock().unwrap_or_else(|e| e.into_inner()) = MarkState::Present(*mark);
         Ok(())
     }
 }

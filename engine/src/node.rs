@@ -157,8 +157,8 @@ pub(crate) enum Asked<P> {
     CoreFetch { from: ledger::PublicKey },
     /// Catch-up: the peer's committed head.
     Head { peer: P },
-    /// Catch-up: committed blocks from the peer.
-    Committed { peer: P },
+    /// Catch-up: committed blocks from the peer, from this height on.
+    Committed { peer: P, from_height: u64 },
     /// The block of a compact proposal this node could not rebuild, from its proposer.
     ProposalBody {
         peer: P,

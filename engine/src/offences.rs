@@ -54,8 +54,6 @@ pub enum Offence {
     /// A checkpoint vote with a bad signature, another chain, a signer that is not the sender
     /// or not a validator.
     InvalidCheckpointVote,
-    /// A checkpoint vote outside the window or a second one for a height.
-    ExcessCheckpointVote,
 }
 
 impl Offence {
@@ -71,13 +69,12 @@ impl Offence {
             Offence::BadCatchup => "bad_catchup",
             Offence::FalseClaim => "false_claim",
             Offence::InvalidCheckpointVote => "invalid_checkpoint_vote",
-            Offence::ExcessCheckpointVote => "excess_checkpoint_vote",
         }
     }
 
     fn weight(self) -> u64 {
         match self {
-            Offence::UnservedProposal | Offence::ExcessCheckpointVote => 1,
+            Offence::UnservedProposal => 1,
             _ => SERIOUS,
         }
     }

@@ -176,6 +176,20 @@ pub enum SyncResponse {
     LedgerCertificates(Vec<LedgerCertificate>),
 }
 
+impl SyncResponse {
+    /// What kind of answer this is (for logs).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SyncResponse::Blocks(_) => "blocks",
+            SyncResponse::Head { .. } => "a head",
+            SyncResponse::Committed(_) => "committed blocks",
+            SyncResponse::Unavailable(_) => "unavailable",
+            SyncResponse::VoteReceived => "a vote receipt",
+            SyncResponse::LedgerCertificates(_) => "ledger certificates",
+        }
+    }
+}
+
 pub fn encode_request(req: &SyncRequest) -> Vec<u8> {
     to_canonical(req)
 }
