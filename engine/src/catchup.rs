@@ -15,7 +15,7 @@ use ledger::encoding::from_canonical;
 use ledger::store_api::Head;
 use ledger::stored::{StoredBlock, MAX_CERTIFICATE_BYTES};
 use ledger::Hash;
-use tracing::{debug, error, info};
+use tracing::{debug, info};
 
 use crate::node::{Asked, EngineError, Node};
 use crate::offences::Offence;
@@ -155,12 +155,18 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             let info = self.apply_block(&stored.block, &stored.certificate, false)?;
             if let Some(info) = info {
                 if info.accumulator_root != stored.accumulator_root_after {
-                    error!(height = info.height, ours = %info.accumulator_root, theirs = %stored.accumulator_root_after, "NON-DETERMINISM: accumulator root differs from the certified peer's");
-                    return Err(EngineError::Divergence {
-                        height: info.height,
-                        ours: info.accumulator_root,
-                        theirs: stored.accumulator_root_after,
-                    });
+                    // The block is certified; the root the peer claims for it is not. Executing
+                    // the certified block decides, and the peer's claim is false. (Were this
+                    // node the one executing wrongly, the quorum's ledger certificate for the
+                    // height would say so: certification reports it loudly.)
+                    self.offend(
+                        peer,
+                        Offence::FalseClaim,
+                        &format_args!(
+                            "height {}: claimed accumulator root {}, executing the certified block gives {}",
+                            info.height, stored.accumulator_root_after, info.accumulator_root
+                        ),
+                    );
                 }
             }
         }

@@ -219,6 +219,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             // fault.
             Reject::StaleRound { .. }
             | Reject::FutureRound { .. }
+            | Reject::NotFetching { .. }
             | Reject::BufferFull { .. }
             | Reject::Unsafe { .. } => None,
         };

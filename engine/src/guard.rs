@@ -4,7 +4,7 @@
 //! A validator that forgets a vote can vote twice. The store's own records cannot tell that they
 //! went back in time: RocksDB's point-in-time recovery drops a damaged write-ahead-log tail and
 //! opens cleanly, and an old copy of a data directory is self-consistent. So the engine keeps a
-//! second record outside the store, the [`SafetyMark`]: the safety rounds (and the committed
+//! second record outside the store, the [`SafetyMark`]: the safety data (and the committed
 //! height) written, durably, together with every consensus write that changes the safety data,
 //! before any message that depends on it leaves the node. On start the two are compared
 //! ([`check`]):
@@ -24,32 +24,33 @@
 
 use consensus::{Round, SafetyData};
 use ledger::encoding::{digest, from_canonical, to_canonical, Canonical};
+use ledger::store_api::MAX_CONSENSUS_RECORD_BYTES;
 use ledger::Hash;
 use serde::{Deserialize, Serialize};
 
-/// The safety rounds and committed height, as last made durable outside the store.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The safety data and committed height, as last made durable outside the store. It holds the
+/// whole [`SafetyData`], the last vote and timeout included, so a node whose store lost them can
+/// send the same vote or timeout again: a node that knew only the rounds could not time out in a
+/// round it had timed out in, and with f such nodes a round could never end.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SafetyMark {
-    pub last_voted_round: Round,
-    pub preferred_round: Round,
-    pub highest_timeout_round: Round,
-    pub last_proposed_round: Round,
+    pub safety: SafetyData,
     /// The highest committed height this node had reached when the mark was written.
     pub committed_height: u64,
 }
 
 impl Canonical for SafetyMark {
-    const DOMAIN: &'static str = "waybill/safety-mark/v1";
+    const DOMAIN: &'static str = "waybill/safety-mark/v2";
 }
 
-/// The encoding is the canonical bytes followed by their digest, so a damaged file is told apart
-/// from a mark.
-const MARK_BYTES: usize = 5 * 8 + 32;
+/// The most bytes a mark may take: the safety data is one consensus record (its last vote and
+/// timeout with their certificates), plus the height and the digest.
+pub const MAX_MARK_BYTES: usize = MAX_CONSENSUS_RECORD_BYTES + 8 + 32;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SafetyMarkError {
-    #[error("safety mark of {len} bytes, expected {expected}")]
-    Length { len: usize, expected: usize },
+    #[error("safety mark of {len} bytes, expected {min} to {max}")]
+    Length { len: usize, min: usize, max: usize },
     #[error("safety mark checksum {found} does not match its contents ({expected})")]
     Checksum { expected: Hash, found: Hash },
     #[error("safety mark does not decode: {reason}")]
@@ -60,34 +61,40 @@ impl SafetyMark {
     /// The mark for safety data `data` with `committed_height` reached.
     pub fn of(data: &SafetyData, committed_height: u64) -> SafetyMark {
         SafetyMark {
-            last_voted_round: data.last_voted_round,
-            preferred_round: data.preferred_round,
-            highest_timeout_round: data.highest_timeout_round,
-            last_proposed_round: data.last_proposed_round,
+            safety: data.clone(),
             committed_height,
         }
     }
 
+    /// The canonical bytes followed by their digest, so a damaged file is told apart from a mark.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = to_canonical(self);
         out.extend_from_slice(digest(self).as_bytes());
-        debug_assert_eq!(out.len(), MARK_BYTES);
+        assert!(
+            out.len() <= MAX_MARK_BYTES,
+            "safety mark of {} bytes",
+            out.len()
+        );
         out
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<SafetyMark, SafetyMarkError> {
-        if bytes.len() != MARK_BYTES {
+        // Anything shorter than a digest and a height cannot be a mark.
+        const MIN: usize = 32 + 8;
+        if !(MIN..=MAX_MARK_BYTES).contains(&bytes.len()) {
             return Err(SafetyMarkError::Length {
                 len: bytes.len(),
-                expected: MARK_BYTES,
+                min: MIN,
+                max: MAX_MARK_BYTES,
             });
         }
-        let (body, sum) = bytes.split_at(MARK_BYTES - 32);
-        let mark: SafetyMark = from_canonical("safety mark", body, MARK_BYTES).map_err(|e| {
-            SafetyMarkError::Decode {
-                reason: e.to_string(),
-            }
-        })?;
+        let (body, sum) = bytes.split_at(bytes.len() - 32);
+        let mark: SafetyMark =
+            from_canonical("safety mark", body, MAX_MARK_BYTES).map_err(|e| {
+                SafetyMarkError::Decode {
+                    reason: e.to_string(),
+                }
+            })?;
         let found = Hash(sum.try_into().expect("split at 32 bytes from the end"));
         let expected = digest(&mark);
         if found != expected {
@@ -98,10 +105,37 @@ impl SafetyMark {
 
     /// Whether any round of `self` is above the matching round of `data`.
     fn ahead_of(&self, data: &SafetyData) -> bool {
-        self.last_voted_round > data.last_voted_round
-            || self.preferred_round > data.preferred_round
-            || self.highest_timeout_round > data.highest_timeout_round
-            || self.last_proposed_round > data.last_proposed_round
+        let m = &self.safety;
+        m.last_voted_round > data.last_voted_round
+            || m.preferred_round > data.preferred_round
+            || m.highest_timeout_round > data.highest_timeout_round
+            || m.last_proposed_round > data.last_proposed_round
+    }
+}
+
+/// `store` raised to `mark`: every round the higher of the two, and the last vote and timeout
+/// of whichever signed the later one.
+fn merge(store: SafetyData, mark: &SafetyData) -> SafetyData {
+    let later = |a: Option<u64>, b: Option<u64>| b > a;
+    let vote_round = |d: &SafetyData| d.last_vote.as_ref().map(|v| v.data.round);
+    let timeout_round = |d: &SafetyData| d.last_timeout.as_ref().map(|t| t.data.round);
+    let take_vote = later(vote_round(&store), vote_round(mark));
+    let take_timeout = later(timeout_round(&store), timeout_round(mark));
+    SafetyData {
+        last_voted_round: store.last_voted_round.max(mark.last_voted_round),
+        preferred_round: store.preferred_round.max(mark.preferred_round),
+        highest_timeout_round: store.highest_timeout_round.max(mark.highest_timeout_round),
+        last_proposed_round: store.last_proposed_round.max(mark.last_proposed_round),
+        last_vote: if take_vote {
+            mark.last_vote.clone()
+        } else {
+            store.last_vote
+        },
+        last_timeout: if take_timeout {
+            mark.last_timeout.clone()
+        } else {
+            store.last_timeout
+        },
     }
 }
 
@@ -151,13 +185,9 @@ pub fn check(store: SafetyData, mark: &MarkState, head: u64) -> Checked {
             if m.ahead_of(&safety) {
                 findings.push(Rollback::SafetyBehindMark {
                     store_round: safety.last_voted_round,
-                    mark_round: m.last_voted_round,
+                    mark_round: m.safety.last_voted_round,
                 });
-                safety.last_voted_round = safety.last_voted_round.max(m.last_voted_round);
-                safety.preferred_round = safety.preferred_round.max(m.preferred_round);
-                safety.highest_timeout_round =
-                    safety.highest_timeout_round.max(m.highest_timeout_round);
-                safety.last_proposed_round = safety.last_proposed_round.max(m.last_proposed_round);
+                safety = merge(safety, &m.safety);
             }
             if head < m.committed_height {
                 findings.push(Rollback::LedgerBehindMark {
@@ -254,7 +284,8 @@ mod tests {
             data(5, 4),
             &MarkState::Damaged(SafetyMarkError::Length {
                 len: 3,
-                expected: MARK_BYTES,
+                min: 40,
+                max: MAX_MARK_BYTES,
             }),
             2,
         );

@@ -466,7 +466,7 @@ impl NodeStore for MemStore {
     }
 
     fn store_safety_mark(&self, mark: &SafetyMark) -> Result<(), MemStoreError> {
-        *self.0.mark.lock().unwrap_or_else(|e| e.into_inner()) = MarkState::Present(*mark);
+        *self.0.mark.lock().unwrap_or_else(|e| e.into_inner()) = MarkState::Present(mark.clone());
         Ok(())
     }
 }

@@ -11,9 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use consensus::{Block, Core, Input, Recovery, Round, SafetyData};
-use ledger::encoding::{from_canonical, DecodeError};
+use ledger::encoding::{from_canonical, to_canonical, DecodeError};
 use ledger::receipt::Receipt;
-use ledger::store_api::MAX_CONSENSUS_RECORD_BYTES;
+use ledger::store_api::{ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
 use ledger::{Genesis, Hash, KeyPair};
 use tracing::{error, info};
 
@@ -125,12 +125,6 @@ pub enum EngineError<E: std::error::Error + 'static> {
     Recovery(#[source] DecodeError),
     #[error("fork detected at height {height}: committed {ours}, consensus committed {theirs}")]
     Fork {
-        height: u64,
-        ours: Hash,
-        theirs: Hash,
-    },
-    #[error("non-determinism at height {height}: executing gave accumulator root {ours}, the certified block says {theirs}")]
-    Divergence {
         height: u64,
         ours: Hash,
         theirs: Hash,
@@ -268,6 +262,13 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         };
         node.status.rollbacks_detected = checked.findings.len() as u64;
         node.status.rollback_fence = checked.fence;
+        if !checked.findings.is_empty() {
+            // The store takes the merged data too, before anything is sent: a vote or timeout the
+            // core sends again from it is then durable in both places.
+            node.store
+                .persist_consensus(&[ConsensusWrite::Safety(to_canonical(&checked.safety))])
+                .map_err(EngineError::Store)?;
+        }
         if !checked.findings.is_empty() || matches!(mark, guard::MarkState::Missing) {
             // The mark starts from the merged data, so the next start compares with it.
             node.write_mark(&checked.safety)?;

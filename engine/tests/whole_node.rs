@@ -42,7 +42,7 @@ struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, seed: u64, n: usize, plan: &Plan, o: &Outcome) {
+    fn add(&mut self, seed: u64, n: usize, only: Option<Behaviour>, plan: &Plan, o: &Outcome) {
         self.seeds += 1;
         self.max_height = self.max_height.max(o.max_height);
         self.committed_txs += o.committed_txs;
@@ -52,8 +52,9 @@ impl Summary {
         self.refusals += o.refusals;
         self.rollbacks += o.rollbacks_detected;
         if !o.ok() {
+            let only = only.map(|b| format!(":{b:?}")).unwrap_or_default();
             self.failures.push(format!(
-                "FAILED seed {seed} n={n} byzantine={:?} crashes={:?}\n  {}\n  replay: WAYBILL_WHOLE_REPLAY={seed}:{n} cargo test --workspace --release --test whole_node replay -- --ignored --nocapture",
+                "FAILED seed {seed} n={n} byzantine={:?} crashes={:?}\n  {}\n  replay: WAYBILL_WHOLE_REPLAY={seed}:{n}{only} cargo test --workspace --release --test whole_node replay -- --ignored --nocapture",
                 plan.byzantine,
                 plan.crashes,
                 o.violations.iter().chain(&o.liveness).cloned().collect::<Vec<_>>().join("\n  ")
@@ -87,7 +88,7 @@ fn many(label: &str, first: u64, seeds: u64, n: usize, only: Option<Behaviour>) 
                     let mut summary = Summary::default();
                     for seed in first + t * per..(first + (t + 1) * per).min(first + seeds) {
                         let (plan, outcome) = run(seed, n, only);
-                        summary.add(seed, n, &plan, &outcome);
+                        summary.add(seed, n, only, &plan, &outcome);
                     }
                     summary
                 })
@@ -170,13 +171,28 @@ fn a_seed_replays_exactly() {
     }
 }
 
-/// `WAYBILL_WHOLE_REPLAY=seed:n` prints one run's plan and outcome.
+/// `WAYBILL_WHOLE_REPLAY=seed:n[:Behaviour]` prints one run's plan and outcome (the failure
+/// messages print the exact spec).
 #[test]
 #[ignore]
 fn replay() {
     let spec = std::env::var("WAYBILL_WHOLE_REPLAY").unwrap_or_else(|_| "0:4".into());
-    let (seed, n) = spec.split_once(':').expect("seed:n");
-    let (plan, outcome) = run(seed.parse().expect("seed"), n.parse().expect("n"), None);
+    let mut parts = spec.split(':');
+    let seed = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("seed:n[:Behaviour]");
+    let n = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("seed:n[:Behaviour]");
+    let only = parts.next().map(|name| {
+        sim::plan::ALL_BEHAVIOURS
+            .into_iter()
+            .find(|b| format!("{b:?}") == name)
+            .unwrap_or_else(|| panic!("no behaviour {name}"))
+    });
+    let (plan, outcome) = run(seed, n, only);
     println!("{plan:#?}\n{outcome:#?}");
     assert!(outcome.ok());
 }

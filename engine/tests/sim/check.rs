@@ -107,7 +107,7 @@ pub fn effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
             .and_then(|b| from_canonical("safety", &b, 1 << 20).ok())
             .unwrap_or_default();
         let marked = match store.load_safety_mark() {
-            Ok(MarkState::Present(m)) => m.last_voted_round,
+            Ok(MarkState::Present(m)) => m.safety.last_voted_round,
             _ => 0,
         };
         if safety.last_voted_round < round || marked < round {

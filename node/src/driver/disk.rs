@@ -65,8 +65,9 @@ pub fn read_mark(path: &Path) -> std::io::Result<MarkState> {
     let mut bytes = Vec::new();
     match File::open(path) {
         Ok(f) => {
-            // A mark is a few dozen bytes; anything much longer is damage, not a mark.
-            f.take(4096).read_to_end(&mut bytes)?;
+            // Read one byte past the longest mark: anything longer is damage, not a mark.
+            f.take(engine::guard::MAX_MARK_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)?;
         }
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(MarkState::Missing),
         Err(e) => return Err(e),
