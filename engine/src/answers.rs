@@ -42,6 +42,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             }
         }
         match (asked, answer) {
+            // No blocks: the peer does not hold the block (an honest one may not: a proposal it
+            // never got). The core's fetch stays open for another peer; nothing to check.
+            (Asked::CoreFetch { .. }, Some(SyncResponse::Blocks(blocks))) if blocks.is_empty() => {
+                Ok(())
+            }
             (Asked::CoreFetch { from }, Some(SyncResponse::Blocks(blocks))) => {
                 self.feed(consensus::Input::BlocksFetched { from, blocks })
             }

@@ -127,7 +127,7 @@ fn each_byzantine_behaviour_alone() {
         let s = many(
             &format!("{b:?}"),
             0,
-            env_u64("WAYBILL_WHOLE_CI_PER_BEHAVIOUR", 20),
+            env_u64("WAYBILL_WHOLE_CI_PER_BEHAVIOUR", 10),
             4,
             Some(b),
         );
@@ -141,7 +141,7 @@ fn random_byzantine_mixes_n4() {
     let s = many(
         "random n=4",
         1_000,
-        env_u64("WAYBILL_WHOLE_CI_N4", 600),
+        env_u64("WAYBILL_WHOLE_CI_N4", 700),
         4,
         None,
     );

@@ -116,12 +116,14 @@ fn twist_proposal(
     match behaviour {
         Behaviour::OversizeBlocks => {
             if world.insts[inst].byz.big.is_empty() {
-                world.insts[inst].byz.big = big_transactions(world, 1_100);
+                world.insts[inst].byz.big = big_transactions(world, 300);
             }
             let txs = world.insts[inst].byz.big.clone();
             if world.rng().gen_bool(0.5) {
-                // About 18 MiB: beyond a consensus record, inside a sync answer. Named by hash,
-                // so the replicas fetch the block from this node.
+                // About 4.8 MiB: beyond a block's limit, inside a sync answer. Named by hash, so
+                // the replicas fetch the block from this node (and must not vote for it: a
+                // block this large once stopped every replica that voted, when persisting it
+                // failed).
                 let forged = resign(world, &proposal, txs, &key);
                 let id = forged.block.id();
                 world.insts[inst]

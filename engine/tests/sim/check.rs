@@ -27,6 +27,8 @@ pub struct Checks {
     /// Per instance: the highest height it committed after the heal.
     after_heal: BTreeMap<usize, u64>,
     submitted: BTreeMap<Hash, u64>,
+    /// (instance, peer) pairs already reported as an honest peer marked (reported once).
+    marked: std::collections::BTreeSet<(usize, String)>,
 }
 
 impl Checks {
@@ -36,6 +38,7 @@ impl Checks {
             next_height: BTreeMap::new(),
             votes: BTreeMap::new(),
             heal_height: None,
+            marked: std::collections::BTreeSet::new(),
             after_heal: BTreeMap::new(),
             submitted: BTreeMap::new(),
         }
@@ -121,7 +124,10 @@ pub fn effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
     if let Some(node) = &world.insts[inst].node {
         for (peer, kinds) in &node.status().offences {
             let p: usize = peer.parse().unwrap_or(usize::MAX);
-            if p < world.plan.n && !world.plan.is_byzantine(p) {
+            if p < world.plan.n
+                && !world.plan.is_byzantine(p)
+                && world.checks.marked.insert((inst, peer.clone()))
+            {
                 world.out.violations.push(format!(
                     "t={} inst {inst}: honest peer {peer} marked for {kinds:?}",
                     world.now
@@ -184,8 +190,25 @@ pub fn finish(world: &mut World) {
     for inst in super::honest(world) {
         let after = world.checks.after_heal.get(&inst).copied();
         if after.is_none_or(|h| h <= heal) {
+            let state = world.insts[inst].node.as_ref().map(|node| {
+                let s = node.status();
+                let safety = &node.core().safety_data();
+                format!(
+                    "round {}, last voted {}, highest timeout {}, preferred {}, timeouts {}, qcs {}, tcs {}, fence {:?}, rejected {}, syncing {}",
+                    s.round,
+                    safety.last_voted_round,
+                    safety.highest_timeout_round,
+                    safety.preferred_round,
+                    s.timeouts,
+                    s.qcs,
+                    s.tcs,
+                    s.rollback_fence,
+                    s.rejected_inputs,
+                    s.syncing
+                )
+            });
             world.out.liveness.push(format!(
-                "inst {inst} committed nothing above height {heal} after the heal at t={} (run ended at t={})",
+                "inst {inst} committed nothing above height {heal} after the heal at t={} (run ended at t={}): {state:?}",
                 world.plan.heal_ms, world.now
             ));
         }

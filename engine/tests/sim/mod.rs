@@ -15,6 +15,7 @@
 
 pub mod byzantine;
 pub mod check;
+pub mod log;
 pub mod plan;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,8 +36,10 @@ pub use plan::{Behaviour, Plan};
 
 pub type SimNode = Node<u32, MemStore>;
 
-/// Clients stop starting transactions this long before the run's end, so theirs can commit.
-const CLIENT_QUIET_MS: u64 = 6_000;
+/// Clients stop starting transactions this long before the run's end (two seconds after the
+/// heal), so theirs can commit; the run ends as soon as they have, and every honest node
+/// committed again after the heal. The rest of the run is the liveness bound.
+const CLIENT_QUIET_MS: u64 = 10_000;
 /// A request with no answer fails after this long (the network layer's timeout).
 const REQUEST_TIMEOUT_MS: u64 = 2_000;
 /// A client resubmits a transaction not committed after this long, to another node.
@@ -142,6 +145,8 @@ pub struct World {
     pub checks: check::Checks,
     pub out: Outcome,
     trace: Vec<u8>,
+    /// `WAYBILL_WHOLE_LOG` set: print the run's story (see `log`).
+    log: bool,
 }
 
 fn key(i: usize) -> KeyPair {
@@ -248,6 +253,7 @@ impl World {
             checks,
             out: Outcome::default(),
             trace: Vec::new(),
+            log: log::enabled(),
         }
     }
 
@@ -403,6 +409,9 @@ impl World {
         let Some(node) = self.insts[inst].node.as_mut() else {
             return;
         };
+        if self.log {
+            log::event(self.now, inst, &event);
+        }
         match node.handle(self.now, event) {
             Ok(effects) => self.after(inst, effects),
             Err(e) => self.fail(inst, format!("engine stopped: {e}")),
@@ -411,6 +420,13 @@ impl World {
 
     /// Checks an instance's effects, lets a Byzantine one twist them, and carries them out.
     fn after(&mut self, inst: usize, effects: Vec<Effect<u32>>) {
+        if self.log {
+            let round = self.insts[inst]
+                .node
+                .as_ref()
+                .map_or(0, |n| n.status().round);
+            log::effects(self.now, inst, round, &effects);
+        }
         check::effects(self, inst, &effects);
         let effects = if self.insts[inst].byzantine.is_empty() {
             effects
@@ -466,7 +482,9 @@ impl World {
                 return None;
             }
         }
-        if self.rng.gen_range(0..1000) < self.plan.drop_per_mille {
+        // Losses end with the heal, like partitions: liveness is owed only once the network
+        // delivers (after GST, in the protocol's terms); before it, anything may be lost.
+        if self.now < self.plan.heal_ms && self.rng.gen_range(0..1000) < self.plan.drop_per_mille {
             return None;
         }
         let (lo, hi) = self.plan.latency_ms;
