@@ -143,7 +143,7 @@ fn merge(store: SafetyData, mark: &SafetyData) -> SafetyData {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MarkState {
     Missing,
-    Present(SafetyMark),
+    Present(Box<SafetyMark>),
     Damaged(SafetyMarkError),
 }
 
@@ -241,7 +241,7 @@ mod tests {
         let store = data(9, 7);
         let c = check(
             store.clone(),
-            &MarkState::Present(SafetyMark::of(&store, 50)),
+            &MarkState::Present(Box::new(SafetyMark::of(&store, 50))),
             50,
         );
         assert_eq!(c.safety, store);
@@ -256,7 +256,7 @@ mod tests {
     fn a_store_behind_its_mark_is_raised_to_it_and_fenced() {
         let c = check(
             data(3, 1),
-            &MarkState::Present(SafetyMark::of(&data(40, 38), 30)),
+            &MarkState::Present(Box::new(SafetyMark::of(&data(40, 38), 30))),
             12,
         );
         assert_eq!(c.safety.last_voted_round, 40);

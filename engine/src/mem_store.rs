@@ -466,7 +466,8 @@ impl NodeStore for MemStore {
     }
 
     fn store_safety_mark(&self, mark: &SafetyMark) -> Result<(), MemStoreError> {
-        *self.0.mark.lock().unwrap_or_else(|e| e.into_inner()) = MarkState::Present(mark.clone());
+        *self.0.mark.lock().unwrap_or_else(|e| e.into_inner()) =
+            MarkState::Present(Box::new(mark.clone()));
         Ok(())
     }
 }

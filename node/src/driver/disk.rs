@@ -73,7 +73,7 @@ pub fn read_mark(path: &Path) -> std::io::Result<MarkState> {
         Err(e) => return Err(e),
     }
     Ok(match SafetyMark::from_bytes(&bytes) {
-        Ok(m) => MarkState::Present(m),
+        Ok(m) => MarkState::Present(Box::new(m)),
         Err(e) => MarkState::Damaged(e),
     })
 }
