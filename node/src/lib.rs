@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod network;
 pub use engine::payload;
 pub mod process_memory;
+pub mod reset;
 pub mod rpc_bridge;
 pub mod run;
 pub mod sigcheck;
