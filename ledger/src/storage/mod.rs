@@ -38,14 +38,15 @@ mod tests;
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
-use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Options, WriteOptions, DB};
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBRecoveryMode, Options, WriteOptions, DB};
 
 use crate::hash::Hash;
 use crate::merkle::Blake3Hasher;
 
+pub use crate::store_api::{
+    CertificateStored, ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES,
+};
 pub use audit::{AuditError, AuditProgress, AuditStage, AuditSummary};
-pub use certs::CertificateStored;
-pub use consensus::{ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
 pub use error::StoreError;
 pub use index::MAX_HISTORY_PAGE;
 pub use marker::VerifiedMarker;
@@ -83,25 +84,7 @@ pub struct OpenOptions {
     pub read_only: bool,
 }
 
-/// The newest committed block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Head {
-    pub height: u64,
-    pub hash: Hash,
-}
-
-/// What a successful commit wrote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CommitInfo {
-    pub height: u64,
-    pub hash: Hash,
-    /// Ledger index of the block's first transaction (= accumulator size before the block).
-    pub first_ledger_index: u64,
-    pub accumulator_size: u64,
-    pub accumulator_root: Hash,
-    /// Root of the state tree after executing the block.
-    pub state_root: Hash,
-}
+pub use crate::store_api::{CommitInfo, Head};
 
 /// The committed tip, as the write path and readers see it. Changed only after a commit's batch
 /// is durable.
@@ -117,6 +100,8 @@ struct ChainState {
 }
 
 pub struct Store {
+    /// What opening found damaged and repaired (see [`Store::recovery_report`]).
+    recovery_report: Option<String>,
     db: DB,
     /// Held for the whole of a commit so that the head check and the write cannot interleave
     /// with another commit's.
@@ -148,6 +133,7 @@ impl Store {
         // filled, about once a second under load, turning a few large memtables into many tiny
         // files for compaction to merge.
         let families = bounded_memory(&mut db_opts);
+        let mut recovery_report = None;
         smooth_background_writes(&mut db_opts);
         let db = if options.read_only {
             // A read-only open must name exactly the column families that exist: an older store
@@ -161,12 +147,32 @@ impl Store {
             DB::open_cf_descriptors_read_only(&db_opts, path, cfs, false)
                 .map_err(StoreError::db("open read-only"))?
         } else {
-            let cfs = schema::COLUMN_FAMILIES
-                .iter()
-                .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &families)));
-            DB::open_cf_descriptors(&db_opts, path, cfs).map_err(StoreError::db("open"))?
+            let open = |opts: &Options| {
+                let cfs = schema::COLUMN_FAMILIES
+                    .iter()
+                    .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &families)));
+                DB::open_cf_descriptors(opts, path, cfs)
+            };
+            // RocksDB's usual recovery (point in time) drops a damaged write-ahead-log tail and
+            // opens as if those writes never happened: a validator's safety data can go back
+            // in time without a word. So open strictly first; if the log is damaged, say so
+            // (the node's rollback guard reads it) and then recover what is intact.
+            db_opts.set_wal_recovery_mode(DBRecoveryMode::AbsoluteConsistency);
+            match open(&db_opts) {
+                Ok(db) => db,
+                Err(e) if e.kind() == rocksdb::ErrorKind::Corruption => {
+                    let report = format!(
+                        "the write-ahead log is damaged ({e}); recovered up to the last intact write before the damage"
+                    );
+                    recovery_report = Some(report);
+                    db_opts.set_wal_recovery_mode(DBRecoveryMode::PointInTime);
+                    open(&db_opts).map_err(StoreError::db("open after a damaged log"))?
+                }
+                Err(e) => return Err(StoreError::db("open")(e)),
+            }
         };
         let store = Store {
+            recovery_report,
             db,
             commit_lock: Mutex::new(()),
             state: RwLock::new(ChainState::default()),
@@ -191,6 +197,14 @@ impl Store {
             })?;
         }
         Ok(store)
+    }
+
+    /// Damage the open found and recovered from: a write-ahead log whose tail (from the first
+    /// damaged record on) was dropped. Writes in that tail were lost, possibly writes that had
+    /// returned (acknowledged) before: the node's rollback guard compares with its safety mark.
+    /// `None` when the store opened cleanly.
+    pub fn recovery_report(&self) -> Option<String> {
+        self.recovery_report.clone()
     }
 
     /// A fresh database gets the current schema version; an existing one must already have it,
