@@ -230,8 +230,13 @@ mod tests {
             flipped[i] ^= 0x10;
             assert!(SafetyMark::from_bytes(&flipped).is_err(), "byte {i}");
         }
+        // A torn write: any shorter prefix is refused, and one too short to hold a digest is
+        // told apart by its length.
+        for len in 0..bytes.len() {
+            assert!(SafetyMark::from_bytes(&bytes[..len]).is_err(), "prefix of {len}");
+        }
         assert!(matches!(
-            SafetyMark::from_bytes(&bytes[..bytes.len() - 1]),
+            SafetyMark::from_bytes(&bytes[..39]),
             Err(SafetyMarkError::Length { .. })
         ));
     }
