@@ -233,7 +233,10 @@ mod tests {
         // A torn write: any shorter prefix is refused, and one too short to hold a digest is
         // told apart by its length.
         for len in 0..bytes.len() {
-            assert!(SafetyMark::from_bytes(&bytes[..len]).is_err(), "prefix of {len}");
+            assert!(
+                SafetyMark::from_bytes(&bytes[..len]).is_err(),
+                "prefix of {len}"
+            );
         }
         assert!(matches!(
             SafetyMark::from_bytes(&bytes[..39]),
