@@ -70,6 +70,12 @@ pub enum AuditCmdError {
     ProofFailed { failed: usize, total: usize },
     #[error("ledger audit FAILED at {location}: {reason}")]
     LedgerMismatch { location: String, reason: String },
+    #[error("ledger audit FAILED: the store ends at height {head}, below height {mark_height} that the node's safety mark {path} records as reached: the ledger lost blocks (a write-ahead-log tail dropped in recovery, or an old copy put back)")]
+    BehindMark {
+        head: u64,
+        mark_height: u64,
+        path: String,
+    },
 }
 
 pub fn run(cmd: AuditCmd) -> CliResult {
@@ -211,6 +217,7 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
                     s.from_height
                 );
             }
+            check_mark(&db, head)?;
             say!("ledger audit passed");
             Ok(())
         }
@@ -225,6 +232,53 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
                 reason: e.to_string(),
             }
             .into())
+        }
+    }
+}
+
+/// The node's safety mark (`DATA_DIR/safety-mark`, beside the database) records the highest
+/// height the node committed; a store that ends below it lost blocks, however consistent the
+/// rest of it is. A missing or damaged mark is reported, not failed: the node's start reports
+/// it too, and an audit of a copied database has none.
+fn check_mark(db: &Path, head: u64) -> Result<(), AuditCmdError> {
+    use waybill_node::driver::disk::{read_mark, MARK_FILE};
+    let Some(path) = db.parent().map(|d| d.join(MARK_FILE)) else {
+        return Ok(());
+    };
+    match read_mark(&path) {
+        Ok(engine::guard::MarkState::Present(m)) if head < m.committed_height => {
+            say!(
+                "✗ the store ends at height {head}, below height {} in its safety mark",
+                m.committed_height
+            );
+            Err(AuditCmdError::BehindMark {
+                head,
+                mark_height: m.committed_height,
+                path: path.display().to_string(),
+            })
+        }
+        Ok(engine::guard::MarkState::Present(m)) => {
+            say!(
+                "✓ safety mark {}: height {} reached, at or below the head",
+                path.display(),
+                m.committed_height
+            );
+            Ok(())
+        }
+        Ok(engine::guard::MarkState::Missing) => {
+            say!("  note: no safety mark at {} (not a node's data directory, or a node that never signed)", path.display());
+            Ok(())
+        }
+        Ok(engine::guard::MarkState::Damaged(e)) => {
+            say!("  note: the safety mark {} is damaged ({e}); the node will not sign checkpoints until its rounds pass the store's", path.display());
+            Ok(())
+        }
+        Err(e) => {
+            say!(
+                "  note: the safety mark {} cannot be read: {e}",
+                path.display()
+            );
+            Ok(())
         }
     }
 }
