@@ -18,6 +18,7 @@ pub mod receipt;
 pub mod smt;
 #[cfg(feature = "storage")]
 pub mod storage;
+pub mod store_api;
 pub mod stored;
 pub mod supply;
 pub mod tx;

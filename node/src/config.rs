@@ -97,6 +97,17 @@ pub struct MempoolSection {
     pub sequence_window: u64,
 }
 
+impl MempoolSection {
+    /// The engine's mempool bounds.
+    pub fn limits(&self) -> engine::mempool::MempoolLimits {
+        engine::mempool::MempoolLimits {
+            capacity: self.capacity,
+            per_account: self.per_account,
+            sequence_window: self.sequence_window,
+        }
+    }
+}
+
 impl Default for MempoolSection {
     fn default() -> Self {
         MempoolSection {

@@ -13,7 +13,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tracing::{error, info};
 
 use crate::config::NodeConfig;
-use crate::driver::{Command, Driver, DriverError, DriverParts};
+use crate::driver::{Command, DriverError, DriverParts};
 use crate::mempool::{Mempool, SharedMempool};
 use crate::network::{Multiaddr, Network, NetworkConfig, NetworkError, NetworkHandle, PeerId};
 use crate::payload::{to_ledger_block, TxBatch};
@@ -248,7 +248,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mempool = SharedMempool::new(Mempool::new(
         p.genesis.chain_id.clone(),
-        p.config.mempool.clone(),
+        p.config.mempool.limits(),
     ));
     let admitted = Arc::new(tokio::sync::Notify::new());
 
@@ -299,6 +299,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         genesis: p.genesis,
         key: p.consensus_key,
         store: p.store,
+        data_dir: p.config.node.data_dir.clone(),
         net: net.clone(),
         net_events,
         commands: cmd_rx,
@@ -307,7 +308,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         blocks: blocks_tx,
         shutdown: shutdown_rx,
     };
-    let mut driver = tokio::spawn(Driver::run(parts));
+    let mut driver = tokio::spawn(crate::driver::run(parts));
     info!("node running");
 
     let result = tokio::select! {

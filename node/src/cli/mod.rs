@@ -11,6 +11,7 @@ mod config_cmd;
 mod genesis_cmd;
 mod keys;
 mod localnet_cmd;
+mod progress;
 mod run_cmd;
 mod testnet_cmd;
 mod tx_cmd;

@@ -4,9 +4,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
-use ledger::storage::{ConsensusWrite, Store};
 use tracing_subscriber::EnvFilter;
 use waybill_node::config::{LogSection, NodeConfig};
+use waybill_node::reset::ResetOutcome;
 use waybill_node::run::{ledger_dir, prepare, run};
 
 use super::CliResult;
@@ -110,32 +110,24 @@ pub struct ResetArgs {
 }
 
 /// Deletes the node's ledger (it catches up from peers when restarted) but keeps the consensus
-/// safety data, so the validator can never sign against its own past votes.
+/// safety data, so the validator can never sign against its own past votes (see
+/// `waybill_node::reset`: a store that no longer opens resets from the safety mark).
 pub fn reset(args: ResetArgs) -> CliResult {
     let config = NodeConfig::load(&args.config)?;
     let dir = ledger_dir(&config);
     refuse_if_running(&config)?;
-    if !dir.exists() {
-        say!("nothing to reset: {} does not exist", dir.display());
-        return Ok(());
-    }
-    let safety = if args.forget_safety_data {
-        None
-    } else {
-        let store = Store::open(&dir)?;
-        store.load_consensus()?.safety
-    };
-    std::fs::remove_dir_all(&dir)?;
-    if let Some(bytes) = safety {
-        std::fs::create_dir_all(&dir)?;
-        let store = Store::open(&dir)?;
-        store.persist_consensus(&[ConsensusWrite::Safety(bytes)])?;
-        say!(
-            "reset {}: ledger deleted, consensus safety data kept",
+    match waybill_node::reset::reset(&config.node.data_dir, args.forget_safety_data)? {
+        ResetOutcome::NothingThere => {
+            say!("nothing to reset: {} does not exist", dir.display())
+        }
+        ResetOutcome::Kept {
+            last_voted_round,
+            source,
+        } => say!(
+            "reset {}: ledger deleted, consensus safety data kept (last voted round {last_voted_round}, from {source})",
             dir.display()
-        );
-    } else {
-        say!("reset {}: everything deleted", dir.display());
+        ),
+        ResetOutcome::Forgotten => say!("reset {}: everything deleted", dir.display()),
     }
     Ok(())
 }

@@ -35,9 +35,10 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            consensus_message: 4 << 20,
-            sync_request: 64 << 10,
-            sync_response: 32 << 20,
+            // The wire formats' own limits (the engine checks every valid block fits them).
+            consensus_message: engine::wire::MAX_CONSENSUS_BYTES,
+            sync_request: engine::wire::MAX_SYNC_REQUEST_BYTES,
+            sync_response: engine::wire::MAX_SYNC_RESPONSE_BYTES,
             transaction: 1 << 20,
             event_queue: 4096,
             command_queue: 1024,

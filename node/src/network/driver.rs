@@ -45,6 +45,8 @@ pub(crate) struct Driver {
     pub sync_replies: FuturesUnordered<SyncReply>,
     /// Peers' names for the log (see `NetworkConfig::names`).
     pub names: BTreeMap<PeerId, String>,
+    /// Peers the engine refused for their offences, and until when (bounded by the allow-list).
+    pub refused: HashMap<PeerId, Instant>,
 }
 
 impl Driver {
@@ -77,6 +79,7 @@ impl Driver {
             pending_sync: HashMap::new(),
             sync_replies: FuturesUnordered::new(),
             names: BTreeMap::new(),
+            refused: HashMap::new(),
         }
     }
 
@@ -128,8 +131,18 @@ impl Driver {
         tracing::warn!(name = self.name(peer), %peer, what, why, "inbound message rejected");
     }
 
+    /// Whether `peer` is refused for its offences right now (expired refusals are forgotten).
+    fn is_refused(&mut self, peer: &PeerId) -> bool {
+        let now = Instant::now();
+        self.refused.retain(|_, until| *until > now);
+        self.refused.contains_key(peer)
+    }
+
     fn redial(&mut self) {
         for (peer, addrs) in self.redialer.due(Instant::now()) {
+            if self.is_refused(&peer) {
+                continue;
+            }
             let opts = DialOpts::peer_id(peer)
                 .addresses(addrs)
                 .condition(PeerCondition::DisconnectedAndNotDialing)
@@ -165,6 +178,11 @@ impl Driver {
             Command::RequestSync { to, bytes, reply } => {
                 let id = b.sync.send_request(&to, bytes);
                 self.pending_sync.insert(id, (to, reply));
+            }
+            Command::Refuse { peer, until } => {
+                tracing::warn!(%peer, "refusing a peer for its offences for a while");
+                self.refused.insert(peer, until);
+                let _ = self.swarm.disconnect_peer_id(peer);
             }
             Command::Shutdown { .. } => unreachable!("handled by the run loop"),
         }
@@ -202,6 +220,11 @@ impl Driver {
                 if !self.allowed.contains(&peer_id) {
                     // The allow-list behaviour refuses these; never trust a single layer.
                     tracing::error!(%peer_id, "connection from a peer that is not allowed; closing");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                if self.is_refused(&peer_id) {
+                    tracing::debug!(%peer_id, "connection from a refused peer; closing");
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return;
                 }
