@@ -19,8 +19,8 @@ use ledger::Hash;
 
 use crate::config::NodeConfig;
 
-/// The safety mark's file name in the data directory (written by the engine; read-only here).
-pub const SAFETY_MARK_FILE: &str = "safety-mark";
+/// The safety mark's file name in the data directory (written by the engine; never touched here).
+pub use crate::driver::MARK_FILE as SAFETY_MARK_FILE;
 /// Where a restore stages its copy before it swaps it in (removed on the next restore).
 const STAGING_DIR: &str = "ledger.restoring";
 

@@ -142,7 +142,10 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     let dir = tmp.path();
     // Rejected consensus inputs are logged at debug level with their reason: an equivocation
     // would say "second, different vote from one validator".
-    std::env::set_var("RUST_LOG", "info,waybill_node::driver::actions=debug");
+    std::env::set_var(
+        "RUST_LOG",
+        "info,waybill_node::driver::actions=debug,waybill_engine::consensus_io=debug",
+    );
     let (all, clients) = start_network(dir, CHAIN, 4).await;
     let nodes = Nodes(all);
     let n = &nodes.0;
@@ -189,41 +192,53 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
         "{err}"
     );
 
-    // Stopped, restored from the old backup. The safety mark (the engine's file; a stand-in
-    // where no engine writes one) is not touched, nor is the backup.
+    // 1. The usual case: stopped, restored from the old backup over a ledger that is still
+    //    readable. The safety mark (written by the engine) is not touched, nor is the backup.
     assert!(stop_node(&n[RESTORED], Duration::from_secs(10)));
     let data_dir = &n[RESTORED].config.node.data_dir;
     let mark = data_dir.join(waybill_node::restore::SAFETY_MARK_FILE);
-    if !mark.exists() {
-        std::fs::write(&mark, b"stand-in safety mark").unwrap();
-    }
+    assert!(mark.exists(), "the engine keeps a safety mark");
+    let untouched = |mark_before: &[u8], modified| {
+        assert_eq!(
+            std::fs::read(&mark).unwrap(),
+            mark_before,
+            "restore changed the mark"
+        );
+        assert_eq!(
+            std::fs::metadata(&mark).unwrap().modified().unwrap(),
+            modified
+        );
+        assert_eq!(
+            snapshot(&backup),
+            backup_files,
+            "restore changed the backup"
+        );
+    };
     let mark_before = std::fs::read(&mark).unwrap();
-    let mark_modified = std::fs::metadata(&mark).unwrap().modified().unwrap();
+    let modified = std::fs::metadata(&mark).unwrap().modified().unwrap();
     let out = ok(&["restore", "--config", &config(RESTORED), &backup_arg]);
     assert_eq!(committed_height(&out), backed_up, "{out}");
     assert!(out.contains("kept from the replaced ledger"), "{out}");
     assert!(out.contains("left as it is"), "{out}");
-    assert_eq!(std::fs::read(&mark).unwrap(), mark_before);
-    assert_eq!(
-        std::fs::metadata(&mark).unwrap().modified().unwrap(),
-        mark_modified
-    );
-    assert_eq!(
-        snapshot(&backup),
-        backup_files,
-        "restore changed the backup"
-    );
+    untouched(&mark_before, modified);
     {
         let store = ledger::storage::Store::open(&data_dir.join("ledger")).unwrap();
         assert_eq!(store.head().unwrap().height, backed_up);
         assert!(store.load_consensus().unwrap().safety.is_some());
     }
-    let aside: Vec<_> = std::fs::read_dir(data_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|f| f.starts_with("ledger.replaced-"))
-        .collect();
-    assert_eq!(aside.len(), 1, "the replaced ledger is kept: {aside:?}");
+    let aside = || -> Vec<PathBuf> {
+        std::fs::read_dir(data_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("ledger.replaced-")
+            })
+            .collect()
+    };
+    assert_eq!(aside().len(), 1, "the replaced ledger is kept");
     // Restore refuses a directory that is not a backup.
     let err = fails(&[
         "restore",
@@ -233,11 +248,41 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     ]);
     assert!(err.contains("is not a backup"), "{err}");
 
-    // Restarted, it catches up past where the others are now.
+    // Restarted, the guard finds the ledger behind the mark, and it catches up.
     let target = clients[0].head().await.unwrap().height;
     start_node(Path::new(EXE), &n[RESTORED]).unwrap();
     let restored = wait_answering(&n[RESTORED]).await;
     wait_height(&n[RESTORED], &restored, target).await;
+    let log = std::fs::read_to_string(n[RESTORED].log_file()).unwrap();
+    assert!(
+        log.contains("ROLLBACK GUARD") && log.contains("the ledger lost blocks"),
+        "{}",
+        log_tail(&n[RESTORED], 40)
+    );
+
+    // 2. The ledger lost with its disk, the mark kept: the old backup is all there is, with the
+    //    safety data of its time. The mark alone keeps the validator from signing again in a
+    //    round it signed in after the backup.
+    wait_height(&n[RESTORED], &restored, target + 5).await;
+    assert!(stop_node(&n[RESTORED], Duration::from_secs(10)));
+    std::fs::remove_dir_all(data_dir.join("ledger")).unwrap();
+    for old in aside() {
+        std::fs::remove_dir_all(old).unwrap();
+    }
+    let mark_before = std::fs::read(&mark).unwrap();
+    let modified = std::fs::metadata(&mark).unwrap().modified().unwrap();
+    let out = ok(&["restore", "--config", &config(RESTORED), &backup_arg]);
+    assert!(out.contains("the backup's (there was no other)"), "{out}");
+    untouched(&mark_before, modified);
+    let log_before = std::fs::read_to_string(n[RESTORED].log_file())
+        .unwrap()
+        .len();
+    let target = clients[0].head().await.unwrap().height;
+    start_node(Path::new(EXE), &n[RESTORED]).unwrap();
+    let restored = wait_answering(&n[RESTORED]).await;
+    wait_height(&n[RESTORED], &restored, target).await;
+    let log = std::fs::read_to_string(n[RESTORED].log_file()).unwrap()[log_before..].to_string();
+    assert!(log.contains("is behind the safety mark"), "{log}");
 
     // It votes again: with validator 0 stopped, three of four must vote, the restored one too.
     stop.store(true, Ordering::Relaxed);
@@ -257,6 +302,13 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
         )
     });
     assert_eq!(receipt.status, ExecStatus::Success);
+    // The fence is down: the network passed every round the restored node may have signed in.
+    let log = std::fs::read_to_string(n[RESTORED].log_file()).unwrap();
+    assert!(
+        log[log_before..].contains("rollback guard lifted"),
+        "{}",
+        log_tail(&n[RESTORED], 40)
+    );
 
     // One chain: the restored validator and the others hold the same blocks.
     let height = receipt.height;
@@ -266,15 +318,21 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
         let theirs = c.block(height).await.unwrap().unwrap();
         assert_eq!(mine.block.hash(), theirs.block.hash(), "validator {i}");
     }
-    // And nobody saw a validator sign two different things in one round.
+    // And nobody saw a validator sign two different things in one round (the core's rejection
+    // of a second vote, the engine's offence), nor the restored one learn it had.
+    let equivocation = |l: &str| {
+        l.contains("second, different")
+            || l.contains("equivocation")
+            || l.contains("signed in a round it had forgotten")
+    };
     for node in n {
         let log = std::fs::read_to_string(node.log_file()).unwrap();
         assert!(
-            !log.contains("second, different"),
+            !log.lines().any(equivocation),
             "{}: an equivocation:\n{}",
             node.name,
             log.lines()
-                .filter(|l| l.contains("second, different"))
+                .filter(|l| equivocation(l))
                 .collect::<Vec<_>>()
                 .join("\n")
         );
