@@ -6,6 +6,7 @@ mod api;
 mod batch;
 mod client;
 mod cors;
+mod envelope;
 mod error;
 mod methods;
 mod middleware;
@@ -21,7 +22,7 @@ pub use cors::CorsError;
 pub use error::{codes, ApiError};
 pub use jsonrpsee::server::ServerHandle;
 pub use methods::{METHODS, SUBSCRIPTION_METHODS};
-pub use server::{serve, RpcAccess, RpcLimits, ServeError};
+pub use server::{serve, serve_methods, RpcAccess, RpcLimits, ServeError};
 pub use types::{
     AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemEvent, ItemView,
     NodeStatus, SubmitAnswer, SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo,

@@ -16,6 +16,7 @@ use tower::Service;
 
 use crate::api::NodeApi;
 use crate::cors::CorsError;
+use crate::envelope::EnvelopeLayer;
 use crate::middleware::{ClientAddr, Guard, GuardState, NoReply, RateLimited, Transport};
 use crate::rate_limit::RateLimiter;
 
@@ -70,8 +71,20 @@ pub async fn serve(
     limits: RpcLimits,
     access: RpcAccess,
 ) -> Result<(SocketAddr, ServerHandle), ServeError> {
-    let cors = crate::cors::layer(&access.cors_origins)?;
     let methods: Methods = crate::methods::module(api)?.into();
+    serve_methods(addr, methods, limits, access).await
+}
+
+/// [`serve`] for any set of methods: the transport (envelope checks, limits, CORS, the rate
+/// limit) without the node behind it. Tests serve the JSON-RPC 2.0 specification's own example
+/// methods with it.
+pub async fn serve_methods(
+    addr: SocketAddr,
+    methods: Methods,
+    limits: RpcLimits,
+    access: RpcAccess,
+) -> Result<(SocketAddr, ServerHandle), ServeError> {
+    let cors = crate::cors::layer(&access.cors_origins)?;
     let state = Arc::new(GuardState {
         limiter: RateLimiter::new(limits.requests_per_second_per_client),
         subscription_methods: crate::methods::SUBSCRIPTION_METHODS
@@ -89,7 +102,11 @@ pub async fn serve(
         .build();
     let http = tower::ServiceBuilder::new()
         .option_layer(cors)
-        .map_response(http_status);
+        .map_response(http_status)
+        .layer(EnvelopeLayer {
+            max_request_bytes: limits.max_request_bytes,
+            max_batch_len: limits.max_batch_len,
+        });
     let rpc = RpcServiceBuilder::new().layer_fn(move |service| Guard::new(service, state.clone()));
     let builder = Server::builder()
         .set_config(config)
