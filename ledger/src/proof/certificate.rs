@@ -17,6 +17,7 @@ pub const MAX_CERTIFICATE_SIGNERS: usize = MAX_VALIDATORS;
 
 /// The ledger after executing one height, as every validator must compute it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LedgerCheckpoint {
     pub chain_id: String,
     pub height: u64,
@@ -42,6 +43,7 @@ impl LedgerCheckpoint {
 
 /// One validator's signature over a checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CheckpointVote {
     pub validator: PublicKey,
     pub signature: Signature,
@@ -68,6 +70,7 @@ impl CheckpointVote {
 
 /// A checkpoint with signatures from a quorum of the genesis validators' voting power.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LedgerCertificate {
     pub checkpoint: LedgerCheckpoint,
     pub signatures: Vec<CheckpointVote>,
