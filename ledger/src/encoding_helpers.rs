@@ -22,7 +22,7 @@ pub fn decode_hex(s: &str) -> Result<Vec<u8>, HexError> {
     {
         return Err(HexError::BadDigit { found, at });
     }
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(HexError::OddLength { len: s.len() });
     }
     hex::decode(s).map_err(|_| HexError::OddLength { len: s.len() })

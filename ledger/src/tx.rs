@@ -112,7 +112,7 @@ pub struct Transaction {
 }
 
 impl Canonical for Transaction {
-    const DOMAIN: &'static str = "waybill/tx/v1";
+    const DOMAIN: &'static str = "waybill/tx/v2";
 }
 
 /// A transaction and the signer's signature over its canonical signing bytes.

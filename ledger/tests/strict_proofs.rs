@@ -75,8 +75,9 @@ fn hex_other_than_lower_case_without_prefix_is_refused() {
     let cases: &[(&str, &[&str])] = &[
         (
             "transaction.json",
-            &["certificate", "checkpoint", "block_hash"],
+            &["certificate", "checkpoint", "view", "block_hash"],
         ),
+        ("transaction.json", &["certificate", "checkpoint", "bytes"]),
         (
             "transaction.json",
             &["certificate", "signatures", "0", "validator"],
@@ -85,7 +86,9 @@ fn hex_other_than_lower_case_without_prefix_is_refused() {
             "transaction.json",
             &["certificate", "signatures", "1", "signature"],
         ),
-        ("transaction.json", &["receipt", "tx_hash"]),
+        ("transaction.json", &["receipt", "view", "tx_hash"]),
+        ("transaction.json", &["transaction", "bytes"]),
+        ("transaction.json", &["transaction", "view", "signature"]),
         ("transaction.json", &["inclusion_proof", "path", "0"]),
         ("item-state.json", &["value"]),
         ("item-state.json", &["smt_proof", "siblings", "0"]),
@@ -111,20 +114,23 @@ fn unknown_members_are_refused_in_every_object() {
         ("transaction.json", &[]),
         ("transaction.json", &["certificate"]),
         ("transaction.json", &["certificate", "checkpoint"]),
+        ("transaction.json", &["certificate", "checkpoint", "view"]),
         ("transaction.json", &["certificate", "signatures", "0"]),
         ("transaction.json", &["transaction"]),
-        ("transaction.json", &["transaction", "tx"]),
+        ("transaction.json", &["transaction", "view"]),
+        ("transaction.json", &["transaction", "view", "tx"]),
         (
             "transaction.json",
-            &["transaction", "tx", "payload", "aggregate"],
+            &["transaction", "view", "tx", "payload", "aggregate"],
         ),
         ("transaction.json", &["receipt"]),
+        ("transaction.json", &["receipt", "view"]),
         ("transaction.json", &["inclusion_proof"]),
         ("history.json", &["entries", "0"]),
-        ("history.json", &["entries", "0", "receipt"]),
+        ("history.json", &["entries", "0", "receipt", "view"]),
         ("history.json", &["item_state"]),
         ("item-state.json", &["smt_proof"]),
-        ("consistency.json", &["older", "checkpoint"]),
+        ("consistency.json", &["older", "checkpoint", "view"]),
         ("consistency.json", &["consistency_proof"]),
     ];
     for (file, path) in cases {
@@ -145,5 +151,47 @@ fn unknown_members_are_refused_in_every_object() {
             where_.starts_with(&format!("${expected}")),
             "{file} {path:?}: refused at {where_}"
         );
+    }
+}
+
+/// The view is derived from the bytes: a view that says something else is refused, even when
+/// the bytes (which signatures and hashes cover) are untouched.
+#[test]
+fn a_view_that_differs_from_its_bytes_is_refused() {
+    let cases: &[(&str, &[&str], Value)] = &[
+        (
+            "transaction.json",
+            &["certificate", "checkpoint", "view", "height"],
+            Value::from(3),
+        ),
+        (
+            "transaction.json",
+            &["receipt", "view", "ledger_index"],
+            Value::from(3),
+        ),
+        (
+            "transaction.json",
+            &["transaction", "view", "tx", "sequence"],
+            Value::from(99),
+        ),
+        (
+            "history.json",
+            &["entries", "1", "receipt", "view", "height"],
+            Value::from(1),
+        ),
+    ];
+    for (file, path, changed) in cases {
+        let mut v: Value = serde_json::from_str(&example(file)).unwrap();
+        assert_ne!(at(&mut v, path), changed, "{file} {path:?}");
+        *at(&mut v, path) = changed.clone();
+        let where_ = refused_at(&v.to_string());
+        let owner: String = path[..path.iter().position(|p| *p == "view").unwrap()]
+            .iter()
+            .map(|p| match p.parse::<usize>() {
+                Ok(i) => format!("[{i}]"),
+                Err(_) => format!(".{p}"),
+            })
+            .collect();
+        assert_eq!(where_, format!("${owner}"), "{file} {path:?}");
     }
 }

@@ -216,9 +216,11 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         "transaction",
         &tx_proof,
         &[
-            |v| flip_hex(v, "/certificate/checkpoint/block_hash"),
-            |v| bump(v, "/receipt/ledger_index"),
-            |v| flip_hex(v, "/transaction/signature"),
+            |v| flip_hex(v, "/certificate/checkpoint/view/block_hash"),
+            |v| flip_hex(v, "/certificate/checkpoint/bytes"),
+            |v| bump(v, "/receipt/view/ledger_index"),
+            |v| flip_hex(v, "/transaction/view/signature"),
+            |v| flip_hex(v, "/transaction/bytes"),
         ],
     );
     verify_file(
@@ -227,7 +229,7 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         "item-at-h1",
         &at_h1,
         &[
-            |v| flip_hex(v, "/certificate/checkpoint/state_root"),
+            |v| flip_hex(v, "/certificate/checkpoint/view/state_root"),
             |v| flip_hex(v, "/value"),
         ],
     );
@@ -236,7 +238,7 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         &genesis,
         "item-latest",
         &latest,
-        &[|v| bump(v, "/certificate/checkpoint/height")],
+        &[|v| bump(v, "/certificate/checkpoint/view/height")],
     );
     verify_file(
         dir.path(),
@@ -251,7 +253,7 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         "history",
         &history,
         &[
-            |v| flip_hex(v, "/entries/2/receipt/tx_hash"),
+            |v| flip_hex(v, "/entries/2/receipt/view/tx_hash"),
             |v| {
                 v.pointer_mut("/entries")
                     .unwrap()
@@ -275,8 +277,9 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         "consistency",
         &consistency,
         &[
-            |v| flip_hex(v, "/newer/checkpoint/accumulator_root"),
-            |v| bump(v, "/older/checkpoint/accumulator_size"),
+            |v| flip_hex(v, "/newer/checkpoint/view/accumulator_root"),
+            |v| flip_hex(v, "/newer/checkpoint/bytes"),
+            |v| bump(v, "/older/checkpoint/view/accumulator_size"),
         ],
     );
 
