@@ -145,3 +145,81 @@ fn a_resaved_proof_with_a_changed_meaning_fails() {
         }
     }
 }
+
+/// The docs' independent Python verifier (docs/proofs/verify.py, written from PROOFS.md and
+/// SIGNING.md) verifies every example proof, also after `jq` re-saved it, and refuses one whose
+/// view or bytes were changed.
+#[test]
+fn the_docs_python_verifier_agrees() {
+    let ready = Command::new("python3")
+        .args(["-c", "import blake3, nacl"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ready {
+        eprintln!(
+            "SKIPPED: python3 with blake3 and pynacl is absent; docs/proofs/verify.py not run"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let docs_dir = format!("{}/../docs/proofs", env!("CARGO_MANIFEST_DIR"));
+    let run = |files: &[std::path::PathBuf]| {
+        Command::new("python3")
+            .arg(format!("{docs_dir}/verify.py"))
+            .arg(format!("{docs_dir}/genesis.toml"))
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    let mut genuine = vec![];
+    for file in FILES {
+        genuine.push(std::path::PathBuf::from(format!("{docs_dir}/{file}")));
+        if let Some(resaved) = resave("jq", &["."], &docs(file).replace("412.5", "4.1250e2")) {
+            let path = dir.path().join(format!("jq-{file}"));
+            std::fs::write(&path, resaved).unwrap();
+            genuine.push(path);
+        }
+    }
+    let out = run(&genuine);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "verify.py:\n{stdout}");
+    assert_eq!(
+        stdout.matches("=> VERIFIED").count(),
+        genuine.len(),
+        "{stdout}"
+    );
+    let history = docs("history.json");
+    for (what, changed) in [
+        (
+            "view",
+            history.replacen("\"weight_kg\": 412.5", "\"weight_kg\": 412.51", 1),
+        ),
+        (
+            "bytes",
+            history.replacen("031d10000000000000ffff", "031e10000000000000ffff", 1),
+        ),
+        (
+            "duplicate member",
+            history.replacen(
+                "\"kind\": \"history\",",
+                "\"kind\": \"history\", \"kind\": \"history\",",
+                1,
+            ),
+        ),
+        (
+            "upper-case hex",
+            history.replacen("031d10000000000000ffff", "031D10000000000000FFFF", 1),
+        ),
+    ] {
+        assert_ne!(changed, history, "{what}: the edit changed nothing");
+        let path = dir.path().join("changed.json");
+        std::fs::write(&path, changed).unwrap();
+        let out = run(&[path]);
+        assert!(
+            !out.status.success(),
+            "verify.py accepted a changed {what}:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
