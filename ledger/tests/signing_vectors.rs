@@ -271,3 +271,126 @@ fn value_vectors() {
         assert_eq!(back, value, "vector {json} does not decode to itself");
     }
 }
+
+/// The limits table of `docs/SIGNING.md` states the limits the node enforces: each row's value
+/// is the constant behind it (a stranger implements from the table, not from our source).
+#[test]
+fn limits_table() {
+    use waybill_ledger::supply::limits::*;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/SIGNING.md");
+    let doc = std::fs::read_to_string(path).expect("docs/SIGNING.md");
+    let table: BTreeMap<String, u64> = doc
+        .split_once("### Limits")
+        .expect("SIGNING.md has ### Limits")
+        .1
+        .lines()
+        .skip_while(|l| !l.starts_with("| "))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let (name, value) = l.trim_matches('|').rsplit_once(" | ")?;
+            Some((name.trim().to_string(), value.trim().parse().ok()?))
+        })
+        .collect();
+    let expected: &[(&str, usize)] = &[
+        (
+            "signed transaction, canonical bytes",
+            waybill_ledger::tx::MAX_TX_BYTES,
+        ),
+        ("`chain_id` length", waybill_ledger::tx::MAX_CHAIN_ID_LEN),
+        ("`memo.data` length", waybill_ledger::tx::MAX_MEMO_BYTES),
+        ("item id length", MAX_ITEM_ID_LEN),
+        ("name length", MAX_NAME_LEN),
+        ("properties per commission", MAX_PROPERTIES),
+        ("one property or reading value", MAX_JSON_VALUE_BYTES),
+        ("nesting depth", MAX_JSON_DEPTH),
+        ("location length", MAX_LOCATION_LEN),
+        ("readings per observe", MAX_READINGS),
+        ("reading unit length", MAX_UNIT_LEN),
+        ("roles per account", MAX_ROLES),
+        ("children per aggregate", MAX_PACKING_CHILDREN),
+        ("transform inputs", MAX_TRANSFORM_INPUTS),
+        ("transform outputs", MAX_TRANSFORM_OUTPUTS),
+        ("`attach_document.uri` length", MAX_URI_LEN),
+        ("`attach_document.media_type` length", MAX_MEDIA_TYPE_LEN),
+        ("`decommission.reason` length", MAX_REASON_LEN),
+    ];
+    assert_eq!(table.len(), expected.len(), "rows: {table:?}");
+    for (start, limit) in expected {
+        let rows: Vec<_> = table.iter().filter(|(k, _)| k.starts_with(start)).collect();
+        assert_eq!(rows.len(), 1, "one row starting {start}: {table:?}");
+        assert_eq!(*rows[0].1, *limit as u64, "row {start}");
+    }
+    let doc_squeezed: String = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (what, n) in [
+        ("packs at most", MAX_CONTAINER_CHILDREN as u64),
+        ("items directly and", u64::from(MAX_CONTAINED_ITEMS)),
+        ("holds at most", u64::from(MAX_DOCUMENTS_PER_ITEM)),
+    ] {
+        assert!(
+            doc_squeezed.contains(&format!("{what} {n}")),
+            "SIGNING.md: {what} {n}"
+        );
+    }
+}
+
+/// The nesting rule's examples: depth 8 is accepted and 9 refused, as the page says.
+#[test]
+fn nesting_rule() {
+    use waybill_ledger::supply::limits::MAX_JSON_DEPTH;
+    for (text, depth) in [
+        (r#""a""#, 0),
+        ("[]", 1),
+        ("{}", 1),
+        ("[1, 2]", 1),
+        (r#"{"a": 1}"#, 1),
+        ("[[1]]", 2),
+        (r#"{"a": [1]}"#, 2),
+        ("[[[[[[[[1]]]]]]]]", 8),
+    ] {
+        assert_eq!(JsonValue::parse(text).unwrap().depth(), depth, "{text}");
+    }
+    let mut props = BTreeMap::new();
+    props.insert(
+        "k".to_string(),
+        JsonValue::parse("[[[[[[[[1]]]]]]]]").unwrap(),
+    );
+    assert!(waybill_ledger::supply::payload::check_properties(&props).is_ok());
+    props.insert(
+        "k".to_string(),
+        JsonValue::parse("[[[[[[[[[1]]]]]]]]]").unwrap(),
+    );
+    assert!(waybill_ledger::supply::payload::check_properties(&props).is_err());
+    assert_eq!(MAX_JSON_DEPTH, 8);
+}
+
+/// The key file example of `docs/SIGNING.md`, written to a file with mode 0600, loads as the
+/// example key; with a changed public key it is refused.
+#[test]
+fn key_file_example() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/SIGNING.md");
+    let doc = std::fs::read_to_string(path).expect("docs/SIGNING.md");
+    let example = doc
+        .split_once("## Key files")
+        .and_then(|(_, rest)| rest.split_once("```toml\n"))
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("SIGNING.md has a key file example")
+        .0;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        p
+    };
+    let key = waybill_ledger::keyfile::read_key_file(&write("example.key", example)).unwrap();
+    assert_eq!(key.public(), self::key().public());
+    let wrong = example.replace(PUBLIC_HEX, &"00".repeat(32));
+    assert_ne!(wrong, example);
+    assert!(waybill_ledger::keyfile::read_key_file(&write("wrong.key", &wrong)).is_err());
+    let extra = format!("{example}extra = 1\n");
+    assert!(waybill_ledger::keyfile::read_key_file(&write("extra.key", &extra)).is_err());
+}

@@ -35,6 +35,22 @@ impl Canonical for LedgerCheckpoint {
     const DOMAIN: &'static str = "waybill/ledger-checkpoint/v1";
 }
 
+/// For messages: every field, named, in plain words (no Rust debug text).
+impl std::fmt::Display for LedgerCheckpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "chain {} height {} block {} state root {} accumulator root {} of {} leaves",
+            self.chain_id,
+            self.height,
+            self.block_hash,
+            self.state_root,
+            self.accumulator_root,
+            self.accumulator_size
+        )
+    }
+}
+
 impl LedgerCheckpoint {
     pub fn hash(&self) -> Hash {
         digest(self)
