@@ -1,0 +1,6 @@
+export * from "./bytes.js";
+export * from "./value.js";
+export * from "./tx.js";
+export * from "./keyfile.js";
+export * from "./rpc.js";
+export * from "./verify.js";
