@@ -40,39 +40,78 @@ fn installed(program: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Runs `program args` in `sdk`'s directory with the network's coordinates; its output.
+fn run_suite(sdk: &Path, net: &Network, dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(sdk)
+        .env("WAYBILL_RPC_URL", net.0[0].rpc_url())
+        .env("WAYBILL_GENESIS", &net.0[0].config.node.genesis)
+        .env("WAYBILL_KEY", dir.join("clients").join("farm-operator.key"))
+        .env("WAYBILL_CHAIN", CHAIN)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{program} {args:?} failed:\n{text}");
+    text
+}
+
+/// Both SDKs against one network (one network at a time: the machine running the suite may
+/// have two cores).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn typescript_sdk_against_a_live_network() {
-    let sdk = clients_dir("typescript");
-    if !installed("npm") || !sdk.join("node_modules").is_dir() {
+async fn sdks_against_a_live_network() {
+    let typescript = clients_dir("typescript");
+    let ts_ready = installed("npm") && typescript.join("node_modules").is_dir();
+    if !ts_ready {
         eprintln!(
             "SKIPPED: npm or {}/node_modules is absent (run npm ci there); the TypeScript SDK is not tested",
-            sdk.display()
+            typescript.display()
         );
+    }
+    let python = clients_dir("python");
+    let py_ready = Command::new("python3")
+        .args(["-c", "import nacl, blake3"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !py_ready {
+        eprintln!(
+            "SKIPPED: python3 with pynacl and blake3 is absent; the Python SDK is not tested"
+        );
+    }
+    if !ts_ready && !py_ready {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let (nodes, _clients) = start_network(dir.path(), CHAIN, 4).await;
     let net = Network(nodes);
-    let out = Command::new("npm")
-        .arg("test")
-        .current_dir(&sdk)
-        .env("WAYBILL_RPC_URL", net.0[0].rpc_url())
-        .env("WAYBILL_GENESIS", &net.0[0].config.node.genesis)
-        .env(
-            "WAYBILL_KEY",
-            dir.path().join("clients").join("farm-operator.key"),
-        )
-        .env("WAYBILL_CHAIN", CHAIN)
-        .output()
-        .expect("run npm test");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "npm test failed:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        text.contains("# skipped 0"),
-        "the live test did not run:\n{text}"
-    );
+    if ts_ready {
+        let text = run_suite(&typescript, &net, dir.path(), "npm", &["test"]);
+        assert!(
+            text.contains("# skipped 0"),
+            "the live TypeScript test did not run:\n{text}"
+        );
+    }
+    if py_ready {
+        let text = run_suite(
+            &python,
+            &net,
+            dir.path(),
+            "python3",
+            &["-m", "unittest", "discover", "-v", "-s", "tests", "-t", "."],
+        );
+        assert!(
+            text.contains("test_submit_wait_query_and_verify_offline (tests.test_live.Live")
+                && text.contains("... ok"),
+            "the live Python test did not run:\n{text}"
+        );
+        assert!(
+            !text.contains("skipped"),
+            "a Python test was skipped:\n{text}"
+        );
+    }
 }
