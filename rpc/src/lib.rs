@@ -22,6 +22,7 @@ pub use cors::CorsError;
 pub use error::{codes, ApiError};
 pub use jsonrpsee::server::ServerHandle;
 pub use methods::{METHODS, SUBSCRIPTION_METHODS};
+pub use openrpc::openrpc as openrpc_document;
 pub use server::{serve, serve_methods, RpcAccess, RpcLimits, ServeError};
 pub use types::{
     AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemEvent, ItemView,

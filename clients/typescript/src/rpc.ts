@@ -4,6 +4,7 @@
 import { WaybillError } from "./bytes.js";
 import { signTransaction, SignedTransaction, Payload, txHash } from "./tx.js";
 import { Key } from "./keyfile.js";
+import type { RpcMethods } from "./openrpc-types.js";
 
 export interface Receipt {
   tx_hash: string;
@@ -50,6 +51,11 @@ export class Client {
     if (body.error) throw new RpcError(body.error.code, body.error.message, body.error.data);
     if (!("result" in body)) throw new WaybillError(`${method}: response has neither result nor error`);
     return body.result as T;
+  }
+
+  /** A method with the parameter and result types of the node's OpenRPC document. */
+  request<M extends keyof RpcMethods>(method: M, ...params: RpcMethods[M]["params"]): Promise<RpcMethods[M]["result"]> {
+    return this.call(method, params as unknown[]);
   }
 
   // ---- submitting ----

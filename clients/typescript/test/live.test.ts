@@ -28,7 +28,7 @@ test("submit, wait, query and verify proofs offline on a live network", { skip }
   const chain = process.env.WAYBILL_CHAIN!;
   const genesis = readFileSync(process.env.WAYBILL_GENESIS!, "utf8");
   const key = readKeyFile(process.env.WAYBILL_KEY!);
-  const head = await client.head();
+  const head = await client.request("waybill_head");
   assert.equal(head.chain_id, chain);
 
   const item = "sdk-ts-pallet";
