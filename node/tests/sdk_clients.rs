@@ -74,13 +74,13 @@ async fn sdks_against_a_live_network() {
     }
     let python = clients_dir("python");
     let py_ready = Command::new("python3")
-        .args(["-c", "import nacl, blake3"])
+        .args(["-c", "import nacl, blake3, websockets.sync.client"])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !py_ready {
         eprintln!(
-            "SKIPPED: python3 with pynacl and blake3 is absent; the Python SDK is not tested"
+            "SKIPPED: python3 with pynacl, blake3 and websockets is absent; the Python SDK is not tested"
         );
     }
     if !ts_ready && !py_ready {

@@ -33,6 +33,8 @@ class Live(unittest.TestCase):
         key = read_key_file(os.environ["WAYBILL_KEY"])
         self.assertEqual(client.head()["chain_id"], chain)
         item = "sdk-py-pallet"
+        blocks = client.subscribe_blocks()
+        events = client.subscribe_item(item)
         commission = client.act(chain, key, {"commission": {
             "item_id": item, "item_type": "pallet",
             "properties": {"weight_kg": Decimal("412.50"), "grade": "B", "dims": {"h": 1.2, "w": [80, 120]}},
@@ -44,6 +46,12 @@ class Live(unittest.TestCase):
         with self.assertRaises(TransactionFailed) as failed:
             client.act(chain, key, {"observe": {"item_id": "no-such-item", "time_ms": 1}})
         self.assertEqual(failed.exception.receipt["status"]["failed"]["code"], "unknown_item")
+
+        # Subscriptions: the item's two events, and blocks as they commit.
+        with events, blocks:
+            self.assertEqual([events.next(timeout=30)["entry"]["kind"] for _ in range(2)], ["commission", "observe"])
+            heights = [blocks.next(timeout=30)["height"] for _ in range(2)]
+            self.assertLess(heights[0], heights[1])
 
         self.assertEqual(client.get_item(item)["item"]["properties"]["weight_kg"], Decimal("412.5"))
         self.assertGreaterEqual(len(client.get_item_history(item)["entries"]), 2)

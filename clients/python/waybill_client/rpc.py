@@ -154,5 +154,15 @@ class Client:
     def get_consistency_proof(self, from_height, to_height=None):
         return self.call("waybill_getConsistencyProof", from_height, to_height)
 
+    def subscribe_blocks(self):
+        """A Subscription yielding one BlockSummary per committed block (over WebSocket)."""
+        from .subscribe import Subscription
+        return Subscription(self.url, "waybill_subscribeBlocks", [], "waybill_unsubscribeBlocks")
+
+    def subscribe_item(self, item_id):
+        """A Subscription yielding one {item_id, entry} per new event of the item (over WebSocket)."""
+        from .subscribe import Subscription
+        return Subscription(self.url, "waybill_subscribeItem", [item_id], "waybill_unsubscribeItem")
+
     def discover(self):
         return self.call("rpc.discover")

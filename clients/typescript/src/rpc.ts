@@ -4,7 +4,8 @@
 import { WaybillError } from "./bytes.js";
 import { signTransaction, SignedTransaction, Payload, txHash } from "./tx.js";
 import { Key } from "./keyfile.js";
-import type { RpcMethods } from "./openrpc-types.js";
+import type { BlockSummary, ItemEvent, RpcMethods } from "./openrpc-types.js";
+import { subscribeBlocks, subscribeItem, Subscription } from "./subscribe.js";
 
 export interface Receipt {
   tx_hash: string;
@@ -160,6 +161,14 @@ export class Client {
   }
   getConsistencyProof(fromHeight: number, toHeight?: number): Promise<unknown> {
     return this.call("waybill_getConsistencyProof", trim([fromHeight, toHeight]));
+  }
+  /** `waybill_subscribeBlocks` over a WebSocket to the same address. */
+  subscribeBlocks(onBlock: (block: BlockSummary) => void): Promise<Subscription> {
+    return subscribeBlocks(this.url, onBlock);
+  }
+  /** `waybill_subscribeItem` over a WebSocket to the same address. */
+  subscribeItem(itemId: string, onEvent: (event: ItemEvent) => void): Promise<Subscription> {
+    return subscribeItem(this.url, itemId, onEvent);
   }
   discover(): Promise<Record<string, unknown>> {
     return this.call("rpc.discover");

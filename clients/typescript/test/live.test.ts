@@ -32,6 +32,10 @@ test("submit, wait, query and verify proofs offline on a live network", { skip }
   assert.equal(head.chain_id, chain);
 
   const item = "sdk-ts-pallet";
+  const blocks: number[] = [];
+  const events: string[] = [];
+  const blockSub = await client.subscribeBlocks((b) => blocks.push(b.height));
+  const itemSub = await client.subscribeItem(item, (e) => events.push(e.entry.kind));
   const commission = await client.act(chain, key, {
     commission: {
       item_id: item,
@@ -49,6 +53,13 @@ test("submit, wait, query and verify proofs offline on a live network", { skip }
     client.act(chain, key, { observe: { item_id: "no-such-item", time_ms: 1 } }),
     (e: unknown) => e instanceof TransactionFailed && (e.receipt.status as any).failed.code === "unknown_item",
   );
+
+  // Subscriptions: the item's two events, and blocks as they commit.
+  for (let i = 0; i < 100 && (events.length < 2 || blocks.length < 1); i++) await new Promise((r) => setTimeout(r, 100));
+  await blockSub.close();
+  await itemSub.close();
+  assert.deepEqual(events, ["commission", "observe"]);
+  assert.ok(blocks.length >= 1 && blocks.every((h, i) => i === 0 || h > blocks[i - 1]), `${blocks}`);
 
   // Queries.
   const got = (await client.getItem(item)) as any;
