@@ -316,3 +316,65 @@ fn example_proof_files_are_what_the_code_builds_and_verify() {
     }
     let _ = to_canonical(&0u8);
 }
+
+/// PROOFS.md's limits table states the limits the code enforces, row by row.
+#[test]
+fn limits_table() {
+    let table: BTreeMap<String, u64> = DOC
+        .split_once("### Limits")
+        .expect("PROOFS.md has ### Limits")
+        .1
+        .lines()
+        .skip_while(|l| !l.starts_with("| "))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let (name, value) = l.trim_matches('|').rsplit_once(" | ")?;
+            Some((name.trim().to_string(), value.trim().parse().ok()?))
+        })
+        .collect();
+    let expected: &[(&str, usize)] = &[
+        (
+            "proof file, bytes",
+            waybill_ledger::proof::MAX_PROOF_JSON_BYTES,
+        ),
+        (
+            "nesting of arrays and objects",
+            waybill_ledger::strict_json::MAX_DEPTH,
+        ),
+        (
+            "signatures in a certificate",
+            waybill_ledger::proof::MAX_CERTIFICATE_SIGNERS,
+        ),
+        (
+            "object in a `{bytes, view}`",
+            waybill_ledger::proof::attested::MAX_ATTESTED_BYTES,
+        ),
+        (
+            "hashes in an inclusion or consistency path",
+            waybill_ledger::accumulator::MAX_PROOF_NODES,
+        ),
+        ("siblings in a state proof", waybill_ledger::smt::MAX_DEPTH),
+        (
+            "entries in a history proof",
+            waybill_ledger::proof::MAX_HISTORY_ENTRIES,
+        ),
+        (
+            "transactions in a block",
+            waybill_ledger::block::MAX_BLOCK_TXS,
+        ),
+        (
+            "block, canonical bytes",
+            waybill_ledger::block::MAX_BLOCK_BYTES,
+        ),
+        (
+            "`justify` of a block header",
+            waybill_ledger::block::MAX_JUSTIFY_BYTES,
+        ),
+    ];
+    assert_eq!(table.len(), expected.len(), "rows: {table:?}");
+    for (start, limit) in expected {
+        let rows: Vec<_> = table.iter().filter(|(k, _)| k.starts_with(start)).collect();
+        assert_eq!(rows.len(), 1, "one row starting {start}: {table:?}");
+        assert_eq!(*rows[0].1, *limit as u64, "row {start}");
+    }
+}
