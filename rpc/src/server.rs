@@ -71,16 +71,28 @@ pub async fn serve(
     limits: RpcLimits,
     access: RpcAccess,
 ) -> Result<(SocketAddr, ServerHandle), ServeError> {
+    let probes = api.clone();
     let methods: Methods = crate::methods::module(api)?.into();
-    serve_methods(addr, methods, limits, access).await
+    serve_with(addr, methods, Some(probes), limits, access).await
 }
 
 /// [`serve`] for any set of methods: the transport (envelope checks, limits, CORS, the rate
-/// limit) without the node behind it. Tests serve the JSON-RPC 2.0 specification's own example
-/// methods with it.
+/// limit) without the node behind it (so no `GET /health` or `/ready`). Tests serve the
+/// JSON-RPC 2.0 specification's own example methods with it.
 pub async fn serve_methods(
     addr: SocketAddr,
     methods: Methods,
+    limits: RpcLimits,
+    access: RpcAccess,
+) -> Result<(SocketAddr, ServerHandle), ServeError> {
+    serve_with(addr, methods, None, limits, access).await
+}
+
+/// The transport for `methods`; `probes` answers `GET /health` and `GET /ready` when given.
+async fn serve_with(
+    addr: SocketAddr,
+    methods: Methods,
+    probes: Option<Arc<dyn NodeApi>>,
     limits: RpcLimits,
     access: RpcAccess,
 ) -> Result<(SocketAddr, ServerHandle), ServeError> {
@@ -140,8 +152,12 @@ pub async fn serve_methods(
             // jsonrpsee's service for this connection, every request tagged with the peer's
             // address and its transport (read by `middleware::Guard`).
             let (builder, methods, stop_conn) = (builder.clone(), methods.clone(), stop.clone());
+            let probes = probes.clone();
             let service =
                 tower::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                    // `GET /health` and `GET /ready` are answered here, before JSON-RPC.
+                    let probe = crate::health::probe(&req)
+                        .and_then(|p| probes.as_ref().map(|api| (p, api.health())));
                     let transport = if ws::is_upgrade_request(&req) {
                         Transport::WebSocket
                     } else {
@@ -150,7 +166,12 @@ pub async fn serve_methods(
                     req.extensions_mut().insert(ClientAddr(peer.ip()));
                     req.extensions_mut().insert(transport);
                     let mut service = builder.clone().build(methods.clone(), stop_conn.clone());
-                    async move { service.call(req).await }
+                    async move {
+                        if let Some((probe, health)) = probe {
+                            return Ok(crate::health::respond(probe, &health));
+                        }
+                        service.call(req).await
+                    }
                 });
             tokio::spawn(serve_with_graceful_shutdown(
                 socket,
