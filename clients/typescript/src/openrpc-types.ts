@@ -139,10 +139,12 @@ export type NodeStatus = {
   mempool_size: number;
   name: string;
   peer_id: string;
+  peer_names?: Array<string>;
   peers: Array<string>;
   round: number;
   syncing: boolean;
   validator_key: PublicKey;
+  version?: string;
 };
 
 export type OrgRecord = {
