@@ -1,22 +1,27 @@
 #!/usr/bin/env python3
-"""An independent Waybill proof verifier, written from docs/PROOFS.md (and SIGNING.md for the
-transaction bytes) alone, to check that the specification is complete.
+"""An independent Waybill proof verifier, written from docs/PROOFS.md and docs/SIGNING.md alone,
+to check that the specification is complete. It verifies every proof kind and every payload kind.
 
     pip install blake3 pynacl
     python3 docs/proofs/verify.py docs/proofs/genesis.toml docs/proofs/*.json
 
-Prints each check; exits 0 only if every proof passes every check. Transactions are encoded for
-the payload kinds the examples use (memo, commission, observe, aggregate, disaggregate) and the
-transfer actions (whose accepts are the contents events of a history); any other kind fails its
-check as unsupported rather than pass unchecked.
+Every check uses the canonical bytes a proof carries (PROOFS.md, "Bytes and views"); the JSON
+views are only compared with what the bytes decode to, as values (412.5 == 412.50), so a proof
+re-saved by any JSON tool verifies and one whose view says something else does not. Prints each
+check; exits 0 only if every proof passes every check.
 """
 import json
 import sys
 import tomllib
+from decimal import Decimal
 
 import blake3
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
+
+MAX_SAFE_INTEGER = 2**53 - 1
+MAX_OBJECT_BYTES = 65536
+MAX_VALUE_DEPTH = 64
 
 
 def H(b):
@@ -33,86 +38,230 @@ def uleb(n):
             return bytes(out)
 
 
-def s(x):
-    b = x.encode()
-    return uleb(len(b)) + b
-
-
-def u32(n):
-    return n.to_bytes(4, "little")
-
-
-def u64(n):
-    return n.to_bytes(8, "little")
-
-
-def opt(v, enc):
-    return b"\x00" if v is None else b"\x01" + enc(v)
-
-
-def vec(xs, enc):
-    return uleb(len(xs)) + b"".join(enc(x) for x in xs)
-
-
 def tagged(tag, body):
-    return s(tag) + body
+    t = tag.encode()
+    return uleb(len(t)) + t + body
 
 
-def canon_json(v):
-    return json.dumps(v, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+def unhex(x):
+    """Lower-case hex without a prefix, as every hex string in a proof must be."""
+    if not isinstance(x, str) or len(x) % 2 or any(c not in "0123456789abcdef" for c in x):
+        raise ValueError(f"not lower-case hex: {str(x)[:20]!r}")
+    return bytes.fromhex(x)
 
 
-def props(p):
-    items = sorted(((s(k), s(canon_json(v))) for k, v in p.items()), key=lambda kv: kv[0])
-    return uleb(len(items)) + b"".join(k + v for k, v in items)
+class Reader:
+    """Strict BCS: minimal ULEB128, valid UTF-8, option and bool tags 0 or 1, nothing left over."""
+
+    def __init__(self, b):
+        self.b, self.i = b, 0
+
+    def take(self, n):
+        if self.i + n > len(self.b):
+            raise ValueError("canonical bytes are truncated")
+        out = self.b[self.i:self.i + n]
+        self.i += n
+        return out
+
+    def uleb(self):
+        n, shift = 0, 0
+        while True:
+            b = self.take(1)[0]
+            if shift >= 32:
+                raise ValueError("ULEB128 longer than 32 bits")
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                if b == 0 and shift > 7:
+                    raise ValueError("ULEB128 is not minimal")
+                return n
+
+    def string(self):
+        return self.take(self.uleb()).decode("utf-8")
+
+    def blob(self):
+        return self.take(self.uleb()).hex()
+
+    def int(self, n, signed=False):
+        return int.from_bytes(self.take(n), "little", signed=signed)
+
+    def fixed_hex(self, n):
+        return self.take(n).hex()
+
+    def tag(self, limit):
+        t = self.uleb()
+        if t >= limit:
+            raise ValueError(f"variant {t} out of range")
+        return t
+
+    def opt(self, f):
+        return f() if self.tag(2) else None
+
+    def boolean(self):
+        return bool(self.tag(2))
+
+    def vec(self, f):
+        return [f() for _ in range(self.uleb())]
+
+    def done(self, what):
+        if self.i != len(self.b):
+            raise ValueError(f"{len(self.b) - self.i} bytes left over after the {what}")
 
 
-def payload(p):
-    (kind, a), = p.items()
-    if kind == "memo":
-        return uleb(0) + uleb(len(bytes.fromhex(a["data"]))) + bytes.fromhex(a["data"])
-    if kind == "commission":
-        return uleb(4) + s(a["item_id"]) + s(a["item_type"]) + props(a.get("properties", {})) + opt(a.get("location"), s)
-    if kind == "observe":
-        def reading(r):
-            return s(r["kind"]) + s(canon_json(r["value"])) + opt(r.get("unit"), s)
-        return uleb(5) + s(a["item_id"]) + u64(a["time_ms"]) + opt(a.get("location"), s) + vec(a.get("readings", []), reading)
-    if kind in ("aggregate", "disaggregate"):
-        return uleb(10 if kind == "aggregate" else 11) + s(a["container_id"]) + vec(a["children"], s)
-    transfers = {"propose_transfer": 6, "accept_transfer": 7, "reject_transfer": 8, "cancel_transfer": 9}
-    if kind in transfers:
-        body = uleb(transfers[kind]) + s(a["item_id"]) + uleb({"custody": 0, "ownership": 1}[a["kind"]])
-        return body + (s(a["to_organization"]) if kind == "propose_transfer" else b"")
-    raise ValueError(f"payload kind {kind} not supported by this verifier")
+# ---- typed values (SIGNING.md, "Values inside signed objects") ------------------------------
+
+def value(r, depth=0):
+    """A typed value as Python: None, bool, int, Decimal, str, list, dict."""
+    t = r.tag(7)
+    if t == 0:
+        return None
+    if t == 1:
+        return r.boolean()
+    if t == 2:
+        i = r.int(8, signed=True)
+        if abs(i) > MAX_SAFE_INTEGER:
+            raise ValueError("integer beyond 2^53 - 1")
+        return i
+    if t == 3:
+        m, e = r.int(8, signed=True), r.int(2, signed=True)
+        digits = len(str(abs(m)))
+        if m == 0 or m % 10 == 0 or abs(m) >= 10**15 or e < -300 or digits + e > 300:
+            raise ValueError("decimal not in canonical form")
+        if e >= 0 and abs(m) * 10**e <= MAX_SAFE_INTEGER:
+            raise ValueError("decimal that must be an integer")
+        return Decimal(m).scaleb(e)
+    if t == 4:
+        return r.string()
+    if depth >= MAX_VALUE_DEPTH:
+        raise ValueError("value nested too deep")
+    if t == 5:
+        return r.vec(lambda: value(r, depth + 1))
+    out, last = {}, None
+    for _ in range(r.uleb()):
+        k = r.string()
+        if last is not None and k.encode() <= last:
+            raise ValueError("object members out of order")
+        last = k.encode()
+        out[k] = value(r, depth + 1)
+    return out
 
 
-def tx_signing_bytes(tx):
-    body = s(tx["chain_id"]) + bytes.fromhex(tx["signer"]) + u64(tx["sequence"]) + payload(tx["payload"])
-    return tagged("waybill/tx/v1", body)
+def properties(r):
+    out, last = {}, None
+    for _ in range(r.uleb()):
+        k = r.string()
+        kb = uleb(len(k.encode())) + k.encode()
+        if last is not None and kb <= last:
+            raise ValueError("properties out of order")
+        last = kb
+        out[k] = value(r)
+    return out
 
 
-def named_items(p):
-    (kind, a), = p.items()
-    if kind in ("aggregate", "disaggregate"):
-        return [a["container_id"]] + a["children"]
-    if kind == "transform":
-        return a["inputs"] + [o["item_id"] for o in a["outputs"]]
-    return [a["item_id"]] if "item_id" in a else []
+# ---- objects in proofs ----------------------------------------------------------------------
+
+def checkpoint(r):
+    return {"chain_id": r.string(), "height": r.int(8), "block_hash": r.fixed_hex(32),
+            "state_root": r.fixed_hex(32), "accumulator_root": r.fixed_hex(32),
+            "accumulator_size": r.int(8)}
 
 
-def receipt_hash(r):
-    st = r["status"]
-    status = b"\x00" if st == "success" else b"\x01" + s(st["failed"]["code"]) + s(st["failed"]["message"])
-    body = bytes.fromhex(r["tx_hash"]) + u64(r["height"]) + u32(r["index_in_block"]) + u64(r["ledger_index"]) + status
-    return H(tagged("waybill/receipt/v1", body))
+def receipt(r):
+    out = {"tx_hash": r.fixed_hex(32), "height": r.int(8), "index_in_block": r.int(4),
+           "ledger_index": r.int(8)}
+    out["status"] = {"failed": {"code": r.string(), "message": r.string()}} if r.tag(2) else "success"
+    return out
 
+
+TRANSFER_KIND = ["custody", "ownership"]
+HASH_ALGORITHM = ["sha256", "blake3"]
+
+
+def payload(r):
+    """(JSON name, fields) of a payload, in SIGNING.md's order."""
+    strs = lambda: r.vec(r.string)  # noqa: E731
+    kind = lambda names: names[r.tag(len(names))]  # noqa: E731
+    t = r.tag(15)
+    if t == 0:
+        return "memo", {"data": r.blob()}
+    if t in (1, 3):
+        name = "add_account" if t == 1 else "set_account_roles"
+        return name, {"organization": r.string(), "key": r.fixed_hex(32), "roles": strs()}
+    if t == 2:
+        return "remove_account", {"organization": r.string(), "key": r.fixed_hex(32)}
+    if t == 4:
+        return "commission", {"item_id": r.string(), "item_type": r.string(),
+                              "properties": properties(r), "location": r.opt(r.string)}
+    if t == 5:
+        a = {"item_id": r.string(), "time_ms": r.int(8), "location": r.opt(r.string)}
+        a["readings"] = r.vec(lambda: {"kind": r.string(), "value": value(r), "unit": r.opt(r.string)})
+        return "observe", a
+    if t == 6:
+        return "propose_transfer", {"item_id": r.string(), "kind": kind(TRANSFER_KIND),
+                                    "to_organization": r.string()}
+    if t in (7, 8, 9):
+        name = ["accept_transfer", "reject_transfer", "cancel_transfer"][t - 7]
+        return name, {"item_id": r.string(), "kind": kind(TRANSFER_KIND)}
+    if t in (10, 11):
+        return ["aggregate", "disaggregate"][t - 10], {"container_id": r.string(), "children": strs()}
+    if t == 12:
+        inputs = strs()
+        outputs = r.vec(lambda: {"item_id": r.string(), "item_type": r.string(),
+                                 "properties": properties(r)})
+        return "transform", {"inputs": inputs, "outputs": outputs, "location": r.opt(r.string)}
+    if t == 13:
+        return "attach_document", {"item_id": r.string(), "hash_algorithm": kind(HASH_ALGORITHM),
+                                   "hash": r.fixed_hex(32), "uri": r.string(),
+                                   "media_type": r.string()}
+    return "decommission", {"item_id": r.string(), "reason": r.opt(r.string)}
+
+
+def signed_transaction(r):
+    tx = {"chain_id": r.string(), "signer": r.fixed_hex(32), "sequence": r.int(8)}
+    name, fields = payload(r)
+    tx["payload"] = {name: fields}
+    return {"tx": tx, "signature": r.fixed_hex(64)}
+
+
+def same(decoded, view):
+    """Whether a view is the decoded object: numbers as values, default members may be absent."""
+    if isinstance(decoded, bool) or decoded is None or isinstance(decoded, str):
+        return type(view) is type(decoded) and view == decoded
+    if isinstance(decoded, (int, Decimal)):
+        if isinstance(view, bool) or not isinstance(view, (int, float)):
+            return False
+        return Decimal(view if isinstance(view, int) else repr(view)) == decoded
+    if isinstance(decoded, list):
+        return isinstance(view, list) and len(view) == len(decoded) and all(
+            same(d, v) for d, v in zip(decoded, view))
+    if not isinstance(view, dict) or not set(view) <= set(decoded):
+        return False
+    return all(same(d, view[k]) if k in view else d in (None, [], {}) for k, d in decoded.items())
+
+
+def attested(obj, decode, what):
+    """(decoded object, its canonical bytes) of {"bytes", "view"}, refused unless the view is it."""
+    if not isinstance(obj, dict) or set(obj) != {"bytes", "view"}:
+        raise ValueError(f"{what}: expected exactly the members bytes and view")
+    b = unhex(obj["bytes"])
+    if len(b) > MAX_OBJECT_BYTES:
+        raise ValueError(f"{what}: more than {MAX_OBJECT_BYTES} bytes")
+    r = Reader(b)
+    decoded = decode(r)
+    r.done(what)
+    if not same(decoded, obj["view"]):
+        raise ValueError(f"{what}: the view is not the object its bytes encode")
+    return decoded, b
+
+
+# ---- Merkle proofs (PROOFS.md) --------------------------------------------------------------
 
 def leaf_hash(tx_hash, r_hash):
     return H(b"\x00" + tagged("waybill/tx-leaf/v1", tx_hash + r_hash))
 
 
-def node(l, r):
-    return H(b"\x01" + l + r)
+def node(left, right):
+    return H(b"\x01" + left + right)
 
 
 def verify_inclusion(leaf, index, size, path, root):
@@ -175,106 +324,67 @@ def smt_leaf(kh, vh):
     return H(tagged("waybill/smt-leaf/v1", kh + vh))
 
 
-def smt_node(l, r):
-    return H(tagged("waybill/smt-node/v1", l + r))
+def smt_node(left, right):
+    return H(tagged("waybill/smt-node/v1", left + right))
 
 
 def bit(h, i):
     return (h[i // 8] >> (7 - i % 8)) & 1
 
 
-def verify_smt(proof, root, key, value):
-    sib = [bytes.fromhex(x) for x in proof["siblings"]]
+def verify_smt(proof, root, key, val):
+    sib = [unhex(x) for x in proof["siblings"]]
     if len(sib) > 256:
         return False
     kh, leaf = smt_key_hash(key), proof["leaf"]
-    if value is not None:
-        if leaf is None or bytes.fromhex(leaf["key_hash"]) != kh or bytes.fromhex(leaf["value_hash"]) != smt_value_hash(value):
+    if val is not None:
+        if leaf is None or unhex(leaf["key_hash"]) != kh or unhex(leaf["value_hash"]) != smt_value_hash(val):
             return False
-        h = smt_leaf(kh, smt_value_hash(value))
+        h = smt_leaf(kh, smt_value_hash(val))
     elif leaf is None:
         h = bytes(32)
     else:
-        lk = bytes.fromhex(leaf["key_hash"])
+        lk = unhex(leaf["key_hash"])
         if lk == kh or any(bit(lk, i) != bit(kh, i) for i in range(len(sib))):
             return False
-        h = smt_leaf(lk, bytes.fromhex(leaf["value_hash"]))
+        h = smt_leaf(lk, unhex(leaf["value_hash"]))
     for i in range(len(sib) - 1, -1, -1):
         h = smt_node(sib[i], h) if bit(kh, i) else smt_node(h, sib[i])
     return h == root
 
 
-class Reader:
-    """Strict BCS reading of an item state value: every field, nothing left over."""
-
-    def __init__(self, b):
-        self.b, self.i = b, 0
-
-    def take(self, n):
-        if self.i + n > len(self.b):
-            raise ValueError("item state value is truncated")
-        out = self.b[self.i:self.i + n]
-        self.i += n
-        return out
-
-    def uleb(self):
-        n, shift = 0, 0
-        while True:
-            b = self.take(1)[0]
-            n |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return n
-
-    def string(self):
-        return self.take(self.uleb()).decode()
-
-    def u32(self):
-        return int.from_bytes(self.take(4), "little")
-
-    def u64(self):
-        return int.from_bytes(self.take(8), "little")
-
-    def opt(self, f):
-        tag = self.take(1)[0]
-        if tag > 1:
-            raise ValueError("bad option tag")
-        return f() if tag else None
-
-    def vec(self, f):
-        return [f() for _ in range(self.uleb())]
-
-
-def item_state(value):
+def item_state(raw):
     """(id, history_len, history_digest) of an item state value (PROOFS.md, Item state)."""
-    r = Reader(value)
+    r = Reader(raw)
     item_id = r.string()
     r.string()  # item_type
     r.string()  # owner
     r.string()  # custodian
-    if r.uleb() > 2:
-        raise ValueError("bad item status")
-    r.vec(lambda: (r.string(), r.string()))  # properties
+    r.tag(3)  # status
+    properties(r)
     r.opt(r.string)  # location
-    r.opt(r.u64)  # last_observed_ms
+    r.opt(lambda: r.int(8))  # last_observed_ms
     r.opt(r.string)  # parent
     r.vec(r.string)  # children
-    r.u32()  # contents_count
+    r.int(4)  # contents_count
     r.vec(r.string)  # derived_from
     r.vec(r.string)  # transformed_into
-    r.u32()  # document_count
+    r.int(4)  # document_count
     r.opt(r.string)  # decommission_reason
-    history_len, history_digest = r.u64(), r.take(32)
-    if r.i != len(value):
-        raise ValueError("bytes left over after the item state")
+    history_len, history_digest = r.int(8), r.take(32)
+    r.done("item state")
     return item_id, history_len, history_digest
 
 
-def item_state_id(value):
+def item_head(raw, item_id):
+    """The (history_len, history_digest) of a state value whose id is item_id, else None."""
+    if raw is None:
+        return 0, bytes(32)
     try:
-        return item_state(value)[0]
+        got, n, d = item_state(raw)
     except (ValueError, UnicodeDecodeError):
         return None
+    return (n, d) if got == item_id else None
 
 
 def history_digest(tx_hashes):
@@ -284,31 +394,46 @@ def history_digest(tx_hashes):
     return d
 
 
+def named_items(p):
+    (kind, a), = p.items()
+    if kind in ("aggregate", "disaggregate"):
+        return [a["container_id"]] + a["children"]
+    if kind == "transform":
+        return a["inputs"] + [o["item_id"] for o in a["outputs"]]
+    return [a["item_id"]] if "item_id" in a else []
+
+
+# ---- checks ---------------------------------------------------------------------------------
+
 class Report:
-    def __init__(self, name):
-        self.name, self.ok, self.count = name, True, 0
+    def __init__(self):
+        self.ok, self.count = True, 0
 
     def check(self, what, cond, detail=""):
         self.count += 1
         self.ok &= bool(cond)
-        print(f"  {'PASS' if cond else 'FAIL'} {what} {detail}")
+        print(f"  {'PASS' if cond else 'FAIL'} {what} {detail}".rstrip())
 
 
 def check_cert(rep, name, cert, genesis):
-    c = cert["checkpoint"]
-    body = s(c["chain_id"]) + u64(c["height"]) + bytes.fromhex(c["block_hash"]) + bytes.fromhex(c["state_root"]) + bytes.fromhex(c["accumulator_root"]) + u64(c["accumulator_size"])
-    msg = tagged("waybill/ledger-checkpoint/v1", body)
+    if not isinstance(cert, dict) or set(cert) != {"checkpoint", "signatures"}:
+        raise ValueError(f"{name}: expected exactly the members checkpoint and signatures")
+    c, raw = attested(cert["checkpoint"], checkpoint, f"{name}.checkpoint")
+    msg = tagged("waybill/ledger-checkpoint/v1", raw)
     power = {v["consensus_key"]: v.get("power", 1) for v in genesis["validators"]}
     total = sum(power.values())
-    seen, got, ok = set(), 0, c["chain_id"] == genesis["chain_id"] and len(cert["signatures"]) <= 256
+    seen, got = set(), 0
+    ok = c["chain_id"] == genesis["chain_id"] and len(cert["signatures"]) <= 256
     for v in cert["signatures"]:
+        if set(v) != {"validator", "signature"}:
+            raise ValueError(f"{name}: a vote has members other than validator and signature")
         k = v["validator"]
         if k not in power or k in seen:
             ok = False
             continue
         seen.add(k)
         try:
-            VerifyKey(bytes.fromhex(k)).verify(msg, bytes.fromhex(v["signature"]))
+            VerifyKey(unhex(k)).verify(msg, unhex(v["signature"]))
         except BadSignatureError:
             ok = False
         got += power[k]
@@ -317,78 +442,71 @@ def check_cert(rep, name, cert, genesis):
 
 
 def check_tx_entry(rep, prefix, e, cp):
-    tx = e["transaction"]
-    try:
-        sb = tx_signing_bytes(tx["tx"])
-    except ValueError as err:
-        rep.check(prefix + "encoding", False, str(err))
-        return None
-    th = H(sb)
-    r = e["receipt"]
-    idx = e["ledger_index"]
-    ip = e["inclusion_proof"]
-    rep.check(prefix + "receipt.tx_hash", bytes.fromhex(r["tx_hash"]) == th)
+    """Checks an entry's bindings and path; returns (signed transaction, its bytes)."""
+    stx, raw = attested(e["transaction"], signed_transaction, prefix + "transaction")
+    r, r_raw = attested(e["receipt"], receipt, prefix + "receipt")
+    th = H(tagged("waybill/tx/v2", raw[:-64]))
+    idx, ip = e["ledger_index"], e["inclusion_proof"]
+    rep.check(prefix + "receipt.tx_hash", unhex(r["tx_hash"]) == th)
     rep.check(prefix + "receipt.ledger_index", r["ledger_index"] == idx)
     rep.check(prefix + "inclusion_proof.leaf_index", ip["leaf_index"] == idx)
     rep.check(prefix + "inclusion_proof.tree_size", ip["tree_size"] == cp["accumulator_size"])
-    leaf = leaf_hash(th, receipt_hash(r))
-    rep.check(prefix + "inclusion_proof.path", verify_inclusion(leaf, idx, cp["accumulator_size"], [bytes.fromhex(p) for p in ip["path"]], bytes.fromhex(cp["accumulator_root"])))
-    return sb
+    leaf = leaf_hash(th, H(tagged("waybill/receipt/v1", r_raw)))
+    path = [unhex(p) for p in ip["path"]]
+    rep.check(prefix + "inclusion_proof.path",
+              verify_inclusion(leaf, idx, cp["accumulator_size"], path, unhex(cp["accumulator_root"])))
+    return stx, r, raw
 
 
-def check_sig(rep, prefix, tx, sb, genesis):
+def check_sig(rep, prefix, stx, raw, genesis):
     try:
-        VerifyKey(bytes.fromhex(tx["tx"]["signer"])).verify(sb, bytes.fromhex(tx["signature"]))
+        VerifyKey(unhex(stx["tx"]["signer"])).verify(tagged("waybill/tx/v2", raw[:-64]), raw[-64:])
         ok = True
     except BadSignatureError:
         ok = False
-    rep.check(prefix + "signature", ok and tx["tx"]["chain_id"] == genesis["chain_id"])
+    rep.check(prefix + "signature", ok and stx["tx"]["chain_id"] == genesis["chain_id"])
+
+
+def state_value(v):
+    return None if v is None else unhex(v)
 
 
 def verify(proof, genesis, rep):
     kind = proof["kind"]
     if kind == "transaction":
         cp = check_cert(rep, "certificate", proof["certificate"], genesis)
-        sb = check_tx_entry(rep, "", proof, cp)
-        if sb is not None:
-            check_sig(rep, "transaction.", proof["transaction"], sb, genesis)
+        stx, _, raw = check_tx_entry(rep, "", proof, cp)
+        check_sig(rep, "transaction.", stx, raw, genesis)
     elif kind == "item_state":
         cp = check_cert(rep, "certificate", proof["certificate"], genesis)
-        value = None if proof["value"] is None else bytes.fromhex(proof["value"])
-        rep.check("value", value is None or item_state_id(value) == proof["item_id"])
+        val = state_value(proof["value"])
+        rep.check("value", item_head(val, proof["item_id"]) is not None)
         key = b"item/" + proof["item_id"].encode()
-        rep.check("smt_proof", verify_smt(proof["smt_proof"], bytes.fromhex(cp["state_root"]), key, value))
+        rep.check("smt_proof", verify_smt(proof["smt_proof"], unhex(cp["state_root"]), key, val))
     elif kind == "history":
         cp = check_cert(rep, "certificate", proof["certificate"], genesis)
         entries = proof["entries"]
         rep.check("entries", len(entries) <= 10000)
         idx = [e["ledger_index"] for e in entries]
         rep.check("entries.order", all(a < b for a, b in zip(idx, idx[1:])))
-        st = proof["item_state"]
-        value = None if st["value"] is None else bytes.fromhex(st["value"])
-        head = (0, bytes(32)) if value is None else None
-        if value is not None:
-            try:
-                item_id, n, d = item_state(value)
-                if item_id == proof["item_id"]:
-                    head = (n, d)
-            except (ValueError, UnicodeDecodeError):
-                pass
+        val = state_value(proof["item_state"]["value"])
+        head = item_head(val, proof["item_id"])
         rep.check("item_state.value", head is not None)
         key = b"item/" + proof["item_id"].encode()
-        rep.check("item_state.smt_proof", verify_smt(st["smt_proof"], bytes.fromhex(cp["state_root"]), key, value))
-        sbs = []
+        rep.check("item_state.smt_proof",
+                  verify_smt(proof["item_state"]["smt_proof"], unhex(cp["state_root"]), key, val))
+        checked = []
         for i, e in enumerate(entries):
-            sbs.append(check_tx_entry(rep, f"entry[{i}].", e, cp))
-            rep.check(f"entry[{i}].receipt.status", e["receipt"]["status"] == "success")
-            p = e["transaction"]["tx"]["payload"]
+            stx, r, raw = check_tx_entry(rep, f"entry[{i}].", e, cp)
+            checked.append((stx, raw))
+            rep.check(f"entry[{i}].receipt.status", r["status"] == "success")
+            p = stx["tx"]["payload"]
             rep.check(f"entry[{i}].item", proof["item_id"] in named_items(p) or "accept_transfer" in p)
         rep.check("history_len", head is not None and len(entries) == head[0])
-        hashes = [None if sb is None else H(sb) for sb in sbs]
-        rep.check("history_digest", head is not None and None not in hashes and history_digest(hashes) == head[1])
-        for i, (e, sb) in enumerate(zip(entries, sbs)):
-            if sb is not None:
-                check_sig(rep, f"entry[{i}].", e["transaction"], sb, genesis)
+        hashes = [H(tagged("waybill/tx/v2", raw[:-64])) for _, raw in checked]
+        rep.check("history_digest", head is not None and history_digest(hashes) == head[1])
+        for i, (stx, raw) in enumerate(checked):
+            check_sig(rep, f"entry[{i}].", stx, raw, genesis)
     elif kind == "consistency":
         old = check_cert(rep, "older.certificate", proof["older"], genesis)
         new = check_cert(rep, "newer.certificate", proof["newer"], genesis)
@@ -397,26 +515,39 @@ def verify(proof, genesis, rep):
         rep.check("consistency_proof.old_size", cpf["old_size"] == old["accumulator_size"])
         rep.check("consistency_proof.new_size", cpf["new_size"] == new["accumulator_size"])
         m, n = old["accumulator_size"], new["accumulator_size"]
-        path = [bytes.fromhex(p) for p in cpf["path"]]
-        ok = (m == 0 and not path and n >= 0) or verify_consistency(m, n, bytes.fromhex(old["accumulator_root"]), bytes.fromhex(new["accumulator_root"]), path)
+        path = [unhex(p) for p in cpf["path"]]
+        ok = (m == 0 and not path) or verify_consistency(
+            m, n, unhex(old["accumulator_root"]), unhex(new["accumulator_root"]), path)
         rep.check("consistency_proof.path", ok)
     else:
         rep.check("kind", False, kind)
 
 
+def refuse_duplicates(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"member {k!r} appears twice")
+        out[k] = v
+    return out
+
+
 def main():
+    if len(sys.argv) < 3:
+        sys.exit("usage: verify.py GENESIS.toml PROOF.json...")
     with open(sys.argv[1], "rb") as f:
         genesis = tomllib.load(f)
     all_ok = True
     for path in sys.argv[2:]:
-        with open(path) as f:
-            proof = json.load(f)
-        rep = Report(path)
-        print(f"{path} ({proof.get('kind')}):")
+        rep = Report()
         try:
+            with open(path) as f:
+                proof = json.load(f, object_pairs_hook=refuse_duplicates)
+            print(f"{path} ({proof.get('kind')}):")
             verify(proof, genesis, rep)
-        except (KeyError, ValueError, TypeError, IndexError) as err:
-            rep.check("well-formed", False, repr(err))
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:
+            print(f"{path}:")
+            rep.check("well-formed", False, f"{type(err).__name__}: {err}")
         print(f"  => {'VERIFIED' if rep.ok and rep.count else 'NOT VERIFIED'} ({rep.count} checks)")
         all_ok &= rep.ok and rep.count > 0
     sys.exit(0 if all_ok else 1)

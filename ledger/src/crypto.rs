@@ -40,9 +40,10 @@ impl PublicKey {
     }
 
     pub fn from_hex(s: &str) -> Result<Self, CryptoError> {
-        let bytes = hex::decode(s).map_err(|e| CryptoError::BadEncoding {
-            reason: format!("public key {s:?}: {e}"),
-        })?;
+        let bytes =
+            crate::encoding_helpers::decode_hex(s).map_err(|e| CryptoError::BadEncoding {
+                reason: format!("public key {s:?}: {e}"),
+            })?;
         let arr: [u8; PUBLIC_KEY_LEN] =
             bytes
                 .try_into()

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::Hash;
 
-/// A hashed or signed kind of object, with its domain tag (e.g. `waybill/tx/v1`).
+/// A hashed or signed kind of object, with its domain tag (e.g. `waybill/tx/v2`).
 pub trait Canonical: Serialize {
     const DOMAIN: &'static str;
 }

@@ -1,4 +1,32 @@
-//! Serde adapters: byte strings are hex in JSON/TOML and length-prefixed raw bytes in BCS.
+//! Serde adapters: byte strings are hex in JSON/TOML and length-prefixed raw bytes in BCS; and
+//! the one strict hex decoder every text form goes through.
+
+/// Why a text is not strict hex.
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum HexError {
+    #[error("hex has an odd number of digits ({len})")]
+    OddLength { len: usize },
+    #[error(
+        "hex must be lower-case digits 0-9a-f with no 0x prefix; found {found:?} at offset {at}"
+    )]
+    BadDigit { found: char, at: usize },
+}
+
+/// Decodes hex written the one accepted way: lower-case `0-9a-f`, two digits a byte, no `0x`
+/// prefix, no whitespace. Every text form (JSON, TOML, RPC parameters, key files) uses it, so
+/// that one byte string has one text (issue 21: upper-case and `0x` were accepted).
+pub fn decode_hex(s: &str) -> Result<Vec<u8>, HexError> {
+    if let Some((at, found)) = s
+        .char_indices()
+        .find(|(_, c)| !matches!(c, '0'..='9' | 'a'..='f'))
+    {
+        return Err(HexError::BadDigit { found, at });
+    }
+    if !s.len().is_multiple_of(2) {
+        return Err(HexError::OddLength { len: s.len() });
+    }
+    hex::decode(s).map_err(|_| HexError::OddLength { len: s.len() })
+}
 
 pub mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -14,7 +42,7 @@ pub mod hex_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         if d.is_human_readable() {
             let s = String::deserialize(d)?;
-            hex::decode(&s).map_err(|e| serde::de::Error::custom(format!("invalid hex: {e}")))
+            super::decode_hex(&s).map_err(serde::de::Error::custom)
         } else {
             Ok(serde_bytes_vec(d)?)
         }

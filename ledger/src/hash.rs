@@ -23,7 +23,7 @@ pub struct Hash(pub [u8; HASH_LEN]);
 
 /// A string that is not 64 hex digits.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid hash {input:?}: expected {expected} hex digits")]
+#[error("invalid hash {input:?}: expected {expected} lower-case hex digits")]
 pub struct ParseHashError {
     pub input: String,
     pub expected: usize,
@@ -45,7 +45,7 @@ impl Hash {
             input: s.chars().take(80).collect(),
             expected: HASH_LEN * 2,
         };
-        let bytes = hex::decode(s).map_err(|_| err())?;
+        let bytes = crate::encoding_helpers::decode_hex(s).map_err(|_| err())?;
         let arr: [u8; HASH_LEN] = bytes.try_into().map_err(|_| err())?;
         Ok(Hash(arr))
     }
@@ -128,8 +128,8 @@ pub(crate) mod hex_array {
     ) -> Result<[u8; N], D::Error> {
         if d.is_human_readable() {
             let s = String::deserialize(d)?;
-            let bytes = hex::decode(&s)
-                .map_err(|e| serde::de::Error::custom(format!("invalid hex {s:?}: {e}")))?;
+            let bytes =
+                crate::encoding_helpers::decode_hex(&s).map_err(serde::de::Error::custom)?;
             let len = bytes.len();
             bytes.try_into().map_err(|_| {
                 serde::de::Error::custom(format!(

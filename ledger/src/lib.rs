@@ -20,12 +20,14 @@ pub mod smt;
 pub mod storage;
 pub mod store_api;
 pub mod stored;
+pub mod strict_json;
 pub mod supply;
 pub mod tx;
 
 pub use block::{Block, BlockHeader};
 pub use crypto::{KeyPair, PublicKey, Signature};
 pub use encoding::Canonical;
+pub use encoding_helpers::{decode_hex, HexError};
 pub use genesis::Genesis;
 pub use hash::Hash;
 pub use tx::{Payload, SignedTransaction, Transaction};

@@ -9,6 +9,7 @@ use crate::hash::Hash;
 
 /// The outcome of executing one transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecStatus {
     Success,
@@ -21,6 +22,7 @@ pub enum ExecStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Receipt {
     pub tx_hash: Hash,
     /// Height of the block that ordered the transaction.
@@ -44,6 +46,7 @@ impl Receipt {
 
 /// One leaf of the transaction accumulator: a transaction bound to its receipt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TxLeaf {
     pub tx_hash: Hash,
     pub receipt_hash: Hash,

@@ -28,7 +28,7 @@ pub const MAX_MEMO_BYTES: usize = 4 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 // Externally tagged (BCS cannot decode internally tagged enums): JSON is `{"memo": {...}}`,
 // `{"commission": {"item_id": ..., ...}}`.
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Payload {
     /// Free-form bytes recorded in the ledger and nothing else: used for smoke tests and load.
     Memo {
@@ -100,6 +100,7 @@ impl Payload {
 
 /// The signed part of a transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Transaction {
     /// The chain this transaction is for (genesis `chain_id`): no replay across chains.
     pub chain_id: String,
@@ -111,7 +112,7 @@ pub struct Transaction {
 }
 
 impl Canonical for Transaction {
-    const DOMAIN: &'static str = "waybill/tx/v1";
+    const DOMAIN: &'static str = "waybill/tx/v2";
 }
 
 /// A transaction and the signer's signature over its canonical signing bytes.
@@ -123,6 +124,7 @@ impl Canonical for Transaction {
 /// of a transaction whose hash may have been taken**; build a new one ([`SignedTransaction::new`]).
 /// Debug builds check every remembered value against a fresh computation.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SignedTransaction {
     pub tx: Transaction,
     pub signature: Signature,

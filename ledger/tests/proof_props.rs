@@ -197,10 +197,13 @@ fn at<'a>(v: &'a mut Value, path: &[Seg]) -> &'a mut Value {
 /// booleans flipped, null replaced, an empty array given one (zero) hash.
 fn change(v: &mut Value, pos: usize) {
     *v = match v.take() {
-        Value::Number(n) => {
-            let x = n.as_u64().expect("proof numbers are unsigned");
-            Value::from(if x == u64::MAX { x - 1 } else { x + 1 })
-        }
+        // Proof numbers are unsigned, except in the views of property and reading values.
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(x), _, _) => Value::from(if x == u64::MAX { x - 1 } else { x + 1 }),
+            (None, Some(x), _) => Value::from(x + 1),
+            (None, None, Some(x)) => Value::from(x + 1.0),
+            (None, None, None) => unreachable!("a JSON number is one of the three"),
+        },
         Value::String(s)
             if !s.is_empty() && s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) =>
         {

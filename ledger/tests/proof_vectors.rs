@@ -12,9 +12,10 @@ use std::collections::BTreeMap;
 
 use proof_support::*;
 use waybill_ledger::accumulator::{tx_leaf_hash, MemoryAccumulator};
+use waybill_ledger::block::BlockHeader;
 use waybill_ledger::encoding::{signing_bytes, to_canonical};
 use waybill_ledger::hash::Hash;
-use waybill_ledger::merkle::{Blake3Hasher, TreeHasher};
+use waybill_ledger::merkle::{tx_root, Blake3Hasher, TreeHasher};
 use waybill_ledger::proof::{CheckpointVote, LedgerCheckpoint, Proof};
 use waybill_ledger::receipt::{ExecStatus, Receipt, TxLeaf};
 use waybill_ledger::smt::{
@@ -78,6 +79,25 @@ fn vectors() -> Vec<(String, String)> {
         hex::encode(signing_bytes(&failed)),
     );
     put("receipt_failed.hash", failed.hash().to_hex());
+
+    // A block header, its transaction root and its hash.
+    let block_txs = [h(0x44), h(0x55), h(0x66)];
+    put("block.tx_root_empty", tx_root(&[]).to_hex());
+    put("block.tx_root_one", tx_root(&block_txs[..1]).to_hex());
+    put("block.tx_root_three", tx_root(&block_txs).to_hex());
+    let header = BlockHeader {
+        chain_id: "example-chain".into(),
+        height: 7,
+        round: 9,
+        parent: h(0x11),
+        tx_root: tx_root(&block_txs),
+        proposer: k0.public(),
+        timestamp_ms: 1_700_000_000_000,
+        justify: vec![0xab, 0xcd],
+    };
+    put("block.header_bytes", hex::encode(to_canonical(&header)));
+    put("block.signing_bytes", hex::encode(signing_bytes(&header)));
+    put("block.hash", header.hash().to_hex());
 
     // Transaction leaf.
     let leaf = TxLeaf {
@@ -227,7 +247,8 @@ fn every_vector_in_the_document_is_what_the_code_computes() {
         );
     }
     let names: Vec<&String> = computed.iter().map(|(n, _)| n).collect();
-    for name in doc.keys() {
+    // `qc.` vectors are consensus's: consensus/tests/qc_vectors.rs computes them.
+    for name in doc.keys().filter(|n| !n.starts_with("qc.")) {
         assert!(
             names.contains(&name),
             "docs/PROOFS.md has vector {name} the test does not compute"
@@ -294,4 +315,66 @@ fn example_proof_files_are_what_the_code_builds_and_verify() {
         }
     }
     let _ = to_canonical(&0u8);
+}
+
+/// PROOFS.md's limits table states the limits the code enforces, row by row.
+#[test]
+fn limits_table() {
+    let table: BTreeMap<String, u64> = DOC
+        .split_once("### Limits")
+        .expect("PROOFS.md has ### Limits")
+        .1
+        .lines()
+        .skip_while(|l| !l.starts_with("| "))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let (name, value) = l.trim_matches('|').rsplit_once(" | ")?;
+            Some((name.trim().to_string(), value.trim().parse().ok()?))
+        })
+        .collect();
+    let expected: &[(&str, usize)] = &[
+        (
+            "proof file, bytes",
+            waybill_ledger::proof::MAX_PROOF_JSON_BYTES,
+        ),
+        (
+            "nesting of arrays and objects",
+            waybill_ledger::strict_json::MAX_DEPTH,
+        ),
+        (
+            "signatures in a certificate",
+            waybill_ledger::proof::MAX_CERTIFICATE_SIGNERS,
+        ),
+        (
+            "object in a `{bytes, view}`",
+            waybill_ledger::proof::attested::MAX_ATTESTED_BYTES,
+        ),
+        (
+            "hashes in an inclusion or consistency path",
+            waybill_ledger::accumulator::MAX_PROOF_NODES,
+        ),
+        ("siblings in a state proof", waybill_ledger::smt::MAX_DEPTH),
+        (
+            "entries in a history proof",
+            waybill_ledger::proof::MAX_HISTORY_ENTRIES,
+        ),
+        (
+            "transactions in a block",
+            waybill_ledger::block::MAX_BLOCK_TXS,
+        ),
+        (
+            "block, canonical bytes",
+            waybill_ledger::block::MAX_BLOCK_BYTES,
+        ),
+        (
+            "`justify` of a block header",
+            waybill_ledger::block::MAX_JUSTIFY_BYTES,
+        ),
+    ];
+    assert_eq!(table.len(), expected.len(), "rows: {table:?}");
+    for (start, limit) in expected {
+        let rows: Vec<_> = table.iter().filter(|(k, _)| k.starts_with(start)).collect();
+        assert_eq!(rows.len(), 1, "one row starting {start}: {table:?}");
+        assert_eq!(*rows[0].1, *limit as u64, "row {start}");
+    }
 }

@@ -21,7 +21,7 @@ struct Vector {
     name: &'static str,
     /// The signed transaction as compact JSON (what `waybill_submitTransaction` takes).
     json: &'static str,
-    /// `BCS(("waybill/tx/v1", tx))`: what is signed and hashed.
+    /// `BCS(("waybill/tx/v2", tx))`: what is signed and hashed.
     signing_hex: &'static str,
     /// blake3 of the signing bytes.
     tx_hash: &'static str,
@@ -83,29 +83,29 @@ fn propose_transfer() -> Transaction {
 
 const MEMO: Vector = Vector {
     name: "memo",
-    json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":0,"payload":{"memo":{"data":"68656c6c6f"}}},"signature":"5a3aa979e1250a6cb425b9e42dda56144a2748ff503b06857333aac337af9bc584fd7a137dc4b3a9309eb50b6d1d1dd575b568ffd9a503ad13b5e769fcae4708"}"#,
-    signing_hex: "0d77617962696c6c2f74782f76310d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0000000000000000000568656c6c6f",
-    tx_hash: "db67033070e820583b105fb464fe0ab5555cc5c425ddde64cc328fdab6c209d7",
-    signature: "5a3aa979e1250a6cb425b9e42dda56144a2748ff503b06857333aac337af9bc584fd7a137dc4b3a9309eb50b6d1d1dd575b568ffd9a503ad13b5e769fcae4708",
-    signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0000000000000000000568656c6c6f5a3aa979e1250a6cb425b9e42dda56144a2748ff503b06857333aac337af9bc584fd7a137dc4b3a9309eb50b6d1d1dd575b568ffd9a503ad13b5e769fcae4708",
+    json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":0,"payload":{"memo":{"data":"68656c6c6f"}}},"signature":"dfa9fd0c1dee9a6d9de1d5f2b4251a466d924c5f2500b358077ce4823227f0e8796fa09cc0a4f848ae947ca9e13a4a9ae8d0ffd18d11ce3af63a0484ab18b509"}"#,
+    signing_hex: "0d77617962696c6c2f74782f76320d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0000000000000000000568656c6c6f",
+    tx_hash: "9c4292349920f28c4af82c208003920c494761e3bb4c5e708247535dfa90c0d0",
+    signature: "dfa9fd0c1dee9a6d9de1d5f2b4251a466d924c5f2500b358077ce4823227f0e8796fa09cc0a4f848ae947ca9e13a4a9ae8d0ffd18d11ce3af63a0484ab18b509",
+    signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0000000000000000000568656c6c6fdfa9fd0c1dee9a6d9de1d5f2b4251a466d924c5f2500b358077ce4823227f0e8796fa09cc0a4f848ae947ca9e13a4a9ae8d0ffd18d11ce3af63a0484ab18b509",
 };
 
 const COMMISSION: Vector = Vector {
     name: "commission",
-    json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":1,"payload":{"commission":{"item_id":"urn:epc:id:sgtin:0614141.107346.2018","item_type":"pallet","properties":{"harvest_date":"2024-09-30","lot":"L-42","weight_kg":412.50},"location":"DC-1 dock 4"}}},"signature":"946f3aac62e999f9d4463ce8d4f82d9ffbb2f3be21aeeae5e4dffbbfe3fd9b05cda91c67d49631c780e27cef0d731574542e62731558dcb023b8b1b8673a1c00"}"#,
-    signing_hex: "0d77617962696c6c2f74782f76310d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0100000000000000042475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e323031380670616c6c657403036c6f7406224c2d343222097765696768745f6b67063431322e35300c686172766573745f646174650c22323032342d30392d333022010b44432d3120646f636b2034",
-    tx_hash: "e7914fc47a01a0993a2616d49d02500433bd156abdb228addfe7e71f67c5dc3d",
-    signature: "946f3aac62e999f9d4463ce8d4f82d9ffbb2f3be21aeeae5e4dffbbfe3fd9b05cda91c67d49631c780e27cef0d731574542e62731558dcb023b8b1b8673a1c00",
-    signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0100000000000000042475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e323031380670616c6c657403036c6f7406224c2d343222097765696768745f6b67063431322e35300c686172766573745f646174650c22323032342d30392d333022010b44432d3120646f636b2034946f3aac62e999f9d4463ce8d4f82d9ffbb2f3be21aeeae5e4dffbbfe3fd9b05cda91c67d49631c780e27cef0d731574542e62731558dcb023b8b1b8673a1c00",
+    json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":1,"payload":{"commission":{"item_id":"urn:epc:id:sgtin:0614141.107346.2018","item_type":"pallet","properties":{"harvest_date":"2024-09-30","lot":"L-42","weight_kg":412.5},"location":"DC-1 dock 4"}}},"signature":"540ac3dabacd416f85aa9db6acd6cc5bcacedac4886228fe0cb12b2fa75fb0821638026f4ef00c7108cd5cfe8f8697f95a302b99256efb2ddcd80a542204ac01"}"#,
+    signing_hex: "0d77617962696c6c2f74782f76320d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0100000000000000042475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e323031380670616c6c657403036c6f7404044c2d3432097765696768745f6b67031d10000000000000ffff0c686172766573745f64617465040a323032342d30392d3330010b44432d3120646f636b2034",
+    tx_hash: "a49b8d886380a585fc3937fb6e66f5866a1cac0b586ea264dcea71d8f1a220b1",
+    signature: "540ac3dabacd416f85aa9db6acd6cc5bcacedac4886228fe0cb12b2fa75fb0821638026f4ef00c7108cd5cfe8f8697f95a302b99256efb2ddcd80a542204ac01",
+    signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0100000000000000042475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e323031380670616c6c657403036c6f7404044c2d3432097765696768745f6b67031d10000000000000ffff0c686172766573745f64617465040a323032342d30392d3330010b44432d3120646f636b2034540ac3dabacd416f85aa9db6acd6cc5bcacedac4886228fe0cb12b2fa75fb0821638026f4ef00c7108cd5cfe8f8697f95a302b99256efb2ddcd80a542204ac01",
 };
 
 const PROPOSE_TRANSFER: Vector = Vector {
     name: "propose_transfer",
-    json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":2,"payload":{"propose_transfer":{"item_id":"urn:epc:id:sgtin:0614141.107346.2018","kind":"ownership","to_organization":"acme-logistics"}}},"signature":"ebf5715908784edc1eb2c80809af9c05d0e432b29c84b8ed4ef6d9714d1ceb08d519b673e2d04b0a7d958c3a98800c01ea225ca8234cb41b28efce99513b7100"}"#,
-    signing_hex: "0d77617962696c6c2f74782f76310d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0200000000000000062475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e32303138010e61636d652d6c6f67697374696373",
-    tx_hash: "b54889fdf36cf871b3e8c4383b9ff72a35a9e207cb3d104ebf234a1f8e92bd29",
-    signature: "ebf5715908784edc1eb2c80809af9c05d0e432b29c84b8ed4ef6d9714d1ceb08d519b673e2d04b0a7d958c3a98800c01ea225ca8234cb41b28efce99513b7100",
-    signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0200000000000000062475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e32303138010e61636d652d6c6f67697374696373ebf5715908784edc1eb2c80809af9c05d0e432b29c84b8ed4ef6d9714d1ceb08d519b673e2d04b0a7d958c3a98800c01ea225ca8234cb41b28efce99513b7100",
+    json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":2,"payload":{"propose_transfer":{"item_id":"urn:epc:id:sgtin:0614141.107346.2018","kind":"ownership","to_organization":"acme-logistics"}}},"signature":"6760c4b2cc48ad570e38f9943dbc063da57f016bb2923f13c33ad2204c75889f405a0147109faeca17d4c16f800fb237a7561dd3e780f31c5f0033991013390a"}"#,
+    signing_hex: "0d77617962696c6c2f74782f76320d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0200000000000000062475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e32303138010e61636d652d6c6f67697374696373",
+    tx_hash: "ea4351f6e909d8c9d77c99d757c469ab65599de8b0f63cbf4bd69108d23f486a",
+    signature: "6760c4b2cc48ad570e38f9943dbc063da57f016bb2923f13c33ad2204c75889f405a0147109faeca17d4c16f800fb237a7561dd3e780f31c5f0033991013390a",
+    signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0200000000000000062475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e32303138010e61636d652d6c6f676973746963736760c4b2cc48ad570e38f9943dbc063da57f016bb2923f13c33ad2204c75889f405a0147109faeca17d4c16f800fb237a7561dd3e780f31c5f0033991013390a",
 };
 
 fn vectors() -> Vec<(Transaction, Vector)> {
@@ -173,7 +173,7 @@ fn transaction_vectors() {
         // The signed bytes are BCS(tx) followed by the 64 signature bytes; the signing bytes are
         // the domain tag followed by the same BCS(tx).
         let signed = hex::decode(v.signed_hex).unwrap();
-        let tag = b"\x0dwaybill/tx/v1";
+        let tag = b"\x0dwaybill/tx/v2";
         assert_eq!(&signing[..tag.len()], tag);
         assert_eq!(&signed[..signed.len() - 64], &signing[tag.len()..]);
         assert_eq!(&signed[signed.len() - 64..], &stx.signature.0);
@@ -193,7 +193,7 @@ fn observe_payload_example() {
         "00",
         "01",
         "0b74656d7065726174757265",
-        "03342e35",
+        "032d00000000000000ffff",
         "010343656c",
     ]
     .concat();
@@ -223,4 +223,174 @@ fn document_lists_every_vector() {
             v.name
         );
     }
+}
+
+/// The rows of the table under `heading` in `docs/SIGNING.md` whose cells are all code spans:
+/// each row's cells with their backticks removed.
+fn doc_table(heading: &str) -> Vec<Vec<String>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/SIGNING.md");
+    let doc = std::fs::read_to_string(path).expect("docs/SIGNING.md");
+    let section = doc
+        .split_once(heading)
+        .unwrap_or_else(|| panic!("SIGNING.md has no {heading}"))
+        .1;
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            cells
+                .iter()
+                .all(|c| c.len() >= 2 && c.starts_with('`') && c.ends_with('`'))
+                .then(|| {
+                    cells
+                        .iter()
+                        .map(|c| c[1..c.len() - 1].to_string())
+                        .collect()
+                })
+        })
+        .collect()
+}
+
+/// Every row of the value-vector table: the JSON text parses to a value whose canonical bytes
+/// are the row's hex, and those bytes decode back to the same value.
+#[test]
+fn value_vectors() {
+    let rows = doc_table("#### Value vectors");
+    assert!(rows.len() >= 15, "value vector table lost rows: {rows:?}");
+    for row in rows {
+        let [json, hex_bytes] = &row[..] else {
+            panic!("row {row:?} is not JSON | hex");
+        };
+        let value =
+            JsonValue::parse(json).unwrap_or_else(|e| panic!("vector {json} does not parse: {e}"));
+        let bytes = waybill_ledger::encoding::to_canonical(&value);
+        assert_eq!(hex::encode(&bytes), *hex_bytes, "vector {json}");
+        let back: JsonValue = bcs::from_bytes(&bytes).unwrap();
+        assert_eq!(back, value, "vector {json} does not decode to itself");
+    }
+}
+
+/// The limits table of `docs/SIGNING.md` states the limits the node enforces: each row's value
+/// is the constant behind it (a stranger implements from the table, not from our source).
+#[test]
+fn limits_table() {
+    use waybill_ledger::supply::limits::*;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/SIGNING.md");
+    let doc = std::fs::read_to_string(path).expect("docs/SIGNING.md");
+    let table: BTreeMap<String, u64> = doc
+        .split_once("### Limits")
+        .expect("SIGNING.md has ### Limits")
+        .1
+        .lines()
+        .skip_while(|l| !l.starts_with("| "))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let (name, value) = l.trim_matches('|').rsplit_once(" | ")?;
+            Some((name.trim().to_string(), value.trim().parse().ok()?))
+        })
+        .collect();
+    let expected: &[(&str, usize)] = &[
+        (
+            "signed transaction, canonical bytes",
+            waybill_ledger::tx::MAX_TX_BYTES,
+        ),
+        ("`chain_id` length", waybill_ledger::tx::MAX_CHAIN_ID_LEN),
+        ("`memo.data` length", waybill_ledger::tx::MAX_MEMO_BYTES),
+        ("item id length", MAX_ITEM_ID_LEN),
+        ("name length", MAX_NAME_LEN),
+        ("properties per commission", MAX_PROPERTIES),
+        ("one property or reading value", MAX_JSON_VALUE_BYTES),
+        ("nesting depth", MAX_JSON_DEPTH),
+        ("location length", MAX_LOCATION_LEN),
+        ("readings per observe", MAX_READINGS),
+        ("reading unit length", MAX_UNIT_LEN),
+        ("roles per account", MAX_ROLES),
+        ("children per aggregate", MAX_PACKING_CHILDREN),
+        ("transform inputs", MAX_TRANSFORM_INPUTS),
+        ("transform outputs", MAX_TRANSFORM_OUTPUTS),
+        ("`attach_document.uri` length", MAX_URI_LEN),
+        ("`attach_document.media_type` length", MAX_MEDIA_TYPE_LEN),
+        ("`decommission.reason` length", MAX_REASON_LEN),
+    ];
+    assert_eq!(table.len(), expected.len(), "rows: {table:?}");
+    for (start, limit) in expected {
+        let rows: Vec<_> = table.iter().filter(|(k, _)| k.starts_with(start)).collect();
+        assert_eq!(rows.len(), 1, "one row starting {start}: {table:?}");
+        assert_eq!(*rows[0].1, *limit as u64, "row {start}");
+    }
+    let doc_squeezed: String = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (what, n) in [
+        ("packs at most", MAX_CONTAINER_CHILDREN as u64),
+        ("items directly and", u64::from(MAX_CONTAINED_ITEMS)),
+        ("holds at most", u64::from(MAX_DOCUMENTS_PER_ITEM)),
+    ] {
+        assert!(
+            doc_squeezed.contains(&format!("{what} {n}")),
+            "SIGNING.md: {what} {n}"
+        );
+    }
+}
+
+/// The nesting rule's examples: depth 8 is accepted and 9 refused, as the page says.
+#[test]
+fn nesting_rule() {
+    use waybill_ledger::supply::limits::MAX_JSON_DEPTH;
+    for (text, depth) in [
+        (r#""a""#, 0),
+        ("[]", 1),
+        ("{}", 1),
+        ("[1, 2]", 1),
+        (r#"{"a": 1}"#, 1),
+        ("[[1]]", 2),
+        (r#"{"a": [1]}"#, 2),
+        ("[[[[[[[[1]]]]]]]]", 8),
+    ] {
+        assert_eq!(JsonValue::parse(text).unwrap().depth(), depth, "{text}");
+    }
+    let mut props = BTreeMap::new();
+    props.insert(
+        "k".to_string(),
+        JsonValue::parse("[[[[[[[[1]]]]]]]]").unwrap(),
+    );
+    assert!(waybill_ledger::supply::payload::check_properties(&props).is_ok());
+    props.insert(
+        "k".to_string(),
+        JsonValue::parse("[[[[[[[[[1]]]]]]]]]").unwrap(),
+    );
+    assert!(waybill_ledger::supply::payload::check_properties(&props).is_err());
+    assert_eq!(MAX_JSON_DEPTH, 8);
+}
+
+/// The key file example of `docs/SIGNING.md`, written to a file with mode 0600, loads as the
+/// example key; with a changed public key it is refused.
+#[test]
+fn key_file_example() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/SIGNING.md");
+    let doc = std::fs::read_to_string(path).expect("docs/SIGNING.md");
+    let example = doc
+        .split_once("## Key files")
+        .and_then(|(_, rest)| rest.split_once("```toml\n"))
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("SIGNING.md has a key file example")
+        .0;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        p
+    };
+    let key = waybill_ledger::keyfile::read_key_file(&write("example.key", example)).unwrap();
+    assert_eq!(key.public(), self::key().public());
+    let wrong = example.replace(PUBLIC_HEX, &"00".repeat(32));
+    assert_ne!(wrong, example);
+    assert!(waybill_ledger::keyfile::read_key_file(&write("wrong.key", &wrong)).is_err());
+    let extra = format!("{example}extra = 1\n");
+    assert!(waybill_ledger::keyfile::read_key_file(&write("extra.key", &extra)).is_err());
 }

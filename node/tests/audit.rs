@@ -105,8 +105,32 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// `waybill audit verify` on `proof` written to a file: accepted, and every tampered copy
-/// (each mutation applied alone) rejected.
+/// The docs' independent Python verifier (docs/proofs/verify.py) on `files`: whether it
+/// verified them all; `None` (with a message) when python3 with blake3 and PyNaCl is absent.
+fn python_verifies(genesis: &Path, files: &[&Path]) -> Option<bool> {
+    let ready = Command::new("python3")
+        .args(["-c", "import blake3, nacl"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ready {
+        eprintln!(
+            "SKIPPED: python3 with blake3 and pynacl is absent; docs/proofs/verify.py not run"
+        );
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/proofs/verify.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(genesis)
+        .args(files)
+        .output()
+        .expect("run python3");
+    Some(out.status.success())
+}
+
+/// `waybill audit verify` (and the docs' Python verifier) on `proof` written to a file:
+/// accepted, and every tampered copy (each mutation applied alone) rejected.
 fn verify_file(dir: &Path, genesis: &Path, name: &str, proof: &Proof, tampers: &[fn(&mut Value)]) {
     let path = dir.join(format!("{name}.json"));
     std::fs::write(&path, proof.to_json()).unwrap();
@@ -120,6 +144,11 @@ fn verify_file(dir: &Path, genesis: &Path, name: &str, proof: &Proof, tampers: &
     assert!(out.status.success(), "{name} rejected:\n{}", text(&out));
     assert!(text(&out).contains('✓'), "{}", text(&out));
     assert!(!text(&out).contains('✗'), "{}", text(&out));
+    assert_ne!(
+        python_verifies(genesis, &[&path]),
+        Some(false),
+        "verify.py rejected the genuine {name} proof"
+    );
     for (i, tamper) in tampers.iter().enumerate() {
         let mut v: Value = serde_json::from_str(&proof.to_json()).unwrap();
         tamper(&mut v);
@@ -136,6 +165,11 @@ fn verify_file(dir: &Path, genesis: &Path, name: &str, proof: &Proof, tampers: &
             !out.status.success(),
             "tampered {name} #{i} accepted:\n{}",
             text(&out)
+        );
+        assert_ne!(
+            python_verifies(genesis, &[&bad]),
+            Some(true),
+            "verify.py accepted tampered {name} #{i}"
         );
     }
 }
@@ -165,11 +199,17 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
     let genesis = net.genesis();
 
     let (commission, h1) = net
-        .act(json!({"commission": {"item_id": "pallet-1", "item_type": "pallet"}}))
+        .act(
+            json!({"commission": {"item_id": "pallet-1", "item_type": "pallet",
+            "properties": {"weight_kg": 412.5, "grade": "A", "dims": {"h": 1.2, "w": [80, 120]}}}}),
+        )
         .await;
     for t in 1..=3 {
-        net.act(json!({"observe": {"item_id": "pallet-1", "time_ms": t, "location": "dock 4"}}))
-            .await;
+        net.act(
+            json!({"observe": {"item_id": "pallet-1", "time_ms": t, "location": "dock 4",
+            "readings": [{"kind": "temperature", "value": 4.5, "unit": "Cel"}]}}),
+        )
+        .await;
     }
     let (_, last_height) = net
         .act(json!({"observe": {"item_id": "pallet-1", "time_ms": 9, "location": "truck"}}))
@@ -216,9 +256,11 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         "transaction",
         &tx_proof,
         &[
-            |v| flip_hex(v, "/certificate/checkpoint/block_hash"),
-            |v| bump(v, "/receipt/ledger_index"),
-            |v| flip_hex(v, "/transaction/signature"),
+            |v| flip_hex(v, "/certificate/checkpoint/view/block_hash"),
+            |v| flip_hex(v, "/certificate/checkpoint/bytes"),
+            |v| bump(v, "/receipt/view/ledger_index"),
+            |v| flip_hex(v, "/transaction/view/signature"),
+            |v| flip_hex(v, "/transaction/bytes"),
         ],
     );
     verify_file(
@@ -227,7 +269,7 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         "item-at-h1",
         &at_h1,
         &[
-            |v| flip_hex(v, "/certificate/checkpoint/state_root"),
+            |v| flip_hex(v, "/certificate/checkpoint/view/state_root"),
             |v| flip_hex(v, "/value"),
         ],
     );
@@ -236,7 +278,7 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         &genesis,
         "item-latest",
         &latest,
-        &[|v| bump(v, "/certificate/checkpoint/height")],
+        &[|v| bump(v, "/certificate/checkpoint/view/height")],
     );
     verify_file(
         dir.path(),
@@ -251,7 +293,7 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         "history",
         &history,
         &[
-            |v| flip_hex(v, "/entries/2/receipt/tx_hash"),
+            |v| flip_hex(v, "/entries/2/receipt/view/tx_hash"),
             |v| {
                 v.pointer_mut("/entries")
                     .unwrap()
@@ -275,8 +317,9 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         "consistency",
         &consistency,
         &[
-            |v| flip_hex(v, "/newer/checkpoint/accumulator_root"),
-            |v| bump(v, "/older/checkpoint/accumulator_size"),
+            |v| flip_hex(v, "/newer/checkpoint/view/accumulator_root"),
+            |v| flip_hex(v, "/newer/checkpoint/bytes"),
+            |v| bump(v, "/older/checkpoint/view/accumulator_size"),
         ],
     );
 

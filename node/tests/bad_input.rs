@@ -476,11 +476,16 @@ async fn bad_input_gets_its_documented_error_and_changes_nothing() {
     rate_limit(&http).await;
     cors(&http).await;
 
-    // Accepted through waybill_submitRawTransactions (with the optional 0x; `websocket` used
-    // sequence 3): the answer is
+    // Refused with a 0x prefix (hex is lower case with no prefix); accepted without (`websocket`
+    // used sequence 3): the answer is
     // what waybill_submitRawTransaction gives, and a copy later in the same call is a duplicate.
     let fourth = sign(&key, CHAIN, 4, "crate-4");
-    let raw = format!("0x{}", hex::encode(fourth.to_bytes()));
+    let prefixed = format!("0x{}", hex::encode(fourth.to_bytes()));
+    let refused = http
+        .result("waybill_submitRawTransactions", json!([[prefixed]]))
+        .await;
+    assert_eq!(refused[0]["error"]["code"], -32602, "{refused}");
+    let raw = hex::encode(fourth.to_bytes());
     let answers = http
         .result("waybill_submitRawTransactions", json!([[raw, raw]]))
         .await;

@@ -6,6 +6,7 @@ mod api;
 mod batch;
 mod client;
 mod cors;
+mod envelope;
 mod error;
 mod health;
 mod methods;
@@ -23,7 +24,8 @@ pub use error::{codes, ApiError};
 pub use health::Health;
 pub use jsonrpsee::server::ServerHandle;
 pub use methods::{METHODS, SUBSCRIPTION_METHODS};
-pub use server::{serve, RpcAccess, RpcLimits, ServeError};
+pub use openrpc::openrpc as openrpc_document;
+pub use server::{serve, serve_methods, RpcAccess, RpcLimits, ServeError};
 pub use types::{
     AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemEvent, ItemView,
     NodeStatus, SubmitAnswer, SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo,

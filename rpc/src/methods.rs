@@ -166,10 +166,10 @@ fn raw_params<'a>(params: &'a Params<'_>) -> Result<Vec<&'a RawValue>, ApiError>
     }
 }
 
-/// A signed transaction from the hex of its canonical bytes (an optional `0x` prefix).
+/// A signed transaction from the hex of its canonical bytes (lower case, no prefix).
 fn decode_raw(text: &str) -> Result<SignedTransaction, ApiError> {
-    let bytes = hex::decode(text.trim_start_matches("0x"))
-        .map_err(|e| ApiError::InvalidParams(format!("hex: {e}")))?;
+    let bytes =
+        ledger::decode_hex(text).map_err(|e| ApiError::InvalidParams(format!("hex: {e}")))?;
     SignedTransaction::from_bytes(&bytes)
         .map_err(|e| ApiError::InvalidParams(format!("transaction bytes: {e}")))
 }
@@ -183,7 +183,7 @@ fn param<T: DeserializeOwned>(
     let v = all
         .get(index)
         .ok_or_else(|| ApiError::InvalidParams(format!("missing parameter {index} ({name})")))?;
-    serde_json::from_str(v.get())
+    ledger::strict_json::from_str(v.get())
         .map_err(|e| ApiError::InvalidParams(format!("parameter {name}: {e}")))
 }
 
@@ -196,7 +196,7 @@ fn optional<T: DeserializeOwned>(
     match all.get(index) {
         None => Ok(None),
         Some(v) if v.get() == "null" => Ok(None),
-        Some(v) => serde_json::from_str(v.get())
+        Some(v) => ledger::strict_json::from_str(v.get())
             .map(Some)
             .map_err(|e| ApiError::InvalidParams(format!("parameter {name}: {e}"))),
     }
@@ -434,4 +434,54 @@ fn page(p: &Params<'_>) -> Result<(u64, usize), ApiError> {
         return Err(ApiError::InvalidParams("limit must be at least 1".into()));
     }
     Ok((from, limit.min(DEFAULT_PAGE * 10)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ledger::{KeyPair, Payload, Transaction};
+
+    fn signed() -> SignedTransaction {
+        let key = KeyPair::from_secret([1; 32]);
+        Transaction {
+            chain_id: "c".into(),
+            signer: key.public(),
+            sequence: 0,
+            payload: Payload::Memo { data: vec![0xab] },
+        }
+        .sign(&key)
+    }
+
+    fn submit_param(tx_json: &str) -> Result<SignedTransaction, ApiError> {
+        let text = format!("[{tx_json}]");
+        param(&Params::new(Some(&text)), 0, "tx")
+    }
+
+    /// `waybill_submitTransaction` and `waybill_submitRawTransaction` read their transaction as
+    /// strictly as `audit verify` reads a proof: lower-case unprefixed hex, no member twice, no
+    /// unknown member, and the error names the member's path.
+    #[test]
+    fn submitted_transactions_are_read_strictly() {
+        let tx = signed();
+        let json = serde_json::to_string(&tx).unwrap();
+        assert_eq!(submit_param(&json).unwrap(), tx);
+        let signer = tx.tx.signer.to_hex();
+        let bad = [
+            json.replace(&signer, &signer.to_uppercase()),
+            json.replace(&signer, &format!("0x{signer}")),
+            json.replace(r#""data":"ab""#, r#""data":"AB""#),
+            json.replace(r#""sequence":0"#, r#""sequence":0,"sequence":1"#),
+            json.replace(r#""sequence":0"#, r#""sequence":0,"fee":1"#),
+            json.replace(r#""data":"ab""#, r#""data":"ab","extra":1"#),
+        ];
+        for b in bad {
+            assert_ne!(b, json);
+            let e = submit_param(&b).expect_err(&b).to_string();
+            assert!(e.contains("$.tx"), "{b}: {e}");
+        }
+        let hex = hex::encode(tx.to_bytes());
+        assert_eq!(decode_raw(&hex).unwrap(), tx);
+        assert!(decode_raw(&format!("0x{hex}")).is_err());
+        assert!(decode_raw(&hex.to_uppercase()).is_err());
+    }
 }

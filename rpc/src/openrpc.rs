@@ -19,7 +19,7 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
         }
         "waybill_submitRawTransaction" => (
             vec![
-                json!({ "type": "string", "pattern": "^(0x)?([0-9a-fA-F]{2})*$", "description": "Canonical bytes of a SignedTransaction" }),
+                json!({ "type": "string", "pattern": "^([0-9a-f]{2})*$", "description": "Canonical bytes of a SignedTransaction" }),
                 wait_ms(),
             ],
             r("SubmitOutcome"),
@@ -28,7 +28,7 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
             vec![json!({
                 "type": "array",
                 "maxItems": 1000,
-                "items": { "type": "string", "pattern": "^(0x)?([0-9a-fA-F]{2})*$" },
+                "items": { "type": "string", "pattern": "^([0-9a-f]{2})*$" },
                 "description": "Hex of each signed transaction's canonical bytes"
             })],
             json!({ "type": "array", "items": r("SubmitAnswer") }),

@@ -132,10 +132,6 @@ fn matches_pattern(pattern: &str, s: &str) -> bool {
         "^[0-9a-f]{64}$" => s.len() == 64 && lower_hex(s),
         "^[0-9a-f]{128}$" => s.len() == 128 && lower_hex(s),
         "^([0-9a-f]{2})*$" => s.len().is_multiple_of(2) && lower_hex(s),
-        "^(0x)?([0-9a-fA-F]{2})*$" => {
-            let s = s.strip_prefix("0x").unwrap_or(s);
-            s.len().is_multiple_of(2) && s.chars().all(|c| c.is_ascii_hexdigit())
-        }
         other => panic!("no matcher for pattern {other}"),
     }
 }

@@ -195,7 +195,7 @@ pub fn components() -> Value {
         ),
         (
             "JsonValue",
-            json!({ "description": "Any JSON value; kept exactly as written (e.g. 4.50 stays 4.50)" }),
+            json!({ "description": "A JSON value whose numbers are integers of magnitude at most 2^53 - 1 or have at most 15 significant digits between 1e-300 and 1e300; signed as a typed value, so 4.50 and 4.5 are the same value (SIGNING.md)" }),
         ),
         ("TransferKind", enumeration(&["custody", "ownership"])),
         (

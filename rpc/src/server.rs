@@ -16,6 +16,7 @@ use tower::Service;
 
 use crate::api::NodeApi;
 use crate::cors::CorsError;
+use crate::envelope::EnvelopeLayer;
 use crate::middleware::{ClientAddr, Guard, GuardState, NoReply, RateLimited, Transport};
 use crate::rate_limit::RateLimiter;
 
@@ -70,9 +71,32 @@ pub async fn serve(
     limits: RpcLimits,
     access: RpcAccess,
 ) -> Result<(SocketAddr, ServerHandle), ServeError> {
-    let cors = crate::cors::layer(&access.cors_origins)?;
     let probes = api.clone();
     let methods: Methods = crate::methods::module(api)?.into();
+    serve_with(addr, methods, Some(probes), limits, access).await
+}
+
+/// [`serve`] for any set of methods: the transport (envelope checks, limits, CORS, the rate
+/// limit) without the node behind it (so no `GET /health` or `/ready`). Tests serve the
+/// JSON-RPC 2.0 specification's own example methods with it.
+pub async fn serve_methods(
+    addr: SocketAddr,
+    methods: Methods,
+    limits: RpcLimits,
+    access: RpcAccess,
+) -> Result<(SocketAddr, ServerHandle), ServeError> {
+    serve_with(addr, methods, None, limits, access).await
+}
+
+/// The transport for `methods`; `probes` answers `GET /health` and `GET /ready` when given.
+async fn serve_with(
+    addr: SocketAddr,
+    methods: Methods,
+    probes: Option<Arc<dyn NodeApi>>,
+    limits: RpcLimits,
+    access: RpcAccess,
+) -> Result<(SocketAddr, ServerHandle), ServeError> {
+    let cors = crate::cors::layer(&access.cors_origins)?;
     let state = Arc::new(GuardState {
         limiter: RateLimiter::new(limits.requests_per_second_per_client),
         subscription_methods: crate::methods::SUBSCRIPTION_METHODS
@@ -90,7 +114,11 @@ pub async fn serve(
         .build();
     let http = tower::ServiceBuilder::new()
         .option_layer(cors)
-        .map_response(http_status);
+        .map_response(http_status)
+        .layer(EnvelopeLayer {
+            max_request_bytes: limits.max_request_bytes,
+            max_batch_len: limits.max_batch_len,
+        });
     let rpc = RpcServiceBuilder::new().layer_fn(move |service| Guard::new(service, state.clone()));
     let builder = Server::builder()
         .set_config(config)
@@ -128,7 +156,8 @@ pub async fn serve(
             let service =
                 tower::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
                     // `GET /health` and `GET /ready` are answered here, before JSON-RPC.
-                    let probe = crate::health::probe(&req).map(|p| (p, probes.health()));
+                    let probe = crate::health::probe(&req)
+                        .and_then(|p| probes.as_ref().map(|api| (p, api.health())));
                     let transport = if ws::is_upgrade_request(&req) {
                         Transport::WebSocket
                     } else {

@@ -17,6 +17,7 @@ pub const MAX_CERTIFICATE_SIGNERS: usize = MAX_VALIDATORS;
 
 /// The ledger after executing one height, as every validator must compute it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LedgerCheckpoint {
     pub chain_id: String,
     pub height: u64,
@@ -34,6 +35,22 @@ impl Canonical for LedgerCheckpoint {
     const DOMAIN: &'static str = "waybill/ledger-checkpoint/v1";
 }
 
+/// For messages: every field, named, in plain words (no Rust debug text).
+impl std::fmt::Display for LedgerCheckpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "chain {} height {} block {} state root {} accumulator root {} of {} leaves",
+            self.chain_id,
+            self.height,
+            self.block_hash,
+            self.state_root,
+            self.accumulator_root,
+            self.accumulator_size
+        )
+    }
+}
+
 impl LedgerCheckpoint {
     pub fn hash(&self) -> Hash {
         digest(self)
@@ -42,6 +59,7 @@ impl LedgerCheckpoint {
 
 /// One validator's signature over a checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CheckpointVote {
     pub validator: PublicKey,
     pub signature: Signature,
@@ -68,6 +86,7 @@ impl CheckpointVote {
 
 /// A checkpoint with signatures from a quorum of the genesis validators' voting power.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LedgerCertificate {
     pub checkpoint: LedgerCheckpoint,
     pub signatures: Vec<CheckpointVote>,

@@ -20,7 +20,9 @@ use super::report::{VerifyError, VerifyReport};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerConsistencyProof {
+    #[serde(with = "super::attested::certificate")]
     pub older: LedgerCertificate,
+    #[serde(with = "super::attested::certificate")]
     pub newer: LedgerCertificate,
     pub consistency_proof: ConsistencyProof,
 }

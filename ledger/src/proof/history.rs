@@ -28,7 +28,9 @@ pub const MAX_HISTORY_ENTRIES: usize = 10_000;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryProofEntry {
+    #[serde(with = "super::attested")]
     pub transaction: SignedTransaction,
+    #[serde(with = "super::attested")]
     pub receipt: Receipt,
     pub ledger_index: u64,
     pub inclusion_proof: InclusionProof,
@@ -66,6 +68,7 @@ pub struct HistoryItemState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryProof {
+    #[serde(with = "super::attested::certificate")]
     pub certificate: LedgerCertificate,
     pub item_id: String,
     pub item_state: HistoryItemState,

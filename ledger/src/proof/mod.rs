@@ -13,6 +13,7 @@
 //! the Merkle paths against the certified roots and sizes, then each transaction's own signature.
 //! Every check always runs and is reported; a proof holds only if all pass.
 
+pub mod attested;
 mod build;
 pub mod certificate;
 mod checks;

@@ -24,6 +24,7 @@ use super::report::{VerifyError, VerifyReport};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemStateProof {
+    #[serde(with = "super::attested::certificate")]
     pub certificate: LedgerCertificate,
     pub item_id: String,
     #[serde(with = "crate::encoding_helpers::opt_hex_bytes")]

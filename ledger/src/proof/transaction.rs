@@ -21,8 +21,11 @@ use super::report::VerifyReport;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransactionProof {
+    #[serde(with = "super::attested::certificate")]
     pub certificate: LedgerCertificate,
+    #[serde(with = "super::attested")]
     pub transaction: SignedTransaction,
+    #[serde(with = "super::attested")]
     pub receipt: Receipt,
     pub ledger_index: u64,
     pub inclusion_proof: InclusionProof,

@@ -164,7 +164,7 @@ pub enum AuditError {
         #[source]
         source: CertificateError,
     },
-    #[error("ledger certificate for height {height} certifies {certified:?}, recomputing gives {recomputed:?}")]
+    #[error("ledger certificate for height {height} certifies {certified}, recomputing gives {recomputed}")]
     CertificateDiffers {
         height: u64,
         certified: Box<LedgerCheckpoint>,

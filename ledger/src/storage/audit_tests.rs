@@ -576,3 +576,25 @@ fn proofs_are_built_against_certified_heights() {
         Err(StoreError::HeightsOutOfOrder { .. })
     ));
 }
+
+/// From a certified height whose ledger is still empty (here genesis), a consistency proof is
+/// the empty path (every ledger extends the empty one), not an internal error; and it verifies.
+#[test]
+fn a_consistency_proof_from_an_empty_ledger_has_an_empty_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let g = genesis();
+    ledger(&store, &g, 2);
+    for h in 0..=2 {
+        let cp = store.ledger_checkpoint(h).unwrap().unwrap();
+        store
+            .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), &g)
+            .unwrap();
+    }
+    let c = store.ledger_consistency_proof(0, None).unwrap();
+    assert_eq!(c.older.checkpoint.accumulator_size, 0);
+    assert_eq!(c.newer.checkpoint.accumulator_size, 4);
+    assert!(c.consistency_proof.path.is_empty());
+    let report = crate::proof::Proof::Consistency(c).verify(&g);
+    assert!(report.is_ok(), "{report}");
+}

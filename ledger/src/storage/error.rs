@@ -227,7 +227,10 @@ pub enum StoreError {
         #[source]
         source: crate::proof::CertificateError,
     },
-    #[error("height {height} has no ledger certificate (head {head}, latest certified {latest_certified:?})")]
+    #[error(
+        "height {height} has no ledger certificate (head {head}, latest certified {})",
+        .latest_certified.map_or_else(|| "none yet".to_string(), |h| h.to_string())
+    )]
     NotCertified {
         height: u64,
         head: u64,
@@ -239,7 +242,7 @@ pub enum StoreError {
     HeightsOutOfOrder { older: u64, newer: u64 },
     #[error("ledger certificate for height {height}, beyond the head {head}")]
     CertificateBeyondHead { height: u64, head: u64 },
-    #[error("ledger certificate for height {height} certifies {certified:?}, this store's records give {ours:?}")]
+    #[error("ledger certificate for height {height} certifies {certified}, this store's records give {ours}")]
     CertificateMismatch {
         height: u64,
         ours: Box<crate::proof::LedgerCheckpoint>,

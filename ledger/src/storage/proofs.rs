@@ -209,7 +209,17 @@ impl Store {
                 newer: newer.checkpoint.height,
             });
         }
-        let consistency_proof = self.consistency_proof(old_size, new_size)?;
+        // Every ledger extends the empty one: from size 0 the proof is the empty path (RFC 9162
+        // defines no proof from the empty tree, and PROOFS.md's verifier expects none).
+        let consistency_proof = if old_size == 0 {
+            crate::accumulator::ConsistencyProof {
+                old_size,
+                new_size,
+                path: vec![],
+            }
+        } else {
+            self.consistency_proof(old_size, new_size)?
+        };
         Ok(LedgerConsistencyProof {
             older,
             newer,

@@ -17,7 +17,10 @@ use crate::hash::{Hash, HASH_LEN};
 /// - 4: an item's state value also carries the head of its history chain
 ///   (`supply::ItemState`). Item values and state roots of older stores differ from what
 ///   execution now computes, so they cannot be upgraded in place: such a chain is re-created.
-pub const SCHEMA_VERSION: u32 = 4;
+/// - 5: property and reading values are typed canonical values (`supply::JsonValue`), not JSON
+///   texts, and transactions are signed under `waybill/tx/v2`: blocks, item values and roots all
+///   differ, so older stores are refused with the message to re-create them.
+pub const SCHEMA_VERSION: u32 = 5;
 /// Older versions [`super::Store::open`] upgrades to [`SCHEMA_VERSION`] (and a read-only open
 /// reads as they are). None since version 4 changed the item values.
 pub const UPGRADABLE_FROM: &[u32] = &[];

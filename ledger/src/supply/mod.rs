@@ -28,7 +28,7 @@
 //! An item ([`state::ItemRecord`]) has an id (unique forever, even after decommission), a type,
 //! an owner organization (title), a custodian organization (possession), a status (`active`,
 //! `consumed`, `decommissioned`), properties (up to [`limits::MAX_PROPERTIES`] keys, each a
-//! canonical JSON value of at most [`limits::MAX_JSON_VALUE_BYTES`]), a last known location, its
+//! typed canonical value of at most [`limits::MAX_JSON_VALUE_BYTES`] bytes), a last known location, its
 //! container (`parent`), its direct contents (`children`) and provenance links (`derived_from`,
 //! `transformed_into`).
 //!
@@ -219,7 +219,7 @@ pub mod limits {
     pub const MAX_ITEM_ID_LEN: usize = 128;
     pub const MAX_PROPERTIES: usize = 16;
     pub const MAX_PROPERTY_KEY_LEN: usize = 64;
-    /// Canonical JSON text of one property or reading value.
+    /// Canonical bytes of one property or reading value (`JsonValue::encoded_len`).
     pub const MAX_JSON_VALUE_BYTES: usize = 1024;
     /// Nesting of arrays and objects in one JSON value.
     pub const MAX_JSON_DEPTH: usize = 8;

@@ -241,7 +241,7 @@ fn check_count(field: &'static str, count: usize, min: usize, max: usize) -> Res
 }
 
 pub fn check_json(field: &'static str, key: &str, v: &JsonValue) -> Result<(), TxError> {
-    let len = v.as_str().len();
+    let len = v.encoded_len();
     if len > MAX_JSON_VALUE_BYTES {
         return Err(TxError::JsonTooLarge {
             field,

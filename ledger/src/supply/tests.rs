@@ -1451,7 +1451,7 @@ fn check_limits_names_the_field_and_values() {
     assert!(matches!(
         Payload::Commission(c.clone()).check_limits(),
         Err(TxError::JsonTooLarge { field: "properties", len, max: MAX_JSON_VALUE_BYTES, .. })
-            if len == MAX_JSON_VALUE_BYTES + 2
+            if len == MAX_JSON_VALUE_BYTES + 3
     ));
     let deep = json!([[[[[[[[[1]]]]]]]]]);
     c.properties = [("k".to_string(), JsonValue::new(&deep).unwrap())].into();
@@ -1563,7 +1563,8 @@ fn check_limits_names_the_field_and_values() {
 #[test]
 fn largest_item_record_fits_in_a_state_value() {
     let id = |p: &str, i: usize| format!("{p}{i:0>width$}", width = MAX_ITEM_ID_LEN - p.len());
-    let big = JsonValue::new(&json!("x".repeat(MAX_JSON_VALUE_BYTES - 2))).unwrap();
+    // Type byte, two length bytes: the largest string value.
+    let big = JsonValue::new(&json!("x".repeat(MAX_JSON_VALUE_BYTES - 3))).unwrap();
     let item = ItemRecord {
         id: id("i", 0),
         item_type: "t".repeat(MAX_NAME_LEN),

@@ -19,7 +19,8 @@ use waybill_ledger::receipt::{ExecStatus, Receipt, TxLeaf};
 use waybill_ledger::smt::{MemoryNodeStore, EMPTY};
 use waybill_ledger::supply::state::item_key;
 use waybill_ledger::supply::{
-    Commission, HistoryHead, ItemRecord, ItemState, ItemStatus, Observe, Packing,
+    Commission, HistoryHead, ItemRecord, ItemState, ItemStatus, JsonValue, Observe, Packing,
+    Reading,
 };
 use waybill_ledger::tx::{Payload, SignedTransaction, Transaction};
 use waybill_ledger::KeyPair;
@@ -59,6 +60,16 @@ pub fn genesis() -> Genesis {
     }
 }
 
+/// The properties every example item is commissioned with: a decimal that JSON tools rewrite
+/// (`412.50` becomes `412.5`) and a string.
+pub fn properties() -> BTreeMap<String, JsonValue> {
+    [
+        ("weight_kg".to_string(), JsonValue::parse("412.50").unwrap()),
+        ("grade".to_string(), JsonValue::from("A")),
+    ]
+    .into()
+}
+
 pub fn item(id: &str, owner: &str) -> ItemRecord {
     ItemRecord {
         id: id.into(),
@@ -66,7 +77,7 @@ pub fn item(id: &str, owner: &str) -> ItemRecord {
         owner: owner.into(),
         custodian: owner.into(),
         status: ItemStatus::Active,
-        properties: BTreeMap::new(),
+        properties: properties(),
         location: Some("dock-3".into()),
         last_observed_ms: None,
         parent: None,
@@ -200,7 +211,7 @@ pub fn commission(id: &str) -> Payload {
     Payload::Commission(Commission {
         item_id: id.into(),
         item_type: "pallet".into(),
-        properties: BTreeMap::new(),
+        properties: properties(),
         location: Some("dock-3".into()),
     })
 }
@@ -210,7 +221,11 @@ pub fn observe(id: &str, time_ms: u64) -> Payload {
         item_id: id.into(),
         time_ms,
         location: Some("truck-7".into()),
-        readings: vec![],
+        readings: vec![Reading {
+            kind: "temperature".into(),
+            value: JsonValue::parse("4.50").unwrap(),
+            unit: Some("Cel".into()),
+        }],
     })
 }
 

@@ -730,7 +730,7 @@ struct DryRun<'a> {
     signed_transaction: &'a SignedTransaction,
     /// Canonical bytes of the signed transaction (for `waybill_submitRawTransaction`).
     canonical_hex: String,
-    /// The bytes the signature covers: BCS(("waybill/tx/v1", tx)).
+    /// The bytes the signature covers: BCS(("waybill/tx/v2", tx)).
     signing_bytes_hex: String,
 }
 
