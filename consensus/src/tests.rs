@@ -999,3 +999,38 @@ fn a_fetched_chain_reaching_genesis_is_accepted_and_voted_on() {
         "{acts:?}"
     );
 }
+
+/// Every buffer is reported with its bound; votes for every round in the window fill the vote
+/// rounds exactly to theirs, and a vote beyond the window is refused rather than held.
+#[test]
+fn occupancy_reports_each_buffer_within_its_bound() {
+    let net = Net::new(4);
+    let (mut core, _) = net.core(0);
+    assert_eq!(core.occupancy().over_bound(), None);
+    let held = |core: &C, name: &str| {
+        core.occupancy()
+            .0
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, held, most)| (*held, *most))
+            .unwrap()
+    };
+    assert_eq!(held(&core, "block tree").0, 1);
+    // Validator 0 collects votes for the rounds before the ones it leads: 3, 7, 11, ...
+    let gid = net.genesis_id();
+    for round in (3..=40u64).step_by(4) {
+        let data = VoteData {
+            chain: net.genesis.hash(),
+            block_id: Hash([round as u8; 32]),
+            round,
+            parent_id: gid,
+            parent_round: 0,
+        };
+        let vote = Vote::new(data, &net.keys[1]);
+        core.handle(0, net.msg(1, ConsensusMsg::Vote(vote)));
+    }
+    let (rounds, most) = held(&core, "vote rounds");
+    assert_eq!(rounds, 2, "rounds 3 and 7 are inside the window of round 1");
+    assert!(rounds <= most);
+    assert_eq!(core.occupancy().over_bound(), None);
+}
