@@ -21,7 +21,7 @@ pub use cors::CorsError;
 pub use error::{codes, ApiError};
 pub use jsonrpsee::server::ServerHandle;
 pub use methods::{METHODS, SUBSCRIPTION_METHODS};
-pub use server::{serve, RpcAccess, RpcLimits, ServeError};
+pub use server::{methods, serve, RpcAccess, RpcLimits, ServeError};
 pub use types::{
     AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemEvent, ItemView,
     NodeStatus, SubmitAnswer, SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo,
