@@ -255,18 +255,30 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         let pending: usize = self.pending_proposals.values().map(Vec::len).sum();
         let stashed: usize = self.stash.values().map(Vec::len).sum();
         Occupancy(vec![
-            ("block tree", self.tree.len(), crate::block_tree::MAX_TREE_BLOCKS),
+            (
+                "block tree",
+                self.tree.len(),
+                crate::block_tree::MAX_TREE_BLOCKS,
+            ),
             ("vote rounds", self.votes.len(), window + 2),
             ("votes", votes, (window + 2) * n),
             ("vote signatures", vote_sigs, (window + 2) * n),
             ("timeout rounds", self.timeouts.len(), window + 1),
             ("timeouts", timeouts, (window + 1) * n),
             ("pending proposals", pending, MAX_PENDING_PROPOSALS),
-            ("QCs waiting for their block", self.waiting_qcs.len(), MAX_FETCHES),
+            (
+                "QCs waiting for their block",
+                self.waiting_qcs.len(),
+                MAX_FETCHES,
+            ),
             ("block fetches", self.fetching.len(), MAX_FETCHES),
             ("stashed blocks", stashed, MAX_STASH),
             ("stash count", self.stash_len, MAX_STASH),
-            ("verified certificates", self.verified.len(), MAX_VERIFIED_CACHE),
+            (
+                "verified certificates",
+                self.verified.len(),
+                MAX_VERIFIED_CACHE,
+            ),
         ])
     }
 
