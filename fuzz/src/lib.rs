@@ -16,9 +16,12 @@ pub mod payload;
 pub mod seeds;
 pub mod targets;
 
+/// A target's entry point.
+pub type Target = fn(&[u8]);
+
 /// Every target: its name (the `fuzz_targets/NAME.rs` binary and the `corpus/NAME` directory)
 /// and its entry point.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("signed_tx", targets::signed_tx::run),
     ("signed_tx_json", targets::signed_tx_json::run),
     ("json_value", targets::json_value::run),

@@ -31,7 +31,7 @@ use consensus::{
 };
 use ledger::encoding::{from_canonical, to_canonical};
 use ledger::tx::{Payload as TxPayload, Transaction};
-use ledger::{BlockHeader, Hash, SignedTransaction};
+use ledger::{BlockHeader, Hash, PublicKey, SignedTransaction};
 
 use crate::bytes::{Reader, Writer};
 use crate::fixtures::{self, CHAIN_ID, N};
@@ -270,9 +270,21 @@ impl Harness {
         }
     }
 
+    /// The network authenticates peers, and the node is not its own peer: a message "from"
+    /// this node comes from the next validator instead. (Messages signed with this node's key
+    /// stay possible: a stolen key must not crash it either.)
+    fn peer(&self, from: usize) -> PublicKey {
+        let from = if from == self.me {
+            (self.me + 1) % N
+        } else {
+            from
+        };
+        fixtures::public(from)
+    }
+
     fn message(&self, from: usize, msg: ConsensusMsg<Txs>) -> Option<Input<Txs>> {
         Some(Input::Message {
-            from: fixtures::public(from),
+            from: self.peer(from),
             msg,
         })
     }
@@ -451,7 +463,7 @@ impl Harness {
             _ => {}
         }
         Some(Input::BlocksFetched {
-            from: fixtures::public(r.pick(N)),
+            from: self.peer(r.pick(N)),
             blocks: chain,
         })
     }
