@@ -330,7 +330,12 @@ impl Harness {
             _ => {}
         }
         let block = Block { header, payload };
-        let proposal = Proposal::sign(self.chain, block.clone(), tc, fixtures::key(author));
+        let signature = fixtures::sign(author, &Proposal::signed_data(self.chain, &block, &tc));
+        let proposal = Proposal {
+            block: block.clone(),
+            tc,
+            signature,
+        };
         self.know_block(block);
         let from = self.sender(r, author);
         self.message(from, ConsensusMsg::Proposal(proposal))
@@ -349,7 +354,12 @@ impl Harness {
     fn vote(&mut self, r: &mut Reader) -> Option<Input<Txs>> {
         let block = Self::pick(&self.blocks, r)?.clone();
         let voter = r.pick(N);
-        let vote = Vote::new(self.vote_data(&block), fixtures::key(voter));
+        let data = self.vote_data(&block);
+        let vote = Vote {
+            signature: fixtures::sign(voter, &data),
+            author: fixtures::public(voter),
+            data,
+        };
         let from = self.sender(r, voter);
         self.message(from, ConsensusMsg::Vote(vote))
     }
@@ -365,7 +375,7 @@ impl Harness {
         let data = self.vote_data(&block);
         let signatures = Self::signers(r.u8())
             .into_iter()
-            .map(|i| (i as u16, fixtures::key(i).sign(&data)))
+            .map(|i| (i as u16, fixtures::sign(i, &data)))
             .collect();
         let qc = QuorumCert {
             vote_data: data,
@@ -396,7 +406,7 @@ impl Harness {
             high_qc_round: high_qc.round(),
         };
         let timeout = Timeout {
-            signature: fixtures::key(author).sign(&data),
+            signature: fixtures::sign(author, &data),
             data,
             high_qc,
             last_tc,
@@ -422,7 +432,7 @@ impl Harness {
                     round,
                     high_qc_round,
                 };
-                (i as u16, high_qc_round, fixtures::key(i).sign(&data))
+                (i as u16, high_qc_round, fixtures::sign(i, &data))
             })
             .collect();
         let tc = TimeoutCert {
