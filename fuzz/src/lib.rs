@@ -33,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("rpc_params", targets::rpc_params::run),
     ("stored_block", targets::stored_block::run),
     ("ledger_cert", targets::ledger_cert::run),
+    ("execute", targets::execute::run),
 ];
 
 #[cfg(test)]

@@ -436,6 +436,57 @@ fn ledger_cert() -> Vec<Vec<u8>> {
     seeds
 }
 
+/// Programs for the execution target (see `targets::execute` for the byte layout): a story
+/// through every action, and the same actions by signers without the rights.
+pub fn execute_programs() -> Vec<Vec<u8>> {
+    // Item indexes: i0 0, i1 1, p0 4, j0 6. Signers: 0 acme admin, 1 acme operator, 2 haulers
+    // admin, 3 haulers auditor, 4 a stranger. Each entry is one transaction (op, signer, payload)
+    // or the end of a block (0).
+    let commission = |item: u8| vec![1, 1, 4, item, 0, 1, 2, 2, 1, 0];
+    let end = vec![0u8];
+    let story: Vec<Vec<u8>> = vec![
+        commission(0),
+        commission(1),
+        commission(4),
+        vec![1, 1, 10, 4, 2, 0, 1], // aggregate p0 <- i0, i1
+        end.clone(),
+        vec![1, 1, 5, 4, 5, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0], // observe p0
+        vec![1, 1, 6, 4, 0, 1], // propose custody of p0 to haulers
+        end.clone(),
+        vec![1, 2, 7, 4, 0],     // haulers accept custody
+        vec![1, 1, 13, 4, 0, 9], // acme attaches a document (owner)
+        end.clone(),
+        vec![1, 2, 6, 4, 0, 0], // custody back to acme
+        end.clone(),
+        vec![1, 1, 7, 4, 0],              // acme accepts
+        vec![1, 1, 11, 4, 1, 0],          // disaggregate i0 from p0
+        vec![1, 1, 12, 1, 0, 1, 6, 0, 0], // transform i0 -> j0
+        end.clone(),
+        vec![1, 1, 14, 6, 0],      // decommission j0
+        vec![1, 0, 1, 0, 4, 1, 0], // acme's admin adds the stranger as operator
+        end.clone(),
+        vec![1, 4, 4, 7, 0, 0, 0],    // the stranger commissions j1
+        vec![1, 0, 3, 1, 3, 2, 1, 2], // set the auditor's roles (not acme's: fails)
+        vec![1, 0, 2, 0, 4],          // remove the stranger again
+        vec![15, 1, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0], // a memo with a far sequence number
+        vec![0xf0, 1, 0, 0, 0],       // another chain's memo
+    ];
+    // The same actions by the auditor (who may do nothing) and the stranger (who is nobody).
+    let by = |who: u8| -> Vec<u8> {
+        story
+            .iter()
+            .flat_map(|tx| {
+                let mut tx = tx.clone();
+                if tx.len() > 1 {
+                    tx[1] = who;
+                }
+                tx
+            })
+            .collect()
+    };
+    vec![story.concat(), by(3), by(4)]
+}
+
 /// Every target's seeds.
 pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     vec![
@@ -450,5 +501,6 @@ pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("rpc_params", rpc_params()),
         ("stored_block", stored_block()),
         ("ledger_cert", ledger_cert()),
+        ("execute", execute_programs()),
     ]
 }

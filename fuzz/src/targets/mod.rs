@@ -2,6 +2,7 @@
 
 pub mod consensus_core;
 pub mod consensus_msg;
+pub mod execute;
 pub mod genesis;
 pub mod json_value;
 pub mod key_file;
