@@ -522,6 +522,40 @@ fn timeout_quorum_forms_tc_and_leader_proposes_with_it() {
     assert_eq!(cores[0].round(), 2);
 }
 
+/// A validator that restarts after timing out a round counts its re-sent timeout towards that
+/// round's TC, as it counted the first one. It did not: when every honest validator restarted
+/// in the same round (the fourth one silent), each held only the others' timeouts, two of the
+/// three a TC needs, and the chain stopped for good (found by the `engine_node` fuzz target).
+#[test]
+fn a_restarted_validator_counts_its_own_resent_timeout() {
+    let net = Net::new(4);
+    let (mut r0, _) = net.core(0);
+    let acts = r0.handle(1_000, Input::TimerFired { round: 1 });
+    let first = timeout_of(&acts);
+    let safety = safety_of(&acts, 0);
+    let (mut back, _) = C::recover(
+        &net.genesis,
+        net.keys[0].clone(),
+        AcceptAll,
+        Recovery {
+            safety,
+            blocks: vec![],
+            committed: None,
+        },
+        1_100,
+    );
+    // Its timer fires again in round 1: the same timeout, re-sent.
+    let acts = back.handle(2_100, Input::TimerFired { round: 1 });
+    assert_eq!(timeout_of(&acts), first);
+    // Validators 1 and 2 time out too: with its own, a quorum, so a TC and round 2.
+    for i in [1, 2] {
+        let (mut c, _) = net.core(i);
+        let t = timeout_of(&c.handle(1_000, Input::TimerFired { round: 1 }));
+        back.handle(2_200, net.msg(i, ConsensusMsg::Timeout(t)));
+    }
+    assert_eq!(back.round(), 2);
+}
+
 #[test]
 #[cfg(not(feature = "broken-safety"))]
 fn restarted_node_resends_its_vote_and_never_equivocates() {

@@ -496,9 +496,15 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             Ok(Signed::Again(t)) => {
                 let after = self.last_safety_write;
                 self.out.push(Action::Broadcast {
-                    msg: ConsensusMsg::Timeout(t),
+                    msg: ConsensusMsg::Timeout(t.clone()),
                     after,
                 });
+                // After a restart the round's tally is gone: count our timeout again (a no-op
+                // when it is already there), or a round every honest validator restarted in
+                // never gets its TC.
+                if let Some(i) = self.my_index {
+                    self.add_timeout(i, t);
+                }
             }
             Err(reason) => self.reject(None, reason),
         }
