@@ -526,6 +526,7 @@ fn timeout_quorum_forms_tc_and_leader_proposes_with_it() {
 /// round's TC, as it counted the first one. It did not: when every honest validator restarted
 /// in the same round (the fourth one silent), each held only the others' timeouts, two of the
 /// three a TC needs, and the chain stopped for good (found by the `engine_node` fuzz target).
+/// And when the re-sent timeout completes the TC, the timer it leaves is the new round's.
 #[test]
 fn a_restarted_validator_counts_its_own_resent_timeout() {
     let net = Net::new(4);
@@ -533,27 +534,49 @@ fn a_restarted_validator_counts_its_own_resent_timeout() {
     let acts = r0.handle(1_000, Input::TimerFired { round: 1 });
     let first = timeout_of(&acts);
     let safety = safety_of(&acts, 0);
-    let (mut back, _) = C::recover(
-        &net.genesis,
-        net.keys[0].clone(),
-        AcceptAll,
-        Recovery {
-            safety,
-            blocks: vec![],
-            committed: None,
-        },
-        1_100,
-    );
-    // Its timer fires again in round 1: the same timeout, re-sent.
+    let others: Vec<Timeout> = [1, 2]
+        .iter()
+        .map(|&i| timeout_of(&net.core(i).0.handle(1_000, Input::TimerFired { round: 1 })))
+        .collect();
+    let restarted = || {
+        C::recover(
+            &net.genesis,
+            net.keys[0].clone(),
+            AcceptAll,
+            Recovery {
+                safety: safety.clone(),
+                blocks: vec![],
+                committed: None,
+            },
+            1_100,
+        )
+        .0
+    };
+    // Its timer fires again in round 1 (the same timeout, re-sent), then the others' arrive.
+    let mut back = restarted();
     let acts = back.handle(2_100, Input::TimerFired { round: 1 });
     assert_eq!(timeout_of(&acts), first);
-    // Validators 1 and 2 time out too: with its own, a quorum, so a TC and round 2.
-    for i in [1, 2] {
-        let (mut c, _) = net.core(i);
-        let t = timeout_of(&c.handle(1_000, Input::TimerFired { round: 1 }));
-        back.handle(2_200, net.msg(i, ConsensusMsg::Timeout(t)));
+    for (t, i) in others.iter().zip([1, 2]) {
+        back.handle(2_200, net.msg(i, ConsensusMsg::Timeout(t.clone())));
     }
     assert_eq!(back.round(), 2);
+    // The others' arrive first (it has timed out already, so it does not join again), then its
+    // timer fires: the re-sent timeout completes the TC, and the timer is round 2's.
+    let mut back = restarted();
+    for (t, i) in others.iter().zip([1, 2]) {
+        back.handle(1_200, net.msg(i, ConsensusMsg::Timeout(t.clone())));
+    }
+    assert_eq!(back.round(), 1);
+    let acts = back.handle(2_100, Input::TimerFired { round: 1 });
+    assert_eq!(back.round(), 2);
+    let timers: Vec<Round> = acts
+        .iter()
+        .filter_map(|a| match a {
+            Action::SetTimer { round, .. } => Some(*round),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(timers, [2], "{acts:?}");
 }
 
 #[test]

@@ -472,6 +472,10 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
                 });
             }
         }
+        if self.round != round {
+            // Our timeout completed the round's TC: the new round has its timer already.
+            return;
+        }
         let deadline = self
             .now
             .saturating_add(self.pacemaker.timeout(round, self.high_qc.round()));
