@@ -579,6 +579,71 @@ fn a_restarted_validator_counts_its_own_resent_timeout() {
     assert_eq!(timers, [2], "{acts:?}");
 }
 
+/// A validator that entered a round through a proposal carrying a TC, voted and restarted must
+/// not come back in that round without the TC: its timeouts there would carry no certificate
+/// for the round, so validators still in the previous one could never follow, and with the
+/// fourth validator silent the chain stopped (found by the `engine_node` fuzz target). It comes
+/// back in the round it can prove, re-sends its timeout there, and learns the TC again.
+#[test]
+fn a_restarted_validator_never_times_out_a_round_it_cannot_prove() {
+    let net = Net::new(4);
+    let mut cores: Vec<C> = (0..4).map(|i| net.core(i).0).collect();
+    let t: Vec<Timeout> = (0..3)
+        .map(|i| timeout_of(&cores[i].handle(1_000, Input::TimerFired { round: 1 })))
+        .collect();
+    // Validator 2 leads round 2: the timeouts make a TC, it proposes with it.
+    for i in [0, 1] {
+        cores[2].handle(1_010, net.msg(i, ConsensusMsg::Timeout(t[i].clone())));
+    }
+    assert_eq!(cores[2].round(), 2);
+    let acts = cores[2].handle(
+        1_020,
+        Input::PayloadReady {
+            round: 2,
+            payload: TP(vec![2]),
+        },
+    );
+    let p = proposal_of(&acts);
+    assert!(p.tc.is_some());
+    // Validator 0 enters round 2 through the proposal and votes; then it restarts.
+    let acts = cores[0].handle(1_030, net.msg(2, ConsensusMsg::Proposal(p.clone())));
+    vote_of(&acts);
+    let safety = acts
+        .iter()
+        .rev()
+        .find_map(|a| match a {
+            Action::PersistSafety { data, .. } => Some(data.clone()),
+            _ => None,
+        })
+        .expect("the vote's safety data");
+    assert_eq!(safety.last_voted_round, 2);
+    let (mut back, _) = C::recover(
+        &net.genesis,
+        net.keys[0].clone(),
+        AcceptAll,
+        Recovery {
+            safety,
+            blocks: vec![p.block.clone()],
+            committed: None,
+        },
+        2_000,
+    );
+    let round = back.round();
+    let acts = back.handle(9_000, Input::TimerFired { round });
+    let timeout = timeout_of(&acts);
+    let proven = timeout.high_qc.round() + 1 == timeout.round()
+        || timeout
+            .last_tc
+            .as_ref()
+            .is_some_and(|tc| tc.round + 1 == timeout.round());
+    assert!(
+        proven,
+        "a timeout for round {} with a QC of round {} and no TC of the round before",
+        timeout.round(),
+        timeout.high_qc.round()
+    );
+}
+
 #[test]
 #[cfg(not(feature = "broken-safety"))]
 fn restarted_node_resends_its_vote_and_never_equivocates() {

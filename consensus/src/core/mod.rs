@@ -118,7 +118,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
 
     /// A node restarting from what it persisted. Replays the persisted blocks above the last
     /// committed block (emitting `Commit` for any it can now prove committed), enters the highest
-    /// round it knows of and sets its timer. Its safety data guarantees it never signs a vote or
+    /// round it can prove and sets its timer. Its safety data guarantees it never signs a vote or
     /// timeout that conflicts with one it may have sent before the crash.
     pub fn recover(
         genesis: &Genesis,
@@ -189,9 +189,13 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         }
         // Replaying may have entered rounds on the way; only the commits it found matter.
         core.out.retain(|a| matches!(a, Action::Commit { .. }));
+        // The highest round this node can prove to others (a QC or TC of the round before, or
+        // its own timeout there, which carries one). Not its last voted round: a proposal with
+        // a TC may have taken it there, and the TC is not among its records; its timeouts in
+        // that round would carry no certificate for it, and nobody behind could follow. Safety
+        // data still forbids a second vote in any round up to it.
         let data = core.safety.data();
         let start = (core.high_qc.round().saturating_add(1))
-            .max(data.last_voted_round)
             .max(data.highest_timeout_round)
             .max(
                 core.high_tc
