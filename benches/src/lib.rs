@@ -15,6 +15,7 @@ use ledger::block::{Block, BlockHeader};
 use ledger::execute::execute_block;
 use ledger::genesis::{peer_id_of, ConsensusParams, Validator};
 use ledger::merkle::tx_root;
+use ledger::proof::{CheckpointVote, LedgerCertificate};
 use ledger::receipt::Receipt;
 use ledger::storage::{CommitInfo, Store, StoreError};
 use ledger::tx::{Payload as TxPayload, Transaction};
@@ -87,6 +88,35 @@ pub fn sample_txs(n: usize) -> Vec<SignedTransaction> {
 
 // ---- consensus ---------------------------------------------------------------------------
 
+/// The 4 validators' consensus keys (equal power, quorum 3).
+pub fn validator_keys() -> Vec<KeyPair> {
+    (0..4).map(|i| key(0xC0, i)).collect()
+}
+
+/// The benches' chain: [`validator_keys`] as its validators, no organizations or accounts (memos
+/// are open to any signer).
+pub fn bench_genesis() -> Genesis {
+    let genesis = Genesis {
+        chain_id: CHAIN_ID.into(),
+        genesis_time_ms: 0,
+        consensus: ConsensusParams::default(),
+        validators: validator_keys()
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Validator {
+                name: format!("v{i}"),
+                consensus_key: k.public(),
+                peer_id: peer_id_of(&key(0xD0, i as u32).public().0),
+                power: 1,
+            })
+            .collect(),
+        organizations: vec![],
+        accounts: vec![],
+    };
+    genesis.validate().expect("bench genesis is valid");
+    genesis
+}
+
 /// What the node's blocks carry (a copy of `waybill_node::payload::TxBatch`, which lives in the
 /// binary crate): signed transactions whose digest is the ledger's `tx_root`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,25 +156,8 @@ pub struct ConsensusScenario {
 impl ConsensusScenario {
     /// Both proposals carry `txs_per_block` transactions.
     pub fn new(txs_per_block: usize) -> Self {
-        let keys: Vec<KeyPair> = (0..4).map(|i| key(0xC0, i)).collect();
-        let genesis = Genesis {
-            chain_id: CHAIN_ID.into(),
-            genesis_time_ms: 0,
-            consensus: ConsensusParams::default(),
-            validators: keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| Validator {
-                    name: format!("v{i}"),
-                    consensus_key: k.public(),
-                    peer_id: peer_id_of(&key(0xD0, i as u32).public().0),
-                    power: 1,
-                })
-                .collect(),
-            organizations: vec![],
-            accounts: vec![],
-        };
-        genesis.validate().expect("bench genesis is valid");
+        let keys = validator_keys();
+        let genesis = bench_genesis();
         let accounts = accounts();
         let mut seqs = vec![0; accounts.len()];
         let payload1 = TxBatch {
@@ -292,8 +305,30 @@ pub struct PreparedBlock {
 impl StoreChain {
     /// Opens (creating) a store at `path` and commits the genesis block.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_as(
+            path,
+            Hash::blake3(b"waybill-bench genesis"),
+            &ledger::execute::StateDelta::new(),
+        )
+    }
+
+    /// [`StoreChain::open`] for the chain of [`bench_genesis`]: its hash and initial state, so
+    /// that `waybill audit ledger` can audit the store against that genesis file.
+    pub fn open_for(path: &Path, genesis: &Genesis) -> Result<Self, StoreError> {
+        Self::open_as(
+            path,
+            genesis.hash(),
+            &ledger::supply::genesis_state(genesis),
+        )
+    }
+
+    fn open_as(
+        path: &Path,
+        genesis_hash: Hash,
+        genesis_state: &ledger::execute::StateDelta,
+    ) -> Result<Self, StoreError> {
         let store = Store::open(path)?;
-        let validators: Vec<KeyPair> = (0..4).map(|i| key(0xC0, i)).collect();
+        let validators = validator_keys();
         let genesis = Block {
             header: BlockHeader {
                 chain_id: CHAIN_ID.into(),
@@ -307,7 +342,7 @@ impl StoreChain {
             },
             txs: vec![],
         };
-        store.init_genesis(Hash::blake3(b"waybill-bench genesis"), &genesis)?;
+        store.init_genesis_with_state(genesis_hash, &genesis, genesis_state)?;
         let accounts = accounts();
         Ok(StoreChain {
             store,
@@ -361,6 +396,26 @@ impl StoreChain {
     pub fn commit(&self, p: &PreparedBlock) -> Result<CommitInfo, StoreError> {
         self.store
             .commit_block_with_state(&p.block, &p.certificate, &p.receipts, &p.delta)
+    }
+
+    /// Stores a ledger certificate for `height` signed by validators 0..3, as a node does once
+    /// a quorum has signed the height's checkpoint (verified against `genesis` on the way in).
+    pub fn certify(&self, genesis: &Genesis, height: u64) -> Result<(), StoreError> {
+        let checkpoint = self
+            .store
+            .ledger_checkpoint(height)?
+            .expect("a committed height has a checkpoint");
+        let cert = LedgerCertificate {
+            signatures: self
+                .validators
+                .iter()
+                .take(3)
+                .map(|k| CheckpointVote::sign(k, &checkpoint))
+                .collect(),
+            checkpoint,
+        };
+        self.store.put_ledger_certificate(&cert, genesis)?;
+        Ok(())
     }
 
     /// A QC by validators 0..3 on `block_id` (the sizes are what matter to the store).

@@ -34,6 +34,11 @@
 //! - On restart: [`Core::recover`] with the last durable safety data, every durable block and the
 //!   last committed block.
 
+// `broken-safety` makes SafetyRules vote twice in a round, so the simulator can prove it catches
+// that. It must never reach a node: a release build (no debug assertions) with it is an error.
+#[cfg(all(feature = "broken-safety", not(debug_assertions)))]
+compile_error!("the broken-safety feature breaks SafetyRules on purpose, for the simulator's self-test only; it cannot be built with optimisations for release");
+
 pub mod block_tree;
 pub mod core;
 pub mod io;

@@ -19,7 +19,9 @@ pub trait Payload: Clone + Debug + Eq + Serialize + DeserializeOwned {
 /// after the proposal's signature and certificates have been checked; it should be deterministic
 /// (every honest validator must agree) and bounded in cost.
 pub trait PayloadValidator<P> {
-    fn validate(&self, header: &BlockHeader, payload: &P) -> Result<(), String>;
+    /// Why a payload was refused (shown in the core's `Reject::BadPayload`).
+    type Error: std::fmt::Display;
+    fn validate(&self, header: &BlockHeader, payload: &P) -> Result<(), Self::Error>;
 }
 
 /// Accepts every payload whose digest matches the header (the core checks the digest itself).
@@ -27,7 +29,8 @@ pub trait PayloadValidator<P> {
 pub struct AcceptAll;
 
 impl<P> PayloadValidator<P> for AcceptAll {
-    fn validate(&self, _header: &BlockHeader, _payload: &P) -> Result<(), String> {
+    type Error = std::convert::Infallible;
+    fn validate(&self, _header: &BlockHeader, _payload: &P) -> Result<(), Self::Error> {
         Ok(())
     }
 }

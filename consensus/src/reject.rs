@@ -34,6 +34,16 @@ pub enum Reject {
     BufferFull { what: &'static str },
     #[error("fetched blocks do not form the requested chain: {reason}")]
     BadFetch { reason: String },
+    /// Fetched blocks that no fetch in progress wants: unsolicited, or a late or second answer
+    /// to a fetch another peer already satisfied. The shell matches answers to its own requests,
+    /// so there this is a late answer, not a fault.
+    #[error("fetched block {id} is not being fetched")]
+    NotFetching { id: Hash },
     #[error("block {id} conflicts with the committed chain")]
     ConflictsWithCommitted { id: Hash },
+    /// Not a fault of the sender: a verified certificate proves this node signed in `round`,
+    /// above the last round its safety data remembers. Its safety data went back in time (a
+    /// restored backup, a damaged store); it has raised them and refuses every round up to it.
+    #[error("a verified certificate carries this node's signature for round {round}, above its last voted round {remembered}: its safety data went back in time; raised to it")]
+    ForgottenSignature { round: Round, remembered: Round },
 }

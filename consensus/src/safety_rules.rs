@@ -13,6 +13,7 @@
 //! and never signs a new one. Every change returns the new [`SafetyData`], which must be durable
 //! before the signed object leaves the node.
 
+use ledger::proof::{CheckpointVote, LedgerCheckpoint};
 use ledger::{Hash, KeyPair, PublicKey};
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,34 @@ impl SafetyRules {
 
     pub fn data(&self) -> &SafetyData {
         &self.data
+    }
+
+    /// The key, for a core rebuilt from durable state (catch-up): it moves from the old
+    /// SafetyRules to the new one and nobody else holds it.
+    pub(crate) fn into_key(self) -> KeyPair {
+        self.key
+    }
+
+    /// Signs a ledger checkpoint (the node's own execution of a height; see the node's
+    /// certification). Deterministic: the same checkpoint always gets the same signature, so a
+    /// re-sent vote after a restart is no equivocation. The caller decides when signing is
+    /// allowed (never while the rollback guard fences it).
+    pub fn sign_checkpoint(&self, checkpoint: &LedgerCheckpoint) -> CheckpointVote {
+        CheckpointVote::sign(&self.key, checkpoint)
+    }
+
+    /// A verified certificate shows this node signed a vote in `round` for a block whose QC
+    /// has round `qc_round`, or a timeout in `round` reporting `qc_round`, though its safety
+    /// data remembers no such round: they went back in time. Raises them to what the
+    /// certificate proves; returns whether anything changed (the caller persists it).
+    pub fn observe_own_signature(&mut self, round: Round, qc_round: Round, timeout: bool) -> bool {
+        let before = self.data.clone();
+        self.data.last_voted_round = self.data.last_voted_round.max(round);
+        self.data.preferred_round = self.data.preferred_round.max(qc_round);
+        if timeout {
+            self.data.highest_timeout_round = self.data.highest_timeout_round.max(round);
+        }
+        self.data != before
     }
 
     pub fn vote<P: Payload>(

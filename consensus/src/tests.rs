@@ -875,6 +875,25 @@ fn missing_parent_is_fetched_then_voted() {
     let b1_id = p2.block.header.parent;
     let (mut fresh, _) = net.core(0);
     let acts = fresh.handle(10, net.msg(2, ConsensusMsg::Proposal(p2.clone())));
+    // The fresh core holds validator 0's key with empty safety data, while round 1's QC carries
+    // validator 0's vote: it is a rolled-back copy, and it must notice and remember that first.
+    let (noticed, acts) = acts.split_at(2);
+    assert!(
+        matches!(
+            noticed,
+            [
+                Action::PersistSafety { data, .. },
+                Action::Rejected {
+                    reason: Reject::ForgottenSignature {
+                        round: 1,
+                        remembered: 0
+                    },
+                    ..
+                },
+            ] if data.last_voted_round == 1
+        ),
+        "{noticed:?}"
+    );
     assert_eq!(
         acts,
         vec![
@@ -908,7 +927,7 @@ fn missing_parent_is_fetched_then_voted() {
         matches!(
             &acts[..],
             [Action::Rejected {
-                reason: Reject::BadFetch { .. },
+                reason: Reject::NotFetching { .. },
                 ..
             }]
         ),

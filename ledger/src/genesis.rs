@@ -130,32 +130,15 @@ pub enum GenesisError {
 }
 
 impl Genesis {
-    /// Reads and validates a genesis TOML file.
+    /// Reads and validates a genesis TOML file. A `[ceremony]` section (see [`crate::ceremony`])
+    /// is parsed but is not part of the genesis.
     pub fn load(path: &Path) -> Result<Genesis, GenesisError> {
-        let shown = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|e| GenesisError::Io {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
-        if meta.len() > MAX_GENESIS_BYTES as u64 {
-            return Err(GenesisError::TooLarge {
-                path: shown,
-                len: meta.len(),
-                max: MAX_GENESIS_BYTES,
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| GenesisError::Io {
-            path: shown,
-            reason: e.to_string(),
-        })?;
-        Genesis::from_toml(&text)
+        Genesis::from_toml(&read_limited(path)?)
     }
 
     /// Parses and validates genesis TOML text.
     pub fn from_toml(text: &str) -> Result<Genesis, GenesisError> {
-        let g: Genesis = toml::from_str(text).map_err(|e| GenesisError::Parse {
-            reason: e.to_string(),
-        })?;
+        let g = crate::ceremony::GenesisFile::parse(text)?.genesis;
         g.validate()?;
         Ok(g)
     }
@@ -186,12 +169,7 @@ impl Genesis {
     }
 
     pub fn validate(&self) -> Result<(), GenesisError> {
-        let id_ok = |s: &str, max: usize| {
-            !s.is_empty()
-                && s.len() <= max
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        };
+        let id_ok = is_identifier;
         if !id_ok(&self.chain_id, MAX_CHAIN_ID_LEN) {
             return Err(GenesisError::BadChainId {
                 chain_id: self.chain_id.clone(),
@@ -322,6 +300,41 @@ impl Genesis {
         }
         Ok(())
     }
+}
+
+/// A chain id, validator name, organization id or role: 1..=`max` characters of
+/// `[A-Za-z0-9._-]`.
+pub fn is_identifier(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
+/// A genesis file's text, refusing files over [`MAX_GENESIS_BYTES`].
+pub(crate) fn read_limited(path: &Path) -> Result<String, GenesisError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let io = |e: std::io::Error| GenesisError::Io {
+        path: shown.clone(),
+        reason: e.to_string(),
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    // Read at most one byte past the limit, so a file that grows while it is read is still
+    // refused rather than read whole.
+    let mut text = String::new();
+    file.take(MAX_GENESIS_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() > MAX_GENESIS_BYTES {
+        let len = std::fs::metadata(path).map_or(text.len() as u64, |m| m.len());
+        return Err(GenesisError::TooLarge {
+            path: shown,
+            len,
+            max: MAX_GENESIS_BYTES,
+        });
+    }
+    Ok(text)
 }
 
 /// floor(2 * total / 3) + 1.

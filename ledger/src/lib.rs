@@ -4,6 +4,7 @@
 
 pub mod accumulator;
 pub mod block;
+pub mod ceremony;
 pub mod crypto;
 pub mod encoding;
 mod encoding_helpers;
@@ -17,6 +18,7 @@ pub mod receipt;
 pub mod smt;
 #[cfg(feature = "storage")]
 pub mod storage;
+pub mod store_api;
 pub mod stored;
 pub mod supply;
 pub mod tx;

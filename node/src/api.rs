@@ -104,7 +104,7 @@ impl NodeService {
                 let answer = match entry {
                     Some((tx, Ok(()))) => {
                         let bytes = tx.to_bytes();
-                        match pool.admit_verified(tx, &view) {
+                        match pool.admit_verified(tx, &view, crate::driver::now_ms()) {
                             Ok(hash) => {
                                 if self.node.gossip.try_send(bytes).is_err() {
                                     tracing::debug!(

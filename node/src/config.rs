@@ -1,10 +1,18 @@
 //! Per-node configuration: a TOML file, with environment overrides of the form
 //! `WAYBILL_<SECTION>_<KEY>` (e.g. `WAYBILL_RPC_LISTEN=127.0.0.1:9000`). Relative paths in the
 //! file are relative to the file's own directory, so a node directory can be moved as a whole.
+//! Every key is documented in `reference` (and so in `docs/CONFIG.md`).
+
+mod check;
+pub mod init;
+mod load;
+pub mod reference;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+pub use check::{peer_address, BadValue};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +97,17 @@ pub struct MempoolSection {
     pub sequence_window: u64,
 }
 
+impl MempoolSection {
+    /// The engine's mempool bounds.
+    pub fn limits(&self) -> engine::mempool::MempoolLimits {
+        engine::mempool::MempoolLimits {
+            capacity: self.capacity,
+            per_account: self.per_account,
+            sequence_window: self.sequence_window,
+        }
+    }
+}
+
 impl Default for MempoolSection {
     fn default() -> Self {
         MempoolSection {
@@ -111,6 +130,9 @@ pub struct LogSection {
     /// A tracing filter, e.g. `info` or `waybill=debug,libp2p=warn`.
     #[serde(default = "default_log_level")]
     pub level: String,
+    /// Seconds between one-line progress reports; 0 turns them off.
+    #[serde(default = "default_progress_secs")]
+    pub progress_secs: u64,
 }
 
 fn default_log_format() -> String {
@@ -119,12 +141,16 @@ fn default_log_format() -> String {
 fn default_log_level() -> String {
     "info".into()
 }
+fn default_progress_secs() -> u64 {
+    10
+}
 
 impl Default for LogSection {
     fn default() -> Self {
         LogSection {
             format: default_log_format(),
             level: default_log_level(),
+            progress_secs: default_progress_secs(),
         }
     }
 }
@@ -135,10 +161,18 @@ pub enum ConfigError {
     Read { path: String, reason: String },
     #[error("config {path} is not valid: {reason}")]
     Invalid { path: String, reason: String },
-    #[error("environment override {var}={value:?}: {reason}")]
+    #[error("environment variable {var}={value:?}: {reason}")]
     Env {
         var: String,
         value: String,
+        reason: String,
+    },
+    #[error("{key} = {value:?} (from {origin}): {reason}")]
+    BadValue {
+        key: &'static str,
+        value: String,
+        /// `config file PATH` or `environment variable WAYBILL_...`.
+        origin: String,
         reason: String,
     },
 }
@@ -156,18 +190,24 @@ impl NodeConfig {
             path: shown.clone(),
             reason: e.to_string(),
         })?;
-        let mut value: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
-            path: shown.clone(),
-            reason: e.to_string(),
+        let overrides = load::overrides(env);
+        let mut cfg = load::parse(path, &text, &overrides)?;
+        cfg.check_values().map_err(|bad| {
+            let (section, key) = bad.key.split_once('.').unwrap_or((bad.key, ""));
+            let origin = overrides
+                .iter()
+                .rfind(|o| o.section == section && o.key == key)
+                .map_or_else(
+                    || format!("config file {shown}"),
+                    |o| format!("environment variable {}", o.var),
+                );
+            ConfigError::BadValue {
+                key: bad.key,
+                value: bad.value,
+                origin,
+                reason: bad.reason,
+            }
         })?;
-        apply_env_overrides(&mut value, env)?;
-        let mut cfg: NodeConfig =
-            toml::Value::Table(value)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                    path: shown.clone(),
-                    reason: e.to_string(),
-                })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [
             &mut cfg.node.data_dir,
@@ -179,57 +219,12 @@ impl NodeConfig {
                 *p = base.join(&*p);
             }
         }
-        if !["human", "json"].contains(&cfg.log.format.as_str()) {
-            return Err(ConfigError::Invalid {
-                path: shown,
-                reason: format!(
-                    "log.format is {:?}; use \"human\" or \"json\"",
-                    cfg.log.format
-                ),
-            });
-        }
         Ok(cfg)
     }
 
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("config serialises")
     }
-}
-
-/// `WAYBILL_RPC_LISTEN=x` sets `[rpc] listen = "x"`. Values parse as TOML (numbers, booleans,
-/// arrays) and fall back to a plain string. Only known sections are touched, so unrelated
-/// variables such as `WAYBILL_CONFIG` are ignored.
-fn apply_env_overrides(
-    table: &mut toml::Table,
-    env: &[(String, String)],
-) -> Result<(), ConfigError> {
-    const SECTIONS: [&str; 6] = ["node", "network", "rpc", "metrics", "mempool", "log"];
-    for (var, raw) in env {
-        let Some(rest) = var.strip_prefix("WAYBILL_") else {
-            continue;
-        };
-        let rest = rest.to_ascii_lowercase();
-        let Some(section) = SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) else {
-            continue;
-        };
-        let key = &rest[section.len() + 1..];
-        let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or_else(|| toml::Value::String(raw.clone()));
-        let entry = table
-            .entry(section.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        let Some(sect) = entry.as_table_mut() else {
-            return Err(ConfigError::Env {
-                var: var.clone(),
-                value: raw.clone(),
-                reason: format!("[{section}] is not a table in the config file"),
-            });
-        };
-        sect.insert(key.to_string(), parsed);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -291,5 +286,103 @@ listen = "127.0.0.1:8545"
             NodeConfig::load_with_env(&dir.path().join("none.toml"), &[]),
             Err(ConfigError::Read { .. })
         ));
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn errors_name_the_file_or_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let shown = path.display().to_string();
+
+        // A bad type in the file: the file, with its line.
+        std::fs::write(&path, format!("{SAMPLE}\n[mempool]\ncapacity = \"lots\"\n")).unwrap();
+        match NodeConfig::load_with_env(&path, &[]) {
+            Err(ConfigError::Invalid { path: p, reason }) => {
+                assert_eq!(p, shown);
+                assert!(reason.contains("line 16"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The same bad type from the environment: the variable.
+        std::fs::write(&path, SAMPLE).unwrap();
+        let e = NodeConfig::load_with_env(&path, &env(&[("WAYBILL_MEMPOOL_CAPACITY", "lots")]));
+        assert!(
+            matches!(&e, Err(ConfigError::Env { var, .. }) if var == "WAYBILL_MEMPOOL_CAPACITY"),
+            "{e:?}"
+        );
+        // A misspelt key in a variable.
+        let e = NodeConfig::load_with_env(
+            &path,
+            &env(&[
+                ("WAYBILL_RPC_LISTEN", "127.0.0.1:1"),
+                ("WAYBILL_RPC_LISTN", "x"),
+            ]),
+        );
+        let text = e.unwrap_err().to_string();
+        assert!(
+            text.contains("WAYBILL_RPC_LISTN") && text.contains("listn"),
+            "{text}"
+        );
+
+        // A well-typed but wrong value: the key, the value and its origin.
+        let e = NodeConfig::load_with_env(&path, &env(&[("WAYBILL_RPC_LISTEN", "localhost")]));
+        match e {
+            Err(ConfigError::BadValue {
+                key, value, origin, ..
+            }) => {
+                assert_eq!((key, value.as_str()), ("rpc.listen", "localhost"));
+                assert_eq!(origin, "environment variable WAYBILL_RPC_LISTEN");
+            }
+            other => panic!("{other:?}"),
+        }
+        let cases = [
+            (
+                "listen = \"127.0.0.1:8545\"",
+                "listen = \"8545\"",
+                "rpc.listen",
+            ),
+            (
+                "/ip4/127.0.0.1/tcp/26000",
+                "127.0.0.1:26000",
+                "network.listen",
+            ),
+        ];
+        for (from, to, key) in cases {
+            std::fs::write(&path, SAMPLE.replace(from, to)).unwrap();
+            match NodeConfig::load_with_env(&path, &[]) {
+                Err(ConfigError::BadValue { key: k, origin, .. }) => {
+                    assert_eq!(k, key);
+                    assert_eq!(origin, format!("config file {shown}"));
+                }
+                other => panic!("{key}: {other:?}"),
+            }
+        }
+        std::fs::write(&path, format!("{SAMPLE}\n[log]\nformat = \"xml\"\n")).unwrap();
+        assert!(matches!(
+            NodeConfig::load_with_env(&path, &[]),
+            Err(ConfigError::BadValue {
+                key: "log.format",
+                ..
+            })
+        ));
+        let bad_peer = SAMPLE.replace(
+            "listen = \"/ip4/127.0.0.1/tcp/26000\"",
+            "listen = \"/ip4/127.0.0.1/tcp/26000\"\npeers = [\"/ip4/127.0.0.1/tcp/1\"]",
+        );
+        std::fs::write(&path, bad_peer).unwrap();
+        let text = NodeConfig::load_with_env(&path, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("network.peers") && text.contains("/p2p/"),
+            "{text}"
+        );
     }
 }

@@ -86,9 +86,12 @@ pub async fn run(chain_id: String, mut raw: mpsc::Receiver<Vec<u8>>, sink: Intak
         }
         let mut admitted = false;
         {
+            let now = crate::driver::now_ms();
             let mut pool = sink.mempool.lock();
             for tx in good {
-                admitted |= pool.admit_gossiped(tx, &StoreView(&sink.store)).is_ok();
+                admitted |= pool
+                    .admit_gossiped(tx, &StoreView(&sink.store), now)
+                    .is_ok();
             }
         }
         if admitted {

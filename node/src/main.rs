@@ -39,7 +39,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            cli::output::stderr(format_args!("error: {e:#}"));
             ExitCode::FAILURE
         }
     }

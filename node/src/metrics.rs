@@ -1,11 +1,14 @@
 //! The Prometheus endpoint: `GET /metrics` on `metrics.listen` (disabled when empty), in the
 //! OpenMetrics text format. Values come from the driver's status snapshot and the network's
-//! counters at scrape time, so the endpoint never waits on the driver.
+//! counters at scrape time, so the endpoint never waits on the driver. `GET /health` and
+//! `GET /ready` answer as on the JSON-RPC port (`crate::health`); any other path gets the
+//! metrics.
 
 use std::net::SocketAddr;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -40,14 +43,17 @@ pub async fn start(
             };
             let node = node.clone();
             tokio::spawn(async move {
-                // Read (and ignore) the request head; every path answers with the metrics.
+                // Only the request line counts: the path picks the answer.
                 let mut buf = [0u8; 2048];
-                let _ =
+                let n =
                     tokio::time::timeout(std::time::Duration::from_secs(2), sock.read(&mut buf))
-                        .await;
-                let body = render(&node);
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                        .unwrap_or(0);
+                let (status, content_type, body) = answer(&buf[..n], &node);
                 let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
                     body.len()
                 );
                 if let Err(e) = sock.write_all(head.as_bytes()).await {
@@ -60,11 +66,48 @@ pub async fn start(
     })))
 }
 
+/// Status line, content type and body for a request that starts with `request`.
+fn answer(request: &[u8], node: &NodeHandles) -> (&'static str, &'static str, String) {
+    let line = request.split(|b| *b == b'\n').next().unwrap_or_default();
+    let mut words = line.split(|b| *b == b' ');
+    let (method, path) = (
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+    );
+    let path = path.split(|b| *b == b'?').next().unwrap_or_default();
+    let json = "application/json";
+    match (method, path) {
+        (b"GET" | b"HEAD", b"/health") => {
+            let h = crate::health::health(node);
+            (
+                "200 OK",
+                json,
+                serde_json::to_string(&h).unwrap_or_default(),
+            )
+        }
+        (b"GET" | b"HEAD", b"/ready") => {
+            let h = crate::health::health(node);
+            let status = if h.ready {
+                "200 OK"
+            } else {
+                "503 Service Unavailable"
+            };
+            (status, json, serde_json::to_string(&h).unwrap_or_default())
+        }
+        _ => (
+            "200 OK",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            render(node),
+        ),
+    }
+}
+
 /// The metrics text for the node's current state.
 pub fn render(node: &NodeHandles) -> String {
     let s = node.status.snapshot();
     let net = node.net.stats();
     let mut registry = Registry::with_prefix("waybill");
+    build_info(&mut registry);
     let gauge = |registry: &mut Registry, name: &str, help: &str, v: i64| {
         let g: Gauge = Gauge::default();
         g.set(v);
@@ -188,6 +231,18 @@ pub fn render(node: &NodeHandles) -> String {
     // Writing to a String cannot fail.
     let _ = encode(&mut out, &registry);
     out
+}
+
+/// `waybill_build_info{version="0.1.0",commit="9276509abcde"} 1`: which build a node runs, so a
+/// dashboard shows a network running mixed versions during an upgrade.
+fn build_info(registry: &mut Registry) {
+    let info: Family<Vec<(String, String)>, Gauge> = Family::default();
+    info.get_or_create(&vec![
+        ("version".to_string(), crate::version::VERSION.to_string()),
+        ("commit".to_string(), crate::version::COMMIT.to_string()),
+    ])
+    .set(1);
+    registry.register("build_info", "The running build: version and commit", info);
 }
 
 /// Where the process's memory is (see `process_memory`), with RocksDB's share.

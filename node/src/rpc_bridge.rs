@@ -180,6 +180,8 @@ impl NodeApi for NodeService {
 
     fn status(&self) -> Result<rpc::NodeStatus, ApiError> {
         let s = self.node.status.snapshot();
+        let peers = self.node.net.connected_peers();
+        let names = crate::genesis_peers::names(&self.node.genesis);
         Ok(rpc::NodeStatus {
             name: self.node.name.clone(),
             validator_key: self.node.validator_key,
@@ -187,17 +189,20 @@ impl NodeApi for NodeService {
             round: s.round,
             committed_height: s.committed_height,
             mempool_size: s.mempool_len as u64,
-            peers: self
-                .node
-                .net
-                .connected_peers()
+            peers: peers.iter().map(|p| p.to_string()).collect(),
+            peer_names: peers
                 .iter()
-                .map(|p| p.to_string())
+                .map(|p| names.get(p).cloned().unwrap_or_else(|| p.to_string()))
                 .collect(),
             syncing: s.syncing,
             certified_height: s.certified_height,
             checkpoint_divergences: s.checkpoint_divergences,
+            version: crate::version::LONG.to_string(),
         })
+    }
+
+    fn health(&self) -> rpc::Health {
+        crate::health::health(&self.node)
     }
 
     fn validators(&self) -> Result<Vec<rpc::ValidatorInfo>, ApiError> {

@@ -13,7 +13,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tracing::{error, info};
 
 use crate::config::NodeConfig;
-use crate::driver::{Command, Driver, DriverError, DriverParts};
+use crate::driver::{Command, DriverError, DriverParts};
 use crate::mempool::{Mempool, SharedMempool};
 use crate::network::{Multiaddr, Network, NetworkConfig, NetworkError, NetworkHandle, PeerId};
 use crate::payload::{to_ledger_block, TxBatch};
@@ -28,6 +28,8 @@ pub enum StartError {
     Config(#[from] crate::config::ConfigError),
     #[error("genesis {path}: {reason}")]
     Genesis { path: String, reason: String },
+    #[error("genesis {path}: its ceremony is not complete, so this node will not run it:\n  {}\n(`waybill genesis validate {path}` shows the whole record)", failures.join("\n  "))]
+    Ceremony { path: String, failures: Vec<String> },
     #[error("{role} key: {source}")]
     Key {
         role: &'static str,
@@ -81,6 +83,8 @@ pub struct Prepared {
     pub consensus_key: KeyPair,
     pub network_secret: [u8; 32],
     pub store: Arc<Store>,
+    /// The validators' names and signed addresses, from the genesis file.
+    pub peers: crate::genesis_peers::GenesisPeers,
 }
 
 pub fn ledger_dir(config: &NodeConfig) -> PathBuf {
@@ -90,10 +94,22 @@ pub fn ledger_dir(config: &NodeConfig) -> PathBuf {
 /// The fail-fast checks: genesis, keys in the validator set, PeerId, the data directory's chain.
 pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
     let gpath = config.node.genesis.display().to_string();
-    let genesis = Genesis::load(&config.node.genesis).map_err(|e| StartError::Genesis {
+    let genesis_err = |e: ledger::genesis::GenesisError| StartError::Genesis {
         path: gpath.clone(),
         reason: e.to_string(),
-    })?;
+    };
+    let file = ledger::ceremony::GenesisFile::read(&config.node.genesis).map_err(genesis_err)?;
+    file.genesis.validate().map_err(genesis_err)?;
+    if let Some(check) = ledger::ceremony::check(&file) {
+        if !check.is_complete() {
+            return Err(StartError::Ceremony {
+                path: gpath,
+                failures: check.failures(),
+            });
+        }
+    }
+    let peers = crate::genesis_peers::GenesisPeers::from_file(&file);
+    let genesis = file.genesis;
     let consensus_key =
         read_key_file(&config.node.consensus_key).map_err(|source| StartError::Key {
             role: "consensus",
@@ -155,6 +171,7 @@ pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
         consensus_key,
         network_secret: network_key.secret_bytes(),
         store: Arc::new(store),
+        peers,
     })
 }
 
@@ -166,20 +183,19 @@ fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
             reason: e.to_string(),
         })?;
     let mut config = NetworkConfig::new(p.network_secret, listen);
+    // The validators' signed addresses from the genesis, then any the config adds.
+    config.peers.extend(p.peers.dial.iter().cloned());
+    config.names = p.peers.names.clone();
+    for (member, addr) in &p.peers.unusable {
+        tracing::warn!(%member, %addr, "the genesis gives an address that is not a multiaddr; not dialling it");
+    }
     for addr in &p.config.network.peers {
-        let bad = |reason: String| StartError::BadAddress {
-            field: "peers",
-            value: addr.clone(),
-            reason,
-        };
-        let ma = Multiaddr::from_str(addr).map_err(|e| bad(e.to_string()))?;
-        let peer = ma
-            .iter()
-            .find_map(|p| match p {
-                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
-                _ => None,
-            })
-            .ok_or_else(|| bad("must end in /p2p/<PeerId>".into()))?;
+        let (peer, ma) =
+            crate::config::peer_address(addr).map_err(|reason| StartError::BadAddress {
+                field: "peers",
+                value: addr.clone(),
+                reason,
+            })?;
         config.peers.push((peer, ma));
     }
     let mut allowed = BTreeSet::new();
@@ -232,7 +248,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mempool = SharedMempool::new(Mempool::new(
         p.genesis.chain_id.clone(),
-        p.config.mempool.clone(),
+        p.config.mempool.limits(),
     ));
     let admitted = Arc::new(tokio::sync::Notify::new());
 
@@ -268,6 +284,14 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
     let metrics = crate::metrics::start(&p.config, handles.clone())
         .await
         .map_err(StartError::Rpc)?;
+    // `waybill backup` reaches the running node here (see admin_socket for why a socket).
+    let _admin = crate::admin_socket::start(&p.config.node.data_dir, p.store.clone())
+        .inspect_err(
+            |e| error!(error = %e, "no admin socket: `waybill backup` cannot reach this node"),
+        )
+        .ok();
+    let progress_every = std::time::Duration::from_secs(p.config.log.progress_secs);
+    let progress = tokio::spawn(crate::progress::run(handles.clone(), progress_every));
 
     let parts = DriverParts {
         mempool,
@@ -275,6 +299,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         genesis: p.genesis,
         key: p.consensus_key,
         store: p.store,
+        data_dir: p.config.node.data_dir.clone(),
         net: net.clone(),
         net_events,
         commands: cmd_rx,
@@ -283,7 +308,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         blocks: blocks_tx,
         shutdown: shutdown_rx,
     };
-    let mut driver = tokio::spawn(Driver::run(parts));
+    let mut driver = tokio::spawn(crate::driver::run(parts));
     info!("node running");
 
     let result = tokio::select! {
@@ -300,6 +325,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         }
     };
     rpc.stop();
+    progress.abort();
     if let Some(m) = metrics {
         m.abort();
     }

@@ -1,12 +1,17 @@
 //! `waybill testnet`: everything a local N-validator network needs in one directory: keys (0600),
-//! one genesis, and per-node TOML configs with unique 127.0.0.1 ports and peers filled in.
+//! one genesis, and per-node TOML configs with unique 127.0.0.1 ports. It runs the key ceremony
+//! (`ledger::ceremony`) on the members' behalf, holding all their keys: each validator's bundle
+//! and signature are in the genesis, so nodes find each other from it as in a real consortium.
 //! Ports are checked free at generation time, so two testnets on one host never collide.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
+use ledger::ceremony::{
+    add_member, GenesisFile, Member, MemberBundle, MemberKeys, MemberSignature,
+};
 use ledger::crypto::KeyPair;
-use ledger::genesis::{peer_id_of, Account, ConsensusParams, Genesis, Organization, Validator};
+use ledger::genesis::{peer_id_of, ConsensusParams, Genesis};
 use ledger::keyfile::write_key_file;
 
 use crate::config::{
@@ -38,6 +43,10 @@ pub enum TestnetError {
     PortInUse { port: u16 },
     #[error(transparent)]
     Genesis(#[from] ledger::genesis::GenesisError),
+    #[error(transparent)]
+    Ceremony(#[from] ledger::ceremony::AssembleError),
+    #[error(transparent)]
+    Bundle(#[from] ledger::ceremony::BundleError),
 }
 
 pub struct TestnetSpec {
@@ -96,71 +105,63 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
     let names: Vec<String> = (0..n).map(|i| format!("validator-{i}")).collect();
     let port = |i: usize, k: u16| base + (i as u16) * PORTS_PER_NODE + k;
 
-    let mut organizations = Vec::new();
-    let mut accounts = Vec::new();
+    let mut file = GenesisFile {
+        genesis: Genesis {
+            chain_id: spec.chain_id.clone(),
+            genesis_time_ms: now_ms(),
+            consensus: ConsensusParams {
+                round_timeout_ms: spec.round_timeout_ms,
+                ..ConsensusParams::default()
+            },
+            validators: vec![],
+            organizations: vec![],
+            accounts: vec![],
+        },
+        ceremony: None,
+    };
     for i in 0..n {
         let (id, name) = ORG_NAMES
             .get(i)
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .unwrap_or_else(|| (format!("member-{i}"), format!("Consortium member {i}")));
-        let admin = KeyPair::generate();
-        let operator = KeyPair::generate();
+        let keys = MemberKeys {
+            consensus: consensus[i].clone(),
+            network: network[i].clone(),
+            admin: KeyPair::generate(),
+            operator: KeyPair::generate(),
+        };
         write_key(
             &clients_dir.join(format!("{id}-admin.key")),
             "account",
-            &admin,
+            &keys.admin,
         )?;
         write_key(
             &clients_dir.join(format!("{id}-operator.key")),
             "account",
-            &operator,
+            &keys.operator,
         )?;
-        accounts.push(Account {
-            key: admin.public(),
-            organization: id.clone(),
-            roles: vec!["admin".into()],
-        });
-        accounts.push(Account {
-            key: operator.public(),
-            organization: id.clone(),
-            roles: vec!["operator".into()],
-        });
-        organizations.push(Organization {
-            id,
-            name,
-            admins: vec![admin.public()],
-        });
+        let member = Member {
+            name: names[i].clone(),
+            organization: id,
+            organization_name: name,
+            consensus_key: keys.consensus.public(),
+            peer_id: peer_id_of(&keys.network.public().0),
+            addresses: vec![format!("/ip4/127.0.0.1/tcp/{}", port(i, 0))],
+            admin_key: keys.admin.public(),
+            operator_key: keys.operator.public(),
+        };
+        add_member(&mut file, MemberBundle::sign(member, &keys)?)?;
     }
-
-    let genesis = Genesis {
-        chain_id: spec.chain_id.clone(),
-        genesis_time_ms: now_ms(),
-        consensus: ConsensusParams {
-            round_timeout_ms: spec.round_timeout_ms,
-            ..ConsensusParams::default()
-        },
-        validators: (0..n)
-            .map(|i| Validator {
-                name: names[i].clone(),
-                consensus_key: consensus[i].public(),
-                peer_id: peer_id_of(&network[i].public().0),
-                power: 1,
-            })
-            .collect(),
-        organizations,
-        accounts,
-    };
-    genesis.validate()?;
+    file.genesis.validate()?;
+    let hash = file.genesis.hash();
+    if let Some(c) = file.ceremony.as_mut() {
+        for (i, key) in consensus.iter().enumerate() {
+            c.signatures
+                .push(MemberSignature::sign(&names[i], hash, key));
+        }
+    }
     let genesis_path = out.join("genesis.toml");
-    write_file(
-        &genesis_path,
-        &format!(
-            "# Genesis of chain {:?}, written by `waybill testnet`. Its hash identifies the chain:\n# {}\n{}",
-            genesis.chain_id,
-            genesis.hash(),
-            genesis.to_toml()
-        ),
-    )?;
+    write_file(&genesis_path, &file.to_toml())?;
 
     let mut nodes = Vec::new();
     for i in 0..n {
@@ -168,16 +169,6 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
         mkdir(&dir)?;
         write_key(&dir.join("consensus.key"), "consensus", &consensus[i])?;
         write_key(&dir.join("network.key"), "network", &network[i])?;
-        let peers = (0..n)
-            .filter(|j| *j != i)
-            .map(|j| {
-                format!(
-                    "/ip4/127.0.0.1/tcp/{}/p2p/{}",
-                    port(j, 0),
-                    peer_id_of(&network[j].public().0)
-                )
-            })
-            .collect();
         let cfg = NodeConfig {
             node: NodeSection {
                 name: names[i].clone(),
@@ -188,7 +179,7 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
             },
             network: NetworkSection {
                 listen: format!("/ip4/127.0.0.1/tcp/{}", port(i, 0)),
-                peers,
+                peers: vec![],
                 observers: vec![],
             },
             rpc: RpcSection {
@@ -238,7 +229,8 @@ fn check_ports_free(base: u16, count: usize) -> Result<(), TestnetError> {
     Ok(())
 }
 
-fn find_free_block(from: u16, count: usize) -> Result<u16, TestnetError> {
+/// The first of `count` consecutive free 127.0.0.1 ports, searching from `from` in steps of 100.
+pub fn find_free_block(from: u16, count: usize) -> Result<u16, TestnetError> {
     let mut base = from;
     while (base as usize) + count < 60_000 {
         if check_ports_free(base, count).is_ok() {
@@ -289,8 +281,15 @@ mod tests {
             round_timeout_ms: 1000,
         })
         .unwrap();
+        let file = GenesisFile::read(&layout.genesis).unwrap();
         let genesis = Genesis::load(&layout.genesis).unwrap();
+        assert_eq!(file.genesis, genesis);
         assert_eq!(genesis.validators.len(), 4);
+        let check = ledger::ceremony::check(&file).unwrap();
+        assert!(check.is_complete(), "{:?}", check.failures());
+        let peers = crate::genesis_peers::GenesisPeers::from_file(&file);
+        assert_eq!(peers.dial.len(), 4);
+        assert_eq!(peers.names.len(), 4);
         let mut ports = std::collections::BTreeSet::new();
         for (i, node) in layout.nodes.iter().enumerate() {
             let cfg = NodeConfig::load_with_env(&node.config, &[]).unwrap();
@@ -298,7 +297,8 @@ mod tests {
             assert_eq!(genesis.validators[i].consensus_key, key.public());
             let net = ledger::keyfile::read_key_file(&cfg.node.network_key).unwrap();
             assert_eq!(genesis.validators[i].peer_id, peer_id_of(&net.public().0));
-            assert_eq!(cfg.network.peers.len(), 3);
+            // Peers come from the genesis, not the config.
+            assert!(cfg.network.peers.is_empty());
             assert!(ports.insert(cfg.network.listen.clone()));
             assert!(ports.insert(cfg.rpc.listen.clone()));
             assert!(ports.insert(cfg.metrics.listen.clone()));

@@ -314,6 +314,30 @@ async fn proofs_over_rpc_verify_offline_and_audit_ledger_finds_a_changed_byte() 
         "{}",
         text(&out)
     );
+    assert!(text(&out).contains("✓ safety mark"), "{}", text(&out));
+
+    // A store that ends below the height its safety mark records (a lost WAL tail, an old
+    // copy) fails the audit, however consistent the rest of it is.
+    let mark_path = data.join(waybill_node::driver::disk::MARK_FILE);
+    let original = std::fs::read(&mark_path).expect("a validator that voted has a safety mark");
+    let engine::guard::MarkState::Present(mut mark) =
+        waybill_node::driver::disk::read_mark(&mark_path).unwrap()
+    else {
+        panic!("the safety mark does not read back");
+    };
+    mark.committed_height += 1_000;
+    std::fs::write(&mark_path, mark.to_bytes()).unwrap();
+    let out = waybill(&[
+        "audit",
+        "ledger",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("lost blocks"), "{}", text(&out));
+    std::fs::write(&mark_path, original).unwrap();
 
     // One byte of the committed commission transaction (its item type), changed on disk.
     tamper_block(&data.join("ledger"), h1, b"pallet", |v, at| v[at] ^= 0x20);

@@ -272,7 +272,21 @@ async fn blocks_hold_at_most_the_genesis_max_block_txs() {
         text, capped,
         "the generated genesis names max_block_txs = 4000"
     );
-    std::fs::write(&layout.genesis, capped).unwrap();
+    // The edit changes the genesis hash: the member signs the new one (the ceremony's rule).
+    let mut file = ledger::ceremony::GenesisFile::parse(&capped).unwrap();
+    file.drop_stale_signatures();
+    let key = ledger::keyfile::read_key_file(&layout.nodes[0].dir.join("consensus.key")).unwrap();
+    let hash = file.genesis.hash();
+    file.ceremony
+        .as_mut()
+        .expect("a generated genesis records its ceremony")
+        .signatures
+        .push(ledger::ceremony::MemberSignature::sign(
+            "validator-0",
+            hash,
+            &key,
+        ));
+    std::fs::write(&layout.genesis, file.to_toml()).unwrap();
     let node = nodes(dir.path()).unwrap().remove(0);
     start_node(Path::new(EXE), &node).unwrap();
     let node = Killed(node);

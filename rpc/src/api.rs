@@ -48,6 +48,8 @@ pub trait NodeApi: Send + Sync + 'static {
     /// (`pending: true`, no receipt or position yet); `None` if the node knows neither.
     async fn transaction(&self, hash: Hash) -> Result<Option<TxInfo>, ApiError>;
     fn status(&self) -> Result<NodeStatus, ApiError>;
+    /// What `GET /health` and `GET /ready` answer.
+    fn health(&self) -> crate::Health;
     fn validators(&self) -> Result<Vec<ValidatorInfo>, ApiError>;
     /// The sequence number the ledger expects next from `account`.
     fn next_sequence(&self, account: PublicKey) -> Result<u64, ApiError>;

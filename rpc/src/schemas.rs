@@ -366,6 +366,8 @@ pub fn components() -> Value {
                 &[
                     ("certified_height", u64_()),
                     ("checkpoint_divergences", u64_()),
+                    ("version", string()),
+                    ("peer_names", strings()),
                 ],
             ),
         ),

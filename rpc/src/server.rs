@@ -78,6 +78,7 @@ pub async fn serve(
     access: RpcAccess,
 ) -> Result<(SocketAddr, ServerHandle), ServeError> {
     let cors = crate::cors::layer(&access.cors_origins)?;
+    let probes = api.clone();
     let methods = methods(api)?;
     let state = Arc::new(GuardState {
         limiter: RateLimiter::new(limits.requests_per_second_per_client),
@@ -130,8 +131,11 @@ pub async fn serve(
             // jsonrpsee's service for this connection, every request tagged with the peer's
             // address and its transport (read by `middleware::Guard`).
             let (builder, methods, stop_conn) = (builder.clone(), methods.clone(), stop.clone());
+            let probes = probes.clone();
             let service =
                 tower::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                    // `GET /health` and `GET /ready` are answered here, before JSON-RPC.
+                    let probe = crate::health::probe(&req).map(|p| (p, probes.health()));
                     let transport = if ws::is_upgrade_request(&req) {
                         Transport::WebSocket
                     } else {
@@ -140,7 +144,12 @@ pub async fn serve(
                     req.extensions_mut().insert(ClientAddr(peer.ip()));
                     req.extensions_mut().insert(transport);
                     let mut service = builder.clone().build(methods.clone(), stop_conn.clone());
-                    async move { service.call(req).await }
+                    async move {
+                        if let Some((probe, health)) = probe {
+                            return Ok(crate::health::respond(probe, &health));
+                        }
+                        service.call(req).await
+                    }
                 });
             tokio::spawn(serve_with_graceful_shutdown(
                 socket,

@@ -140,6 +140,12 @@ pub struct NodeStatus {
     /// non-determinism or a Byzantine validator. Anything but 0 needs an operator's attention.
     #[serde(default)]
     pub checkpoint_divergences: u64,
+    /// The node's version and the commit it was built from, e.g. `0.1.0 (commit 9276509abcde)`.
+    #[serde(default)]
+    pub version: String,
+    /// The validator names of `peers`, in the same order (a PeerId for a peer that is none).
+    #[serde(default)]
+    pub peer_names: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

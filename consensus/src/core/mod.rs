@@ -237,6 +237,33 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
     pub fn durable(&self) -> Option<WriteId> {
         self.durable
     }
+    /// Rebuilds the core from durable state (after catch-up moved the store ahead of it). The
+    /// consensus key moves from this core's SafetyRules to the new one's.
+    pub fn rebuild(
+        self,
+        genesis: &Genesis,
+        recovery: Recovery<P>,
+        now: Millis,
+    ) -> (Self, Vec<Action<P>>) {
+        let key = self.safety.into_key();
+        Self::recover(genesis, key, self.payload_validator, recovery, now)
+    }
+
+    /// This node's signature on a ledger checkpoint, if it is a validator (see
+    /// [`SafetyRules::sign_checkpoint`]).
+    pub fn sign_checkpoint(
+        &self,
+        checkpoint: &ledger::proof::LedgerCheckpoint,
+    ) -> Option<ledger::proof::CheckpointVote> {
+        self.my_index
+            .map(|_| self.safety.sign_checkpoint(checkpoint))
+    }
+
+    /// The payload validator the core asks.
+    pub fn payload_validator(&self) -> &V {
+        &self.payload_validator
+    }
+
     /// A block held in the tree (the committed root or above).
     pub fn block(&self, id: &Hash) -> Option<&Block<P>> {
         self.tree.get(id)
@@ -357,6 +384,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         tc: Option<&TimeoutCert>,
         from: Option<PublicKey>,
     ) {
+        self.note_own_signatures(qc, tc);
         let mut target = self.round;
         let qcs = qc.into_iter().chain(tc.map(|t| &t.high_qc));
         for qc in qcs {
@@ -383,6 +411,35 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             target = target.max(tc.round.saturating_add(1));
         }
         self.advance_round(target);
+    }
+
+    /// Verified certificates that carry this node's own signature for a round its safety data
+    /// does not remember prove that data went back in time: raise it to what they prove (see
+    /// [`SafetyRules::observe_own_signature`]), persist it, and say so.
+    fn note_own_signatures(&mut self, qc: Option<&QuorumCert>, tc: Option<&TimeoutCert>) {
+        let Some(me) = self.my_index else { return };
+        let remembered = self.safety.data().last_voted_round;
+        let mut proven: Option<Round> = None;
+        for qc in qc.into_iter().chain(tc.map(|t| &t.high_qc)) {
+            if qc.round() > remembered && qc.signatures.iter().any(|(i, _)| *i == me) {
+                self.safety
+                    .observe_own_signature(qc.round(), qc.vote_data.parent_round, false);
+                proven = proven.max(Some(qc.round()));
+            }
+        }
+        if let Some(tc) = tc {
+            if tc.round > remembered {
+                if let Some((_, hqc_round, _)) = tc.entries.iter().find(|(i, _, _)| *i == me) {
+                    self.safety
+                        .observe_own_signature(tc.round, *hqc_round, true);
+                    proven = proven.max(Some(tc.round));
+                }
+            }
+        }
+        if let Some(round) = proven {
+            self.persist_safety();
+            self.reject(None, Reject::ForgottenSignature { round, remembered });
+        }
     }
 
     fn try_commit(&mut self, qc: &QuorumCert) {

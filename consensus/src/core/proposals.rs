@@ -50,7 +50,9 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         }
         self.payload_validator
             .validate(&p.block.header, &p.block.payload)
-            .map_err(|reason| Reject::BadPayload { reason })?;
+            .map_err(|e| Reject::BadPayload {
+                reason: e.to_string(),
+            })?;
         self.on_verified_proposal(from, p, qc)
     }
 

@@ -95,9 +95,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             });
         }
         if !self.fetching.contains_key(&first.id()) {
-            return Err(Reject::BadFetch {
-                reason: "block was not asked for".into(),
-            });
+            return Err(Reject::NotFetching { id: first.id() });
         }
         // A peer answers with ancestors down to wherever its store ends, which can reach the
         // genesis block (which no proposal may be). Blocks from the first one this node

@@ -14,6 +14,10 @@
 //!
 //! The first finding by height is reported (the walk stops below the height the chain check
 //! failed at, so neither pass can hide an earlier finding of the other), naming the record.
+//!
+//! From a height (`waybill audit ledger --from`), 1 and 2 cover that height on, trusting the
+//! block, state root and accumulator below it; the record counts of the whole store are then
+//! not checked. This is the check a node's open does not repeat below its verified-up-to marker.
 
 use std::collections::HashMap;
 
@@ -21,7 +25,7 @@ use rocksdb::IteratorMode;
 
 use super::index::index_entries;
 use super::schema;
-use super::{Head, Store, StoreError};
+use super::{Head, Store, StoreError, VerifyMode};
 use crate::accumulator as acc;
 use crate::crypto::verify_batch;
 use crate::encoding::from_canonical;
@@ -37,7 +41,13 @@ use crate::stored::{StoredBlock, MAX_STORED_BLOCK_BYTES};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditSummary {
     pub head: Option<Head>,
-    /// Blocks re-executed (every height after genesis).
+    /// The first height checked and re-executed: 1 for a whole audit (genesis is checked against
+    /// the genesis file's state), or the `from` it was given.
+    pub from_height: u64,
+    /// Whether the audit covered the whole history, record counts included (a `from` above 1
+    /// trusts the records below it and cannot count the ones above it).
+    pub whole: bool,
+    /// Blocks re-executed (every height from `from_height`).
     pub blocks: u64,
     pub transactions: u64,
     /// Keys in the current state, each checked against the head's state tree.
@@ -50,9 +60,29 @@ pub struct AuditSummary {
     pub last_certified: Option<u64>,
 }
 
+/// Which part of an audit is running, for a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditStage {
+    /// The chain check: hash links, indexes, receipts' positions, accumulator.
+    ChainCheck,
+    /// Signatures, re-execution, state roots and certificates, height by height.
+    ReExecution,
+}
+
+/// How far an audit has got: `height` is done, of `first..=last` in this stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditProgress {
+    pub stage: AuditStage,
+    pub height: u64,
+    pub first: u64,
+    pub last: u64,
+}
+
 /// The first thing in the store that does not match, with the record and the values.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    #[error("cannot audit from height {from}: the head is {head:?}")]
+    FromBeyondHead { from: u64, head: Option<u64> },
     #[error("the store belongs to genesis {stored:?}, the genesis file hashes to {given}")]
     GenesisMismatch { stored: Option<Hash>, given: Hash },
     #[error("{0}")]
@@ -161,6 +191,7 @@ impl AuditError {
                 last_written, head, ..
             } => last_written.or(Some(*head)),
             GenesisMismatch { .. }
+            | FromBeyondHead { .. }
             | IndexCount { .. }
             | StateKeyCount { .. }
             | StateValueCorrupt { .. } => None,
@@ -180,6 +211,19 @@ struct Walk {
 impl Store {
     /// Audits the whole store against `genesis` (see the module doc).
     pub fn audit(&self, genesis: &Genesis) -> Result<AuditSummary, AuditError> {
+        self.audit_with(genesis, 0, &mut |_| {})
+    }
+
+    /// Audits heights `from..=head` against `genesis`, trusting the records below `from` (the
+    /// state root and accumulator of height `from - 1` are where re-execution starts), and tells
+    /// `progress` about each height done. `from` 0 or 1 audits everything, record counts
+    /// included; the current state and the stored old values are checked whole either way.
+    pub fn audit_with(
+        &self,
+        genesis: &Genesis,
+        from: u64,
+        progress: &mut dyn FnMut(AuditProgress),
+    ) -> Result<AuditSummary, AuditError> {
         let given = genesis.hash();
         if self.genesis_hash() != Some(given) {
             return Err(AuditError::GenesisMismatch {
@@ -187,10 +231,32 @@ impl Store {
                 given,
             });
         }
-        let chain = self.verify_chain();
+        let whole = from <= 1;
+        let head_before = self.head().map(|h| h.height);
+        if !whole && head_before.is_none_or(|h| from > h) {
+            return Err(AuditError::FromBeyondHead {
+                from,
+                head: head_before,
+            });
+        }
+        let mode = if whole {
+            VerifyMode::Full
+        } else {
+            VerifyMode::From(from)
+        };
+        let first = if whole { 0 } else { from };
+        let last = head_before.unwrap_or(0);
+        let chain = self.verify_chain_reporting(mode, &mut |height| {
+            progress(AuditProgress {
+                stage: AuditStage::ChainCheck,
+                height,
+                first,
+                last,
+            })
+        });
         let head = match &chain {
             Ok(s) => s.head.map_or(0, |h| h.height),
-            Err(_) => self.head().map_or(0, |h| h.height),
+            Err(_) => last,
         };
         // Up to the chain check's finding: the walk reports what lies before it, and at that
         // height its finding names the record more precisely (which transaction, say).
@@ -198,37 +264,76 @@ impl Store {
             Err(e) => e.height().map_or(head, |h| h.min(head)),
             Ok(_) => head,
         };
-        let mut walk = self.audit_walk(genesis, walk_to)?;
+        let mut walk = self.audit_walk(genesis, from.max(1), walk_to, progress)?;
         chain?;
-        self.audit_index_counts(&walk)?;
+        if whole {
+            self.audit_index_counts(&walk)?;
+        }
         walk.summary.state_keys = self.audit_current_state(&walk, head)?;
         self.audit_state_values()?;
         walk.summary.head = self.head();
+        walk.summary.from_height = from.max(1);
+        walk.summary.whole = whole;
         Ok(walk.summary)
     }
 
-    /// Heights 0..=`to`: signatures, re-execution, receipts, index records, state roots and
-    /// certificates (see the module doc).
-    fn audit_walk(&self, genesis: &Genesis, to: u64) -> Result<Walk, AuditError> {
-        let genesis_state = crate::supply::genesis_state(genesis);
-        let (root, _) = smt::apply(self, smt::EMPTY, &genesis_state).map_err(StoreError::from)?;
-        let stored = self.state_root_at(0)?;
-        if stored != Some(root) {
-            return Err(AuditError::StateRootDiffers {
-                height: 0,
-                stored,
-                recomputed: root,
-            });
-        }
-        let mut walk = Walk {
-            root,
-            size: 0,
-            last_written: genesis_state.keys().map(|k| (k.clone(), 0)).collect(),
-            index_counts: HashMap::new(),
-            summary: AuditSummary::default(),
+    /// Heights `from..=to`: signatures, re-execution, receipts, index records, state roots and
+    /// certificates (see the module doc), on top of the state and accumulator of `from - 1`
+    /// (genesis's recomputed from the genesis file when `from` is 1).
+    fn audit_walk(
+        &self,
+        genesis: &Genesis,
+        from: u64,
+        to: u64,
+        progress: &mut dyn FnMut(AuditProgress),
+    ) -> Result<Walk, AuditError> {
+        let mut walk = if from <= 1 {
+            let genesis_state = crate::supply::genesis_state(genesis);
+            let (root, _) =
+                smt::apply(self, smt::EMPTY, &genesis_state).map_err(StoreError::from)?;
+            let stored = self.state_root_at(0)?;
+            if stored != Some(root) {
+                return Err(AuditError::StateRootDiffers {
+                    height: 0,
+                    stored,
+                    recomputed: root,
+                });
+            }
+            Walk {
+                root,
+                size: 0,
+                last_written: genesis_state.keys().map(|k| (k.clone(), 0)).collect(),
+                index_counts: HashMap::new(),
+                summary: AuditSummary::default(),
+            }
+        } else {
+            // Trusted: the chain check anchored at this block, and what it says is below `from`.
+            let before = from - 1;
+            let head = self.head().map_or(0, |h| h.height);
+            Walk {
+                root: self
+                    .state_root_at(before)?
+                    .ok_or(StoreError::MissingStateRoot { height: before })?,
+                size: self
+                    .block_by_height(before)?
+                    .ok_or(StoreError::MissingBlock {
+                        height: before,
+                        head,
+                    })?
+                    .accumulator_size_after,
+                last_written: HashMap::new(),
+                index_counts: HashMap::new(),
+                summary: AuditSummary::default(),
+            }
         };
-        for height in 1..=to {
+        for height in from.max(1)..=to {
             self.audit_height(genesis, height, &mut walk)?;
+            progress(AuditProgress {
+                stage: AuditStage::ReExecution,
+                height,
+                first: from.max(1),
+                last: to,
+            });
         }
         Ok(walk)
     }

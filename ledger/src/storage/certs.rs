@@ -19,14 +19,7 @@ use crate::proof::{LedgerCertificate, LedgerCheckpoint, MAX_CERTIFICATE_SIGNERS}
 /// hashes, a size) and up to [`MAX_CERTIFICATE_SIGNERS`] (key, signature) pairs, with framing.
 pub const MAX_LEDGER_CERTIFICATE_BYTES: usize = 512 + MAX_CERTIFICATE_SIGNERS * (32 + 64 + 4);
 
-/// What [`Store::put_ledger_certificate`] did with a certificate that verified.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CertificateStored {
-    /// Written: the height had none.
-    New,
-    /// The height already had one (for the same checkpoint); nothing written.
-    AlreadyCertified,
-}
+use crate::store_api::CertificateStored;
 
 /// Checkpoints kept from the last commits: [`Store::ledger_checkpoint`] is asked for the
 /// newest heights several times each (our vote, peers' votes, the certificate), and answering

@@ -1,11 +1,12 @@
 //! The write path. Every check happens before anything is written; then the block, its index
 //! entries, receipts, new accumulator nodes and the metadata go into one `WriteBatch` written
-//! with fsync. So a commit either happened entirely and durably, or not at all.
+//! with fsync. So a commit either happened entirely and durably, or not at all. The
+//! verified-up-to marker follows in a write of its own (see `marker`).
 
 use rocksdb::WriteBatch;
 
 use super::schema::{self, TxLocation};
-use super::{sync_write, ChainState, CommitInfo, Head, Store, StoreError};
+use super::{sync_write, ChainState, CommitInfo, Head, Store, StoreError, VerifiedMarker};
 use crate::accumulator::{self as acc, AccumulatorError, NodePos, NodeReader};
 use crate::block::Block;
 use crate::encoding::digest_encoded;
@@ -341,6 +342,16 @@ impl Store {
         self.db
             .write_opt(batch, &sync_write())
             .map_err(StoreError::db("commit block"))?;
+        if state.verified_through_head {
+            // Everything this commit wrote was checked before it was written. A failed marker
+            // write is no failure of the commit, which is durable: the marker stays where it
+            // was and the next open checks from there.
+            let _ = self.write_marker(&VerifiedMarker {
+                height,
+                block_hash: hash,
+                accumulator_root: root_after,
+            });
+        }
         state_write.remember_nodes(self);
         self.recent_checkpoints
             .write()

@@ -9,29 +9,7 @@ use super::schema::{self, CONSENSUS_BLOCK_PREFIX, CONSENSUS_SAFETY};
 use super::{sync_write, Store, StoreError};
 use crate::hash::Hash;
 
-/// Largest consensus record accepted (a block with its payload, or the safety data).
-pub const MAX_CONSENSUS_RECORD_BYTES: usize = crate::block::MAX_BLOCK_BYTES + 64 * 1024;
-
-/// One durable write the consensus core asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConsensusWrite {
-    /// Replaces the stored safety data.
-    Safety(Vec<u8>),
-    /// Stores a block under its height and id.
-    Block {
-        height: u64,
-        id: Hash,
-        bytes: Vec<u8>,
-    },
-}
-
-/// What [`Store::load_consensus`] read back.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ConsensusRecords {
-    pub safety: Option<Vec<u8>>,
-    /// Blocks in key order (by height, then id).
-    pub blocks: Vec<Vec<u8>>,
-}
+use crate::store_api::{ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
 
 impl Store {
     /// Writes `writes` in one batch with fsync. Returns once they are durable.

@@ -186,6 +186,22 @@ pub enum StoreError {
     },
     #[error("meta accumulator size is {meta}, the head block records {found}")]
     MetaAccumulatorSizeMismatch { meta: u64, found: u64 },
+    #[error("column family {cf} holds {key}, beyond the head {head} (accumulator size {accumulator_size})")]
+    RecordBeyondHead {
+        cf: &'static str,
+        key: String,
+        head: u64,
+        accumulator_size: u64,
+    },
+    #[error("the verified-up-to marker is at height {marker}, beyond the head {head:?}: blocks this store once held and checked are gone (a lost write-ahead-log tail, or a copy restored from an older backup)")]
+    MarkerAheadOfHead { marker: u64, head: Option<u64> },
+    #[error("the verified-up-to marker at height {height} records {what} {marker}, the store holds {found}: the chain below the marker changed since it was checked (damage, or another store's files)")]
+    MarkerMismatch {
+        height: u64,
+        what: &'static str,
+        marker: Hash,
+        found: Hash,
+    },
     #[error("ledger index {ledger_index} is beyond the accumulator size {size}")]
     LedgerIndexOutOfRange { ledger_index: u64, size: u64 },
     #[error("accumulator size {requested} is beyond the current size {size}")]
@@ -261,7 +277,8 @@ impl StoreError {
             | EventOutOfRange { height, .. }
             | InvalidLedgerCertificate { height, .. }
             | CertificateBeyondHead { height, .. }
-            | CertificateMismatch { height, .. } => Some(*height),
+            | CertificateMismatch { height, .. }
+            | MarkerMismatch { height, .. } => Some(*height),
             WrongHeight { found, .. } => Some(*found),
             HeightMismatch { key_height, .. } => Some(*key_height),
             _ => None,

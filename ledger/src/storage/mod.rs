@@ -3,19 +3,23 @@
 //!
 //! One commit is one `WriteBatch` written with fsync, so after a crash the store holds every
 //! block whose commit returned and is never half-way through one. Opening verifies the hash chain
-//! (fully by default) so that a damaged store is reported, with the height, before it is served.
+//! after the verified-up-to marker (`marker`), so that a store damaged by a crash is reported,
+//! with the height, before it is served; `waybill audit ledger` checks all of it.
 //!
 //! Files: `schema` (column families and key encodings), `commit` (the write path), `read`
-//! (lookups, proofs), `verify` (the chain check), `certs` (ledger certificates), `audit` (the
-//! auditor's deep rescan: re-execution, signatures, certificates), `recent_nodes` (state-tree
-//! nodes kept in memory between commits), `memory` (RocksDB's memory for metrics), `error`.
+//! (lookups, proofs), `verify` (the chain check), `marker` (how far the check is known to hold),
+//! `certs` (ledger certificates), `audit` (the auditor's deep rescan: re-execution, signatures,
+//! certificates), `recent_nodes` (state-tree nodes kept in memory between commits), `memory`
+//! (RocksDB's memory for metrics), `error`.
 
 mod audit;
+mod backup;
 mod certs;
 mod commit;
 mod consensus;
 mod error;
 mod index;
+mod marker;
 mod memory;
 mod proofs;
 mod read;
@@ -27,21 +31,25 @@ mod verify;
 #[cfg(test)]
 mod audit_tests;
 #[cfg(test)]
+mod marker_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
-use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Options, WriteOptions, DB};
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBRecoveryMode, Options, WriteOptions, DB};
 
 use crate::hash::Hash;
 use crate::merkle::Blake3Hasher;
 
-pub use audit::{AuditError, AuditSummary};
-pub use certs::CertificateStored;
-pub use consensus::{ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
+pub use crate::store_api::{
+    CertificateStored, ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES,
+};
+pub use audit::{AuditError, AuditProgress, AuditStage, AuditSummary};
 pub use error::StoreError;
 pub use index::MAX_HISTORY_PAGE;
+pub use marker::VerifiedMarker;
 pub use memory::StoreMemory;
 pub use read::CommittedTx;
 pub use schema::TxLocation;
@@ -51,12 +59,18 @@ pub use verify::ChainSummary;
 /// How much of the chain [`Store::open`] checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum VerifyMode {
-    /// Every block from genesis, every receipt, index entry and accumulator node.
+    /// The blocks after the verified-up-to marker (see `marker`), the marker against the chain,
+    /// and the metadata that points at the head: an open costs the same whatever the history.
+    /// A store without a marker is checked whole. The marker then moves to the head.
     #[default]
+    SinceVerified,
+    /// Every block from genesis, every receipt, index entry and accumulator node (what
+    /// `waybill audit ledger` runs, with re-execution on top). The marker then moves to the head.
     Full,
-    /// Only the last `n` blocks (at least the head) and the metadata that points at them: for
-    /// large stores whose older part a previous full check (or `waybill audit ledger`) covered.
+    /// Only the last `n` blocks (at least the head) and the metadata that points at them.
     Tail(u64),
+    /// The blocks from this height (at most the head's) on, following the block before it.
+    From(u64),
     /// Nothing: for a tool that runs its own, more thorough check next (`waybill audit ledger`),
     /// and must be able to open a damaged store to say where it is damaged.
     Skip,
@@ -70,25 +84,7 @@ pub struct OpenOptions {
     pub read_only: bool,
 }
 
-/// The newest committed block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Head {
-    pub height: u64,
-    pub hash: Hash,
-}
-
-/// What a successful commit wrote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CommitInfo {
-    pub height: u64,
-    pub hash: Hash,
-    /// Ledger index of the block's first transaction (= accumulator size before the block).
-    pub first_ledger_index: u64,
-    pub accumulator_size: u64,
-    pub accumulator_root: Hash,
-    /// Root of the state tree after executing the block.
-    pub state_root: Hash,
-}
+pub use crate::store_api::{CommitInfo, Head};
 
 /// The committed tip, as the write path and readers see it. Changed only after a commit's batch
 /// is durable.
@@ -98,9 +94,14 @@ struct ChainState {
     head: Option<Head>,
     accumulator_size: u64,
     state_root: Hash,
+    /// Everything up to the head is checked, so each commit may move the verified-up-to marker
+    /// to its block (see `marker`).
+    verified_through_head: bool,
 }
 
 pub struct Store {
+    /// What opening found damaged and repaired (see [`Store::recovery_report`]).
+    recovery_report: Option<String>,
     db: DB,
     /// Held for the whole of a commit so that the head check and the write cannot interleave
     /// with another commit's.
@@ -116,7 +117,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path` and verifies the whole chain.
+    /// Opens (creating if needed) the store at `path` and verifies what came after the
+    /// verified-up-to marker ([`VerifyMode::SinceVerified`]).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         Store::open_with(path, OpenOptions::default())
     }
@@ -131,6 +133,7 @@ impl Store {
         // filled, about once a second under load, turning a few large memtables into many tiny
         // files for compaction to merge.
         let families = bounded_memory(&mut db_opts);
+        let mut recovery_report = None;
         smooth_background_writes(&mut db_opts);
         let db = if options.read_only {
             // A read-only open must name exactly the column families that exist: an older store
@@ -144,12 +147,32 @@ impl Store {
             DB::open_cf_descriptors_read_only(&db_opts, path, cfs, false)
                 .map_err(StoreError::db("open read-only"))?
         } else {
-            let cfs = schema::COLUMN_FAMILIES
-                .iter()
-                .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &families)));
-            DB::open_cf_descriptors(&db_opts, path, cfs).map_err(StoreError::db("open"))?
+            let open = |opts: &Options| {
+                let cfs = schema::COLUMN_FAMILIES
+                    .iter()
+                    .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &families)));
+                DB::open_cf_descriptors(opts, path, cfs)
+            };
+            // RocksDB's usual recovery (point in time) drops a damaged write-ahead-log tail and
+            // opens as if those writes never happened: a validator's safety data can go back
+            // in time without a word. So open strictly first; if the log is damaged, say so
+            // (the node's rollback guard reads it) and then recover what is intact.
+            db_opts.set_wal_recovery_mode(DBRecoveryMode::AbsoluteConsistency);
+            match open(&db_opts) {
+                Ok(db) => db,
+                Err(e) if e.kind() == rocksdb::ErrorKind::Corruption => {
+                    let report = format!(
+                        "the write-ahead log is damaged ({e}); recovered up to the last intact write before the damage"
+                    );
+                    recovery_report = Some(report);
+                    db_opts.set_wal_recovery_mode(DBRecoveryMode::PointInTime);
+                    open(&db_opts).map_err(StoreError::db("open after a damaged log"))?
+                }
+                Err(e) => return Err(StoreError::db("open")(e)),
+            }
         };
         let store = Store {
+            recovery_report,
             db,
             commit_lock: Mutex::new(()),
             state: RwLock::new(ChainState::default()),
@@ -164,8 +187,24 @@ impl Store {
             head: summary.head,
             accumulator_size: summary.accumulator_size,
             state_root: summary.state_root,
+            verified_through_head: summary.through_head,
         };
+        if let (Some(head), true, false) = (summary.head, summary.through_head, options.read_only) {
+            store.write_marker(&VerifiedMarker {
+                height: head.height,
+                block_hash: head.hash,
+                accumulator_root: summary.accumulator_root,
+            })?;
+        }
         Ok(store)
+    }
+
+    /// Damage the open found and recovered from: a write-ahead log whose tail (from the first
+    /// damaged record on) was dropped. Writes in that tail were lost, possibly writes that had
+    /// returned (acknowledged) before: the node's rollback guard compares with its safety mark.
+    /// `None` when the store opened cleanly.
+    pub fn recovery_report(&self) -> Option<String> {
+        self.recovery_report.clone()
     }
 
     /// A fresh database gets the current schema version; an existing one must already have it,

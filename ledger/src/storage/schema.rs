@@ -122,6 +122,9 @@ pub const META_HEAD: &[u8] = b"head";
 pub const META_ACCUMULATOR_SIZE: &[u8] = b"accumulator_size";
 /// 32 bytes: hash of the genesis file this store belongs to.
 pub const META_GENESIS_HASH: &[u8] = b"genesis_hash";
+/// The verified-up-to marker (`super::marker`): height u64 BE || block hash || accumulator root
+/// after that block. Absent in stores written before it existed (their first open checks all).
+pub const META_VERIFIED: &[u8] = b"verified";
 
 /// Where a committed transaction is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +176,28 @@ pub fn decode_head(bytes: &[u8]) -> Option<(u64, Hash)> {
     Some((decode_u64(&bytes[..8])?, decode_hash(&bytes[8..])?))
 }
 
+pub const MARKER_LEN: usize = 8 + 2 * HASH_LEN;
+
+pub fn marker_value(height: u64, block_hash: &Hash, accumulator_root: &Hash) -> [u8; MARKER_LEN] {
+    let mut v = [0u8; MARKER_LEN];
+    v[..8].copy_from_slice(&height.to_be_bytes());
+    v[8..8 + HASH_LEN].copy_from_slice(block_hash.as_bytes());
+    v[8 + HASH_LEN..].copy_from_slice(accumulator_root.as_bytes());
+    v
+}
+
+/// (height, block hash, accumulator root).
+pub fn decode_marker(bytes: &[u8]) -> Option<(u64, Hash, Hash)> {
+    if bytes.len() != MARKER_LEN {
+        return None;
+    }
+    Some((
+        decode_u64(&bytes[..8])?,
+        decode_hash(&bytes[8..8 + HASH_LEN])?,
+        decode_hash(&bytes[8 + HASH_LEN..])?,
+    ))
+}
+
 impl TxLocation {
     pub const ENCODED_LEN: usize = 20;
 
@@ -214,5 +239,11 @@ mod tests {
         let h = Hash::blake3(b"x");
         assert_eq!(decode_head(&head_value(5, &h)), Some((5, h)));
         assert_eq!(decode_head(&[0; 39]), None);
+        let root = Hash::blake3(b"root");
+        assert_eq!(
+            decode_marker(&marker_value(7, &h, &root)),
+            Some((7, h, root))
+        );
+        assert_eq!(decode_marker(&[0; MARKER_LEN - 1]), None);
     }
 }

@@ -11,7 +11,7 @@ fn key() -> KeyPair {
     KeyPair::from_secret([7; 32])
 }
 
-fn tx(seq: u64) -> SignedTransaction {
+pub(super) fn tx(seq: u64) -> SignedTransaction {
     Transaction {
         chain_id: "test".into(),
         signer: key().public(),
@@ -23,7 +23,7 @@ fn tx(seq: u64) -> SignedTransaction {
     .sign(&key())
 }
 
-fn block(height: u64, parent: Hash, txs: Vec<SignedTransaction>) -> Block {
+pub(super) fn block(height: u64, parent: Hash, txs: Vec<SignedTransaction>) -> Block {
     Block {
         header: BlockHeader {
             chain_id: "test".into(),
@@ -39,7 +39,7 @@ fn block(height: u64, parent: Hash, txs: Vec<SignedTransaction>) -> Block {
     }
 }
 
-fn receipts(b: &Block, first: u64) -> Vec<Receipt> {
+pub(super) fn receipts(b: &Block, first: u64) -> Vec<Receipt> {
     b.txs
         .iter()
         .enumerate()
@@ -60,10 +60,10 @@ fn receipts(b: &Block, first: u64) -> Vec<Receipt> {
         .collect()
 }
 
-const GENESIS: Hash = Hash([0x6e; 32]);
+pub(super) const GENESIS: Hash = Hash([0x6e; 32]);
 
 /// A store with genesis and `n` more blocks of 0..=3 transactions each; returns their blocks.
-fn chain(store: &Store, n: u64) -> Vec<Block> {
+pub(super) fn chain(store: &Store, n: u64) -> Vec<Block> {
     let genesis = block(0, Hash::ZERO, vec![]);
     store.init_genesis(GENESIS, &genesis).unwrap();
     let mut blocks = vec![genesis];
@@ -333,6 +333,18 @@ fn a_repeated_tx_hash_is_indexed_where_it_succeeded_else_where_first_seen() {
     Store::open(dir.path()).unwrap();
 }
 
+/// An open that checks the whole chain, as the audit does: a plain open checks only what came
+/// after the verified-up-to marker, which these tests' damage lies below (see `marker_tests`).
+fn open_full(dir: &std::path::Path) -> Result<Store, StoreError> {
+    Store::open_with(
+        dir,
+        OpenOptions {
+            verify: VerifyMode::Full,
+            ..Default::default()
+        },
+    )
+}
+
 /// Rewrites one record with raw RocksDB access, as disk corruption or a bad tool would.
 fn tamper(dir: &std::path::Path, cf: &'static str, key: &[u8], f: impl FnOnce(&mut Vec<u8>)) {
     let store = Store::open_with(
@@ -394,7 +406,7 @@ fn corrupt_block_byte_reports_its_height() {
     bad[5 + 8 + 8 + 3] ^= 1;
     store.db.put_cf(cf, key, &bad).unwrap();
     drop(store);
-    let err = Store::open(dir.path())
+    let err = open_full(dir.path())
         .err()
         .expect("corruption undetected on open");
     assert_eq!(err.height(), Some(3), "{err}");
@@ -425,7 +437,7 @@ fn tail_mode_skips_old_records_full_mode_finds_them() {
             .height,
         8
     );
-    assert_eq!(Store::open(dir.path()).err().unwrap().height(), Some(2));
+    assert_eq!(open_full(dir.path()).err().unwrap().height(), Some(2));
 }
 
 #[test]
@@ -440,7 +452,7 @@ fn corrupt_receipt_and_accumulator_are_reported() {
     tamper(dir.path(), schema::CF_RECEIPTS, &schema::u64_key(4), |v| {
         v.push(0)
     });
-    match Store::open(dir.path()).err().unwrap() {
+    match open_full(dir.path()).err().unwrap() {
         StoreError::ReceiptDecode {
             ledger_index: 4, ..
         } => {}
@@ -456,7 +468,7 @@ fn corrupt_receipt_and_accumulator_are_reported() {
         &schema::node_key(0, 4),
         |v| v[0] ^= 1,
     );
-    match Store::open(dir.path()).err().unwrap() {
+    match open_full(dir.path()).err().unwrap() {
         StoreError::AccumulatorLeafMismatch {
             ledger_index: 4,
             height: 3,
@@ -478,7 +490,7 @@ fn corrupt_receipt_and_accumulator_are_reported() {
         &schema::node_key(1, 0),
         |v| v[5] ^= 1,
     );
-    match Store::open(dir.path()).err().unwrap() {
+    match open_full(dir.path()).err().unwrap() {
         StoreError::AccumulatorNodeMismatch {
             level: 1, index: 0, ..
         }
@@ -639,7 +651,7 @@ fn state_roots_and_proofs_at_every_height_survive_reopen() {
 }
 
 #[test]
-fn a_missing_state_root_is_reported_on_open() {
+fn a_missing_state_root_is_reported_by_a_full_open() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = Store::open(dir.path()).unwrap();
@@ -652,7 +664,7 @@ fn a_missing_state_root_is_reported_on_open() {
             )
             .unwrap();
     }
-    match Store::open(dir.path()) {
+    match open_full(dir.path()) {
         Err(StoreError::MissingStateRoot { height: 2 }) => {}
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("opened a store missing a state root"),

@@ -3,11 +3,11 @@
 //! with its height. Full mode also checks that every column family holds exactly the records the
 //! chain implies (no missing, extra or altered accumulator nodes, index entries or receipts).
 
-use rocksdb::IteratorMode;
+use rocksdb::{Direction, IteratorMode};
 
 use super::schema::{self, TxLocation};
 use super::{Head, Store, StoreError, VerifyMode};
-use crate::accumulator as acc;
+use crate::accumulator::{self as acc, AccumulatorError};
 use crate::hash::Hash;
 use crate::merkle::TreeHasher;
 use crate::proof::LedgerCheckpoint;
@@ -19,7 +19,8 @@ use crate::stored::StoredBlock;
 pub struct ChainSummary {
     pub genesis_hash: Option<Hash>,
     pub head: Option<Head>,
-    /// First height checked (0 in full mode).
+    /// First height checked (0 in full mode; the height after the marker in since-the-marker
+    /// mode, so the head + 1 when nothing came after it).
     pub from_height: u64,
     pub blocks_checked: u64,
     pub txs_checked: u64,
@@ -29,6 +30,10 @@ pub struct ChainSummary {
     pub state_root: Hash,
     /// Whether the whole store was checked (full mode), not only its tail.
     pub full: bool,
+    /// Whether every block up to the head is now known to be checked: by this check from
+    /// genesis, or by this check from a verified-up-to marker it confirmed (not by a tail check,
+    /// nor a skipped one). Only then may the marker move to the head.
+    pub through_head: bool,
 }
 
 impl Store {
@@ -38,29 +43,50 @@ impl Store {
     }
 
     pub fn verify_chain_with(&self, mode: VerifyMode) -> Result<ChainSummary, StoreError> {
+        self.verify_chain_reporting(mode, &mut |_| {})
+    }
+
+    /// [`Store::verify_chain_with`] that calls `progress` with each height once it is checked.
+    pub(super) fn verify_chain_reporting(
+        &self,
+        mode: VerifyMode,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ChainSummary, StoreError> {
         if mode == VerifyMode::Skip {
             return self.chain_summary_unchecked();
         }
         let meta = self.read_meta()?;
         let last = self.last_block_height()?;
-        let empty = ChainSummary {
-            genesis_hash: meta.genesis_hash,
-            head: None,
-            from_height: 0,
-            blocks_checked: 0,
-            txs_checked: 0,
-            accumulator_size: 0,
-            accumulator_root: self.hasher.empty_root(),
-            state_root: crate::smt::EMPTY,
-            full: mode == VerifyMode::Full,
+        let marker = match mode {
+            VerifyMode::SinceVerified => self.verified_marker()?,
+            _ => None,
         };
+        // A store without a marker (new, or written before markers existed) is checked whole,
+        // once: the open then records the marker.
+        let full =
+            mode == VerifyMode::Full || (mode == VerifyMode::SinceVerified && marker.is_none());
+        let through_head = full || mode == VerifyMode::SinceVerified;
         let head_height = match (meta.head, last) {
             (None, None) if meta.accumulator_size.unwrap_or(0) == 0 => {
-                if mode == VerifyMode::Full {
+                if let Some(m) = &marker {
+                    self.check_marker(m, None)?;
+                }
+                if full {
                     self.check_accumulator_nodes(0)?;
                     self.check_counts(0, 0, 0)?;
                 }
-                return Ok(empty);
+                return Ok(ChainSummary {
+                    genesis_hash: meta.genesis_hash,
+                    head: None,
+                    from_height: 0,
+                    blocks_checked: 0,
+                    txs_checked: 0,
+                    accumulator_size: 0,
+                    accumulator_root: self.hasher.empty_root(),
+                    state_root: crate::smt::EMPTY,
+                    full,
+                    through_head,
+                });
             }
             (Some((h, _)), Some(l)) if h == l => h,
             (m, l) => {
@@ -78,20 +104,40 @@ impl Store {
             });
         }
 
-        let from = match mode {
-            // (Skip returned above.)
-            VerifyMode::Full | VerifyMode::Skip => 0,
-            VerifyMode::Tail(n) => (head_height + 1).saturating_sub(n.max(1)),
+        // The first height to walk, and the hash, accumulator size and root it must follow.
+        let (from, mut prev_hash, mut size, mut root) = match (mode, &marker) {
+            (VerifyMode::SinceVerified, Some(m)) => {
+                let anchor = self.check_marker(m, Some(head_height))?;
+                (
+                    m.height + 1,
+                    anchor.block_hash,
+                    anchor.accumulator_size,
+                    anchor.accumulator_root,
+                )
+            }
+            _ => {
+                let from = match mode {
+                    VerifyMode::Tail(n) => (head_height + 1).saturating_sub(n.max(1)),
+                    VerifyMode::From(h) => h.min(head_height),
+                    // (Skip returned above.)
+                    VerifyMode::Full | VerifyMode::SinceVerified | VerifyMode::Skip => 0,
+                };
+                if from == 0 {
+                    (0, Hash::ZERO, 0, self.hasher.empty_root())
+                } else {
+                    let prev = self.load_block(from - 1, head_height)?;
+                    (
+                        from,
+                        prev.block.hash(),
+                        prev.accumulator_size_after,
+                        prev.accumulator_root_after,
+                    )
+                }
+            }
         };
-        let (mut prev_hash, mut size) = if from == 0 {
-            (Hash::ZERO, 0)
-        } else {
-            let prev = self.load_block(from - 1, head_height)?;
-            (prev.block.hash(), prev.accumulator_size_after)
-        };
+        let size_before = size;
         let mut txs_checked = 0u64;
         let mut distinct_txs = 0u64;
-        let mut root = self.hasher.empty_root();
         for height in from..=head_height {
             let stored = self.load_block(height, head_height)?;
             let header = &stored.block.header;
@@ -155,6 +201,7 @@ impl Store {
                 }
             }
             prev_hash = hash;
+            progress(height);
         }
 
         let found = Some((head_height, prev_hash));
@@ -171,9 +218,10 @@ impl Store {
                 found: size,
             });
         }
-        if mode == VerifyMode::Full {
+        if full {
             self.check_accumulator_nodes(size)?;
             self.check_counts(head_height + 1, distinct_txs, size)?;
+            // Every certificate key decodes (the seek below only sees the ones past the head).
             if let Some(&beyond) = self
                 .certificate_heights()?
                 .iter()
@@ -184,7 +232,10 @@ impl Store {
                     head: head_height,
                 });
             }
+        } else {
+            self.check_accumulator_nodes_since(size_before, size)?;
         }
+        self.check_nothing_beyond_head(head_height, size)?;
         Ok(ChainSummary {
             genesis_hash: meta.genesis_hash,
             head: Some(Head {
@@ -201,7 +252,8 @@ impl Store {
                 .ok_or(StoreError::MissingStateRoot {
                     height: head_height,
                 })?,
-            full: mode == VerifyMode::Full,
+            full,
+            through_head,
         })
     }
 
@@ -225,6 +277,7 @@ impl Store {
                 .and_then(|h| self.state_root_at(h.height).ok().flatten())
                 .unwrap_or(crate::smt::EMPTY),
             full: false,
+            through_head: false,
         })
     }
 
@@ -375,6 +428,116 @@ impl Store {
                     found: Some(found),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// The accumulator nodes made since size `from` (the ones covering a leaf at or after
+    /// `from`), as [`Store::check_accumulator_nodes`] checks all of them: each inner one hashes
+    /// from its children, none is missing, none lies beyond `size`. One seek per level and one
+    /// read per new node, so a check since a marker costs what the new blocks cost.
+    fn check_accumulator_nodes_since(&self, from: u64, size: u64) -> Result<(), StoreError> {
+        let cf = self.cf(schema::CF_ACCUMULATOR)?;
+        for level in 0u8..64 {
+            let mut expected = from >> level;
+            let end = size >> level;
+            let start = schema::node_key(level, expected);
+            for item in self
+                .db
+                .iterator_cf(cf, IteratorMode::From(&start, Direction::Forward))
+            {
+                let (key, value) = item.map_err(StoreError::db("iterate accumulator"))?;
+                let corrupt = |reason: String| StoreError::Corrupt {
+                    cf: schema::CF_ACCUMULATOR,
+                    key: hex::encode(&key),
+                    reason,
+                };
+                let (l, index) = schema::decode_node_key(&key)
+                    .ok_or_else(|| corrupt("not a node key".into()))?;
+                if l != level {
+                    break;
+                }
+                if index >= end {
+                    return Err(StoreError::AccumulatorNodeBeyondSize { level, index, size });
+                }
+                if index != expected {
+                    return Err(AccumulatorError::MissingNode {
+                        level,
+                        index: expected,
+                    }
+                    .into());
+                }
+                let node = schema::decode_hash(&value).ok_or_else(|| {
+                    corrupt(format!("value of {} bytes, expected 32", value.len()))
+                })?;
+                if level > 0 {
+                    let child = |i: u64| -> Result<Hash, StoreError> {
+                        self.read_node(level - 1, i)?.ok_or(
+                            AccumulatorError::MissingNode {
+                                level: level - 1,
+                                index: i,
+                            }
+                            .into(),
+                        )
+                    };
+                    let computed = self
+                        .hasher
+                        .hash_children(&child(2 * index)?, &child(2 * index + 1)?);
+                    if computed != node {
+                        return Err(StoreError::AccumulatorNodeMismatch {
+                            level,
+                            index,
+                            expected: computed,
+                            found: node,
+                        });
+                    }
+                }
+                expected += 1;
+            }
+            if expected < end {
+                return Err(AccumulatorError::MissingNode {
+                    level,
+                    index: expected,
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// No receipt, state root or ledger certificate beyond the head: what a head that went back
+    /// (a lost log tail, a bad restore) would leave behind. A few seeks.
+    fn check_nothing_beyond_head(&self, head: u64, size: u64) -> Result<(), StoreError> {
+        let Some(next) = head.checked_add(1) else {
+            return Ok(());
+        };
+        for (cf, from) in [
+            (schema::CF_RECEIPTS, size),
+            (schema::CF_STATE_ROOTS, next),
+            (schema::CF_LEDGER_CERTS, next),
+        ] {
+            // An older store opened read-only may lack the newer families: nothing beyond, then.
+            let Ok(handle) = self.cf(cf) else { continue };
+            let key = schema::u64_key(from);
+            let Some(item) = self
+                .db
+                .iterator_cf(handle, IteratorMode::From(&key, Direction::Forward))
+                .next()
+            else {
+                continue;
+            };
+            let (found, _) = item.map_err(StoreError::db("seek beyond the head"))?;
+            if cf == schema::CF_LEDGER_CERTS {
+                if let Some(height) = schema::decode_u64(&found) {
+                    return Err(StoreError::CertificateBeyondHead { height, head });
+                }
+            }
+            return Err(StoreError::RecordBeyondHead {
+                cf,
+                key: hex::encode(&found),
+                head,
+                accumulator_size: size,
+            });
         }
         Ok(())
     }

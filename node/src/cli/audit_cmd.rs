@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use ledger::proof::{Proof, MAX_PROOF_JSON_BYTES};
-use ledger::storage::{OpenOptions, Store, VerifyMode};
+use ledger::storage::{AuditStage, OpenOptions, Store, VerifyMode};
 use ledger::Genesis;
 
+use super::progress::ProgressLine;
 use super::CliResult;
 
 #[derive(Subcommand)]
@@ -19,7 +20,8 @@ pub enum AuditCmd {
     /// Rescan a node's database: hash chain, accumulator, re-execution of every block (receipts,
     /// state roots, indexes), transaction signatures, current state, and every stored ledger
     /// certificate against the genesis file. Names the first height and record that does not
-    /// match and exits non-zero then.
+    /// match and exits non-zero then. A node's own start checks only the blocks after its
+    /// verified-up-to marker; this checks everything (or everything from --from).
     Ledger(LedgerArgs),
     /// Fetch a proof from a node into a file, and verify it at once when given --genesis.
     Fetch(super::audit_fetch::FetchArgs),
@@ -43,6 +45,10 @@ pub struct LedgerArgs {
     /// The chain's genesis file.
     #[arg(long)]
     pub genesis: PathBuf,
+    /// Check and re-execute only the heights from HEIGHT to the head, trusting the records below
+    /// it (say, the head of the last clean audit, plus one). Without it, everything is checked.
+    #[arg(long, value_name = "HEIGHT", default_value_t = 0)]
+    pub from: u64,
 }
 
 /// Why an audit command could not even start, with the file involved.
@@ -64,6 +70,12 @@ pub enum AuditCmdError {
     ProofFailed { failed: usize, total: usize },
     #[error("ledger audit FAILED at {location}: {reason}")]
     LedgerMismatch { location: String, reason: String },
+    #[error("ledger audit FAILED: the store ends at height {head}, below height {mark_height} that the node's safety mark {path} records as reached: the ledger lost blocks (a write-ahead-log tail dropped in recovery, or an old copy put back)")]
+    BehindMark {
+        head: u64,
+        mark_height: u64,
+        path: String,
+    },
 }
 
 pub fn run(cmd: AuditCmd) -> CliResult {
@@ -103,7 +115,7 @@ pub(super) fn verify(args: VerifyArgs) -> CliResult {
         reason: e.to_string(),
     })?;
     let report = proof.verify(&genesis);
-    println!(
+    say!(
         "{} proof, chain {}, genesis {}",
         report.kind,
         genesis.chain_id,
@@ -111,10 +123,10 @@ pub(super) fn verify(args: VerifyArgs) -> CliResult {
     );
     for check in &report.checks {
         let mark = if check.passed { "✓" } else { "✗" };
-        println!("{mark} {}: {}", check.name, check.detail);
+        say!("{mark} {}: {}", check.name, check.detail);
     }
     if report.is_ok() {
-        println!("proof verified: all {} checks passed", report.checks.len());
+        say!("proof verified: all {} checks passed", report.checks.len());
         Ok(())
     } else {
         Err(AuditCmdError::ProofFailed {
@@ -153,29 +165,40 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
         path: db.display().to_string(),
         reason: e.to_string(),
     })?;
-    println!(
+    say!(
         "auditing {} against genesis {} ({})",
         db.display(),
         args.genesis.display(),
         genesis.hash()
     );
-    match store.audit(&genesis) {
+    // A progress bar on a terminal: a whole audit of a long ledger takes minutes.
+    let mut progress = ProgressLine::on_terminal();
+    let result = store.audit_with(&genesis, args.from, &mut |p| {
+        let stage = match p.stage {
+            AuditStage::ChainCheck => "checking the chain",
+            AuditStage::ReExecution => "re-executing",
+        };
+        progress.update(stage, p.height + 1 - p.first, p.last + 1 - p.first)
+    });
+    progress.finish();
+    match result {
         Ok(s) => {
             let head = s.head.map_or(0, |h| h.height);
-            println!("✓ hash chain, block index and accumulator: heights 0..={head}");
-            println!(
+            let first = if s.whole { 0 } else { s.from_height };
+            say!("✓ hash chain, block index and accumulator: heights {first}..={head}");
+            say!(
                 "✓ {} transactions: signatures, receipts and accumulator leaves",
                 s.transactions
             );
-            println!(
+            say!(
                 "✓ {} blocks re-executed: receipts, history indexes and state roots match",
                 s.blocks
             );
-            println!(
+            say!(
                 "✓ current state: {} keys match the state tree at height {head}",
                 s.state_keys
             );
-            println!(
+            say!(
                 "✓ {} ledger certificates verified against the genesis validator set and the recomputed ledger{}",
                 s.certificates,
                 s.last_certified
@@ -183,12 +206,19 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
                     .unwrap_or_default()
             );
             if s.uncertified_heights > 0 {
-                println!(
+                say!(
                     "  note: {} heights have no ledger certificate (yet)",
                     s.uncertified_heights
                 );
             }
-            println!("ledger audit passed");
+            if !s.whole {
+                say!(
+                    "  note: heights below {} were trusted, not checked, and the record counts of the whole store were not compared (audit without --from for those)",
+                    s.from_height
+                );
+            }
+            check_mark(&db, head)?;
+            say!("ledger audit passed");
             Ok(())
         }
         Err(e) => {
@@ -196,12 +226,59 @@ fn audit_ledger(args: LedgerArgs) -> CliResult {
                 Some(h) => format!("height {h}"),
                 None => "a record not tied to one height".into(),
             };
-            println!("✗ {e}");
+            say!("✗ {e}");
             Err(AuditCmdError::LedgerMismatch {
                 location,
                 reason: e.to_string(),
             }
             .into())
+        }
+    }
+}
+
+/// The node's safety mark (`DATA_DIR/safety-mark`, beside the database) records the highest
+/// height the node committed; a store that ends below it lost blocks, however consistent the
+/// rest of it is. A missing or damaged mark is reported, not failed: the node's start reports
+/// it too, and an audit of a copied database has none.
+fn check_mark(db: &Path, head: u64) -> Result<(), AuditCmdError> {
+    use waybill_node::driver::disk::{read_mark, MARK_FILE};
+    let Some(path) = db.parent().map(|d| d.join(MARK_FILE)) else {
+        return Ok(());
+    };
+    match read_mark(&path) {
+        Ok(engine::guard::MarkState::Present(m)) if head < m.committed_height => {
+            say!(
+                "✗ the store ends at height {head}, below height {} in its safety mark",
+                m.committed_height
+            );
+            Err(AuditCmdError::BehindMark {
+                head,
+                mark_height: m.committed_height,
+                path: path.display().to_string(),
+            })
+        }
+        Ok(engine::guard::MarkState::Present(m)) => {
+            say!(
+                "✓ safety mark {}: height {} reached, at or below the head",
+                path.display(),
+                m.committed_height
+            );
+            Ok(())
+        }
+        Ok(engine::guard::MarkState::Missing) => {
+            say!("  note: no safety mark at {} (not a node's data directory, or a node that never signed)", path.display());
+            Ok(())
+        }
+        Ok(engine::guard::MarkState::Damaged(e)) => {
+            say!("  note: the safety mark {} is damaged ({e}); the node will not sign checkpoints until its rounds pass the store's", path.display());
+            Ok(())
+        }
+        Err(e) => {
+            say!(
+                "  note: the safety mark {} cannot be read: {e}",
+                path.display()
+            );
+            Ok(())
         }
     }
 }

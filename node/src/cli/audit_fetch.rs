@@ -27,6 +27,9 @@ pub struct FetchArgs {
     /// Where to write the proof [default: a name from what is proven, in the current directory].
     #[arg(long, global = true)]
     pub out: Option<PathBuf>,
+    /// Replace the file if it exists (by default an earlier proof is never overwritten).
+    #[arg(long, global = true)]
+    pub force: bool,
     /// Verify the written proof against this genesis file (as `waybill audit verify` does).
     #[arg(long, global = true)]
     pub genesis: Option<PathBuf>,
@@ -86,9 +89,21 @@ pub enum FetchError {
     },
     #[error("cannot write {path}: {reason}")]
     Write { path: String, reason: String },
+    #[error(
+        "{path} exists; an earlier proof is not overwritten: choose another --out, or pass --force"
+    )]
+    Exists { path: String },
 }
 
 pub fn run(args: FetchArgs) -> CliResult {
+    let out = args.out.clone().unwrap_or_else(|| default_name(&args.what));
+    // Checked before asking the node, and again when writing (`create_new`).
+    if !args.force && out.exists() {
+        return Err(FetchError::Exists {
+            path: out.display().to_string(),
+        }
+        .into());
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -97,19 +112,15 @@ pub fn run(args: FetchArgs) -> CliResult {
             reason: e.to_string(),
         })?;
     let proof = runtime.block_on(fetch(&args))?;
-    let out = args.out.clone().unwrap_or_else(|| default_name(&args.what));
-    std::fs::write(&out, proof.to_json()).map_err(|e| FetchError::Write {
-        path: out.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    println!("wrote {} proof to {}", proof.kind(), out.display());
+    write_proof(&out, &proof.to_json(), args.force)?;
+    say!("wrote {} proof to {}", proof.kind(), out.display());
     match args.genesis {
         Some(genesis) => verify(VerifyArgs {
             genesis,
             proof: out,
         }),
         None => {
-            println!(
+            say!(
                 "verify it offline with: waybill audit verify --genesis GENESIS.toml {}",
                 out.display()
             );
@@ -174,6 +185,35 @@ async fn fetch(args: &FetchArgs) -> Result<Proof, FetchError> {
             .await
             .map_err(node("waybill_getConsistencyProof")),
     }
+}
+
+/// Writes the proof; without `force`, only as a new file, so an earlier proof of the same name
+/// (perhaps from another node, or another height) is never replaced.
+fn write_proof(out: &std::path::Path, json: &str, force: bool) -> Result<(), FetchError> {
+    use std::io::Write;
+    let shown = out.display().to_string();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(out).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => FetchError::Exists {
+            path: shown.clone(),
+        },
+        _ => FetchError::Write {
+            path: shown.clone(),
+            reason: e.to_string(),
+        },
+    })?;
+    file.write_all(json.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| FetchError::Write {
+            path: shown,
+            reason: e.to_string(),
+        })
 }
 
 /// A file name that says what the proof is about, safe whatever the item id holds.

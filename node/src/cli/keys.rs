@@ -1,5 +1,6 @@
-//! `waybill keys gen`: writes a fresh ed25519 key file with mode 0600 and prints only its public
-//! half (and PeerId, for network keys). A private key is never printed.
+//! `waybill keys`: `init` makes a consortium member's keys and its signed public bundle; `gen`
+//! writes a single key file; `show` prints a key file's public half. Key files are written with
+//! mode 0600 and a private key is never printed.
 
 use std::path::PathBuf;
 
@@ -7,11 +8,34 @@ use clap::{Subcommand, ValueEnum};
 use ledger::crypto::KeyPair;
 use ledger::genesis::peer_id_of;
 use ledger::keyfile::{read_key_file, write_key_file};
+use waybill_node::member_dir::{ensure_keys, write_bundle, Identity};
 
 use super::CliResult;
 
 #[derive(Subcommand)]
 pub enum KeysCmd {
+    /// Make a consortium member's keys (consensus, network, admin and operator; those already in
+    /// DIR are kept) and write its public member bundle, signed by all four, to DIR/member.toml.
+    /// Send only member.toml to the genesis coordinator; the keys never leave DIR. Run again
+    /// with new --address values to re-issue the bundle with the same keys.
+    Init {
+        /// The member's directory (created mode 0700).
+        #[arg(long)]
+        dir: PathBuf,
+        /// The validator's name in the genesis, e.g. `farm`.
+        #[arg(long)]
+        name: String,
+        /// The organization's id in the genesis [default: the name].
+        #[arg(long)]
+        organization: Option<String>,
+        /// The organization's display name [default: the organization id].
+        #[arg(long)]
+        organization_name: Option<String>,
+        /// Where other validators reach this one (repeat for several), e.g.
+        /// /ip4/192.0.2.10/tcp/26600 or /dns/validator.example.org/tcp/26600.
+        #[arg(long = "address", required = true)]
+        addresses: Vec<String>,
+    },
     /// Generate a key file (mode 0600). Refuses to overwrite an existing file.
     Gen {
         /// Where to write the key.
@@ -44,10 +68,48 @@ impl KeyKind {
 
 pub fn run(cmd: KeysCmd) -> CliResult {
     match cmd {
+        KeysCmd::Init {
+            dir,
+            name,
+            organization,
+            organization_name,
+            addresses,
+        } => {
+            let organization = organization.unwrap_or_else(|| name.clone());
+            let id = Identity {
+                organization_name: organization_name.unwrap_or_else(|| organization.clone()),
+                name,
+                organization,
+                addresses,
+            };
+            let (keys, files) = ensure_keys(&dir)?;
+            for f in &files {
+                let what = if f.created { "made" } else { "kept" };
+                say!("{what} {}", f.path.display());
+            }
+            let (bundle, path) = write_bundle(&dir, &keys, id)?;
+            say!("wrote member bundle {}", path.display());
+            say!("  name          {}", bundle.name);
+            say!(
+                "  organization  {} ({})",
+                bundle.organization,
+                bundle.organization_name
+            );
+            say!("  consensus_key {}", bundle.consensus_key);
+            say!("  peer_id       {}", bundle.peer_id);
+            say!("  addresses     {}", bundle.addresses.join(" "));
+            say!("  admin_key     {}", bundle.admin_key);
+            say!("  operator_key  {}", bundle.operator_key);
+            say!(
+                "send {} (public) to the genesis coordinator; the .key files stay in {}",
+                path.display(),
+                dir.display()
+            );
+        }
         KeysCmd::Gen { out, kind } => {
             let key = KeyPair::generate();
             write_key_file(&out, kind.name(), &key)?;
-            println!("wrote {} key to {} (mode 0600)", kind.name(), out.display());
+            say!("wrote {} key to {} (mode 0600)", kind.name(), out.display());
             print_public(&key);
         }
         KeysCmd::Show { path } => print_public(&read_key_file(&path)?),
@@ -56,8 +118,8 @@ pub fn run(cmd: KeysCmd) -> CliResult {
 }
 
 fn print_public(key: &KeyPair) {
-    println!("public_key = \"{}\"", key.public());
-    println!(
+    say!("public_key = \"{}\"", key.public());
+    say!(
         "peer_id    = \"{}\"   (if used as a network key)",
         peer_id_of(&key.public().0)
     );

@@ -59,7 +59,7 @@ pub fn run(args: LocalnetArgs) -> CliResult {
         LocalnetCmd::Down => {
             for n in nodes(&args.dir)? {
                 let stopped = stop_node(&n, Duration::from_secs(10));
-                println!(
+                say!(
                     "{}: {}",
                     n.name,
                     if stopped { "stopped" } else { "not running" }
@@ -72,7 +72,7 @@ pub fn run(args: LocalnetArgs) -> CliResult {
 
 fn up(dir: &Path, validators: usize) -> CliResult {
     if ensure_generated(dir, validators)? {
-        println!(
+        say!(
             "generated a {validators}-validator network in {}",
             dir.display()
         );
@@ -81,17 +81,17 @@ fn up(dir: &Path, validators: usize) -> CliResult {
     let all = nodes(dir)?;
     for n in &all {
         let pid = start_node(&exe, n)?;
-        println!("{}: pid {pid}, log {}", n.name, n.log_file().display());
+        say!("{}: pid {pid}, log {}", n.name, n.log_file().display());
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(wait_ready(dir, &all))?;
-    println!();
-    println!("ready: {} validators committing", all.len());
-    println!("JSON-RPC: {}", all[0].rpc_url());
-    println!("client keys: {}", dir.join("clients").display());
-    println!("stop with: waybill localnet down --dir {}", dir.display());
+    say!();
+    say!("ready: {} validators committing", all.len());
+    say!("JSON-RPC: {}", all[0].rpc_url());
+    say!("client keys: {}", dir.join("clients").display());
+    say!("stop with: waybill localnet down --dir {}", dir.display());
     Ok(())
 }
 
@@ -150,7 +150,7 @@ async fn wait_ready(dir: &Path, all: &[LocalNode]) -> Result<(), Box<dyn std::er
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    println!("smoke transaction {hash} committed on every validator");
+    say!("smoke transaction {hash} committed on every validator");
     Ok(())
 }
 
@@ -173,9 +173,13 @@ fn status(dir: &Path) -> CliResult {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    println!(
+    say!(
         "{:<14} {:>8} {:>8} {:>8} {:>6}  rpc",
-        "node", "pid", "height", "round", "peers"
+        "node",
+        "pid",
+        "height",
+        "round",
+        "peers"
     );
     for n in &all {
         let pid = n.running_pid();
@@ -188,7 +192,7 @@ fn status(dir: &Path) -> CliResult {
         };
         let pid = pid.map_or("-".to_string(), |p| p.to_string());
         match status {
-            Some(s) => println!(
+            Some(s) => say!(
                 "{:<14} {:>8} {:>8} {:>8} {:>6}  {}",
                 n.name,
                 pid,
@@ -197,7 +201,7 @@ fn status(dir: &Path) -> CliResult {
                 s.peers.len(),
                 n.rpc_url()
             ),
-            None => println!(
+            None => say!(
                 "{:<14} {:>8} {:>8} {:>8} {:>6}  {}",
                 n.name,
                 pid,
@@ -241,8 +245,8 @@ fn logs(dir: &Path, only: Option<String>, lines: usize, follow: bool) -> CliResu
         return Ok(());
     }
     for n in chosen {
-        println!("==> {} ({}) <==", n.name, n.log_file().display());
-        println!("{}", log_tail(n, lines));
+        say!("==> {} ({}) <==", n.name, n.log_file().display());
+        say!("{}", log_tail(n, lines));
     }
     Ok(())
 }

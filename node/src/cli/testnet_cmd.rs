@@ -33,9 +33,9 @@ pub fn run(args: TestnetArgs) -> CliResult {
         base_port: args.base_port,
         round_timeout_ms: args.round_timeout_ms,
     })?;
-    println!("genesis: {}", layout.genesis.display());
+    say!("genesis: {}", layout.genesis.display());
     for n in &layout.nodes {
-        println!(
+        say!(
             "{}: config {}  rpc {}  metrics {}",
             n.name,
             n.config.display(),
@@ -43,7 +43,7 @@ pub fn run(args: TestnetArgs) -> CliResult {
             n.metrics_url
         );
     }
-    println!("client account keys: {}", layout.clients_dir.display());
-    println!("start a node with: waybill run --config <config>");
+    say!("client account keys: {}", layout.clients_dir.display());
+    say!("start a node with: waybill run --config <config>");
     Ok(())
 }

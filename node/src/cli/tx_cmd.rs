@@ -743,26 +743,26 @@ fn print_dry_run(stx: &SignedTransaction, json: bool) -> CliResult {
         signing_bytes_hex: hex::encode(signing_bytes(&stx.tx)),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    println!("dry run: {} not submitted", stx.tx.payload.kind());
+    say!("dry run: {} not submitted", stx.tx.payload.kind());
     print_envelope(stx);
-    println!("signed transaction (JSON, for waybill_submitTransaction):");
-    println!("{}", serde_json::to_string_pretty(stx)?);
-    println!("canonical bytes (hex, for waybill_submitRawTransaction):");
-    println!("{}", out.canonical_hex);
-    println!("signing bytes (hex, what the signature covers):");
-    println!("{}", out.signing_bytes_hex);
+    say!("signed transaction (JSON, for waybill_submitTransaction):");
+    say!("{}", serde_json::to_string_pretty(stx)?);
+    say!("canonical bytes (hex, for waybill_submitRawTransaction):");
+    say!("{}", out.canonical_hex);
+    say!("signing bytes (hex, what the signature covers):");
+    say!("{}", out.signing_bytes_hex);
     Ok(())
 }
 
 fn print_envelope(stx: &SignedTransaction) {
-    println!("tx_hash   {}", stx.hash());
-    println!("kind      {}", stx.tx.payload.kind());
-    println!("chain_id  {}", stx.tx.chain_id);
-    println!("signer    {}", stx.tx.signer);
-    println!("sequence  {}", stx.tx.sequence);
+    say!("tx_hash   {}", stx.hash());
+    say!("kind      {}", stx.tx.payload.kind());
+    say!("chain_id  {}", stx.tx.chain_id);
+    say!("signer    {}", stx.tx.signer);
+    say!("sequence  {}", stx.tx.sequence);
 }
 
 fn submit(session: &mut Session, stx: &SignedTransaction, wait_ms: u64, json: bool) -> CliResult {
@@ -794,24 +794,26 @@ fn submit(session: &mut Session, stx: &SignedTransaction, wait_ms: u64, json: bo
         Err(e) => return Err(rpc_failure(&session.url, &format!("submitting {hash}"), &e).into()),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        say!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
-        println!("submitted {}", stx.tx.payload.kind());
+        say!("submitted {}", stx.tx.payload.kind());
         print_envelope(stx);
         match (&outcome.status, &outcome.receipt) {
             (SubmitStatus::Committed, Some(r)) => {
-                println!(
+                say!(
                     "committed at height {} (index {} in block, ledger index {})",
-                    r.height, r.index_in_block, r.ledger_index
+                    r.height,
+                    r.index_in_block,
+                    r.ledger_index
                 );
                 match &r.status {
-                    ExecStatus::Success => println!("result    success"),
+                    ExecStatus::Success => say!("result    success"),
                     ExecStatus::Failed { code, message } => {
-                        println!("result    failed: {code}: {message}")
+                        say!("result    failed: {code}: {message}")
                     }
                 }
             }
-            _ => println!("status    pending (admitted to the mempool, not committed yet)"),
+            _ => say!("status    pending (admitted to the mempool, not committed yet)"),
         }
     }
     if let Some(r) = &outcome.receipt {

@@ -1,6 +1,6 @@
 //! Configuration of the network layer: identity, addresses, who may connect, and limits.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -35,9 +35,10 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            consensus_message: 4 << 20,
-            sync_request: 64 << 10,
-            sync_response: 32 << 20,
+            // The wire formats' own limits (the engine checks every valid block fits them).
+            consensus_message: engine::wire::MAX_CONSENSUS_BYTES,
+            sync_request: engine::wire::MAX_SYNC_REQUEST_BYTES,
+            sync_response: engine::wire::MAX_SYNC_RESPONSE_BYTES,
             transaction: 1 << 20,
             event_queue: 4096,
             command_queue: 1024,
@@ -79,6 +80,8 @@ pub struct NetworkConfig {
     /// Every PeerId that may connect (validators and configured observers). Any other peer is
     /// refused when its connection is established.
     pub allowed: BTreeSet<PeerId>,
+    /// Names to log peers by (validators' genesis names); others are logged by PeerId alone.
+    pub names: BTreeMap<PeerId, String>,
     pub limits: Limits,
     pub backoff: Backoff,
 }
@@ -91,6 +94,7 @@ impl NetworkConfig {
             listen,
             peers: Vec::new(),
             allowed: BTreeSet::new(),
+            names: BTreeMap::new(),
             limits: Limits::default(),
             backoff: Backoff::default(),
         }
@@ -111,6 +115,7 @@ impl fmt::Debug for NetworkConfig {
             .field("listen", &self.listen)
             .field("peers", &self.peers)
             .field("allowed", &self.allowed)
+            .field("names", &self.names)
             .field("limits", &self.limits)
             .field("backoff", &self.backoff)
             .finish()

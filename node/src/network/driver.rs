@@ -1,7 +1,7 @@
 //! The network task: owns the swarm, executes handle commands, turns swarm events into
 //! [`NetworkEvent`]s, enforces the allow-list on every inbound message, and redials.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -43,6 +43,10 @@ pub(crate) struct Driver {
     pub tx_topic: TopicHash,
     pub pending_sync: HashMap<OutboundRequestId, (PeerId, SyncReplySender)>,
     pub sync_replies: FuturesUnordered<SyncReply>,
+    /// Peers' names for the log (see `NetworkConfig::names`).
+    pub names: BTreeMap<PeerId, String>,
+    /// Peers the engine refused for their offences, and until when (bounded by the allow-list).
+    pub refused: HashMap<PeerId, Instant>,
 }
 
 impl Driver {
@@ -74,7 +78,14 @@ impl Driver {
             tx_topic: IdentTopic::new(TX_TOPIC).hash(),
             pending_sync: HashMap::new(),
             sync_replies: FuturesUnordered::new(),
+            names: BTreeMap::new(),
+            refused: HashMap::new(),
         }
+    }
+
+    /// How the log names `peer`: its validator name, or `?` for a peer with none.
+    fn name(&self, peer: &PeerId) -> &str {
+        self.names.get(peer).map_or("?", String::as_str)
     }
 
     pub(crate) async fn run(mut self) {
@@ -117,11 +128,21 @@ impl Driver {
 
     fn reject(&self, peer: &PeerId, what: &str, why: &str) {
         Counters::bump(&self.counters.rejected_messages);
-        tracing::warn!(%peer, what, why, "inbound message rejected");
+        tracing::warn!(name = self.name(peer), %peer, what, why, "inbound message rejected");
+    }
+
+    /// Whether `peer` is refused for its offences right now (expired refusals are forgotten).
+    fn is_refused(&mut self, peer: &PeerId) -> bool {
+        let now = Instant::now();
+        self.refused.retain(|_, until| *until > now);
+        self.refused.contains_key(peer)
     }
 
     fn redial(&mut self) {
         for (peer, addrs) in self.redialer.due(Instant::now()) {
+            if self.is_refused(&peer) {
+                continue;
+            }
             let opts = DialOpts::peer_id(peer)
                 .addresses(addrs)
                 .condition(PeerCondition::DisconnectedAndNotDialing)
@@ -157,6 +178,11 @@ impl Driver {
             Command::RequestSync { to, bytes, reply } => {
                 let id = b.sync.send_request(&to, bytes);
                 self.pending_sync.insert(id, (to, reply));
+            }
+            Command::Refuse { peer, until } => {
+                tracing::warn!(%peer, "refusing a peer for its offences for a while");
+                self.refused.insert(peer, until);
+                let _ = self.swarm.disconnect_peer_id(peer);
             }
             Command::Shutdown { .. } => unreachable!("handled by the run loop"),
         }
@@ -197,9 +223,14 @@ impl Driver {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return;
                 }
+                if self.is_refused(&peer_id) {
+                    tracing::debug!(%peer_id, "connection from a refused peer; closing");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
                 self.redialer.on_connected(&peer_id, Instant::now());
                 if num_established.get() == 1 {
-                    tracing::info!(%peer_id, addr = %endpoint.get_remote_address(), "peer connected");
+                    tracing::info!(peer = self.name(&peer_id), %peer_id, addr = %endpoint.get_remote_address(), "peer connected");
                     self.shared().connected.insert(peer_id);
                     self.events.emit(NetworkEvent::PeerConnected(peer_id));
                 }
@@ -210,7 +241,7 @@ impl Driver {
                 cause,
                 ..
             } if self.allowed.contains(&peer_id) => {
-                tracing::info!(%peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
+                tracing::info!(peer = self.name(&peer_id), %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
                 {
                     let mut shared = self.shared();
                     shared.connected.remove(&peer_id);

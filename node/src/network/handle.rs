@@ -31,6 +31,12 @@ pub(crate) enum Command {
         bytes: Vec<u8>,
         reply: oneshot::Sender<Result<Vec<u8>, NetworkError>>,
     },
+    /// Close the connections to `peer` and refuse it until `until` (its offences; it stays on
+    /// the allow-list).
+    Refuse {
+        peer: PeerId,
+        until: tokio::time::Instant,
+    },
     Shutdown {
         done: oneshot::Sender<()>,
     },
@@ -142,6 +148,11 @@ impl NetworkHandle {
     pub fn publish_tx(&self, bytes: Vec<u8>) -> Result<(), NetworkError> {
         check_size("transaction", bytes.len(), self.limits.transaction)?;
         self.command(Command::PublishTx { bytes }, "transaction")
+    }
+
+    /// Disconnects `peer` and refuses it until `until` (the engine's verdict on its offences).
+    pub fn refuse(&self, peer: PeerId, until: tokio::time::Instant) {
+        let _ = self.command(Command::Refuse { peer, until }, "refusal");
     }
 
     /// Asks `to` for sync data; the returned future yields its response or why there is none.

@@ -87,7 +87,7 @@ impl Network {
         }));
         let allowed = Arc::new(allowed);
 
-        let driver = Driver::new(
+        let mut driver = Driver::new(
             swarm,
             command_rx,
             EventSink::new(event_tx, counters.clone()),
@@ -96,6 +96,7 @@ impl Network {
             redialer,
             limits.clone(),
         );
+        driver.names = config.names;
         tokio::spawn(driver.run());
 
         let handle = NetworkHandle {

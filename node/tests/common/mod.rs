@@ -11,6 +11,7 @@ pub const EXE: &str = env!("CARGO_BIN_EXE_waybill");
 
 /// Generates a `validators`-node network for `chain_id` in `dir` (round timeout 500 ms, free
 /// ports), starts every node and returns them with a client for each, once all answer.
+#[allow(dead_code)] // not every test binary that shares this module starts a whole network
 pub async fn start_network(
     dir: &Path,
     chain_id: &str,

@@ -24,6 +24,24 @@ pub const MAX_BLOCKS_PER_SYNC: u32 = 64;
 /// Most ledger certificates served for one `LedgerCertificates` request.
 pub const MAX_CERTIFICATES_PER_SYNC: u32 = 64;
 
+/// Largest quorum certificate: its vote data and a signature from every validator.
+const MAX_QC_BYTES: usize = 128 + ledger::genesis::MAX_VALIDATORS * (2 + 64) + 8;
+/// Largest timeout certificate: an entry for every validator and its high QC.
+const MAX_TC_BYTES: usize = 64 + ledger::genesis::MAX_VALIDATORS * (2 + 8 + 64) + MAX_QC_BYTES;
+/// Room for enum tags, the proposal's signature and length prefixes around a block.
+const PROPOSAL_FRAMING: usize = 128;
+
+// Every message that carries a block fits its own limit whenever the block is valid (the
+// ledger's `check_block`): a whole proposal on the consensus protocol, a stored block in a sync
+// answer (served with at least one block in the first half of the answer), a block in a
+// consensus record.
+const _: () = assert!(
+    ledger::block::MAX_BLOCK_BYTES + MAX_TC_BYTES + PROPOSAL_FRAMING <= MAX_CONSENSUS_BYTES
+);
+const _: () = assert!(ledger::stored::MAX_STORED_BLOCK_BYTES <= MAX_SYNC_RESPONSE_BYTES / 2);
+const _: () =
+    assert!(ledger::block::MAX_BLOCK_BYTES <= ledger::store_api::MAX_CONSENSUS_RECORD_BYTES);
+
 /// What travels on the consensus protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(bound(deserialize = ""))]
@@ -174,6 +192,20 @@ pub enum SyncResponse {
     VoteReceived,
     /// Ledger certificates, by increasing height; each names its own height.
     LedgerCertificates(Vec<LedgerCertificate>),
+}
+
+impl SyncResponse {
+    /// What kind of answer this is (for logs).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SyncResponse::Blocks(_) => "blocks",
+            SyncResponse::Head { .. } => "a head",
+            SyncResponse::Committed(_) => "committed blocks",
+            SyncResponse::Unavailable(_) => "unavailable",
+            SyncResponse::VoteReceived => "a vote receipt",
+            SyncResponse::LedgerCertificates(_) => "ledger certificates",
+        }
+    }
 }
 
 pub fn encode_request(req: &SyncRequest) -> Vec<u8> {

@@ -4,17 +4,13 @@
 use std::sync::Arc;
 
 use consensus::{Block as ConsensusBlock, Payload, PayloadValidator};
-use ledger::block::MAX_BLOCK_TXS;
+use ledger::block::{check_block, BlockError, BlockRules, MAX_BLOCK_TX_BYTES};
 use ledger::merkle::tx_root;
 use ledger::tx::{verify_transactions, TxError};
 use ledger::{Block, BlockHeader, Hash, SignedTransaction};
 use serde::{Deserialize, Serialize};
 
 use crate::mempool::SharedMempool;
-
-/// Most bytes of transactions in one proposal: well inside the network's 4 MiB consensus
-/// message limit, with room for the header and certificates.
-pub const MAX_PROPOSAL_BYTES: usize = 3 << 20;
 
 /// The transactions are shared, not owned: the core clones a block when it stores a proposal
 /// and again when it commits one, and copying thousands of transactions each time (with their
@@ -79,14 +75,14 @@ pub fn from_ledger_block(block: Block) -> ConsensusBlock<TxBatch> {
 }
 
 /// Truncates a batch so it fits a proposal: at most `max_txs` (the genesis `max_block_txs`)
-/// and [`MAX_PROPOSAL_BYTES`].
+/// and the ledger's [`MAX_BLOCK_TX_BYTES`].
 pub fn fit_proposal(mut txs: Vec<SignedTransaction>, max_txs: usize) -> Vec<SignedTransaction> {
     txs.truncate(max_txs);
     let mut bytes = 0usize;
     let mut keep = txs.len();
     for (i, t) in txs.iter().enumerate() {
         bytes += t.encoded_len();
-        if bytes > MAX_PROPOSAL_BYTES {
+        if bytes > MAX_BLOCK_TX_BYTES {
             keep = i;
             break;
         }
@@ -136,8 +132,8 @@ pub fn verify_in_parallel(chain_id: &str, txs: &[SignedTransaction]) -> Vec<Resu
     })
 }
 
-/// Every validator checks every transaction of a proposal before voting: count, limits, chain id
-/// and signature. Transactions pending in this node's mempool, signature included, had their
+/// Every validator checks every proposal before voting: the ledger's block validity (chain,
+/// count, bytes, each transaction's limits), then each transaction's chain id and signature. Transactions pending in this node's mempool, signature included, had their
 /// signature checked at admission and are not checked again: that is nearly every transaction of
 /// an honest proposal, since the leader gossiped them too. Sequence numbers are execution's
 /// business: a stale one commits with a failed receipt.
@@ -148,29 +144,51 @@ pub struct TxBatchValidator {
     pub mempool: SharedMempool,
 }
 
+/// Why a proposed payload was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// The ledger's block validity ([`check_block`]): chain, count, bytes, limits.
+    #[error(transparent)]
+    Block(#[from] BlockError),
+    #[error("transaction {index} ({hash}): {source}")]
+    Transaction {
+        index: usize,
+        hash: Hash,
+        #[source]
+        source: TxError,
+    },
+}
+
 impl PayloadValidator<TxBatch> for TxBatchValidator {
-    fn validate(&self, _header: &BlockHeader, payload: &TxBatch) -> Result<(), String> {
-        let max = self.max_txs.min(MAX_BLOCK_TXS);
-        if payload.txs.len() > max {
-            return Err(format!(
-                "{} transactions, the genesis allows at most {max}",
-                payload.txs.len()
-            ));
-        }
-        let unverified: Vec<SignedTransaction> = {
+    type Error = PayloadError;
+
+    fn validate(&self, header: &BlockHeader, payload: &TxBatch) -> Result<(), PayloadError> {
+        // Everything but the signatures first: cheap, and bounds what the signatures cost.
+        let rules = BlockRules {
+            chain_id: &self.chain_id,
+            max_txs: self.max_txs,
+        };
+        check_block(header, &payload.txs, &rules)?;
+        let unverified: Vec<(usize, SignedTransaction)> = {
             let pool = self.mempool.lock();
             payload
                 .txs
                 .iter()
-                .filter(|t| !pool.holds(t))
-                .cloned()
+                .enumerate()
+                .filter(|(_, t)| !pool.holds(t))
+                .map(|(i, t)| (i, t.clone()))
                 .collect()
         };
-        for (tx, result) in unverified
+        let txs: Vec<SignedTransaction> = unverified.iter().map(|(_, t)| t.clone()).collect();
+        for ((index, tx), result) in unverified
             .iter()
-            .zip(verify_in_parallel(&self.chain_id, &unverified))
+            .zip(verify_in_parallel(&self.chain_id, &txs))
         {
-            result.map_err(|e| format!("transaction {}: {e}", tx.hash()))?;
+            result.map_err(|source| PayloadError::Transaction {
+                index: *index,
+                hash: tx.hash(),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -240,7 +258,11 @@ mod tests {
     fn validator_rejects_a_bad_signature_or_chain_and_trusts_the_mempool() {
         let mempool = SharedMempool::new(crate::mempool::Mempool::new(
             "c".into(),
-            crate::config::MempoolSection::default(),
+            crate::mempool::MempoolLimits {
+                capacity: 100,
+                per_account: 10,
+                sequence_window: 10,
+            },
         ));
         let v = TxBatchValidator {
             chain_id: "c".into(),
@@ -256,7 +278,17 @@ mod tests {
                 &TxBatch::new(vec![tx(0, "c"), tx(1, "c"), tx(2, "c")]),
             )
             .unwrap_err();
-        assert!(err.contains("at most 2"), "{err}");
+        assert!(
+            matches!(
+                err,
+                PayloadError::Block(BlockError::TooManyTxs {
+                    count: 3,
+                    max: 2,
+                    ..
+                })
+            ),
+            "{err}"
+        );
 
         // What the mempool holds is not checked again. Admission trusts its caller, so a
         // transaction with a broken signature slipped in that way passes: proof that the
@@ -266,7 +298,10 @@ mod tests {
         let resigned = SignedTransaction::new(good.txs[0].tx.clone(), bad_signature);
         let unchecked = TxBatch::new(vec![resigned.clone()]);
         assert!(v.validate(&header(), &unchecked).is_err());
-        mempool.lock().admit_verified(resigned, &NoLedger).unwrap();
+        mempool
+            .lock()
+            .admit_verified(resigned, &NoLedger, 0)
+            .unwrap();
         v.validate(&header(), &unchecked).unwrap();
 
         // The mempool vouches for a transaction *and* its signature: the pending one
@@ -277,18 +312,18 @@ mod tests {
         let err = v
             .validate(&header(), &TxBatch::new(vec![resigned]))
             .unwrap_err();
-        assert!(err.contains("signature"), "{err}");
+        assert!(err.to_string().contains("signature"), "{err}");
 
         let mut forged = tx(2, "c");
         forged.tx.sequence = 3;
         let err = v
             .validate(&header(), &TxBatch::new(vec![tx(0, "c"), forged]))
             .unwrap_err();
-        assert!(err.contains("signature"), "{err}");
+        assert!(err.to_string().contains("signature"), "{err}");
         let err = v
             .validate(&header(), &TxBatch::new(vec![tx(0, "other")]))
             .unwrap_err();
-        assert!(err.contains("chain"), "{err}");
+        assert!(err.to_string().contains("chain"), "{err}");
     }
 
     /// A ledger where every account is new and nothing is committed.

@@ -1,7 +1,7 @@
 //! Leading with nothing to order. A leader asked for a payload while its mempool has nothing
 //! ready and no uncommitted block carries a transaction holds the request back until a
-//! transaction arrives or `idle_proposal_wait` passes, instead of proposing an empty block at
-//! once. Without this an idle network commits empty blocks back to back (a lone validator about
+//! transaction arrives or `idle_wait` passes, instead of proposing an empty block at once.
+//! Without this an idle network commits empty blocks back to back (a lone validator about
 //! 1,500 a second, each with an fsync) and the ledger grows with nothing in it.
 //!
 //! Empty blocks are still proposed at once while a recent block carries transactions: under the
@@ -10,31 +10,31 @@
 //! after a block with transactions are proposed without waiting, and any uncommitted block with
 //! transactions also means no waiting.
 
-use std::time::{Duration, Instant};
-
 use consensus::{Input, Round};
 use ledger::hash::FastHashSet;
 use ledger::Hash;
 
-use super::{Driver, StoreView};
+use crate::node::{Node, StoreView};
 use crate::payload::{fit_proposal, TxBatch};
+use crate::store::NodeStore;
+use crate::{Millis, Peer};
 
 /// A payload request held back, and when it must be answered at the latest.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct DeferredPayload {
-    round: Round,
-    deadline: Instant,
+    pub(crate) round: Round,
+    pub(crate) deadline: Millis,
 }
 
 /// Half the genesis round timeout: replicas wait a whole timeout for the proposal, so a leader
 /// waiting half of it for transactions never makes a round fail.
-pub(crate) fn proposal_wait(round_timeout_ms: u64) -> Duration {
-    Duration::from_millis(round_timeout_ms / 2)
+pub(crate) fn proposal_wait(round_timeout_ms: u64) -> Millis {
+    round_timeout_ms / 2
 }
 
-impl Driver {
+impl<P: Peer, S: NodeStore> Node<P, S> {
     /// Answers the core's request for a payload, or holds it back when there is nothing to order.
-    pub(super) fn answer_payload_request(
+    pub(crate) fn answer_payload_request(
         &mut self,
         round: Round,
         parent: Hash,
@@ -48,24 +48,24 @@ impl Driver {
         let payload = self.next_payload(&pending);
         if payload.txs.is_empty()
             && pending.is_empty()
-            && !self.idle_proposal_wait.is_zero()
+            && self.idle_wait > 0
             && !self.recent_blocks_carry_txs(parent)
         {
-            self.deferred_payload = Some(DeferredPayload {
+            self.deferred = Some(DeferredPayload {
                 round,
-                deadline: Instant::now() + self.idle_proposal_wait,
+                deadline: self.now.saturating_add(self.idle_wait),
             });
             return;
         }
-        self.deferred_payload = None;
+        self.deferred = None;
         self.loopback
             .push_back(Input::PayloadReady { round, payload });
     }
 
-    /// Answers a held-back request now (a transaction arrived, or the wait is over). A request
-    /// for a round the core has left is dropped: the core would ignore its answer anyway.
-    pub(super) fn release_deferred_payload(&mut self) {
-        let Some(deferred) = self.deferred_payload.take() else {
+    /// Answers a held-back request now (the wait is over). A request for a round the core has
+    /// left is dropped: the core would ignore its answer anyway.
+    pub(crate) fn release_deferred_payload(&mut self) {
+        let Some(deferred) = self.deferred.take() else {
             return;
         };
         if deferred.round != self.core.round() {
@@ -87,11 +87,19 @@ impl Driver {
         for _ in 0..2 {
             let (carries, next) = match self.core.block(&id) {
                 Some(b) => (!b.payload.txs.is_empty(), b.header.parent),
-                None => match self.store.block_by_hash(&id) {
-                    Ok(Some(stored)) => (!stored.block.txs.is_empty(), stored.block.header.parent),
-                    // Unknown or unreadable: nothing to hurry for.
-                    _ => return false,
-                },
+                None => {
+                    let stored = self
+                        .store
+                        .block_height(&id)
+                        .ok()
+                        .flatten()
+                        .and_then(|h| self.store.block_by_height(h).ok().flatten());
+                    match stored {
+                        Some(s) => (!s.block.txs.is_empty(), s.block.header.parent),
+                        // Unknown or unreadable: nothing to hurry for.
+                        None => return false,
+                    }
+                }
             };
             if carries {
                 return true;
@@ -101,35 +109,25 @@ impl Driver {
         false
     }
 
-    /// The RPC side admitted a transaction: answer a held-back request if there is now
-    /// something to order (a stale wake-up finds nothing and keeps waiting).
-    pub(super) fn on_admitted(&mut self) {
-        let Some(deferred) = self.deferred_payload else {
+    /// Transactions were admitted: answer a held-back request if there is now something to
+    /// order (a stale wake-up finds nothing and keeps waiting).
+    pub(crate) fn on_admitted(&mut self) {
+        let Some(deferred) = self.deferred else {
             return;
         };
         if deferred.round != self.core.round() {
-            self.deferred_payload = None;
+            self.deferred = None;
             return;
         }
         let payload = self.next_payload(&FastHashSet::default());
         if payload.txs.is_empty() {
             return;
         }
-        self.deferred_payload = None;
+        self.deferred = None;
         self.loopback.push_back(Input::PayloadReady {
             round: deferred.round,
             payload,
         });
-    }
-
-    /// A future that completes when the held-back request must be answered (never, if none).
-    pub(super) fn deferred_payload_sleep(&self) -> tokio::time::Sleep {
-        let wait = self
-            .deferred_payload
-            .map_or(Duration::from_secs(3_600), |d| {
-                d.deadline.saturating_duration_since(Instant::now())
-            });
-        tokio::time::sleep(wait)
     }
 
     fn next_payload(&mut self, exclude: &FastHashSet<Hash>) -> TxBatch {

@@ -6,13 +6,23 @@ use std::collections::BTreeMap;
 
 use ledger::hash::{FastHashMap, FastHashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use ledger::crypto::PublicKey;
 use ledger::hash::Hash;
 use ledger::tx::{verify_transactions, SignedTransaction, TxError};
 
-use crate::config::MempoolSection;
+use crate::Millis;
+
+/// The mempool's bounds (the node's `[mempool]` config section).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MempoolLimits {
+    /// Most transactions held in total.
+    pub capacity: usize,
+    /// Most transactions held per account.
+    pub per_account: usize,
+    /// How far ahead of an account's next sequence number a transaction may be.
+    pub sequence_window: u64,
+}
 
 /// Tables at most this large are left as they are after a backlog drains (a few hundred KiB).
 const SHRINK_ABOVE_CAPACITY: usize = 1_024;
@@ -20,7 +30,7 @@ const SHRINK_ABOVE_CAPACITY: usize = 1_024;
 /// (see [`Mempool::others_hold`]). The other validators received it from its origin at about the
 /// same time, but their intake may verify it a little later than this node's did: naming the
 /// freshest by hash made a replica miss some in one proposal in five at 10,000 tx/s.
-const NAMED_AFTER: Duration = Duration::from_millis(50);
+const NAMED_AFTER_MS: Millis = 50;
 
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MempoolError {
@@ -88,7 +98,7 @@ impl SharedMempool {
 
 pub struct Mempool {
     chain_id: String,
-    limits: MempoolSection,
+    limits: MempoolLimits,
     txs: FastHashMap<Hash, Pending>,
     by_account: FastHashMap<PublicKey, BTreeMap<u64, Hash>>,
     /// The committed next sequence number of every account in `by_account`, so admission and
@@ -101,15 +111,16 @@ pub struct Mempool {
 /// A transaction waiting for a proposal.
 struct Pending {
     tx: SignedTransaction,
-    /// When it was admitted (for evicting ones stuck behind a sequence gap).
-    admitted_at: Instant,
+    /// When it was admitted, in milliseconds of the caller's clock (for naming it by hash in a
+    /// proposal, and for evicting it when stuck behind a sequence gap).
+    admitted_at: Millis,
     /// It came by gossip from a peer, so every validator got it from its origin at about the
     /// same time; one submitted to this node came to the others only through this node.
     gossiped: bool,
 }
 
 impl Mempool {
-    pub fn new(chain_id: String, limits: MempoolSection) -> Self {
+    pub fn new(chain_id: String, limits: MempoolLimits) -> Self {
         assert!(
             limits.capacity > 0 && limits.per_account > 0,
             "mempool limits must be positive"
@@ -174,13 +185,14 @@ impl Mempool {
         &mut self,
         txs: Vec<SignedTransaction>,
         ledger: &dyn LedgerView,
+        now: Millis,
     ) -> Vec<Result<Hash, MempoolError>> {
         let checks = verify_transactions(&self.chain_id, &txs);
         txs.into_iter()
             .zip(checks)
             .map(|(tx, check)| {
                 check?;
-                self.admit_verified(tx, ledger)
+                self.admit_verified(tx, ledger, now)
             })
             .collect()
     }
@@ -191,8 +203,9 @@ impl Mempool {
         &mut self,
         tx: SignedTransaction,
         ledger: &dyn LedgerView,
+        now: Millis,
     ) -> Result<Hash, MempoolError> {
-        self.admit(tx, ledger, false)
+        self.admit(tx, ledger, false, now)
     }
 
     /// [`Mempool::admit_verified`] for a transaction a peer gossiped.
@@ -200,20 +213,21 @@ impl Mempool {
         &mut self,
         tx: SignedTransaction,
         ledger: &dyn LedgerView,
+        now: Millis,
     ) -> Result<Hash, MempoolError> {
-        self.admit(tx, ledger, true)
+        self.admit(tx, ledger, true, now)
     }
 
     /// Whether a proposal made at `now` may name `tx` by its hash alone (see
-    /// `driver::wire::TxRef`): it is pending here with this signature, came by gossip (so the
-    /// other validators got it from its origin too) and has been pending for [`NAMED_AFTER`].
+    /// [`crate::wire::TxRef`]): it is pending here with this signature, came by gossip (so the
+    /// other validators got it from its origin too) and has been pending for [`NAMED_AFTER_MS`].
     /// A client's submission to this node reached the others only through this node's gossip,
     /// which their intake may not have verified yet; it travels whole.
-    pub fn others_hold(&self, tx: &SignedTransaction, now: Instant) -> bool {
+    pub fn others_hold(&self, tx: &SignedTransaction, now: Millis) -> bool {
         self.txs.get(&tx.hash()).is_some_and(|p| {
             p.gossiped
                 && p.tx.signature == tx.signature
-                && now.saturating_duration_since(p.admitted_at) >= NAMED_AFTER
+                && now.saturating_sub(p.admitted_at) >= NAMED_AFTER_MS
         })
     }
 
@@ -222,6 +236,7 @@ impl Mempool {
         tx: SignedTransaction,
         ledger: &dyn LedgerView,
         gossiped: bool,
+        now: Millis,
     ) -> Result<Hash, MempoolError> {
         let hash = tx.hash();
         if self.txs.contains_key(&hash) {
@@ -279,7 +294,7 @@ impl Mempool {
             hash,
             Pending {
                 tx,
-                admitted_at: Instant::now(),
+                admitted_at: now,
                 gossiped,
             },
         );
@@ -385,8 +400,12 @@ impl Mempool {
     /// transaction cannot be proposed until the gap is filled, which may be never (its
     /// predecessor was refused or lost); kept forever, they would hold the mempool's capacity
     /// and, once it is full, refuse everyone. A client refills the gap and resubmits.
-    pub fn evict_gapped(&mut self, max_wait: Duration, ledger: &dyn LedgerView) -> usize {
-        let now = Instant::now();
+    pub fn evict_gapped(
+        &mut self,
+        max_wait: Millis,
+        now: Millis,
+        ledger: &dyn LedgerView,
+    ) -> usize {
         let mut stuck = Vec::new();
         for (account, pending) in &self.by_account {
             let next = self.next_sequence(account, ledger);
@@ -396,9 +415,10 @@ impl Mempool {
                     expected += 1;
                     continue;
                 }
-                let waited = self.txs.get(hash).map_or(Duration::MAX, |p| {
-                    now.saturating_duration_since(p.admitted_at)
-                });
+                let waited = self
+                    .txs
+                    .get(hash)
+                    .map_or(Millis::MAX, |p| now.saturating_sub(p.admitted_at));
                 if waited >= max_wait {
                     stuck.push(*hash);
                 }
@@ -473,7 +493,7 @@ mod tests {
     fn pool(capacity: usize, per_account: usize) -> Mempool {
         Mempool::new(
             "c".into(),
-            MempoolSection {
+            MempoolLimits {
                 capacity,
                 per_account,
                 sequence_window: 10,
@@ -486,7 +506,7 @@ mod tests {
         let (a, b) = (KeyPair::from_secret([1; 32]), KeyPair::from_secret([2; 32]));
         let view = View::default();
         let mut mp = pool(100, 10);
-        let r = mp.submit_batch(vec![tx(&a, 1), tx(&a, 0), tx(&b, 0), tx(&a, 3)], &view);
+        let r = mp.submit_batch(vec![tx(&a, 1), tx(&a, 0), tx(&b, 0), tx(&a, 3)], &view, 0);
         assert!(r.iter().all(Result::is_ok), "{r:?}");
         let batch = mp.next_batch(10, &FastHashSet::default(), &view);
         // a:0, a:1 (a:3 waits for a:2), b:0.
@@ -497,7 +517,7 @@ mod tests {
         mp.remove_committed(&batch, &view);
         assert_eq!(mp.len(), 1);
         assert_eq!(
-            mp.submit_batch(vec![tx(&a, 1)], &view)[0],
+            mp.submit_batch(vec![tx(&a, 1)], &view, 0)[0],
             Err(MempoolError::SequenceTooLow {
                 account: a.public().to_hex(),
                 sequence: 1,
@@ -505,7 +525,7 @@ mod tests {
             })
         );
         // a:3 stayed pending across the commit; its remembered next sequence moved with it.
-        assert!(mp.submit_batch(vec![tx(&a, 2)], &view)[0].is_ok());
+        assert!(mp.submit_batch(vec![tx(&a, 2)], &view, 0)[0].is_ok());
         let batch = mp.next_batch(10, &FastHashSet::default(), &view);
         let seqs: Vec<u64> = batch.iter().map(|t| t.tx.sequence).collect();
         assert_eq!(seqs, vec![2, 3]);
@@ -527,7 +547,7 @@ mod tests {
         let mut view = View::default();
         let mut mp = pool(10_000, 10);
         assert!(mp
-            .submit_batch(backlog.clone(), &view)
+            .submit_batch(backlog.clone(), &view, 0)
             .iter()
             .all(Result::is_ok));
         let grown = mp.txs.capacity();
@@ -563,11 +583,11 @@ mod tests {
         view.committed.insert(early.hash());
         let mut mp = pool(10, 10);
         assert_eq!(
-            mp.submit_batch(vec![first.clone()], &view)[0],
+            mp.submit_batch(vec![first.clone()], &view, 0)[0],
             Err(MempoolError::AlreadyCommitted { hash: first.hash() })
         );
         assert_eq!(
-            mp.submit_batch(vec![early.clone()], &view)[0],
+            mp.submit_batch(vec![early.clone()], &view, 0)[0],
             Ok(early.hash())
         );
     }
@@ -577,31 +597,31 @@ mod tests {
         let a = KeyPair::from_secret([1; 32]);
         let view = View::default();
         let mut mp = pool(3, 2);
-        assert!(mp.submit_batch(vec![tx(&a, 0)], &view)[0].is_ok());
+        assert!(mp.submit_batch(vec![tx(&a, 0)], &view, 0)[0].is_ok());
         assert!(matches!(
-            mp.submit_batch(vec![tx(&a, 0)], &view)[0],
+            mp.submit_batch(vec![tx(&a, 0)], &view, 0)[0],
             Err(MempoolError::Duplicate { .. })
         ));
         assert!(matches!(
-            mp.submit_batch(vec![tx(&a, 10)], &view)[0],
+            mp.submit_batch(vec![tx(&a, 10)], &view, 0)[0],
             Err(MempoolError::SequenceTooHigh { .. })
         ));
         let mut forged = tx(&a, 1);
         forged.tx.sequence = 2;
         assert!(matches!(
-            mp.submit_batch(vec![forged], &view)[0],
+            mp.submit_batch(vec![forged], &view, 0)[0],
             Err(MempoolError::Invalid(_))
         ));
-        assert!(mp.submit_batch(vec![tx(&a, 1)], &view)[0].is_ok());
+        assert!(mp.submit_batch(vec![tx(&a, 1)], &view, 0)[0].is_ok());
         assert!(matches!(
-            mp.submit_batch(vec![tx(&a, 2)], &view)[0],
+            mp.submit_batch(vec![tx(&a, 2)], &view, 0)[0],
             Err(MempoolError::AccountFull { .. })
         ));
         let b = KeyPair::from_secret([2; 32]);
         let c = KeyPair::from_secret([3; 32]);
-        assert!(mp.submit_batch(vec![tx(&b, 0)], &view)[0].is_ok());
+        assert!(mp.submit_batch(vec![tx(&b, 0)], &view, 0)[0].is_ok());
         assert!(matches!(
-            mp.submit_batch(vec![tx(&c, 0)], &view)[0],
+            mp.submit_batch(vec![tx(&c, 0)], &view, 0)[0],
             Err(MempoolError::Full {
                 count: 3,
                 capacity: 3
@@ -615,7 +635,7 @@ mod tests {
         let view = View::default();
         let mut mp = pool(100, 10);
         let txs: Vec<_> = (0..4).map(|i| tx(&a, i)).collect();
-        mp.submit_batch(txs.clone(), &view);
+        mp.submit_batch(txs.clone(), &view, 0);
         let exclude: FastHashSet<Hash> = txs[..2].iter().map(|t| t.hash()).collect();
         let batch = mp.next_batch(10, &exclude, &view);
         assert_eq!(
@@ -632,10 +652,10 @@ mod tests {
         let view = View::default();
         let mut mp = pool(100, 10);
         let (gossiped, submitted) = (tx(&a, 0), tx(&b, 0));
-        mp.admit_gossiped(gossiped.clone(), &view).unwrap();
-        mp.admit_verified(submitted.clone(), &view).unwrap();
-        let now = Instant::now();
-        let later = now + NAMED_AFTER;
+        mp.admit_gossiped(gossiped.clone(), &view, 0).unwrap();
+        mp.admit_verified(submitted.clone(), &view, 0).unwrap();
+        let now = 0;
+        let later = now + NAMED_AFTER_MS;
         assert!(!mp.others_hold(&gossiped, now), "just admitted");
         assert!(mp.others_hold(&gossiped, later));
         assert!(
@@ -656,12 +676,12 @@ mod tests {
         let mut mp = pool(100, 10);
         // a: 0, 1 ready; 3 and 4 wait for 2. b: 2 waits for 0 and 1.
         for t in [tx(&a, 0), tx(&a, 1), tx(&a, 3), tx(&a, 4), tx(&b, 2)] {
-            mp.admit_verified(t, &view).unwrap();
+            mp.admit_verified(t, &view, 0).unwrap();
         }
         // Not waited long enough: nothing goes.
-        assert_eq!(mp.evict_gapped(Duration::from_secs(3_600), &view), 0);
+        assert_eq!(mp.evict_gapped(3_600_000, 0, &view), 0);
         assert_eq!(mp.len(), 5);
-        assert_eq!(mp.evict_gapped(Duration::ZERO, &view), 3);
+        assert_eq!(mp.evict_gapped(0, 0, &view), 3);
         assert_eq!(mp.len(), 2);
         let ready: Vec<u64> = mp
             .next_batch(10, &FastHashSet::default(), &view)
@@ -670,7 +690,7 @@ mod tests {
             .collect();
         assert_eq!(ready, vec![0, 1]);
         // Room again for the account's real next transactions.
-        mp.admit_verified(tx(&b, 0), &view).unwrap();
-        assert_eq!(mp.evict_gapped(Duration::ZERO, &view), 0);
+        mp.admit_verified(tx(&b, 0), &view, 0).unwrap();
+        assert_eq!(mp.evict_gapped(0, 0, &view), 0);
     }
 }

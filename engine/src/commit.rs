@@ -1,0 +1,111 @@
+//! Applying committed blocks: execute, store (one durable write per block), sign the checkpoint,
+//! then tell the mempool and the shell (clients waiting for receipts, subscribers). Blocks the
+//! store already holds (applied by catch-up first) must be the same block, and are skipped.
+
+use consensus::{Block, QuorumCert};
+use ledger::execute::execute_block;
+use ledger::store_api::CommitInfo;
+use tracing::error;
+
+use crate::node::{Committed, EngineError, Node};
+use crate::payload::{to_ledger_block, TxBatch};
+use crate::status::BlockSummary;
+use crate::store::NodeStore;
+use crate::{Effect, Peer};
+
+impl<P: Peer, S: NodeStore> Node<P, S> {
+    pub(crate) fn apply_commit(
+        &mut self,
+        blocks: &[Block<TxBatch>],
+        certificate: &QuorumCert,
+    ) -> Result<(), EngineError<S::Error>> {
+        let cert_bytes = certificate.to_bytes();
+        for block in blocks {
+            self.apply_block(&to_ledger_block(block), &cert_bytes, true)?;
+        }
+        if let Some(last) = blocks.last() {
+            // Consensus records below the committed head are never needed again.
+            self.store
+                .prune_consensus_blocks(last.height())
+                .map_err(EngineError::Store)?;
+            self.status.commits += blocks.len() as u64;
+            self.status.last_commit_latency_ms = self.now.saturating_sub(last.header.timestamp_ms);
+        }
+        Ok(())
+    }
+
+    /// Executes and stores one block on top of the head; `None` if the store already had it.
+    /// `announce`: send this node's checkpoint vote to the others (not for catch-up of heights
+    /// they have long certified; certificate repair fetches those).
+    pub(crate) fn apply_block(
+        &mut self,
+        block: &ledger::Block,
+        certificate: &[u8],
+        announce: bool,
+    ) -> Result<Option<CommitInfo>, EngineError<S::Error>> {
+        let height = block.header.height;
+        let head = self.store.head().map_or(0, |h| h.height);
+        if height <= head {
+            let ours = self
+                .store
+                .block_by_height(height)
+                .map_err(EngineError::Store)?
+                .map(|s| s.block.hash())
+                .unwrap_or_default();
+            if ours != block.hash() {
+                error!(height, %ours, theirs = %block.hash(), "FORK: consensus committed a different block");
+                return Err(EngineError::Fork {
+                    height,
+                    ours,
+                    theirs: block.hash(),
+                });
+            }
+            return Ok(None);
+        }
+        let execution = execute_block(&self.genesis.chain_id, &block.txs, &self.store)?;
+        let receipts = execution.receipts(block, self.store.accumulator_size());
+        let info = self
+            .store
+            .commit_executed(block, certificate, &receipts, &execution)
+            .map_err(EngineError::Store)?;
+        self.certify_executed(&info, announce)?;
+        self.mempool.lock().remove_committed(
+            &block.txs,
+            &CommittedView {
+                store: &self.store,
+                delta: &execution.delta,
+            },
+        );
+        self.out.push(Effect::Committed(Box::new(Committed {
+            summary: BlockSummary {
+                height,
+                hash: info.hash,
+                tx_count: block.txs.len() as u32,
+                timestamp_ms: block.header.timestamp_ms,
+                accumulator_size: info.accumulator_size,
+                accumulator_root: info.accumulator_root,
+                state_root: info.state_root,
+            },
+            receipts,
+        })));
+        Ok(Some(info))
+    }
+}
+
+/// The store just after a commit, with that commit's state changes at hand: the mempool asks
+/// for the next sequence of every account the block touched, and the changes answer without a
+/// read per account.
+struct CommittedView<'a, S> {
+    store: &'a S,
+    delta: &'a ledger::execute::StateDelta,
+}
+
+impl<S: NodeStore> crate::mempool::LedgerView for CommittedView<'_, S> {
+    fn next_sequence(&self, account: &ledger::PublicKey) -> u64 {
+        let state = ledger::execute::Overlay::new(self.store, self.delta);
+        ledger::execute::next_sequence(&state, account).unwrap_or(0)
+    }
+    fn is_committed(&self, tx: &ledger::Hash) -> bool {
+        self.store.is_committed(tx).unwrap_or(false)
+    }
+}

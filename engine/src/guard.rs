@@ -1,0 +1,304 @@
+//! The rollback guard: safety data that goes back in time is detected, and the node does not
+//! sign anything it may have signed differently before.
+//!
+//! A validator that forgets a vote can vote twice. The store's own records cannot tell that they
+//! went back in time: RocksDB's point-in-time recovery drops a damaged write-ahead-log tail and
+//! opens cleanly, and an old copy of a data directory is self-consistent. So the engine keeps a
+//! second record outside the store, the [`SafetyMark`]: the safety data (and the committed
+//! height) written, durably, together with every consensus write that changes the safety data,
+//! before any message that depends on it leaves the node. On start the two are compared
+//! ([`check`]):
+//!
+//! - the mark ahead of the store's safety data: the store lost writes (a WAL tail, or an old copy
+//!   of the store put back under a newer mark). The node takes the higher rounds, so it never
+//!   votes or times out in a round it may have signed in, and it signs no ledger checkpoint until
+//!   the network has passed those rounds (the core enters a round only on a certificate of the
+//!   round before);
+//! - the store's committed head below the mark's height: the ledger went back (it is caught up
+//!   again from peers; `waybill audit ledger` reports it);
+//! - no mark, or an unreadable one: a first start after an upgrade, or a data directory restored
+//!   without it. The store's safety data is all there is; the core still refuses any round a
+//!   quorum certificate shows this node signed (the consensus crate's forgotten-vote check).
+//!
+//! Every finding is logged at error level and counted in the node's status and metrics.
+
+use consensus::{Round, SafetyData};
+use ledger::encoding::{digest, from_canonical, to_canonical, Canonical};
+use ledger::store_api::MAX_CONSENSUS_RECORD_BYTES;
+use ledger::Hash;
+use serde::{Deserialize, Serialize};
+
+/// The safety data and committed height, as last made durable outside the store. It holds the
+/// whole [`SafetyData`], the last vote and timeout included, so a node whose store lost them can
+/// send the same vote or timeout again: a node that knew only the rounds could not time out in a
+/// round it had timed out in, and with f such nodes a round could never end.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafetyMark {
+    pub safety: SafetyData,
+    /// The highest committed height this node had reached when the mark was written.
+    pub committed_height: u64,
+}
+
+impl Canonical for SafetyMark {
+    const DOMAIN: &'static str = "waybill/safety-mark/v2";
+}
+
+/// The most bytes a mark may take: the safety data is one consensus record (its last vote and
+/// timeout with their certificates), plus the height and the digest.
+pub const MAX_MARK_BYTES: usize = MAX_CONSENSUS_RECORD_BYTES + 8 + 32;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SafetyMarkError {
+    #[error("safety mark of {len} bytes, expected {min} to {max}")]
+    Length { len: usize, min: usize, max: usize },
+    #[error("safety mark checksum {found} does not match its contents ({expected})")]
+    Checksum { expected: Hash, found: Hash },
+    #[error("safety mark does not decode: {reason}")]
+    Decode { reason: String },
+}
+
+impl SafetyMark {
+    /// The mark for safety data `data` with `committed_height` reached.
+    pub fn of(data: &SafetyData, committed_height: u64) -> SafetyMark {
+        SafetyMark {
+            safety: data.clone(),
+            committed_height,
+        }
+    }
+
+    /// The canonical bytes followed by their digest, so a damaged file is told apart from a mark.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = to_canonical(self);
+        out.extend_from_slice(digest(self).as_bytes());
+        assert!(
+            out.len() <= MAX_MARK_BYTES,
+            "safety mark of {} bytes",
+            out.len()
+        );
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<SafetyMark, SafetyMarkError> {
+        // Anything shorter than a digest and a height cannot be a mark.
+        const MIN: usize = 32 + 8;
+        if !(MIN..=MAX_MARK_BYTES).contains(&bytes.len()) {
+            return Err(SafetyMarkError::Length {
+                len: bytes.len(),
+                min: MIN,
+                max: MAX_MARK_BYTES,
+            });
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 32);
+        let mark: SafetyMark =
+            from_canonical("safety mark", body, MAX_MARK_BYTES).map_err(|e| {
+                SafetyMarkError::Decode {
+                    reason: e.to_string(),
+                }
+            })?;
+        let found = Hash(sum.try_into().expect("split at 32 bytes from the end"));
+        let expected = digest(&mark);
+        if found != expected {
+            return Err(SafetyMarkError::Checksum { expected, found });
+        }
+        Ok(mark)
+    }
+
+    /// Whether any round of `self` is above the matching round of `data`.
+    fn ahead_of(&self, data: &SafetyData) -> bool {
+        let m = &self.safety;
+        m.last_voted_round > data.last_voted_round
+            || m.preferred_round > data.preferred_round
+            || m.highest_timeout_round > data.highest_timeout_round
+            || m.last_proposed_round > data.last_proposed_round
+    }
+}
+
+/// `store` raised to `mark`: every round the higher of the two, and the last vote and timeout
+/// of whichever signed the later one.
+fn merge(store: SafetyData, mark: &SafetyData) -> SafetyData {
+    let later = |a: Option<u64>, b: Option<u64>| b > a;
+    let vote_round = |d: &SafetyData| d.last_vote.as_ref().map(|v| v.data.round);
+    let timeout_round = |d: &SafetyData| d.last_timeout.as_ref().map(|t| t.data.round);
+    let take_vote = later(vote_round(&store), vote_round(mark));
+    let take_timeout = later(timeout_round(&store), timeout_round(mark));
+    SafetyData {
+        last_voted_round: store.last_voted_round.max(mark.last_voted_round),
+        preferred_round: store.preferred_round.max(mark.preferred_round),
+        highest_timeout_round: store.highest_timeout_round.max(mark.highest_timeout_round),
+        last_proposed_round: store.last_proposed_round.max(mark.last_proposed_round),
+        last_vote: if take_vote {
+            mark.last_vote.clone()
+        } else {
+            store.last_vote
+        },
+        last_timeout: if take_timeout {
+            mark.last_timeout.clone()
+        } else {
+            store.last_timeout
+        },
+    }
+}
+
+/// What the store's side of the mark was found to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MarkState {
+    Missing,
+    Present(Box<SafetyMark>),
+    Damaged(SafetyMarkError),
+}
+
+/// A reason to believe the node's records went back in time.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rollback {
+    #[error("the store's safety data (last voted round {store_round}) is behind the safety mark (last voted round {mark_round}): the store lost writes")]
+    SafetyBehindMark {
+        store_round: Round,
+        mark_round: Round,
+    },
+    #[error("the store's committed head {head} is below height {mark_height}, which the safety mark records as reached: the ledger lost blocks")]
+    LedgerBehindMark { head: u64, mark_height: u64 },
+    #[error("the safety mark is unreadable ({0}); only the store's safety data is left")]
+    MarkDamaged(SafetyMarkError),
+    #[error("the store reported damage on open: {0}")]
+    StoreRecovery(String),
+}
+
+/// What [`check`] decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// The safety data to start from: the store's, raised to the mark's rounds.
+    pub safety: SafetyData,
+    pub findings: Vec<Rollback>,
+    /// Sign no ledger checkpoint until the core has entered a round above this one (the node
+    /// may have signed in every round up to it).
+    pub fence: Option<Round>,
+}
+
+/// Compares the store's safety data and head with the mark (see the module docs).
+pub fn check(store: SafetyData, mark: &MarkState, head: u64) -> Checked {
+    let mut findings = Vec::new();
+    let mut safety = store;
+    match mark {
+        MarkState::Missing => {}
+        MarkState::Damaged(e) => findings.push(Rollback::MarkDamaged(e.clone())),
+        MarkState::Present(m) => {
+            if m.ahead_of(&safety) {
+                findings.push(Rollback::SafetyBehindMark {
+                    store_round: safety.last_voted_round,
+                    mark_round: m.safety.last_voted_round,
+                });
+                safety = merge(safety, &m.safety);
+            }
+            if head < m.committed_height {
+                findings.push(Rollback::LedgerBehindMark {
+                    head,
+                    mark_height: m.committed_height,
+                });
+            }
+        }
+    }
+    let fence = (!findings.is_empty()).then_some(safety.last_voted_round);
+    Checked {
+        safety,
+        findings,
+        fence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(voted: Round, preferred: Round) -> SafetyData {
+        SafetyData {
+            last_voted_round: voted,
+            preferred_round: preferred,
+            highest_timeout_round: voted,
+            last_proposed_round: 0,
+            last_vote: None,
+            last_timeout: None,
+        }
+    }
+
+    #[test]
+    fn a_mark_round_trips_and_any_damage_is_told_apart() {
+        let mark = SafetyMark::of(&data(9, 7), 120);
+        let bytes = mark.to_bytes();
+        assert_eq!(SafetyMark::from_bytes(&bytes), Ok(mark));
+        for i in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x10;
+            assert!(SafetyMark::from_bytes(&flipped).is_err(), "byte {i}");
+        }
+        // A torn write: any shorter prefix is refused, and one too short to hold a digest is
+        // told apart by its length.
+        for len in 0..bytes.len() {
+            assert!(
+                SafetyMark::from_bytes(&bytes[..len]).is_err(),
+                "prefix of {len}"
+            );
+        }
+        assert!(matches!(
+            SafetyMark::from_bytes(&bytes[..39]),
+            Err(SafetyMarkError::Length { .. })
+        ));
+    }
+
+    #[test]
+    fn a_store_in_step_with_its_mark_starts_as_it_is() {
+        let store = data(9, 7);
+        let c = check(
+            store.clone(),
+            &MarkState::Present(Box::new(SafetyMark::of(&store, 50))),
+            50,
+        );
+        assert_eq!(c.safety, store);
+        assert!(c.findings.is_empty());
+        assert_eq!(c.fence, None);
+        // No mark at all (a first start after an upgrade): nothing to compare with.
+        let c = check(store.clone(), &MarkState::Missing, 50);
+        assert_eq!((c.safety, c.findings, c.fence), (store, vec![], None));
+    }
+
+    #[test]
+    fn a_store_behind_its_mark_is_raised_to_it_and_fenced() {
+        let c = check(
+            data(3, 1),
+            &MarkState::Present(Box::new(SafetyMark::of(&data(40, 38), 30))),
+            12,
+        );
+        assert_eq!(c.safety.last_voted_round, 40);
+        assert_eq!(c.safety.preferred_round, 38);
+        assert_eq!(c.safety.highest_timeout_round, 40);
+        assert_eq!(c.fence, Some(40));
+        assert_eq!(
+            c.findings,
+            vec![
+                Rollback::SafetyBehindMark {
+                    store_round: 3,
+                    mark_round: 40
+                },
+                Rollback::LedgerBehindMark {
+                    head: 12,
+                    mark_height: 30
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_damaged_mark_is_a_finding_and_fences_at_the_store_round() {
+        let c = check(
+            data(5, 4),
+            &MarkState::Damaged(SafetyMarkError::Length {
+                len: 3,
+                min: 40,
+                max: MAX_MARK_BYTES,
+            }),
+            2,
+        );
+        assert_eq!(c.safety.last_voted_round, 5);
+        assert_eq!(c.fence, Some(5));
+        assert_eq!(c.findings.len(), 1);
+    }
+}

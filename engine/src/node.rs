@@ -1,0 +1,540 @@
+//! The engine itself: [`Node`], its inputs ([`Event`]) and outputs ([`Effect`]).
+//!
+//! One call to [`Node::handle`] takes one event, decides everything that follows from it and
+//! returns the effects in the order they must be carried out. Every write is already durable
+//! when `handle` returns (the store's calls are synchronous), so the shell may send every
+//! message at once. Besides the event, one message the node sent to itself (it leads the next
+//! round, or is the only validator) is handled per call: with one validator the core answers
+//! itself forever, and the shell must still get its turn for timers, peers and shutdown. The
+//! shell calls again with [`Event::Wake`] at [`Node::next_wake`], or at once when that is now.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use consensus::{Block, Core, Input, Recovery, Round, SafetyData};
+use ledger::encoding::{from_canonical, to_canonical, DecodeError};
+use ledger::receipt::Receipt;
+use ledger::store_api::{ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
+use ledger::{Genesis, Hash, KeyPair};
+use tracing::{error, info};
+
+use crate::catchup::CatchupState;
+use crate::certify::CertifyState;
+use crate::compact::ProposalLooks;
+use crate::guard::{self, Rollback};
+use crate::idle::DeferredPayload;
+use crate::mempool::SharedMempool;
+use crate::offences::Offences;
+use crate::payload::{from_ledger_block, TxBatch, TxBatchValidator};
+use crate::peers::PeerBook;
+use crate::status::{BlockSummary, Status};
+use crate::store::NodeStore;
+use crate::{Millis, Peer};
+
+/// How often the node polls: asks a peer for its head (catch-up), repairs missing ledger
+/// certificates and evicts transactions stuck behind a sequence gap.
+pub(crate) const POLL_EVERY: Millis = 1_000;
+/// How long a transaction may wait behind a gap in its account's sequence before the mempool
+/// drops it (see `Mempool::evict_gapped`): ample for a predecessor still being gossiped.
+const GAPPED_TX_WAIT: Millis = 30_000;
+/// Most requests to peers awaiting an answer at once (each kind has a smaller bound of its own).
+pub(crate) const MAX_REQUESTS: usize = 64;
+
+/// Identifies a request the node made ([`Effect::Request`]) in its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+/// Identifies a peer's sync request ([`Event::SyncRequest`]) in the node's reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReplyId(pub u64);
+
+/// Why a request got no answer (the shell's words: a timeout, a closed connection).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("request failed: {reason}")]
+pub struct RequestFailed {
+    pub reason: String,
+}
+
+/// Everything that can happen to a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event<P> {
+    /// Bytes on the consensus protocol from an authenticated peer.
+    Consensus {
+        from: P,
+        bytes: Vec<u8>,
+    },
+    /// A peer's request on the sync protocol; answer with [`Effect::Reply`] naming `reply`.
+    SyncRequest {
+        from: P,
+        bytes: Vec<u8>,
+        reply: ReplyId,
+    },
+    /// The answer to an [`Effect::Request`] that named `id`.
+    SyncResponse {
+        id: RequestId,
+        result: Result<Vec<u8>, RequestFailed>,
+    },
+    /// The time the node asked for ([`Node::next_wake`]) has come (an early or late wake is
+    /// harmless).
+    Wake,
+    /// The RPC side or the gossip intake admitted transactions to the shared mempool.
+    TxAdmitted,
+    PeerConnected(P),
+    PeerDisconnected(P),
+}
+
+/// Everything a node asks its shell to do, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect<P> {
+    /// Consensus protocol bytes to one peer.
+    Send { to: P, bytes: Vec<u8> },
+    /// Consensus protocol bytes to every connected validator.
+    Broadcast { bytes: Vec<u8> },
+    /// A sync-protocol request. With an id, feed the answer back as [`Event::SyncResponse`];
+    /// without, the answer does not matter (a checkpoint vote's acknowledgement).
+    Request {
+        to: P,
+        id: Option<RequestId>,
+        bytes: Vec<u8>,
+    },
+    /// The answer to a peer's sync request.
+    Reply { to: ReplyId, bytes: Vec<u8> },
+    /// A block was committed and stored: tell clients waiting for these receipts, and
+    /// subscribers.
+    Committed(Box<Committed>),
+    /// Close the connections to `peer` and refuse it until `until` (its offences passed the
+    /// threshold; see [`crate::offences`]). It stays on the allow-list.
+    Disconnect { peer: P, until: Millis },
+}
+
+/// A committed block, as the shell passes it on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    pub summary: BlockSummary,
+    pub receipts: Vec<Receipt>,
+}
+
+/// Why the engine stopped. Only this node's own storage or its own safety can cause it; a
+/// peer's input never does.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError<E: std::error::Error + 'static> {
+    #[error("storage: {0}")]
+    Store(#[source] E),
+    #[error("execution: {0}")]
+    Exec(#[from] ledger::execute::ExecError),
+    #[error("stored consensus record does not decode: {0}")]
+    Recovery(#[source] DecodeError),
+    #[error("fork detected at height {height}: committed {ours}, consensus committed {theirs}")]
+    Fork {
+        height: u64,
+        ours: Hash,
+        theirs: Hash,
+    },
+}
+
+/// A node just built, and the effects of its start (its timer, a leader's first payload).
+pub type Started<P, S> = (Node<P, S>, Vec<Effect<P>>);
+
+/// What a node is built from.
+pub struct NodeConfig {
+    pub genesis: Genesis,
+    /// The consensus key. It moves into the core's `SafetyRules`, its only holder: certification
+    /// asks the core to sign.
+    pub key: KeyPair,
+    /// The mempool the node shares with its RPC side and gossip intake.
+    pub mempool: SharedMempool,
+}
+
+/// What a request the node made is for.
+#[derive(Clone, Debug)]
+pub(crate) enum Asked<P> {
+    /// The core's `FetchBlocks` from this validator.
+    CoreFetch { from: ledger::PublicKey },
+    /// Catch-up: the peer's committed head.
+    Head { peer: P },
+    /// Catch-up: committed blocks from the peer, from this height on.
+    Committed { peer: P, from_height: u64 },
+    /// The block of a compact proposal this node could not rebuild, from its proposer.
+    ProposalBody {
+        peer: P,
+        from: ledger::PublicKey,
+        compact: Box<crate::wire::CompactProposal>,
+    },
+    /// Certificate repair: the peer's ledger certificates.
+    Certificates { peer: P },
+}
+
+pub struct Node<P: Peer, S: NodeStore> {
+    pub(crate) genesis: Genesis,
+    pub(crate) genesis_block_id: Hash,
+    pub(crate) core: Core<TxBatch, TxBatchValidator>,
+    pub(crate) store: S,
+    pub(crate) mempool: SharedMempool,
+    pub(crate) book: PeerBook<P>,
+    /// Validators' peers currently connected.
+    pub(crate) connected: BTreeSet<P>,
+    pub(crate) now: Millis,
+    pub(crate) timer: Option<(Round, Millis)>,
+    /// Inputs the node owes its core as answers to its own actions: messages it sent to itself
+    /// and the payloads it asked for (one per call of `handle`, see the module docs).
+    pub(crate) loopback: VecDeque<Input<TxBatch>>,
+    pub(crate) requests: BTreeMap<RequestId, Asked<P>>,
+    next_request: u64,
+    pub(crate) catchup: CatchupState,
+    pub(crate) certify: CertifyState,
+    pub(crate) deferred: Option<DeferredPayload>,
+    /// How long a leader with nothing to order waits before proposing an empty block.
+    pub(crate) idle_wait: Millis,
+    pub(crate) looks: ProposalLooks<P>,
+    next_poll: Millis,
+    /// Sign no ledger checkpoint until the core's round is above this (the rollback guard).
+    pub(crate) fence: Option<Round>,
+    pub(crate) offences: Offences<P>,
+    pub(crate) status: Status,
+    pub(crate) out: Vec<Effect<P>>,
+}
+
+impl<P: Peer, S: NodeStore> Node<P, S> {
+    /// Builds the node from what the store holds (a fresh store starts at genesis), after the
+    /// rollback guard's check (see [`crate::guard`]). `parse_peer` reads a genesis validator's
+    /// network identity.
+    pub fn start(
+        config: NodeConfig,
+        store: S,
+        parse_peer: impl Fn(&str) -> Option<P>,
+        now: Millis,
+    ) -> Result<Started<P, S>, EngineError<S::Error>> {
+        let NodeConfig {
+            genesis,
+            key,
+            mempool,
+        } = config;
+        let genesis_block_id = consensus::genesis_block::<TxBatch>(&genesis).id();
+        let book = PeerBook::from_genesis(&genesis, parse_peer);
+        let validator = TxBatchValidator {
+            chain_id: genesis.chain_id.clone(),
+            max_txs: genesis.consensus.max_block_txs as usize,
+            mempool: mempool.clone(),
+        };
+        let mut recovery = load_recovery(&store)?;
+        let head = store.head().map_or(0, |h| h.height);
+        let mark = store.load_safety_mark().map_err(EngineError::Store)?;
+        let mut checked = guard::check(recovery.safety.clone(), &mark, head);
+        if let Some(report) = store.recovery_report() {
+            checked.findings.push(Rollback::StoreRecovery(report));
+            checked.fence = Some(checked.safety.last_voted_round);
+        }
+        for finding in &checked.findings {
+            error!(%finding, "ROLLBACK GUARD: this node's records went back in time; it will not sign in any round it may have signed in");
+        }
+        recovery.safety = checked.safety.clone();
+        info!(
+            committed = head,
+            pending_blocks = recovery.blocks.len(),
+            last_voted_round = recovery.safety.last_voted_round,
+            "recovering consensus state"
+        );
+        let certify = CertifyState::new(&genesis, &key.public());
+        let idle_wait = crate::idle::proposal_wait(genesis.consensus.round_timeout_ms);
+        let (core, actions) = Core::recover(&genesis, key, validator, recovery, now);
+        let mut node = Node {
+            genesis,
+            genesis_block_id,
+            core,
+            store,
+            mempool,
+            book,
+            connected: BTreeSet::new(),
+            now,
+            timer: None,
+            loopback: VecDeque::new(),
+            requests: BTreeMap::new(),
+            next_request: 0,
+            catchup: CatchupState::new(now),
+            certify,
+            deferred: None,
+            idle_wait,
+            looks: ProposalLooks::default(),
+            next_poll: now.saturating_add(POLL_EVERY),
+            fence: checked.fence,
+            offences: Offences::default(),
+            status: Status::default(),
+            out: Vec::new(),
+        };
+        node.status.rollbacks_detected = checked.findings.len() as u64;
+        node.status.rollback_fence = checked.fence;
+        if !checked.findings.is_empty() {
+            // The store takes the merged data too, before anything is sent: a vote or timeout the
+            // core sends again from it is then durable in both places.
+            node.store
+                .persist_consensus(&[ConsensusWrite::Safety(to_canonical(&checked.safety))])
+                .map_err(EngineError::Store)?;
+        }
+        if !checked.findings.is_empty() || matches!(mark, guard::MarkState::Missing) {
+            // The mark starts from the merged data, so the next start compares with it.
+            node.write_mark(&checked.safety)?;
+        }
+        node.carry_out(actions)?;
+        node.refresh_status();
+        let effects = std::mem::take(&mut node.out);
+        Ok((node, effects))
+    }
+
+    /// Takes one event (see the module docs).
+    pub fn handle(
+        &mut self,
+        now: Millis,
+        event: Event<P>,
+    ) -> Result<Vec<Effect<P>>, EngineError<S::Error>> {
+        self.now = self.now.max(now);
+        match event {
+            Event::Consensus { from, bytes } => self.on_consensus_bytes(from, &bytes)?,
+            Event::SyncRequest { from, bytes, reply } => self.serve(from, &bytes, reply)?,
+            Event::SyncResponse { id, result } => self.on_response(id, result)?,
+            Event::Wake => self.on_wake()?,
+            Event::TxAdmitted => self.on_admitted(),
+            Event::PeerConnected(peer) => {
+                if self.book.key_of(&peer).is_some() {
+                    self.connected.insert(peer);
+                }
+            }
+            Event::PeerDisconnected(peer) => {
+                self.connected.remove(&peer);
+            }
+        }
+        if let Some(input) = self.loopback.pop_front() {
+            self.feed(input)?;
+        }
+        self.lift_fence();
+        self.refresh_status();
+        Ok(std::mem::take(&mut self.out))
+    }
+
+    /// When the node next needs [`Event::Wake`]: the earliest of its round timer, a held-back
+    /// payload request, a compact proposal's second look and the poll; `now` when it owes
+    /// itself a message.
+    pub fn next_wake(&self) -> Millis {
+        if !self.loopback.is_empty() {
+            return self.now;
+        }
+        let mut at = self.next_poll;
+        if let Some((_, deadline)) = self.timer {
+            at = at.min(deadline);
+        }
+        if let Some(d) = &self.deferred {
+            at = at.min(d.deadline);
+        }
+        if let Some(due) = self.looks.next_due() {
+            at = at.min(due);
+        }
+        at
+    }
+
+    /// Whether the node holds a payload request back for want of transactions (the shell then
+    /// reports admissions with [`Event::TxAdmitted`]; otherwise it need not).
+    pub fn waits_for_transactions(&self) -> bool {
+        self.deferred.is_some()
+    }
+
+    /// The node's counters and state for status and metrics.
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The consensus core (read-only: for tests and the simulator's checks).
+    pub fn core(&self) -> &Core<TxBatch, TxBatchValidator> {
+        &self.core
+    }
+
+    /// Whether a peer is refused for its offences right now.
+    pub fn is_refused(&self, peer: &P) -> bool {
+        self.offences.is_refused(peer, self.now)
+    }
+
+    fn on_wake(&mut self) -> Result<(), EngineError<S::Error>> {
+        if let Some((round, deadline)) = self.timer {
+            if deadline <= self.now {
+                self.timer = None;
+                self.feed(Input::TimerFired { round })?;
+            }
+        }
+        if self.deferred.is_some_and(|d| d.deadline <= self.now) {
+            self.release_deferred_payload();
+        }
+        for due in self.looks.take_due(self.now) {
+            self.on_second_look(due)?;
+        }
+        if self.now >= self.next_poll {
+            self.next_poll = self.now.saturating_add(POLL_EVERY);
+            self.poll_catchup();
+            self.poll_certificates()?;
+            self.evict_gapped();
+        }
+        Ok(())
+    }
+
+    /// A fresh id for a request, if fewer than [`MAX_REQUESTS`] are waiting for an answer.
+    pub(crate) fn request(&mut self, to: P, asked: Asked<P>, bytes: Vec<u8>) -> bool {
+        if self.requests.len() >= MAX_REQUESTS {
+            return false;
+        }
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.requests.insert(id, asked);
+        self.out.push(Effect::Request {
+            to,
+            id: Some(id),
+            bytes,
+        });
+        true
+    }
+
+    fn on_response(
+        &mut self,
+        id: RequestId,
+        result: Result<Vec<u8>, RequestFailed>,
+    ) -> Result<(), EngineError<S::Error>> {
+        let Some(asked) = self.requests.remove(&id) else {
+            return Ok(()); // not ours, or answered twice: nothing to do
+        };
+        self.on_answer(asked, result)
+    }
+
+    fn evict_gapped(&mut self) {
+        let mut pool = self.mempool.lock();
+        if pool.len() < pool.capacity() / 10 {
+            return;
+        }
+        let evicted = pool.evict_gapped(GAPPED_TX_WAIT, self.now, &StoreView(&self.store));
+        if evicted > 0 {
+            info!(evicted, "dropped transactions stuck behind a sequence gap");
+        }
+    }
+
+    /// Lifts the rollback guard's fence once the core has entered a round above it: the
+    /// network has passed every round this node may have signed in.
+    fn lift_fence(&mut self) {
+        if let Some(fence) = self.fence {
+            if self.core.round() > fence {
+                info!(
+                    fence,
+                    round = self.core.round(),
+                    "rollback guard lifted: the network has passed every round this node may have signed in"
+                );
+                self.fence = None;
+                self.status.rollback_fence = None;
+            }
+        }
+    }
+
+    fn refresh_status(&mut self) {
+        let head = self.store.head();
+        let s = &mut self.status;
+        s.round = self.core.round();
+        s.committed_height = head.map_or(0, |h| h.height);
+        s.committed_hash = head.map_or(Hash::ZERO, |h| h.hash);
+        s.mempool_len = self.mempool.lock().len();
+        s.syncing = self.catchup.in_flight();
+    }
+
+    /// Rebuilds the core from durable state after the store moved ahead of it (catch-up).
+    pub(crate) fn rebuild_core(&mut self) -> Result<(), EngineError<S::Error>> {
+        let recovery = load_recovery(&self.store)?;
+        // The core is moved out and back: a placeholder core would need the key, which only the
+        // core holds. `replace_with` semantics by hand: take, rebuild, put.
+        let core = std::mem::replace(&mut self.core, placeholder_core(&self.genesis));
+        let (core, actions) = core.rebuild(&self.genesis, recovery, self.now);
+        self.core = core;
+        self.timer = None;
+        self.deferred = None;
+        self.carry_out(actions)
+    }
+
+    /// The safety mark for `data`, durably (see [`crate::guard`]).
+    pub(crate) fn write_mark(&mut self, data: &SafetyData) -> Result<(), EngineError<S::Error>> {
+        let head = self.store.head().map_or(0, |h| h.height);
+        self.store
+            .store_safety_mark(&guard::SafetyMark::of(data, head))
+            .map_err(EngineError::Store)
+    }
+}
+
+/// A core that is never used: it stands in for the real one for the instant a rebuild moves
+/// it. Its key is a fixed, public one that is no validator's, so it could sign nothing that
+/// counts even if it were used.
+fn placeholder_core(genesis: &Genesis) -> Core<TxBatch, TxBatchValidator> {
+    let validator = TxBatchValidator {
+        chain_id: genesis.chain_id.clone(),
+        max_txs: 0,
+        mempool: SharedMempool::new(crate::mempool::Mempool::new(
+            genesis.chain_id.clone(),
+            crate::mempool::MempoolLimits {
+                capacity: 1,
+                per_account: 1,
+                sequence_window: 1,
+            },
+        )),
+    };
+    Core::recover(
+        genesis,
+        KeyPair::from_secret([0; 32]),
+        validator,
+        Recovery::default(),
+        0,
+    )
+    .0
+}
+
+/// Reads back the core's durable state: safety data, persisted blocks and the committed head.
+pub(crate) fn load_recovery<S: NodeStore>(
+    store: &S,
+) -> Result<Recovery<TxBatch>, EngineError<S::Error>> {
+    let records = store.load_consensus().map_err(EngineError::Store)?;
+    let safety: SafetyData = match &records.safety {
+        None => SafetyData::default(),
+        Some(bytes) => from_canonical("safety data", bytes, MAX_CONSENSUS_RECORD_BYTES)
+            .map_err(EngineError::Recovery)?,
+    };
+    let mut blocks = Vec::with_capacity(records.blocks.len());
+    for bytes in &records.blocks {
+        let block: Block<TxBatch> =
+            from_canonical("consensus block", bytes, MAX_CONSENSUS_RECORD_BYTES)
+                .map_err(EngineError::Recovery)?;
+        blocks.push(block);
+    }
+    let committed = match store.head() {
+        Some(h) if h.height > 0 => {
+            let stored = store
+                .block_by_height(h.height)
+                .map_err(EngineError::Store)?
+                .ok_or(EngineError::Fork {
+                    height: h.height,
+                    ours: h.hash,
+                    theirs: Hash::ZERO,
+                })?;
+            Some(from_ledger_block(stored.block))
+        }
+        _ => None,
+    };
+    Ok(Recovery {
+        safety,
+        blocks,
+        committed,
+    })
+}
+
+/// The mempool's view of the committed ledger.
+pub(crate) struct StoreView<'a, S>(pub &'a S);
+
+impl<S: NodeStore> crate::mempool::LedgerView for StoreView<'_, S> {
+    fn next_sequence(&self, account: &ledger::PublicKey) -> u64 {
+        // A read error here only makes the mempool's pre-check less precise; execution decides.
+        ledger::execute::next_sequence(self.0, account).unwrap_or(0)
+    }
+    fn is_committed(&self, tx: &Hash) -> bool {
+        self.0.is_committed(tx).unwrap_or(false)
+    }
+}

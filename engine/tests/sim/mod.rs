@@ -1,0 +1,762 @@
+//! The whole-node simulator: validators running the real engine (`waybill_engine::Node`) with
+//! real transactions, payload validation, execution, ledger certificates and an in-memory store
+//! (`MemStore`, the same derivations as RocksDB's), on a seeded network with latency, reordering,
+//! drops, duplicates and partitions; crashes whose disks lose the tail of their log; twins; and
+//! a catalogue of Byzantine behaviours (`byzantine.rs`). Everything comes from the seed: a run
+//! replays exactly.
+//!
+//! Checked after every step (`check.rs`): no honest node stops or panics, no two honest nodes
+//! commit different blocks at a height, commits only move forward, no honest key signs two
+//! votes in a round, every vote and timeout is durable (store and safety mark) before it
+//! leaves, no honest peer is ever marked as an offender; and after the faults heal, every
+//! honest node commits again and every client's transaction commits.
+
+#![allow(dead_code, clippy::large_enum_variant)]
+
+pub mod byzantine;
+pub mod check;
+pub mod log;
+pub mod plan;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ledger::genesis::{ConsensusParams, Validator};
+use ledger::tx::{Payload as TxPayload, Transaction};
+use ledger::{Genesis, Hash, KeyPair, SignedTransaction};
+use rand::Rng;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use waybill_engine::mem_store::MemStore;
+use waybill_engine::mempool::{LedgerView, Mempool, MempoolLimits, SharedMempool};
+use waybill_engine::{
+    Effect, Event, Node, NodeConfig, NodeStore, ReplyId, RequestFailed, RequestId,
+};
+
+pub use plan::{Behaviour, Plan};
+
+pub type SimNode = Node<u32, MemStore>;
+
+/// Clients stop starting transactions this long before the run's end (two seconds after the
+/// heal), so theirs can commit; the run ends as soon as they have, and every honest node
+/// committed again after the heal. The rest of the run is the liveness bound.
+const CLIENT_QUIET_MS: u64 = 10_000;
+/// A request with no answer fails after this long (the network layer's timeout).
+const REQUEST_TIMEOUT_MS: u64 = 2_000;
+/// A client resubmits a transaction not committed after this long, to another node.
+const RESUBMIT_MS: u64 = 3_000;
+const CLIENTS: usize = 6;
+
+#[derive(Clone, Debug)]
+enum Ev {
+    /// An engine event for an instance (if still the same incarnation).
+    Deliver {
+        inst: usize,
+        incarnation: u64,
+        event: Event<u32>,
+    },
+    Wake {
+        inst: usize,
+        incarnation: u64,
+    },
+    /// A gossiped transaction reaching an instance.
+    Gossip {
+        inst: usize,
+        incarnation: u64,
+        tx: SignedTransaction,
+    },
+    ClientTick,
+    ByzantineTick {
+        inst: usize,
+    },
+    Crash {
+        inst: usize,
+        lose_tail: usize,
+        down_ms: u64,
+    },
+    Restart {
+        inst: usize,
+    },
+}
+
+/// A peer's pending request at an instance: who asked, and what to answer.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    requester: usize,
+    incarnation: u64,
+    id: Option<RequestId>,
+}
+
+pub struct Inst {
+    /// The validator whose key this instance runs (twins share one).
+    pub key: usize,
+    pub peer: u32,
+    pub node: Option<SimNode>,
+    pub store: MemStore,
+    pub mempool: SharedMempool,
+    pub incarnation: u64,
+    next_reply: u64,
+    replies: BTreeMap<ReplyId, Pending>,
+    /// Peers this instance refused (their offences), until when.
+    refused: BTreeMap<u32, u64>,
+    woken_at: Option<u64>,
+    pub byzantine: Vec<Behaviour>,
+    pub byz: byzantine::State,
+}
+
+struct Client {
+    key: KeyPair,
+    sequence: u64,
+    pending: Option<(SignedTransaction, u64)>,
+    committed: u64,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub violations: Vec<String>,
+    pub liveness: Vec<String>,
+    pub max_height: u64,
+    pub committed_txs: u64,
+    /// Offences honest nodes recorded against Byzantine peers, by kind.
+    pub offences: BTreeMap<&'static str, u64>,
+    pub refusals: u64,
+    pub rollbacks_detected: u64,
+    pub events: u64,
+    /// Digest of every honest commit in order: equal for equal seeds.
+    pub trace: Hash,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        self.violations.is_empty() && self.liveness.is_empty()
+    }
+}
+
+pub struct World {
+    pub plan: Plan,
+    rng: ChaCha8Rng,
+    pub now: u64,
+    seq: u64,
+    queue: BTreeMap<(u64, u64), Ev>,
+    pub genesis: Genesis,
+    pub keys: Vec<KeyPair>,
+    pub insts: Vec<Inst>,
+    clients: Vec<Client>,
+    pub checks: check::Checks,
+    pub out: Outcome,
+    trace: Vec<u8>,
+    /// `WAYBILL_WHOLE_LOG` set: print the run's story (see `log`).
+    log: bool,
+}
+
+fn key(i: usize) -> KeyPair {
+    let mut secret = [0u8; 32];
+    secret[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+    secret[31] = 0xA5;
+    KeyPair::from_secret(secret)
+}
+
+/// The genesis of a simulated chain of `n` validators named by peer number.
+pub fn genesis(n: usize) -> Genesis {
+    Genesis {
+        chain_id: "sim".into(),
+        genesis_time_ms: 0,
+        consensus: ConsensusParams {
+            round_timeout_ms: 400,
+            max_round_timeout_ms: 3_000,
+            timeout_backoff_percent: 150,
+            max_block_txs: 4_000,
+        },
+        validators: (0..n)
+            .map(|i| Validator {
+                name: format!("v{i}"),
+                consensus_key: key(i).public(),
+                peer_id: format!("sim-{i}"),
+                power: 1,
+            })
+            .collect(),
+        organizations: vec![],
+        accounts: vec![],
+    }
+}
+
+pub fn parse_peer(s: &str) -> Option<u32> {
+    s.strip_prefix("sim-")?.parse().ok()
+}
+
+fn limits() -> MempoolLimits {
+    MempoolLimits {
+        capacity: 20_000,
+        per_account: 100,
+        sequence_window: 100,
+    }
+}
+
+/// The mempool's view of an instance's store.
+pub struct View<'a>(pub &'a MemStore);
+
+impl LedgerView for View<'_> {
+    fn next_sequence(&self, account: &ledger::PublicKey) -> u64 {
+        ledger::execute::next_sequence(self.0, account).unwrap_or(0)
+    }
+    fn is_committed(&self, tx: &Hash) -> bool {
+        self.0.is_committed(tx).unwrap_or(false)
+    }
+}
+
+impl World {
+    pub fn new(plan: Plan) -> World {
+        let mut seed = [3u8; 32];
+        seed[..8].copy_from_slice(&plan.seed.to_le_bytes());
+        seed[8] = plan.n as u8;
+        let rng = ChaCha8Rng::from_seed(seed);
+        let genesis = genesis(plan.n);
+        let keys: Vec<KeyPair> = (0..plan.n).map(key).collect();
+        let mut keys_of_insts: Vec<usize> = (0..plan.n).collect();
+        keys_of_insts.extend(plan.twin);
+        let insts = keys_of_insts
+            .iter()
+            .map(|&k| Inst {
+                key: k,
+                peer: k as u32,
+                node: None,
+                store: MemStore::new(&genesis),
+                mempool: SharedMempool::new(Mempool::new(genesis.chain_id.clone(), limits())),
+                incarnation: 0,
+                next_reply: 0,
+                replies: BTreeMap::new(),
+                refused: BTreeMap::new(),
+                woken_at: None,
+                byzantine: plan.byzantine[k].clone(),
+                byz: byzantine::State::default(),
+            })
+            .collect();
+        let clients = (0..CLIENTS)
+            .map(|c| Client {
+                key: key(1_000 + c),
+                sequence: 0,
+                pending: None,
+                committed: 0,
+            })
+            .collect();
+        let checks = check::Checks::new(&plan);
+        World {
+            plan,
+            rng,
+            now: 0,
+            seq: 0,
+            queue: BTreeMap::new(),
+            genesis,
+            keys,
+            insts,
+            clients,
+            checks,
+            out: Outcome::default(),
+            trace: Vec::new(),
+            log: log::enabled(),
+        }
+    }
+
+    fn push(&mut self, at: u64, ev: Ev) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), ev);
+    }
+
+    pub fn is_honest(&self, inst: usize) -> bool {
+        !self.plan.is_byzantine(self.insts[inst].key)
+    }
+
+    /// Runs the plan to its end (or until the checks say the healed network has done its job).
+    pub fn run(mut self) -> Outcome {
+        for i in 0..self.insts.len() {
+            self.start(i);
+        }
+        self.push(0, Ev::ClientTick);
+        for i in 0..self.insts.len() {
+            if !self.insts[i].byzantine.is_empty() {
+                self.push(50, Ev::ByzantineTick { inst: i });
+            }
+        }
+        for c in self.plan.crashes.clone() {
+            self.push(
+                c.at_ms,
+                Ev::Crash {
+                    inst: c.node,
+                    lose_tail: c.lose_tail,
+                    down_ms: c.down_ms,
+                },
+            );
+        }
+        while let Some(((at, _), ev)) = self.queue.pop_first() {
+            if at > self.plan.end_ms {
+                break;
+            }
+            self.now = at;
+            self.out.events += 1;
+            self.step(ev);
+            if self.now >= self.plan.heal_ms + 2_000 && self.checks.healed_work_done(&self) {
+                break;
+            }
+        }
+        self.finish()
+    }
+
+    fn step(&mut self, ev: Ev) {
+        match ev {
+            Ev::Deliver {
+                inst,
+                incarnation,
+                event,
+            } => {
+                if self.insts[inst].incarnation == incarnation {
+                    self.deliver(inst, event);
+                }
+            }
+            Ev::Wake { inst, incarnation } => {
+                if self.insts[inst].incarnation == incarnation {
+                    self.insts[inst].woken_at = None;
+                    self.handle(inst, Event::Wake);
+                }
+            }
+            Ev::Gossip {
+                inst,
+                incarnation,
+                tx,
+            } => {
+                if self.insts[inst].incarnation == incarnation && self.insts[inst].node.is_some() {
+                    self.gossip_arrives(inst, tx);
+                }
+            }
+            Ev::ClientTick => self.client_tick(),
+            Ev::ByzantineTick { inst } => {
+                byzantine::tick(self, inst);
+                if self.now < self.plan.end_ms {
+                    let next = self.now + self.rng.gen_range(20..200);
+                    self.push(next, Ev::ByzantineTick { inst });
+                }
+            }
+            Ev::Crash {
+                inst,
+                lose_tail,
+                down_ms,
+            } => {
+                let i = &mut self.insts[inst];
+                i.node = None;
+                i.incarnation += 1;
+                i.replies.clear();
+                i.woken_at = None;
+                if lose_tail > 0 {
+                    i.store.lose_tail(lose_tail);
+                }
+                self.checks.crashed(inst);
+                self.push(self.now + down_ms, Ev::Restart { inst });
+            }
+            Ev::Restart { inst } => self.start(inst),
+        }
+    }
+
+    /// (Re)starts an instance from its store, with an empty mempool.
+    fn start(&mut self, inst: usize) {
+        let now = self.now;
+        let i = &mut self.insts[inst];
+        i.mempool = SharedMempool::new(Mempool::new(self.genesis.chain_id.clone(), limits()));
+        let config = NodeConfig {
+            genesis: self.genesis.clone(),
+            key: KeyPair::from_secret(self.keys[i.key].secret_bytes()),
+            mempool: i.mempool.clone(),
+        };
+        let started = Node::start(config, i.store.clone(), parse_peer, now);
+        match started {
+            Ok((node, effects)) => {
+                i.node = Some(node);
+                self.checks.started(inst, &self.insts[inst]);
+                self.after(inst, effects);
+                let me = self.insts[inst].peer;
+                let peers: Vec<u32> = (0..self.plan.n as u32).filter(|p| *p != me).collect();
+                for p in peers {
+                    self.handle(inst, Event::PeerConnected(p));
+                }
+            }
+            Err(e) => self.fail(inst, format!("start failed: {e}")),
+        }
+    }
+
+    fn fail(&mut self, inst: usize, what: String) {
+        if self.is_honest(inst) {
+            self.out
+                .violations
+                .push(format!("t={} inst {inst}: {what}", self.now));
+        }
+        self.insts[inst].node = None;
+        self.insts[inst].incarnation += 1;
+    }
+
+    /// Hands an event to an instance (a Byzantine one may answer requests itself).
+    fn deliver(&mut self, inst: usize, event: Event<u32>) {
+        if self.insts[inst].node.is_none() {
+            return;
+        }
+        if let Event::SyncRequest { from, bytes, reply } = &event {
+            if let Some(answer) = byzantine::answer(self, inst, *from, bytes) {
+                self.reply(inst, *reply, answer);
+                return;
+            }
+        }
+        self.handle(inst, event);
+    }
+
+    pub fn handle(&mut self, inst: usize, event: Event<u32>) {
+        let Some(node) = self.insts[inst].node.as_mut() else {
+            return;
+        };
+        if self.log {
+            log::event(self.now, inst, &event);
+        }
+        match node.handle(self.now, event) {
+            Ok(effects) => self.after(inst, effects),
+            Err(e) => self.fail(inst, format!("engine stopped: {e}")),
+        }
+    }
+
+    /// Checks an instance's effects, lets a Byzantine one twist them, and carries them out.
+    fn after(&mut self, inst: usize, effects: Vec<Effect<u32>>) {
+        if self.log {
+            let round = self.insts[inst]
+                .node
+                .as_ref()
+                .map_or(0, |n| n.status().round);
+            log::effects(self.now, inst, round, &effects);
+        }
+        check::effects(self, inst, &effects);
+        let effects = if self.insts[inst].byzantine.is_empty() {
+            effects
+        } else {
+            byzantine::twist(self, inst, effects)
+        };
+        for effect in effects {
+            self.carry_out(inst, effect);
+        }
+        self.schedule_wake(inst);
+    }
+
+    fn schedule_wake(&mut self, inst: usize) {
+        let Some(node) = &self.insts[inst].node else {
+            return;
+        };
+        let at = node.next_wake().max(self.now);
+        let i = &mut self.insts[inst];
+        if i.woken_at.is_some_and(|w| w <= at) {
+            return;
+        }
+        i.woken_at = Some(at);
+        let incarnation = i.incarnation;
+        self.push(at, Ev::Wake { inst, incarnation });
+    }
+
+    /// Instances running peer `peer`'s key (twins: two).
+    fn instances_of(&self, peer: u32) -> Vec<usize> {
+        (0..self.insts.len())
+            .filter(|&i| self.insts[i].peer == peer)
+            .collect()
+    }
+
+    /// Whether a message from `a` to `b` gets through now (partitions, refusals, drops).
+    fn link(&mut self, a: usize, b: usize) -> Option<u64> {
+        let (pa, pb) = (self.insts[a].peer, self.insts[b].peer);
+        if self.insts[b]
+            .refused
+            .get(&pa)
+            .is_some_and(|u| *u > self.now)
+            || self.insts[a]
+                .refused
+                .get(&pb)
+                .is_some_and(|u| *u > self.now)
+        {
+            return None;
+        }
+        for (from, until, side) in &self.plan.partitions {
+            if self.now >= *from
+                && self.now < *until
+                && side.contains(&self.insts[a].key) != side.contains(&self.insts[b].key)
+            {
+                return None;
+            }
+        }
+        // Losses end with the heal, like partitions: liveness is owed only once the network
+        // delivers (after GST, in the protocol's terms); before it, anything may be lost.
+        if self.now < self.plan.heal_ms && self.rng.gen_range(0..1000) < self.plan.drop_per_mille {
+            return None;
+        }
+        let (lo, hi) = self.plan.latency_ms;
+        Some(self.now + self.rng.gen_range(lo..=hi))
+    }
+
+    fn send_to(&mut self, from: usize, to: usize, event: Event<u32>) {
+        let Some(at) = self.link(from, to) else {
+            return;
+        };
+        let incarnation = self.insts[to].incarnation;
+        if matches!(event, Event::Consensus { .. })
+            && self.rng.gen_range(0..1000) < self.plan.dup_per_mille
+        {
+            let later = at + self.rng.gen_range(1..50);
+            self.push(
+                later,
+                Ev::Deliver {
+                    inst: to,
+                    incarnation,
+                    event: event.clone(),
+                },
+            );
+        }
+        self.push(
+            at,
+            Ev::Deliver {
+                inst: to,
+                incarnation,
+                event,
+            },
+        );
+    }
+
+    pub fn carry_out(&mut self, inst: usize, effect: Effect<u32>) {
+        let me = self.insts[inst].peer;
+        match effect {
+            Effect::Send { to, bytes } => {
+                for t in self.instances_of(to) {
+                    self.send_to(
+                        inst,
+                        t,
+                        Event::Consensus {
+                            from: me,
+                            bytes: bytes.clone(),
+                        },
+                    );
+                }
+            }
+            Effect::Broadcast { bytes } => {
+                for t in 0..self.insts.len() {
+                    if self.insts[t].peer != me {
+                        self.send_to(
+                            inst,
+                            t,
+                            Event::Consensus {
+                                from: me,
+                                bytes: bytes.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+            Effect::Request { to, id, bytes } => self.request(inst, to, id, bytes),
+            Effect::Reply { to, bytes } => self.reply(inst, to, bytes),
+            Effect::Committed(c) => check::committed(self, inst, &c),
+            Effect::Disconnect { peer, until } => {
+                self.insts[inst].refused.insert(peer, until);
+                let incarnation = self.insts[inst].incarnation;
+                self.push(
+                    until,
+                    Ev::Deliver {
+                        inst,
+                        incarnation,
+                        event: Event::PeerConnected(peer),
+                    },
+                );
+            }
+        }
+    }
+
+    fn request(&mut self, inst: usize, to: u32, id: Option<RequestId>, bytes: Vec<u8>) {
+        let me = self.insts[inst].peer;
+        let incarnation = self.insts[inst].incarnation;
+        if let Some(id) = id {
+            // Whatever happens to the request, the requester hears of it by this time.
+            self.push(
+                self.now + REQUEST_TIMEOUT_MS,
+                Ev::Deliver {
+                    inst,
+                    incarnation,
+                    event: Event::SyncResponse {
+                        id,
+                        result: Err(RequestFailed {
+                            reason: "timed out".into(),
+                        }),
+                    },
+                },
+            );
+        }
+        let targets = self.instances_of(to);
+        if targets.is_empty() {
+            return;
+        }
+        let target = targets[self.rng.gen_range(0..targets.len())];
+        if self.insts[target].node.is_none() {
+            return;
+        }
+        let t = &mut self.insts[target];
+        let reply = ReplyId(t.next_reply);
+        t.next_reply += 1;
+        t.replies.insert(
+            reply,
+            Pending {
+                requester: inst,
+                incarnation,
+                id,
+            },
+        );
+        self.send_to(
+            inst,
+            target,
+            Event::SyncRequest {
+                from: me,
+                bytes,
+                reply,
+            },
+        );
+    }
+
+    pub fn reply(&mut self, inst: usize, to: ReplyId, bytes: Vec<u8>) {
+        let Some(p) = self.insts[inst].replies.remove(&to) else {
+            return;
+        };
+        let Some(id) = p.id else { return };
+        let Some(at) = self.link(inst, p.requester) else {
+            return;
+        };
+        self.push(
+            at,
+            Ev::Deliver {
+                inst: p.requester,
+                incarnation: p.incarnation,
+                event: Event::SyncResponse {
+                    id,
+                    result: Ok(bytes),
+                },
+            },
+        );
+    }
+
+    fn client_tick(&mut self) {
+        let quiet = self.now + CLIENT_QUIET_MS >= self.plan.end_ms;
+        for c in 0..self.clients.len() {
+            let due = match &self.clients[c].pending {
+                None => !quiet && self.rng.gen_bool(0.3),
+                Some((_, at)) => self.now >= at + RESUBMIT_MS,
+            };
+            if !due {
+                continue;
+            }
+            let tx = match &self.clients[c].pending {
+                Some((tx, _)) => tx.clone(),
+                None => {
+                    let cl = &self.clients[c];
+                    Transaction {
+                        chain_id: self.genesis.chain_id.clone(),
+                        signer: cl.key.public(),
+                        sequence: cl.sequence,
+                        payload: TxPayload::Memo {
+                            data: format!("client {c} tx {}", cl.sequence).into_bytes(),
+                        },
+                    }
+                    .sign(&cl.key)
+                }
+            };
+            let live: Vec<usize> = (0..self.insts.len())
+                .filter(|&i| self.insts[i].node.is_some() && self.is_honest(i))
+                .collect();
+            if live.is_empty() {
+                continue;
+            }
+            let target = live[self.rng.gen_range(0..live.len())];
+            self.clients[c].pending = Some((tx.clone(), self.now));
+            self.checks.submitted(tx.hash(), self.now);
+            self.submit(target, tx);
+        }
+        if self.now < self.plan.end_ms {
+            self.push(self.now + 100, Ev::ClientTick);
+        }
+    }
+
+    /// A client's submission at an instance: admitted (signature checked), announced, gossiped.
+    fn submit(&mut self, inst: usize, tx: SignedTransaction) {
+        let admitted = {
+            let i = &self.insts[inst];
+            let mut pool = i.mempool.lock();
+            pool.submit_batch(vec![tx.clone()], &View(&i.store), self.now)
+                .pop()
+                .is_some_and(|r| r.is_ok())
+        };
+        if !admitted {
+            return;
+        }
+        self.handle(inst, Event::TxAdmitted);
+        for t in 0..self.insts.len() {
+            if t != inst {
+                if let Some(at) = self.link(inst, t) {
+                    let incarnation = self.insts[t].incarnation;
+                    self.push(
+                        at,
+                        Ev::Gossip {
+                            inst: t,
+                            incarnation,
+                            tx: tx.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn gossip_arrives(&mut self, inst: usize, tx: SignedTransaction) {
+        let admitted = {
+            let i = &self.insts[inst];
+            if tx.verify(&self.genesis.chain_id).is_err() {
+                return;
+            }
+            let mut pool = i.mempool.lock();
+            pool.admit_gossiped(tx, &View(&i.store), self.now).is_ok()
+        };
+        if admitted {
+            self.handle(inst, Event::TxAdmitted);
+        }
+    }
+
+    /// A client's transaction committed (seen at an honest node).
+    pub(crate) fn client_committed(&mut self, tx: &Hash) {
+        for c in &mut self.clients {
+            if c.pending.as_ref().is_some_and(|(t, _)| t.hash() == *tx) {
+                c.pending = None;
+                c.sequence += 1;
+                c.committed += 1;
+            }
+        }
+    }
+
+    pub(crate) fn clients_idle(&self) -> bool {
+        self.clients.iter().all(|c| c.pending.is_none())
+    }
+
+    pub(crate) fn record_trace(&mut self, inst: usize, height: u64, hash: &Hash) {
+        self.trace.extend_from_slice(&(inst as u32).to_le_bytes());
+        self.trace.extend_from_slice(&height.to_le_bytes());
+        self.trace.extend_from_slice(hash.as_bytes());
+    }
+
+    pub fn rng(&mut self) -> &mut ChaCha8Rng {
+        &mut self.rng
+    }
+
+    fn finish(mut self) -> Outcome {
+        check::finish(&mut self);
+        self.out.committed_txs = self.clients.iter().map(|c| c.committed).sum();
+        self.out.trace = Hash::blake3(&self.trace);
+        self.out
+    }
+}
+
+/// The instances that run honestly, for the checks.
+pub fn honest(world: &World) -> BTreeSet<usize> {
+    (0..world.insts.len())
+        .filter(|&i| world.is_honest(i))
+        .collect()
+}

@@ -1,0 +1,157 @@
+//! What one simulated run is: validators, who is Byzantine and how, the network's faults, the
+//! crashes and disk faults, all drawn from the seed.
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// One Byzantine behaviour: a switch on a Byzantine validator (see `byzantine.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Behaviour {
+    /// Its proposals carry more transaction bytes than a block may hold.
+    OversizeBlocks,
+    /// Its proposals carry a transaction with a bad signature, or one of another chain.
+    BadTransactions,
+    /// Its compact proposals name transactions nobody holds, and it never serves the block.
+    GhostProposals,
+    /// Different proposals (re-signed, different payloads) to different peers.
+    Equivocate,
+    /// Its sync answers lie: wrong accumulator roots, forged or foreign certificates, another
+    /// fork's blocks, chains that stop short, junk.
+    LyingSync,
+    /// Checkpoint votes far in the future, for wrong checkpoints, with bad signatures, in bulk.
+    CheckpointSpam,
+    /// Never sends its votes.
+    WithholdVotes,
+    /// Never proposes (a silent leader).
+    SilentLeader,
+    /// Random bytes on every protocol, and floods of them.
+    Garbage,
+    /// Replays old messages, and messages re-signed for another chain.
+    Replay,
+}
+
+pub const ALL_BEHAVIOURS: [Behaviour; 10] = [
+    Behaviour::OversizeBlocks,
+    Behaviour::BadTransactions,
+    Behaviour::GhostProposals,
+    Behaviour::Equivocate,
+    Behaviour::LyingSync,
+    Behaviour::CheckpointSpam,
+    Behaviour::WithholdVotes,
+    Behaviour::SilentLeader,
+    Behaviour::Garbage,
+    Behaviour::Replay,
+];
+
+/// A crash of an honest validator, and what its disk loses.
+#[derive(Clone, Copy, Debug)]
+pub struct Crash {
+    pub node: usize,
+    pub at_ms: u64,
+    pub down_ms: u64,
+    /// Writes the store's log loses (a damaged tail); the safety mark keeps what it had.
+    pub lose_tail: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub seed: u64,
+    pub n: usize,
+    /// Behaviours of each validator (empty: honest).
+    pub byzantine: Vec<Vec<Behaviour>>,
+    /// A Byzantine validator that also runs a twin (a second instance with the same key).
+    pub twin: Option<usize>,
+    pub crashes: Vec<Crash>,
+    /// Per-link latency bounds and the drop and duplication rates (per mille).
+    pub latency_ms: (u64, u64),
+    pub drop_per_mille: u32,
+    pub dup_per_mille: u32,
+    /// Two-way partitions: (from, until, the set on one side).
+    pub partitions: Vec<(u64, u64, Vec<usize>)>,
+    /// When every fault has ended (partitions healed, crashed nodes back).
+    pub heal_ms: u64,
+    /// The run lasts this long at most.
+    pub end_ms: u64,
+}
+
+impl Plan {
+    /// Faulty validators at most: f = (n - 1) / 3.
+    pub fn f(&self) -> usize {
+        (self.n - 1) / 3
+    }
+
+    pub fn is_byzantine(&self, node: usize) -> bool {
+        !self.byzantine[node].is_empty() || self.twin == Some(node)
+    }
+
+    /// A random plan: up to f Byzantine validators with one to three behaviours each (or all
+    /// of `only` when given), network faults, up to two honest crashes with lossy disks.
+    pub fn random(seed: u64, n: usize, rng: &mut ChaCha8Rng, only: Option<Behaviour>) -> Plan {
+        let f = (n - 1) / 3;
+        let mut byzantine = vec![Vec::new(); n];
+        let mut nodes: Vec<usize> = (0..n).collect();
+        nodes.shuffle(rng);
+        let faulty = if only.is_some() {
+            f
+        } else {
+            rng.gen_range(0..=f)
+        };
+        for &b in nodes.iter().take(faulty) {
+            byzantine[b] = match only {
+                Some(behaviour) => vec![behaviour],
+                None => {
+                    let k = rng.gen_range(1..=3);
+                    let mut chosen: Vec<Behaviour> =
+                        ALL_BEHAVIOURS.choose_multiple(rng, k).copied().collect();
+                    chosen.sort();
+                    chosen
+                }
+            };
+        }
+        let twin = (faulty > 0 && only.is_none() && rng.gen_bool(0.2)).then(|| nodes[0]);
+        let heal_ms = rng.gen_range(2_000..4_000);
+        let honest: Vec<usize> = nodes[faulty..].to_vec();
+        let mut crashes = Vec::new();
+        for _ in 0..rng.gen_range(0..=2usize) {
+            let node = *honest.choose(rng).expect("n > f");
+            if crashes.iter().any(|c: &Crash| c.node == node) {
+                continue;
+            }
+            let at_ms = rng.gen_range(300..heal_ms - 1_000);
+            let down_ms = rng.gen_range(100..(heal_ms - at_ms).max(101));
+            let lose_tail = if rng.gen_bool(0.5) {
+                rng.gen_range(1..6)
+            } else {
+                0
+            };
+            crashes.push(Crash {
+                node,
+                at_ms,
+                down_ms,
+                lose_tail,
+            });
+        }
+        let mut partitions = Vec::new();
+        for _ in 0..rng.gen_range(0..=2) {
+            let from = rng.gen_range(0..heal_ms - 500);
+            let until = rng.gen_range(from + 100..heal_ms);
+            let side: Vec<usize> = (0..n).filter(|_| rng.gen_bool(0.5)).collect();
+            partitions.push((from, until, side));
+        }
+        let low = rng.gen_range(1..10);
+        Plan {
+            seed,
+            n,
+            byzantine,
+            twin,
+            crashes,
+            latency_ms: (low, low + rng.gen_range(0..30)),
+            drop_per_mille: rng.gen_range(0..30),
+            dup_per_mille: rng.gen_range(0..30),
+            partitions,
+            heal_ms,
+            end_ms: heal_ms + 12_000,
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! One dishonest peer against one honest node, input by input: the two ways issue 20 found to
+//! stop an honest validator, each a failing test before its fix.
+//!
+//! - A proposal over the block byte limit (here a compact proposal whose block the leader then
+//!   serves, about 18 MiB of valid transactions, under the count limit) must be refused before
+//!   the vote; voting for it made the node persist a record the store refuses, a fatal error.
+//! - A catch-up answer whose accumulator roots are false (no quorum signs them) must be a mark
+//!   against the peer; it was taken for this node's own non-determinism, a fatal error.
+
+mod sim;
+
+use consensus::{Block, ConsensusMsg, Payload, Proposal, ValidatorSet};
+use ledger::supply::json::JsonValue;
+use ledger::supply::payload::Commission;
+use ledger::tx::{Payload as TxPayload, Transaction};
+use ledger::{BlockHeader, KeyPair, SignedTransaction};
+use waybill_engine::mem_store::MemStore;
+use waybill_engine::mempool::{Mempool, MempoolLimits, SharedMempool};
+use waybill_engine::payload::TxBatch;
+use waybill_engine::wire::{self, CompactProposal, SyncRequest, SyncResponse};
+use waybill_engine::{Effect, Event, Node, NodeConfig, NodeStore, RequestId};
+
+fn validator_key(i: usize) -> KeyPair {
+    let mut secret = [0u8; 32];
+    secret[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+    secret[31] = 0xA5;
+    KeyPair::from_secret(secret)
+}
+
+fn node(genesis: &ledger::Genesis, me: usize, store: MemStore) -> Node<u32, MemStore> {
+    let mempool = SharedMempool::new(Mempool::new(
+        genesis.chain_id.clone(),
+        MempoolLimits {
+            capacity: 10_000,
+            per_account: 10_000,
+            sequence_window: 10_000,
+        },
+    ));
+    let config = NodeConfig {
+        genesis: genesis.clone(),
+        key: validator_key(me),
+        mempool,
+    };
+    let (mut node, _) = Node::start(config, store, sim::parse_peer, 0).expect("starts");
+    for p in 0..genesis.validators.len() as u32 {
+        if p != me as u32 {
+            node.handle(0, Event::PeerConnected(p)).expect("connects");
+        }
+    }
+    node
+}
+
+/// The request the node made to `to` whose bytes decode to what `want` accepts.
+fn request_to(
+    effects: &[Effect<u32>],
+    to: u32,
+    want: impl Fn(&SyncRequest) -> bool,
+) -> Option<RequestId> {
+    effects.iter().find_map(|e| match e {
+        Effect::Request {
+            to: t,
+            id: Some(id),
+            bytes,
+        } if *t == to && wire::decode_request(bytes).is_ok_and(|r| want(&r)) => Some(*id),
+        _ => None,
+    })
+}
+
+fn big_transactions(chain_id: &str, n: u64) -> Vec<SignedTransaction> {
+    let key = KeyPair::from_secret([0xB3; 32]);
+    let value = JsonValue::parse(&format!("\"{}\"", "x".repeat(1_000))).expect("a JSON string");
+    (0..n)
+        .map(|seq| {
+            Transaction {
+                chain_id: chain_id.into(),
+                signer: key.public(),
+                sequence: seq,
+                payload: TxPayload::Commission(Commission {
+                    item_id: format!("big-{seq}"),
+                    item_type: "pallet".into(),
+                    properties: (0..16)
+                        .map(|i| (format!("p{i:02}"), value.clone()))
+                        .collect(),
+                    location: None,
+                }),
+            }
+            .sign(&key)
+        })
+        .collect()
+}
+
+#[test]
+fn a_proposal_over_the_block_byte_limit_is_refused_before_the_vote() {
+    let genesis = sim::genesis(4);
+    let store = MemStore::new(&genesis);
+    let mut replica = node(&genesis, 2, store.clone());
+    // The leader of round 1 is validator 1: a block of valid transactions, under the count
+    // limit, over the byte limit.
+    let txs = big_transactions(&genesis.chain_id, 1_100);
+    let payload = TxBatch::new(txs);
+    let bytes: usize = payload.txs.iter().map(|t| t.encoded_len()).sum();
+    assert!(
+        bytes > ledger::store_api::MAX_CONSENSUS_RECORD_BYTES,
+        "{bytes}"
+    );
+    let validators = ValidatorSet::from_genesis(&genesis);
+    let genesis_id = consensus::genesis_block::<TxBatch>(&genesis).id();
+    let block = Block {
+        header: BlockHeader {
+            chain_id: genesis.chain_id.clone(),
+            height: 1,
+            round: 1,
+            parent: genesis_id,
+            tx_root: payload.digest(),
+            proposer: validator_key(1).public(),
+            timestamp_ms: 10,
+            justify: validators.genesis_qc(genesis_id).to_bytes(),
+        },
+        payload,
+    };
+    let proposal = Proposal::sign(validators.chain, block.clone(), None, &validator_key(1));
+    let compact = CompactProposal::of(&proposal, |_| true);
+    replica
+        .handle(
+            10,
+            Event::Consensus {
+                from: 1,
+                bytes: wire::encode_compact(&compact),
+            },
+        )
+        .expect("a compact proposal is taken in");
+    // The second look finds nothing either: the replica fetches the block from the leader.
+    let effects = replica.handle(40, Event::Wake).expect("the second look");
+    let id = request_to(&effects, 1, |r| matches!(r, SyncRequest::Fetch { .. }))
+        .expect("the replica asks the leader for the block");
+    let answer = wire::encode_response(&SyncResponse::Blocks(vec![block]));
+    let result = replica.handle(
+        50,
+        Event::SyncResponse {
+            id,
+            result: Ok(answer),
+        },
+    );
+    let effects =
+        result.expect("a block over the byte limit is a refused input, never a fatal error");
+    let voted = effects.iter().any(|e| match e {
+        Effect::Send { bytes, .. } => matches!(
+            wire::decode_consensus(bytes),
+            Ok(wire::WireConsensus::Full(ConsensusMsg::Vote(_)))
+        ),
+        _ => false,
+    });
+    assert!(!voted, "no vote for a block over the byte limit");
+    assert_eq!(
+        replica
+            .status()
+            .offences
+            .get("1")
+            .and_then(|k| k.get("invalid_consensus")),
+        Some(&1),
+        "a mark against the leader: {:?}",
+        replica.status().offences
+    );
+    // The replica keeps working: its round timer still fires and it signs a timeout.
+    let effects = replica.handle(10_000, Event::Wake).expect("still running");
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::Broadcast { .. })));
+}
+
+#[test]
+fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
+    // A chain committed by four honest validators, read from validator 0's store.
+    let world = sim::World::new(sim::Plan {
+        seed: 1,
+        n: 4,
+        byzantine: vec![vec![]; 4],
+        twin: None,
+        crashes: vec![],
+        latency_ms: (2, 5),
+        drop_per_mille: 0,
+        dup_per_mille: 0,
+        partitions: vec![],
+        heal_ms: 3_000,
+        end_ms: 6_000,
+    });
+    let source = world.insts[0].store.clone();
+    let outcome = world.run();
+    assert!(outcome.ok(), "{outcome:?}");
+    let head = source.head().expect("a head").height;
+    assert!(head >= 4, "the honest run committed {head} blocks");
+
+    // Validator 3, starting from an empty store, catches up from peer 0, which lies about the
+    // accumulator root after each block.
+    let genesis = sim::genesis(4);
+    let mut late = node(&genesis, 3, MemStore::new(&genesis));
+    let effects = late.handle(1_000, Event::Wake).expect("poll");
+    let id =
+        request_to(&effects, 0, |r| matches!(r, SyncRequest::Head)).expect("asks for the head");
+    let head_answer = wire::encode_response(&SyncResponse::Head {
+        height: head,
+        hash: source.head().unwrap().hash,
+    });
+    let effects = late
+        .handle(
+            1_010,
+            Event::SyncResponse {
+                id,
+                result: Ok(head_answer),
+            },
+        )
+        .expect("head answer");
+    let id = request_to(&effects, 0, |r| matches!(r, SyncRequest::Committed { .. }))
+        .expect("asks for the committed blocks");
+    let records: Vec<Vec<u8>> = (1..=head)
+        .map(|h| {
+            let mut b = source.block_by_height(h).unwrap().unwrap();
+            b.accumulator_root_after = ledger::Hash([0xEE; 32]);
+            ledger::encoding::to_canonical(&b)
+        })
+        .collect();
+    let answer = wire::encode_response(&SyncResponse::Committed(records));
+    late.handle(
+        1_020,
+        Event::SyncResponse {
+            id,
+            result: Ok(answer),
+        },
+    )
+    .expect("a false claim from one peer is that peer's fault, never a fatal error");
+    // What a quorum signed is applied; what nobody signed is a mark against the peer.
+    assert!(
+        late.store().head().unwrap().height >= 1,
+        "the certified blocks are applied"
+    );
+    assert_eq!(
+        late.store()
+            .block_by_height(1)
+            .unwrap()
+            .unwrap()
+            .block
+            .hash(),
+        source.block_by_height(1).unwrap().unwrap().block.hash()
+    );
+    assert!(
+        late.status()
+            .offences
+            .get("0")
+            .and_then(|k| k.get("false_claim"))
+            .is_some_and(|n| *n >= 1),
+        "{:?}",
+        late.status().offences
+    );
+}

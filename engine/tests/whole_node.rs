@@ -1,0 +1,213 @@
+//! The whole-node simulator (see `sim/mod.rs`): real engines, real payloads and execution, an
+//! in-memory store, a seeded lossy network, crashes with lossy disks, twins and the Byzantine
+//! catalogue. docs/TESTING.md has the release-mode commands that run any number of seeds.
+
+mod sim;
+
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use sim::{Behaviour, Outcome, Plan, World};
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The plan of seed `seed` (n validators; every behaviour on, or just `only`).
+fn plan(seed: u64, n: usize, only: Option<Behaviour>) -> Plan {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((n as u64) << 56));
+    Plan::random(seed, n, &mut rng, only)
+}
+
+fn run(seed: u64, n: usize, only: Option<Behaviour>) -> (Plan, Outcome) {
+    let p = plan(seed, n, only);
+    let outcome = World::new(p.clone()).run();
+    (p, outcome)
+}
+
+/// Totals over many seeds.
+#[derive(Default)]
+struct Summary {
+    seeds: u64,
+    failures: Vec<String>,
+    max_height: u64,
+    committed_txs: u64,
+    offences: std::collections::BTreeMap<&'static str, u64>,
+    refusals: u64,
+    rollbacks: u64,
+}
+
+impl Summary {
+    fn add(&mut self, seed: u64, n: usize, only: Option<Behaviour>, plan: &Plan, o: &Outcome) {
+        self.seeds += 1;
+        self.max_height = self.max_height.max(o.max_height);
+        self.committed_txs += o.committed_txs;
+        for (k, v) in &o.offences {
+            *self.offences.entry(k).or_insert(0) += v;
+        }
+        self.refusals += o.refusals;
+        self.rollbacks += o.rollbacks_detected;
+        if !o.ok() {
+            let only = only.map(|b| format!(":{b:?}")).unwrap_or_default();
+            self.failures.push(format!(
+                "FAILED seed {seed} n={n} byzantine={:?} crashes={:?}\n  {}\n  replay: WAYBILL_WHOLE_REPLAY={seed}:{n}{only} cargo test --workspace --release --test whole_node replay -- --ignored --nocapture",
+                plan.byzantine,
+                plan.crashes,
+                o.violations.iter().chain(&o.liveness).cloned().collect::<Vec<_>>().join("\n  ")
+            ));
+        }
+    }
+
+    fn report(&self, label: &str, started: Instant) -> String {
+        format!(
+            "{label}: {} seeds, {} failed, highest height {}, {} client transactions committed, offences {:?}, peers refused {}, rollbacks detected {} in {:.1}s",
+            self.seeds,
+            self.failures.len(),
+            self.max_height,
+            self.committed_txs,
+            self.offences,
+            self.refusals,
+            self.rollbacks,
+            started.elapsed().as_secs_f64()
+        )
+    }
+}
+
+fn many(label: &str, first: u64, seeds: u64, n: usize, only: Option<Behaviour>) -> Summary {
+    let started = Instant::now();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let per = seeds.div_ceil(threads.max(1));
+    let parts: Vec<Summary> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut summary = Summary::default();
+                    for seed in first + t * per..(first + (t + 1) * per).min(first + seeds) {
+                        let (plan, outcome) = run(seed, n, only);
+                        summary.add(seed, n, only, &plan, &outcome);
+                    }
+                    summary
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a simulated run panicked"))
+            .collect()
+    });
+    let mut total = Summary::default();
+    for p in parts {
+        total.seeds += p.seeds;
+        total.failures.extend(p.failures);
+        total.max_height = total.max_height.max(p.max_height);
+        total.committed_txs += p.committed_txs;
+        for (k, v) in p.offences {
+            *total.offences.entry(k).or_insert(0) += v;
+        }
+        total.refusals += p.refusals;
+        total.rollbacks += p.rollbacks;
+    }
+    println!("{}", total.report(label, started));
+    total
+}
+
+fn assert_clean(s: &Summary) {
+    assert!(s.failures.is_empty(), "{}", s.failures.join("\n"));
+}
+
+/// Every behaviour of the catalogue, each alone on f validators of n = 4, over a few seeds: the
+/// catalogue's coverage, behaviour by behaviour.
+#[test]
+fn each_byzantine_behaviour_alone() {
+    for b in sim::plan::ALL_BEHAVIOURS {
+        let s = many(
+            &format!("{b:?}"),
+            0,
+            env_u64("WAYBILL_WHOLE_CI_PER_BEHAVIOUR", 10),
+            4,
+            Some(b),
+        );
+        assert_clean(&s);
+    }
+}
+
+/// Random mixes of behaviours, crashes with lossy disks, partitions and twins.
+#[test]
+fn random_byzantine_mixes_n4() {
+    let s = many(
+        "random n=4",
+        1_000,
+        env_u64("WAYBILL_WHOLE_CI_N4", 700),
+        4,
+        None,
+    );
+    assert_clean(&s);
+}
+
+#[test]
+fn random_byzantine_mixes_n7() {
+    let s = many(
+        "random n=7",
+        2_000,
+        env_u64("WAYBILL_WHOLE_CI_N7", 200),
+        7,
+        None,
+    );
+    assert_clean(&s);
+}
+
+#[test]
+fn a_seed_replays_exactly() {
+    for seed in [5, 17] {
+        let (_, a) = run(seed, 4, None);
+        let (_, b) = run(seed, 4, None);
+        assert_eq!(a.trace, b.trace);
+        assert_eq!(a.events, b.events);
+        assert!(a.max_height > 0);
+    }
+}
+
+/// `WAYBILL_WHOLE_REPLAY=seed:n[:Behaviour]` prints one run's plan and outcome (the failure
+/// messages print the exact spec).
+#[test]
+#[ignore]
+fn replay() {
+    let spec = std::env::var("WAYBILL_WHOLE_REPLAY").unwrap_or_else(|_| "0:4".into());
+    let mut parts = spec.split(':');
+    let seed = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("seed:n[:Behaviour]");
+    let n = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("seed:n[:Behaviour]");
+    let only = parts.next().map(|name| {
+        sim::plan::ALL_BEHAVIOURS
+            .into_iter()
+            .find(|b| format!("{b:?}") == name)
+            .unwrap_or_else(|| panic!("no behaviour {name}"))
+    });
+    let (plan, outcome) = run(seed, n, only);
+    println!("{plan:#?}\n{outcome:#?}");
+    assert!(outcome.ok());
+}
+
+/// Release runs of any number of seeds: `WAYBILL_WHOLE_SEEDS`, `WAYBILL_WHOLE_START`,
+/// `WAYBILL_WHOLE_N` (docs/TESTING.md).
+#[test]
+#[ignore]
+fn whole_release() {
+    let seeds = env_u64("WAYBILL_WHOLE_SEEDS", 10_000);
+    let start = env_u64("WAYBILL_WHOLE_START", 0);
+    let n = env_u64("WAYBILL_WHOLE_N", 4) as usize;
+    let s = many(&format!("release n={n}"), start, seeds, n, None);
+    for f in s.failures.iter().take(20) {
+        println!("{f}");
+    }
+    assert_clean(&s);
+}
