@@ -34,6 +34,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("stored_block", targets::stored_block::run),
     ("ledger_cert", targets::ledger_cert::run),
     ("execute", targets::execute::run),
+    ("engine_wire", targets::engine_wire::run),
+    ("engine_node", targets::engine_node::run),
 ];
 
 #[cfg(test)]

@@ -29,16 +29,33 @@ pub struct CheckTxs {
     pub max_txs: usize,
 }
 
+/// Why [`CheckTxs`] refused a payload.
+#[derive(Debug)]
+pub enum CheckTxsError {
+    TooMany(usize),
+    Tx(usize, ledger::tx::TxError),
+}
+
+impl std::fmt::Display for CheckTxsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckTxsError::TooMany(n) => write!(f, "{n} transactions"),
+            CheckTxsError::Tx(i, e) => write!(f, "transaction {i}: {e}"),
+        }
+    }
+}
+
 impl PayloadValidator<Txs> for CheckTxs {
-    fn validate(&self, _header: &BlockHeader, payload: &Txs) -> Result<(), String> {
+    type Error = CheckTxsError;
+    fn validate(&self, _header: &BlockHeader, payload: &Txs) -> Result<(), CheckTxsError> {
         if payload.txs.len() > self.max_txs {
-            return Err(format!("{} transactions", payload.txs.len()));
+            return Err(CheckTxsError::TooMany(payload.txs.len()));
         }
         for (i, r) in verify_transactions(&self.chain_id, &payload.txs)
             .into_iter()
             .enumerate()
         {
-            r.map_err(|e| format!("transaction {i}: {e}"))?;
+            r.map_err(|e| CheckTxsError::Tx(i, e))?;
         }
         Ok(())
     }

@@ -487,6 +487,61 @@ pub fn execute_programs() -> Vec<Vec<u8>> {
     vec![story.concat(), by(3), by(4)]
 }
 
+/// Programs for the engines' world (see `targets::engine_node` for the layout: each step is a
+/// node byte, an operation byte and its arguments): an honest run with transactions, and one
+/// where the hostile validator replays, mutates, asks and answers, and nodes restart.
+pub fn engine_programs() -> Vec<Vec<u8>> {
+    let deliver = |i: u8| vec![i, 0, 7];
+    let tick = |ms: u16| vec![0, 5, ms as u8, (ms >> 8) as u8];
+    let submit = |i: u8, account: u8, len: u8| vec![i, 9, account, 1, 0xab, len, 1, 1];
+    let mut honest = vec![submit(0, 0, 8), submit(1, 1, 40)];
+    for round in 0..40u8 {
+        honest.push(deliver(round % 3));
+        honest.push(deliver(round % 3));
+        honest.push(tick(150));
+        if round % 10 == 5 {
+            honest.push(submit(round % 3, round % 4, round));
+        }
+    }
+    let mut hostile = vec![submit(2, 3, 3)];
+    for round in 0..30u8 {
+        hostile.push(deliver(round % 3));
+        hostile.push(tick(200));
+        let i = round % 3;
+        hostile.push(match round % 7 {
+            0 => vec![i, 6, 1, 0, round], // replay what it saw
+            1 => vec![i, 6, 1, 1, round, 1, 0x10, 0, 0x80, 0x30, 0, 4], // mutate it
+            2 => vec![i, 7, 1, round % 5, round / 7, 8, 0, 1], // a sync request
+            3 => vec![i, 8, 0, 0, 0, 0, 0x20, 0, 0x40], // pass an answer on, mutated
+            4 => vec![i, 8, 0, 1, 2, round, 0], // answer with a head
+            5 => vec![i, 6, 1, 2, 4, 0, 1, 2, 3, 4], // garbage
+            _ => vec![i, 10, 1, 0],       // disconnect a peer
+        });
+        if round % 10 == 9 {
+            hostile.push(vec![round % 3, 11, 1]); // crash and restart
+        }
+    }
+    vec![honest.concat(), hostile.concat()]
+}
+
+/// The wire target's seeds: every kind of message the engines of an honest and a hostile run
+/// exchanged, and the consensus messages of the other targets (a whole message is tag 0).
+fn engine_wire() -> Vec<Vec<u8>> {
+    let tagged = |tag: u8, bytes: &[u8]| [&[tag][..], bytes].concat();
+    let mut seeds: Vec<Vec<u8>> = consensus_msg()
+        .iter()
+        .map(|b| tagged(0, &[&[0u8][..], b].concat()))
+        .collect();
+    for program in engine_programs() {
+        let world = crate::targets::engine_node::play(&program, true);
+        let t = world.transcript.expect("recorded");
+        seeds.extend(t.consensus.iter().take(12).map(|b| tagged(0, b)));
+        seeds.extend(t.requests.iter().take(8).map(|b| tagged(1, b)));
+        seeds.extend(t.responses.iter().take(8).map(|b| tagged(2, b)));
+    }
+    seeds
+}
+
 /// Every target's seeds.
 pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     vec![
@@ -502,5 +557,7 @@ pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("stored_block", stored_block()),
         ("ledger_cert", ledger_cert()),
         ("execute", execute_programs()),
+        ("engine_wire", engine_wire()),
+        ("engine_node", engine_programs()),
     ]
 }

@@ -2,6 +2,8 @@
 
 pub mod consensus_core;
 pub mod consensus_msg;
+pub mod engine_node;
+pub mod engine_wire;
 pub mod execute;
 pub mod genesis;
 pub mod json_value;

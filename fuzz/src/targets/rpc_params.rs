@@ -87,6 +87,9 @@ impl NodeApi for Node {
     fn status(&self) -> Result<NodeStatus, ApiError> {
         Err(ApiError::NotReady("fuzz node".into()))
     }
+    fn health(&self) -> rpc::Health {
+        rpc::Health::default()
+    }
     fn validators(&self) -> Result<Vec<ValidatorInfo>, ApiError> {
         Ok(vec![])
     }
