@@ -49,7 +49,7 @@ pub mod safety_rules;
 pub mod types;
 pub mod validators;
 
-pub use crate::core::{genesis_block, Core};
+pub use crate::core::{genesis_block, Core, Occupancy};
 pub use io::{Action, Input, Recovery};
 pub use payload::{AcceptAll, Payload, PayloadValidator};
 pub use reject::Reject;

@@ -522,6 +522,128 @@ fn timeout_quorum_forms_tc_and_leader_proposes_with_it() {
     assert_eq!(cores[0].round(), 2);
 }
 
+/// A validator that restarts after timing out a round counts its re-sent timeout towards that
+/// round's TC, as it counted the first one. It did not: when every honest validator restarted
+/// in the same round (the fourth one silent), each held only the others' timeouts, two of the
+/// three a TC needs, and the chain stopped for good (found by the `engine_node` fuzz target).
+/// And when the re-sent timeout completes the TC, the timer it leaves is the new round's.
+#[test]
+fn a_restarted_validator_counts_its_own_resent_timeout() {
+    let net = Net::new(4);
+    let (mut r0, _) = net.core(0);
+    let acts = r0.handle(1_000, Input::TimerFired { round: 1 });
+    let first = timeout_of(&acts);
+    let safety = safety_of(&acts, 0);
+    let others: Vec<Timeout> = [1, 2]
+        .iter()
+        .map(|&i| timeout_of(&net.core(i).0.handle(1_000, Input::TimerFired { round: 1 })))
+        .collect();
+    let restarted = || {
+        C::recover(
+            &net.genesis,
+            net.keys[0].clone(),
+            AcceptAll,
+            Recovery {
+                safety: safety.clone(),
+                blocks: vec![],
+                committed: None,
+            },
+            1_100,
+        )
+        .0
+    };
+    // Its timer fires again in round 1 (the same timeout, re-sent), then the others' arrive.
+    let mut back = restarted();
+    let acts = back.handle(2_100, Input::TimerFired { round: 1 });
+    assert_eq!(timeout_of(&acts), first);
+    for (t, i) in others.iter().zip([1, 2]) {
+        back.handle(2_200, net.msg(i, ConsensusMsg::Timeout(t.clone())));
+    }
+    assert_eq!(back.round(), 2);
+    // The others' arrive first (it has timed out already, so it does not join again), then its
+    // timer fires: the re-sent timeout completes the TC, and the timer is round 2's.
+    let mut back = restarted();
+    for (t, i) in others.iter().zip([1, 2]) {
+        back.handle(1_200, net.msg(i, ConsensusMsg::Timeout(t.clone())));
+    }
+    assert_eq!(back.round(), 1);
+    let acts = back.handle(2_100, Input::TimerFired { round: 1 });
+    assert_eq!(back.round(), 2);
+    let timers: Vec<Round> = acts
+        .iter()
+        .filter_map(|a| match a {
+            Action::SetTimer { round, .. } => Some(*round),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(timers, [2], "{acts:?}");
+}
+
+/// A validator that entered a round through a proposal carrying a TC, voted and restarted must
+/// not come back in that round without the TC: its timeouts there would carry no certificate
+/// for the round, so validators still in the previous one could never follow, and with the
+/// fourth validator silent the chain stopped (found by the `engine_node` fuzz target). It comes
+/// back in the round it can prove, re-sends its timeout there, and learns the TC again.
+#[test]
+fn a_restarted_validator_never_times_out_a_round_it_cannot_prove() {
+    let net = Net::new(4);
+    let mut cores: Vec<C> = (0..4).map(|i| net.core(i).0).collect();
+    let t: Vec<Timeout> = (0..3)
+        .map(|i| timeout_of(&cores[i].handle(1_000, Input::TimerFired { round: 1 })))
+        .collect();
+    // Validator 2 leads round 2: the timeouts make a TC, it proposes with it.
+    for i in [0, 1] {
+        cores[2].handle(1_010, net.msg(i, ConsensusMsg::Timeout(t[i].clone())));
+    }
+    assert_eq!(cores[2].round(), 2);
+    let acts = cores[2].handle(
+        1_020,
+        Input::PayloadReady {
+            round: 2,
+            payload: TP(vec![2]),
+        },
+    );
+    let p = proposal_of(&acts);
+    assert!(p.tc.is_some());
+    // Validator 0 enters round 2 through the proposal and votes; then it restarts.
+    let acts = cores[0].handle(1_030, net.msg(2, ConsensusMsg::Proposal(p.clone())));
+    vote_of(&acts);
+    let safety = acts
+        .iter()
+        .rev()
+        .find_map(|a| match a {
+            Action::PersistSafety { data, .. } => Some(data.clone()),
+            _ => None,
+        })
+        .expect("the vote's safety data");
+    assert_eq!(safety.last_voted_round, 2);
+    let (mut back, _) = C::recover(
+        &net.genesis,
+        net.keys[0].clone(),
+        AcceptAll,
+        Recovery {
+            safety,
+            blocks: vec![p.block.clone()],
+            committed: None,
+        },
+        2_000,
+    );
+    let round = back.round();
+    let acts = back.handle(9_000, Input::TimerFired { round });
+    let timeout = timeout_of(&acts);
+    let proven = timeout.high_qc.round() + 1 == timeout.round()
+        || timeout
+            .last_tc
+            .as_ref()
+            .is_some_and(|tc| tc.round + 1 == timeout.round());
+    assert!(
+        proven,
+        "a timeout for round {} with a QC of round {} and no TC of the round before",
+        timeout.round(),
+        timeout.high_qc.round()
+    );
+}
+
 #[test]
 #[cfg(not(feature = "broken-safety"))]
 fn restarted_node_resends_its_vote_and_never_equivocates() {
@@ -1017,4 +1139,39 @@ fn a_fetched_chain_reaching_genesis_is_accepted_and_voted_on() {
         ),
         "{acts:?}"
     );
+}
+
+/// Every buffer is reported with its bound; votes for every round in the window fill the vote
+/// rounds exactly to theirs, and a vote beyond the window is refused rather than held.
+#[test]
+fn occupancy_reports_each_buffer_within_its_bound() {
+    let net = Net::new(4);
+    let (mut core, _) = net.core(0);
+    assert_eq!(core.occupancy().over_bound(), None);
+    let held = |core: &C, name: &str| {
+        core.occupancy()
+            .0
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, held, most)| (*held, *most))
+            .unwrap()
+    };
+    assert_eq!(held(&core, "block tree").0, 1);
+    // Validator 0 collects votes for the rounds before the ones it leads: 3, 7, 11, ...
+    let gid = net.genesis_id();
+    for round in (3..=40u64).step_by(4) {
+        let data = VoteData {
+            chain: net.genesis.hash(),
+            block_id: Hash([round as u8; 32]),
+            round,
+            parent_id: gid,
+            parent_round: 0,
+        };
+        let vote = Vote::new(data, &net.keys[1]);
+        core.handle(0, net.msg(1, ConsensusMsg::Vote(vote)));
+    }
+    let (rounds, most) = held(&core, "vote rounds");
+    assert_eq!(rounds, 2, "rounds 3 and 7 are inside the window of round 1");
+    assert!(rounds <= most);
+    assert_eq!(core.occupancy().over_bound(), None);
 }

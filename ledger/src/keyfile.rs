@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{KeyPair, PublicKey};
+use crate::crypto::{CryptoError, KeyPair, PublicKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
@@ -37,12 +37,7 @@ struct KeyFile {
 /// Writes `key` to `path` with mode 0600. Never overwrites an existing file.
 pub fn write_key_file(path: &Path, kind: &str, key: &KeyPair) -> Result<(), KeyFileError> {
     let shown = path.display().to_string();
-    let body = toml::to_string(&KeyFile {
-        kind: kind.to_string(),
-        public_key: key.public().to_hex(),
-        secret_key: hex::encode(key.secret_bytes()),
-    })
-    .expect("key file serialises");
+    let body = key_file_text(kind, key);
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -59,9 +54,7 @@ pub fn write_key_file(path: &Path, kind: &str, key: &KeyPair) -> Result<(), KeyF
             reason: e.to_string(),
         },
     })?;
-    let header = format!("# Waybill {kind} key. Secret: keep this file private (mode 0600).\n");
-    f.write_all(header.as_bytes())
-        .and_then(|_| f.write_all(body.as_bytes()))
+    f.write_all(body.as_bytes())
         .and_then(|_| f.sync_all())
         .map_err(|e| KeyFileError::Write {
             path: shown,
@@ -92,22 +85,59 @@ pub fn read_key_file(path: &Path) -> Result<KeyPair, KeyFileError> {
         });
     }
     let text = fs::read_to_string(path).map_err(read_err)?;
-    let malformed = |reason: String| KeyFileError::Malformed {
-        path: shown.clone(),
-        reason,
-    };
-    let kf: KeyFile = toml::from_str(&text).map_err(|e| malformed(e.to_string()))?;
-    let secret: [u8; 32] = hex::decode(kf.secret_key.trim())
-        .map_err(|e| malformed(format!("secret_key is not hex: {e}")))?
+    parse_key_file(&text).map_err(|e| KeyFileError::Malformed {
+        path: shown,
+        reason: e.to_string(),
+    })
+}
+
+/// Why key file text is not a key.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KeyTextError {
+    #[error("{reason}")]
+    Toml { reason: String },
+    #[error("secret_key is not hex: {reason}")]
+    SecretNotHex { reason: String },
+    #[error("secret_key must be 32 bytes (64 hex digits), found {len} bytes")]
+    SecretLength { len: usize },
+    #[error(transparent)]
+    PublicKey(#[from] CryptoError),
+    #[error("public_key {public} does not match the secret key (which gives {derived})")]
+    Mismatch {
+        public: PublicKey,
+        derived: PublicKey,
+    },
+}
+
+/// The text of a key file for `key` (what [`write_key_file`] writes).
+pub fn key_file_text(kind: &str, key: &KeyPair) -> String {
+    let body = toml::to_string(&KeyFile {
+        kind: kind.to_string(),
+        public_key: key.public().to_hex(),
+        secret_key: hex::encode(key.secret_bytes()),
+    })
+    .expect("key file serialises");
+    format!("# Waybill {kind} key. Secret: keep this file private (mode 0600).\n{body}")
+}
+
+/// The key in a key file's text: the secret, checked against the public key written beside it.
+pub fn parse_key_file(text: &str) -> Result<KeyPair, KeyTextError> {
+    let kf: KeyFile = toml::from_str(text).map_err(|e| KeyTextError::Toml {
+        reason: e.to_string(),
+    })?;
+    let secret = hex::decode(kf.secret_key.trim()).map_err(|e| KeyTextError::SecretNotHex {
+        reason: e.to_string(),
+    })?;
+    let secret: [u8; 32] = secret
         .try_into()
-        .map_err(|_| malformed("secret_key must be 32 bytes (64 hex digits)".into()))?;
+        .map_err(|b: Vec<u8>| KeyTextError::SecretLength { len: b.len() })?;
     let key = KeyPair::from_secret(secret);
-    let public = PublicKey::from_hex(kf.public_key.trim()).map_err(|e| malformed(e.to_string()))?;
+    let public = PublicKey::from_hex(kf.public_key.trim())?;
     if public != key.public() {
-        return Err(malformed(format!(
-            "public_key {public} does not match the secret key (which gives {})",
-            key.public()
-        )));
+        return Err(KeyTextError::Mismatch {
+            public,
+            derived: key.public(),
+        });
     }
     Ok(key)
 }
@@ -133,6 +163,27 @@ mod tests {
             write_key_file(&path, "consensus", &key),
             Err(KeyFileError::Exists { .. })
         ));
+    }
+
+    #[test]
+    fn text_round_trips_and_mismatches_are_typed() {
+        let key = KeyPair::from_secret([7; 32]);
+        let text = key_file_text("account", &key);
+        assert_eq!(parse_key_file(&text).unwrap().public(), key.public());
+        let other = KeyPair::from_secret([8; 32]).public();
+        let swapped = text.replace(&key.public().to_hex(), &other.to_hex());
+        assert_eq!(
+            parse_key_file(&swapped).err(),
+            Some(KeyTextError::Mismatch {
+                public: other,
+                derived: key.public()
+            })
+        );
+        let short = text.replace(&hex::encode(key.secret_bytes()), "abcd");
+        assert_eq!(
+            parse_key_file(&short).err(),
+            Some(KeyTextError::SecretLength { len: 2 })
+        );
     }
 
     #[cfg(unix)]

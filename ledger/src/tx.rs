@@ -411,6 +411,44 @@ mod tests {
         assert!(matches!(r[4], Err(TxError::WrongChain { .. })));
     }
 
+    /// A "signature" that needs no secret: signer and R the identity point (small order),
+    /// s = 0. The single, strict check refuses it (a weak key); the batch check must too, or a
+    /// transaction nobody signed is admitted, committed, and then fails `audit ledger` and its
+    /// own inclusion proof, which verify one by one.
+    #[test]
+    fn batch_and_single_checks_agree_on_a_small_order_forgery() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut sig = [0u8; SIGNATURE_LEN];
+        sig[0] = 1;
+        let forged = SignedTransaction::new(
+            Transaction {
+                chain_id: "c".into(),
+                signer: PublicKey(identity),
+                sequence: 0,
+                payload: Payload::Memo { data: vec![] },
+            },
+            Signature(sig),
+        );
+        assert!(matches!(forged.verify("c"), Err(TxError::Signature(_))));
+        let alone = verify_transactions("c", std::slice::from_ref(&forged));
+        assert!(matches!(alone[0], Err(TxError::Signature(_))), "{alone:?}");
+        let key = KeyPair::from_secret([5; 32]);
+        let batch = verify_transactions("c", &[memo_tx_on(&key, 0, "c"), forged]);
+        assert!(batch[0].is_ok());
+        assert!(matches!(batch[1], Err(TxError::Signature(_))), "{batch:?}");
+    }
+
+    fn memo_tx_on(key: &KeyPair, seq: u64, chain: &str) -> SignedTransaction {
+        Transaction {
+            chain_id: chain.into(),
+            signer: key.public(),
+            sequence: seq,
+            payload: Payload::Memo { data: vec![] },
+        }
+        .sign(key)
+    }
+
     #[test]
     fn oversized_memo_rejected() {
         let key = KeyPair::from_secret([3; 32]);

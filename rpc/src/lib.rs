@@ -25,7 +25,7 @@ pub use health::Health;
 pub use jsonrpsee::server::ServerHandle;
 pub use methods::{METHODS, SUBSCRIPTION_METHODS};
 pub use openrpc::openrpc as openrpc_document;
-pub use server::{serve, serve_methods, RpcAccess, RpcLimits, ServeError};
+pub use server::{methods, serve, serve_methods, RpcAccess, RpcLimits, ServeError};
 pub use types::{
     AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemEvent, ItemView,
     NodeStatus, SubmitAnswer, SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo,

@@ -64,6 +64,13 @@ pub enum ServeError {
     Cors(#[from] CorsError),
 }
 
+/// The method table [`serve`] answers from, for callers in the same process: requests go in as
+/// JSON-RPC text through `Methods::raw_json_request`, with no listener, CORS or rate limit. The
+/// fuzz targets decode every method's params through it.
+pub fn methods(api: Arc<dyn NodeApi>) -> Result<Methods, ServeError> {
+    Ok(crate::methods::module(api)?.into())
+}
+
 /// Binds `addr` and serves `api` until the returned handle is stopped.
 pub async fn serve(
     addr: SocketAddr,
@@ -72,7 +79,7 @@ pub async fn serve(
     access: RpcAccess,
 ) -> Result<(SocketAddr, ServerHandle), ServeError> {
     let probes = api.clone();
-    let methods: Methods = crate::methods::module(api)?.into();
+    let methods = methods(api)?;
     serve_with(addr, methods, Some(probes), limits, access).await
 }
 

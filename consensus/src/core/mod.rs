@@ -27,7 +27,8 @@ pub const MAX_FETCHES: usize = 64;
 pub const FETCH_COUNT: u32 = 64;
 /// Most fetched blocks held while their ancestors are fetched.
 pub const MAX_STASH: usize = 2_048;
-const MAX_VERIFIED_CACHE: usize = 4_096;
+/// Most certificate hashes remembered as verified (the cache is cleared when full).
+pub const MAX_VERIFIED_CACHE: usize = 4_096;
 /// Round timer expiries after which an unanswered fetch is dropped.
 const MAX_FETCH_ATTEMPTS: u32 = 16;
 
@@ -47,6 +48,18 @@ pub fn genesis_block<P: Payload>(genesis: &Genesis) -> Block<P> {
             justify: vec![],
         },
         payload,
+    }
+}
+
+/// What a core holds in each of its buffers, each with its bound: `(name, held, most)`. Every
+/// buffer a peer can fill is bounded; the fuzz targets assert `held <= most` after every input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Occupancy(pub Vec<(&'static str, usize, usize)>);
+
+impl Occupancy {
+    /// The first buffer over its bound, if any.
+    pub fn over_bound(&self) -> Option<(&'static str, usize, usize)> {
+        self.0.iter().copied().find(|(_, held, most)| held > most)
     }
 }
 
@@ -105,7 +118,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
 
     /// A node restarting from what it persisted. Replays the persisted blocks above the last
     /// committed block (emitting `Commit` for any it can now prove committed), enters the highest
-    /// round it knows of and sets its timer. Its safety data guarantees it never signs a vote or
+    /// round it can prove and sets its timer. Its safety data guarantees it never signs a vote or
     /// timeout that conflicts with one it may have sent before the crash.
     pub fn recover(
         genesis: &Genesis,
@@ -176,9 +189,13 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         }
         // Replaying may have entered rounds on the way; only the commits it found matter.
         core.out.retain(|a| matches!(a, Action::Commit { .. }));
+        // The highest round this node can prove to others (a QC or TC of the round before, or
+        // its own timeout there, which carries one). Not its last voted round: a proposal with
+        // a TC may have taken it there, and the TC is not among its records; its timeouts in
+        // that round would carry no certificate for it, and nobody behind could follow. Safety
+        // data still forbids a second vote in any round up to it.
         let data = core.safety.data();
         let start = (core.high_qc.round().saturating_add(1))
-            .max(data.last_voted_round)
             .max(data.highest_timeout_round)
             .max(
                 core.high_tc
@@ -250,6 +267,50 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
     /// A block held in the tree (the committed root or above).
     pub fn block(&self, id: &Hash) -> Option<&Block<P>> {
         self.tree.get(id)
+    }
+
+    /// How full each buffer is, against its bound. Votes are kept from the round before the
+    /// current one to [`ROUND_WINDOW`] rounds ahead, timeouts from the current round on; each
+    /// round holds at most one vote and one timeout per validator.
+    pub fn occupancy(&self) -> Occupancy {
+        let n = self.validators.len();
+        let window = ROUND_WINDOW as usize;
+        let votes: usize = self.votes.values().map(|v| v.by_author.len()).sum();
+        let vote_sigs: usize = self
+            .votes
+            .values()
+            .flat_map(|v| v.by_data.values())
+            .map(|(sigs, _)| sigs.len())
+            .sum();
+        let timeouts: usize = self.timeouts.values().map(|t| t.by_author.len()).sum();
+        let pending: usize = self.pending_proposals.values().map(Vec::len).sum();
+        let stashed: usize = self.stash.values().map(Vec::len).sum();
+        Occupancy(vec![
+            (
+                "block tree",
+                self.tree.len(),
+                crate::block_tree::MAX_TREE_BLOCKS,
+            ),
+            ("vote rounds", self.votes.len(), window + 2),
+            ("votes", votes, (window + 2) * n),
+            ("vote signatures", vote_sigs, (window + 2) * n),
+            ("timeout rounds", self.timeouts.len(), window + 1),
+            ("timeouts", timeouts, (window + 1) * n),
+            ("pending proposals", pending, MAX_PENDING_PROPOSALS),
+            (
+                "QCs waiting for their block",
+                self.waiting_qcs.len(),
+                MAX_FETCHES,
+            ),
+            ("block fetches", self.fetching.len(), MAX_FETCHES),
+            ("stashed blocks", stashed, MAX_STASH),
+            ("stash count", self.stash_len, MAX_STASH),
+            (
+                "verified certificates",
+                self.verified.len(),
+                MAX_VERIFIED_CACHE,
+            ),
+        ])
     }
 
     pub fn handle(&mut self, now: Millis, input: Input<P>) -> Vec<Action<P>> {
@@ -472,6 +533,10 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
                 });
             }
         }
+        if self.round != round {
+            // Our timeout completed the round's TC: the new round has its timer already.
+            return;
+        }
         let deadline = self
             .now
             .saturating_add(self.pacemaker.timeout(round, self.high_qc.round()));
@@ -496,9 +561,15 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             Ok(Signed::Again(t)) => {
                 let after = self.last_safety_write;
                 self.out.push(Action::Broadcast {
-                    msg: ConsensusMsg::Timeout(t),
+                    msg: ConsensusMsg::Timeout(t.clone()),
                     after,
                 });
+                // After a restart the round's tally is gone: count our timeout again (a no-op
+                // when it is already there), or a round every honest validator restarted in
+                // never gets its TC.
+                if let Some(i) = self.my_index {
+                    self.add_timeout(i, t);
+                }
             }
             Err(reason) => self.reject(None, reason),
         }

@@ -671,9 +671,11 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
+        // Exactly four hex digits: `from_str_radix` alone would also take a sign (`\\u+041`).
         let h = self
             .s
             .get(self.i..self.i + 4)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u32::from_str_radix(h, 16).ok())
             .ok_or_else(|| self.err("bad \\u escape"))?;
@@ -736,6 +738,28 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (`fuzz/`, target `json_value`): `u32::from_str_radix` takes a leading
+    /// `+`, so `\u+041` was read as U+0041 where JSON allows exactly four hex digits.
+    #[test]
+    fn a_unicode_escape_is_exactly_four_hex_digits() {
+        for bad in [r#""\u+041""#, r#""\u-041""#, r#""\u 041""#, r#""\u04""#] {
+            assert!(
+                matches!(
+                    JsonValue::parse(bad),
+                    Err(JsonError::Invalid {
+                        reason: "bad \\u escape",
+                        ..
+                    })
+                ),
+                "{bad} was accepted"
+            );
+        }
+        assert_eq!(
+            JsonValue::parse(r#""\u0041\u00e9""#).unwrap().as_str(),
+            "\"A\u{e9}\""
+        );
+    }
 
     fn v(text: &str) -> JsonValue {
         JsonValue::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
