@@ -756,7 +756,7 @@ mod tests {
             );
         }
         assert_eq!(
-            JsonValue::parse(r#""\u0041\u00e9""#).unwrap().as_str(),
+            JsonValue::parse(r#""\u0041\u00e9""#).unwrap().to_json_text(),
             "\"A\u{e9}\""
         );
     }
