@@ -257,7 +257,7 @@ pub fn verify_committed(
             validators.verify_qc(&qc, genesis_block_id).map_err(|e| {
                 CatchupError::InvalidCertificate {
                     height: h.height,
-                    reason: format!("{e:?}"),
+                    reason: e.to_string(),
                 }
             })?;
             proven = index + 1;
