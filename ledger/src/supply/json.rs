@@ -756,7 +756,9 @@ mod tests {
             );
         }
         assert_eq!(
-            JsonValue::parse(r#""\u0041\u00e9""#).unwrap().to_json_text(),
+            JsonValue::parse(r#""\u0041\u00e9""#)
+                .unwrap()
+                .to_json_text(),
             "\"A\u{e9}\""
         );
     }
