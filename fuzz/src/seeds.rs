@@ -424,10 +424,19 @@ fn ledger_cert() -> Vec<Vec<u8>> {
         ),
     ];
     // The certificate of the example transaction proof, on the proof chain.
-    let example: serde_json::Value =
-        serde_json::from_str(fixtures::PROOF_EXAMPLES[0]).expect("example proof is JSON");
-    let proof_cert: LedgerCertificate =
-        serde_json::from_value(example["certificate"].clone()).expect("a certificate");
+    // Read through the proof parser: a proof file carries the certificate's bytes and its view.
+    let proof_cert: LedgerCertificate = match ledger::proof::Proof::from_json(
+        fixtures::PROOF_EXAMPLES[0],
+    )
+    .expect("example proof")
+    {
+        ledger::proof::Proof::Transaction(p) => p.certificate,
+        ledger::proof::Proof::ItemState(p) => p.certificate,
+        ledger::proof::Proof::History(p) => p.certificate,
+        ledger::proof::Proof::Consistency(_) => {
+            panic!("the first example proof carries a certificate")
+        }
+    };
     seeds.push(tagged(0, to_canonical(&proof_cert)));
     seeds.push(tagged(
         1,

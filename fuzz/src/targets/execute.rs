@@ -122,7 +122,7 @@ fn items(r: &mut Reader) -> Vec<String> {
 
 fn json(r: &mut Reader) -> JsonValue {
     match r.u8() % 4 {
-        0 => JsonValue::from(r.u8() as i64 - 100),
+        0 => JsonValue::from(i32::from(r.u8()) - 100),
         1 => JsonValue::from(pick(r, &ITEMS)),
         2 => JsonValue::parse(r#"{"max":4.50,"unit":"Cel"}"#).expect("valid JSON"),
         _ => {
