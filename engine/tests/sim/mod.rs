@@ -177,6 +177,7 @@ pub fn genesis(n: usize) -> Genesis {
             .collect(),
         organizations: vec![],
         accounts: vec![],
+        governance: None,
     }
 }
 

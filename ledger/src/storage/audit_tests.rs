@@ -46,6 +46,7 @@ pub(super) fn genesis() -> Genesis {
             organization: "farm".into(),
             roles: vec!["operator".into()],
         }],
+        governance: None,
     };
     g.validate().unwrap();
     g
