@@ -10,7 +10,13 @@
 //! - proposal of round r: r > last_proposed_round.
 //!
 //! Asked again for the round it last voted (or timed out) in, it returns the stored vote (timeout)
-//! and never signs a new one. Every change returns the new [`SafetyData`], which must be durable
+//! and never signs a new one.
+//!
+//! The data belong to one epoch: every signed object names it, so nothing signed in one epoch
+//! counts in another, and entering a later epoch starts the data afresh (rounds keep counting,
+//! so the new epoch's rounds all lie above the root block it starts from). Data of a *later*
+//! epoch than the core's (a store that went back in time behind its safety mark) make
+//! SafetyRules sign nothing until the node has caught up with that epoch. Every change returns the new [`SafetyData`], which must be durable
 //! before the signed object leaves the node.
 
 use ledger::proof::{CheckpointVote, LedgerCheckpoint};
@@ -37,6 +43,25 @@ pub struct SafetyData {
     pub last_proposed_round: Round,
     pub last_vote: Option<Vote>,
     pub last_timeout: Option<Timeout>,
+    /// The epoch these data are for.
+    pub epoch: u64,
+    /// The epoch's root block (the block that ended the epoch before; for epoch 0 unused, the
+    /// genesis block is the root) and its round: a restart needs them to know the epoch's
+    /// well-known root certificate.
+    pub epoch_root: Hash,
+    pub epoch_root_round: Round,
+}
+
+impl SafetyData {
+    /// Fresh data for entering `epoch` at root block `root` of round `root_round`.
+    pub fn for_epoch(epoch: u64, root: Hash, root_round: Round) -> SafetyData {
+        SafetyData {
+            epoch,
+            epoch_root: root,
+            epoch_root_round: root_round,
+            ..SafetyData::default()
+        }
+    }
 }
 
 /// Whether a signed object is new (its safety data must be persisted) or a re-send.
@@ -49,12 +74,34 @@ pub enum Signed<T> {
 pub struct SafetyRules {
     key: KeyPair,
     chain: Hash,
+    /// The core's epoch. Signing is refused while `data.epoch` is above it.
+    epoch: u64,
     data: SafetyData,
 }
 
 impl SafetyRules {
-    pub fn new(key: KeyPair, chain: Hash, data: SafetyData) -> Self {
-        SafetyRules { key, chain, data }
+    /// SafetyRules for `epoch`; data of an earlier epoch are replaced by `fresh` (the new
+    /// epoch's start), which the caller persists before signing anything.
+    pub fn new(key: KeyPair, chain: Hash, epoch: u64, data: SafetyData, fresh: SafetyData) -> Self {
+        let data = if data.epoch < epoch { fresh } else { data };
+        SafetyRules {
+            key,
+            chain,
+            epoch,
+            data,
+        }
+    }
+
+    fn check_epoch(&self) -> Result<(), Reject> {
+        if self.data.epoch == self.epoch {
+            return Ok(());
+        }
+        Err(Reject::Unsafe {
+            reason: format!(
+                "safety data are of epoch {}, this core is in epoch {}: signing nothing until caught up",
+                self.data.epoch, self.epoch
+            ),
+        })
     }
 
     pub fn author(&self) -> PublicKey {
@@ -99,6 +146,7 @@ impl SafetyRules {
         qc: &QuorumCert,
         tc: Option<&TimeoutCert>,
     ) -> Result<Signed<Vote>, Reject> {
+        self.check_epoch()?;
         let round = block.round();
         let id = block.id();
         if let Some(v) = &self.data.last_vote {
@@ -131,6 +179,7 @@ impl SafetyRules {
         let vote = Vote::new(
             VoteData {
                 chain: self.chain,
+                epoch: self.epoch,
                 block_id: id,
                 round,
                 parent_id: qc.block_id(),
@@ -150,6 +199,7 @@ impl SafetyRules {
         high_qc: &QuorumCert,
         last_tc: Option<&TimeoutCert>,
     ) -> Result<Signed<Timeout>, Reject> {
+        self.check_epoch()?;
         if let Some(t) = &self.data.last_timeout {
             if t.data.round == round {
                 return Ok(Signed::Again(t.clone()));
@@ -174,6 +224,7 @@ impl SafetyRules {
         }
         let data = TimeoutData {
             chain: self.chain,
+            epoch: self.epoch,
             round,
             high_qc_round: high_qc.round(),
         };
@@ -198,6 +249,7 @@ impl SafetyRules {
         block: Block<P>,
         tc: Option<TimeoutCert>,
     ) -> Result<Proposal<P>, Reject> {
+        self.check_epoch()?;
         let round = block.round();
         if round <= self.data.last_proposed_round || block.header.proposer != self.key.public() {
             return Err(Reject::Unsafe {
@@ -208,6 +260,6 @@ impl SafetyRules {
             });
         }
         self.data.last_proposed_round = round;
-        Ok(Proposal::sign(self.chain, block, tc, &self.key))
+        Ok(Proposal::sign(self.chain, self.epoch, block, tc, &self.key))
     }
 }

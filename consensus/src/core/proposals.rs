@@ -15,7 +15,12 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         if h.chain_id != self.validators.chain_id {
             return Err(Reject::WrongChain { what: "proposal" });
         }
-        let data = Proposal::signed_data(self.validators.chain, &p.block, &p.tc);
+        let data = Proposal::signed_data(
+            self.validators.chain,
+            self.validators.epoch,
+            &p.block,
+            &p.tc,
+        );
         from.verify(&data, &p.signature)
             .map_err(|_| Reject::BadSignature { what: "proposal" })?;
         let qc = self.check_block_shape(&p.block)?;
