@@ -137,7 +137,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         let proven = match verify_committed(
             &self.genesis.chain_id,
             &validators,
-            self.genesis_block_id,
+            self.core.epoch_root(),
             head,
             records,
         ) {
@@ -147,12 +147,14 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 return Ok(());
             }
         };
-        let (Some(first), Some(last)) = (proven.first(), proven.last()) else {
+        let Some(first) = proven.first() else {
             return Ok(());
         };
-        let (first, last) = (first.block.header.height, last.block.header.height);
+        let first = first.block.header.height;
+        let mut last = first;
         for stored in &proven {
             let info = self.apply_block(&stored.block, &stored.certificate, false)?;
+            last = stored.block.header.height;
             if let Some(info) = info {
                 if info.accumulator_root != stored.accumulator_root_after {
                     // The block is certified; the root the peer claims for it is not. Executing
@@ -169,7 +171,13 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                     );
                 }
             }
+            if self.epoch_ended {
+                // Blocks after the one that ended the epoch are checked with the next set, on
+                // the next request.
+                break;
+            }
         }
+        self.epoch_ended = false;
         self.store
             .prune_consensus_blocks(last)
             .map_err(EngineError::Store)?;
@@ -210,7 +218,7 @@ pub enum CatchupError {
 pub fn verify_committed(
     chain_id: &str,
     validators: &ValidatorSet,
-    genesis_block_id: Hash,
+    root_id: Hash,
     head: Head,
     records: &[Vec<u8>],
 ) -> Result<Vec<StoredBlock>, CatchupError> {
@@ -244,17 +252,19 @@ pub fn verify_committed(
             });
         }
         let id = stored.block.hash();
-        let qc: QuorumCert = from_canonical(
-            "commit certificate",
-            &stored.certificate,
-            MAX_CERTIFICATE_BYTES,
-        )
-        .map_err(|e| CatchupError::BadCertificate {
-            height: h.height,
-            reason: e.to_string(),
+        let (qc, later) = decode_certificate(&stored.certificate).map_err(|e| {
+            CatchupError::BadCertificate {
+                height: h.height,
+                reason: e.to_string(),
+            }
         })?;
-        if qc.commits() == Some(id) {
-            validators.verify_qc(&qc, genesis_block_id).map_err(|e| {
+        if qc.epoch() != validators.epoch {
+            // Certified by another epoch's set: the blocks before are what this set proves,
+            // and the node learns the next set by executing them.
+            break;
+        }
+        if commits_through(&qc, id, &later) {
+            validators.verify_qc(&qc, root_id).map_err(|e| {
                 CatchupError::InvalidCertificate {
                     height: h.height,
                     reason: e.to_string(),
@@ -270,4 +280,29 @@ pub fn verify_committed(
     }
     blocks.truncate(proven);
     Ok(blocks)
+}
+
+/// A stored block's certificate: a QC that commits the block, or, for a block that ended its
+/// epoch in the middle of a committed run, that run's QC followed by the headers from the
+/// block's child to the block the QC commits (BCS of the pair: the QC's bytes, then the list's).
+pub fn decode_certificate(
+    bytes: &[u8],
+) -> Result<(QuorumCert, Vec<ledger::BlockHeader>), ledger::encoding::DecodeError> {
+    match from_canonical::<QuorumCert>("commit certificate", bytes, MAX_CERTIFICATE_BYTES) {
+        Ok(qc) => Ok((qc, vec![])),
+        Err(_) => from_canonical("commit certificate with headers", bytes, MAX_CERTIFICATE_BYTES),
+    }
+}
+
+/// Whether `qc` proves block `id` committed: it commits `id` itself, or the last of `later`,
+/// which runs from a child of `id` down the parent links.
+pub fn commits_through(qc: &QuorumCert, id: Hash, later: &[ledger::BlockHeader]) -> bool {
+    let mut parent = id;
+    for h in later {
+        if h.parent != parent {
+            return false;
+        }
+        parent = h.hash();
+    }
+    qc.commits() == Some(parent)
 }

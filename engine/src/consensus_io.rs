@@ -80,9 +80,14 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             self.flush(&mut pending)?;
             match pending.unreported.take() {
                 Some(w) => queue.extend(self.core.handle(self.now, Input::Persisted(w))),
-                None => return Ok(()),
+                None => break,
             }
         }
+        if std::mem::take(&mut self.epoch_ended) {
+            // A committed block ended the epoch: the core enters the next one on it.
+            self.rebuild_core()?;
+        }
+        Ok(())
     }
 
     /// Makes the pending writes durable: the store's batch, then the safety mark. A crash
@@ -218,6 +223,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             // Late, early or surplus messages, and this node's own refusals: not the sender's
             // fault.
             Reject::StaleRound { .. }
+            | Reject::WrongEpoch { .. }
             | Reject::FutureRound { .. }
             | Reject::NotFetching { .. }
             | Reject::BufferFull { .. }

@@ -118,7 +118,7 @@ fn a_proposal_over_the_block_byte_limit_is_refused_before_the_vote() {
         },
         payload,
     };
-    let proposal = Proposal::sign(validators.chain, block.clone(), None, &validator_key(1));
+    let proposal = Proposal::sign(validators.chain, 0, block.clone(), None, &validator_key(1));
     let compact = CompactProposal::of(&proposal, |_| true);
     replica
         .handle(

@@ -286,14 +286,14 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         Self::recover(genesis, key, self.payload_validator, recovery, now)
     }
 
-    /// This node's signature on a ledger checkpoint, if it is a validator (see
-    /// [`SafetyRules::sign_checkpoint`]).
+    /// This node's signature on a ledger checkpoint (see [`SafetyRules::sign_checkpoint`]).
+    /// The caller decides whether this node is a validator of the height's epoch: around an
+    /// epoch boundary that is not this core's epoch.
     pub fn sign_checkpoint(
         &self,
         checkpoint: &ledger::proof::LedgerCheckpoint,
-    ) -> Option<ledger::proof::CheckpointVote> {
-        self.my_index
-            .map(|_| self.safety.sign_checkpoint(checkpoint))
+    ) -> ledger::proof::CheckpointVote {
+        self.safety.sign_checkpoint(checkpoint)
     }
 
     /// The payload validator the core asks.
@@ -582,6 +582,9 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
 
     /// Signs (or re-sends) this round's timeout.
     fn local_timeout(&mut self) {
+        if self.my_index.is_none() {
+            return; // not a validator of this epoch: it signs nothing
+        }
         let hqc = self.high_qc.clone();
         let tc = self.high_tc.clone();
         match self.safety.timeout(self.round, &hqc, tc.as_ref()) {

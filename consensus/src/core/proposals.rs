@@ -118,6 +118,11 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         if !self.tree.contains(&p.block.id()) {
             return Ok(()); // insert rejected it (reason already reported)
         }
+        if self.my_index.is_none() {
+            // Not a validator of this epoch (one that joins later, or was removed): it follows
+            // the chain and signs nothing.
+            return Ok(());
+        }
         match self.safety.vote(&p.block, &qc, p.tc.as_ref()) {
             Ok(signed) => {
                 let (vote, after) = match signed {
