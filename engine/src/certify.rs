@@ -144,10 +144,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         checkpoint: LedgerCheckpoint,
         vote: CheckpointVote,
     ) -> Result<SyncResponse, EngineError<S::Error>> {
-        let Some(sender) = self.book.key_of(&from) else {
+        let Some(mut sender) = self.book.key_of(&from) else {
             debug!(%from, "checkpoint vote from a non-validator peer dropped");
             return Ok(SyncResponse::VoteReceived);
         };
+        if self.book.peer_of(&vote.validator) == Some(from) {
+            // A validator that rotated its consensus key signs the old epoch's last heights
+            // with its old key: the peer is the same, the key the one of the height's set.
+            sender = vote.validator;
+        }
         let head = self.store.head().map_or(0, |h| h.height);
         let height = checkpoint.height;
         // A height we executed before a restart, or before votes for it arrived: our own

@@ -183,6 +183,8 @@ fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
         partitions: vec![],
         heal_ms: 3_000,
         end_ms: 6_000,
+        spares: 0,
+        reconfig: vec![],
     });
     let source = world.insts[0].store.clone();
     let outcome = world.run();

@@ -107,6 +107,10 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         }
         self.process_certs(Some(&t.high_qc), t.last_tc.as_ref(), Some(from));
         if round < self.round {
+            if self.my_index.is_none() {
+                // Not a validator of this epoch: it sends validators nothing.
+                return Ok(());
+            }
             // The sender is stuck in an old round: tell it how to catch up.
             let msg = ConsensusMsg::SyncInfo(SyncInfo {
                 high_qc: self.high_qc.clone(),
