@@ -179,6 +179,14 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                     VoteRejected::OutsideWindow { .. } | VoteRejected::Duplicate { .. } => {
                         debug!(%from, error = %e, "checkpoint vote not taken")
                     }
+                    // Above our head the height's set is a guess (the current one): a block we
+                    // have not executed yet may end the epoch, and a validator that joined
+                    // there, or rotated its key there, votes for heights after it.
+                    VoteRejected::NotAValidator { .. } | VoteRejected::SenderIsNotSigner { .. }
+                        if height > head =>
+                    {
+                        debug!(%from, error = %e, "checkpoint vote not taken")
+                    }
                     _ => self.offend(from, Offence::InvalidCheckpointVote, &e),
                 }
             }

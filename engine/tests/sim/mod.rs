@@ -165,8 +165,8 @@ struct Governor {
     todo: std::collections::VecDeque<plan::Reconfig>,
     /// The proposal committed or in flight: its transaction hash.
     proposing: Option<Hash>,
-    /// Rotations waiting to be committed: validator, its new key.
-    rotations: BTreeMap<usize, KeyPair>,
+    /// Rotations proposed: each new key (by its public key) and the validator it is for.
+    rotations: BTreeMap<ledger::PublicKey, (usize, KeyPair)>,
     rotated: BTreeMap<usize, usize>,
     /// Changes applied (proposals that committed).
     pub proposed: u64,
@@ -834,7 +834,7 @@ impl World {
                     name: format!("v{k}"),
                     consensus_key: new.public(),
                 };
-                self.governor.rotations.insert(k, new);
+                self.governor.rotations.insert(new.public(), (k, new));
                 change
             }
         };
@@ -872,21 +872,19 @@ impl World {
     /// key, the operator restarts it with that key.
     pub(crate) fn maybe_rotate(&mut self, inst: usize) {
         let k = self.insts[inst].key;
-        let Some(new) = self.governor.rotations.get(&k) else {
-            return;
-        };
         let Ok(Some(set)) = ledger::governance::read_validators(&self.insts[inst].store) else {
             return;
         };
         let name = format!("v{k}");
-        if !set
-            .validators
-            .iter()
-            .any(|v| v.name == name && v.consensus_key == new.public())
-        {
+        let Some(current) = set.validators.iter().find(|v| v.name == name) else {
+            return;
+        };
+        if current.consensus_key == self.keys[k].public() {
             return;
         }
-        let new = self.governor.rotations.remove(&k).expect("checked above");
+        let Some((_, new)) = self.governor.rotations.remove(&current.consensus_key) else {
+            return;
+        };
         self.keys[k] = new;
         for i in self.instances_of(k as u32) {
             self.push(
