@@ -150,6 +150,8 @@ fn merge(store: SafetyData, mark: &SafetyData) -> SafetyData {
         epoch: store.epoch,
         epoch_root: store.epoch_root,
         epoch_root_round: store.epoch_root_round,
+        previous: store.previous.or_else(|| mark.previous.clone()),
+        later: store.later.or_else(|| mark.later.clone()),
     }
 }
 

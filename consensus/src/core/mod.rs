@@ -138,19 +138,34 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         // The epoch's root block: the genesis block for epoch 0; the one the safety data of this
         // epoch remember; or, entering the epoch now (the safety data are of the epoch before),
         // the committed head, which is the block that ended that epoch.
+        let back_in = recovery
+            .safety
+            .previous
+            .as_ref()
+            .filter(|p| p.epoch == set.epoch && recovery.safety.epoch == set.epoch + 1);
+        let later_root = recovery
+            .safety
+            .later
+            .as_ref()
+            .filter(|l| l.epoch == set.epoch);
         let (root_id, root_round) = if set.epoch == 0 {
             (gblock.id(), 0)
         } else if recovery.safety.epoch == set.epoch {
             (recovery.safety.epoch_root, recovery.safety.epoch_root_round)
+        } else if let Some(p) = back_in {
+            (p.epoch_root, p.epoch_root_round)
+        } else if let Some(l) = later_root {
+            (l.epoch_root, l.epoch_root_round)
         } else {
             (root.id(), root.round())
         };
         let validators = ValidatorSet::for_epoch(genesis, &set, root_round);
         let root_qc = validators.root_qc(root_id);
         let fresh = SafetyData::for_epoch(set.epoch, root_id, root_round);
-        let entering = recovery.safety.epoch < set.epoch;
         let me = key.public();
+        let durable = recovery.safety.clone();
         let safety = SafetyRules::new(key, validators.chain, set.epoch, recovery.safety, fresh);
+        let entering = *safety.data() != durable;
         let mut high_qc = if root.id() == root_id {
             root_qc.clone()
         } else {
