@@ -201,7 +201,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
 
     /// An input the core refused: counted, and a mark against the sender when only a faulty
     /// peer sends such a thing.
-    fn on_rejected(&mut self, from: Option<ledger::PublicKey>, reason: Reject) {
+    pub(crate) fn on_rejected(&mut self, from: Option<ledger::PublicKey>, reason: Reject) {
         self.status.rejected_inputs += 1;
         let offence = match &reason {
             Reject::ForgottenSignature { .. } => {
