@@ -151,6 +151,12 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 if after.is_some() {
                     self.flush(pending)?;
                 }
+                if let ConsensusMsg::Proposal(p) = &msg {
+                    if self.own_proposals.len() >= crate::node::OWN_PROPOSALS_KEPT {
+                        self.own_proposals.pop_front();
+                    }
+                    self.own_proposals.push_back(p.block.clone());
+                }
                 let bytes = match &msg {
                     ConsensusMsg::Proposal(p) => {
                         let pool = self.mempool.lock();

@@ -40,6 +40,8 @@ pub(crate) const POLL_EVERY: Millis = 1_000;
 const GAPPED_TX_WAIT: Millis = 30_000;
 /// Most requests to peers awaiting an answer at once (each kind has a smaller bound of its own).
 pub(crate) const MAX_REQUESTS: usize = 64;
+/// Own proposals kept for peers' fetches (see `Node::own_proposals`).
+pub(crate) const OWN_PROPOSALS_KEPT: usize = 4;
 /// Most connected peers remembered beyond the validators (non-validators that may join a later
 /// epoch's set).
 const MAX_PEERS_UP: usize = 1_024;
@@ -203,6 +205,9 @@ pub struct Node<P: Peer, S: NodeStore> {
     /// A committed block ended the epoch: the core is rebuilt on it once the actions at hand
     /// are carried out (any further commits among them are of the old epoch, and dropped).
     pub(crate) epoch_ended: bool,
+    /// The last blocks this node proposed, served to peers that fetch them even after its core
+    /// dropped them (it entered a new epoch, or caught up, right after proposing).
+    pub(crate) own_proposals: VecDeque<Block<TxBatch>>,
     /// Reads a validator's network identity (the peer book is rebuilt at each epoch).
     parse_peer: Box<dyn Fn(&str) -> Option<P> + Send>,
 }
@@ -280,6 +285,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             out: Vec::new(),
             epochs,
             epoch_ended: false,
+            own_proposals: VecDeque::new(),
             parse_peer: Box::new(parse_peer),
         };
         node.status.rollbacks_detected = checked.findings.len() as u64;
