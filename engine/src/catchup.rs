@@ -35,6 +35,9 @@ pub(crate) struct CatchupState {
     next_peer: usize,
     head_changed_at: Millis,
     last_head: u64,
+    /// A peer showed a later epoch: catch up from any peer ahead at all, without waiting for
+    /// the stall (this node's epoch has ended and its peers have moved on).
+    behind_epoch: bool,
 }
 
 impl CatchupState {
@@ -44,6 +47,7 @@ impl CatchupState {
             next_peer: 0,
             head_changed_at: now,
             last_head: 0,
+            behind_epoch: false,
         }
     }
 
@@ -60,6 +64,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         if ours != self.catchup.last_head {
             self.catchup.last_head = ours;
             self.catchup.head_changed_at = self.now;
+            self.catchup.behind_epoch = false;
         }
         if self.catchup.in_flight {
             return;
@@ -89,7 +94,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     /// A peer's committed height: fetch what we lack, or settle.
     pub(crate) fn on_peer_head(&mut self, peer: P, height: u64) {
         let ours = self.store.head().map_or(0, |h| h.height);
-        let stalled = self.now.saturating_sub(self.catchup.head_changed_at) >= CATCHUP_STALL_MS;
+        let stalled = self.now.saturating_sub(self.catchup.head_changed_at) >= CATCHUP_STALL_MS
+            || self.catchup.behind_epoch;
         if height >= ours.saturating_add(CATCHUP_LAG) || (height > ours && stalled) {
             info!(%peer, ours, theirs = height, "behind a peer; fetching committed blocks");
             let request = SyncRequest::Committed {
@@ -108,6 +114,19 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             }
         }
         self.catchup.in_flight = false;
+    }
+
+    /// A validator sent a message of a later epoch than this node's: it asks a peer for its head
+    /// now, and catches up from one ahead at all.
+    pub(crate) fn later_epoch_seen(&mut self) {
+        if !self.catchup.behind_epoch {
+            info!(
+                epoch = self.core.epoch(),
+                "a peer is in a later epoch; catching up"
+            );
+        }
+        self.catchup.behind_epoch = true;
+        self.poll_catchup();
     }
 
     /// A catch-up request got no usable answer.

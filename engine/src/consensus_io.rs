@@ -209,6 +209,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     /// peer sends such a thing.
     pub(crate) fn on_rejected(&mut self, from: Option<ledger::PublicKey>, reason: Reject) {
         self.status.rejected_inputs += 1;
+        if let Reject::WrongEpoch { epoch, current, .. } = &reason {
+            if epoch > current && from.is_some() {
+                self.later_epoch_seen();
+            }
+        }
         let offence = match &reason {
             Reject::ForgottenSignature { .. } => {
                 error!(%reason, "ROLLBACK GUARD: a certificate proves this node signed in a round it had forgotten");
