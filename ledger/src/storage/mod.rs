@@ -21,6 +21,7 @@ mod error;
 mod index;
 mod marker;
 mod memory;
+mod epochs;
 mod proofs;
 mod read;
 mod recent_nodes;
