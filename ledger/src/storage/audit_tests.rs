@@ -284,8 +284,9 @@ fn a_clean_ledger_audits_clean() {
     assert_eq!(summary.certificates, 6);
     assert_eq!(summary.uncertified_heights, 0);
     assert_eq!(summary.last_certified, Some(6));
-    // Organization, account and its sequence number, six items.
-    assert_eq!(summary.state_keys, 2 + 1 + 6);
+    // Organization, account and its sequence number, six items, and governance's validator set
+    // and organization list.
+    assert_eq!(summary.state_keys, 2 + 1 + 6 + 2);
 
     let mut other = g.clone();
     other.chain_id = "another".into();
