@@ -44,8 +44,9 @@ fn compact(c: &CompactProposal) {
     // The pool is found by hash, as the engine's mempool is: a named transaction is held when
     // the pool's copy carries the pinned signature.
     let held = |r: &TxRef| match r {
-        TxRef::Hash { tx, signature } => lookup(pool())(tx)
-            .is_some_and(|t| SignaturePin::of(&t.signature) == *signature),
+        TxRef::Hash { tx, signature } => {
+            lookup(pool())(tx).is_some_and(|t| SignaturePin::of(&t.signature) == *signature)
+        }
         TxRef::Body(_) => true,
     };
     let rebuilt = c.rebuild(lookup(pool()));
