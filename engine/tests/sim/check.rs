@@ -227,10 +227,10 @@ pub fn finish(world: &mut World) {
         }
     }
     if !world.clients_idle() {
+        let stories = world.pending_stories();
         let nodes: Vec<String> = (0..world.insts.len())
             .filter_map(|i| {
-                let n = world.insts[i].node.as_ref()?;
-                let s = n.status();
+                let s = world.insts[i].node.as_ref()?.status();
                 Some(format!(
                     "inst {i}: epoch {} round {} height {}",
                     s.epoch, s.round, s.committed_height
@@ -238,9 +238,8 @@ pub fn finish(world: &mut World) {
             })
             .collect();
         world.out.liveness.push(format!(
-            "client transactions still uncommitted at t={}: {}; nodes: {}",
+            "client transactions still uncommitted at t={}: {stories:?}; nodes: {}",
             world.now,
-            world.pending_clients(),
             nodes.join(", ")
         ));
     }
