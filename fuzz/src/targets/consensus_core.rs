@@ -342,7 +342,9 @@ impl Harness {
     }
 
     fn vote_data(&self, block: &Block<Txs>) -> VoteData {
+        epoch: 0,
         VoteData {
+            epoch: 0,
             chain: self.chain,
             block_id: block.id(),
             round: block.round(),
@@ -401,6 +403,7 @@ impl Harness {
         };
         let author = r.pick(N);
         let data = TimeoutData {
+            epoch: 0,
             chain: self.chain,
             round,
             high_qc_round: high_qc.round(),
@@ -428,6 +431,7 @@ impl Harness {
             .map(|(n, &i)| {
                 let high_qc_round = if n == lower { low } else { high_qc.round() };
                 let data = TimeoutData {
+                    epoch: 0,
                     chain: self.chain,
                     round,
                     high_qc_round,
