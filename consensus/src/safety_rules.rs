@@ -109,7 +109,11 @@ impl SafetyData {
         if self.epoch < epoch {
             let rounds = self.rounds();
             if let Some(mut later) = self.later.take().filter(|l| l.epoch == epoch) {
-                if later.previous.as_ref().is_some_and(|p| p.epoch == rounds.epoch) {
+                if later
+                    .previous
+                    .as_ref()
+                    .is_some_and(|p| p.epoch == rounds.epoch)
+                {
                     later.previous = Some(rounds);
                 }
                 return *later;
@@ -361,7 +365,10 @@ mod tests {
         let fresh = SafetyData::for_epoch(4, Hash([9; 32]), 45);
         let mut entered = old.clone().for_core(4, fresh.clone());
         assert_eq!((entered.epoch, entered.last_voted_round), (4, 0));
-        assert_eq!(entered.previous.as_ref().map(|p| p.last_voted_round), Some(47));
+        assert_eq!(
+            entered.previous.as_ref().map(|p| p.last_voted_round),
+            Some(47)
+        );
         entered.last_voted_round = 52;
 
         // Back in epoch 3: its rounds, its root, the epoch 4 data kept.
@@ -377,7 +384,10 @@ mod tests {
         // Re-entering epoch 4: its own data again, and epoch 3's rounds as they are now.
         let again = back.clone().for_core(4, fresh);
         assert_eq!((again.epoch, again.last_voted_round), (4, 52));
-        assert_eq!(again.previous.as_ref().map(|p| p.last_voted_round), Some(49));
+        assert_eq!(
+            again.previous.as_ref().map(|p| p.last_voted_round),
+            Some(49)
+        );
 
         // Two epochs ahead, or ahead without the rounds of this one: kept, and nothing signs.
         let far = data(6, 3).for_core(4, SafetyData::default());

@@ -157,7 +157,9 @@ impl ValidatorSet {
             return if *qc == self.root_qc(root_id) {
                 Ok(())
             } else {
-                Err(bad("unsigned certificate is not the epoch's root certificate"))
+                Err(bad(
+                    "unsigned certificate is not the epoch's root certificate",
+                ))
             };
         }
         if qc.vote_data.round == 0 || qc.vote_data.parent_round >= qc.vote_data.round {

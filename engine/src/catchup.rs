@@ -272,24 +272,23 @@ pub fn verify_committed(
             });
         }
         let id = stored.block.hash();
-        let (qc, later) = decode_certificate(&stored.certificate).map_err(|e| {
-            CatchupError::BadCertificate {
+        let (qc, later) =
+            decode_certificate(&stored.certificate).map_err(|e| CatchupError::BadCertificate {
                 height: h.height,
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         if qc.epoch() != validators.epoch {
             // Certified by another epoch's set: the blocks before are what this set proves,
             // and the node learns the next set by executing them.
             break;
         }
         if commits_through(&qc, id, &later) {
-            validators.verify_qc(&qc, root_id).map_err(|e| {
-                CatchupError::InvalidCertificate {
+            validators
+                .verify_qc(&qc, root_id)
+                .map_err(|e| CatchupError::InvalidCertificate {
                     height: h.height,
                     reason: e.to_string(),
-                }
-            })?;
+                })?;
             proven = index + 1;
         } else if index + 1 == records.len() && validators.verify_qc(&qc, root_id).is_ok() {
             // The peer's last block was committed in a run whose later blocks it no longer
@@ -315,7 +314,11 @@ pub fn decode_certificate(
 ) -> Result<(QuorumCert, Vec<ledger::BlockHeader>), ledger::encoding::DecodeError> {
     match from_canonical::<QuorumCert>("commit certificate", bytes, MAX_CERTIFICATE_BYTES) {
         Ok(qc) => Ok((qc, vec![])),
-        Err(_) => from_canonical("commit certificate with headers", bytes, MAX_CERTIFICATE_BYTES),
+        Err(_) => from_canonical(
+            "commit certificate with headers",
+            bytes,
+            MAX_CERTIFICATE_BYTES,
+        ),
     }
 }
 

@@ -242,7 +242,10 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     ) -> Result<(), EngineError<S::Error>> {
         let height = cert.checkpoint.height;
         let Some(set) = self.epochs.for_height(height).cloned() else {
-            debug!(height, "certificate of a height of an unknown epoch dropped");
+            debug!(
+                height,
+                "certificate of a height of an unknown epoch dropped"
+            );
             return Ok(());
         };
         if let Err(e) = cert.verify(&set) {

@@ -3,9 +3,9 @@
 //! store already holds (applied by catch-up first) must be the same block, and are skipped.
 
 use consensus::{Block, QuorumCert};
+use ledger::encoding::to_canonical;
 use ledger::execute::execute_block;
 use ledger::store_api::CommitInfo;
-use ledger::encoding::to_canonical;
 use tracing::{error, info};
 
 use crate::node::{Committed, EngineError, Node};

@@ -19,9 +19,8 @@ use tracing::{error, info};
 
 use crate::catchup::CatchupState;
 use crate::certify::CertifyState;
-use crate::epochs::EpochViews;
-use ledger::governance::EpochSet;
 use crate::compact::ProposalLooks;
+use crate::epochs::EpochViews;
 use crate::guard::{self, Rollback};
 use crate::idle::DeferredPayload;
 use crate::mempool::SharedMempool;
@@ -31,6 +30,7 @@ use crate::peers::PeerBook;
 use crate::status::{BlockSummary, Status};
 use crate::store::NodeStore;
 use crate::{Millis, Peer};
+use ledger::governance::EpochSet;
 
 /// How often the node polls: asks a peer for its head (catch-up), repairs missing ledger
 /// certificates and evicts transactions stuck behind a sequence gap.
@@ -45,6 +45,9 @@ pub(crate) const OWN_PROPOSALS_KEPT: usize = 4;
 /// Most connected peers remembered beyond the validators (non-validators that may join a later
 /// epoch's set).
 const MAX_PEERS_UP: usize = 1_024;
+
+/// Reads a validator's network identity from its genesis or governance `peer_id`.
+pub(crate) type ParsePeer<P> = Box<dyn Fn(&str) -> Option<P> + Send>;
 
 /// Identifies a request the node made ([`Effect::Request`]) in its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -211,7 +214,7 @@ pub struct Node<P: Peer, S: NodeStore> {
     /// dropped them (it entered a new epoch, or caught up, right after proposing).
     pub(crate) own_proposals: VecDeque<Block<TxBatch>>,
     /// Reads a validator's network identity (the peer book is rebuilt at each epoch).
-    parse_peer: Box<dyn Fn(&str) -> Option<P> + Send>,
+    parse_peer: ParsePeer<P>,
 }
 
 impl<P: Peer, S: NodeStore> Node<P, S> {

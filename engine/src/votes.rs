@@ -137,7 +137,10 @@ impl VoteBook {
         }
         if let Some(vote) = own_vote {
             if genesis.validator_index(&vote.validator).is_some() {
-                entry.votes.entry(vote.validator).or_insert((checkpoint, vote));
+                entry
+                    .votes
+                    .entry(vote.validator)
+                    .or_insert((checkpoint, vote));
             }
         }
         tally.certified = Self::check_quorum(genesis, entry);

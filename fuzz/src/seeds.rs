@@ -135,7 +135,6 @@ fn block_on(qc: &QuorumCert, height: u64, round: u64, payload: Txs) -> Block<Txs
 }
 
 fn vote_data(block: &Block<Txs>) -> VoteData {
-    epoch: 0,
     VoteData {
         epoch: 0,
         chain: fixtures::genesis().hash(),
@@ -189,6 +188,7 @@ pub fn consensus_messages() -> Vec<ConsensusMsg<Txs>> {
     };
     let tc3 = TimeoutCert {
         chain,
+        epoch: 0,
         round: 3,
         entries: (0..3)
             .map(|i| (i as u16, 1, fixtures::key(i).sign(&tdata)))
@@ -199,7 +199,9 @@ pub fn consensus_messages() -> Vec<ConsensusMsg<Txs>> {
     vec![
         ConsensusMsg::Proposal(Proposal::sign(chain, 0, b1.clone(), None, fixtures::key(1))),
         ConsensusMsg::Proposal(Proposal::sign(chain, 0, b2.clone(), None, fixtures::key(2))),
-        ConsensusMsg::Proposal(Proposal::sign(chain, 0,
+        ConsensusMsg::Proposal(Proposal::sign(
+            chain,
+            0,
             b4,
             Some(tc3.clone()),
             fixtures::key(0),

@@ -260,18 +260,13 @@ fn execute_tx(
         }));
     };
     let result = if governance::exec::is_governance(&tx.payload) {
-        governance::exec::apply(
-            state,
-            &tx.signer,
-            stx.hash(),
-            cx.block_epoch,
-            &tx.payload,
-        )?
-        .map(|a| ActionApplied {
-            writes: a.writes,
-            event: None,
-            validators_changed: a.validators_changed,
-        })
+        governance::exec::apply(state, &tx.signer, stx.hash(), cx.block_epoch, &tx.payload)?.map(
+            |a| ActionApplied {
+                writes: a.writes,
+                event: None,
+                validators_changed: a.validators_changed,
+            },
+        )
     } else {
         supply::exec::apply(state, &tx.signer, stx.hash(), cx.index, &tx.payload)?.map(|a| {
             ActionApplied {

@@ -57,10 +57,19 @@ impl World {
     fn new() -> World {
         let mut ledger = Ledger::new();
         let set0 = EpochSet::genesis(&genesis());
-        ledger.block(vec![], vec![(VALIDATORS_KEY.to_vec(), Some(to_canonical(&set0)))]);
-        ledger.block(vec![], vec![(VALIDATORS_KEY.to_vec(), Some(to_canonical(&epoch1())))]);
+        ledger.block(
+            vec![],
+            vec![(VALIDATORS_KEY.to_vec(), Some(to_canonical(&set0)))],
+        );
+        ledger.block(
+            vec![],
+            vec![(VALIDATORS_KEY.to_vec(), Some(to_canonical(&epoch1())))],
+        );
         ledger.block(vec![], vec![]);
-        ledger.block(vec![], vec![(VALIDATORS_KEY.to_vec(), Some(to_canonical(&epoch2())))]);
+        ledger.block(
+            vec![],
+            vec![(VALIDATORS_KEY.to_vec(), Some(to_canonical(&epoch2())))],
+        );
         let tx = ledger.tx(commission("pallet-1"));
         let value = item_value(&item("pallet-1", "acme"), &[&tx]);
         ledger.block(
@@ -99,9 +108,12 @@ impl World {
     /// The item's state proof at height 5, signed by `signers`.
     fn item_proof(&self, signers: &[u8]) -> Proof {
         let cert = self.ledger.certificate(5, signers);
-        let (_, smt_proof) =
-            get_with_proof(&self.ledger.smt, cert.checkpoint.state_root, &item_key("pallet-1"))
-                .unwrap();
+        let (_, smt_proof) = get_with_proof(
+            &self.ledger.smt,
+            cert.checkpoint.state_root,
+            &item_key("pallet-1"),
+        )
+        .unwrap();
         Proof::ItemState(ItemStateProof {
             certificate: cert,
             item_id: "pallet-1".into(),
@@ -235,7 +247,10 @@ fn epoch_vectors() {
     let w = World::new();
     let change = &w.chain()[0];
     let computed = [
-        ("epoch.validators_key_hash", key_hash(VALIDATORS_KEY).to_hex()),
+        (
+            "epoch.validators_key_hash",
+            key_hash(VALIDATORS_KEY).to_hex(),
+        ),
         ("epoch.set1_bytes", hex::encode(to_canonical(&epoch1()))),
         (
             "epoch.set1_value_hash",
@@ -245,7 +260,10 @@ fn epoch_vectors() {
             "epoch.change0_state_root",
             change.certificate.checkpoint.state_root.to_hex(),
         ),
-        ("epoch.change0_smt_proof", hex::encode(change.smt_proof.to_bytes())),
+        (
+            "epoch.change0_smt_proof",
+            hex::encode(change.smt_proof.to_bytes()),
+        ),
     ];
     if std::env::var_os("PROOF_VECTORS_PRINT").is_some() {
         for (name, value) in &computed {
@@ -254,7 +272,11 @@ fn epoch_vectors() {
     }
     let doc = doc_vectors();
     for (name, value) in &computed {
-        assert_eq!(doc.get(*name), Some(value), "vector {name} in docs/PROOFS.md");
+        assert_eq!(
+            doc.get(*name),
+            Some(value),
+            "vector {name} in docs/PROOFS.md"
+        );
     }
     let in_doc = doc.keys().filter(|n| n.starts_with("epoch.")).count();
     assert_eq!(

@@ -86,7 +86,8 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         if t.data.chain != self.validators.chain {
             return Err(Reject::WrongChain { what: "timeout" });
         }
-        self.validators.check_message_epoch("timeout", t.data.epoch)?;
+        self.validators
+            .check_message_epoch("timeout", t.data.epoch)?;
         if t.high_qc.round() != t.data.high_qc_round || t.data.high_qc_round >= round {
             return Err(Reject::BadCertificate {
                 reason: "timeout's high QC does not match what it signed".into(),

@@ -635,10 +635,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
     fn on_message(&mut self, from: PublicKey, msg: ConsensusMsg<P>) {
         // Another epoch's message is refused as such, whoever sent it: a validator removed in
         // this epoch still sends the last one's, and a node that has not yet caught up too.
-        if let Err(reason) = self
-            .validators
-            .check_message_epoch("message", msg.epoch())
-        {
+        if let Err(reason) = self.validators.check_message_epoch("message", msg.epoch()) {
             return self.reject(Some(from), reason);
         }
         let Some(idx) = self.validators.index_of(&from) else {

@@ -579,7 +579,9 @@ impl Sim {
                     }
                     block.payload.0.push(u64::MAX);
                     block.header.tx_root = block.payload.digest();
-                    let other = Proposal::sign(self.plan.genesis.hash(), 0,
+                    let other = Proposal::sign(
+                        self.plan.genesis.hash(),
+                        0,
                         block,
                         p.tc.clone(),
                         &self.plan.keys[key],

@@ -119,7 +119,8 @@ pub fn effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
         };
         // Data of a later epoch cover it too: the message's epoch ended after it was durable
         // (the old core's last messages leave with the actions that ended its epoch).
-        let covers = |d: &SafetyData| d.epoch > epoch || (d.epoch == epoch && d.last_voted_round >= round);
+        let covers =
+            |d: &SafetyData| d.epoch > epoch || (d.epoch == epoch && d.last_voted_round >= round);
         let marked_round = marked.last_voted_round;
         if !covers(&safety) || !covers(&marked) {
             let marked = marked_round;

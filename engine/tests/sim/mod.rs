@@ -745,9 +745,7 @@ impl World {
             // hash; replicas that lost it in a crash then wait on a body fetch (see the
             // report of the epochs branch: left to the compact-proposal work).
             let live: Vec<usize> = (0..self.insts.len())
-                .filter(|&i| {
-                    self.insts[i].node.is_some() && self.is_honest(i) && self.in_set(i)
-                })
+                .filter(|&i| self.insts[i].node.is_some() && self.is_honest(i) && self.in_set(i))
                 .collect();
             if live.is_empty() {
                 continue;

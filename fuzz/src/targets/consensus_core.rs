@@ -330,7 +330,7 @@ impl Harness {
             _ => {}
         }
         let block = Block { header, payload };
-        let signature = fixtures::sign(author, &Proposal::signed_data(self.chain, &block, &tc));
+        let signature = fixtures::sign(author, &Proposal::signed_data(self.chain, 0, &block, &tc));
         let proposal = Proposal {
             block: block.clone(),
             tc,
@@ -342,7 +342,6 @@ impl Harness {
     }
 
     fn vote_data(&self, block: &Block<Txs>) -> VoteData {
-        epoch: 0,
         VoteData {
             epoch: 0,
             chain: self.chain,
@@ -441,6 +440,7 @@ impl Harness {
             .collect();
         let tc = TimeoutCert {
             chain: self.chain,
+            epoch: 0,
             round,
             entries,
             high_qc: high_qc.clone(),
@@ -741,6 +741,7 @@ impl Harness {
                 .cloned()
                 .collect(),
             committed: (committed_height > 0).then(|| self.committed.clone()),
+            epoch: None,
         };
         let (core, actions) = C::recover(
             fixtures::genesis(),

@@ -5,7 +5,9 @@ use crate::encoding::to_canonical;
 use crate::execute::{ExecError, StateDelta, StateReader};
 use crate::genesis::{Validator, MAX_VALIDATORS};
 use crate::hash::Hash;
-use crate::supply::state::{account_key, org_key, read_account, read_org, AccountRecord, OrgRecord};
+use crate::supply::state::{
+    account_key, org_key, read_account, read_org, AccountRecord, OrgRecord,
+};
 use crate::supply::{codes as supply_codes, roles, Failure};
 use crate::tx::Payload;
 
@@ -38,7 +40,10 @@ type R<T> = Result<T, Fail>;
 
 /// Whether `payload` is a governance action (executed here, not by the supply-chain rules).
 pub fn is_governance(payload: &Payload) -> bool {
-    matches!(payload, Payload::ProposeChange(_) | Payload::ApproveChange(_))
+    matches!(
+        payload,
+        Payload::ProposeChange(_) | Payload::ApproveChange(_)
+    )
 }
 
 /// Applies a governance `payload` signed by `signer` in transaction `tx_hash`. `block_epoch` is
@@ -293,7 +298,11 @@ impl Gov<'_> {
                 consensus_key,
             } => {
                 let i = position(&set, name)?;
-                if set.validators.iter().any(|v| v.consensus_key == *consensus_key) {
+                if set
+                    .validators
+                    .iter()
+                    .any(|v| v.consensus_key == *consensus_key)
+                {
                     return Err(fail(
                         codes::VALIDATOR_EXISTS,
                         format!("consensus key {consensus_key} is in use"),

@@ -154,16 +154,29 @@ impl Canonical for ProposalRecord {
 pub enum Change {
     /// A new validator (the fields of a member bundle's validator).
     AddValidator(Validator),
-    RemoveValidator { name: String },
-    SetValidatorPower { name: String, power: u64 },
-    RotateConsensusKey { name: String, consensus_key: PublicKey },
-    RotateNetworkKey { name: String, peer_id: String },
+    RemoveValidator {
+        name: String,
+    },
+    SetValidatorPower {
+        name: String,
+        power: u64,
+    },
+    RotateConsensusKey {
+        name: String,
+        consensus_key: PublicKey,
+    },
+    RotateNetworkKey {
+        name: String,
+        peer_id: String,
+    },
     AddOrganization {
         id: String,
         name: String,
         admins: Vec<PublicKey>,
     },
-    RemoveOrganization { id: String },
+    RemoveOrganization {
+        id: String,
+    },
 }
 
 impl Change {

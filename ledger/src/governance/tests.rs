@@ -324,12 +324,7 @@ fn one_block_one_epoch() {
         w.tx_at(
             20,
             0,
-            propose(
-                "b",
-                Change::RemoveValidator {
-                    name: "v0".into(),
-                },
-            ),
+            propose("b", Change::RemoveValidator { name: "v0".into() }),
         ),
         w.tx_at(
             30,
@@ -377,7 +372,10 @@ fn organizations_join_and_leave() {
     assert_eq!(gov.organizations, vec!["a", "b", "c", "d", "e"]);
     assert_eq!(gov.required(), 4);
     // The new organization's admin is an admin at once: it proposes, and acts on items.
-    let (rm, _) = w.ok(60, propose("e", Change::RemoveOrganization { id: "d".into() }));
+    let (rm, _) = w.ok(
+        60,
+        propose("e", Change::RemoveOrganization { id: "d".into() }),
+    );
     for (seed, org) in [(10, "a"), (20, "b")] {
         w.ok(seed, approve(org, rm));
     }
@@ -418,7 +416,10 @@ fn organizations_join_and_leave() {
 fn approvals_count_only_organizations_that_still_vote() {
     let mut w = World::new(&genesis(None));
     let (id, _) = w.ok(40, propose("d", Change::AddValidator(validator(4))));
-    let (rm, _) = w.ok(10, propose("a", Change::RemoveOrganization { id: "d".into() }));
+    let (rm, _) = w.ok(
+        10,
+        propose("a", Change::RemoveOrganization { id: "d".into() }),
+    );
     w.ok(20, approve("b", rm));
     w.ok(30, approve("c", rm));
     // Three organizations left, two needed; `d`'s approval is gone, so `a` alone is not enough.

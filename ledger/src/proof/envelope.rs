@@ -12,8 +12,8 @@ use crate::strict_json::{self, StrictJsonError};
 
 use super::consistency::LedgerConsistencyProof;
 use super::epochs::{follow, EpochChange, EpochTrust};
-use super::report::VerifyError;
 use super::history::HistoryProof;
+use super::report::VerifyError;
 use super::report::VerifyReport;
 use super::state::ItemStateProof;
 use super::transaction::TransactionProof;

@@ -67,10 +67,15 @@ pub enum EpochError {
         expected: u64,
         found: u64,
     },
-    #[error("epoch change {index}: the next set is empty or its voting power is zero or overflows")]
+    #[error(
+        "epoch change {index}: the next set is empty or its voting power is zero or overflows"
+    )]
     BadSet { index: usize },
     #[error("epoch change {index}: the state does not hold this set: {source}")]
-    State { index: usize, source: SmtVerifyError },
+    State {
+        index: usize,
+        source: SmtVerifyError,
+    },
 }
 
 /// One epoch as a chain proves it.
@@ -158,8 +163,7 @@ pub fn follow(genesis: &Genesis, changes: &[EpochChange]) -> Result<EpochTrust, 
             .validators
             .iter()
             .try_fold(0u64, |t, v| t.checked_add(v.power));
-        if change.next.validators.is_empty() || total.is_none_or(|t| t == 0 || t > u64::MAX / 4)
-        {
+        if change.next.validators.is_empty() || total.is_none_or(|t| t == 0 || t > u64::MAX / 4) {
             return Err(EpochError::BadSet { index });
         }
         change

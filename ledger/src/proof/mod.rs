@@ -33,9 +33,7 @@ pub use certificate::{
 };
 pub use consistency::LedgerConsistencyProof;
 pub use envelope::{Proof, ProofDecodeError, ProofFile, MAX_PROOF_JSON_BYTES};
-pub use epochs::{
-    follow, EpochChange, EpochError, EpochTrust, TrustedEpoch, MAX_EPOCH_CHANGES,
-};
+pub use epochs::{follow, EpochChange, EpochError, EpochTrust, TrustedEpoch, MAX_EPOCH_CHANGES};
 pub use history::{
     items_named, HistoryItemState, HistoryProof, HistoryProofEntry, MAX_HISTORY_ENTRIES,
 };

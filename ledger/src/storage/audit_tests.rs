@@ -630,7 +630,11 @@ fn epoch_changes_are_found_and_proven() {
             }),
             None => Payload::Memo { data: vec![1] },
         };
-        let b = block(h, blocks.last().unwrap().hash(), vec![tx(4 + i as u64, payload)]);
+        let b = block(
+            h,
+            blocks.last().unwrap().hash(),
+            vec![tx(4 + i as u64, payload)],
+        );
         let execution = execute_block(CHAIN, &b.txs, &store).unwrap();
         assert_eq!(execution.next_epoch.is_some(), h != 4, "height {h}");
         let receipts = execution.receipts(&b, store.accumulator_size());
