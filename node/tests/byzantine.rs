@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ledger::keyfile::read_key_file;
@@ -28,7 +27,7 @@ use common::{
 };
 
 /// One network at a time on this machine.
-static TURNS: Mutex<()> = Mutex::new(());
+static TURNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// The Byzantine validator's index (and name in metrics).
 const BYZANTINE: usize = 3;
 const BYZANTINE_NAME: &str = "validator-3";
@@ -282,7 +281,7 @@ fn logged_offences(log: &str, peer: &str) -> BTreeMap<String, u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_byzantine_leader_and_voter_neither_stops_nor_forks_the_honest_three() {
-    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = TURNS.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let net = Net::start(dir.path(), "byzantine-consensus").await;
 
@@ -397,7 +396,7 @@ async fn a_byzantine_leader_and_voter_neither_stops_nor_forks_the_honest_three()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lying_sync_answers_and_floods_of_checkpoint_votes_change_nothing() {
-    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = TURNS.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let net = Net::start(dir.path(), "byzantine-sync").await;
 

@@ -9,7 +9,6 @@
 //! The tests of this binary share the machine's cores, so they take turns (`TURNS`).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use ledger::keyfile::read_key_file;
@@ -22,7 +21,7 @@ use common::{
     wait_answering, wait_height, Load, Processes, EXE,
 };
 
-static TURNS: Mutex<()> = Mutex::new(());
+static TURNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// The validator whose disk fails, and the one stopped afterwards so that its votes are needed.
 const VICTIM: usize = 1;
 const STOPPED: usize = 0;
@@ -95,7 +94,7 @@ async fn a_damaged_log_is_detected_and_the_node_votes_again(
     damage: fn(&Path) -> String,
     must_report_damage: bool,
 ) {
-    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = TURNS.lock().await;
     // The core's rejections (a second, different vote or timeout from one validator among
     // them) are logged at debug level.
     std::env::set_var("RUST_LOG", "info,waybill_engine::consensus_io=debug");
