@@ -10,13 +10,12 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use ledger::keyfile::read_key_file;
-use ledger::receipt::ExecStatus;
 use waybill_node::localnet::{log_tail, start_node, stop_node};
 
 mod common;
 use common::{
-    equivocations, log_of, memo, scrape_metrics, start_network, wait_answering, wait_height, Load,
-    Processes, EXE,
+    assert_no_equivocation, commit_one, log_of, start_network, wait_answering, wait_height,
+    wait_metric, Load, Processes, EXE,
 };
 
 const CHAIN: &str = "waybill-backup";
@@ -185,8 +184,7 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
         "{}",
         log_tail(&n[RESTORED], 40)
     );
-    let detected = scrape_metrics(&n[RESTORED]).await["waybill_rollbacks_detected_total"];
-    assert!(detected >= 1.0, "the finding is not counted in the metrics");
+    wait_metric(&n[RESTORED], "waybill_rollbacks_detected_total", 1.0, LIMIT).await;
 
     // 2. The ledger lost with its disk, the mark kept: the old backup is all there is, with the
     //    safety data of its time. The mark alone keeps the validator from signing again in a
@@ -217,17 +215,14 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     load.stop().await;
     assert!(stop_node(&n[0], Duration::from_secs(10)));
     let key = read_key_file(&dir.join("clients/farm-operator.key")).unwrap();
-    let outcome = restored
-        .submit_and_wait(memo(CHAIN, &key, 0, "restored votes"), 60_000)
-        .await
-        .unwrap();
-    let receipt = outcome.receipt.unwrap_or_else(|| {
-        panic!(
-            "no commit without validator 0:\n{}",
-            log_tail(&n[RESTORED], 40)
-        )
-    });
-    assert_eq!(receipt.status, ExecStatus::Success);
+    let receipt = commit_one(
+        &n[RESTORED],
+        &restored,
+        CHAIN,
+        &key,
+        "a commit without validator 0",
+    )
+    .await;
     // The fence is down: the network passed every round the restored node may have signed in.
     let log = std::fs::read_to_string(n[RESTORED].log_file()).unwrap();
     assert!(
@@ -246,16 +241,7 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     }
     // And nobody saw a validator sign two different things in one round (the core's rejection
     // of a second vote, the engine's offence), nor the restored one learn it had.
-    for node in n {
-        let log = log_of(node);
-        let found = equivocations(&log);
-        assert!(
-            found.is_empty(),
-            "{}: an equivocation:\n{}",
-            node.name,
-            found.join("\n")
-        );
-    }
+    assert_no_equivocation(n, "after the restores");
     eprintln!(
         "backup at height {backed_up}, restored validator caught up to {target}, voted at {height}; {load_committed} load transactions committed"
     );

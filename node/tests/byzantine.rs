@@ -285,50 +285,49 @@ async fn a_byzantine_leader_and_voter_neither_stops_nor_forks_the_honest_three()
     let dir = tempfile::tempdir().unwrap();
     let net = Net::start(dir.path(), "byzantine-consensus").await;
 
-    net.phase(
-        &[Behaviour::Garbage],
-        "garbage consensus message",
-        3,
-        &["undecodable_consensus", "undecodable_sync_request"],
-    )
-    .await;
-    net.phase(
-        &[Behaviour::Equivocate],
-        "second vote in a round",
-        3,
-        &["equivocation"],
-    )
-    .await;
-    net.phase(
-        &[Behaviour::Equivocate],
-        "different proposals to different peers",
-        2,
-        &[],
-    )
-    .await;
-    net.phase(
-        &[Behaviour::OversizeBlocks],
-        "oversized proposal",
-        3,
-        &["invalid_consensus"],
-    )
-    .await;
-    net.phase(
-        &[Behaviour::Replay],
-        "vote for another chain",
-        2,
-        &["invalid_consensus"],
-    )
-    .await;
-    net.phase(
-        &[Behaviour::Replay],
-        "honest validator's message as its own",
-        2,
-        &["invalid_consensus"],
-    )
-    .await;
-    net.phase(&[Behaviour::Silent], "proposal withheld", 2, &[])
-        .await;
+    // Each behaviour alone: what it did (and how often, at least) and the offences it costs.
+    let phases: [(Behaviour, &str, u64, &[&str]); 7] = [
+        (
+            Behaviour::Garbage,
+            "garbage consensus message",
+            3,
+            &["undecodable_consensus", "undecodable_sync_request"],
+        ),
+        (
+            Behaviour::Equivocate,
+            "second vote in a round",
+            3,
+            &["equivocation"],
+        ),
+        (
+            Behaviour::Equivocate,
+            "different proposals to different peers",
+            2,
+            &[],
+        ),
+        (
+            Behaviour::OversizeBlocks,
+            "oversized proposal",
+            3,
+            &["invalid_consensus"],
+        ),
+        (
+            Behaviour::Replay,
+            "vote for another chain",
+            2,
+            &["invalid_consensus"],
+        ),
+        (
+            Behaviour::Replay,
+            "honest validator's message as its own",
+            2,
+            &["invalid_consensus"],
+        ),
+        (Behaviour::Silent, "proposal withheld", 2, &[]),
+    ];
+    for (behaviour, what, times, kinds) in phases {
+        net.phase(&[behaviour], what, times, kinds).await;
+    }
 
     // Past the threshold: every honest node disconnects it and refuses it for a while (its
     // network keeps redialling every half second: each connection is closed at once, before

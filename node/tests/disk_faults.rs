@@ -12,13 +12,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ledger::keyfile::read_key_file;
-use ledger::receipt::ExecStatus;
 use waybill_node::localnet::{log_tail, start_node, LocalNode};
 
 mod common;
 use common::{
-    assert_same_chain, equivocations, kill9, log_of, memo, scrape_metrics, start_network,
-    wait_answering, wait_height, Load, Processes, EXE,
+    assert_no_equivocation, assert_same_chain, commit_one, kill9, log_of, start_network,
+    wait_answering, wait_height, wait_metric, Load, Processes, EXE,
 };
 
 static TURNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -148,12 +147,7 @@ async fn a_damaged_log_is_detected_and_the_node_votes_again(
             "{what}: RocksDB's own report is missing: {findings:?}"
         );
     }
-    let metrics = scrape_metrics(&n[VICTIM]).await;
-    assert!(
-        metrics["waybill_rollbacks_detected_total"] >= 1.0,
-        "{what}: not counted: {:?}",
-        metrics.get("waybill_rollbacks_detected_total")
-    );
+    wait_metric(&n[VICTIM], "waybill_rollbacks_detected_total", 1.0, LIMIT).await;
 
     // It catches up, and votes again: with another validator stopped, three of four must.
     let target = clients[0].head().await.unwrap().height;
@@ -162,17 +156,14 @@ async fn a_damaged_log_is_detected_and_the_node_votes_again(
     load.stop().await;
     kill9(&n[STOPPED]);
     let key = read_key_file(&dir.join("clients/farm-operator.key")).unwrap();
-    let outcome = victim
-        .submit_and_wait(memo(chain, &key, 0, "the victim votes"), 60_000)
-        .await
-        .unwrap();
-    let receipt = outcome.receipt.unwrap_or_else(|| {
-        panic!(
-            "{what}: no commit that needs the victim's vote:\n{}",
-            log_tail(&n[VICTIM], 40)
-        )
-    });
-    assert_eq!(receipt.status, ExecStatus::Success);
+    let receipt = commit_one(
+        &n[VICTIM],
+        &victim,
+        chain,
+        &key,
+        &format!("{what}: a commit that needs the victim's vote"),
+    )
+    .await;
     // The guard lifted: the network passed every round it may have signed in, and it signs
     // ledger checkpoints again (a certificate needs three of the three running).
     let log = log_of(&n[VICTIM])[log_before..].to_string();
@@ -183,36 +174,21 @@ async fn a_damaged_log_is_detected_and_the_node_votes_again(
     );
     let running: Vec<usize> = (0..4).filter(|i| *i != STOPPED).collect();
     let witness = &n[running[running.len() - 1]];
-    let start = std::time::Instant::now();
-    loop {
-        let certified = scrape_metrics(witness).await["waybill_certified_height"] as u64;
-        if certified >= receipt.height {
-            break;
-        }
-        assert!(
-            start.elapsed() < LIMIT,
-            "{what}: {} certified up to {certified}, not {}: the victim signs no checkpoint?\n{}",
-            witness.name,
-            receipt.height,
-            log_tail(&n[VICTIM], 40)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // A certificate of a height committed without the stopped validator has the victim's
+    // signature.
+    wait_metric(
+        witness,
+        "waybill_certified_height",
+        receipt.height as f64,
+        LIMIT,
+    )
+    .await;
 
     // One chain, and no equivocation anywhere.
     let pairs: Vec<(&LocalNode, &rpc::Client)> =
         running.iter().map(|&i| (&n[i], &clients[i])).collect();
     let height = assert_same_chain(&pairs).await;
-    for node in n {
-        let log = log_of(node);
-        let found = equivocations(&log);
-        assert!(
-            found.is_empty(),
-            "{what}: {} saw an equivocation:\n{}",
-            node.name,
-            found.join("\n")
-        );
-    }
+    assert_no_equivocation(n, &what);
     eprintln!(
         "{what}: store recovered height {recovered} of {acknowledged}; detected: {findings:?}; the victim voted at height {}; {load_committed} load transactions; agreement on {height} heights",
         receipt.height

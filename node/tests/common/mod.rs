@@ -274,3 +274,62 @@ pub fn equivocations(log: &str) -> Vec<&str> {
         })
         .collect()
 }
+
+/// Submits a memo from `key` (sequence 0: a fresh account) through `n` and waits for it to
+/// commit successfully (60 s at most); its receipt. The tests use it for a commit that needs a
+/// particular validator's vote.
+#[allow(dead_code)]
+pub async fn commit_one(
+    n: &LocalNode,
+    client: &rpc::Client,
+    chain: &str,
+    key: &KeyPair,
+    what: &str,
+) -> ledger::receipt::Receipt {
+    let outcome = client
+        .submit_and_wait(memo(chain, key, 0, what), 60_000)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let receipt = outcome.receipt.unwrap_or_else(|| {
+        panic!(
+            "{what}: not committed:\n{}",
+            waybill_node::localnet::log_tail(n, 40)
+        )
+    });
+    assert_eq!(receipt.status, ExecStatus::Success, "{what}");
+    receipt
+}
+
+/// No node's log shows an equivocation (see [`equivocations`]).
+#[allow(dead_code)]
+pub fn assert_no_equivocation(nodes: &[LocalNode], what: &str) {
+    for node in nodes {
+        let log = log_of(node);
+        let found = equivocations(&log);
+        assert!(
+            found.is_empty(),
+            "{what}: {} saw an equivocation:\n{}",
+            node.name,
+            found.join("\n")
+        );
+    }
+}
+
+/// Waits until `n`'s metric `name` is at least `at_least` (`within` at most); its value. The
+/// node publishes its status right after each step, a moment after what it logs.
+#[allow(dead_code)]
+pub async fn wait_metric(n: &LocalNode, name: &str, at_least: f64, within: Duration) -> f64 {
+    let start = Instant::now();
+    loop {
+        let value = scrape_metrics(n).await.get(name).copied().unwrap_or(0.0);
+        if value >= at_least {
+            return value;
+        }
+        assert!(
+            start.elapsed() < within,
+            "{}: {name} is {value}, not {at_least} within {within:?}",
+            n.name
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
