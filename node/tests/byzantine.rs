@@ -461,6 +461,7 @@ async fn lying_sync_answers_and_floods_of_checkpoint_votes_change_nothing() {
         "no divergence reported: {divergences:?}"
     );
 
-    net.check_and_stop(&["false_claim", "bad_catchup", "invalid_checkpoint_vote"])
-        .await;
+    // (The catch-up offences were checked above: validator-2's count began again at its
+    // restart.)
+    net.check_and_stop(&["invalid_checkpoint_vote"]).await;
 }
