@@ -14,8 +14,8 @@ use waybill_node::localnet::{log_tail, start_node, stop_node};
 
 mod common;
 use common::{
-    assert_no_equivocation, commit_one, log_of, start_network, wait_answering, wait_height,
-    wait_metric, Load, Processes, EXE,
+    assert_no_equivocation, commit_one, start_network, wait_answering, wait_height, wait_metric,
+    Load, Processes, EXE,
 };
 
 const CHAIN: &str = "waybill-backup";
