@@ -362,7 +362,8 @@ impl Shell {
                         let _ = reply.send(bytes);
                     }
                 }
-                Effect::Committed(_) => {}
+                // It takes no client transactions, so it has none to gossip again.
+                Effect::Committed(_) | Effect::Gossip { .. } => {}
                 Effect::Disconnect { peer, until } => {
                     let wait = Duration::from_millis(until.saturating_sub(now_ms()));
                     self.net.refuse(peer, tokio::time::Instant::now() + wait);
