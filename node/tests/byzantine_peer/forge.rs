@@ -72,7 +72,9 @@ pub fn resign(
     let payload = TxBatch::new(txs);
     let mut header = p.block.header.clone();
     header.tx_root = consensus::Payload::digest(&payload);
-    Proposal::sign(chain, Block { header, payload }, p.tc.clone(), key)
+    // The epoch of the block's own certificate: this network never changes its set.
+    let epoch = p.block.qc().map_or(0, |qc| qc.epoch());
+    Proposal::sign(chain, epoch, Block { header, payload }, p.tc.clone(), key)
 }
 
 /// A second vote for the round of `vote`, for a block that does not exist.
@@ -88,6 +90,7 @@ pub fn another_chains_vote(round: u64, key: &KeyPair) -> Vote {
     Vote::new(
         VoteData {
             chain: Hash([0xCC; 32]),
+            epoch: 0,
             block_id: Hash([1; 32]),
             round,
             parent_id: Hash([2; 32]),
