@@ -435,7 +435,11 @@ fn a_late_proposal_over_the_block_byte_limit_still_counts_against_its_leader() {
     assert!(bytes > ledger::block::MAX_BLOCK_TX_BYTES, "{bytes}");
     let (_, proposal) = first_block(&genesis, payload);
     let message = wire::encode_consensus(&ConsensusMsg::Proposal(proposal));
-    assert!(message.len() <= wire::MAX_CONSENSUS_BYTES, "{}", message.len());
+    assert!(
+        message.len() <= wire::MAX_CONSENSUS_BYTES,
+        "{}",
+        message.len()
+    );
     let effects = replica
         .handle(
             10,
