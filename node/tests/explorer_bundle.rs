@@ -1,0 +1,36 @@
+//! The explorer's committed bundle (`explorer/dist/`, which the binary embeds) is what its
+//! sources build: `node explorer/build.mjs --check` rebuilds it from the packages installed by
+//! `npm ci` from explorer/package-lock.json (offline: nothing is fetched while building) and
+//! fails naming a file that differs. Skipped with a message where node or those packages are
+//! absent; `.ci/test` installs them.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn committed_explorer_bundle_is_what_the_sources_build() {
+    let explorer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../explorer");
+    let node = Command::new("node").arg("--version").output();
+    if !node.map(|o| o.status.success()).unwrap_or(false) {
+        eprintln!("SKIPPED: node is absent; the explorer bundle is not rebuilt");
+        return;
+    }
+    if !explorer.join("node_modules/esbuild").is_dir() {
+        eprintln!(
+            "SKIPPED: {}/node_modules is absent (cd explorer && npm ci); the explorer bundle is not rebuilt",
+            explorer.display()
+        );
+        return;
+    }
+    let out = Command::new("node")
+        .args(["build.mjs", "--check"])
+        .current_dir(&explorer)
+        .output()
+        .expect("run node build.mjs --check");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
