@@ -1,6 +1,6 @@
 // Transactions, receipts and events in plain words: what a person reads instead of JSON.
 
-import { h, link, routes } from "./dom.js";
+import { h, link, routes, time } from "./dom.js";
 
 type Child = Node | string;
 
@@ -46,7 +46,7 @@ export function payloadWords(payload: Record<string, any>): HTMLElement {
       return p("Commissions ", itemLink(a.item_id), `, a ${a.item_type}${props(a.properties)}${at(a.location)}`);
     case "observe": {
       const readings = (a.readings ?? []).map((r: any) => `${r.kind} ${valueText(r.value)}${r.unit ? " " + r.unit : ""}`);
-      return p("Observes ", itemLink(a.item_id), `${at(a.location)}${readings.length ? ": " + readings.join(", ") : ""} (recorded time ${new Date(Number(a.time_ms)).toISOString()})`);
+      return p("Observes ", itemLink(a.item_id), `${at(a.location)}${readings.length ? ": " + readings.join(", ") : ""} (recorded time ${time(Number(a.time_ms))})`);
     }
     case "propose_transfer":
       return p(`Proposes to pass ${a.kind} of `, itemLink(a.item_id), " to ", orgLink(a.to_organization));

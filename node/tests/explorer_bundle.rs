@@ -1,8 +1,9 @@
 //! The explorer's committed bundle (`explorer/dist/`, which the binary embeds) is what its
 //! sources build: `node explorer/build.mjs --check` rebuilds it from the packages installed by
 //! `npm ci` from explorer/package-lock.json (offline: nothing is fetched while building) and
-//! fails naming a file that differs. Skipped with a message where node or those packages are
-//! absent; `.ci/test` installs them.
+//! fails naming a file that differs. The sources also type-check (`tsc`, which the bundler does
+//! not do). Skipped with a message where node or those packages are absent; `.ci/test` installs
+//! them.
 
 use std::path::Path;
 use std::process::Command;
@@ -22,15 +23,21 @@ fn committed_explorer_bundle_is_what_the_sources_build() {
         );
         return;
     }
-    let out = Command::new("node")
-        .args(["build.mjs", "--check"])
-        .current_dir(&explorer)
-        .output()
-        .expect("run node build.mjs --check");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for args in [
+        &["build.mjs", "--check"][..],
+        &["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"],
+    ] {
+        let out = Command::new("node")
+            .args(args)
+            .current_dir(&explorer)
+            .output()
+            .expect("run node");
+        assert!(
+            out.status.success(),
+            "node {}:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

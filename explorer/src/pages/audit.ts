@@ -54,6 +54,7 @@ export async function audit(main: HTMLElement): Promise<void> {
   const proofInput = h("input", { type: "file", id: "proof-file", accept: ".json,application/json" });
   const proofOut = h("div", { "aria-live": "polite", id: "proof-file-verdict" });
   proofInput.addEventListener("change", async () => {
+    replace(proofOut);
     const text = await readFile(proofInput);
     const p = pinned();
     if (text === null) return;
