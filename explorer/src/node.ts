@@ -22,7 +22,7 @@ import type {
 export type { AccountView, BlockSummary, HeadInfo, HistoryEntry, HistoryPage, ItemEvent, ItemView, NodeStatus, OrgRecord, Provenance, StoredBlock, TxInfo, ValidatorInfo };
 
 /** The JSON-RPC endpoint: the root of the origin the page came from. */
-const endpoint = new URL("/", location.href).toString();
+const endpoint = () => new URL("/", location.href).toString();
 
 export class RpcError extends Error {
   constructor(
@@ -37,7 +37,7 @@ let nextId = 1;
 
 /** The raw text of a call's `result`: proofs are kept byte for byte as the node sent them. */
 export async function callText(method: string, params: unknown[] = []): Promise<string> {
-  const res = await fetch(endpoint, {
+  const res = await fetch(endpoint(), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params }),

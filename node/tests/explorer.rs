@@ -266,7 +266,7 @@ async fn explorer_pages_and_audit_for_people_on_a_live_network() {
     let _ = std::fs::remove_dir_all(&artifacts);
     std::fs::create_dir_all(&artifacts).unwrap();
     let out = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "test/"])
+        .args(["--test", "test/browser.test.mjs"])
         .current_dir(&explorer)
         .env(
             "WAYBILL_EXPLORER_URL",

@@ -2,8 +2,10 @@
 //! sources build: `node explorer/build.mjs --check` rebuilds it from the packages installed by
 //! `npm ci` from explorer/package-lock.json (offline: nothing is fetched while building) and
 //! fails naming a file that differs. The sources also type-check (`tsc`, which the bundler does
-//! not do). Skipped with a message where node or those packages are absent; `.ci/test` installs
-//! them.
+//! not do), and their pure parts pass `explorer/test/units.test.mjs` (no browser: block hashes
+//! and certificates against PROOFS.md's vectors, the genesis reader, custody over time, the
+//! provenance graph's edges). Skipped with a message where node or those packages are absent;
+//! `.ci/test` installs them.
 
 use std::path::Path;
 use std::process::Command;
@@ -26,6 +28,7 @@ fn committed_explorer_bundle_is_what_the_sources_build() {
     for args in [
         &["build.mjs", "--check"][..],
         &["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"],
+        &["--test", "test/units.test.mjs"],
     ] {
         let out = Command::new("node")
             .args(args)

@@ -94,10 +94,18 @@ pub fn run(cmd: AuditCmd) -> CliResult {
 }
 
 fn load_genesis(path: &Path) -> Result<Genesis, AuditCmdError> {
-    Genesis::load(path).map_err(|e| AuditCmdError::Genesis {
+    Ok(load_genesis_file(path)?.genesis)
+}
+
+/// The genesis file, checked, with its ceremony record (which names the validators' members).
+fn load_genesis_file(path: &Path) -> Result<GenesisFile, AuditCmdError> {
+    let err = |e: ledger::genesis::GenesisError| AuditCmdError::Genesis {
         path: path.display().to_string(),
         reason: e.to_string(),
-    })
+    };
+    let file = GenesisFile::read(path).map_err(err)?;
+    file.genesis.validate().map_err(err)?;
+    Ok(file)
 }
 
 pub(super) fn verify(args: VerifyArgs) -> CliResult {
@@ -107,12 +115,8 @@ pub(super) fn verify(args: VerifyArgs) -> CliResult {
 /// [`verify`], with the certified blocks' times by height where the caller fetched and checked
 /// their headers (`audit fetch`).
 pub(super) fn verify_with_times(args: VerifyArgs, times: &BTreeMap<u64, u64>) -> CliResult {
-    let genesis = load_genesis(&args.genesis)?;
-    // Read again for its ceremony record (names and organizations); `load_genesis` validated it.
-    let file = GenesisFile::read(&args.genesis).map_err(|e| AuditCmdError::Genesis {
-        path: args.genesis.display().to_string(),
-        reason: e.to_string(),
-    })?;
+    let file = load_genesis_file(&args.genesis)?;
+    let genesis = &file.genesis;
     let path = args.proof.display().to_string();
     let unreadable = |e: std::io::Error| AuditCmdError::Unreadable {
         path: path.clone(),
@@ -132,7 +136,7 @@ pub(super) fn verify_with_times(args: VerifyArgs, times: &BTreeMap<u64, u64>) ->
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    let report = proof.verify(&genesis);
+    let report = proof.verify(genesis);
     let verdict = super::audit_words::verdict(&proof, &report, &file, times);
     if args.json {
         say!(
