@@ -53,7 +53,7 @@ impl Pages {
         let mut r = HttpResponse::new(if head {
             HttpBody::empty()
         } else {
-            HttpBody::from(file.body)
+            HttpBody::from(file.body.to_vec())
         });
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
