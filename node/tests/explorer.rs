@@ -174,7 +174,7 @@ async fn explorer_pages_and_audit_for_people_on_a_live_network() {
     assert!(out.status.success(), "{said}");
     for expected in [
         "✓ item_state proof VERIFIED",
-        "Item \"lot-1\", a apple-lot, is consumed: owned by processor, held by processor",
+        "Item \"lot-1\" (apple-lot) is consumed: owned by farm, held by processor; 4 events",
         "Became case-1, case-2.",
         "Property variety = \"gala\"",
         "Property weight_kg = 500",

@@ -72,7 +72,7 @@ export async function audit(main: HTMLElement): Promise<void> {
     { class: "inline" },
     h("label", { for: "consistency-from" }, "From certified height "),
     fromInput,
-    h("button", { type: "submit", class: "button" }, "Prepare"),
+    h("button", { type: "submit", class: "button" }, "Get the proof"),
   );
   consistencyForm.addEventListener("submit", (ev) => {
     ev.preventDefault();

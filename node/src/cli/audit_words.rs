@@ -242,7 +242,7 @@ fn item(
     };
     let r = &state.record;
     let mut out = vec![format!(
-        "Item {id:?}, a {}, is {}: owned by {}, held by {}; {} event{} in its history.",
+        "Item {id:?} ({}) is {}: owned by {}, held by {}; {} event{} in its history.",
         r.item_type,
         r.status.as_str(),
         r.owner,
@@ -299,7 +299,7 @@ pub fn payload_words(p: &Payload) -> String {
             a.roles.join(", ")
         ),
         Payload::Commission(c) => format!(
-            "commission {} (a {}){}{}",
+            "commission {} ({}){}{}",
             c.item_id,
             c.item_type,
             props(&c.properties),
@@ -353,7 +353,7 @@ pub fn payload_words(p: &Payload) -> String {
             let outputs: Vec<String> = t
                 .outputs
                 .iter()
-                .map(|o| format!("{} (a {}){}", o.item_id, o.item_type, props(&o.properties)))
+                .map(|o| format!("{} ({}){}", o.item_id, o.item_type, props(&o.properties)))
                 .collect();
             format!(
                 "transform {} into {}{}",
