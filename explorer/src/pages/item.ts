@@ -108,6 +108,12 @@ export async function item(main: HTMLElement, id: string): Promise<() => void> {
     h("h1", { tabindex: "-1" }, `Item ${id}`),
     stateBox,
     view ? section("Properties", props.length ? table(["Property", "Value"], props.map(([k, v]) => [k, valueText(v)])) : message("No properties.")) : null,
+    section(
+      "Verify",
+      h("p", {}, "Checks in this browser, against the genesis file you pinned, that the validators certified this item's state, or its whole history with none of its events left out."),
+      h("div", { class: "proof-actions" }, proofBox("Verify current state", "waybill_getItemProof", [id], proofName("item", id)), proofBox("Verify whole history", "waybill_getItemHistoryProof", [id], proofName("history", id))),
+    ),
+    section("Provenance", provenanceGraph(id, prov, history)),
     view && view.documents.length
       ? section(
           "Documents",
@@ -117,12 +123,6 @@ export async function item(main: HTMLElement, id: string): Promise<() => void> {
           ),
         )
       : null,
-    section(
-      "Verify",
-      h("p", {}, "Checks in this browser, against the genesis file you pinned, that the validators certified this item's state, or its whole history with none of its events left out."),
-      h("div", { class: "proof-actions" }, proofBox("Verify current state", "waybill_getItemProof", [id], proofName("item", id)), proofBox("Verify whole history", "waybill_getItemHistoryProof", [id], proofName("history", id))),
-    ),
-    section("Provenance", provenanceGraph(id, prov, history)),
     section("Custody over time", heldTable(held.custody, times)),
     section("Ownership over time", heldTable(held.ownership, times)),
     section(
