@@ -21,6 +21,17 @@ async function fetchProof(method: string, params: unknown[]): Promise<string> {
   }
 }
 
+/**
+ * The proof file `waybill audit verify` takes: the node's proof, with the chain of epoch changes
+ * since genesis when the validator set ever changed (PROOFS.md, "Epochs"); how many there are.
+ */
+async function withEpochChanges(proof: string): Promise<[string, number]> {
+  const changes = await callText("waybill_getEpochChanges", [0]).catch(() => "[]");
+  const count = (JSON.parse(changes) as unknown[]).length;
+  if (count === 0) return [proof, 0];
+  return [proof.replace(/\}\s*$/, `, "epoch_changes": ${changes}}`), count];
+}
+
 /** A download link for a proof's text. */
 export function downloadLink(text: string, filename: string): HTMLAnchorElement {
   const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
@@ -40,9 +51,20 @@ export function proofBox(label: string, method: string, params: unknown[], filen
     button.disabled = true;
     replace(out, h("p", { class: "muted" }, "Fetching the proof and checking it in this browser…"));
     try {
-      const text = await fetchProof(method, params);
+      const [text, epochs] = await withEpochChanges(await fetchProof(method, params));
       const v = await verdict(text, p);
-      replace(out, v.element, h("p", {}, downloadLink(text, filename), " — check it anywhere with ", h("code", {}, `waybill audit verify --genesis genesis.toml ${filename}`)));
+      replace(
+        out,
+        v.element,
+        epochs
+          ? h(
+              "p",
+              { class: "note" },
+              `This chain changed its validator set ${epochs} time${epochs === 1 ? "" : "s"} since genesis. This page checks certificates against the genesis set only, so a proof signed by a later set fails here; the file below carries the epoch changes, and waybill audit verify follows them from the genesis file.`,
+            )
+          : null,
+        h("p", {}, downloadLink(text, filename), " — check it anywhere with ", h("code", {}, `waybill audit verify --genesis genesis.toml ${filename}`)),
+      );
     } catch (e) {
       replace(out, h("p", { class: "error", role: "alert" }, `Could not get the proof: ${e instanceof Error ? e.message : String(e)}`));
     } finally {

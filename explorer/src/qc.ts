@@ -5,9 +5,11 @@
 import { fromHex, Reader, toHex } from "../../clients/typescript/src/bytes.js";
 
 export interface QcInfo {
+  /** The validator-set epoch whose members signed (their indexes are in that epoch's list). */
+  epoch: number;
   block_id: string;
   round: number;
-  /** Indexes of the signing validators in the genesis list. */
+  /** Indexes of the signing validators in their epoch's list. */
   signers: number[];
 }
 
@@ -17,6 +19,7 @@ export function readQc(hex: string): QcInfo | null {
   try {
     const r = new Reader(fromHex(hex));
     r.take(32);
+    const epoch = Number(r.u64());
     const block_id = toHex(r.take(32));
     const round = Number(r.u64());
     r.take(32);
@@ -27,7 +30,7 @@ export function readQc(hex: string): QcInfo | null {
       return b[0] | (b[1] << 8);
     });
     r.done("quorum certificate");
-    return { block_id, round, signers };
+    return { epoch, block_id, round, signers };
   } catch {
     return null;
   }

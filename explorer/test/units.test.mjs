@@ -56,7 +56,7 @@ test("block hash and quorum certificate: the PROOFS.md vectors", () => {
   assert.equal(m.blockHash(header), vector("block.hash"));
   assert.notEqual(m.blockHash({ ...header, timestamp_ms: header.timestamp_ms + 1 }), vector("block.hash"));
   const qc = m.readQc(vector("qc.bytes"));
-  assert.deepEqual(qc, { block_id: vector("block.hash"), round: 9, signers: [0] });
+  assert.deepEqual(qc, { epoch: 0, block_id: vector("block.hash"), round: 9, signers: [0] });
   assert.equal(m.readQc(""), null, "genesis has no justify");
   assert.equal(m.readQc(vector("qc.bytes") + "00"), null, "trailing bytes");
 });

@@ -116,6 +116,7 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
             validators: vec![],
             organizations: vec![],
             accounts: vec![],
+            governance: None,
         },
         ceremony: None,
     };

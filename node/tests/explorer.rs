@@ -215,8 +215,11 @@ async fn explorer_pages_and_audit_for_people_on_a_live_network() {
     assert!(signers.len() >= 3);
     assert!(signers.iter().all(|s| s["organization_name"].is_string()));
     // A tampered copy: the JSON verdict names the check that broke, and the status is non-zero.
-    let fetched = dir.path().join(format!("tx-{}.proof.json", &failed_tx[..16]));
-    let mut proof: Value = serde_json::from_str(&std::fs::read_to_string(&fetched).unwrap()).unwrap();
+    let fetched = dir
+        .path()
+        .join(format!("tx-{}.proof.json", &failed_tx[..16]));
+    let mut proof: Value =
+        serde_json::from_str(&std::fs::read_to_string(&fetched).unwrap()).unwrap();
     let path0 = proof["inclusion_proof"]["path"][0].as_str().unwrap();
     let flipped = format!(
         "{}{}",
@@ -253,7 +256,11 @@ async fn explorer_pages_and_audit_for_people_on_a_live_network() {
             tampered.to_str().unwrap(),
         ],
     );
-    assert!(text(&out).contains("✗ inclusion_proof.path broke"), "{}", text(&out));
+    assert!(
+        text(&out).contains("✗ inclusion_proof.path broke"),
+        "{}",
+        text(&out)
+    );
 
     // The browser.
     let explorer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../explorer");

@@ -55,8 +55,10 @@ impl Pages {
         } else {
             HttpBody::from(file.body.to_vec())
         });
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(file.content_type),
+        );
         r.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(file.body.len()));
         // Revalidated every time: a node upgraded in place serves its new page at once.
@@ -93,7 +95,10 @@ fn secure(r: &mut HttpResponse) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
 }
 
@@ -129,7 +134,10 @@ mod tests {
     fn files_answer_under_the_prefix_only() {
         let r = SITE.respond(&req(Method::GET, "/explorer/")).unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
         assert_eq!(
             r.headers()[header::CONTENT_SECURITY_POLICY],
             CONTENT_SECURITY_POLICY
@@ -139,7 +147,11 @@ mod tests {
         let redirect = SITE.respond(&req(Method::GET, "/explorer")).unwrap();
         assert_eq!(redirect.status(), StatusCode::PERMANENT_REDIRECT);
         assert_eq!(redirect.headers()[header::LOCATION], "/explorer/");
-        for missing in ["/explorer/nope.js", "/explorer/../Cargo.toml", "/explorer/app.js/"] {
+        for missing in [
+            "/explorer/nope.js",
+            "/explorer/../Cargo.toml",
+            "/explorer/app.js/",
+        ] {
             let r = SITE.respond(&req(Method::GET, missing)).unwrap();
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{missing}");
         }

@@ -162,6 +162,10 @@ export class Client {
   getConsistencyProof(fromHeight: number, toHeight?: number): Promise<unknown> {
     return this.call("waybill_getConsistencyProof", trim([fromHeight, toHeight]));
   }
+  /** The chain of epoch changes since `fromEpoch` (default 0), for following a later epoch's proof from the genesis file. */
+  getEpochChanges(fromEpoch?: number): Promise<unknown> {
+    return this.call("waybill_getEpochChanges", trim([fromEpoch]));
+  }
   /** `waybill_subscribeBlocks` over a WebSocket to the same address. */
   subscribeBlocks(onBlock: (block: BlockSummary) => void): Promise<Subscription> {
     return subscribeBlocks(this.url, onBlock);

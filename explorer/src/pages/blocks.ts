@@ -43,6 +43,7 @@ export async function blockList(main: HTMLElement, from?: number): Promise<void>
 function signerNames(hex: string, vals: ValidatorInfo[]): string {
   const qc = readQc(hex);
   if (!qc) return "none (genesis)";
+  if (qc.epoch !== 0) return `${qc.signers.length} validators of epoch ${qc.epoch} (by their index: ${qc.signers.join(", ")})`;
   return qc.signers.map((i) => vals[i]?.name ?? `#${i}`).join(", ");
 }
 

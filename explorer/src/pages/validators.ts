@@ -18,8 +18,10 @@ export async function validators(main: HTMLElement): Promise<void> {
     const b = await api.block(height);
     if (!b) break;
     if (!proposed.has(b.block.header.proposer)) proposed.set(b.block.header.proposer, height);
-    // A block's `justify` certifies its parent: its signers voted for height - 1.
-    for (const i of readQc(b.block.header.justify)?.signers ?? []) if (!voted.has(i)) voted.set(i, height - 1);
+    // A block's `justify` certifies its parent: its signers voted for height - 1. Their indexes
+    // are in their epoch's list; this page lists the genesis set (epoch 0).
+    const qc = readQc(b.block.header.justify);
+    if (qc?.epoch === 0) for (const i of qc.signers) if (!voted.has(i)) voted.set(i, height - 1);
     if (voted.size === vals.length && proposed.size === vals.length) break;
   }
   const connected = new Set(status.peer_names ?? []);

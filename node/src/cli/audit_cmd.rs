@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use ledger::ceremony::GenesisFile;
-use ledger::proof::{Proof, MAX_PROOF_JSON_BYTES};
+use ledger::proof::{ProofFile, MAX_PROOF_JSON_BYTES};
 use ledger::storage::{AuditStage, OpenOptions, Store, VerifyMode};
 use ledger::Genesis;
 
@@ -115,8 +115,8 @@ pub(super) fn verify(args: VerifyArgs) -> CliResult {
 /// [`verify`], with the certified blocks' times by height where the caller fetched and checked
 /// their headers (`audit fetch`).
 pub(super) fn verify_with_times(args: VerifyArgs, times: &BTreeMap<u64, u64>) -> CliResult {
-    let file = load_genesis_file(&args.genesis)?;
-    let genesis = &file.genesis;
+    let genesis_file = load_genesis_file(&args.genesis)?;
+    let genesis = &genesis_file.genesis;
     let path = args.proof.display().to_string();
     let unreadable = |e: std::io::Error| AuditCmdError::Unreadable {
         path: path.clone(),
@@ -132,12 +132,18 @@ pub(super) fn verify_with_times(args: VerifyArgs, times: &BTreeMap<u64, u64>) ->
         .into());
     }
     let text = std::fs::read_to_string(&args.proof).map_err(unreadable)?;
-    let proof = Proof::from_json(&text).map_err(|e| AuditCmdError::Malformed {
+    // With the epoch changes since genesis when the file carries them (a proof of a later
+    // validator set): the genesis file is still all that is trusted.
+    let file = ProofFile::from_json(&text).map_err(|e| AuditCmdError::Malformed {
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    let report = proof.verify(genesis);
-    let verdict = super::audit_words::verdict(&proof, &report, &file, times);
+    let report = if file.epoch_changes.is_empty() {
+        file.proof.verify(genesis)
+    } else {
+        file.verify(genesis)
+    };
+    let verdict = super::audit_words::verdict(&file, &report, &genesis_file, times);
     if args.json {
         say!(
             "{}",

@@ -1,15 +1,17 @@
 //! `waybill audit` for people: what a checked proof shows, in words. The validators that signed
-//! its certificate by name and organization (from the genesis file and its ceremony record: the
-//! only thing trusted), the records it proves with their payloads and properties decoded, and,
-//! when the certified block's header was at hand and hashed to the certified block hash, its
-//! time. The same content is the `--json` verdict.
+//! its certificate by name and organization (from the genesis file and its ceremony record, the
+//! only thing trusted, and the epoch changes the proof carries for later validator sets), the
+//! records it proves with their payloads and properties decoded, and, when the certified block's
+//! header was at hand and hashed to the certified block hash, its time. The same content is the
+//! `--json` verdict.
 
 use std::collections::BTreeMap;
 
 use ledger::ceremony::GenesisFile;
 use ledger::encoding::from_canonical;
 use ledger::execute::MAX_STATE_VALUE_BYTES;
-use ledger::proof::{LedgerCertificate, Proof, VerifyReport};
+use ledger::genesis::Validator;
+use ledger::proof::{follow, EpochTrust, LedgerCertificate, Proof, ProofFile, VerifyReport};
 use ledger::receipt::{ExecStatus, Receipt};
 use ledger::supply::state::ItemState;
 use ledger::supply::JsonValue;
@@ -67,15 +69,15 @@ pub struct Verdict {
     pub checks: usize,
 }
 
-/// Validators of the genesis by consensus key: name, power, organization.
+/// One epoch's validators by consensus key: name, power, and organization where the genesis
+/// ceremony record has the member's bundle.
 struct Members(Vec<Signer>);
 
 impl Members {
-    fn of(file: &GenesisFile) -> Members {
+    fn of(file: &GenesisFile, validators: &[Validator]) -> Members {
         let bundles = file.ceremony.as_ref().map(|c| &c.members);
         Members(
-            file.genesis
-                .validators
+            validators
                 .iter()
                 .map(|v| {
                     let bundle = bundles.and_then(|b| b.iter().find(|m| m.name == v.name));
@@ -97,22 +99,24 @@ impl Members {
             if signers.iter().any(|s| s.consensus_key == vote.validator) {
                 continue;
             }
-            signers.push(match self.0.iter().find(|m| m.consensus_key == vote.validator) {
-                Some(m) => Signer {
-                    name: m.name.clone(),
-                    consensus_key: m.consensus_key,
-                    power: m.power,
-                    organization: m.organization.clone(),
-                    organization_name: m.organization_name.clone(),
+            signers.push(
+                match self.0.iter().find(|m| m.consensus_key == vote.validator) {
+                    Some(m) => Signer {
+                        name: m.name.clone(),
+                        consensus_key: m.consensus_key,
+                        power: m.power,
+                        organization: m.organization.clone(),
+                        organization_name: m.organization_name.clone(),
+                    },
+                    None => Signer {
+                        name: "not a validator of its epoch".into(),
+                        consensus_key: vote.validator,
+                        power: 0,
+                        organization: None,
+                        organization_name: None,
+                    },
                 },
-                None => Signer {
-                    name: "not a genesis validator".into(),
-                    consensus_key: vote.validator,
-                    power: 0,
-                    organization: None,
-                    organization_name: None,
-                },
-            });
+            );
         }
         let total_power: u64 = self.0.iter().map(|m| m.power).sum();
         let cp = &c.checkpoint;
@@ -130,15 +134,22 @@ impl Members {
     }
 }
 
-/// The verdict on `proof`, whose checks are `report`. `times` holds the certified blocks' times
-/// by height, for the heights whose header was fetched and checked against the certificate.
+/// The verdict on `proof_file`, whose checks are `report`. `times` holds the certified blocks'
+/// times by height, for the heights whose header was fetched and checked against the
+/// certificate. Signers are named from the set of their certificate's epoch: genesis, or one the
+/// file's epoch changes prove (when they do not, the genesis set, and the report says why).
 pub fn verdict(
-    proof: &Proof,
+    proof_file: &ProofFile,
     report: &VerifyReport,
     file: &GenesisFile,
     times: &BTreeMap<u64, u64>,
 ) -> Verdict {
-    let members = Members::of(file);
+    let proof = &proof_file.proof;
+    let trust = follow(&file.genesis, &proof_file.epoch_changes)
+        .unwrap_or_else(|_| EpochTrust::genesis(&file.genesis));
+    let members = |c: &LedgerCertificate| {
+        Members::of(file, &trust.for_height(c.checkpoint.height).set.validators)
+    };
     let certs: Vec<&LedgerCertificate> = match proof {
         Proof::Transaction(p) => vec![&p.certificate],
         Proof::ItemState(p) => vec![&p.certificate],
@@ -160,7 +171,7 @@ pub fn verdict(
         proven,
         certificates: certs
             .into_iter()
-            .map(|c| members.certified(c, times))
+            .map(|c| members(c).certified(c, times))
             .collect(),
         properties,
         failures: report
@@ -339,16 +350,10 @@ pub fn payload_words(p: &Payload) -> String {
             t.kind.as_str(),
             t.item_id
         ),
-        Payload::Aggregate(a) => format!(
-            "pack {} into {}",
-            a.children.join(", "),
-            a.container_id
-        ),
-        Payload::Disaggregate(a) => format!(
-            "unpack {} from {}",
-            a.children.join(", "),
-            a.container_id
-        ),
+        Payload::Aggregate(a) => format!("pack {} into {}", a.children.join(", "), a.container_id),
+        Payload::Disaggregate(a) => {
+            format!("unpack {} from {}", a.children.join(", "), a.container_id)
+        }
         Payload::Transform(t) => {
             let outputs: Vec<String> = t
                 .outputs
@@ -410,7 +415,7 @@ pub fn print(v: &Verdict, genesis_path: &str) {
             None => "no time: proof files carry none (`waybill audit fetch` reads it from the certified block)".into(),
         };
         say!(
-            "  {which} at height {} of chain {} ({when}), signed by {} of the genesis validators, power {} of {} (quorum {}):",
+            "  {which} at height {} of chain {} ({when}), signed by {} of its validators, power {} of {} (quorum {}):",
             c.height,
             c.chain_id,
             c.signers.len(),
@@ -424,7 +429,12 @@ pub fn print(v: &Verdict, genesis_path: &str) {
                 (None, Some(id)) => format!(", {id}"),
                 _ => String::new(),
             };
-            say!("    {}{org}, power {}, key {}", s.name, s.power, s.consensus_key);
+            say!(
+                "    {}{org}, power {}, key {}",
+                s.name,
+                s.power,
+                s.consensus_key
+            );
         }
     }
 }
