@@ -75,8 +75,35 @@ export function payloadWords(payload: Record<string, any>): HTMLElement {
       return p("Attaches document ", h("span", { class: "uri" }, a.uri), ` (${a.media_type}, ${a.hash_algorithm} ${a.hash.slice(0, 12)}…) to `, itemLink(a.item_id));
     case "decommission":
       return p("Decommissions ", itemLink(a.item_id), a.reason ? `: ${a.reason}` : "");
+    case "propose_change":
+      return p(orgLink(a.organization), ` proposes ${changeWords(a.change)}`);
+    case "approve_change":
+      return p(orgLink(a.organization), " approves the change proposed in ", link(routes.tx(a.proposal), a.proposal.slice(0, 12) + "…"));
     default:
       return p(`${kind.replace(/_/g, " ")}: ${JSON.stringify(a)}`);
+  }
+}
+
+/** A governance change (`{"add_validator": {...}}`, ...) in words. */
+function changeWords(change: Record<string, any>): string {
+  const [kind, c] = Object.entries(change)[0] ?? ["unknown", {}];
+  switch (kind) {
+    case "add_validator":
+      return `adding validator ${c.name} (power ${c.power ?? 1})`;
+    case "remove_validator":
+      return `removing validator ${c.name}`;
+    case "set_validator_power":
+      return `setting the power of validator ${c.name} to ${c.power}`;
+    case "rotate_consensus_key":
+      return `a new consensus key for validator ${c.name}`;
+    case "rotate_network_key":
+      return `a new network key for validator ${c.name}`;
+    case "add_organization":
+      return `adding organization ${c.id} (${c.name})`;
+    case "remove_organization":
+      return `removing organization ${c.id}`;
+    default:
+      return `${kind.replace(/_/g, " ")}: ${JSON.stringify(c)}`;
   }
 }
 

@@ -11,6 +11,7 @@ use ledger::ceremony::GenesisFile;
 use ledger::encoding::from_canonical;
 use ledger::execute::MAX_STATE_VALUE_BYTES;
 use ledger::genesis::Validator;
+use ledger::governance::Change;
 use ledger::proof::{follow, EpochTrust, LedgerCertificate, Proof, ProofFile, VerifyReport};
 use ledger::receipt::{ExecStatus, Receipt};
 use ledger::supply::state::ItemState;
@@ -371,6 +372,13 @@ pub fn payload_words(p: &Payload) -> String {
             "attach document {} ({}, hash {}) to {}",
             d.uri, d.media_type, d.hash, d.item_id
         ),
+        Payload::ProposeChange(c) => {
+            format!("{} proposes {}", c.organization, change_words(&c.change))
+        }
+        Payload::ApproveChange(a) => format!(
+            "{} approves the change proposed in transaction {}",
+            a.organization, a.proposal
+        ),
         Payload::Decommission(d) => format!(
             "decommission {}{}",
             d.item_id,
@@ -379,6 +387,29 @@ pub fn payload_words(p: &Payload) -> String {
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default()
         ),
+    }
+}
+
+/// A governance change in words.
+fn change_words(c: &Change) -> String {
+    match c {
+        Change::AddValidator(v) => format!(
+            "adding validator {} (key {}, power {})",
+            v.name, v.consensus_key, v.power
+        ),
+        Change::RemoveValidator { name } => format!("removing validator {name}"),
+        Change::SetValidatorPower { name, power } => {
+            format!("setting the power of validator {name} to {power}")
+        }
+        Change::RotateConsensusKey {
+            name,
+            consensus_key,
+        } => format!("a new consensus key {consensus_key} for validator {name}"),
+        Change::RotateNetworkKey { name, peer_id } => {
+            format!("a new network key (peer {peer_id}) for validator {name}")
+        }
+        Change::AddOrganization { id, name, .. } => format!("adding organization {id} ({name})"),
+        Change::RemoveOrganization { id } => format!("removing organization {id}"),
     }
 }
 
