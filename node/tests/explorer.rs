@@ -44,6 +44,16 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// `waybill audit verify [--json] --genesis GENESIS FILE`.
+fn audit_verify(dir: &Path, genesis: &str, file: &Path, json: bool) -> Output {
+    let file = file.to_str().unwrap();
+    let mut args = vec!["audit", "verify", "--genesis", genesis, file];
+    if json {
+        args.push("--json");
+    }
+    waybill(dir, &args)
+}
+
 /// A plain HTTP/1.1 GET: (status line and headers, body).
 async fn get(addr: &str, path: &str) -> (String, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -229,33 +239,14 @@ async fn explorer_pages_and_audit_for_people_on_a_live_network() {
     proof["inclusion_proof"]["path"][0] = Value::String(flipped);
     let tampered = dir.path().join("tampered.json");
     std::fs::write(&tampered, proof.to_string()).unwrap();
-    let out = waybill(
-        dir.path(),
-        &[
-            "audit",
-            "verify",
-            "--json",
-            "--genesis",
-            &genesis_arg,
-            tampered.to_str().unwrap(),
-        ],
-    );
+    let out = audit_verify(dir.path(), &genesis_arg, &tampered, true);
     assert!(!out.status.success(), "{}", text(&out));
     let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(verdict["verified"], false);
     assert_eq!(verdict["failures"][0]["check"], "inclusion_proof.path");
     assert!(verdict["proven"].as_array().unwrap().is_empty());
     // The text names it too, for a person.
-    let out = waybill(
-        dir.path(),
-        &[
-            "audit",
-            "verify",
-            "--genesis",
-            &genesis_arg,
-            tampered.to_str().unwrap(),
-        ],
-    );
+    let out = audit_verify(dir.path(), &genesis_arg, &tampered, false);
     assert!(
         text(&out).contains("✗ inclusion_proof.path broke"),
         "{}",
@@ -296,16 +287,7 @@ async fn explorer_pages_and_audit_for_people_on_a_live_network() {
     );
     // The proofs the browser offered for download are what `waybill audit verify` accepts.
     for file in ["history-pallet-1.proof.json", "tx-failed.proof.json"] {
-        let out = waybill(
-            dir.path(),
-            &[
-                "audit",
-                "verify",
-                "--genesis",
-                &genesis_arg,
-                artifacts.join(file).to_str().unwrap(),
-            ],
-        );
+        let out = audit_verify(dir.path(), &genesis_arg, &artifacts.join(file), false);
         assert!(out.status.success(), "{file}: {}", text(&out));
     }
 }

@@ -105,6 +105,7 @@ fn secure(r: &mut HttpResponse) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::health::tests::req;
 
     const SITE: Pages = Pages {
         prefix: "/explorer",
@@ -121,14 +122,6 @@ mod tests {
             },
         ],
     };
-
-    fn req(method: Method, path: &str) -> http::Request<()> {
-        http::Request::builder()
-            .method(method)
-            .uri(path)
-            .body(())
-            .unwrap()
-    }
 
     #[test]
     fn files_answer_under_the_prefix_only() {
