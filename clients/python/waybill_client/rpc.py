@@ -136,6 +136,10 @@ class Client:
     def get_organization(self, org_id):
         return self.call("waybill_getOrganization", org_id)
 
+    def organizations(self):
+        """Every organization, by id."""
+        return self.call("waybill_organizations")
+
     def get_organization_events(self, org_id, from_=None, limit=None):
         return self.call("waybill_getOrganizationEvents", org_id, from_, limit)
 

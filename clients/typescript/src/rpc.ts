@@ -144,6 +144,10 @@ export class Client {
   getOrganization(id: string): Promise<Record<string, unknown> | null> {
     return this.call("waybill_getOrganization", [id]);
   }
+  /** Every organization, by id. */
+  organizations(): Promise<Record<string, unknown>[]> {
+    return this.call("waybill_organizations");
+  }
   getOrganizationEvents(id: string, from?: number, limit?: number): Promise<Record<string, unknown>> {
     return this.call("waybill_getOrganizationEvents", trim([id, from, limit]));
   }
