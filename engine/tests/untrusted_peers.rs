@@ -461,3 +461,48 @@ fn a_late_proposal_over_the_block_byte_limit_still_counts_against_its_leader() {
         replica.status().offences
     );
 }
+
+/// A leader that signs two different proposals for one round has equivocated, and the second
+/// is its proof: it counts against the leader (it was refused only by the vote rule before,
+/// which charges no one).
+#[test]
+fn a_second_different_proposal_in_one_round_counts_as_equivocation() {
+    let genesis = sim::genesis(4);
+    let mut replica = node(&genesis, 3, MemStore::new(&genesis));
+    let (_, first) = first_block(&genesis, TxBatch::new(vec![]));
+    let (_, second) = first_block(
+        &genesis,
+        TxBatch::new(big_transactions(&genesis.chain_id, 1)),
+    );
+    assert_ne!(first.block.id(), second.block.id());
+    let send = |replica: &mut Node<u32, MemStore>, p: &Proposal<TxBatch>, at| {
+        replica
+            .handle(
+                at,
+                Event::Consensus {
+                    from: 1,
+                    bytes: wire::encode_consensus(&ConsensusMsg::Proposal(p.clone())),
+                },
+            )
+            .expect("a refused input, never a fatal error")
+    };
+    assert!(
+        voted(&send(&mut replica, &first, 10)),
+        "votes for the first"
+    );
+    // The same proposal again is no offence (the replica sends the same vote again).
+    send(&mut replica, &first, 11);
+    assert!(replica.status().offences.is_empty());
+    let effects = send(&mut replica, &second, 12);
+    assert!(!voted(&effects), "never a second vote in a round");
+    assert_eq!(
+        replica
+            .status()
+            .offences
+            .get("1")
+            .and_then(|k| k.get("equivocation")),
+        Some(&1),
+        "a mark against the leader: {:?}",
+        replica.status().offences
+    );
+}

@@ -95,6 +95,9 @@ pub struct Core<P, V> {
     votes: BTreeMap<Round, RoundVotes>,
     timeouts: BTreeMap<Round, RoundTimeouts>,
     pending_proposals: BTreeMap<Hash, Vec<(Proposal<P>, QuorumCert)>>,
+    /// The latest round a leader's signed proposal was seen for, and its block: a second,
+    /// different one for that round is the leader's equivocation.
+    proposed: Option<(Round, Hash)>,
     waiting_qcs: BTreeMap<Hash, QuorumCert>,
     fetching: BTreeMap<Hash, u32>,
     stash: HashMap<Hash, Vec<Block<P>>>,
@@ -199,6 +202,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             votes: BTreeMap::new(),
             timeouts: BTreeMap::new(),
             pending_proposals: BTreeMap::new(),
+            proposed: None,
             waiting_qcs: BTreeMap::new(),
             fetching: BTreeMap::new(),
             stash: HashMap::new(),

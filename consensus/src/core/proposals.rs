@@ -23,6 +23,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         );
         from.verify(&data, &p.signature)
             .map_err(|_| Reject::BadSignature { what: "proposal" })?;
+        self.note_proposal(round, p.block.id())?;
         let qc = self.check_block_shape(&p.block)?;
         self.payload_validator
             .check_limits(&p.block.header, &p.block.payload)
@@ -64,6 +65,23 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
                 reason: e.to_string(),
             })?;
         self.on_verified_proposal(from, p, qc)
+    }
+
+    /// Remembers the latest round's signed proposal; a second, different one for that round is
+    /// the leader's equivocation (both carry its signature). Older rounds are not remembered:
+    /// by then the vote rule refuses a second block anyway.
+    fn note_proposal(&mut self, round: Round, id: Hash) -> Result<(), Reject> {
+        match self.proposed {
+            Some((r, first)) if r == round && first != id => Err(Reject::Equivocation {
+                what: "proposal",
+                round,
+            }),
+            Some((r, _)) if r >= round => Ok(()),
+            _ => {
+                self.proposed = Some((round, id));
+                Ok(())
+            }
+        }
     }
 
     /// Checks that a block's parts fit together; returns its decoded QC (not yet verified).
