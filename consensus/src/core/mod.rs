@@ -78,6 +78,11 @@ struct RoundTimeouts {
     done: bool,
 }
 
+/// How far ahead of a voter's clock a proposal's time may be. Clocks of validators run by
+/// different members drift; a minute is far more than NTP-synced clocks ever disagree by, and
+/// small enough that a leader cannot date the chain into the future unnoticed.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 60_000;
+
 pub struct Core<P, V> {
     validators: ValidatorSet,
     me: PublicKey,
