@@ -200,7 +200,7 @@ fn random_byzantine_mixes_n7() {
 /// the healed network still commits every client's transaction.
 #[test]
 fn random_reconfigurations() {
-    let per_n = env_u64("WAYBILL_WHOLE_CI_RECONFIG", 125);
+    let per_n = env_u64("WAYBILL_WHOLE_CI_RECONFIG", 500);
     for n in 4..=7 {
         let s = many_kind(
             &format!("reconfig n={n}"),
