@@ -49,6 +49,8 @@ pub enum Payload {
     Transform(supply::Transform),
     AttachDocument(supply::AttachDocument),
     Decommission(supply::Decommission),
+    /// One GS1 EPCIS 2.0 event ([`crate::epcis`]; docs/EPCIS.md).
+    CaptureEpcis(crate::epcis::capture::EpcisCapture),
 }
 
 impl Payload {
@@ -70,6 +72,7 @@ impl Payload {
             Payload::Transform(_) => "transform",
             Payload::AttachDocument(_) => "attach_document",
             Payload::Decommission(_) => "decommission",
+            Payload::CaptureEpcis(_) => "capture_epcis",
         }
     }
 
@@ -94,6 +97,7 @@ impl Payload {
             Payload::Transform(a) => a.check(),
             Payload::AttachDocument(a) => a.check(),
             Payload::Decommission(a) => a.check(),
+            Payload::CaptureEpcis(a) => a.check(),
         }
     }
 }

@@ -142,6 +142,21 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         &["from_height", "to_height?"],
         "Audit proof: the ledger certified at one height is a prefix of the one certified at a later height (the latest by default).",
     ),
+    (
+        "waybill_captureEpcis",
+        &["hexes", "wait_ms?"],
+        "Capture a GS1 EPCIS 2.0 document: one signed capture_epcis transaction per event, in document order, as hex. All are checked (and a dry run made) before any is submitted; one verdict per event.",
+    ),
+    (
+        "waybill_getEpcisEvent",
+        &["hash_id"],
+        "A captured EPCIS event by its CBV 2.0 event hash ID (ni:///sha-256;...?ver=CBV2.0): its record, transaction and the event as a query document; or null.",
+    ),
+    (
+        "waybill_queryEpcis",
+        &["filter", "from?", "limit?"],
+        "Captured EPCIS events by item, eventTime window, bizStep, location, organization or type, oldest first, as an EPCIS 2.0 query document (JSON-LD, paged).",
+    ),
     ("rpc.discover", &[], "This list as an OpenRPC document."),
 ];
 
@@ -354,6 +369,36 @@ pub(crate) fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
         let from: u64 = param(&p, 0, "from_height")?;
         let to: Option<u64> = optional(&p, 1, "to_height")?;
         RpcResult::Ok(api.consistency_proof(from, to)?)
+    })
+    .map_err(reg)?;
+    m.register_async_method("waybill_captureEpcis", |p, api, _| async move {
+        let texts: Vec<String> = param(&p, 0, "hexes")?;
+        if texts.is_empty() || texts.len() > MAX_SUBMIT_BATCH {
+            return Err(ApiError::InvalidParams(format!(
+                "{} transactions in one call, 1..={MAX_SUBMIT_BATCH} allowed",
+                texts.len()
+            ))
+            .into());
+        }
+        let mut txs = Vec::with_capacity(texts.len());
+        for (i, text) in texts.iter().enumerate() {
+            txs.push(decode_raw(text).map_err(|e| {
+                ApiError::InvalidParams(format!("transaction {i} (event {i}): {e}"))
+            })?);
+        }
+        let wait: Option<u64> = optional(&p, 1, "wait_ms")?;
+        RpcResult::Ok(api.capture_epcis(txs, wait).await?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getEpcisEvent", |p, api, _| {
+        let id: ledger::epcis::EventHashId = param(&p, 0, "hash_id")?;
+        RpcResult::Ok(api.epcis_event(id)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_queryEpcis", |p, api, _| {
+        let filter: ledger::epcis::query::QueryFilter = param(&p, 0, "filter")?;
+        let (from, limit) = page(&p)?;
+        RpcResult::Ok(api.query_epcis(filter, from, limit)?)
     })
     .map_err(reg)?;
     m.register_subscription(

@@ -70,6 +70,24 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
         "waybill_getItemProof" => (vec![item_id(), u64_()], proof()),
         "waybill_getItemHistoryProof" => (vec![item_id()], proof()),
         "waybill_getConsistencyProof" => (vec![u64_(), u64_()], proof()),
+        "waybill_captureEpcis" => (
+            vec![
+                json!({
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1000,
+                    "items": { "type": "string", "pattern": "^([0-9a-f]{2})*$" },
+                    "description": "Hex of each event's signed capture_epcis transaction, in document order"
+                }),
+                wait_ms(),
+            ],
+            r("CaptureOutcome"),
+        ),
+        "waybill_getEpcisEvent" => (vec![r("EventHashId")], nullable(r("EpcisEventView"))),
+        "waybill_queryEpcis" => (
+            vec![r("EpcisQueryFilter"), from(), limit()],
+            r("EpcisQueryDocument"),
+        ),
         "rpc.discover" => (
             vec![],
             json!({ "type": "object", "required": ["openrpc", "info", "methods"], "description": "This OpenRPC document" }),

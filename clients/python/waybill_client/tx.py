@@ -13,7 +13,7 @@ MAX_TX_BYTES = 65536
 PAYLOAD_KINDS = [
     "memo", "add_account", "remove_account", "set_account_roles", "commission", "observe",
     "propose_transfer", "accept_transfer", "reject_transfer", "cancel_transfer", "aggregate",
-    "disaggregate", "transform", "attach_document", "decommission",
+    "disaggregate", "transform", "attach_document", "decommission", "capture_epcis",
 ]
 TRANSFER_KINDS = ["custody", "ownership"]
 HASH_ALGORITHMS = ["sha256", "blake3"]
@@ -32,13 +32,18 @@ def _index(names, v, what):
     return names.index(v)
 
 
-def _write_properties(w, props):
-    props = props or {}
-    entries = sorted((Writer().str(k).bytes(), k) for k in props)
+def _write_map(w, m, value):
+    """A BCS map with string keys, entries sorted by the BCS bytes of the key."""
+    m = m or {}
+    entries = sorted((Writer().str(k).bytes(), k) for k in m)
     w.uleb(len(entries))
     for kb, k in entries:
         w.raw(kb)
-        write_value(w, props[k])
+        value(m[k])
+
+
+def _write_properties(w, props):
+    _write_map(w, props, lambda v: write_value(w, v))
 
 
 def write_payload(w, p):
@@ -82,20 +87,28 @@ def write_payload(w, p):
     elif kind == "attach_document":
         w.str(a["item_id"]).uleb(_index(HASH_ALGORITHMS, a["hash_algorithm"], "hash_algorithm"))
         w.raw(_key32(a["hash"], "hash")).str(a["uri"]).str(a["media_type"])
+    elif kind == "capture_epcis":
+        write_value(w, a["context"])
+        write_value(w, a["event"])
+        _write_map(w, a.get("parties"), w.str)
     else:
         w.str(a["item_id"]).opt(a.get("reason"), s)
 
 
-def _read_properties(r):
+def _read_map(r, value, what):
     out, last = {}, None
     for _ in range(r.uleb()):
         k = r.str()
         kb = Writer().str(k).bytes()
         if last is not None and kb <= last:
-            raise WaybillError("properties out of order")
+            raise WaybillError(f"{what} out of order")
         last = kb
-        out[k] = read_value(r)
+        out[k] = value()
     return out
+
+
+def _read_properties(r):
+    return _read_map(r, lambda: read_value(r), "properties")
 
 
 def read_payload(r):
@@ -126,6 +139,10 @@ def read_payload(r):
     elif kind == "attach_document":
         a = {"item_id": r.str(), "hash_algorithm": HASH_ALGORITHMS[r.tag(2)], "hash": r.fixed_hex(32),
              "uri": r.str(), "media_type": r.str()}
+    elif kind == "capture_epcis":
+        context = read_value(r)
+        event = read_value(r)
+        a = {"context": context, "event": event, "parties": _read_map(r, r.str, "parties")}
     else:
         a = {"item_id": r.str(), "reason": r.opt(r.str)}
     return {kind: a}

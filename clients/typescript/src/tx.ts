@@ -46,7 +46,18 @@ export type Payload =
   | {
       attach_document: { item_id: string; hash_algorithm: HashAlgorithm; hash: string; uri: string; media_type: string };
     }
-  | { decommission: { item_id: string; reason?: string | null } };
+  | { decommission: { item_id: string; reason?: string | null } }
+  | { capture_epcis: EpcisCapture };
+
+/**
+ * One GS1 EPCIS 2.0 event (docs/EPCIS.md): the document's `@context` (null if none), the event
+ * as the document has it, and the capturer's GS1 party ids -> Waybill organizations.
+ */
+export interface EpcisCapture {
+  context: Value;
+  event: Value;
+  parties?: { [party: string]: string };
+}
 
 export interface Transaction {
   chain_id: string;
@@ -77,6 +88,7 @@ export const PAYLOAD_KINDS = [
   "transform",
   "attach_document",
   "decommission",
+  "capture_epcis",
 ] as const;
 
 const TRANSFER_KINDS: TransferKind[] = ["custody", "ownership"];
@@ -88,9 +100,9 @@ function keyBytes(hex: string, what: string): Uint8Array {
   return b;
 }
 
-function writeProperties(w: Writer, props: Properties = {}): void {
-  // Sorted by the BCS bytes of the key: length first, then bytes.
-  const entries = Object.keys(props).map((k) => ({ k, b: new Writer().str(k).bytes() }));
+/** A BCS map with string keys, entries sorted by the BCS bytes of the key. */
+function writeMap<V>(w: Writer, map: { [key: string]: V }, value: (v: V) => void): void {
+  const entries = Object.keys(map).map((k) => ({ k, b: new Writer().str(k).bytes() }));
   entries.sort((x, y) => {
     for (let i = 0; i < Math.min(x.b.length, y.b.length); i++) if (x.b[i] !== y.b[i]) return x.b[i] - y.b[i];
     return x.b.length - y.b.length;
@@ -98,8 +110,12 @@ function writeProperties(w: Writer, props: Properties = {}): void {
   w.uleb(entries.length);
   for (const { k, b } of entries) {
     w.raw(b);
-    writeValue(w, props[k]);
+    value(map[k]);
   }
+}
+
+function writeProperties(w: Writer, props: Properties = {}): void {
+  writeMap(w, props, (v) => writeValue(w, v));
 }
 
 function enumIndex<T extends string>(names: readonly T[], v: T, what: string): number {
@@ -169,11 +185,16 @@ export function writePayload(w: Writer, p: Payload): void {
     case "decommission":
       w.str(a.item_id).opt(a.reason, str);
       break;
+    case "capture_epcis":
+      writeValue(w, a.context);
+      writeValue(w, a.event);
+      writeMap(w, a.parties ?? {}, (org: string) => w.str(org));
+      break;
   }
 }
 
-function readProperties(r: Reader): Properties {
-  const out: Properties = {};
+function readMap<V>(r: Reader, value: () => V, what: string): { [key: string]: V } {
+  const out: { [key: string]: V } = {};
   let last: Uint8Array | null = null;
   for (let n = r.uleb(); n > 0; n--) {
     const k = r.str();
@@ -181,12 +202,16 @@ function readProperties(r: Reader): Properties {
     if (last !== null) {
       let cmp = 0;
       for (let i = 0; i < Math.min(last.length, kb.length) && cmp === 0; i++) cmp = last[i] - kb[i];
-      if (cmp > 0 || (cmp === 0 && last.length >= kb.length)) throw new WaybillError("properties out of order");
+      if (cmp > 0 || (cmp === 0 && last.length >= kb.length)) throw new WaybillError(`${what} out of order`);
     }
     last = kb;
-    out[k] = readValue(r);
+    out[k] = value();
   }
   return out;
+}
+
+function readProperties(r: Reader): Properties {
+  return readMap(r, () => readValue(r), "properties");
 }
 
 export function readPayload(r: Reader): Payload {
@@ -241,6 +266,11 @@ export function readPayload(r: Reader): Payload {
       };
     case "decommission":
       return { decommission: { item_id: r.str(), reason: r.opt(s) } };
+    case "capture_epcis": {
+      const context = readValue(r);
+      const event = readValue(r);
+      return { capture_epcis: { context, event, parties: readMap(r, s, "parties") } };
+    }
   }
 }
 

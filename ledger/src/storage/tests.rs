@@ -693,6 +693,7 @@ fn events_feed_item_history_and_organization_indexes_in_pages() {
             })
             .collect(),
         account: None,
+        epcis: None,
     };
     let mut parent = genesis.hash();
     let mut seq = 0;

@@ -15,6 +15,8 @@ use crate::execute::{ExecError, StateDelta, StateReader};
 use crate::hash::Hash;
 use crate::tx::Payload;
 
+mod epcis;
+
 /// A successful action: its writes (merged into the block's delta) and its event.
 #[derive(Debug)]
 pub struct Applied {
@@ -95,6 +97,7 @@ impl Cx<'_> {
             Payload::Transform(a) => self.transform(a)?,
             Payload::AttachDocument(a) => self.attach(a)?,
             Payload::Decommission(a) => self.decommission(a)?,
+            Payload::CaptureEpcis(a) => self.capture_epcis(a)?,
         };
         self.record_history(&ev)?;
         Ok(Some(ev))
@@ -135,6 +138,7 @@ impl Cx<'_> {
             organizations: vec![organization.to_string()],
             items: Vec::new(),
             account: None,
+            epcis: None,
         }
     }
 

@@ -109,7 +109,7 @@ pub use payload::{
     Transform,
 };
 pub use state::{
-    AccountRecord, DocumentRecord, HistoryHead, HistoryLink, ItemRecord, ItemState, ItemStatus,
+    AccountRecord, DocumentRecord, EpcisRecord, HistoryHead, HistoryLink, ItemRecord, ItemState, ItemStatus,
     OrgRecord, PendingTransfer,
 };
 
@@ -175,6 +175,20 @@ pub mod codes {
     pub const TOO_MANY_CONTENTS: &str = "too_many_contents";
     pub const TOO_MANY_DOCUMENTS: &str = "too_many_documents";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
+    /// The EPCIS event breaks EPCIS 2.0 or a Waybill limit (docs/EPCIS.md).
+    pub const INVALID_EPCIS_EVENT: &str = "invalid_epcis_event";
+    /// A valid EPCIS event Waybill does not capture (docs/EPCIS.md says which and why).
+    pub const UNSUPPORTED_EPCIS_EVENT: &str = "unsupported_epcis_event";
+    /// A transfer's recipient party is not named in the capture's `parties`.
+    pub const UNKNOWN_PARTY: &str = "unknown_party";
+    /// An event with this hash ID was captured already.
+    pub const DUPLICATE_EVENT: &str = "duplicate_event";
+    /// An error declaration names an event (by its hash ID) the ledger does not hold.
+    pub const UNKNOWN_EVENT: &str = "unknown_event";
+    /// Only the organization that captured an event may declare it erroneous.
+    pub const NOT_CAPTURER: &str = "not_capturer";
+    /// The event was declared erroneous already.
+    pub const ALREADY_DECLARED: &str = "already_declared";
 
     /// Every code above, for documentation and tests.
     pub const ALL: &[&str] = &[
@@ -207,6 +221,13 @@ pub mod codes {
         TOO_MANY_CONTENTS,
         TOO_MANY_DOCUMENTS,
         RECORD_TOO_LARGE,
+        INVALID_EPCIS_EVENT,
+        UNSUPPORTED_EPCIS_EVENT,
+        UNKNOWN_PARTY,
+        DUPLICATE_EVENT,
+        UNKNOWN_EVENT,
+        NOT_CAPTURER,
+        ALREADY_DECLARED,
     ];
 }
 
