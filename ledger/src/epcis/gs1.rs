@@ -217,8 +217,14 @@ fn epc_id(body: &str) -> Option<String> {
         }
         "grai" => {
             let (head, serial) = split_n(rest, 2)?;
-            let (cp, asset) = cp_ref(head, 12, false)?;
-            if !gs3a3(serial, 16) {
+            let (cp, asset) = cp_ref(head, 12, true)?;
+            // A 12-digit company prefix has no asset type: `CP...serial`, and the reference
+            // keeps the third dot as the serial's first character.
+            let plain = match cp.len() {
+                12 => serial.strip_prefix('.')?,
+                _ => serial,
+            };
+            if !gs3a3(plain, 16) {
                 return None;
             }
             dl(format!(
@@ -241,10 +247,15 @@ fn epc_id(body: &str) -> Option<String> {
         }
         "gdti" => {
             let (head, serial) = split_n(rest, 2)?;
-            let (cp, doc) = cp_ref(head, 12, false)?;
+            let (cp, doc) = cp_ref(head, 12, true)?;
             // The reference reads the serial with its leading dot as part of the character
-            // class (20 characters in all, dot included).
-            if !gs3a3(&format!(".{serial}"), 20) {
+            // class (20 characters in all, dot included), except after a 12-digit company
+            // prefix (`CP..serial`), where both dots belong to the prefix's pattern.
+            let counted = match cp.len() {
+                12 => serial.to_string(),
+                _ => format!(".{serial}"),
+            };
+            if !gs3a3(&counted, 20) {
                 return None;
             }
             dl(format!(
@@ -330,7 +341,12 @@ fn epc_pattern(body: &str) -> Option<String> {
         }
         "grai" | "gdti" | "sgcn" => {
             let head = rest.strip_suffix(".*")?;
-            let (cp, reference) = cp_ref(head, 12, false)?;
+            // `CP..` for a 12-digit company prefix (no reference).
+            let head = match head.strip_suffix("..") {
+                Some(cp) if cp.len() == 12 => &head[..13],
+                _ => head,
+            };
+            let (cp, reference) = cp_ref(head, 12, true)?;
             let key = format!("{cp}{reference}");
             match scheme {
                 "grai" => dl(format!("8003/{}", with_check(&format!("0{key}")))),

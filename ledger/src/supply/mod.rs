@@ -70,6 +70,7 @@
 //! | `transform` | custodian of every input | each input: `unknown_item`, active, `not_custodian`, `item_in_container`, holds nothing (`container_not_empty`), `transfer_pending`; each output id unused (`item_exists`). Inputs become `consumed` with `transformed_into` = outputs; outputs are created active, owned and held by the actor, with `derived_from` = inputs |
 //! | `attach_document` | the owner or the custodian | `unknown_item`; actor owns or holds it (`not_owner_or_custodian`); at most [`limits::MAX_DOCUMENTS_PER_ITEM`] (`too_many_documents`). Allowed in any status (certificates of destruction come after the fact) |
 //! | `decommission` | the owner | `unknown_item`, active; `not_owner`; `item_in_container`; `container_not_empty`; `transfer_pending` |
+//! | `capture_epcis` | an operator; then the rules of the actions the event maps onto (docs/EPCIS.md) | the event reads as EPCIS 2.0 within Waybill's limits (`invalid_epcis_event`) and is one Waybill captures (`unsupported_epcis_event`); a transfer's recipient party is named in `parties` (`unknown_party`); no event with its hash ID was captured (`duplicate_event`). An error declaration names a captured event (`unknown_event`), captured by the actor (`not_capturer`), not declared before (`already_declared`) |
 //! | any | | a record would exceed [`crate::execute::MAX_STATE_VALUE_BYTES`] (`record_too_large`; the limits make this unreachable, it is a guard) |
 //!
 //! While an item is packed it is frozen: it cannot be transferred, transformed, decommissioned,
