@@ -10,7 +10,9 @@ use std::process::Command;
 use waybill_ledger::epcis::document::{canonical_event, EpcisDocument};
 
 fn dir(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/epcis").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/epcis")
+        .join(sub)
 }
 
 fn documents(sub: &str) -> Vec<PathBuf> {

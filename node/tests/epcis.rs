@@ -201,7 +201,10 @@ async fn the_farm_to_shelf_corpus_is_captured_proven_and_queried() {
 
     // The declared event: its record names the declaration; the event itself is still there.
     let declared = all_ids[10];
-    assert_eq!(declared, all_ids[11], "the declaration has its event's hash ID");
+    assert_eq!(
+        declared, all_ids[11],
+        "the declaration has its event's hash ID"
+    );
     let view = clients[1].epcis_event(declared).await.unwrap().unwrap();
     assert!(view.record.declared_erroneous.is_some());
     assert_ne!(view.record.declared_erroneous, Some(view.record.tx_hash));

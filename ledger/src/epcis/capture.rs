@@ -17,8 +17,8 @@ use super::document::hash_of_canonical;
 use super::values::{parse_timestamp_ms, strip};
 use super::vocab::{self, Vocabulary};
 use super::{gs1, EventHashId};
-use crate::supply::payload::{check_item_id, check_name, check_text};
 use crate::supply::limits::{MAX_ITEM_ID_LEN, MAX_LOCATION_LEN, MAX_NAME_LEN};
+use crate::supply::payload::{check_item_id, check_name, check_text};
 use crate::supply::{JsonValue, TransferKind};
 use crate::tx::TxError;
 
@@ -163,7 +163,10 @@ pub enum Effect {
         children: Vec<String>,
     },
     /// AggregationEvent DELETE: the children (all of them if none is named) are unpacked.
-    Disaggregate { parent: String, children: Vec<String> },
+    Disaggregate {
+        parent: String,
+        children: Vec<String>,
+    },
     /// TransformationEvent: inputs consumed, outputs created.
     Transform {
         inputs: Vec<String>,
@@ -173,10 +176,7 @@ pub enum Effect {
     Associate { items: Vec<String> },
     /// TransactionEvent that moves nothing (OBSERVE, DELETE, ADD without a transfer): the
     /// business transaction is recorded on the items, by their owner or custodian.
-    BusinessTransaction {
-        items: Vec<String>,
-        delete: bool,
-    },
+    BusinessTransaction { items: Vec<String>, delete: bool },
 }
 
 impl Effect {
@@ -313,7 +313,9 @@ fn quantity_list(event: &Value, name: &str, out: &mut Vec<String>) -> Result<(),
                 };
                 match q.get("quantity") {
                     None | Some(Value::Number(_)) => {}
-                    Some(_) => return Err(invalid(format!("{name}[{i}].quantity must be a number"))),
+                    Some(_) => {
+                        return Err(invalid(format!("{name}[{i}].quantity must be a number")))
+                    }
                 }
                 push_unique(out, item_id(&format!("{name}[{i}].epcClass"), class)?);
             }
@@ -354,7 +356,9 @@ fn bare_term(v: &str, vocabulary: Vocabulary, urn_prefix: &str) -> String {
             return t.to_string();
         }
     }
-    let cbv_curie = vocabulary.prefix.replace("https://ref.gs1.org/cbv/", "cbv:");
+    let cbv_curie = vocabulary
+        .prefix
+        .replace("https://ref.gs1.org/cbv/", "cbv:");
     if let Some(t) = v.strip_prefix(cbv_curie.as_str()) {
         if vocabulary.terms.binary_search(&t).is_ok() {
             return t.to_string();
@@ -391,7 +395,11 @@ fn destination(
         let org = parties.get(d).or_else(|| {
             canonical
                 .as_ref()
-                .and_then(|c| parties.iter().find(|(k, _)| gs1::canonical_dl(k).as_ref() == Some(c)))
+                .and_then(|c| {
+                    parties
+                        .iter()
+                        .find(|(k, _)| gs1::canonical_dl(k).as_ref() == Some(c))
+                })
                 .map(|(_, v)| v)
         });
         return match org {
@@ -447,7 +455,8 @@ pub fn plan(
         None => return Err(invalid("an event needs a type")),
     };
     let time = str_field(event, "eventTime")?.ok_or_else(|| invalid("eventTime is required"))?;
-    let event_time_ms = parse_timestamp_ms(strip(time)).map_err(|e| invalid(format!("eventTime: {e}")))?;
+    let event_time_ms =
+        parse_timestamp_ms(strip(time)).map_err(|e| invalid(format!("eventTime: {e}")))?;
     match str_field(event, "eventTimeZoneOffset")? {
         Some(_) => {}
         None => return Err(invalid("eventTimeZoneOffset is required")),
@@ -456,7 +465,11 @@ pub fn plan(
         Some("ADD") => Some(Action::Add),
         Some("OBSERVE") => Some(Action::Observe),
         Some("DELETE") => Some(Action::Delete),
-        Some(other) => return Err(invalid(format!("action {other:?} is not ADD, OBSERVE or DELETE"))),
+        Some(other) => {
+            return Err(invalid(format!(
+                "action {other:?} is not ADD, OBSERVE or DELETE"
+            )))
+        }
         None if event_type == EventType::TransformationEvent => None,
         None => return Err(invalid(format!("{} needs an action", event_type.as_str()))),
     };
@@ -484,7 +497,9 @@ pub fn plan(
             id_list(event, "epcList", &mut ids)?;
             quantity_list(event, "quantityList", &mut ids)?;
             if ids.is_empty() {
-                return Err(invalid("an ObjectEvent names objects in epcList or quantityList"));
+                return Err(invalid(
+                    "an ObjectEvent names objects in epcList or quantityList",
+                ));
             }
             match action {
                 Some(Action::Add) => Effect::Commission(new_items(ids)),

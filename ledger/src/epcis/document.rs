@@ -114,7 +114,10 @@ pub enum EventError {
 }
 
 /// The canonical value and hash ID of `event` under `context`.
-pub fn canonical_event(context: Option<&Value>, event: &Value) -> Result<CanonicalEvent, EventError> {
+pub fn canonical_event(
+    context: Option<&Value>,
+    event: &Value,
+) -> Result<CanonicalEvent, EventError> {
     let canon = JsonValue::new(event).map_err(|e| EventError::Value(e.to_string()))?;
     let context_value = JsonValue::new(context.unwrap_or(&Value::Null))
         .map_err(|e| EventError::Value(format!("@context: {e}")))?;
@@ -128,16 +131,14 @@ pub fn canonical_event(context: Option<&Value>, event: &Value) -> Result<Canonic
 
 /// The hash ID of an event held as canonical values (as a transaction carries it).
 pub fn hash_of_canonical(context: &JsonValue, event: &JsonValue) -> Result<EventHashId, HashError> {
-    let event: Value = serde_json::from_str(&event.to_json_text()).map_err(|e| {
-        HashError::NotAnEvent {
+    let event: Value =
+        serde_json::from_str(&event.to_json_text()).map_err(|e| HashError::NotAnEvent {
             reason: e.to_string(),
-        }
-    })?;
-    let context: Value = serde_json::from_str(&context.to_json_text()).map_err(|e| {
-        HashError::NotAnEvent {
+        })?;
+    let context: Value =
+        serde_json::from_str(&context.to_json_text()).map_err(|e| HashError::NotAnEvent {
             reason: e.to_string(),
-        }
-    })?;
+        })?;
     let context = (!context.is_null()).then_some(&context);
     EventHashId::of(context, &event)
 }

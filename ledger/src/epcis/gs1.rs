@@ -293,8 +293,7 @@ fn epc_id(body: &str) -> Option<String> {
         }
         "ginc" => {
             let (cp, reference) = rest.split_once('.')?;
-            if !(6..=12).contains(&cp.len()) || !digits(cp) || !gs3a3(reference, 30 - cp.len())
-            {
+            if !(6..=12).contains(&cp.len()) || !digits(cp) || !gs3a3(reference, 30 - cp.len()) {
                 return None;
             }
             dl(format!("401/{cp}{}", dl_encode(reference)))
@@ -636,12 +635,17 @@ fn valid_canonical(uri: &str) -> bool {
         "8010" => {
             let cpid_ok = |s: &str| {
                 s.len() <= 30
-                    && s.bytes().all(|c| {
-                        matches!(c, b'#' | b'-' | b'/' | b'0'..=b'9' | b'A'..=b'Z')
-                    })
+                    && s.bytes()
+                        .all(|c| matches!(c, b'#' | b'-' | b'/' | b'0'..=b'9' | b'A'..=b'Z'))
             };
             match rest.rsplit_once("/8011/") {
-                Some((cpid, serial)) if cpid_ok(cpid) && serial.len() <= 12 && serial.bytes().all(|c| c.is_ascii_digit()) => true,
+                Some((cpid, serial))
+                    if cpid_ok(cpid)
+                        && serial.len() <= 12
+                        && serial.bytes().all(|c| c.is_ascii_digit()) =>
+                {
+                    true
+                }
                 _ => cpid_ok(rest),
             }
         }

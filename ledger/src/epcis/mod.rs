@@ -21,7 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use document::{EpcisDocument, DocumentError};
+pub use document::{DocumentError, EpcisDocument};
 
 /// Why an event has no hash ID.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -84,7 +84,10 @@ impl FromStr for EventHashId {
             .strip_prefix(NI_PREFIX)
             .and_then(|r| r.strip_suffix(NI_SUFFIX))
             .ok_or_else(bad)?;
-        if hex_part.len() != 64 || !hex_part.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+        if hex_part.len() != 64
+            || !hex_part
+                .bytes()
+                .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
         {
             return Err(bad());
         }
@@ -126,7 +129,9 @@ mod tests {
         assert!(text.starts_with("ni:///sha-256;") && text.ends_with("?ver=CBV2.0"));
         assert_eq!(text.parse::<EventHashId>().unwrap(), id);
         assert!(text.to_uppercase().parse::<EventHashId>().is_err());
-        assert!("ni:///sha-256;00?ver=CBV2.0".parse::<EventHashId>().is_err());
+        assert!("ni:///sha-256;00?ver=CBV2.0"
+            .parse::<EventHashId>()
+            .is_err());
         let json = serde_json::to_string(&id).unwrap();
         assert_eq!(serde_json::from_str::<EventHashId>(&json).unwrap(), id);
         let bytes = bcs::to_bytes(&id).unwrap();

@@ -49,51 +49,63 @@ impl Node {
 /// The canonical property order: a field name and the order of its own children, if any.
 struct Order(&'static str, Option<&'static [Order]>);
 
-const QUANTITY: &[Order] = &[Order("quantityElement", Some(&[
-    Order("epcClass", None),
-    Order("quantity", None),
-    Order("uom", None),
-]))];
+const QUANTITY: &[Order] = &[Order(
+    "quantityElement",
+    Some(&[
+        Order("epcClass", None),
+        Order("quantity", None),
+        Order("uom", None),
+    ]),
+)];
 
 const EPC: &[Order] = &[Order("epc", None)];
 
-const SENSOR_ELEMENT: &[Order] = &[Order("sensorElement", Some(&[
-    Order("sensorMetadata", Some(&[
-        Order("time", None),
-        Order("startTime", None),
-        Order("endTime", None),
-        Order("deviceID", None),
-        Order("deviceMetadata", None),
-        Order("rawData", None),
-        Order("dataProcessingMethod", None),
-        Order("bizRules", None),
-    ])),
-    Order("sensorReport", Some(&[
-        Order("type", None),
-        Order("exception", None),
-        Order("deviceID", None),
-        Order("deviceMetadata", None),
-        Order("rawData", None),
-        Order("dataProcessingMethod", None),
-        Order("time", None),
-        Order("microorganism", None),
-        Order("chemicalSubstance", None),
-        Order("value", None),
-        Order("component", None),
-        Order("stringValue", None),
-        Order("booleanValue", None),
-        Order("hexBinaryValue", None),
-        Order("uriValue", None),
-        Order("minValue", None),
-        Order("maxValue", None),
-        Order("meanValue", None),
-        Order("sDev", None),
-        Order("percRank", None),
-        Order("percValue", None),
-        Order("uom", None),
-        Order("coordinateReferenceSystem", None),
-    ])),
-]))];
+const SENSOR_ELEMENT: &[Order] = &[Order(
+    "sensorElement",
+    Some(&[
+        Order(
+            "sensorMetadata",
+            Some(&[
+                Order("time", None),
+                Order("startTime", None),
+                Order("endTime", None),
+                Order("deviceID", None),
+                Order("deviceMetadata", None),
+                Order("rawData", None),
+                Order("dataProcessingMethod", None),
+                Order("bizRules", None),
+            ]),
+        ),
+        Order(
+            "sensorReport",
+            Some(&[
+                Order("type", None),
+                Order("exception", None),
+                Order("deviceID", None),
+                Order("deviceMetadata", None),
+                Order("rawData", None),
+                Order("dataProcessingMethod", None),
+                Order("time", None),
+                Order("microorganism", None),
+                Order("chemicalSubstance", None),
+                Order("value", None),
+                Order("component", None),
+                Order("stringValue", None),
+                Order("booleanValue", None),
+                Order("hexBinaryValue", None),
+                Order("uriValue", None),
+                Order("minValue", None),
+                Order("maxValue", None),
+                Order("meanValue", None),
+                Order("sDev", None),
+                Order("percRank", None),
+                Order("percValue", None),
+                Order("uom", None),
+                Order("coordinateReferenceSystem", None),
+            ]),
+        ),
+    ]),
+)];
 
 /// The order the reference implementation writes an event's standard fields in.
 const PROP_ORDER: &[Order] = &[
@@ -392,7 +404,13 @@ fn correct_structure(node: Node) -> Node {
     }
     let children = rest
         .into_iter()
-        .map(|e| if e.whole.is_some() { e } else { correct_structure(e) })
+        .map(|e| {
+            if e.whole.is_some() {
+                e
+            } else {
+                correct_structure(e)
+            }
+        })
         .collect();
     let mut node = Node {
         children,
@@ -511,7 +529,9 @@ fn generic(children: &[Node]) -> Result<String, HashError> {
 pub fn expanded_vocabulary(event: &Value, namespaces: &Namespaces) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     collect_expanded(event, None, namespaces, &mut out);
-    out.retain(|v| v.starts_with("https://ref.gs1.org/cbv") || v.starts_with("https://gs1.org/voc"));
+    out.retain(|v| {
+        v.starts_with("https://ref.gs1.org/cbv") || v.starts_with("https://gs1.org/voc")
+    });
     out
 }
 
@@ -519,9 +539,7 @@ pub fn expanded_vocabulary(event: &Value, namespaces: &Namespaces) -> BTreeSet<S
 fn vocabulary_of(parent: Option<&str>, key: &str) -> Option<Vocabulary> {
     Some(match (parent, key) {
         (_, "bizStep") => vocab::BIZ_STEP,
-        (_, "disposition") | (Some("persistentDisposition"), "set" | "unset") => {
-            vocab::DISPOSITION
-        }
+        (_, "disposition") | (Some("persistentDisposition"), "set" | "unset") => vocab::DISPOSITION,
         (Some("sourceList" | "destinationList"), "type") => vocab::SOURCE_DESTINATION_TYPE,
         (Some("bizTransactionList"), "type") => vocab::BIZ_TRANSACTION_TYPE,
         (Some("sensorReport"), "type") => vocab::MEASUREMENT_TYPE,

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::capture::{Plan, EventType};
+use super::capture::{EventType, Plan};
 use super::values::format_utc_ms;
 use super::{gs1, vocab, EventHashId};
 use crate::hash::Hash;
@@ -134,7 +134,10 @@ impl Matcher {
                 .location
                 .as_ref()
                 .is_none_or(|l| plan.location.as_ref() == Some(l))
-            && self.organization.as_deref().is_none_or(|o| o == organization)
+            && self
+                .organization
+                .as_deref()
+                .is_none_or(|o| o == organization)
             && self.event_type.is_none_or(|t| t == plan.event_type)
     }
 }
@@ -175,11 +178,7 @@ pub struct EventRecordView {
 
 /// The EPCIS 2.0 query document (`EPCISQueryDocument`) of one page of events. `next` is the
 /// ledger index to ask from for the next page (`None` on the last page).
-pub fn query_document(
-    events: &[StoredEvent],
-    next: Option<u64>,
-    creation_ms: u64,
-) -> Value {
+pub fn query_document(events: &[StoredEvent], next: Option<u64>, creation_ms: u64) -> Value {
     // One document-level context: GS1's, Waybill's prefix and every event's own prefixes; an
     // event whose prefix means something else than an earlier event's carries its own context.
     let mut prefixes: Map<String, Value> = Map::new();

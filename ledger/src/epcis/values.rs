@@ -18,7 +18,10 @@ pub fn strip(s: &str) -> &str {
 /// Rule 14: CBV 1.x URNs become CBV 2.0 Web URIs, wherever they appear in the value.
 pub fn web_vocabulary(text: &str) -> String {
     const MAP: &[(&str, &str)] = &[
-        ("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-"),
+        (
+            "urn:epcglobal:cbv:bizstep:",
+            "https://ref.gs1.org/cbv/BizStep-",
+        ),
         ("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"),
         ("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-"),
         ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),

@@ -125,8 +125,19 @@ pub const SOURCE_DESTINATION_TYPE: Vocabulary = Vocabulary {
 pub const BIZ_TRANSACTION_TYPE: Vocabulary = Vocabulary {
     prefix: "https://ref.gs1.org/cbv/BTT-",
     terms: &[
-        "bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma",
-        "testprd", "testres", "upevt",
+        "bol",
+        "cert",
+        "desadv",
+        "inv",
+        "pedigree",
+        "po",
+        "poc",
+        "prodorder",
+        "recadv",
+        "rma",
+        "testprd",
+        "testres",
+        "upevt",
     ],
 };
 

@@ -119,19 +119,28 @@ fn the_farm_to_shelf_corpus_captures_and_leaves_each_item_where_it_is() {
     assert_eq!(lot.transformed_into, vec![CASE_1, CASE_2]);
     // The first pallet came from the farm and is the processor's now, empty.
     let p1 = w.item(PALLET_1);
-    assert_eq!((p1.owner.as_str(), p1.custodian.as_str()), ("processor", "processor"));
+    assert_eq!(
+        (p1.owner.as_str(), p1.custodian.as_str()),
+        ("processor", "processor")
+    );
     assert!(p1.children.is_empty());
     // The cases were made by the processor, shipped via the shipper, bought by the retailer,
     // unpacked; case 1 was sold.
     let p2 = w.item(PALLET_2);
-    assert_eq!((p2.owner.as_str(), p2.custodian.as_str()), ("retailer", "retailer"));
+    assert_eq!(
+        (p2.owner.as_str(), p2.custodian.as_str()),
+        ("retailer", "retailer")
+    );
     assert!(p2.children.is_empty());
     let c1 = w.item(CASE_1);
     assert_eq!(c1.derived_from, vec![LOT]);
     assert_eq!(c1.status, ItemStatus::Decommissioned);
     assert_eq!(c1.decommission_reason.as_deref(), Some("retail_selling"));
     let c2 = w.item(CASE_2);
-    assert_eq!((c2.owner.as_str(), c2.custodian.as_str()), ("retailer", "retailer"));
+    assert_eq!(
+        (c2.owner.as_str(), c2.custodian.as_str()),
+        ("retailer", "retailer")
+    );
     assert_eq!(c2.status, ItemStatus::Active);
     assert_eq!(
         c2.location.as_deref(),
@@ -167,7 +176,10 @@ fn the_declared_event_stays_and_records_its_declaration() {
     let w = world_after(CORPUS.len());
     let events = captures(CORPUS[3].2);
     let (wrong, declaration, corrected) = (&events[3], &events[4], &events[5]);
-    assert_eq!(wrong.1, declaration.1, "a declaration has its event's hash ID");
+    assert_eq!(
+        wrong.1, declaration.1,
+        "a declaration has its event's hash ID"
+    );
     assert_ne!(wrong.1, corrected.1);
     let record = read_epcis(&w, &wrong.1).unwrap().unwrap();
     assert_eq!(record.organization, "processor");
@@ -199,7 +211,8 @@ fn capture_rules_fail_with_their_codes() {
     // A declaration by an organization other than the capturer.
     let mut event: serde_json::Value =
         serde_json::from_str(&farm[2].0.event.to_json_text()).unwrap();
-    event["errorDeclaration"] = json!({"declarationTime": "2026-08-02T00:00:00Z", "reason": "did_not_occur"});
+    event["errorDeclaration"] =
+        json!({"declarationTime": "2026-08-02T00:00:00Z", "reason": "did_not_occur"});
     declaration.event = JsonValue::new(&event).unwrap();
     declaration.context = farm[2].0.context.clone();
     w.fails(PROC_OP, capture(&declaration), codes::NOT_CAPTURER);
@@ -248,10 +261,26 @@ fn events_waybill_cannot_read_or_capture_are_refused_with_a_reason() {
         e
     };
     for (event, code, words) in [
-        (with("eventTime", json!("2026-01-01T00:00:00")), codes::INVALID_EPCIS_EVENT, "offset"),
-        (with("action", json!("UPDATE")), codes::INVALID_EPCIS_EVENT, "action"),
-        (with("epcList", json!(["urn:epc:id:sgtin:4012345.011111.a b"])), codes::INVALID_EPCIS_EVENT, "item ids"),
-        (with("type", json!("CustomEvent")), codes::UNSUPPORTED_EPCIS_EVENT, "five"),
+        (
+            with("eventTime", json!("2026-01-01T00:00:00")),
+            codes::INVALID_EPCIS_EVENT,
+            "offset",
+        ),
+        (
+            with("action", json!("UPDATE")),
+            codes::INVALID_EPCIS_EVENT,
+            "action",
+        ),
+        (
+            with("epcList", json!(["urn:epc:id:sgtin:4012345.011111.a b"])),
+            codes::INVALID_EPCIS_EVENT,
+            "item ids",
+        ),
+        (
+            with("type", json!("CustomEvent")),
+            codes::UNSUPPORTED_EPCIS_EVENT,
+            "five",
+        ),
         (
             json!({"type": "TransformationEvent", "eventTime": "2026-01-01T00:00:00Z", "eventTimeZoneOffset": "+00:00",
                    "outputEPCList": ["urn:epc:id:sgtin:4012345.011111.1"]}),
@@ -271,7 +300,10 @@ fn events_waybill_cannot_read_or_capture_are_refused_with_a_reason() {
     // The plain event commissions its object, named in canonical form.
     let ev = w.ok(FARM_OP, event_capture(base.clone()));
     assert_eq!(ev.kind, EventKind::Commission);
-    assert_eq!(w.item("https://id.gs1.org/01/04012345111118/21/1").owner, "farm");
+    assert_eq!(
+        w.item("https://id.gs1.org/01/04012345111118/21/1").owner,
+        "farm"
+    );
     // The same object written as a Digital Link URI on another domain is the same item.
     let mut again = base.clone();
     again["epcList"] = json!(["https://example.com/01/04012345111118/21/1?linkType=all"]);

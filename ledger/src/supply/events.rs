@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::PublicKey;
 
-
 /// What kind of event a transaction was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -110,8 +110,8 @@ pub use payload::{
     Transform,
 };
 pub use state::{
-    AccountRecord, DocumentRecord, EpcisRecord, HistoryHead, HistoryLink, ItemRecord, ItemState, ItemStatus,
-    OrgRecord, PendingTransfer,
+    AccountRecord, DocumentRecord, EpcisRecord, HistoryHead, HistoryLink, ItemRecord, ItemState,
+    ItemStatus, OrgRecord, PendingTransfer,
 };
 
 use crate::execute::StateDelta;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use ledger::proof::Proof;
 use ledger::epcis::EventHashId;
+use ledger::proof::Proof;
 use ledger::Hash;
 
 use super::audit_cmd::{verify, VerifyArgs};

@@ -316,7 +316,8 @@ fn merge(acc: &mut Option<EventRecord>, ev: EventRecord) {
         None => *acc = Some(ev),
         Some(a) => {
             a.items.extend(ev.items);
-            let orgs: BTreeSet<String> = a.organizations.drain(..).chain(ev.organizations).collect();
+            let orgs: BTreeSet<String> =
+                a.organizations.drain(..).chain(ev.organizations).collect();
             a.organizations = orgs.into_iter().collect();
         }
     }

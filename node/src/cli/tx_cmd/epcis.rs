@@ -53,7 +53,8 @@ pub(super) fn run(common: &CommonArgs, args: EpcisArgs) -> CliResult {
     } else {
         read_limited_to(&args.file, "FILE", MAX_DOCUMENT_BYTES as u64)?
     };
-    let text = String::from_utf8(text).map_err(|_| UsageError("the document is not UTF-8".into()))?;
+    let text =
+        String::from_utf8(text).map_err(|_| UsageError("the document is not UTF-8".into()))?;
     let doc = EpcisDocument::parse(&text).map_err(|e| UsageError(e.to_string()))?;
     if doc.events.is_empty() {
         return usage("the document has no events");
@@ -104,7 +105,12 @@ pub(super) fn run(common: &CommonArgs, args: EpcisArgs) -> CliResult {
     let mut txs = Vec::with_capacity(captures.len());
     let mut prepared = Vec::with_capacity(captures.len());
     for (i, (capture, hash_id)) in captures.into_iter().enumerate() {
-        let stx = sign(&key, chain_id.clone(), first + i as u64, Payload::CaptureEpcis(capture))?;
+        let stx = sign(
+            &key,
+            chain_id.clone(),
+            first + i as u64,
+            Payload::CaptureEpcis(capture),
+        )?;
         prepared.push(Prepared {
             index: i,
             hash_id: hash_id.to_string(),
@@ -135,11 +141,18 @@ pub(super) fn run(common: &CommonArgs, args: EpcisArgs) -> CliResult {
             "{} of {} events captured{}",
             outcome.captured,
             outcome.events.len(),
-            if outcome.complete { "" } else { " (see each event below)" }
+            if outcome.complete {
+                ""
+            } else {
+                " (see each event below)"
+            }
         );
         for v in &outcome.events {
             let status = serde_json::to_value(v.status)?;
-            let hash = v.hash_id.map(|h| h.to_string()).unwrap_or_else(|| "-".into());
+            let hash = v
+                .hash_id
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| "-".into());
             let mut line = format!(
                 "event {:<4} {:<13} {hash}",
                 v.index,
@@ -163,7 +176,11 @@ pub(super) fn run(common: &CommonArgs, args: EpcisArgs) -> CliResult {
                 | EpcisStatus::Failed
         )
     });
-    let waited_out = wait.is_some() && outcome.events.iter().any(|v| v.status == EpcisStatus::Pending);
+    let waited_out = wait.is_some()
+        && outcome
+            .events
+            .iter()
+            .any(|v| v.status == EpcisStatus::Pending);
     if bad {
         return usage(format!(
             "{} of {} events captured; the others were not (verdicts above)",
