@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use waybill_ledger::encoding::signing_bytes;
+use waybill_ledger::epcis::capture::EpcisCapture;
 use waybill_ledger::supply::{Commission, JsonValue, ProposeTransfer, TransferKind};
 use waybill_ledger::tx::{Payload, SignedTransaction, Transaction};
 use waybill_ledger::KeyPair;
@@ -81,6 +82,29 @@ fn propose_transfer() -> Transaction {
     )
 }
 
+/// An EPCIS 2.0 shipping event (docs/EPCIS.md): custody of a pallet offered to the processor.
+fn capture_epcis() -> Transaction {
+    let event = r#"{"type": "ObjectEvent", "eventTime": "2026-08-01T17:45:00.000+02:00",
+        "eventTimeZoneOffset": "+02:00", "epcList": ["urn:epc:id:sscc:0614141.1000000001"],
+        "action": "OBSERVE", "bizStep": "shipping", "destinationList": [{"type":
+        "possessing_party", "destination": "urn:epc:id:pgln:4012345.00000"}]}"#;
+    tx(
+        3,
+        Payload::CaptureEpcis(EpcisCapture {
+            context: JsonValue::parse(
+                r#"["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]"#,
+            )
+            .unwrap(),
+            event: JsonValue::parse(event).unwrap(),
+            parties: [(
+                "urn:epc:id:pgln:4012345.00000".to_string(),
+                "processor".to_string(),
+            )]
+            .into(),
+        }),
+    )
+}
+
 const MEMO: Vector = Vector {
     name: "memo",
     json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":0,"payload":{"memo":{"data":"68656c6c6f"}}},"signature":"dfa9fd0c1dee9a6d9de1d5f2b4251a466d924c5f2500b358077ce4823227f0e8796fa09cc0a4f848ae947ca9e13a4a9ae8d0ffd18d11ce3af63a0484ab18b509"}"#,
@@ -108,11 +132,21 @@ const PROPOSE_TRANSFER: Vector = Vector {
     signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0200000000000000062475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e32303138010e61636d652d6c6f676973746963736760c4b2cc48ad570e38f9943dbc063da57f016bb2923f13c33ad2204c75889f405a0147109faeca17d4c16f800fb237a7561dd3e780f31c5f0033991013390a",
 };
 
+const CAPTURE_EPCIS: Vector = Vector {
+    name: "capture_epcis",
+    json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":3,"payload":{"capture_epcis":{"context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"event":{"action":"OBSERVE","bizStep":"shipping","destinationList":[{"destination":"urn:epc:id:pgln:4012345.00000","type":"possessing_party"}],"epcList":["urn:epc:id:sscc:0614141.1000000001"],"eventTime":"2026-08-01T17:45:00.000+02:00","eventTimeZoneOffset":"+02:00","type":"ObjectEvent"},"parties":{"urn:epc:id:pgln:4012345.00000":"processor"}}}},"signature":"7827f620bc829de298e27a6aa461b68a4178979c719d246113de579f58b5aa62fa72044058cad84417a8099346e0210f4b950aed8cfd91aa98aa6928ffa9630a"}"#,
+    signing_hex: "0d77617962696c6c2f74782f76320d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c03000000000000000f0501043e68747470733a2f2f7265662e6773312e6f72672f7374616e64617264732f65706369732f322e302e302f65706369732d636f6e746578742e6a736f6e6c64060706616374696f6e04074f4253455256450762697a5374657004087368697070696e670f64657374696e6174696f6e4c697374050106020b64657374696e6174696f6e041d75726e3a6570633a69643a70676c6e3a343031323334352e303030303004747970650410706f7373657373696e675f7061727479076570634c6973740501042275726e3a6570633a69643a737363633a303631343134312e31303030303030303031096576656e7454696d65041d323032362d30382d30315431373a34353a30302e3030302b30323a3030136576656e7454696d655a6f6e654f666673657404062b30323a30300474797065040b4f626a6563744576656e74011d75726e3a6570633a69643a70676c6e3a343031323334352e30303030300970726f636573736f72",
+    tx_hash: "2d58522885d511d957a176386ffddf881b1a3e6e29b7fd4418957c65df4e8f66",
+    signature: "7827f620bc829de298e27a6aa461b68a4178979c719d246113de579f58b5aa62fa72044058cad84417a8099346e0210f4b950aed8cfd91aa98aa6928ffa9630a",
+    signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c03000000000000000f0501043e68747470733a2f2f7265662e6773312e6f72672f7374616e64617264732f65706369732f322e302e302f65706369732d636f6e746578742e6a736f6e6c64060706616374696f6e04074f4253455256450762697a5374657004087368697070696e670f64657374696e6174696f6e4c697374050106020b64657374696e6174696f6e041d75726e3a6570633a69643a70676c6e3a343031323334352e303030303004747970650410706f7373657373696e675f7061727479076570634c6973740501042275726e3a6570633a69643a737363633a303631343134312e31303030303030303031096576656e7454696d65041d323032362d30382d30315431373a34353a30302e3030302b30323a3030136576656e7454696d655a6f6e654f666673657404062b30323a30300474797065040b4f626a6563744576656e74011d75726e3a6570633a69643a70676c6e3a343031323334352e30303030300970726f636573736f727827f620bc829de298e27a6aa461b68a4178979c719d246113de579f58b5aa62fa72044058cad84417a8099346e0210f4b950aed8cfd91aa98aa6928ffa9630a",
+};
+
 fn vectors() -> Vec<(Transaction, Vector)> {
     vec![
         (memo(), MEMO),
         (commission(), COMMISSION),
         (propose_transfer(), PROPOSE_TRANSFER),
+        (capture_epcis(), CAPTURE_EPCIS),
     ]
 }
 
@@ -313,6 +347,18 @@ fn limits_table() {
         ("`attach_document.uri` length", MAX_URI_LEN),
         ("`attach_document.media_type` length", MAX_MEDIA_TYPE_LEN),
         ("`decommission.reason` length", MAX_REASON_LEN),
+        (
+            "`capture_epcis` `context` and `event` together",
+            waybill_ledger::epcis::capture::MAX_EPCIS_EVENT_BYTES,
+        ),
+        (
+            "`capture_epcis` nesting depth",
+            waybill_ledger::epcis::capture::MAX_EPCIS_DEPTH,
+        ),
+        (
+            "`capture_epcis.parties` entries",
+            waybill_ledger::epcis::capture::MAX_PARTIES,
+        ),
     ];
     assert_eq!(table.len(), expected.len(), "rows: {table:?}");
     for (start, limit) in expected {

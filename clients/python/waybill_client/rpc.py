@@ -113,7 +113,12 @@ class Client:
         tx = {"chain_id": chain_id, "signer": key.public_key, "sequence": seq, "payload": payload}
         return self.submit_and_wait(sign_transaction(tx, key.secret))
 
-    def capture_epcis(self, chain_id, key, document, parties=None, wait_ms=None, sequence=None):
+    def capture_epcis(self, hexes, wait_ms=None):
+        """waybill_captureEpcis: the signed capture_epcis transactions of one document's events
+        (canonical bytes as hex, in document order). See capture_epcis_document."""
+        return self.call("waybill_captureEpcis", hexes, wait_ms)
+
+    def capture_epcis_document(self, chain_id, key, document, parties=None, wait_ms=None, sequence=None):
         """Captures a GS1 EPCIS 2.0 document (an EPCISDocument or EPCISQueryDocument dict; read
         it with ``json.loads(text, parse_float=Decimal)`` so numbers keep their digits): one
         capture_epcis transaction per event, signed with consecutive sequence numbers (the
@@ -127,7 +132,7 @@ class Client:
             payload = {"capture_epcis": {"context": context, "event": event, "parties": parties or {}}}
             tx = {"chain_id": chain_id, "signer": key.public_key, "sequence": first + i, "payload": payload}
             hexes.append(signed_bytes(sign_transaction(tx, key.secret)).hex())
-        return self.call("waybill_captureEpcis", hexes, wait_ms)
+        return self.capture_epcis(hexes, wait_ms)
 
     def get_epcis_event(self, hash_id):
         """A captured EPCIS event by its CBV 2.0 hash ID, or None."""

@@ -111,7 +111,7 @@ export class Client {
    * The answer has a verdict per event (docs/EPCIS.md); `complete` is true only when every
    * event was captured. `parties` maps GS1 party ids to Waybill organizations.
    */
-  async captureEpcis(
+  async captureEpcisDocument(
     chainId: string,
     key: Key,
     document: unknown,
@@ -124,7 +124,11 @@ export class Client {
       const tx = { chain_id: chainId, signer: key.publicKey, sequence: first + i, payload };
       return toHex(signedBytes(signTransaction(tx, key.secret)));
     });
-    return this.call("waybill_captureEpcis", options.waitMs === undefined ? [hexes] : [hexes, options.waitMs]);
+    return this.captureEpcis(hexes, options.waitMs);
+  }
+  /** `waybill_captureEpcis`: one document's signed `capture_epcis` transactions, as hex, in order. */
+  captureEpcis(hexes: string[], waitMs?: number): Promise<RpcMethods["waybill_captureEpcis"]["result"]> {
+    return this.call("waybill_captureEpcis", trim([hexes, waitMs]));
   }
   /** A captured EPCIS event by its CBV 2.0 hash ID (`ni:///sha-256;...?ver=CBV2.0`), or null. */
   getEpcisEvent(hashId: string): Promise<RpcMethods["waybill_getEpcisEvent"]["result"]> {
