@@ -83,13 +83,13 @@ impl NodeService {
                 ledger_index: None,
             })
             .collect();
-        let mut refused = false;
-        let mut refuse = |v: &mut EpcisVerdict, code: &str, message: String| {
+        let refuse = |v: &mut EpcisVerdict, code: &str, message: String| {
             v.status = EpcisStatus::Refused;
             v.code = Some(code.to_string());
             v.message = Some(message);
-            refused = true;
         };
+        let any_refused =
+            |verdicts: &[EpcisVerdict]| verdicts.iter().any(|v| v.status == EpcisStatus::Refused);
         // Each event on its own: a capture, signed for this chain, readable as EPCIS.
         for (tx, v) in txs.iter().zip(verdicts.iter_mut()) {
             let Some(capture) = capture_of(tx) else {
@@ -112,7 +112,7 @@ impl NodeService {
         // All of them together, as execution would apply them now: a dry run on the head state.
         // An account with transactions still pending in the mempool starts at this document's
         // first sequence number (the pending ones' effects are not seen).
-        if !refused {
+        if !any_refused(&verdicts) {
             let store: &Store = &self.node.store;
             let mut delta = StateDelta::new();
             for tx in &txs {
@@ -133,7 +133,7 @@ impl NodeService {
                 }
             }
         }
-        if refused {
+        if any_refused(&verdicts) {
             return Ok(outcome(verdicts));
         }
         let answers = self.submit_all(txs).await;
