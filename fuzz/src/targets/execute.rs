@@ -168,9 +168,15 @@ fn epcis(r: &mut Reader, a: String, b: String, org: String) -> Payload {
         0 => serde_json::json!({"type": "ObjectEvent", "action": "ADD", "epcList": [a]}),
         1 => serde_json::json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
             "epcList": [a], "destinationList": [{"type": "possessing_party", "destination": "urn:epc:id:pgln:4012345.00000"}]}),
-        2 => serde_json::json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "receiving", "epcList": [a]}),
-        3 => serde_json::json!({"type": "AggregationEvent", "action": pick(r, &["ADD", "DELETE"]), "parentID": a, "childEPCs": [b]}),
-        4 => serde_json::json!({"type": "TransformationEvent", "inputEPCList": [a], "outputEPCList": [b]}),
+        2 => {
+            serde_json::json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "receiving", "epcList": [a]})
+        }
+        3 => {
+            serde_json::json!({"type": "AggregationEvent", "action": pick(r, &["ADD", "DELETE"]), "parentID": a, "childEPCs": [b]})
+        }
+        4 => {
+            serde_json::json!({"type": "TransformationEvent", "inputEPCList": [a], "outputEPCList": [b]})
+        }
         _ => serde_json::json!({"type": "TransactionEvent", "action": "ADD", "epcList": [a],
             "bizTransactionList": [{"type": "inv", "bizTransaction": "urn:x:1"}],
             "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4012345.00000"}]}),
