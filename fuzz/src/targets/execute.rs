@@ -183,7 +183,7 @@ fn epcis(r: &mut Reader, a: String, b: String, org: String) -> Payload {
     };
     event["eventTime"] = serde_json::json!(time);
     event["eventTimeZoneOffset"] = serde_json::json!("+00:00");
-    if r.u8() % 8 == 0 {
+    if r.u8().is_multiple_of(8) {
         event["errorDeclaration"] = serde_json::json!({"declarationTime": "2026-01-02T00:00:00Z"});
     }
     Payload::CaptureEpcis(ledger::epcis::capture::EpcisCapture {
