@@ -115,14 +115,18 @@ impl NodeService {
         if !any_refused(&verdicts) {
             let store: &Store = &self.node.store;
             let mut delta = StateDelta::new();
+            let mut seen = std::collections::BTreeSet::new();
             for tx in &txs {
-                let key = sequence_key(&tx.tx.signer);
-                if delta.contains_key(&key) {
+                // Each signer's first transaction here is where its sequence starts.
+                if !seen.insert(tx.tx.signer) {
                     continue;
                 }
                 let committed = next_sequence(store, &tx.tx.signer).map_err(internal)?;
                 if tx.tx.sequence > committed {
-                    delta.insert(key, Some(tx.tx.sequence.to_be_bytes().to_vec()));
+                    delta.insert(
+                        sequence_key(&tx.tx.signer),
+                        Some(tx.tx.sequence.to_be_bytes().to_vec()),
+                    );
                 }
             }
             let view = Overlay::new(store, &delta);
