@@ -537,19 +537,23 @@ fn canonical_domain_form(uri: &str) -> bool {
     })
 }
 
-/// Drops a consumer product variant (`/22/...`) after a GTIN or ITIP.
-fn strip_cpv(uri: &str) -> String {
-    let Some(path) = canonical_host_prefix(uri) else {
-        return uri.to_string();
-    };
+/// The path of a canonical-domain GTIN or ITIP URI and the length of its `/01/<14 digits>` or
+/// `/8006/<18 digits>` start.
+fn gtin_or_itip_path(uri: &str) -> Option<(&str, usize)> {
+    let path = canonical_host_prefix(uri)?;
     let key_len = if let Some(r) = path.strip_prefix("/8006/") {
         (r.len() >= 18 && digits(&r[..18])).then_some(6 + 18)
     } else if let Some(r) = path.strip_prefix("/01/") {
         (r.len() >= 14 && digits(&r[..14])).then_some(4 + 14)
     } else {
         None
-    };
-    let Some(key_len) = key_len else {
+    }?;
+    Some((path, key_len))
+}
+
+/// Drops a consumer product variant (`/22/...`) after a GTIN or ITIP.
+fn strip_cpv(uri: &str) -> String {
+    let Some((path, key_len)) = gtin_or_itip_path(uri) else {
         return uri.to_string();
     };
     let Some(cpv) = path[key_len..].strip_prefix("/22/") else {
@@ -569,17 +573,7 @@ fn strip_cpv(uri: &str) -> String {
 
 /// Keeps only the serial when a GTIN or ITIP carries both a lot and a serial.
 fn strip_lot_under_serial(uri: &str) -> String {
-    let Some(path) = canonical_host_prefix(uri) else {
-        return uri.to_string();
-    };
-    let key_len = if let Some(r) = path.strip_prefix("/8006/") {
-        (r.len() >= 18 && digits(&r[..18])).then_some(6 + 18)
-    } else if let Some(r) = path.strip_prefix("/01/") {
-        (r.len() >= 14 && digits(&r[..14])).then_some(4 + 14)
-    } else {
-        None
-    };
-    let Some(key_len) = key_len else {
+    let Some((path, key_len)) = gtin_or_itip_path(uri) else {
         return uri.to_string();
     };
     let Some(rest) = path[key_len..].strip_prefix("/10/") else {

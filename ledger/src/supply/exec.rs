@@ -622,15 +622,7 @@ impl Cx<'_> {
     fn attach(&mut self, a: &AttachDocument) -> R<EventRecord> {
         let org = self.actor()?;
         let mut item = self.item(&a.item_id)?;
-        if item.owner != org && item.custodian != org {
-            return Err(fail(
-                codes::NOT_OWNER_OR_CUSTODIAN,
-                format!(
-                    "{:?} is owned by {:?} and held by {:?}, not {org:?}",
-                    item.id, item.owner, item.custodian
-                ),
-            ));
-        }
+        require_owner_or_custodian(&item, &org)?;
         if item.document_count >= MAX_DOCUMENTS_PER_ITEM {
             return Err(fail(
                 codes::TOO_MANY_DOCUMENTS,
@@ -745,6 +737,19 @@ fn require_owner(item: &ItemRecord, org: &str) -> R<()> {
         return Err(fail(
             codes::NOT_OWNER,
             format!("{:?} is owned by {:?}, not {org:?}", item.id, item.owner),
+        ));
+    }
+    Ok(())
+}
+
+fn require_owner_or_custodian(item: &ItemRecord, org: &str) -> R<()> {
+    if item.owner != org && item.custodian != org {
+        return Err(fail(
+            codes::NOT_OWNER_OR_CUSTODIAN,
+            format!(
+                "{:?} is owned by {:?} and held by {:?}, not {org:?}",
+                item.id, item.owner, item.custodian
+            ),
         ));
     }
     Ok(())

@@ -297,19 +297,6 @@ fn checked(r: Result<(), crate::tx::TxError>) -> R<()> {
     r.map_err(|e| fail(codes::INVALID_EPCIS_EVENT, e.to_string()))
 }
 
-fn require_owner_or_custodian(item: &ItemRecord, org: &str) -> R<()> {
-    if item.owner != org && item.custodian != org {
-        return Err(fail(
-            codes::NOT_OWNER_OR_CUSTODIAN,
-            format!(
-                "{:?} is owned by {:?} and held by {:?}, not {org:?}",
-                item.id, item.owner, item.custodian
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// Folds the record of one sub-action into the event's record.
 fn merge(acc: &mut Option<EventRecord>, ev: EventRecord) {
     match acc {
