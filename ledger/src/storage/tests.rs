@@ -548,7 +548,10 @@ fn a_version_5_store_is_upgraded_in_place() {
     assert!(store.epcis_events(0, 10).unwrap().is_empty());
     let version = store
         .db
-        .get_cf(store.cf(schema::CF_META).unwrap(), schema::META_SCHEMA_VERSION)
+        .get_cf(
+            store.cf(schema::CF_META).unwrap(),
+            schema::META_SCHEMA_VERSION,
+        )
         .unwrap()
         .unwrap();
     assert_eq!(schema::decode_u32(&version), Some(schema::SCHEMA_VERSION));
