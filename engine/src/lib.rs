@@ -13,7 +13,8 @@
 //! - applying committed blocks: execution, the store's commit, the mempool, the notices;
 //! - catch-up, which believes only what a quorum signed;
 //! - checkpoint certification (ledger certificates) and its repair;
-//! - pacing: an idle leader holds its payload request back.
+//! - pacing: an idle leader holds its payload request back;
+//! - gossiping again what has waited long in the mempool ([`regossip`]).
 //!
 //! The shell (the `waybill` binary's tokio driver, or the whole-node simulator) delivers
 //! [`Event`]s and carries out [`Effect`]s. Storage is a trait ([`NodeStore`]): RocksDB in the
@@ -26,6 +27,7 @@ mod certify;
 mod commit;
 mod compact;
 mod consensus_io;
+mod epochs;
 pub mod guard;
 mod idle;
 pub mod mem_store;
@@ -34,6 +36,7 @@ mod node;
 pub mod offences;
 pub mod payload;
 pub mod peers;
+pub mod regossip;
 mod serve;
 pub mod status;
 pub mod store;

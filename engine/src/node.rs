@@ -14,12 +14,13 @@ use consensus::{Block, Core, Input, Recovery, Round, SafetyData};
 use ledger::encoding::{from_canonical, to_canonical, DecodeError};
 use ledger::receipt::Receipt;
 use ledger::store_api::{ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
-use ledger::{Genesis, Hash, KeyPair};
+use ledger::{Genesis, Hash, KeyPair, SignedTransaction};
 use tracing::{error, info};
 
 use crate::catchup::CatchupState;
 use crate::certify::CertifyState;
 use crate::compact::ProposalLooks;
+use crate::epochs::EpochViews;
 use crate::guard::{self, Rollback};
 use crate::idle::DeferredPayload;
 use crate::mempool::SharedMempool;
@@ -29,6 +30,7 @@ use crate::peers::PeerBook;
 use crate::status::{BlockSummary, Status};
 use crate::store::NodeStore;
 use crate::{Millis, Peer};
+use ledger::governance::EpochSet;
 
 /// How often the node polls: asks a peer for its head (catch-up), repairs missing ledger
 /// certificates and evicts transactions stuck behind a sequence gap.
@@ -38,6 +40,14 @@ pub(crate) const POLL_EVERY: Millis = 1_000;
 const GAPPED_TX_WAIT: Millis = 30_000;
 /// Most requests to peers awaiting an answer at once (each kind has a smaller bound of its own).
 pub(crate) const MAX_REQUESTS: usize = 64;
+/// Own proposals kept for peers' fetches (see `Node::own_proposals`).
+pub(crate) const OWN_PROPOSALS_KEPT: usize = 4;
+/// Most connected peers remembered beyond the validators (non-validators that may join a later
+/// epoch's set).
+const MAX_PEERS_UP: usize = 1_024;
+
+/// Reads a validator's network identity from its genesis or governance `peer_id`.
+pub(crate) type ParsePeer<P> = Box<dyn Fn(&str) -> Option<P> + Send>;
 
 /// Identifies a request the node made ([`Effect::Request`]) in its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -104,6 +114,8 @@ pub enum Effect<P> {
     /// Close the connections to `peer` and refuse it until `until` (its offences passed the
     /// threshold; see [`crate::offences`]). It stays on the allow-list.
     Disconnect { peer: P, until: Millis },
+    /// Gossip these pending transactions to the peers again (see [`crate::regossip`]).
+    Gossip { txs: Vec<SignedTransaction> },
 }
 
 /// A committed block, as the shell passes it on.
@@ -165,13 +177,15 @@ pub(crate) enum Asked<P> {
 
 pub struct Node<P: Peer, S: NodeStore> {
     pub(crate) genesis: Genesis,
-    pub(crate) genesis_block_id: Hash,
     pub(crate) core: Core<TxBatch, TxBatchValidator>,
     pub(crate) store: S,
     pub(crate) mempool: SharedMempool,
     pub(crate) book: PeerBook<P>,
     /// Validators' peers currently connected.
     pub(crate) connected: BTreeSet<P>,
+    /// Every peer connected, validator or not: a peer that joins the set in a later epoch is
+    /// one of `connected` from then on.
+    peers_up: BTreeSet<P>,
     pub(crate) now: Millis,
     pub(crate) timer: Option<(Round, Millis)>,
     /// Inputs the node owes its core as answers to its own actions: messages it sent to itself
@@ -191,6 +205,16 @@ pub struct Node<P: Peer, S: NodeStore> {
     pub(crate) offences: Offences<P>,
     pub(crate) status: Status,
     pub(crate) out: Vec<Effect<P>>,
+    /// Which set certifies which heights (this epoch's and the one before).
+    pub(crate) epochs: EpochViews,
+    /// A committed block ended the epoch: the core is rebuilt on it once the actions at hand
+    /// are carried out (any further commits among them are of the old epoch, and dropped).
+    pub(crate) epoch_ended: bool,
+    /// The last blocks this node proposed, served to peers that fetch them even after its core
+    /// dropped them (it entered a new epoch, or caught up, right after proposing).
+    pub(crate) own_proposals: VecDeque<Block<TxBatch>>,
+    /// Reads a validator's network identity (the peer book is rebuilt at each epoch).
+    parse_peer: ParsePeer<P>,
 }
 
 impl<P: Peer, S: NodeStore> Node<P, S> {
@@ -200,7 +224,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     pub fn start(
         config: NodeConfig,
         store: S,
-        parse_peer: impl Fn(&str) -> Option<P>,
+        parse_peer: impl Fn(&str) -> Option<P> + Send + 'static,
         now: Millis,
     ) -> Result<Started<P, S>, EngineError<S::Error>> {
         let NodeConfig {
@@ -208,8 +232,6 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             key,
             mempool,
         } = config;
-        let genesis_block_id = consensus::genesis_block::<TxBatch>(&genesis).id();
-        let book = PeerBook::from_genesis(&genesis, parse_peer);
         let validator = TxBatchValidator {
             chain_id: genesis.chain_id.clone(),
             max_txs: genesis.consensus.max_block_txs as usize,
@@ -233,17 +255,24 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             last_voted_round = recovery.safety.last_voted_round,
             "recovering consensus state"
         );
-        let certify = CertifyState::new(&genesis, &key.public());
+        let set = recovery
+            .epoch
+            .clone()
+            .unwrap_or_else(|| EpochSet::genesis(&genesis));
+        let certify = CertifyState::new();
         let idle_wait = crate::idle::proposal_wait(genesis.consensus.round_timeout_ms);
         let (core, actions) = Core::recover(&genesis, key, validator, recovery, now);
+        let first_height = epoch_first_height(&store, &core)?;
+        let epochs = EpochViews::new(&genesis, set, first_height);
+        let book = PeerBook::from_sets(&[&epochs.current.set.validators], &parse_peer);
         let mut node = Node {
             genesis,
-            genesis_block_id,
             core,
             store,
             mempool,
             book,
             connected: BTreeSet::new(),
+            peers_up: BTreeSet::new(),
             now,
             timer: None,
             loopback: VecDeque::new(),
@@ -259,8 +288,13 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             offences: Offences::default(),
             status: Status::default(),
             out: Vec::new(),
+            epochs,
+            epoch_ended: false,
+            own_proposals: VecDeque::new(),
+            parse_peer: Box::new(parse_peer),
         };
         node.status.rollbacks_detected = checked.findings.len() as u64;
+        node.status.epoch = node.epochs.current.set.epoch;
         node.status.rollback_fence = checked.fence;
         if !checked.findings.is_empty() {
             // The store takes the merged data too, before anything is sent: a vote or timeout the
@@ -293,11 +327,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             Event::Wake => self.on_wake()?,
             Event::TxAdmitted => self.on_admitted(),
             Event::PeerConnected(peer) => {
+                if self.peers_up.len() < MAX_PEERS_UP || self.book.key_of(&peer).is_some() {
+                    self.peers_up.insert(peer);
+                }
                 if self.book.key_of(&peer).is_some() {
                     self.connected.insert(peer);
                 }
             }
             Event::PeerDisconnected(peer) => {
+                self.peers_up.remove(&peer);
                 self.connected.remove(&peer);
             }
         }
@@ -372,6 +410,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             self.poll_catchup();
             self.poll_certificates()?;
             self.evict_gapped();
+            self.regossip();
         }
         Ok(())
     }
@@ -440,9 +479,37 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         s.syncing = self.catchup.in_flight();
     }
 
-    /// Rebuilds the core from durable state after the store moved ahead of it (catch-up).
+    /// Rebuilds the core from durable state after the store moved ahead of it (catch-up, or a
+    /// committed block that ended the epoch: the core then enters the next one).
     pub(crate) fn rebuild_core(&mut self) -> Result<(), EngineError<S::Error>> {
         let recovery = load_recovery(&self.store)?;
+        if let Some(set) = &recovery.epoch {
+            if set.epoch > self.epochs.current.set.epoch {
+                let first = self.store.head().map_or(1, |h| h.height + 1);
+                info!(
+                    epoch = set.epoch,
+                    validators = set.validators.len(),
+                    first_height = first,
+                    "entering a new epoch"
+                );
+                self.epochs.advance(&self.genesis, set.clone(), first);
+                let sets: Vec<&[ledger::genesis::Validator]> = self
+                    .epochs
+                    .sets()
+                    .into_iter()
+                    .map(|s| s.validators.as_slice())
+                    .collect();
+                self.book = PeerBook::from_sets(&sets, &self.parse_peer);
+                let book = &self.book;
+                self.connected = self
+                    .peers_up
+                    .iter()
+                    .filter(|p| book.key_of(p).is_some())
+                    .copied()
+                    .collect();
+                self.status.epoch = set.epoch;
+            }
+        }
         // The core is moved out and back: a placeholder core would need the key, which only the
         // core holds. `replace_with` semantics by hand: take, rebuild, put.
         let core = std::mem::replace(&mut self.core, placeholder_core(&self.genesis));
@@ -519,11 +586,28 @@ pub(crate) fn load_recovery<S: NodeStore>(
         }
         _ => None,
     };
+    let epoch = ledger::governance::read_validators(store)?;
     Ok(Recovery {
         safety,
         blocks,
         committed,
+        epoch,
     })
+}
+
+/// The first height of the core's epoch: 1 for epoch 0, else the one after its root block.
+fn epoch_first_height<S: NodeStore>(
+    store: &S,
+    core: &Core<TxBatch, TxBatchValidator>,
+) -> Result<u64, EngineError<S::Error>> {
+    if core.epoch() == 0 {
+        return Ok(1);
+    }
+    let root = core.epoch_root();
+    Ok(store
+        .block_height(&root)
+        .map_err(EngineError::Store)?
+        .map_or(1, |h| h + 1))
 }
 
 /// The mempool's view of the committed ledger.

@@ -22,6 +22,8 @@ pub struct BlockSummary {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Status {
+    /// The validator-set epoch the consensus core is in.
+    pub epoch: u64,
     pub round: u64,
     pub committed_height: u64,
     pub committed_hash: Hash,

@@ -11,6 +11,7 @@ mod encoding_helpers;
 pub mod epcis;
 pub mod execute;
 pub mod genesis;
+pub mod governance;
 pub mod hash;
 pub mod keyfile;
 pub mod merkle;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use waybill_ledger::encoding::signing_bytes;
 use waybill_ledger::epcis::capture::EpcisCapture;
+use waybill_ledger::governance::{Change, ProposeChange};
 use waybill_ledger::supply::{Commission, JsonValue, ProposeTransfer, TransferKind};
 use waybill_ledger::tx::{Payload, SignedTransaction, Transaction};
 use waybill_ledger::KeyPair;
@@ -105,6 +106,22 @@ fn capture_epcis() -> Transaction {
     )
 }
 
+/// A governance proposal (variant 15, before `capture_epcis`'s 17): the organization `acme`
+/// proposes adding the organization `acme-logistics` with the example key as its admin.
+fn propose_change() -> Transaction {
+    tx(
+        4,
+        Payload::ProposeChange(ProposeChange {
+            organization: "acme".into(),
+            change: Change::AddOrganization {
+                id: "acme-logistics".into(),
+                name: "ACME Logistics".into(),
+                admins: vec![key().public()],
+            },
+        }),
+    )
+}
+
 const MEMO: Vector = Vector {
     name: "memo",
     json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":0,"payload":{"memo":{"data":"68656c6c6f"}}},"signature":"dfa9fd0c1dee9a6d9de1d5f2b4251a466d924c5f2500b358077ce4823227f0e8796fa09cc0a4f848ae947ca9e13a4a9ae8d0ffd18d11ce3af63a0484ab18b509"}"#,
@@ -141,12 +158,22 @@ const CAPTURE_EPCIS: Vector = Vector {
     signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c03000000000000000f0501043e68747470733a2f2f7265662e6773312e6f72672f7374616e64617264732f65706369732f322e302e302f65706369732d636f6e746578742e6a736f6e6c64060706616374696f6e04074f4253455256450762697a5374657004087368697070696e670f64657374696e6174696f6e4c697374050106020b64657374696e6174696f6e041d75726e3a6570633a69643a70676c6e3a343031323334352e303030303004747970650410706f7373657373696e675f7061727479076570634c6973740501042275726e3a6570633a69643a737363633a303631343134312e31303030303030303031096576656e7454696d65041d323032362d30382d30315431373a34353a30302e3030302b30323a3030136576656e7454696d655a6f6e654f666673657404062b30323a30300474797065040b4f626a6563744576656e74011d75726e3a6570633a69643a70676c6e3a343031323334352e30303030300970726f636573736f727827f620bc829de298e27a6aa461b68a4178979c719d246113de579f58b5aa62fa72044058cad84417a8099346e0210f4b950aed8cfd91aa98aa6928ffa9630a",
 };
 
+const PROPOSE_CHANGE: Vector = Vector {
+    name: "propose_change",
+    json: "",
+    signing_hex: "",
+    tx_hash: "",
+    signature: "",
+    signed_hex: "",
+};
+
 fn vectors() -> Vec<(Transaction, Vector)> {
     vec![
         (memo(), MEMO),
         (commission(), COMMISSION),
         (propose_transfer(), PROPOSE_TRANSFER),
         (capture_epcis(), CAPTURE_EPCIS),
+        (propose_change(), PROPOSE_CHANGE),
     ]
 }
 
@@ -303,6 +330,26 @@ fn value_vectors() {
         assert_eq!(hex::encode(&bytes), *hex_bytes, "vector {json}");
         let back: JsonValue = bcs::from_bytes(&bytes).unwrap();
         assert_eq!(back, value, "vector {json} does not decode to itself");
+    }
+}
+
+/// The signature rule's vectors (SIGNING.md, "The signature rule"): the node's verdict on each
+/// is the table's, alone and in a batch with an honest signature. The SDKs check the same rows.
+#[test]
+fn signature_rule_vectors() {
+    let rows = doc_table("#### Signature rule vectors");
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    let honest = tx(99, Payload::Memo { data: vec![] }).sign(&key());
+    for row in rows {
+        let [case, json, verdict] = &row[..] else {
+            panic!("row {row:?} is not case | signed transaction | verdict");
+        };
+        let stx: SignedTransaction = serde_json::from_str(json).unwrap();
+        let valid = verdict == "valid";
+        assert_eq!(stx.verify(CHAIN_ID).is_ok(), valid, "{case}");
+        let batch = waybill_ledger::tx::verify_transactions(CHAIN_ID, &[honest.clone(), stx]);
+        assert!(batch[0].is_ok());
+        assert_eq!(batch[1].is_ok(), valid, "{case}, batched");
     }
 }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod data_lock;
 pub mod driver;
 pub mod epcis_api;
+pub mod explorer;
 pub mod genesis_peers;
 pub mod gossip;
 pub mod health;

@@ -41,6 +41,7 @@ pub async fn serve(config: &NodeConfig, service: Arc<NodeService>) -> Result<Rpc
     };
     let access = rpc::RpcAccess {
         cors_origins: config.rpc.cors_origins.clone(),
+        pages: config.rpc.explorer.then_some(crate::explorer::PAGES),
     };
     let (addr, handle) = rpc::serve(addr, service, limits, access)
         .await
@@ -49,6 +50,7 @@ pub async fn serve(config: &NodeConfig, service: Arc<NodeService>) -> Result<Rpc
         %addr,
         cors_origins = ?config.rpc.cors_origins,
         requests_per_second_per_client = config.rpc.requests_per_second_per_client,
+        explorer = config.rpc.explorer,
         "json-rpc up"
     );
     Ok(RpcServer { addr, handle })
@@ -216,6 +218,7 @@ impl NodeApi for NodeService {
                 consensus_key: v.consensus_key,
                 peer_id: v.peer_id.clone(),
                 power: v.power,
+                organization: self.node.validator_organizations.get(&v.name).cloned(),
             })
             .collect())
     }
@@ -299,6 +302,21 @@ impl NodeApi for NodeService {
         state::read_org(&*self.node.store, id).map_err(internal)
     }
 
+    fn organizations(&self) -> Result<Vec<OrgRecord>, ApiError> {
+        let store = &*self.node.store;
+        let keys = store
+            .state_keys_with_prefix(state::ORG_PREFIX, rpc::MAX_ORGANIZATIONS)
+            .map_err(internal)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let id = String::from_utf8_lossy(&key[state::ORG_PREFIX.len()..]);
+            if let Some(org) = state::read_org(store, &id).map_err(internal)? {
+                out.push(org);
+            }
+        }
+        Ok(out)
+    }
+
     fn organization_events(
         &self,
         id: &str,
@@ -374,6 +392,13 @@ impl NodeApi for NodeService {
             .item_history_proof(item_id)
             .map_err(proof_error)?;
         Ok(Proof::History(p))
+    }
+
+    fn epoch_changes(&self, from_epoch: u64) -> Result<Vec<ledger::proof::EpochChange>, ApiError> {
+        self.node
+            .store
+            .epoch_changes(from_epoch)
+            .map_err(proof_error)
     }
 
     fn consistency_proof(&self, from: u64, to: Option<u64>) -> Result<Proof, ApiError> {

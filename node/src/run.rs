@@ -233,6 +233,8 @@ pub struct NodeHandles {
     pub signatures: crate::sigcheck::SignatureChecker,
     pub name: String,
     pub validator_key: ledger::PublicKey,
+    /// Validator name → its member's organization id, from the genesis ceremony record.
+    pub validator_organizations: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// Runs a prepared node until a signal or a fatal error.
@@ -273,10 +275,11 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         net: net.clone(),
         mempool: mempool.clone(),
         admitted: admitted.clone(),
-        gossip: gossip_out,
+        gossip: gossip_out.clone(),
         signatures: crate::sigcheck::SignatureChecker::start(p.genesis.chain_id.clone()),
         name: p.config.node.name.clone(),
         validator_key: p.consensus_key.public(),
+        validator_organizations: Arc::new(p.peers.organizations.clone()),
     };
     let rpc = crate::api::start(&p.config, handles.clone())
         .await
@@ -304,6 +307,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         net_events,
         commands: cmd_rx,
         gossip_intake: gossip_tx,
+        gossip_out,
         status,
         blocks: blocks_tx,
         shutdown: shutdown_rx,

@@ -116,6 +116,7 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
             validators: vec![],
             organizations: vec![],
             accounts: vec![],
+            governance: None,
         },
         ceremony: None,
     };
@@ -187,6 +188,7 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
                 cors_origins: vec![],
                 max_connections: 256,
                 requests_per_second_per_client: 5_000,
+                explorer: true,
             },
             metrics: MetricsSection {
                 listen: format!("127.0.0.1:{}", port(i, 2)),

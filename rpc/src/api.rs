@@ -1,6 +1,6 @@
 //! What the node provides to the RPC layer.
 
-use ledger::proof::Proof;
+use ledger::proof::{EpochChange, Proof};
 use ledger::stored::StoredBlock;
 use ledger::{Hash, PublicKey, SignedTransaction};
 
@@ -66,6 +66,8 @@ pub trait NodeApi: Send + Sync + 'static {
     /// What the item was made of or packed in, recursively, and what it became.
     fn provenance(&self, item_id: &str, max_nodes: usize) -> Result<Option<Provenance>, ApiError>;
     fn organization(&self, id: &str) -> Result<Option<OrgRecord>, ApiError>;
+    /// Every organization in the current state, by id (at most [`crate::MAX_ORGANIZATIONS`]).
+    fn organizations(&self) -> Result<Vec<OrgRecord>, ApiError>;
     /// Events that concerned the organization, oldest first; paged like `item_history`.
     fn organization_events(
         &self,
@@ -110,4 +112,7 @@ pub trait NodeApi: Send + Sync + 'static {
         from_height: u64,
         to_height: Option<u64>,
     ) -> Result<Proof, ApiError>;
+    /// The validator-set changes since epoch `from_epoch` (0: genesis), oldest first, each
+    /// proven (`ledger::proof::epochs`); a change still being certified ends the list.
+    fn epoch_changes(&self, from_epoch: u64) -> Result<Vec<EpochChange>, ApiError>;
 }

@@ -177,6 +177,16 @@ impl Client {
             .await?)
     }
 
+    /// Every organization, by id.
+    pub async fn organizations(
+        &self,
+    ) -> Result<Vec<ledger::supply::state::OrgRecord>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_organizations", rpc_params![])
+            .await?)
+    }
+
     pub async fn organization_events(
         &self,
         id: &str,
@@ -282,6 +292,17 @@ impl Client {
                 "waybill_getConsistencyProof",
                 rpc_params![from_height, to_height],
             )
+            .await?)
+    }
+
+    /// `waybill_getEpochChanges`: the epoch changes since `from_epoch` (0: genesis).
+    pub async fn epoch_changes(
+        &self,
+        from_epoch: u64,
+    ) -> Result<Vec<ledger::proof::EpochChange>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getEpochChanges", rpc_params![from_epoch])
             .await?)
     }
 }

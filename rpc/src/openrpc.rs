@@ -55,6 +55,7 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
             nullable(r("Provenance")),
         ),
         "waybill_getOrganization" => (vec![json!({ "type": "string" })], nullable(r("OrgRecord"))),
+        "waybill_organizations" => (vec![], json!({ "type": "array", "items": r("OrgRecord") })),
         "waybill_getOrganizationEvents" => (
             vec![json!({ "type": "string" }), from(), limit()],
             r("HistoryPage"),
@@ -70,6 +71,10 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
         "waybill_getItemProof" => (vec![item_id(), u64_()], proof()),
         "waybill_getItemHistoryProof" => (vec![item_id()], proof()),
         "waybill_getConsistencyProof" => (vec![u64_(), u64_()], proof()),
+        "waybill_getEpochChanges" => (
+            vec![u64_()],
+            json!({ "type": "array", "items": { "type": "object", "description": "An epoch change: certificate, next set, state proof (docs/PROOFS.md, Epochs)" } }),
+        ),
         "waybill_captureEpcis" => (
             vec![
                 json!({

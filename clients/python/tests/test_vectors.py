@@ -36,7 +36,7 @@ class Vectors(unittest.TestCase):
     def test_transaction_vectors(self):
         import re
         sections = re.split(r"^### Vector \d+: .*$", SIGNING, flags=re.M)[1:]
-        self.assertEqual(len(sections), 4)
+        self.assertEqual(len(sections), 5)
         for section in sections:
             text, signing, h, signature, signed = [b.strip() for b in code_blocks(section)[:5]]
             stx = json.loads(text, parse_float=Decimal)
@@ -51,6 +51,12 @@ class Vectors(unittest.TestCase):
             self.assertEqual(signing_bytes(resaved["tx"]).hex(), "".join(signing.split()))
             changed = dict(stx, tx=dict(stx["tx"], sequence=stx["tx"]["sequence"] + 1))
             self.assertFalse(verify_signature(changed))
+
+    def test_signature_rule_vectors(self):
+        rows = table(SIGNING, "#### Signature rule vectors")
+        self.assertEqual(len(rows), 5)
+        for case, text, verdict in rows:
+            self.assertEqual(verify_signature(json.loads(text)), verdict == "valid", case)
 
     def test_key_file_example(self):
         example = code_blocks(SIGNING.split("## Key files", 1)[1])[0]

@@ -2,13 +2,12 @@
 // hash and signature, for every payload kind.
 
 import * as ed from "@noble/ed25519";
+import { verifyEd25519 } from "./ed25519.js";
 import { blake3 } from "@noble/hashes/blake3.js";
-import { sha512 } from "@noble/hashes/sha2.js";
 
 import { concat, fromHex, Reader, toHex, utf8Bytes, WaybillError, Writer } from "./bytes.js";
 import { readValue, Value, writeValue } from "./value.js";
 
-ed.hashes.sha512 = sha512;
 
 export const TX_DOMAIN = "waybill/tx/v2";
 export const MAX_TX_BYTES = 65536;
@@ -47,7 +46,30 @@ export type Payload =
       attach_document: { item_id: string; hash_algorithm: HashAlgorithm; hash: string; uri: string; media_type: string };
     }
   | { decommission: { item_id: string; reason?: string | null } }
+  | { propose_change: { organization: string; change: Change } }
+  | { approve_change: { organization: string; proposal: string } }
   | { capture_epcis: EpcisCapture };
+
+/** A governance change (docs/SIGNING.md, `Change`), externally tagged as in JSON. */
+export type Change =
+  | { add_validator: { name: string; consensus_key: string; peer_id: string; power?: U64 } }
+  | { remove_validator: { name: string } }
+  | { set_validator_power: { name: string; power: U64 } }
+  | { rotate_consensus_key: { name: string; consensus_key: string } }
+  | { rotate_network_key: { name: string; peer_id: string } }
+  | { add_organization: { id: string; name: string; admins: string[] } }
+  | { remove_organization: { id: string } };
+
+/** Change kinds in variant order: the index is the BCS variant. */
+export const CHANGE_KINDS = [
+  "add_validator",
+  "remove_validator",
+  "set_validator_power",
+  "rotate_consensus_key",
+  "rotate_network_key",
+  "add_organization",
+  "remove_organization",
+] as const;
 
 /**
  * One GS1 EPCIS 2.0 event (docs/EPCIS.md): the document's `@context` (null if none), the event
@@ -88,6 +110,8 @@ export const PAYLOAD_KINDS = [
   "transform",
   "attach_document",
   "decommission",
+  "propose_change",
+  "approve_change",
   "capture_epcis",
 ] as const;
 
@@ -185,11 +209,68 @@ export function writePayload(w: Writer, p: Payload): void {
     case "decommission":
       w.str(a.item_id).opt(a.reason, str);
       break;
+    case "propose_change":
+      w.str(a.organization);
+      writeChange(w, a.change);
+      break;
+    case "approve_change":
+      w.str(a.organization).raw(keyBytes(a.proposal, "proposal"));
+      break;
     case "capture_epcis":
       writeValue(w, a.context);
       writeValue(w, a.event);
       writeMap(w, a.parties ?? {}, (org: string) => w.str(org));
       break;
+  }
+}
+
+function writeChange(w: Writer, c: Change): void {
+  const kinds = Object.keys(c);
+  if (kinds.length !== 1) throw new WaybillError("change: expected exactly one member naming its kind");
+  const kind = kinds[0] as (typeof CHANGE_KINDS)[number];
+  const a = (c as Record<string, any>)[kind];
+  w.uleb(enumIndex(CHANGE_KINDS, kind, "change kind"));
+  switch (kind) {
+    case "add_validator":
+      w.str(a.name).raw(keyBytes(a.consensus_key, "consensus_key")).str(a.peer_id).u64(a.power ?? 1);
+      break;
+    case "remove_validator":
+      w.str(a.name);
+      break;
+    case "set_validator_power":
+      w.str(a.name).u64(a.power);
+      break;
+    case "rotate_consensus_key":
+      w.str(a.name).raw(keyBytes(a.consensus_key, "consensus_key"));
+      break;
+    case "rotate_network_key":
+      w.str(a.name).str(a.peer_id);
+      break;
+    case "add_organization":
+      w.str(a.id).str(a.name).vec(a.admins, (k: string) => w.raw(keyBytes(k, "admins")));
+      break;
+    case "remove_organization":
+      w.str(a.id);
+      break;
+  }
+}
+
+function readChange(r: Reader): Change {
+  switch (CHANGE_KINDS[r.tag(CHANGE_KINDS.length)]) {
+    case "add_validator":
+      return { add_validator: { name: r.str(), consensus_key: r.fixedHex(32), peer_id: r.str(), power: r.u64() } };
+    case "remove_validator":
+      return { remove_validator: { name: r.str() } };
+    case "set_validator_power":
+      return { set_validator_power: { name: r.str(), power: r.u64() } };
+    case "rotate_consensus_key":
+      return { rotate_consensus_key: { name: r.str(), consensus_key: r.fixedHex(32) } };
+    case "rotate_network_key":
+      return { rotate_network_key: { name: r.str(), peer_id: r.str() } };
+    case "add_organization":
+      return { add_organization: { id: r.str(), name: r.str(), admins: r.vec(() => r.fixedHex(32)) } };
+    case "remove_organization":
+      return { remove_organization: { id: r.str() } };
   }
 }
 
@@ -266,6 +347,10 @@ export function readPayload(r: Reader): Payload {
       };
     case "decommission":
       return { decommission: { item_id: r.str(), reason: r.opt(s) } };
+    case "propose_change":
+      return { propose_change: { organization: r.str(), change: readChange(r) } };
+    case "approve_change":
+      return { approve_change: { organization: r.str(), proposal: r.fixedHex(32) } };
     case "capture_epcis": {
       const context = readValue(r);
       const event = readValue(r);
@@ -318,10 +403,10 @@ export function readSignedTransaction(r: Reader): SignedTransaction {
   return { tx, signature: r.fixedHex(64) };
 }
 
-/** Whether `s`'s signature verifies (RFC 8032, strict: no ZIP-215 leniency). */
+/** Whether `s`'s signature passes Waybill's rule (docs/SIGNING.md, "The signature rule"). */
 export function verifySignature(s: SignedTransaction): boolean {
   try {
-    return ed.verify(fromHex(s.signature), signingBytes(s.tx), fromHex(s.tx.signer), { zip215: false });
+    return verifyEd25519(fromHex(s.signature), signingBytes(s.tx), fromHex(s.tx.signer));
   } catch {
     return false;
   }

@@ -1,4 +1,4 @@
-// The SDK against SIGNING.md's vectors: typed values, the four transactions (signing bytes,
+// The SDK against SIGNING.md's vectors: typed values, the five transactions (signing bytes,
 // hash, signature, canonical bytes), the key file example, the nesting rule.
 
 import assert from "node:assert/strict";
@@ -26,6 +26,14 @@ import { codeBlocks, doc, table } from "./docs.js";
 const SIGNING = doc("SIGNING.md");
 const SECRET = fromHex("01".repeat(32));
 
+test("signature rule vectors", () => {
+  const rows = table(SIGNING, "#### Signature rule vectors");
+  assert.equal(rows.length, 5);
+  for (const [name, json, verdict] of rows) {
+    assert.equal(verifySignature(JSON.parse(json)), verdict === "valid", name);
+  }
+});
+
 test("value vectors", () => {
   const rows = table(SIGNING, "#### Value vectors");
   assert.ok(rows.length >= 15, `${rows.length} rows`);
@@ -49,7 +57,7 @@ test("value vectors", () => {
 
 test("transaction vectors", () => {
   const sections = SIGNING.split(/^### Vector \d+: .*$/m).slice(1);
-  assert.equal(sections.length, 4);
+  assert.equal(sections.length, 5);
   for (const section of sections) {
     const [json, signing, hash, signature, signed] = codeBlocks(section).map((b) => b.trim());
     const stx = JSON.parse(json);

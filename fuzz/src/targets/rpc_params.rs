@@ -124,6 +124,9 @@ impl NodeApi for Node {
     fn organization(&self, _id: &str) -> Result<Option<OrgRecord>, ApiError> {
         Ok(None)
     }
+    fn organizations(&self) -> Result<Vec<OrgRecord>, ApiError> {
+        Ok(vec![])
+    }
     fn organization_events(
         &self,
         _id: &str,
@@ -182,6 +185,9 @@ impl NodeApi for Node {
         _to_height: Option<u64>,
     ) -> Result<Proof, ApiError> {
         Err(ApiError::NotReady("no certificate yet".into()))
+    }
+    fn epoch_changes(&self, _from_epoch: u64) -> Result<Vec<ledger::proof::EpochChange>, ApiError> {
+        Ok(vec![])
     }
 }
 

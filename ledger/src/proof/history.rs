@@ -382,6 +382,7 @@ pub fn items_named(payload: &Payload) -> Vec<(&str, ItemRole)> {
         // The items of an EPCIS event are its identifiers in canonical form, computed from the
         // event (`HistoryProofEntry::event_names`), not fields of the payload.
         Payload::CaptureEpcis(_) => vec![],
+        Payload::ProposeChange(_) | Payload::ApproveChange(_) => vec![],
     }
 }
 

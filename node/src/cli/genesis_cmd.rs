@@ -234,6 +234,7 @@ pub fn run(cmd: GenesisCmd) -> CliResult {
                 validators: vec![],
                 organizations: vec![],
                 accounts: vec![],
+                governance: None,
             };
             params.apply(&mut genesis);
             check_draft(&out, &genesis)?;
