@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use ledger::ceremony::GenesisFile;
 use ledger::encoding::from_canonical;
+use ledger::epcis::capture::{Action, EpcisCapture};
 use ledger::execute::MAX_STATE_VALUE_BYTES;
 use ledger::genesis::Validator;
-use ledger::epcis::capture::{Action, EpcisCapture};
 use ledger::governance::Change;
 use ledger::proof::{follow, EpochTrust, LedgerCertificate, Proof, ProofFile, VerifyReport};
 use ledger::receipt::{ExecStatus, Receipt};

@@ -151,7 +151,7 @@ enum Action {
     /// Capture a GS1 EPCIS 2.0 JSON/JSON-LD document: one signed transaction per event, checked
     /// together, submitted in one waybill_captureEpcis call, a verdict per event (docs/EPCIS.md).
     Epcis(epcis::EpcisArgs),
-/// Propose a change to the validators or organizations for an organization (its admin
+    /// Propose a change to the validators or organizations for an organization (its admin
     /// signs). The proposal's id is this transaction's hash; it applies once the genesis rule's
     /// share of organizations approved (the proposer's counts).
     ProposeChange(ProposeChangeArgs),
