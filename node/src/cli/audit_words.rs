@@ -533,7 +533,66 @@ pub fn utc(ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc;
+    use super::{payload_words, utc};
+    use ledger::epcis::capture::EpcisCapture;
+    use ledger::supply::JsonValue;
+    use ledger::Payload;
+
+    fn capture(event: &str) -> EpcisCapture {
+        EpcisCapture {
+            context: JsonValue::parse("null").unwrap(),
+            event: JsonValue::parse(event).unwrap(),
+            parties: [(
+                "urn:epc:id:pgln:4012345.00000".to_string(),
+                "processor".to_string(),
+            )]
+            .into(),
+        }
+    }
+
+    /// An EPCIS capture reads by the standard's names with its hash ID; its error declaration
+    /// (the same event, so the same hash ID) says so; an event that does not read says why.
+    #[test]
+    fn epcis_captures_in_words() {
+        let shipping = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+            "eventTime": "2026-08-01T17:45:00.000+02:00", "eventTimeZoneOffset": "+02:00",
+            "epcList": ["urn:epc:id:sscc:0614141.1000000001"], "destinationList": [{"type":
+            "possessing_party", "destination": "urn:epc:id:pgln:4012345.00000"}]}"#;
+        let c = capture(shipping);
+        let hash_id = c.plan().unwrap().hash_id;
+        let words = payload_words(&Payload::CaptureEpcis(c));
+        assert!(
+            words.starts_with(
+                "capture EPCIS ObjectEvent OBSERVE, bizStep shipping of https://id.gs1.org/00/"
+            ),
+            "{words}"
+        );
+        assert!(
+            words.ends_with(&format!("(event hash ID {hash_id})")),
+            "{words}"
+        );
+
+        let declared = shipping.replacen(
+            '{',
+            r#"{"errorDeclaration": {"declarationTime": "2026-08-02T09:00:00Z"}, "#,
+            1,
+        );
+        let words = payload_words(&Payload::CaptureEpcis(capture(&declared)));
+        assert!(
+            words.ends_with(&format!(
+                "(event hash ID {hash_id}), declaring the earlier capture of this event erroneous"
+            )),
+            "{words}"
+        );
+
+        let words = payload_words(&Payload::CaptureEpcis(capture(
+            r#"{"type": "NoSuchEvent"}"#,
+        )));
+        assert!(
+            words.starts_with("capture an EPCIS event that does not read: "),
+            "{words}"
+        );
+    }
 
     #[test]
     fn utc_dates() {
