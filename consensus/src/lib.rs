@@ -15,6 +15,9 @@
 //!   re-broadcasts it on every further expiry; f+1 timeouts for its round make it join; a quorum
 //!   forms a TC that moves everyone to the next round. A node that receives a timeout for a round
 //!   it has left answers with a [`SyncInfo`] (its highest QC and TC).
+//! - Time: a block's `timestamp_ms` is its proposer's clock, never before its parent's (a leader
+//!   whose clock lags stamps the parent's time) and at most [`MAX_CLOCK_AHEAD_MS`] ahead of the
+//!   voter's clock; a proposal that breaks either is refused before the vote.
 //! - Sync: a QC or proposal naming a block the node lacks makes it emit
 //!   [`Action::FetchBlocks`]; fetched blocks are accepted only as a hash chain from the requested
 //!   id, with valid QCs, down to a block it holds.
@@ -49,7 +52,7 @@ pub mod safety_rules;
 pub mod types;
 pub mod validators;
 
-pub use crate::core::{genesis_block, Core, Occupancy};
+pub use crate::core::{genesis_block, Core, Occupancy, MAX_CLOCK_AHEAD_MS};
 pub use io::{Action, Input, Recovery};
 pub use payload::{AcceptAll, Payload, PayloadValidator};
 pub use reject::Reject;

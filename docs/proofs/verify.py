@@ -487,20 +487,25 @@ def named_items(p):
 # ---- checks ---------------------------------------------------------------------------------
 
 class Report:
-    def __init__(self):
-        self.ok, self.count = True, 0
+    def __init__(self, quiet=False):
+        self.ok, self.count, self.quiet, self.last = True, 0, quiet, ""
 
     def check(self, what, cond, detail=""):
         self.count += 1
         self.ok &= bool(cond)
-        print(f"  {'PASS' if cond else 'FAIL'} {what} {detail}".rstrip())
+        self.last = detail
+        if not self.quiet:
+            print(f"  {'PASS' if cond else 'FAIL'} {what} {detail}".rstrip())
 
 
-def check_cert(rep, name, cert, genesis):
+def check_cert(rep, name, cert, trust):
+    """Checks a certificate with the set of the epoch containing its height (PROOFS.md,
+    "Epochs"); returns its checkpoint."""
     if not isinstance(cert, dict) or set(cert) != {"checkpoint", "signatures"}:
         raise ValueError(f"{name}: expected exactly the members checkpoint and signatures")
     c, raw = attested(cert["checkpoint"], checkpoint, f"{name}.checkpoint")
     msg = tagged("waybill/ledger-checkpoint/v1", raw)
+    genesis = trust.view(c["height"])
     power = {v["consensus_key"]: v.get("power", 1) for v in genesis["validators"]}
     total = sum(power.values())
     seen, got = set(), 0
@@ -546,20 +551,21 @@ def state_value(v):
     return None if v is None else unhex(v)
 
 
-def verify(proof, genesis, rep):
+def verify(proof, trust, rep):
+    genesis = trust.genesis
     kind = proof["kind"]
     if kind == "transaction":
-        cp = check_cert(rep, "certificate", proof["certificate"], genesis)
+        cp = check_cert(rep, "certificate", proof["certificate"], trust)
         stx, _, raw = check_tx_entry(rep, "", proof, cp)
         check_sig(rep, "transaction.", stx, raw, genesis)
     elif kind == "item_state":
-        cp = check_cert(rep, "certificate", proof["certificate"], genesis)
+        cp = check_cert(rep, "certificate", proof["certificate"], trust)
         val = state_value(proof["value"])
         rep.check("value", item_head(val, proof["item_id"]) is not None)
         key = b"item/" + proof["item_id"].encode()
         rep.check("smt_proof", verify_smt(proof["smt_proof"], unhex(cp["state_root"]), key, val))
     elif kind == "history":
-        cp = check_cert(rep, "certificate", proof["certificate"], genesis)
+        cp = check_cert(rep, "certificate", proof["certificate"], trust)
         entries = proof["entries"]
         rep.check("entries", len(entries) <= 10000)
         idx = [e["ledger_index"] for e in entries]
@@ -583,8 +589,8 @@ def verify(proof, genesis, rep):
         for i, (stx, raw) in enumerate(checked):
             check_sig(rep, f"entry[{i}].", stx, raw, genesis)
     elif kind == "consistency":
-        old = check_cert(rep, "older.certificate", proof["older"], genesis)
-        new = check_cert(rep, "newer.certificate", proof["newer"], genesis)
+        old = check_cert(rep, "older.certificate", proof["older"], trust)
+        new = check_cert(rep, "newer.certificate", proof["newer"], trust)
         rep.check("heights", old["height"] < new["height"] or (old["height"] == new["height"] and old == new))
         cpf = proof["consistency_proof"]
         rep.check("consistency_proof.old_size", cpf["old_size"] == old["accumulator_size"])
@@ -596,6 +602,56 @@ def verify(proof, genesis, rep):
         rep.check("consistency_proof.path", ok)
     else:
         rep.check("kind", False, kind)
+
+
+# ---- epochs (PROOFS.md, "Epochs: proofs signed by a later validator set") --------------------
+
+MAX_EPOCH_CHANGES = 4096
+VALIDATORS_KEY = b"gov/validators"
+
+
+def epoch_set(r):
+    def validator():
+        return {"name": r.string(), "consensus_key": r.fixed_hex(32), "peer_id": r.string(),
+                "power": r.int(8)}
+    return {"epoch": r.int(8), "validators": r.vec(validator)}
+
+
+class Epochs:
+    """The sets the chain of epoch changes proved: view(h) is the genesis with the validators of
+    the epoch containing height h (the last epoch for heights above the last change)."""
+
+    def __init__(self, genesis):
+        self.genesis, self.epochs = genesis, [(1, 0, genesis)]
+
+    def view(self, height):
+        return next((v for first, _, v in reversed(self.epochs) if height >= first), self.genesis)
+
+
+def follow_epochs(changes, genesis):
+    trust = Epochs(genesis)
+    if not isinstance(changes, list) or len(changes) > MAX_EPOCH_CHANGES:
+        raise ValueError(f"expected a list of at most {MAX_EPOCH_CHANGES} epoch changes")
+    for i, ch in enumerate(changes):
+        first, epoch, _ = trust.epochs[-1]
+        if not isinstance(ch, dict) or set(ch) != {"certificate", "next", "smt_proof"}:
+            raise ValueError(f"epoch change {i}: expected exactly certificate, next and smt_proof")
+        sub = Report(quiet=True)
+        cp = check_cert(sub, "certificate", ch["certificate"], trust)
+        if cp["height"] < first:
+            raise ValueError(f"epoch change {i}: height {cp['height']} is below {first}")
+        if not sub.ok:
+            raise ValueError(f"epoch change {i}: not signed by epoch {epoch}'s set {sub.last}")
+        nxt, raw = attested(ch["next"], epoch_set, f"epoch change {i}: next")
+        if nxt["epoch"] != epoch + 1:
+            raise ValueError(f"epoch change {i}: names epoch {nxt['epoch']}, expected {epoch + 1}")
+        total = sum(v["power"] for v in nxt["validators"])
+        if not nxt["validators"] or not 0 < total <= (2**64 - 1) // 4:
+            raise ValueError(f"epoch change {i}: an empty set, or power zero or too large")
+        if not verify_smt(ch["smt_proof"], unhex(cp["state_root"]), VALIDATORS_KEY, raw):
+            raise ValueError(f"epoch change {i}: the state does not hold this set")
+        trust.epochs.append((cp["height"] + 1, epoch + 1, dict(genesis, validators=nxt["validators"])))
+    return trust
 
 
 def refuse_duplicates(pairs):
@@ -619,7 +675,14 @@ def main():
             with open(path) as f:
                 proof = json.load(f, object_pairs_hook=refuse_duplicates)
             print(f"{path} ({proof.get('kind')}):")
-            verify(proof, genesis, rep)
+            changes = proof.pop("epoch_changes", [])
+            try:
+                trust, broken = follow_epochs(changes, genesis), None
+            except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:
+                trust, broken = Epochs(genesis), err  # the proof then fails with genesis's set
+            verify(proof, trust, rep)
+            rep.check("epoch_changes", broken is None,
+                      f"({len(changes)} followed)" if broken is None else f"{broken}")
         except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:
             print(f"{path}:")
             rep.check("well-formed", False, f"{type(err).__name__}: {err}")

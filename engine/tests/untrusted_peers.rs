@@ -461,3 +461,142 @@ fn a_late_proposal_over_the_block_byte_limit_still_counts_against_its_leader() {
         replica.status().offences
     );
 }
+
+/// A leader that signs two different proposals for one round has equivocated, and the second
+/// is its proof: it counts against the leader (it was refused only by the vote rule before,
+/// which charges no one).
+#[test]
+fn a_second_different_proposal_in_one_round_counts_as_equivocation() {
+    let genesis = sim::genesis(4);
+    let mut replica = node(&genesis, 3, MemStore::new(&genesis));
+    let (_, first) = first_block(&genesis, TxBatch::new(vec![]));
+    let (_, second) = first_block(
+        &genesis,
+        TxBatch::new(big_transactions(&genesis.chain_id, 1)),
+    );
+    assert_ne!(first.block.id(), second.block.id());
+    let send = |replica: &mut Node<u32, MemStore>, p: &Proposal<TxBatch>, at| {
+        replica
+            .handle(
+                at,
+                Event::Consensus {
+                    from: 1,
+                    bytes: wire::encode_consensus(&ConsensusMsg::Proposal(p.clone())),
+                },
+            )
+            .expect("a refused input, never a fatal error")
+    };
+    assert!(
+        voted(&send(&mut replica, &first, 10)),
+        "votes for the first"
+    );
+    // The same proposal again is no offence (the replica sends the same vote again).
+    send(&mut replica, &first, 11);
+    assert!(replica.status().offences.is_empty());
+    let effects = send(&mut replica, &second, 12);
+    assert!(!voted(&effects), "never a second vote in a round");
+    assert_eq!(
+        replica
+            .status()
+            .offences
+            .get("1")
+            .and_then(|k| k.get("equivocation")),
+        Some(&1),
+        "a mark against the leader: {:?}",
+        replica.status().offences
+    );
+}
+
+/// The proposer's clock is the block's time (the explorer shows it, auditors read it), so a
+/// leader may not put it before its parent's, nor far ahead of the replica's own clock: either
+/// is refused before the vote and counts against the leader. A leader whose clock lags its
+/// parent's stamps the parent's time (see `a_lagging_leader_stamps_its_parents_time`).
+#[test]
+fn a_proposal_dated_before_its_parent_or_far_ahead_is_refused() {
+    let mut genesis = sim::genesis(4);
+    genesis.genesis_time_ms = 1_000_000;
+    let (_, before_parent) = first_block(&genesis, TxBatch::new(vec![]));
+    assert!(before_parent.block.header.timestamp_ms < genesis.genesis_time_ms);
+    let mut replica = node(&genesis, 3, MemStore::new(&genesis));
+    let effects = replica
+        .handle(
+            1_000_010,
+            Event::Consensus {
+                from: 1,
+                bytes: wire::encode_consensus(&ConsensusMsg::Proposal(before_parent)),
+            },
+        )
+        .expect("a refused input, never a fatal error");
+    assert!(
+        !voted(&effects),
+        "no vote for a block dated before its parent"
+    );
+    let offences = |replica: &Node<u32, MemStore>| {
+        replica
+            .status()
+            .offences
+            .get("1")
+            .and_then(|k| k.get("invalid_consensus"))
+            .copied()
+    };
+    assert_eq!(
+        offences(&replica),
+        Some(1),
+        "{:?}",
+        replica.status().offences
+    );
+
+    // Far ahead: a block of the future, as the replica's clock says.
+    let genesis = sim::genesis(4);
+    let validators = ValidatorSet::from_genesis(&genesis);
+    let (mut block, _) = first_block(&genesis, TxBatch::new(vec![]));
+    block.header.timestamp_ms = 10 + consensus::MAX_CLOCK_AHEAD_MS + 1;
+    let ahead = Proposal::sign(validators.chain, 0, block, None, &validator_key(1));
+    let mut replica = node(&genesis, 3, MemStore::new(&genesis));
+    let effects = replica
+        .handle(
+            10,
+            Event::Consensus {
+                from: 1,
+                bytes: wire::encode_consensus(&ConsensusMsg::Proposal(ahead)),
+            },
+        )
+        .expect("a refused input, never a fatal error");
+    assert!(!voted(&effects), "no vote for a block dated in the future");
+    assert_eq!(
+        offences(&replica),
+        Some(1),
+        "{:?}",
+        replica.status().offences
+    );
+}
+
+/// The other side of the rule above: a leader whose clock is behind its parent's time (its
+/// clock lags, or genesis set a start time still ahead) stamps the parent's time, so its blocks
+/// stay valid.
+#[test]
+fn a_lagging_leader_stamps_its_parents_time() {
+    let mut genesis = sim::genesis(4);
+    genesis.genesis_time_ms = 1_000_000;
+    // Validator 1 leads round 1; an idle leader proposes once its wait is over.
+    let mut leader = node(&genesis, 1, MemStore::new(&genesis));
+    let mut stamped = None;
+    for now in (10..20_000).step_by(100) {
+        for effect in leader.handle(now, Event::Wake).expect("runs") {
+            let (Effect::Broadcast { bytes } | Effect::Send { bytes, .. }) = effect else {
+                continue;
+            };
+            match wire::decode_consensus(&bytes) {
+                Ok(wire::WireConsensus::Compact(c)) => stamped = Some(c.header.timestamp_ms),
+                Ok(wire::WireConsensus::Full(ConsensusMsg::Proposal(p))) => {
+                    stamped = Some(p.block.header.timestamp_ms)
+                }
+                _ => {}
+            }
+        }
+        if stamped.is_some() {
+            break;
+        }
+    }
+    assert_eq!(stamped, Some(genesis.genesis_time_ms), "the parent's time");
+}

@@ -60,7 +60,7 @@ export function proofBox(label: string, method: string, params: unknown[], filen
           ? h(
               "p",
               { class: "note" },
-              `This chain changed its validator set ${epochs} time${epochs === 1 ? "" : "s"} since genesis. This page checks certificates against the genesis set only, so a proof signed by a later set fails here; the file below carries the epoch changes, and waybill audit verify follows them from the genesis file.`,
+              `This chain changed its validator set ${epochs} time${epochs === 1 ? "" : "s"} since genesis. The proof came with the chain of epoch changes, and this page followed it from the pinned genesis file: each change signed by a quorum of the set before it (the check epoch_changes above). The file below carries the changes too.`,
             )
           : null,
         h("p", {}, downloadLink(text, filename), " — check it anywhere with ", h("code", {}, `waybill audit verify --genesis genesis.toml ${filename}`)),

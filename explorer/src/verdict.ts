@@ -8,7 +8,7 @@ import { blake3 } from "@noble/hashes/blake3.js";
 
 import { fromHex, toHex, Writer } from "../../clients/typescript/src/bytes.js";
 import { tagged } from "../../clients/typescript/src/tx.js";
-import { parseProof, verifyProof, type Check, type Report } from "../../clients/typescript/src/verify.js";
+import { followEpochs, parseGenesis, parseProof, verifyProof, type Check, type Epochs, type Report } from "../../clients/typescript/src/verify.js";
 import { h, link, routes, time } from "./dom.js";
 import { memberLabel, type Pinned } from "./genesis.js";
 import { api } from "./node.js";
@@ -40,7 +40,8 @@ export function blockHash(header: {
 /** What a failed check means, in words. The check's name is the field that broke. */
 const MEANING: [RegExp, string][] = [
   [/^well-formed$/, "the file is not a well-formed proof"],
-  [/certificate$/, "the validators' signatures do not make a quorum of this genesis's validators over this checkpoint (a signature is wrong, a signer is not a genesis validator, or the chain differs)"],
+  [/certificate$/, "the validators' signatures do not make a quorum of the validator set of this checkpoint's epoch (the genesis set, or the set the epoch changes prove): a signature is wrong, a signer is not a validator of that epoch, or the chain differs"],
+  [/^epoch_changes$/, "the chain of epoch changes does not hold from the pinned genesis file: a change is not signed by a quorum of the set before it, or the set it names is not what the certified state holds"],
   [/receipt\.tx_hash$/, "the receipt belongs to another transaction"],
   [/receipt\.ledger_index$/, "the receipt gives another ledger position than the proof"],
   [/inclusion_proof\.leaf_index$/, "the inclusion proof is for another ledger position"],
@@ -87,15 +88,26 @@ async function certifiedTime(cp: Certified["checkpoint"]): Promise<string> {
   }
 }
 
-function signedBy(p: Pinned, c: Certified): HTMLElement {
+/**
+ * Who signed, against the set of the checkpoint's epoch: the genesis set, or the set the proof's
+ * epoch changes proved (already followed by the verifier; here only to name and weigh signers).
+ */
+function signedBy(p: Pinned, c: Certified, trust: Epochs): HTMLElement {
+  const set = trust.view(c.checkpoint.height).validators as { consensus_key: string; power: number; name?: string }[];
   const keys = [...new Set(c.signers)];
-  const power = keys.reduce((n, k) => n + (p.members.find((m) => m.consensus_key === k)?.power ?? 0), 0);
+  const total = set.reduce((n, v) => n + v.power, 0);
+  const power = keys.reduce((n, k) => n + (set.find((v) => v.consensus_key === k)?.power ?? 0), 0);
+  const label = (k: string) => {
+    if (p.members.some((m) => m.consensus_key === k)) return memberLabel(p, k);
+    const v = set.find((x) => x.consensus_key === k);
+    return v?.name ? `${v.name} (joined after genesis)` : memberLabel(p, k);
+  };
   return h(
     "span",
     {},
-    `signed by ${keys.length} of ${p.members.length} validators: `,
-    h("span", { class: "signers" }, keys.map((k) => memberLabel(p, k)).join(", ")),
-    ` — power ${power} of ${p.total_power}, quorum ${p.quorum}`,
+    `signed by ${keys.length} of ${set.length} validators: `,
+    h("span", { class: "signers" }, keys.map(label).join(", ")),
+    ` — power ${power} of ${total}, quorum ${Math.floor((2 * total) / 3) + 1}`,
   );
 }
 
@@ -178,6 +190,7 @@ export async function verdict(text: string, p: Pinned): Promise<Verdict> {
     return { report, element: el };
   }
   const proof = parseProof(text);
+  const trust = followEpochs(proof.epoch_changes ?? [], parseGenesis(p.text));
   const certs = certificates(proof);
   const times = await Promise.all(certs.map((c) => certifiedTime(c.checkpoint)));
   const el = h(
@@ -190,7 +203,7 @@ export async function verdict(text: string, p: Pinned): Promise<Verdict> {
         "p",
         {},
         `${certs.length > 1 ? (i === 0 ? "Older checkpoint" : "Newer checkpoint") : "Certified"} at height ${c.checkpoint.height} of chain ${c.checkpoint.chain_id} (block time ${times[i]}), `,
-        signedBy(p, c),
+        signedBy(p, c, trust),
         ".",
       ),
     ),

@@ -285,3 +285,62 @@ fn epoch_vectors() {
         "PROOFS.md has epoch. vectors this test does not compute"
     );
 }
+
+/// docs/proofs/item-state-epoch2.json: an item's state proof signed by epoch 2's set, with the
+/// chain of two changes from genesis (docs/proofs/genesis.toml). Independent verifiers (the
+/// SDKs, docs/proofs/verify.py, the explorer) are tested against it. After a deliberate change:
+/// `PROOF_EXAMPLES_WRITE=1 cargo test --workspace --test epoch_proofs`.
+#[test]
+fn the_example_file_of_a_later_epoch_is_what_the_code_builds_and_verifies() {
+    let w = World::new();
+    let file = ProofFile {
+        proof: w.item_proof(&[2, 3, 4]),
+        epoch_changes: w.chain(),
+    };
+    let report = file.verify(&w.genesis);
+    assert!(report.is_ok(), "{report:#?}");
+    let json = file.to_json() + "\n";
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/proofs/item-state-epoch2.json"
+    );
+    if std::env::var_os("PROOF_EXAMPLES_WRITE").is_some() {
+        std::fs::write(path, &json).unwrap();
+    } else {
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(on_disk, json, "{path} differs from what the code builds");
+    }
+    // The docs' independent verifier follows the chain too, and refuses it cut short at its
+    // start (the second change is then checked with the genesis set, which did not sign it).
+    let mut cut = file.clone();
+    cut.epoch_changes.remove(0);
+    let cut_path = std::env::temp_dir().join(format!("epoch2-cut-{}.json", std::process::id()));
+    std::fs::write(&cut_path, cut.to_json()).unwrap();
+    let verifies = |file: &std::path::Path| docs_python_verifies(file);
+    if let Some(ok) = verifies(std::path::Path::new(path)) {
+        assert!(ok, "docs/proofs/verify.py refused {path}");
+        assert_eq!(verifies(&cut_path), Some(false), "the cut chain");
+    }
+    let _ = std::fs::remove_file(cut_path);
+}
+
+/// Whether docs/proofs/verify.py verifies `file` against docs/proofs/genesis.toml; `None`, with
+/// a message, where python3 with blake3 is absent (a user's machine; CI installs it).
+fn docs_python_verifies(file: &std::path::Path) -> Option<bool> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/proofs/");
+    let ready = std::process::Command::new("python3")
+        .args(["-c", "import blake3"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        eprintln!("SKIPPED: python3 with blake3 is absent; docs/proofs/verify.py not run");
+        return None;
+    }
+    let out = std::process::Command::new("python3")
+        .arg(format!("{root}verify.py"))
+        .arg(format!("{root}genesis.toml"))
+        .arg(file)
+        .output()
+        .expect("run python3");
+    Some(out.status.success())
+}

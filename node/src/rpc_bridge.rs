@@ -207,11 +207,13 @@ impl NodeApi for NodeService {
         crate::health::health(&self.node)
     }
 
+    /// The set the committed state names (governance changes it at epoch boundaries); the
+    /// genesis set where the state has no record (a store written before governance).
     fn validators(&self) -> Result<Vec<rpc::ValidatorInfo>, ApiError> {
-        Ok(self
-            .node
-            .genesis
-            .validators
+        let set = ledger::governance::read_validators(&*self.node.store)
+            .map_err(internal)?
+            .map_or_else(|| self.node.genesis.validators.clone(), |s| s.validators);
+        Ok(set
             .iter()
             .map(|v| rpc::ValidatorInfo {
                 name: v.name.clone(),

@@ -61,7 +61,7 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         &[],
         "This node: name, keys, round, height, mempool, peers.",
     ),
-    ("waybill_validators", &[], "The genesis validator set."),
+    ("waybill_validators", &[], "The current validator set: the genesis set until a governance change ends an epoch (waybill_getEpochChanges proves each change)."),
     (
         "waybill_nextSequence",
         &["account"],

@@ -242,11 +242,14 @@ class Report:
         return "\n".join(lines + [("VERIFIED" if self.ok else "NOT VERIFIED") + f" ({len(self.checks)} checks)"])
 
 
-def check_cert(rep, name, cert, genesis):
+def check_cert(rep, name, cert, trust):
+    """Checks a certificate with the set of the epoch containing its height; returns its
+    checkpoint."""
     if not isinstance(cert, dict) or set(cert) != {"checkpoint", "signatures"}:
         raise ValueError(f"{name}: expected exactly the members checkpoint and signatures")
     c, raw = attested(cert["checkpoint"], checkpoint, f"{name}.checkpoint")
     msg = tagged("waybill/ledger-checkpoint/v1", raw)
+    genesis = trust.view(c["height"])
     power = {v["consensus_key"]: v.get("power", 1) for v in genesis["validators"]}
     total = sum(power.values())
     seen, got = set(), 0
@@ -292,20 +295,21 @@ def state_value(v):
     return None if v is None else unhex(v)
 
 
-def verify(proof, genesis, rep):
+def verify(proof, trust, rep):
+    genesis = trust.genesis
     kind = proof["kind"]
     if kind == "transaction":
-        cp = check_cert(rep, "certificate", proof["certificate"], genesis)
+        cp = check_cert(rep, "certificate", proof["certificate"], trust)
         stx, _, raw = check_tx_entry(rep, "", proof, cp)
         check_sig(rep, "transaction.", stx, raw, genesis)
     elif kind == "item_state":
-        cp = check_cert(rep, "certificate", proof["certificate"], genesis)
+        cp = check_cert(rep, "certificate", proof["certificate"], trust)
         val = state_value(proof["value"])
         rep.check("value", item_head(val, proof["item_id"]) is not None)
         key = b"item/" + proof["item_id"].encode()
         rep.check("smt_proof", verify_smt(proof["smt_proof"], unhex(cp["state_root"]), key, val))
     elif kind == "history":
-        cp = check_cert(rep, "certificate", proof["certificate"], genesis)
+        cp = check_cert(rep, "certificate", proof["certificate"], trust)
         entries = proof["entries"]
         rep.check("entries", len(entries) <= 10000)
         idx = [e["ledger_index"] for e in entries]
@@ -332,8 +336,8 @@ def verify(proof, genesis, rep):
         for i, (stx, raw) in enumerate(checked):
             check_sig(rep, f"entry[{i}].", stx, raw, genesis)
     elif kind == "consistency":
-        old = check_cert(rep, "older.certificate", proof["older"], genesis)
-        new = check_cert(rep, "newer.certificate", proof["newer"], genesis)
+        old = check_cert(rep, "older.certificate", proof["older"], trust)
+        new = check_cert(rep, "newer.certificate", proof["newer"], trust)
         rep.check("heights", old["height"] < new["height"] or (old["height"] == new["height"] and old == new))
         cpf = proof["consistency_proof"]
         rep.check("consistency_proof.old_size", cpf["old_size"] == old["accumulator_size"])
@@ -346,6 +350,73 @@ def verify(proof, genesis, rep):
     else:
         rep.check("kind", False, kind)
 
+
+
+# ---- epochs (PROOFS.md, "Epochs: proofs signed by a later validator set") -------------------
+
+MAX_EPOCH_CHANGES = 4096
+VALIDATORS_KEY = b"gov/validators"
+MAX_POWER_TOTAL = (2**64 - 1) // 4
+
+
+def epoch_set(r):
+    def validator():
+        return {"name": r.str(), "consensus_key": r.fixed_hex(32), "peer_id": r.str(),
+                "power": r.int(8)}
+    return {"epoch": r.int(8), "validators": r.vec(validator)}
+
+
+class Epochs:
+    """The sets a chain of epoch changes proved, from the genesis set on: `view(h)` is the
+    genesis with its validators replaced by the set of the epoch containing height `h` (the last
+    one for heights above the last change)."""
+
+    def __init__(self, genesis):
+        self.genesis = genesis
+        self.epochs = [(1, 0, genesis)]  # (first height, epoch, view)
+
+    def view(self, height):
+        for first, _, view in reversed(self.epochs):
+            if height >= first:
+                return view
+        return self.genesis
+
+    def describe(self):
+        first, epoch, view = self.epochs[-1]
+        return (f"{len(self.epochs) - 1} epoch changes followed from genesis: epoch {epoch} "
+                f"({len(view['validators'])} validators) certifies heights from {first} on")
+
+
+def follow_epochs(changes, genesis):
+    """The Epochs `changes` prove from `genesis`; raises ValueError naming the change that
+    fails and why."""
+    trust = Epochs(genesis)
+    if not isinstance(changes, list) or len(changes) > MAX_EPOCH_CHANGES:
+        raise ValueError(f"expected a list of at most {MAX_EPOCH_CHANGES} epoch changes")
+    for i, ch in enumerate(changes):
+        first, epoch, _ = trust.epochs[-1]
+        if not isinstance(ch, dict) or set(ch) != {"certificate", "next", "smt_proof"}:
+            raise ValueError(f"epoch change {i}: expected exactly certificate, next and smt_proof")
+        sub = Report()
+        cp = check_cert(sub, "certificate", ch["certificate"], trust)
+        if cp["height"] < first:
+            raise ValueError(f"epoch change {i}: height {cp['height']} is not above the "
+                             f"previous change's {first - 1}")
+        if not sub.ok:
+            raise ValueError(f"epoch change {i}: its certificate is not the epoch {epoch} "
+                             f"set's {sub.checks[0][2]}")
+        nxt, raw = attested(ch["next"], epoch_set, f"epoch change {i}: next")
+        if nxt["epoch"] != epoch + 1:
+            raise ValueError(f"epoch change {i}: names epoch {nxt['epoch']}, expected {epoch + 1}")
+        total = sum(v["power"] for v in nxt["validators"])
+        if not nxt["validators"] or total == 0 or total > MAX_POWER_TOTAL:
+            raise ValueError(f"epoch change {i}: the next set is empty or its voting power is "
+                             "zero or overflows")
+        if not verify_smt(ch["smt_proof"], unhex(cp["state_root"]), VALIDATORS_KEY, raw):
+            raise ValueError(f"epoch change {i}: the state does not hold this set")
+        view = dict(genesis, validators=nxt["validators"])
+        trust.epochs.append((cp["height"] + 1, epoch + 1, view))
+    return trust
 
 
 def _refuse_duplicates(pairs):
@@ -372,7 +443,15 @@ def verify_proof(proof, genesis):
         if isinstance(proof, (str, bytes)):
             proof = json.loads(proof, object_pairs_hook=_refuse_duplicates, parse_float=Decimal)
         rep.kind = proof.get("kind")
-        verify(proof, genesis, rep)
+        changes = proof.get("epoch_changes", [])
+        try:
+            trust, chain = follow_epochs(changes, genesis), None
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:
+            # The proof is then checked with the genesis set alone, and fails here.
+            trust, chain = Epochs(genesis), err
+        verify({k: v for k, v in proof.items() if k != "epoch_changes"}, trust, rep)
+        rep.check("epoch_changes", chain is None,
+                  trust.describe() if chain is None else f"{type(chain).__name__}: {chain}")
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:
         rep.check("well-formed", False, f"{type(err).__name__}: {err}")
     return rep

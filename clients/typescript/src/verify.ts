@@ -281,12 +281,14 @@ class Checks {
   }
 }
 
-function checkCertificate(c: Checks, name: string, cert: any, genesis: Genesis): Checkpoint {
+/** Checks a certificate with the set of the epoch containing its height; returns its checkpoint. */
+function checkCertificate(c: Checks, name: string, cert: any, trust: Epochs): Checkpoint {
   if (cert === null || typeof cert !== "object" || Object.keys(cert).sort().join() !== "checkpoint,signatures") {
     throw new WaybillError(`${name}: expected exactly the members checkpoint and signatures`);
   }
   const [cp, raw] = attested(cert.checkpoint, readCheckpoint, `${name}.checkpoint`);
   const msg = tagged("waybill/ledger-checkpoint/v1", raw);
+  const genesis = trust.view(cp.height);
   const power = new Map(genesis.validators.map((v) => [v.consensus_key, v.power]));
   const total = genesis.validators.reduce((n, v) => n + v.power, 0);
   const seen = new Set<string>();
@@ -327,23 +329,24 @@ function checkSignature(c: Checks, prefix: string, stx: SignedTransaction, raw: 
   c.check(`${prefix}signature`, ok && stx.tx.chain_id === genesis.chain_id);
 }
 
-function run(c: Checks, p: any, genesis: Genesis): void {
+function run(c: Checks, p: any, trust: Epochs): void {
+  const genesis = trust.genesis;
   switch (p.kind) {
     case "transaction": {
-      const cp = checkCertificate(c, "certificate", p.certificate, genesis);
+      const cp = checkCertificate(c, "certificate", p.certificate, trust);
       const [stx, , raw] = checkEntry(c, "", p, cp);
       checkSignature(c, "transaction.", stx, raw, genesis);
       return;
     }
     case "item_state": {
-      const cp = checkCertificate(c, "certificate", p.certificate, genesis);
+      const cp = checkCertificate(c, "certificate", p.certificate, trust);
       const value = p.value === null ? null : fromHex(p.value);
       c.check("value", itemHead(value, p.item_id) !== null);
       c.check("smt_proof", verifySmt(p.smt_proof, fromHex(cp.state_root), utf8Bytes(`item/${p.item_id}`), value));
       return;
     }
     case "history": {
-      const cp = checkCertificate(c, "certificate", p.certificate, genesis);
+      const cp = checkCertificate(c, "certificate", p.certificate, trust);
       const entries: any[] = p.entries;
       c.check("entries", entries.length <= 10000);
       c.check("entries.order", entries.every((e, i) => i === 0 || entries[i - 1].ledger_index < e.ledger_index));
@@ -371,8 +374,8 @@ function run(c: Checks, p: any, genesis: Genesis): void {
       return;
     }
     case "consistency": {
-      const older = checkCertificate(c, "older.certificate", p.older, genesis);
-      const newer = checkCertificate(c, "newer.certificate", p.newer, genesis);
+      const older = checkCertificate(c, "older.certificate", p.older, trust);
+      const newer = checkCertificate(c, "newer.certificate", p.newer, trust);
       const same = JSON.stringify(older, (_, v) => (typeof v === "bigint" ? v.toString() : v)) === JSON.stringify(newer, (_, v) => (typeof v === "bigint" ? v.toString() : v));
       c.check("heights", older.height < newer.height || (older.height === newer.height && same));
       const cpf = p.consistency_proof;
@@ -392,7 +395,81 @@ function run(c: Checks, p: any, genesis: Genesis): void {
   }
 }
 
-/** Verifies a proof (a file's text or its parsed object) against the genesis file alone. */
+// ---- Epochs (PROOFS.md, "Epochs: proofs signed by a later validator set") ----
+
+const MAX_EPOCH_CHANGES = 4096;
+const VALIDATORS_KEY = utf8Bytes("gov/validators");
+const MAX_POWER_TOTAL = (2n ** 64n - 1n) / 4n;
+
+interface EpochSet {
+  epoch: number | bigint;
+  validators: { name: string; consensus_key: string; peer_id: string; power: number | bigint }[];
+}
+
+const readEpochSet = (r: Reader): EpochSet => ({
+  epoch: r.u64(),
+  validators: r.vec(() => ({ name: r.str(), consensus_key: r.fixedHex(32), peer_id: r.str(), power: r.u64() })),
+});
+
+/**
+ * The sets a chain of epoch changes proved, from the genesis set on: `view(h)` is the genesis
+ * with its validators replaced by the set of the epoch containing height `h` (the last one for
+ * heights above the last change).
+ */
+export class Epochs {
+  readonly epochs: { first: number; epoch: number; view: Genesis }[];
+  constructor(readonly genesis: Genesis) {
+    this.epochs = [{ first: 1, epoch: 0, view: genesis }];
+  }
+  view(height: number | bigint): Genesis {
+    for (let i = this.epochs.length - 1; i >= 0; i--) {
+      if (BigInt(height) >= BigInt(this.epochs[i].first)) return this.epochs[i].view;
+    }
+    return this.genesis;
+  }
+  describe(): string {
+    const last = this.epochs[this.epochs.length - 1];
+    return `${this.epochs.length - 1} epoch changes followed from genesis: epoch ${last.epoch} (${last.view.validators.length} validators) certifies heights from ${last.first} on`;
+  }
+}
+
+/** The epochs `changes` prove from `genesis`; throws a WaybillError naming the change that fails and why. */
+export function followEpochs(changes: unknown, genesis: Genesis): Epochs {
+  const trust = new Epochs(genesis);
+  if (!Array.isArray(changes) || changes.length > MAX_EPOCH_CHANGES) {
+    throw new WaybillError(`expected a list of at most ${MAX_EPOCH_CHANGES} epoch changes`);
+  }
+  changes.forEach((ch: any, i) => {
+    const { first, epoch } = trust.epochs[trust.epochs.length - 1];
+    if (ch === null || typeof ch !== "object" || Object.keys(ch).sort().join() !== "certificate,next,smt_proof") {
+      throw new WaybillError(`epoch change ${i}: expected exactly certificate, next and smt_proof`);
+    }
+    const sub = new Checks();
+    const cp = checkCertificate(sub, "certificate", ch.certificate, trust);
+    const height = Number(cp.height);
+    if (height < first) throw new WaybillError(`epoch change ${i}: height ${height} is not above the previous change's ${first - 1}`);
+    if (!sub.checks.every((x) => x.passed)) {
+      throw new WaybillError(`epoch change ${i}: its certificate is not the epoch ${epoch} set's (${sub.checks[0].detail})`);
+    }
+    const [next, raw] = attested(ch.next, readEpochSet, `epoch change ${i}: next`);
+    if (BigInt(next.epoch) !== BigInt(epoch + 1)) throw new WaybillError(`epoch change ${i}: names epoch ${next.epoch}, expected ${epoch + 1}`);
+    const total = next.validators.reduce((t, v) => t + BigInt(v.power), 0n);
+    if (next.validators.length === 0 || total === 0n || total > MAX_POWER_TOTAL) {
+      throw new WaybillError(`epoch change ${i}: the next set is empty or its voting power is zero or overflows`);
+    }
+    if (!verifySmt(ch.smt_proof, fromHex(cp.state_root), VALIDATORS_KEY, raw)) {
+      throw new WaybillError(`epoch change ${i}: the state does not hold this set`);
+    }
+    const validators = next.validators.map((v) => ({ ...v, power: Number(v.power) }));
+    trust.epochs.push({ first: height + 1, epoch: epoch + 1, view: { ...genesis, validators } });
+  });
+  return trust;
+}
+
+/**
+ * Verifies a proof (a file's text or its parsed object) against the genesis file alone, following
+ * the proof's `epoch_changes` (if any) from the genesis set.
+ */
 export function verifyProof(proof: string | object, genesis: Genesis | string): Report {
   const g = typeof genesis === "string" ? parseGenesis(genesis) : genesis;
   const c = new Checks();
@@ -400,7 +477,18 @@ export function verifyProof(proof: string | object, genesis: Genesis | string): 
   try {
     const p = typeof proof === "string" ? parseProof(proof) : proof;
     kind = String((p as any).kind);
-    run(c, p, g);
+    const { epoch_changes: changes = [], ...rest } = p as any;
+    let trust: Epochs;
+    let broken: string | undefined;
+    try {
+      trust = followEpochs(changes, g);
+    } catch (e) {
+      // The proof is then checked with the genesis set alone, and fails here.
+      trust = new Epochs(g);
+      broken = e instanceof Error ? e.message : String(e);
+    }
+    run(c, rest, trust);
+    c.check("epoch_changes", broken === undefined, broken ?? trust.describe());
   } catch (e) {
     c.check("well-formed", false, e instanceof Error ? e.message : String(e));
   }

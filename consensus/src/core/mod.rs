@@ -78,6 +78,11 @@ struct RoundTimeouts {
     done: bool,
 }
 
+/// How far ahead of a voter's clock a proposal's time may be. Clocks of validators run by
+/// different members drift; a minute is far more than NTP-synced clocks ever disagree by, and
+/// small enough that a leader cannot date the chain into the future unnoticed.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 60_000;
+
 pub struct Core<P, V> {
     validators: ValidatorSet,
     me: PublicKey,
@@ -95,6 +100,9 @@ pub struct Core<P, V> {
     votes: BTreeMap<Round, RoundVotes>,
     timeouts: BTreeMap<Round, RoundTimeouts>,
     pending_proposals: BTreeMap<Hash, Vec<(Proposal<P>, QuorumCert)>>,
+    /// The latest round a leader's signed proposal was seen for, and its block: a second,
+    /// different one for that round is the leader's equivocation.
+    proposed: Option<(Round, Hash)>,
     waiting_qcs: BTreeMap<Hash, QuorumCert>,
     fetching: BTreeMap<Hash, u32>,
     stash: HashMap<Hash, Vec<Block<P>>>,
@@ -199,6 +207,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             votes: BTreeMap::new(),
             timeouts: BTreeMap::new(),
             pending_proposals: BTreeMap::new(),
+            proposed: None,
             waiting_qcs: BTreeMap::new(),
             fetching: BTreeMap::new(),
             stash: HashMap::new(),

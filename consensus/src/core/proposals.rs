@@ -23,6 +23,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         );
         from.verify(&data, &p.signature)
             .map_err(|_| Reject::BadSignature { what: "proposal" })?;
+        self.note_proposal(round, p.block.id())?;
         let qc = self.check_block_shape(&p.block)?;
         self.payload_validator
             .check_limits(&p.block.header, &p.block.payload)
@@ -64,6 +65,46 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
                 reason: e.to_string(),
             })?;
         self.on_verified_proposal(from, p, qc)
+    }
+
+    /// A proposal's time: not before its parent's (every replica agrees on that), and at most
+    /// [`MAX_CLOCK_AHEAD_MS`] ahead of this replica's clock (its own judgement, like the round
+    /// timer). The parent is in the tree.
+    fn check_time(&self, block: &Block<P>, parent: &Hash) -> Result<(), Reject> {
+        let at = block.header.timestamp_ms;
+        let parent_at = self.tree.get(parent).map_or(0, |b| b.header.timestamp_ms);
+        if at < parent_at {
+            return Err(Reject::BadBlock {
+                reason: format!("its time {at} ms is before its parent's {parent_at} ms"),
+            });
+        }
+        let latest = self.now.saturating_add(MAX_CLOCK_AHEAD_MS);
+        if at > latest {
+            return Err(Reject::BadBlock {
+                reason: format!(
+                    "its time {at} ms is more than {MAX_CLOCK_AHEAD_MS} ms ahead of this clock's {} ms",
+                    self.now
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Remembers the latest round's signed proposal; a second, different one for that round is
+    /// the leader's equivocation (both carry its signature). Older rounds are not remembered:
+    /// by then the vote rule refuses a second block anyway.
+    fn note_proposal(&mut self, round: Round, id: Hash) -> Result<(), Reject> {
+        match self.proposed {
+            Some((r, first)) if r == round && first != id => Err(Reject::Equivocation {
+                what: "proposal",
+                round,
+            }),
+            Some((r, _)) if r >= round => Ok(()),
+            _ => {
+                self.proposed = Some((round, id));
+                Ok(())
+            }
+        }
     }
 
     /// Checks that a block's parts fit together; returns its decoded QC (not yet verified).
@@ -118,6 +159,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             self.fetch(parent, from);
             return Ok(());
         }
+        self.check_time(&p.block, &parent)?;
         let block = p.block.clone();
         self.insert_block(block, true);
         if !self.tree.contains(&p.block.id()) {
@@ -253,7 +295,8 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
                 parent: hqc.block_id(),
                 tx_root: payload.digest(),
                 proposer: self.me,
-                timestamp_ms: self.now,
+                // Never before the parent's time, which a replica would refuse.
+                timestamp_ms: self.now.max(parent.header.timestamp_ms),
                 justify: hqc.to_bytes(),
             },
             payload,
