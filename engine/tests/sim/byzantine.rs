@@ -104,6 +104,7 @@ fn twist_proposal(
         Behaviour::BadTransactions,
         Behaviour::GhostProposals,
         Behaviour::Equivocate,
+        Behaviour::FalseTime,
     ] {
         if has(world, inst, b) {
             choices.push(b);
@@ -189,6 +190,30 @@ fn twist_proposal(
                 });
             }
             out
+        }
+        Behaviour::FalseTime => {
+            // Before the parent (where the parent has a time above zero) or far ahead of every
+            // clock: refused before the vote, counted against it.
+            let mut header = proposal.block.header.clone();
+            header.timestamp_ms = if world.rng().gen_bool(0.5) {
+                0
+            } else {
+                world.now + consensus::MAX_CLOCK_AHEAD_MS + world.rng().gen_range(1..1_000_000)
+            };
+            let epoch = proposal.block.qc().map_or(0, |qc| qc.epoch());
+            let forged = Proposal::sign(
+                chain(world),
+                epoch,
+                Block {
+                    header,
+                    payload: proposal.block.payload.clone(),
+                },
+                proposal.tc.clone(),
+                &key,
+            );
+            vec![Effect::Broadcast {
+                bytes: encode_consensus(&ConsensusMsg::Proposal(forged)),
+            }]
         }
         _ => vec![original],
     }

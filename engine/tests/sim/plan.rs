@@ -29,9 +29,11 @@ pub enum Behaviour {
     Garbage,
     /// Replays old messages, and messages re-signed for another chain.
     Replay,
+    /// Its proposals are dated before the chain began or far ahead of every clock (re-signed).
+    FalseTime,
 }
 
-pub const ALL_BEHAVIOURS: [Behaviour; 10] = [
+pub const ALL_BEHAVIOURS: [Behaviour; 11] = [
     Behaviour::OversizeBlocks,
     Behaviour::BadTransactions,
     Behaviour::GhostProposals,
@@ -42,6 +44,7 @@ pub const ALL_BEHAVIOURS: [Behaviour; 10] = [
     Behaviour::SilentLeader,
     Behaviour::Garbage,
     Behaviour::Replay,
+    Behaviour::FalseTime,
 ];
 
 /// A crash of an honest validator, and what its disk loses.
