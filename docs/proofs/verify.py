@@ -227,16 +227,21 @@ def value(r, depth=0):
     return out
 
 
-def properties(r):
+def string_map(r, read, what):
+    """A BCS map with string keys, in strictly increasing order of the keys' bytes."""
     out, last = {}, None
     for _ in range(r.uleb()):
         k = r.string()
         kb = uleb(len(k.encode())) + k.encode()
         if last is not None and kb <= last:
-            raise ValueError("properties out of order")
+            raise ValueError(f"{what} out of order")
         last = kb
-        out[k] = value(r)
+        out[k] = read()
     return out
+
+
+def properties(r):
+    return string_map(r, lambda: value(r), "properties")
 
 
 # ---- objects in proofs ----------------------------------------------------------------------
@@ -256,13 +261,36 @@ def receipt(r):
 
 TRANSFER_KIND = ["custody", "ownership"]
 HASH_ALGORITHM = ["sha256", "blake3"]
+CHANGE = ["add_validator", "remove_validator", "set_validator_power", "rotate_consensus_key",
+          "rotate_network_key", "add_organization", "remove_organization"]
+
+
+def change(r):
+    """A governance change (SIGNING.md, `Change`)."""
+    name = CHANGE[r.tag(len(CHANGE))]
+    if name == "add_validator":
+        a = {"name": r.string(), "consensus_key": r.fixed_hex(32), "peer_id": r.string(),
+             "power": r.int(8)}
+    elif name == "set_validator_power":
+        a = {"name": r.string(), "power": r.int(8)}
+    elif name == "rotate_consensus_key":
+        a = {"name": r.string(), "consensus_key": r.fixed_hex(32)}
+    elif name == "rotate_network_key":
+        a = {"name": r.string(), "peer_id": r.string()}
+    elif name == "add_organization":
+        a = {"id": r.string(), "name": r.string(), "admins": r.vec(lambda: r.fixed_hex(32))}
+    elif name == "remove_validator":
+        a = {"name": r.string()}
+    else:
+        a = {"id": r.string()}
+    return {name: a}
 
 
 def payload(r):
     """(JSON name, fields) of a payload, in SIGNING.md's order."""
     strs = lambda: r.vec(r.string)  # noqa: E731
     kind = lambda names: names[r.tag(len(names))]  # noqa: E731
-    t = r.tag(15)
+    t = r.tag(18)
     if t == 0:
         return "memo", {"data": r.blob()}
     if t in (1, 3):
@@ -294,7 +322,15 @@ def payload(r):
         return "attach_document", {"item_id": r.string(), "hash_algorithm": kind(HASH_ALGORITHM),
                                    "hash": r.fixed_hex(32), "uri": r.string(),
                                    "media_type": r.string()}
-    return "decommission", {"item_id": r.string(), "reason": r.opt(r.string)}
+    if t == 14:
+        return "decommission", {"item_id": r.string(), "reason": r.opt(r.string)}
+    if t == 15:
+        return "propose_change", {"organization": r.string(), "change": change(r)}
+    if t == 16:
+        return "approve_change", {"organization": r.string(), "proposal": r.fixed_hex(32)}
+    # 17: one GS1 EPCIS 2.0 event (EPCIS.md): its context and event are typed values.
+    return "capture_epcis", {"context": value(r), "event": value(r),
+                             "parties": string_map(r, r.string, "parties")}
 
 
 def signed_transaction(r):
@@ -582,7 +618,10 @@ def verify(proof, trust, rep):
             checked.append((stx, raw))
             rep.check(f"entry[{i}].receipt.status", r["status"] == "success")
             p = stx["tx"]["payload"]
-            rep.check(f"entry[{i}].item", proof["item_id"] in named_items(p) or "accept_transfer" in p)
+            # An accepted transfer moves contents it does not name; an EPCIS event names items by
+            # identifiers in any GS1 form: for both, the certified history chain is the proof.
+            rep.check(f"entry[{i}].item", proof["item_id"] in named_items(p) or "accept_transfer" in p
+                      or "capture_epcis" in p)
         rep.check("history_len", head is not None and len(entries) == head[0])
         hashes = [H(tagged("waybill/tx/v2", raw[:-64])) for _, raw in checked]
         rep.check("history_digest", head is not None and history_digest(hashes) == head[1])

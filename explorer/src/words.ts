@@ -1,6 +1,7 @@
 // Transactions, receipts and events in plain words: what a person reads instead of JSON.
 
 import { h, link, routes, time } from "./dom.js";
+import { epcisFacts } from "./epcis.js";
 
 type Child = Node | string;
 
@@ -79,9 +80,24 @@ export function payloadWords(payload: Record<string, any>): HTMLElement {
       return p(orgLink(a.organization), ` proposes ${changeWords(a.change)}`);
     case "approve_change":
       return p(orgLink(a.organization), " approves the change proposed in ", link(routes.tx(a.proposal), a.proposal.slice(0, 12) + "…"));
+    case "capture_epcis":
+      return p(...epcisWords(a.event ?? {}));
     default:
       return p(`${kind.replace(/_/g, " ")}: ${JSON.stringify(a)}`);
   }
+}
+
+/** A captured EPCIS event in words (epcis.ts): a Digital Link links to the item page (Waybill's
+ * item ids are GS1 Digital Links); an EPC URN or a class is shown as it is. */
+function epcisWords(event: Record<string, any>): Child[] {
+  const f = epcisFacts(event);
+  const out: Child[] = [`EPCIS ${f.kind}`];
+  const id = (x: string) => (x.startsWith("https://id.gs1.org/") ? itemLink(x) : h("span", { class: "uri" }, x));
+  if (f.ids.length) out.push(" of ", ...list(f.ids, id), f.more ? ` and ${f.more} more` : "");
+  if (f.details.length) out.push(`: ${f.details.join(", ")}`);
+  if (f.eventTime) out.push(` (eventTime ${f.eventTime})`);
+  if (f.correction) out.push(`; errorDeclaration: ${f.correction}`);
+  return out;
 }
 
 /** A governance change (`{"add_validator": {...}}`, ...) in words. */
@@ -141,6 +157,10 @@ const EVENT_WORDS: Record<string, string> = {
   transform: "transformed",
   document_attached: "document attached",
   decommission: "decommissioned",
+  sensor_report: "sensor report (EPCIS)",
+  associate: "associated (EPCIS AssociationEvent)",
+  business_transaction: "linked to a business transaction (EPCIS)",
+  error_declaration: "declared erroneous (EPCIS errorDeclaration)",
 };
 
 export function eventWords(kind: string): string {

@@ -1,7 +1,7 @@
 // The explorer's pure parts, in Node without a browser: block hashes and quorum certificates
 // against docs/PROOFS.md's vectors, the genesis reader, the JSON member slicer that keeps a
 // proof's bytes as the node sent them, custody and ownership from events, the provenance graph's
-// edges, and a failed check's meaning. The sources are bundled in memory by esbuild.
+// edges, a failed check's meaning, and a captured EPCIS event by the standard's names. The sources are bundled in memory by esbuild.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -24,7 +24,8 @@ async function load() {
         export { memberText } from "./node.ts";
         export { holders } from "./pages/item.ts";
         export { buildGraph } from "./graph.ts";
-        export { readGenesis, memberLabel } from "./genesis.ts";`,
+        export { readGenesis, memberLabel } from "./genesis.ts";
+        export { epcisFacts, cbvShort, MAX_LISTED_IDS } from "./epcis.ts";`,
       resolveDir: join(root, "src"),
       loader: "ts",
     },
@@ -122,4 +123,37 @@ test("a failed check's meaning names what broke", () => {
   assert.match(m.meaning({ name: "entry[2].inclusion_proof.path", passed: false }), /Merkle path/);
   assert.match(m.meaning({ name: "history_digest", passed: false }), /left out, added, replaced or reordered/);
   assert.match(m.meaning({ name: "certificate", passed: false }), /quorum/);
+});
+
+test("an EPCIS event by the standard's names, with its correction", () => {
+  for (const term of ["shipping", "bizstep-shipping", "urn:epcglobal:cbv:bizstep:shipping", "https://ref.gs1.org/cbv/BizStep-shipping"]) {
+    assert.equal(m.cbvShort(term), "shipping", term);
+  }
+  const shipping = {
+    type: "ObjectEvent",
+    action: "OBSERVE",
+    eventTime: "2026-08-01T17:45:00.000+02:00",
+    epcList: ["urn:epc:id:sscc:0614141.1000000001"],
+    quantityList: [{ epcClass: "urn:epc:class:lgtin:4012345.012345.998877", quantity: 200, uom: "KGM" }],
+    bizStep: "https://ref.gs1.org/cbv/BizStep-shipping",
+    disposition: "in_transit",
+    readPoint: { id: "urn:epc:id:sgln:4012345.00001.0" },
+    sensorElementList: [{ sensorReport: [] }, { sensorReport: [] }],
+  };
+  const f = m.epcisFacts(shipping);
+  assert.equal(f.kind, "ObjectEvent OBSERVE");
+  assert.deepEqual(f.ids, ["urn:epc:id:sscc:0614141.1000000001", "urn:epc:class:lgtin:4012345.012345.998877"]);
+  assert.deepEqual(f.details, ["bizStep shipping", "disposition in_transit", "readPoint urn:epc:id:sgln:4012345.00001.0", "2 sensor elements"]);
+  assert.equal(f.eventTime, "2026-08-01T17:45:00.000+02:00");
+  assert.equal(f.correction, undefined);
+
+  const declared = m.epcisFacts({ ...shipping, errorDeclaration: { declarationTime: "2026-08-02T09:00:00Z", reason: "urn:epcglobal:cbv:er:incorrect_data", correctiveEventIDs: ["ni:///sha-256;ab?ver=CBV2.0"] } });
+  assert.equal(declared.correction, "declares the earlier capture of this event erroneous (reason incorrect_data); corrective events ni:///sha-256;ab?ver=CBV2.0");
+
+  const many = m.epcisFacts({ type: "AggregationEvent", action: "ADD", parentID: "p", childEPCs: Array.from({ length: 12 }, (_, i) => `c${i}`) });
+  assert.equal(many.ids.length, m.MAX_LISTED_IDS);
+  assert.equal(many.ids[0], "p");
+  assert.equal(many.more, 13 - m.MAX_LISTED_IDS);
+  // A hostile event (wrong types everywhere) still reads, it does not throw.
+  assert.deepEqual(m.epcisFacts({ epcList: "x", quantityList: [null], readPoint: { id: 3 }, sensorElementList: {} }).ids, []);
 });

@@ -36,6 +36,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("execute", targets::execute::run),
     ("engine_wire", targets::engine_wire::run),
     ("engine_node", targets::engine_node::run),
+    ("epcis_document", targets::epcis_document::run),
 ];
 
 #[cfg(test)]

@@ -555,6 +555,22 @@ fn engine_wire() -> Vec<Vec<u8>> {
     seeds
 }
 
+/// The farm-to-shelf corpus and a few of GS1's test documents.
+fn epcis_document() -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ledger/tests/epcis");
+    let mut out = Vec::new();
+    for sub in ["corpus", "reference"] {
+        let mut files: Vec<_> = std::fs::read_dir(dir.join(sub))
+            .unwrap_or_else(|e| panic!("{sub}: {e}"))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonld"))
+            .collect();
+        files.sort();
+        out.extend(files.iter().map(|p| std::fs::read(p).unwrap()));
+    }
+    out
+}
+
 /// Every target's seeds.
 pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     vec![
@@ -572,5 +588,6 @@ pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("execute", execute_programs()),
         ("engine_wire", engine_wire()),
         ("engine_node", engine_programs()),
+        ("epcis_document", epcis_document()),
     ]
 }

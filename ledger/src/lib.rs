@@ -8,6 +8,7 @@ pub mod ceremony;
 pub mod crypto;
 pub mod encoding;
 mod encoding_helpers;
+pub mod epcis;
 pub mod execute;
 pub mod genesis;
 pub mod governance;

@@ -52,6 +52,8 @@ pub enum Payload {
     /// Governance ([`crate::governance`]): a change to the validators or organizations.
     ProposeChange(governance::ProposeChange),
     ApproveChange(governance::ApproveChange),
+    /// One GS1 EPCIS 2.0 event ([`crate::epcis`]; docs/EPCIS.md).
+    CaptureEpcis(crate::epcis::capture::EpcisCapture),
 }
 
 impl Payload {
@@ -75,6 +77,7 @@ impl Payload {
             Payload::Decommission(_) => "decommission",
             Payload::ProposeChange(_) => "propose_change",
             Payload::ApproveChange(_) => "approve_change",
+            Payload::CaptureEpcis(_) => "capture_epcis",
         }
     }
 
@@ -101,6 +104,7 @@ impl Payload {
             Payload::Decommission(a) => a.check(),
             Payload::ProposeChange(a) => a.check(),
             Payload::ApproveChange(a) => a.check(),
+            Payload::CaptureEpcis(a) => a.check(),
         }
     }
 }

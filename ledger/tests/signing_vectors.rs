@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 
 use waybill_ledger::encoding::signing_bytes;
+use waybill_ledger::epcis::capture::EpcisCapture;
+use waybill_ledger::governance::{Change, ProposeChange};
 use waybill_ledger::supply::{Commission, JsonValue, ProposeTransfer, TransferKind};
 use waybill_ledger::tx::{Payload, SignedTransaction, Transaction};
 use waybill_ledger::KeyPair;
@@ -81,6 +83,45 @@ fn propose_transfer() -> Transaction {
     )
 }
 
+/// An EPCIS 2.0 shipping event (docs/EPCIS.md): custody of a pallet offered to the processor.
+fn capture_epcis() -> Transaction {
+    let event = r#"{"type": "ObjectEvent", "eventTime": "2026-08-01T17:45:00.000+02:00",
+        "eventTimeZoneOffset": "+02:00", "epcList": ["urn:epc:id:sscc:0614141.1000000001"],
+        "action": "OBSERVE", "bizStep": "shipping", "destinationList": [{"type":
+        "possessing_party", "destination": "urn:epc:id:pgln:4012345.00000"}]}"#;
+    tx(
+        3,
+        Payload::CaptureEpcis(EpcisCapture {
+            context: JsonValue::parse(
+                r#"["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]"#,
+            )
+            .unwrap(),
+            event: JsonValue::parse(event).unwrap(),
+            parties: [(
+                "urn:epc:id:pgln:4012345.00000".to_string(),
+                "processor".to_string(),
+            )]
+            .into(),
+        }),
+    )
+}
+
+/// A governance proposal (variant 15, before `capture_epcis`'s 17): the organization `acme`
+/// proposes adding the organization `acme-logistics` with the example key as its admin.
+fn propose_change() -> Transaction {
+    tx(
+        4,
+        Payload::ProposeChange(ProposeChange {
+            organization: "acme".into(),
+            change: Change::AddOrganization {
+                id: "acme-logistics".into(),
+                name: "ACME Logistics".into(),
+                admins: vec![key().public()],
+            },
+        }),
+    )
+}
+
 const MEMO: Vector = Vector {
     name: "memo",
     json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":0,"payload":{"memo":{"data":"68656c6c6f"}}},"signature":"dfa9fd0c1dee9a6d9de1d5f2b4251a466d924c5f2500b358077ce4823227f0e8796fa09cc0a4f848ae947ca9e13a4a9ae8d0ffd18d11ce3af63a0484ab18b509"}"#,
@@ -108,11 +149,31 @@ const PROPOSE_TRANSFER: Vector = Vector {
     signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0200000000000000062475726e3a6570633a69643a736774696e3a303631343134312e3130373334362e32303138010e61636d652d6c6f676973746963736760c4b2cc48ad570e38f9943dbc063da57f016bb2923f13c33ad2204c75889f405a0147109faeca17d4c16f800fb237a7561dd3e780f31c5f0033991013390a",
 };
 
+const CAPTURE_EPCIS: Vector = Vector {
+    name: "capture_epcis",
+    json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":3,"payload":{"capture_epcis":{"context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"event":{"action":"OBSERVE","bizStep":"shipping","destinationList":[{"destination":"urn:epc:id:pgln:4012345.00000","type":"possessing_party"}],"epcList":["urn:epc:id:sscc:0614141.1000000001"],"eventTime":"2026-08-01T17:45:00.000+02:00","eventTimeZoneOffset":"+02:00","type":"ObjectEvent"},"parties":{"urn:epc:id:pgln:4012345.00000":"processor"}}}},"signature":"71eaec0e92aafe6944beb80168ad4872e2a118020d352f88845dff369bb65aa6f0c870cf5a58fb88bae951c6c888d9885d448fbb21c29c114a8b14a52e6edf04"}"#,
+    signing_hex: "0d77617962696c6c2f74782f76320d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0300000000000000110501043e68747470733a2f2f7265662e6773312e6f72672f7374616e64617264732f65706369732f322e302e302f65706369732d636f6e746578742e6a736f6e6c64060706616374696f6e04074f4253455256450762697a5374657004087368697070696e670f64657374696e6174696f6e4c697374050106020b64657374696e6174696f6e041d75726e3a6570633a69643a70676c6e3a343031323334352e303030303004747970650410706f7373657373696e675f7061727479076570634c6973740501042275726e3a6570633a69643a737363633a303631343134312e31303030303030303031096576656e7454696d65041d323032362d30382d30315431373a34353a30302e3030302b30323a3030136576656e7454696d655a6f6e654f666673657404062b30323a30300474797065040b4f626a6563744576656e74011d75726e3a6570633a69643a70676c6e3a343031323334352e30303030300970726f636573736f72",
+    tx_hash: "dd037871bc151c4b801330463f3eb95417eb7709d1754e6befb76ad28ab9964d",
+    signature: "71eaec0e92aafe6944beb80168ad4872e2a118020d352f88845dff369bb65aa6f0c870cf5a58fb88bae951c6c888d9885d448fbb21c29c114a8b14a52e6edf04",
+    signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0300000000000000110501043e68747470733a2f2f7265662e6773312e6f72672f7374616e64617264732f65706369732f322e302e302f65706369732d636f6e746578742e6a736f6e6c64060706616374696f6e04074f4253455256450762697a5374657004087368697070696e670f64657374696e6174696f6e4c697374050106020b64657374696e6174696f6e041d75726e3a6570633a69643a70676c6e3a343031323334352e303030303004747970650410706f7373657373696e675f7061727479076570634c6973740501042275726e3a6570633a69643a737363633a303631343134312e31303030303030303031096576656e7454696d65041d323032362d30382d30315431373a34353a30302e3030302b30323a3030136576656e7454696d655a6f6e654f666673657404062b30323a30300474797065040b4f626a6563744576656e74011d75726e3a6570633a69643a70676c6e3a343031323334352e30303030300970726f636573736f7271eaec0e92aafe6944beb80168ad4872e2a118020d352f88845dff369bb65aa6f0c870cf5a58fb88bae951c6c888d9885d448fbb21c29c114a8b14a52e6edf04",
+};
+
+const PROPOSE_CHANGE: Vector = Vector {
+    name: "propose_change",
+    json: r#"{"tx":{"chain_id":"example-chain","signer":"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c","sequence":4,"payload":{"propose_change":{"organization":"acme","change":{"add_organization":{"id":"acme-logistics","name":"ACME Logistics","admins":["8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"]}}}}},"signature":"fd95798e59bb3f6dc27f31ff9b6c61efebbaacebb21a5887a675f7a7f0578e62f71a6620d60bade182a767ff626302a4a3d6d461a234594d00e2f30d5c73d008"}"#,
+    signing_hex: "0d77617962696c6c2f74782f76320d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c04000000000000000f0461636d65050e61636d652d6c6f676973746963730e41434d45204c6f67697374696373018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+    tx_hash: "9b7d6572e99c068fa0e4f2b1a76ed9889daf9e4a0301d8da378eca0a3b95d52d",
+    signature: "fd95798e59bb3f6dc27f31ff9b6c61efebbaacebb21a5887a675f7a7f0578e62f71a6620d60bade182a767ff626302a4a3d6d461a234594d00e2f30d5c73d008",
+    signed_hex: "0d6578616d706c652d636861696e8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c04000000000000000f0461636d65050e61636d652d6c6f676973746963730e41434d45204c6f67697374696373018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5cfd95798e59bb3f6dc27f31ff9b6c61efebbaacebb21a5887a675f7a7f0578e62f71a6620d60bade182a767ff626302a4a3d6d461a234594d00e2f30d5c73d008",
+};
+
 fn vectors() -> Vec<(Transaction, Vector)> {
     vec![
         (memo(), MEMO),
         (commission(), COMMISSION),
         (propose_transfer(), PROPOSE_TRANSFER),
+        (capture_epcis(), CAPTURE_EPCIS),
+        (propose_change(), PROPOSE_CHANGE),
     ]
 }
 
@@ -333,6 +394,18 @@ fn limits_table() {
         ("`attach_document.uri` length", MAX_URI_LEN),
         ("`attach_document.media_type` length", MAX_MEDIA_TYPE_LEN),
         ("`decommission.reason` length", MAX_REASON_LEN),
+        (
+            "`capture_epcis` `context` and `event` together",
+            waybill_ledger::epcis::capture::MAX_EPCIS_EVENT_BYTES,
+        ),
+        (
+            "`capture_epcis` nesting depth",
+            waybill_ledger::epcis::capture::MAX_EPCIS_DEPTH,
+        ),
+        (
+            "`capture_epcis.parties` entries",
+            waybill_ledger::epcis::capture::MAX_PARTIES,
+        ),
     ];
     assert_eq!(table.len(), expected.len(), "rows: {table:?}");
     for (start, limit) in expected {

@@ -345,6 +345,30 @@ impl NodeApi for NodeService {
         }))
     }
 
+    async fn capture_epcis(
+        &self,
+        txs: Vec<SignedTransaction>,
+        wait_ms: Option<u64>,
+    ) -> Result<rpc::CaptureOutcome, ApiError> {
+        NodeService::capture_epcis(self, txs, wait_ms).await
+    }
+
+    fn epcis_event(
+        &self,
+        id: ledger::epcis::EventHashId,
+    ) -> Result<Option<rpc::EpcisEventView>, ApiError> {
+        NodeService::epcis_event(self, id)
+    }
+
+    fn query_epcis(
+        &self,
+        filter: ledger::epcis::query::QueryFilter,
+        from: u64,
+        limit: usize,
+    ) -> Result<serde_json::Value, ApiError> {
+        NodeService::query_epcis(self, filter, from, limit)
+    }
+
     fn transaction_proof(&self, hash: Hash) -> Result<Option<Proof>, ApiError> {
         let p = self
             .node

@@ -6,9 +6,11 @@ use ledger::{Hash, PublicKey, SignedTransaction};
 
 use crate::error::ApiError;
 use crate::types::{
-    AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemView, NodeStatus,
-    SubmitOutcome, TxInfo, ValidatorInfo,
+    AccountView, BlockSummary, BlockTxHashes, CaptureOutcome, EpcisEventView, HeadInfo,
+    HistoryPage, ItemView, NodeStatus, SubmitOutcome, TxInfo, ValidatorInfo,
 };
+use ledger::epcis::query::QueryFilter;
+use ledger::epcis::EventHashId;
 use ledger::supply::history::Provenance;
 use ledger::supply::state::OrgRecord;
 
@@ -74,6 +76,26 @@ pub trait NodeApi: Send + Sync + 'static {
         limit: usize,
     ) -> Result<HistoryPage, ApiError>;
     fn account(&self, key: PublicKey) -> Result<Option<AccountView>, ApiError>;
+
+    // --- GS1 EPCIS 2.0 (docs/EPCIS.md) ---
+    /// Captures a document's events, one signed `capture_epcis` transaction each, in order:
+    /// checks them all first (and submits none if one fails), then submits them and waits up to
+    /// `wait_ms` for their receipts. One verdict per event.
+    async fn capture_epcis(
+        &self,
+        txs: Vec<SignedTransaction>,
+        wait_ms: Option<u64>,
+    ) -> Result<CaptureOutcome, ApiError>;
+    /// A captured event by its CBV 2.0 hash ID, `None` if no such event was captured.
+    fn epcis_event(&self, id: EventHashId) -> Result<Option<EpcisEventView>, ApiError>;
+    /// Captured events matching `filter`, oldest first, from ledger index `from`, at most
+    /// `limit`: an EPCIS 2.0 query document (JSON-LD).
+    fn query_epcis(
+        &self,
+        filter: QueryFilter,
+        from: u64,
+        limit: usize,
+    ) -> Result<serde_json::Value, ApiError>;
 
     // --- audit proofs, each anchored at a stored ledger certificate (see docs/PROOFS.md) ---
     /// A committed transaction with its receipt and inclusion proof, against the latest

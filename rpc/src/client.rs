@@ -210,6 +210,44 @@ impl Client {
     }
 }
 
+/// GS1 EPCIS 2.0 (docs/EPCIS.md).
+impl Client {
+    /// Captures a document's events, one signed `capture_epcis` transaction each, in order.
+    pub async fn capture_epcis(
+        &self,
+        txs: &[SignedTransaction],
+        wait_ms: Option<u64>,
+    ) -> Result<crate::CaptureOutcome, ClientError> {
+        let hexes: Vec<String> = txs.iter().map(|t| hex::encode(t.to_bytes())).collect();
+        Ok(self
+            .inner
+            .request("waybill_captureEpcis", rpc_params![hexes, wait_ms])
+            .await?)
+    }
+
+    pub async fn epcis_event(
+        &self,
+        id: ledger::epcis::EventHashId,
+    ) -> Result<Option<crate::EpcisEventView>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getEpcisEvent", rpc_params![id])
+            .await?)
+    }
+
+    pub async fn query_epcis(
+        &self,
+        filter: &ledger::epcis::query::QueryFilter,
+        from: u64,
+        limit: usize,
+    ) -> Result<serde_json::Value, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_queryEpcis", rpc_params![filter, from, limit])
+            .await?)
+    }
+}
+
 /// Audit proofs (JSON as `waybill audit verify` reads it).
 impl Client {
     pub async fn transaction_proof(

@@ -28,7 +28,8 @@ pub use methods::{METHODS, SUBSCRIPTION_METHODS};
 pub use openrpc::openrpc as openrpc_document;
 pub use server::{methods, serve, serve_methods, RpcAccess, RpcLimits, ServeError};
 pub use types::{
-    AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemEvent, ItemView,
-    NodeStatus, SubmitAnswer, SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo,
-    MAX_ORGANIZATIONS, MAX_SUBMIT_BATCH,
+    AccountView, BlockSummary, BlockTxHashes, CaptureOutcome, EpcisEventView, EpcisStatus,
+    EpcisVerdict, HeadInfo, HistoryPage, ItemEvent, ItemView, NodeStatus, SubmitAnswer,
+    SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo, MAX_ORGANIZATIONS,
+    MAX_SUBMIT_BATCH,
 };

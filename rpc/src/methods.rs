@@ -152,6 +152,21 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         &["from_epoch?"],
         "The auditor's ratchet: every validator-set change since genesis (or since epoch from_epoch), oldest first, each the ledger certificate of an epoch's last height with the state proof of the next set (the `epoch_changes` of a proof file).",
     ),
+    (
+        "waybill_captureEpcis",
+        &["hexes", "wait_ms?"],
+        "Capture a GS1 EPCIS 2.0 document: one signed capture_epcis transaction per event, in document order, as hex. All are checked (and a dry run made) before any is submitted; one verdict per event.",
+    ),
+    (
+        "waybill_getEpcisEvent",
+        &["hash_id"],
+        "A captured EPCIS event by its CBV 2.0 event hash ID (ni:///sha-256;...?ver=CBV2.0): its record, transaction and the event as a query document; or null.",
+    ),
+    (
+        "waybill_queryEpcis",
+        &["filter", "from?", "limit?"],
+        "Captured EPCIS events by item, eventTime window, bizStep, location, organization or type, oldest first, as an EPCIS 2.0 query document (JSON-LD, paged).",
+    ),
     ("rpc.discover", &[], "This list as an OpenRPC document."),
 ];
 
@@ -373,6 +388,36 @@ pub(crate) fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
     m.register_method("waybill_getEpochChanges", |p, api, _| {
         let from: Option<u64> = optional(&p, 0, "from_epoch")?;
         RpcResult::Ok(api.epoch_changes(from.unwrap_or(0))?)
+    })
+    .map_err(reg)?;
+    m.register_async_method("waybill_captureEpcis", |p, api, _| async move {
+        let texts: Vec<String> = param(&p, 0, "hexes")?;
+        if texts.is_empty() || texts.len() > MAX_SUBMIT_BATCH {
+            return Err(ApiError::InvalidParams(format!(
+                "{} transactions in one call, 1..={MAX_SUBMIT_BATCH} allowed",
+                texts.len()
+            ))
+            .into());
+        }
+        let mut txs = Vec::with_capacity(texts.len());
+        for (i, text) in texts.iter().enumerate() {
+            txs.push(decode_raw(text).map_err(|e| {
+                ApiError::InvalidParams(format!("transaction {i} (event {i}): {e}"))
+            })?);
+        }
+        let wait: Option<u64> = optional(&p, 1, "wait_ms")?;
+        RpcResult::Ok(api.capture_epcis(txs, wait).await?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getEpcisEvent", |p, api, _| {
+        let id: ledger::epcis::EventHashId = param(&p, 0, "hash_id")?;
+        RpcResult::Ok(api.epcis_event(id)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_queryEpcis", |p, api, _| {
+        let filter: ledger::epcis::query::QueryFilter = param(&p, 0, "filter")?;
+        let (from, limit) = page(&p)?;
+        RpcResult::Ok(api.query_epcis(filter, from, limit)?)
     })
     .map_err(reg)?;
     m.register_subscription(

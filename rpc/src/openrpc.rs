@@ -75,6 +75,24 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
             vec![u64_()],
             json!({ "type": "array", "items": { "type": "object", "description": "An epoch change: certificate, next set, state proof (docs/PROOFS.md, Epochs)" } }),
         ),
+        "waybill_captureEpcis" => (
+            vec![
+                json!({
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1000,
+                    "items": { "type": "string", "pattern": "^([0-9a-f]{2})*$" },
+                    "description": "Hex of each event's signed capture_epcis transaction, in document order"
+                }),
+                wait_ms(),
+            ],
+            r("CaptureOutcome"),
+        ),
+        "waybill_getEpcisEvent" => (vec![r("EventHashId")], nullable(r("EpcisEventView"))),
+        "waybill_queryEpcis" => (
+            vec![r("EpcisQueryFilter"), from(), limit()],
+            r("EpcisQueryDocument"),
+        ),
         "rpc.discover" => (
             vec![],
             json!({ "type": "object", "required": ["openrpc", "info", "methods"], "description": "This OpenRPC document" }),

@@ -132,6 +132,10 @@ fn matches_pattern(pattern: &str, s: &str) -> bool {
         "^[0-9a-f]{64}$" => s.len() == 64 && lower_hex(s),
         "^[0-9a-f]{128}$" => s.len() == 128 && lower_hex(s),
         "^([0-9a-f]{2})*$" => s.len().is_multiple_of(2) && lower_hex(s),
+        r"^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$" => s
+            .strip_prefix("ni:///sha-256;")
+            .and_then(|r| r.strip_suffix("?ver=CBV2.0"))
+            .is_some_and(|h| h.len() == 64 && lower_hex(h)),
         other => panic!("no matcher for pattern {other}"),
     }
 }
@@ -238,6 +242,14 @@ fn real_values_validate_against_their_schemas() {
         signed(json!({"disaggregate": {"container_id": "p", "children": ["a"]}})),
         signed(json!({"decommission": {"item_id": "a", "reason": "spoiled"}})),
         signed(json!({"decommission": {"item_id": "a"}})),
+        signed(json!({"capture_epcis": {
+            "context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"ex": "https://ns.example.com/"}],
+            "event": {"type": "ObjectEvent", "eventTime": "2026-01-01T00:00:00Z", "eventTimeZoneOffset": "+00:00",
+                      "epcList": ["urn:epc:id:sgtin:4012345.011111.1"], "action": "OBSERVE", "bizStep": "shipping",
+                      "destinationList": [{"type": "possessing_party", "destination": "urn:epc:id:pgln:4012345.00000"}]},
+            "parties": {"urn:epc:id:pgln:4012345.00000": "processor"}
+        }})),
+        signed(json!({"capture_epcis": {"context": null, "event": {"type": "ObjectEvent"}}})),
     ];
     for tx in &txs {
         check(&doc, &s("SignedTransaction"), tx);
@@ -505,6 +517,80 @@ fn real_values_validate_against_their_schemas() {
         &ItemEvent {
             item_id: "a".into(),
             entry: entry(),
+        },
+    );
+    // EPCIS: a capture's verdicts, an event found by its hash ID, a query document.
+    let id = ledger::epcis::EventHashId([7; 32]);
+    let verdict = |status, code: Option<&str>| crate::types::EpcisVerdict {
+        index: 0,
+        hash_id: Some(id),
+        tx_hash: hash(2),
+        status,
+        code: code.map(str::to_string),
+        message: code.map(|_| "why".to_string()),
+        ledger_index: None,
+    };
+    check(
+        &doc,
+        &s("CaptureOutcome"),
+        &crate::types::CaptureOutcome {
+            complete: false,
+            captured: 1,
+            events: vec![
+                crate::types::EpcisVerdict {
+                    ledger_index: Some(4),
+                    ..verdict(crate::types::EpcisStatus::Committed, None)
+                },
+                verdict(crate::types::EpcisStatus::Failed, Some("not_custodian")),
+                crate::types::EpcisVerdict {
+                    hash_id: None,
+                    ..verdict(crate::types::EpcisStatus::Refused, Some("invalid_payload"))
+                },
+                verdict(crate::types::EpcisStatus::NotSubmitted, None),
+                verdict(
+                    crate::types::EpcisStatus::Rejected,
+                    Some("sequence_too_low"),
+                ),
+                verdict(crate::types::EpcisStatus::Pending, None),
+            ],
+        },
+    );
+    let stored = ledger::epcis::query::StoredEvent {
+        ledger_index: 4,
+        height: 3,
+        tx_hash: hash(2),
+        block_time_ms: 1_700_000_000_000,
+        hash_id: id,
+        organization: "farm".into(),
+        declared_erroneous: Some(hash(5)),
+        error_declaration: false,
+        context: json!(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]),
+        event: json!({"type": "ObjectEvent", "eventTime": "2026-01-01T00:00:00Z"}),
+    };
+    let document = ledger::epcis::query::query_document(&[stored], Some(5), 1_700_000_000_000);
+    check(&doc, &s("EpcisQueryDocument"), &document);
+    check(
+        &doc,
+        &s("EpcisEventView"),
+        &crate::types::EpcisEventView {
+            hash_id: id,
+            record: ledger::supply::state::EpcisRecord {
+                tx_hash: hash(2),
+                organization: "farm".into(),
+                declared_erroneous: None,
+            },
+            ledger_index: 4,
+            height: 3,
+            document,
+        },
+    );
+    check(
+        &doc,
+        &s("EpcisQueryFilter"),
+        &ledger::epcis::query::QueryFilter {
+            item: Some("urn:epc:id:sgtin:4012345.011111.1".into()),
+            ge_event_time: Some("2026-01-01T00:00:00Z".into()),
+            ..Default::default()
         },
     );
     check(&doc, &signature("rpc.discover").unwrap().1, &doc);

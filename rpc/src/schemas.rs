@@ -149,6 +149,16 @@ fn payload() -> Value {
             "decommission",
             object(&[("item_id", item())], &[("reason", nullable(string()))]),
         ),
+        (
+            "capture_epcis",
+            object(
+                &[("context", r("JsonValue")), ("event", r("JsonValue"))],
+                &[(
+                    "parties",
+                    json!({ "type": "object", "additionalProperties": string(), "description": "GS1 party id (as the event writes it) -> Waybill organization id" }),
+                )],
+            ),
+        ),
     ];
     let variants: Vec<Value> = kinds
         .into_iter()
@@ -492,7 +502,103 @@ pub fn components() -> Value {
                 "transform",
                 "document_attached",
                 "decommission",
+                "sensor_report",
+                "associate",
+                "business_transaction",
+                "error_declaration",
             ]),
+        ),
+        (
+            "EventHashId",
+            json!({
+                "type": "string",
+                "pattern": "^ni:///sha-256;[0-9a-f]{64}\\?ver=CBV2\\.0$",
+                "description": "A CBV 2.0 EPCIS event hash ID (RFC 6920 ni URI of SHA-256)"
+            }),
+        ),
+        (
+            "EpcisVerdict",
+            object(
+                &[
+                    ("index", u64_()),
+                    ("hash_id", nullable(r("EventHashId"))),
+                    ("tx_hash", r("Hash")),
+                    (
+                        "status",
+                        enumeration(&[
+                            "refused",
+                            "not_submitted",
+                            "rejected",
+                            "pending",
+                            "committed",
+                            "failed",
+                        ]),
+                    ),
+                ],
+                &[
+                    ("code", string()),
+                    ("message", string()),
+                    ("ledger_index", u64_()),
+                ],
+            ),
+        ),
+        (
+            "CaptureOutcome",
+            object(
+                &[
+                    ("complete", json!({ "type": "boolean" })),
+                    ("captured", u64_()),
+                    ("events", array(r("EpcisVerdict"))),
+                ],
+                &[],
+            ),
+        ),
+        (
+            "EpcisRecord",
+            object(
+                &[
+                    ("tx_hash", r("Hash")),
+                    ("organization", string()),
+                    ("declared_erroneous", nullable(r("Hash"))),
+                ],
+                &[],
+            ),
+        ),
+        (
+            "EpcisQueryDocument",
+            json!({
+                "type": "object",
+                "required": ["@context", "type", "epcisBody"],
+                "description": "An EPCIS 2.0 query document (JSON-LD, type EPCISQueryDocument); resultsBody also has waybill:records (one per event: hashId, ledgerIndex, height, txHash, capturedBy, errorDeclaration, declaredErroneousBy) and, when more events follow, waybill:nextFrom"
+            }),
+        ),
+        (
+            "EpcisEventView",
+            object(
+                &[
+                    ("hash_id", r("EventHashId")),
+                    ("record", r("EpcisRecord")),
+                    ("ledger_index", u64_()),
+                    ("height", u64_()),
+                    ("document", r("EpcisQueryDocument")),
+                ],
+                &[],
+            ),
+        ),
+        (
+            "EpcisQueryFilter",
+            object(
+                &[],
+                &[
+                    ("item", nullable(string())),
+                    ("GE_eventTime", nullable(string())),
+                    ("LT_eventTime", nullable(string())),
+                    ("EQ_bizStep", nullable(string())),
+                    ("EQ_location", nullable(string())),
+                    ("EQ_organization", nullable(string())),
+                    ("eventType", nullable(string())),
+                ],
+            ),
         ),
         (
             "ItemRole",

@@ -210,3 +210,64 @@ pub struct ItemEvent {
     pub item_id: String,
     pub entry: ledger::supply::history::HistoryEntry,
 }
+
+/// What became of one event of a `waybill_captureEpcis` call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpcisStatus {
+    /// This event failed the checks made before submission (decoding, signature, the event
+    /// itself, or a dry run against the current state): nothing of the document was submitted.
+    Refused,
+    /// This event passed, but another one was refused: nothing of the document was submitted.
+    NotSubmitted,
+    /// The mempool did not admit it (`code` says why, as `waybill_submitRawTransaction` would).
+    Rejected,
+    /// Admitted; it had not committed when the wait ended.
+    Pending,
+    /// Committed and captured.
+    Committed,
+    /// Committed with a failed receipt: the event changed nothing (`code`, `message`).
+    Failed,
+}
+
+/// One event's verdict, in document order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpcisVerdict {
+    /// The event's position in the document (and in the call's transactions).
+    pub index: usize,
+    /// Its CBV 2.0 event hash ID (`null` if the transaction carried no readable event).
+    pub hash_id: Option<ledger::epcis::EventHashId>,
+    pub tx_hash: Hash,
+    pub status: EpcisStatus,
+    /// Why it was refused, rejected or failed: a stable code (`invalid_epcis_event`,
+    /// `not_custodian`, `bad_signature`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Where it committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_index: Option<u64>,
+}
+
+/// The answer to `waybill_captureEpcis`: a verdict per event. `complete` is true only when every
+/// event committed and was captured; otherwise the verdicts say exactly which were and which
+/// were not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureOutcome {
+    pub complete: bool,
+    /// How many events committed and were captured.
+    pub captured: usize,
+    pub events: Vec<EpcisVerdict>,
+}
+
+/// A captured EPCIS event found by its hash ID: the state record, where its transaction is, and
+/// the event as an EPCIS query document of one event (JSON-LD).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpcisEventView {
+    pub hash_id: ledger::epcis::EventHashId,
+    pub record: ledger::supply::state::EpcisRecord,
+    pub ledger_index: u64,
+    pub height: u64,
+    pub document: serde_json::Value,
+}

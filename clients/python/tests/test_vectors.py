@@ -36,7 +36,7 @@ class Vectors(unittest.TestCase):
     def test_transaction_vectors(self):
         import re
         sections = re.split(r"^### Vector \d+: .*$", SIGNING, flags=re.M)[1:]
-        self.assertEqual(len(sections), 3)
+        self.assertEqual(len(sections), 5)
         for section in sections:
             text, signing, h, signature, signed = [b.strip() for b in code_blocks(section)[:5]]
             stx = json.loads(text, parse_float=Decimal)

@@ -9,8 +9,15 @@ Block = TypedDict("Block", {"header": "BlockHeader", "txs": "list[SignedTransact
 BlockHeader = TypedDict("BlockHeader", {"chain_id": "str", "height": "int", "justify": "HexBytes", "parent": "Hash", "proposer": "PublicKey", "round": "int", "timestamp_ms": "int", "tx_root": "Hash"})
 BlockSummary = TypedDict("BlockSummary", {"accumulator_root": "Hash", "accumulator_size": "int", "hash": "Hash", "height": "int", "state_root": "Hash", "timestamp_ms": "int", "tx_count": "int"})
 BlockTxHashes = TypedDict("BlockTxHashes", {"hash": "Hash", "height": "int", "tx_hashes": "list[Hash]"})
+CaptureOutcome = TypedDict("CaptureOutcome", {"captured": "int", "complete": "bool", "events": "list[EpcisVerdict]"})
 DocumentRecord = TypedDict("DocumentRecord", {"attach_tx": "Hash", "attached_by": "str", "hash": "Hash", "hash_algorithm": "Literal[\"sha256\", \"blake3\"]", "index": "int", "item_id": "str", "media_type": "str", "uri": "str"})
-EventKind = "Literal[\"account_added\", \"account_removed\", \"account_roles_set\", \"commission\", \"observe\", \"custody_proposed\", \"custody_accepted\", \"custody_rejected\", \"custody_cancelled\", \"ownership_proposed\", \"ownership_accepted\", \"ownership_rejected\", \"ownership_cancelled\", \"aggregate\", \"disaggregate\", \"transform\", \"document_attached\", \"decommission\"]"
+EpcisEventView = TypedDict("EpcisEventView", {"document": "EpcisQueryDocument", "hash_id": "EventHashId", "height": "int", "ledger_index": "int", "record": "EpcisRecord"})
+EpcisQueryDocument = "dict[str, Any]"
+EpcisQueryFilter = TypedDict("EpcisQueryFilter", {"EQ_bizStep": "NotRequired[str | None]", "EQ_location": "NotRequired[str | None]", "EQ_organization": "NotRequired[str | None]", "GE_eventTime": "NotRequired[str | None]", "LT_eventTime": "NotRequired[str | None]", "eventType": "NotRequired[str | None]", "item": "NotRequired[str | None]"})
+EpcisRecord = TypedDict("EpcisRecord", {"declared_erroneous": "Hash | None", "organization": "str", "tx_hash": "Hash"})
+EpcisVerdict = TypedDict("EpcisVerdict", {"code": "NotRequired[str]", "hash_id": "EventHashId | None", "index": "int", "ledger_index": "NotRequired[int]", "message": "NotRequired[str]", "status": "Literal[\"refused\", \"not_submitted\", \"rejected\", \"pending\", \"committed\", \"failed\"]", "tx_hash": "Hash"})
+EventHashId = "str"
+EventKind = "Literal[\"account_added\", \"account_removed\", \"account_roles_set\", \"commission\", \"observe\", \"custody_proposed\", \"custody_accepted\", \"custody_rejected\", \"custody_cancelled\", \"ownership_proposed\", \"ownership_accepted\", \"ownership_rejected\", \"ownership_cancelled\", \"aggregate\", \"disaggregate\", \"transform\", \"document_attached\", \"decommission\", \"sensor_report\", \"associate\", \"business_transaction\", \"error_declaration\"]"
 ExecStatus = "Literal[\"success\"] | dict[str, Any]"
 Hash = "str"
 HeadInfo = TypedDict("HeadInfo", {"accumulator_root": "Hash", "accumulator_size": "int", "chain_id": "str", "genesis_hash": "Hash", "hash": "Hash", "height": "int", "state_root": "Hash"})
@@ -26,7 +33,7 @@ JsonValue = "Any"
 NodeStatus = TypedDict("NodeStatus", {"certified_height": "NotRequired[int]", "checkpoint_divergences": "NotRequired[int]", "committed_height": "int", "mempool_size": "int", "name": "str", "peer_id": "str", "peer_names": "NotRequired[list[str]]", "peers": "list[str]", "round": "int", "syncing": "bool", "validator_key": "PublicKey", "version": "NotRequired[str]"})
 OrgRecord = TypedDict("OrgRecord", {"admins": "list[PublicKey]", "id": "str", "name": "str"})
 Packing = TypedDict("Packing", {"children": "list[str]", "container_id": "str"})
-Payload = "dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any]"
+Payload = "dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any] | dict[str, Any]"
 PendingTransfer = TypedDict("PendingTransfer", {"from_organization": "str", "item_id": "str", "kind": "TransferKind", "proposal_tx": "Hash", "proposer": "PublicKey", "to_organization": "str"})
 Provenance = TypedDict("Provenance", {"nodes": "list[ProvenanceNode]", "truncated": "bool"})
 ProvenanceNode = TypedDict("ProvenanceNode", {"custodian": "str", "depth": "int", "item_id": "str", "item_type": "str", "owner": "str", "relation": "Relation", "status": "ItemStatus", "via": "str | None"})
@@ -76,5 +83,8 @@ METHODS = {
     "waybill_getItemHistoryProof": {"params": [("item_id", "str", True)], "result": "dict[str, Any]"},
     "waybill_getConsistencyProof": {"params": [("from_height", "int", True), ("to_height", "int", False)], "result": "dict[str, Any]"},
     "waybill_getEpochChanges": {"params": [("from_epoch", "int", False)], "result": "list[dict[str, Any]]"},
+    "waybill_captureEpcis": {"params": [("hexes", "list[str]", True), ("wait_ms", "int", False)], "result": "CaptureOutcome"},
+    "waybill_getEpcisEvent": {"params": [("hash_id", "EventHashId", True)], "result": "EpcisEventView | None"},
+    "waybill_queryEpcis": {"params": [("filter", "EpcisQueryFilter", True), ("from", "int", False), ("limit", "int", False)], "result": "EpcisQueryDocument"},
     "rpc.discover": {"params": [], "result": "dict[str, Any]"},
 }

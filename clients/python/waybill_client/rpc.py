@@ -6,7 +6,7 @@ import urllib.request
 from decimal import Decimal
 
 from .bcs import WaybillError
-from .tx import sign_transaction, tx_hash
+from .tx import sign_transaction, signed_bytes, tx_hash
 
 
 class RpcError(Exception):
@@ -31,6 +31,24 @@ def _json_default(v):
     if isinstance(v, Decimal):
         return float(v)  # at most 15 significant digits: exact through a float
     raise TypeError(f"{type(v).__name__} is not JSON")
+
+
+def epcis_events(document):
+    """A document's ``@context`` (None if none) and its events, from either kind of EPCIS
+    document."""
+    body = document.get("epcisBody") if isinstance(document, dict) else None
+    kind = document.get("type") if isinstance(document, dict) else None
+    if kind == "EPCISQueryDocument":
+        events = ((body or {}).get("queryResults") or {}).get("resultsBody", {}).get("eventList")
+    elif kind == "EPCISDocument":
+        events = (body or {}).get("eventList")
+    else:
+        events = None
+    if not isinstance(events, list):
+        raise WaybillError("not an EPCIS 2.0 document with an event list")
+    if not events:
+        raise WaybillError("the document has no events")
+    return document.get("@context"), events
 
 
 class Client:
@@ -94,6 +112,35 @@ class Client:
         seq = self.next_sequence(key.public_key) if sequence is None else sequence
         tx = {"chain_id": chain_id, "signer": key.public_key, "sequence": seq, "payload": payload}
         return self.submit_and_wait(sign_transaction(tx, key.secret))
+
+    def capture_epcis(self, hexes, wait_ms=None):
+        """waybill_captureEpcis: the signed capture_epcis transactions of one document's events
+        (canonical bytes as hex, in document order). See capture_epcis_document."""
+        return self.call("waybill_captureEpcis", hexes, wait_ms)
+
+    def capture_epcis_document(self, chain_id, key, document, parties=None, wait_ms=None, sequence=None):
+        """Captures a GS1 EPCIS 2.0 document (an EPCISDocument or EPCISQueryDocument dict; read
+        it with ``json.loads(text, parse_float=Decimal)`` so numbers keep their digits): one
+        capture_epcis transaction per event, signed with consecutive sequence numbers (the
+        node's next one unless given), all sent in one waybill_captureEpcis call. Returns a
+        verdict per event (docs/EPCIS.md); ``complete`` is true only when every event was
+        captured. ``parties`` maps GS1 party ids to Waybill organizations."""
+        context, events = epcis_events(document)
+        first = self.next_sequence(key.public_key) if sequence is None else sequence
+        hexes = []
+        for i, event in enumerate(events):
+            payload = {"capture_epcis": {"context": context, "event": event, "parties": parties or {}}}
+            tx = {"chain_id": chain_id, "signer": key.public_key, "sequence": first + i, "payload": payload}
+            hexes.append(signed_bytes(sign_transaction(tx, key.secret)).hex())
+        return self.capture_epcis(hexes, wait_ms)
+
+    def get_epcis_event(self, hash_id):
+        """A captured EPCIS event by its CBV 2.0 hash ID, or None."""
+        return self.call("waybill_getEpcisEvent", hash_id)
+
+    def query_epcis(self, filter_, from_=None, limit=None):
+        """Captured EPCIS events matching ``filter_``, as an EPCIS 2.0 query document (paged)."""
+        return self.call("waybill_queryEpcis", filter_, from_, limit)
 
     # ---- queries ----
 

@@ -13,7 +13,13 @@ MAX_TX_BYTES = 65536
 PAYLOAD_KINDS = [
     "memo", "add_account", "remove_account", "set_account_roles", "commission", "observe",
     "propose_transfer", "accept_transfer", "reject_transfer", "cancel_transfer", "aggregate",
-    "disaggregate", "transform", "attach_document", "decommission",
+    "disaggregate", "transform", "attach_document", "decommission", "propose_change",
+    "approve_change", "capture_epcis",
+]
+# Governance changes (SIGNING.md, `Change`) in variant order.
+CHANGE_KINDS = [
+    "add_validator", "remove_validator", "set_validator_power", "rotate_consensus_key",
+    "rotate_network_key", "add_organization", "remove_organization",
 ]
 TRANSFER_KINDS = ["custody", "ownership"]
 HASH_ALGORITHMS = ["sha256", "blake3"]
@@ -32,13 +38,59 @@ def _index(names, v, what):
     return names.index(v)
 
 
-def _write_properties(w, props):
-    props = props or {}
-    entries = sorted((Writer().str(k).bytes(), k) for k in props)
+def _write_map(w, m, value):
+    """A BCS map with string keys, entries sorted by the BCS bytes of the key."""
+    m = m or {}
+    entries = sorted((Writer().str(k).bytes(), k) for k in m)
     w.uleb(len(entries))
     for kb, k in entries:
         w.raw(kb)
-        write_value(w, props[k])
+        value(m[k])
+
+
+def _write_properties(w, props):
+    _write_map(w, props, lambda v: write_value(w, v))
+
+
+def _write_change(w, c):
+    if not isinstance(c, dict) or len(c) != 1:
+        raise WaybillError("change: expected exactly one member naming its kind")
+    (kind, a), = c.items()
+    w.uleb(_index(CHANGE_KINDS, kind, "change kind"))
+    if kind == "add_validator":
+        w.str(a["name"]).raw(_key32(a["consensus_key"], "consensus_key")).str(a["peer_id"])
+        w.u64(a.get("power", 1))
+    elif kind == "set_validator_power":
+        w.str(a["name"]).u64(a["power"])
+    elif kind == "rotate_consensus_key":
+        w.str(a["name"]).raw(_key32(a["consensus_key"], "consensus_key"))
+    elif kind == "rotate_network_key":
+        w.str(a["name"]).str(a["peer_id"])
+    elif kind == "add_organization":
+        w.str(a["id"]).str(a["name"]).vec(a["admins"], lambda k: w.raw(_key32(k, "admins")))
+    elif kind == "remove_validator":
+        w.str(a["name"])
+    else:
+        w.str(a["id"])
+
+
+def _read_change(r):
+    kind = CHANGE_KINDS[r.tag(len(CHANGE_KINDS))]
+    if kind == "add_validator":
+        a = {"name": r.str(), "consensus_key": r.fixed_hex(32), "peer_id": r.str(), "power": r.int(8)}
+    elif kind == "set_validator_power":
+        a = {"name": r.str(), "power": r.int(8)}
+    elif kind == "rotate_consensus_key":
+        a = {"name": r.str(), "consensus_key": r.fixed_hex(32)}
+    elif kind == "rotate_network_key":
+        a = {"name": r.str(), "peer_id": r.str()}
+    elif kind == "add_organization":
+        a = {"id": r.str(), "name": r.str(), "admins": r.vec(lambda: r.fixed_hex(32))}
+    elif kind == "remove_validator":
+        a = {"name": r.str()}
+    else:
+        a = {"id": r.str()}
+    return {kind: a}
 
 
 def write_payload(w, p):
@@ -82,20 +134,33 @@ def write_payload(w, p):
     elif kind == "attach_document":
         w.str(a["item_id"]).uleb(_index(HASH_ALGORITHMS, a["hash_algorithm"], "hash_algorithm"))
         w.raw(_key32(a["hash"], "hash")).str(a["uri"]).str(a["media_type"])
+    elif kind == "propose_change":
+        w.str(a["organization"])
+        _write_change(w, a["change"])
+    elif kind == "approve_change":
+        w.str(a["organization"]).raw(_key32(a["proposal"], "proposal"))
+    elif kind == "capture_epcis":
+        write_value(w, a["context"])
+        write_value(w, a["event"])
+        _write_map(w, a.get("parties"), w.str)
     else:
         w.str(a["item_id"]).opt(a.get("reason"), s)
 
 
-def _read_properties(r):
+def _read_map(r, value, what):
     out, last = {}, None
     for _ in range(r.uleb()):
         k = r.str()
         kb = Writer().str(k).bytes()
         if last is not None and kb <= last:
-            raise WaybillError("properties out of order")
+            raise WaybillError(f"{what} out of order")
         last = kb
-        out[k] = read_value(r)
+        out[k] = value()
     return out
+
+
+def _read_properties(r):
+    return _read_map(r, lambda: read_value(r), "properties")
 
 
 def read_payload(r):
@@ -126,6 +191,14 @@ def read_payload(r):
     elif kind == "attach_document":
         a = {"item_id": r.str(), "hash_algorithm": HASH_ALGORITHMS[r.tag(2)], "hash": r.fixed_hex(32),
              "uri": r.str(), "media_type": r.str()}
+    elif kind == "propose_change":
+        a = {"organization": r.str(), "change": _read_change(r)}
+    elif kind == "approve_change":
+        a = {"organization": r.str(), "proposal": r.fixed_hex(32)}
+    elif kind == "capture_epcis":
+        context = read_value(r)
+        event = read_value(r)
+        a = {"context": context, "event": event, "parties": _read_map(r, r.str, "parties")}
     else:
         a = {"item_id": r.str(), "reason": r.opt(r.str)}
     return {kind: a}

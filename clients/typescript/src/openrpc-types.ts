@@ -45,6 +45,12 @@ export type BlockTxHashes = {
   tx_hashes: Array<Hash>;
 };
 
+export type CaptureOutcome = {
+  captured: number;
+  complete: boolean;
+  events: Array<EpcisVerdict>;
+};
+
 export type DocumentRecord = {
   attach_tx: Hash;
   attached_by: string;
@@ -56,7 +62,47 @@ export type DocumentRecord = {
   uri: string;
 };
 
-export type EventKind = "account_added" | "account_removed" | "account_roles_set" | "commission" | "observe" | "custody_proposed" | "custody_accepted" | "custody_rejected" | "custody_cancelled" | "ownership_proposed" | "ownership_accepted" | "ownership_rejected" | "ownership_cancelled" | "aggregate" | "disaggregate" | "transform" | "document_attached" | "decommission";
+export type EpcisEventView = {
+  document: EpcisQueryDocument;
+  hash_id: EventHashId;
+  height: number;
+  ledger_index: number;
+  record: EpcisRecord;
+};
+
+/** An EPCIS 2.0 query document (JSON-LD, type EPCISQueryDocument); resultsBody also has waybill:records (one per event: hashId, ledgerIndex, height, txHash, capturedBy, errorDeclaration, declaredErroneousBy) and, when more events follow, waybill:nextFrom */
+export type EpcisQueryDocument = { [key: string]: unknown };
+
+export type EpcisQueryFilter = {
+  EQ_bizStep?: string | null;
+  EQ_location?: string | null;
+  EQ_organization?: string | null;
+  GE_eventTime?: string | null;
+  LT_eventTime?: string | null;
+  eventType?: string | null;
+  item?: string | null;
+};
+
+export type EpcisRecord = {
+  declared_erroneous: Hash | null;
+  organization: string;
+  tx_hash: Hash;
+};
+
+export type EpcisVerdict = {
+  code?: string;
+  hash_id: EventHashId | null;
+  index: number;
+  ledger_index?: number;
+  message?: string;
+  status: "refused" | "not_submitted" | "rejected" | "pending" | "committed" | "failed";
+  tx_hash: Hash;
+};
+
+/** A CBV 2.0 EPCIS event hash ID (RFC 6920 ni URI of SHA-256) */
+export type EventHashId = string;
+
+export type EventKind = "account_added" | "account_removed" | "account_roles_set" | "commission" | "observe" | "custody_proposed" | "custody_accepted" | "custody_rejected" | "custody_cancelled" | "ownership_proposed" | "ownership_accepted" | "ownership_rejected" | "ownership_cancelled" | "aggregate" | "disaggregate" | "transform" | "document_attached" | "decommission" | "sensor_report" | "associate" | "business_transaction" | "error_declaration";
 
 export type ExecStatus = "success" | {
   failed: {
@@ -236,6 +282,12 @@ export type Payload = {
   decommission: {
     item_id: string;
     reason?: string | null;
+  };
+} | {
+  capture_epcis: {
+    context: JsonValue;
+    event: JsonValue;
+    parties?: { [key: string]: string };
   };
 };
 
@@ -453,6 +505,18 @@ export interface RpcMethods {
   "waybill_getEpochChanges": {
     params: [from_epoch?: number];
     result: Array<{ [key: string]: unknown }>;
+  };
+  "waybill_captureEpcis": {
+    params: [hexes: Array<string>, wait_ms?: number];
+    result: CaptureOutcome;
+  };
+  "waybill_getEpcisEvent": {
+    params: [hash_id: EventHashId];
+    result: EpcisEventView | null;
+  };
+  "waybill_queryEpcis": {
+    params: [filter: EpcisQueryFilter, from?: number, limit?: number];
+    result: EpcisQueryDocument;
   };
   "rpc.discover": {
     params: [];

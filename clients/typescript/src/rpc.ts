@@ -1,8 +1,9 @@
 // JSON-RPC client (RPC.md): every query method, and submit-then-wait-for-commit where a failed
 // receipt is an error the caller sees.
 
-import { WaybillError } from "./bytes.js";
-import { signTransaction, SignedTransaction, Payload, txHash } from "./tx.js";
+import { toHex, WaybillError } from "./bytes.js";
+import { signedBytes, signTransaction, SignedTransaction, Payload, txHash } from "./tx.js";
+import type { Value } from "./value.js";
 import { Key } from "./keyfile.js";
 import type { BlockSummary, ItemEvent, RpcMethods } from "./openrpc-types.js";
 import { subscribeBlocks, subscribeItem, Subscription } from "./subscribe.js";
@@ -103,6 +104,45 @@ export class Client {
     return this.submitAndWait(signed);
   }
 
+  /**
+   * Captures a GS1 EPCIS 2.0 document (an `EPCISDocument` or `EPCISQueryDocument` object, as
+   * parsed JSON): one `capture_epcis` transaction per event, signed with consecutive sequence
+   * numbers (the node's next one unless given), all sent in one `waybill_captureEpcis` call.
+   * The answer has a verdict per event (docs/EPCIS.md); `complete` is true only when every
+   * event was captured. `parties` maps GS1 party ids to Waybill organizations.
+   */
+  async captureEpcisDocument(
+    chainId: string,
+    key: Key,
+    document: unknown,
+    options: { parties?: { [party: string]: string }; waitMs?: number; sequence?: number } = {},
+  ): Promise<RpcMethods["waybill_captureEpcis"]["result"]> {
+    const { context, events } = epcisEvents(document);
+    const first = options.sequence ?? (await this.nextSequence(key.publicKey));
+    const hexes = events.map((event, i) => {
+      const payload: Payload = { capture_epcis: { context, event, parties: options.parties ?? {} } };
+      const tx = { chain_id: chainId, signer: key.publicKey, sequence: first + i, payload };
+      return toHex(signedBytes(signTransaction(tx, key.secret)));
+    });
+    return this.captureEpcis(hexes, options.waitMs);
+  }
+  /** `waybill_captureEpcis`: one document's signed `capture_epcis` transactions, as hex, in order. */
+  captureEpcis(hexes: string[], waitMs?: number): Promise<RpcMethods["waybill_captureEpcis"]["result"]> {
+    return this.call("waybill_captureEpcis", trim([hexes, waitMs]));
+  }
+  /** A captured EPCIS event by its CBV 2.0 hash ID (`ni:///sha-256;...?ver=CBV2.0`), or null. */
+  getEpcisEvent(hashId: string): Promise<RpcMethods["waybill_getEpcisEvent"]["result"]> {
+    return this.call("waybill_getEpcisEvent", [hashId]);
+  }
+  /** Captured EPCIS events matching `filter`, as an EPCIS 2.0 query document (paged). */
+  queryEpcis(
+    filter: RpcMethods["waybill_queryEpcis"]["params"][0],
+    from?: number,
+    limit?: number,
+  ): Promise<RpcMethods["waybill_queryEpcis"]["result"]> {
+    return this.call("waybill_queryEpcis", trim([filter, from, limit]));
+  }
+
   // ---- queries ----
 
   head(): Promise<{ chain_id: string; genesis_hash: string; height: number; hash: string } & Record<string, unknown>> {
@@ -181,6 +221,17 @@ export class Client {
   discover(): Promise<Record<string, unknown>> {
     return this.call("rpc.discover");
   }
+}
+
+/** A document's `@context` (null if none) and its events, from either kind of EPCIS document. */
+export function epcisEvents(document: unknown): { context: Value; events: Value[] } {
+  const doc = document as Record<string, any>;
+  const body = doc?.epcisBody;
+  const list =
+    doc?.type === "EPCISQueryDocument" ? body?.queryResults?.resultsBody?.eventList : doc?.type === "EPCISDocument" ? body?.eventList : undefined;
+  if (!Array.isArray(list)) throw new WaybillError("not an EPCIS 2.0 document with an event list");
+  if (list.length === 0) throw new WaybillError("the document has no events");
+  return { context: (doc["@context"] ?? null) as Value, events: list as Value[] };
 }
 
 /** Trailing optional parameters left off. */

@@ -45,7 +45,41 @@ export type Payload =
   | {
       attach_document: { item_id: string; hash_algorithm: HashAlgorithm; hash: string; uri: string; media_type: string };
     }
-  | { decommission: { item_id: string; reason?: string | null } };
+  | { decommission: { item_id: string; reason?: string | null } }
+  | { propose_change: { organization: string; change: Change } }
+  | { approve_change: { organization: string; proposal: string } }
+  | { capture_epcis: EpcisCapture };
+
+/** A governance change (docs/SIGNING.md, `Change`), externally tagged as in JSON. */
+export type Change =
+  | { add_validator: { name: string; consensus_key: string; peer_id: string; power?: U64 } }
+  | { remove_validator: { name: string } }
+  | { set_validator_power: { name: string; power: U64 } }
+  | { rotate_consensus_key: { name: string; consensus_key: string } }
+  | { rotate_network_key: { name: string; peer_id: string } }
+  | { add_organization: { id: string; name: string; admins: string[] } }
+  | { remove_organization: { id: string } };
+
+/** Change kinds in variant order: the index is the BCS variant. */
+export const CHANGE_KINDS = [
+  "add_validator",
+  "remove_validator",
+  "set_validator_power",
+  "rotate_consensus_key",
+  "rotate_network_key",
+  "add_organization",
+  "remove_organization",
+] as const;
+
+/**
+ * One GS1 EPCIS 2.0 event (docs/EPCIS.md): the document's `@context` (null if none), the event
+ * as the document has it, and the capturer's GS1 party ids -> Waybill organizations.
+ */
+export interface EpcisCapture {
+  context: Value;
+  event: Value;
+  parties?: { [party: string]: string };
+}
 
 export interface Transaction {
   chain_id: string;
@@ -76,6 +110,9 @@ export const PAYLOAD_KINDS = [
   "transform",
   "attach_document",
   "decommission",
+  "propose_change",
+  "approve_change",
+  "capture_epcis",
 ] as const;
 
 const TRANSFER_KINDS: TransferKind[] = ["custody", "ownership"];
@@ -87,9 +124,9 @@ function keyBytes(hex: string, what: string): Uint8Array {
   return b;
 }
 
-function writeProperties(w: Writer, props: Properties = {}): void {
-  // Sorted by the BCS bytes of the key: length first, then bytes.
-  const entries = Object.keys(props).map((k) => ({ k, b: new Writer().str(k).bytes() }));
+/** A BCS map with string keys, entries sorted by the BCS bytes of the key. */
+function writeMap<V>(w: Writer, map: { [key: string]: V }, value: (v: V) => void): void {
+  const entries = Object.keys(map).map((k) => ({ k, b: new Writer().str(k).bytes() }));
   entries.sort((x, y) => {
     for (let i = 0; i < Math.min(x.b.length, y.b.length); i++) if (x.b[i] !== y.b[i]) return x.b[i] - y.b[i];
     return x.b.length - y.b.length;
@@ -97,8 +134,12 @@ function writeProperties(w: Writer, props: Properties = {}): void {
   w.uleb(entries.length);
   for (const { k, b } of entries) {
     w.raw(b);
-    writeValue(w, props[k]);
+    value(map[k]);
   }
+}
+
+function writeProperties(w: Writer, props: Properties = {}): void {
+  writeMap(w, props, (v) => writeValue(w, v));
 }
 
 function enumIndex<T extends string>(names: readonly T[], v: T, what: string): number {
@@ -168,11 +209,73 @@ export function writePayload(w: Writer, p: Payload): void {
     case "decommission":
       w.str(a.item_id).opt(a.reason, str);
       break;
+    case "propose_change":
+      w.str(a.organization);
+      writeChange(w, a.change);
+      break;
+    case "approve_change":
+      w.str(a.organization).raw(keyBytes(a.proposal, "proposal"));
+      break;
+    case "capture_epcis":
+      writeValue(w, a.context);
+      writeValue(w, a.event);
+      writeMap(w, a.parties ?? {}, (org: string) => w.str(org));
+      break;
   }
 }
 
-function readProperties(r: Reader): Properties {
-  const out: Properties = {};
+function writeChange(w: Writer, c: Change): void {
+  const kinds = Object.keys(c);
+  if (kinds.length !== 1) throw new WaybillError("change: expected exactly one member naming its kind");
+  const kind = kinds[0] as (typeof CHANGE_KINDS)[number];
+  const a = (c as Record<string, any>)[kind];
+  w.uleb(enumIndex(CHANGE_KINDS, kind, "change kind"));
+  switch (kind) {
+    case "add_validator":
+      w.str(a.name).raw(keyBytes(a.consensus_key, "consensus_key")).str(a.peer_id).u64(a.power ?? 1);
+      break;
+    case "remove_validator":
+      w.str(a.name);
+      break;
+    case "set_validator_power":
+      w.str(a.name).u64(a.power);
+      break;
+    case "rotate_consensus_key":
+      w.str(a.name).raw(keyBytes(a.consensus_key, "consensus_key"));
+      break;
+    case "rotate_network_key":
+      w.str(a.name).str(a.peer_id);
+      break;
+    case "add_organization":
+      w.str(a.id).str(a.name).vec(a.admins, (k: string) => w.raw(keyBytes(k, "admins")));
+      break;
+    case "remove_organization":
+      w.str(a.id);
+      break;
+  }
+}
+
+function readChange(r: Reader): Change {
+  switch (CHANGE_KINDS[r.tag(CHANGE_KINDS.length)]) {
+    case "add_validator":
+      return { add_validator: { name: r.str(), consensus_key: r.fixedHex(32), peer_id: r.str(), power: r.u64() } };
+    case "remove_validator":
+      return { remove_validator: { name: r.str() } };
+    case "set_validator_power":
+      return { set_validator_power: { name: r.str(), power: r.u64() } };
+    case "rotate_consensus_key":
+      return { rotate_consensus_key: { name: r.str(), consensus_key: r.fixedHex(32) } };
+    case "rotate_network_key":
+      return { rotate_network_key: { name: r.str(), peer_id: r.str() } };
+    case "add_organization":
+      return { add_organization: { id: r.str(), name: r.str(), admins: r.vec(() => r.fixedHex(32)) } };
+    case "remove_organization":
+      return { remove_organization: { id: r.str() } };
+  }
+}
+
+function readMap<V>(r: Reader, value: () => V, what: string): { [key: string]: V } {
+  const out: { [key: string]: V } = {};
   let last: Uint8Array | null = null;
   for (let n = r.uleb(); n > 0; n--) {
     const k = r.str();
@@ -180,12 +283,16 @@ function readProperties(r: Reader): Properties {
     if (last !== null) {
       let cmp = 0;
       for (let i = 0; i < Math.min(last.length, kb.length) && cmp === 0; i++) cmp = last[i] - kb[i];
-      if (cmp > 0 || (cmp === 0 && last.length >= kb.length)) throw new WaybillError("properties out of order");
+      if (cmp > 0 || (cmp === 0 && last.length >= kb.length)) throw new WaybillError(`${what} out of order`);
     }
     last = kb;
-    out[k] = readValue(r);
+    out[k] = value();
   }
   return out;
+}
+
+function readProperties(r: Reader): Properties {
+  return readMap(r, () => readValue(r), "properties");
 }
 
 export function readPayload(r: Reader): Payload {
@@ -240,6 +347,15 @@ export function readPayload(r: Reader): Payload {
       };
     case "decommission":
       return { decommission: { item_id: r.str(), reason: r.opt(s) } };
+    case "propose_change":
+      return { propose_change: { organization: r.str(), change: readChange(r) } };
+    case "approve_change":
+      return { approve_change: { organization: r.str(), proposal: r.fixedHex(32) } };
+    case "capture_epcis": {
+      const context = readValue(r);
+      const event = readValue(r);
+      return { capture_epcis: { context, event, parties: readMap(r, s, "parties") } };
+    }
   }
 }
 

@@ -160,12 +160,45 @@ fn roles(r: &mut Reader) -> Vec<String> {
     (0..n).map(|_| pick(r, &ROLES).to_string()).collect()
 }
 
+/// An EPCIS event of each type on the vocabulary's items (plain ids, taken as written), at one of
+/// 256 times, sometimes an error declaration: capture maps it onto the same actions.
+fn epcis(r: &mut Reader, a: String, b: String, org: String) -> Payload {
+    let time = format!("2026-01-01T00:{:02}:{:02}Z", r.u8() % 60, r.u8() % 60);
+    let mut event = match r.u8() % 6 {
+        0 => serde_json::json!({"type": "ObjectEvent", "action": "ADD", "epcList": [a]}),
+        1 => serde_json::json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+            "epcList": [a], "destinationList": [{"type": "possessing_party", "destination": "urn:epc:id:pgln:4012345.00000"}]}),
+        2 => {
+            serde_json::json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "receiving", "epcList": [a]})
+        }
+        3 => {
+            serde_json::json!({"type": "AggregationEvent", "action": pick(r, &["ADD", "DELETE"]), "parentID": a, "childEPCs": [b]})
+        }
+        4 => {
+            serde_json::json!({"type": "TransformationEvent", "inputEPCList": [a], "outputEPCList": [b]})
+        }
+        _ => serde_json::json!({"type": "TransactionEvent", "action": "ADD", "epcList": [a],
+            "bizTransactionList": [{"type": "inv", "bizTransaction": "urn:x:1"}],
+            "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4012345.00000"}]}),
+    };
+    event["eventTime"] = serde_json::json!(time);
+    event["eventTimeZoneOffset"] = serde_json::json!("+00:00");
+    if r.u8().is_multiple_of(8) {
+        event["errorDeclaration"] = serde_json::json!({"declarationTime": "2026-01-02T00:00:00Z"});
+    }
+    Payload::CaptureEpcis(ledger::epcis::capture::EpcisCapture {
+        context: JsonValue::new(&serde_json::Value::Null).expect("null"),
+        event: JsonValue::new(&event).expect("a typed value"),
+        parties: [("urn:epc:id:pgln:4012345.00000".to_string(), org)].into(),
+    })
+}
+
 /// A payload of every kind, its fields from a small vocabulary; or any payload from raw bytes.
 fn payload(r: &mut Reader) -> Option<Payload> {
     use supply::*;
     let item = |r: &mut Reader| pick(r, &ITEMS).to_string();
     let org = |r: &mut Reader| pick(r, &ORGS).to_string();
-    Some(match r.u8() % 16 {
+    Some(match r.u8() % 17 {
         0 => Payload::Memo {
             data: r.bytes(32).to_vec(),
         },
@@ -252,6 +285,10 @@ fn payload(r: &mut Reader) -> Option<Payload> {
             item_id: item(r),
             reason: location(r),
         }),
+        15 => {
+            let (a, b, o) = (item(r), item(r), org(r));
+            epcis(r, a, b, o)
+        }
         _ => return from_canonical("payload", r.bytes(1024), 1 << 16).ok(),
     })
 }

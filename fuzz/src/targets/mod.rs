@@ -4,6 +4,7 @@ pub mod consensus_core;
 pub mod consensus_msg;
 pub mod engine_node;
 pub mod engine_wire;
+pub mod epcis_document;
 pub mod execute;
 pub mod genesis;
 pub mod json_value;

@@ -138,6 +138,38 @@ impl NodeApi for Node {
     fn account(&self, _key: PublicKey) -> Result<Option<AccountView>, ApiError> {
         Ok(None)
     }
+    async fn capture_epcis(
+        &self,
+        txs: Vec<SignedTransaction>,
+        _wait_ms: Option<u64>,
+    ) -> Result<rpc::CaptureOutcome, ApiError> {
+        assert!(
+            (1..=MAX_SUBMIT_BATCH).contains(&txs.len()),
+            "{} in one capture",
+            txs.len()
+        );
+        txs.iter().for_each(check_tx);
+        Ok(rpc::CaptureOutcome {
+            complete: true,
+            captured: 0,
+            events: vec![],
+        })
+    }
+    fn epcis_event(
+        &self,
+        _id: ledger::epcis::EventHashId,
+    ) -> Result<Option<rpc::EpcisEventView>, ApiError> {
+        Ok(None)
+    }
+    fn query_epcis(
+        &self,
+        _filter: ledger::epcis::query::QueryFilter,
+        _from: u64,
+        limit: usize,
+    ) -> Result<serde_json::Value, ApiError> {
+        page(limit)?;
+        Ok(serde_json::Value::Null)
+    }
     fn transaction_proof(&self, _hash: Hash) -> Result<Option<Proof>, ApiError> {
         Ok(None)
     }

@@ -2,6 +2,7 @@
 //! and inclusion proof, and the item's certified state value, whose history head fixes how many
 //! events there are and which, all against one certified ledger.
 
+use crate::epcis::capture::{Effect, EpcisCapture};
 use serde::{Deserialize, Serialize};
 
 use crate::accumulator::InclusionProof;
@@ -283,6 +284,9 @@ impl HistoryProofEntry {
     /// (`history_digest`), which every proof must also pass.
     fn names(&self, item_id: &str) -> Result<String, VerifyError> {
         let payload = &self.transaction.tx.payload;
+        if let Payload::CaptureEpcis(c) = payload {
+            return self.event_names(c, item_id);
+        }
         let roles: Vec<&str> = items_named(payload)
             .into_iter()
             .filter(|(id, _)| *id == item_id)
@@ -306,6 +310,38 @@ impl HistoryProofEntry {
             payload.kind(),
             roles.join(", ")
         ))
+    }
+}
+
+impl HistoryProofEntry {
+    /// An EPCIS event names an item by any of its identifiers (in canonical form); unpacking
+    /// every child of a parent and accepting a transfer move items the event does not name,
+    /// which only the certified history chain shows.
+    fn event_names(&self, c: &EpcisCapture, item_id: &str) -> Result<String, VerifyError> {
+        let not_named = || VerifyError::ItemNotNamed {
+            item_id: item_id.to_string(),
+            ledger_index: self.ledger_index,
+            payload_kind: "capture_epcis",
+        };
+        let plan = c.plan().map_err(|_| not_named())?;
+        if plan.effect.items().iter().any(|i| i == item_id) {
+            return Ok(format!(
+                "capture_epcis: the {} {} names item {item_id:?}",
+                plan.event_type.as_str(),
+                plan.hash_id
+            ));
+        }
+        match &plan.effect {
+            Effect::AcceptTransfer { .. } => Ok(format!(
+                "capture_epcis {}: item {item_id:?} moved with an accepted transfer as contents (shown by the certified history chain)",
+                plan.hash_id
+            )),
+            Effect::Disaggregate { children, .. } if children.is_empty() => Ok(format!(
+                "capture_epcis {}: item {item_id:?} was unpacked with all its parent's contents (shown by the certified history chain)",
+                plan.hash_id
+            )),
+            _ => Err(not_named()),
+        }
     }
 }
 
@@ -343,6 +379,9 @@ pub fn items_named(payload: &Payload) -> Vec<(&str, ItemRole)> {
             .collect(),
         Payload::AttachDocument(a) => vec![(a.item_id.as_str(), ItemRole::Subject)],
         Payload::Decommission(a) => vec![(a.item_id.as_str(), ItemRole::Subject)],
+        // The items of an EPCIS event are its identifiers in canonical form, computed from the
+        // event (`HistoryProofEntry::event_names`), not fields of the payload.
+        Payload::CaptureEpcis(_) => vec![],
         Payload::ProposeChange(_) | Payload::ApproveChange(_) => vec![],
     }
 }

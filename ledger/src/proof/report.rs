@@ -47,6 +47,8 @@ pub enum VerifyError {
         receipt_tx_hash: Hash,
         tx_hash: Hash,
     },
+    #[error("the transaction's EPCIS event does not read: {reason}")]
+    EpcisEvent { reason: String },
     #[error("state value of item {item_id:?} does not decode as an item record: {reason}")]
     UndecodableValue { item_id: String, reason: String },
     #[error("state value under the key of item {expected:?} is the record of item {found:?}")]

@@ -10,7 +10,7 @@ use crate::tx::SignedTransaction;
 
 use super::certificate::LedgerCertificate;
 use super::checks;
-use super::report::VerifyReport;
+use super::report::{VerifyError, VerifyReport};
 
 /// A committed transaction with its receipt, and the accumulator inclusion proof of their
 /// [`crate::receipt::TxLeaf`] at `ledger_index` in the accumulator the certificate signs
@@ -47,6 +47,23 @@ impl TransactionProof {
             &self.certificate.checkpoint,
         );
         checks::signature(&mut report, "transaction.", &self.transaction, genesis);
+        if let crate::tx::Payload::CaptureEpcis(c) = &self.transaction.tx.payload {
+            // What the proven transaction captured, named as GS1 names it.
+            report.record(
+                "epcis_event",
+                c.plan()
+                    .map(|p| {
+                        format!(
+                            "{} {} (CBV 2.0 event hash ID, computed from the proven event)",
+                            p.event_type.as_str(),
+                            p.hash_id
+                        )
+                    })
+                    .map_err(|e| VerifyError::EpcisEvent {
+                        reason: e.to_string(),
+                    }),
+            );
+        }
         report
     }
 }

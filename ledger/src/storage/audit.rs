@@ -492,7 +492,11 @@ impl Store {
 
     /// No index records beyond the ones re-execution produced.
     fn audit_index_counts(&self, walk: &Walk) -> Result<(), AuditError> {
-        for cf in [schema::CF_ITEM_HISTORY, schema::CF_ORG_EVENTS] {
+        for cf in [
+            schema::CF_ITEM_HISTORY,
+            schema::CF_ORG_EVENTS,
+            schema::CF_EPCIS_EVENTS,
+        ] {
             let expected = walk.index_counts.get(cf).copied().unwrap_or(0);
             let found = self.count_records(cf)?;
             if found != expected {

@@ -8,6 +8,7 @@ use super::schema;
 use super::{Store, StoreError};
 use crate::block::Block;
 use crate::encoding::{from_canonical, to_canonical};
+use crate::epcis::EventHashId;
 use crate::supply::events::EventRecord;
 use crate::supply::history::HistoryEntry;
 
@@ -50,6 +51,39 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
         self.index_range(schema::CF_ORG_EVENTS, org, from, limit)
+    }
+
+    /// Captured EPCIS events from ledger index `from` on, oldest first, at most `limit` (capped
+    /// at [`MAX_HISTORY_PAGE`]): (ledger index, hash ID).
+    pub fn epcis_events(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, EventHashId)>, StoreError> {
+        let start = schema::u64_key(from);
+        let iter = self.db.iterator_cf(
+            self.cf(schema::CF_EPCIS_EVENTS)?,
+            IteratorMode::From(&start, Direction::Forward),
+        );
+        let mut out = Vec::new();
+        for item in iter {
+            if out.len() >= limit.min(MAX_HISTORY_PAGE) {
+                break;
+            }
+            let (key, value) = item.map_err(StoreError::db("iterate epcis events"))?;
+            let corrupt = |reason: &str| StoreError::Corrupt {
+                cf: schema::CF_EPCIS_EVENTS,
+                key: hex::encode(&key),
+                reason: reason.to_string(),
+            };
+            let index = schema::decode_u64(&key).ok_or_else(|| corrupt("key is not 8 bytes"))?;
+            let id: [u8; 32] = value
+                .as_ref()
+                .try_into()
+                .map_err(|_| corrupt("value is not 32 bytes"))?;
+            out.push((index, EventHashId(id)));
+        }
+        Ok(out)
     }
 
     fn index_range(
@@ -138,6 +172,13 @@ pub(super) fn index_entries(
                 cf: schema::CF_ORG_EVENTS,
                 key: schema::index_key(org, ledger_index),
                 value: whole.clone(),
+            });
+        }
+        if let Some(id) = &event.epcis {
+            out.push(IndexEntry {
+                cf: schema::CF_EPCIS_EVENTS,
+                key: schema::u64_key(ledger_index).to_vec(),
+                value: id.0.to_vec(),
             });
         }
     }

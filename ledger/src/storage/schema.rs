@@ -20,10 +20,13 @@ use crate::hash::{Hash, HASH_LEN};
 /// - 5: property and reading values are typed canonical values (`supply::JsonValue`), not JSON
 ///   texts, and transactions are signed under `waybill/tx/v2`: blocks, item values and roots all
 ///   differ, so older stores are refused with the message to re-create them.
-pub const SCHEMA_VERSION: u32 = 5;
+/// - 6: adds [`CF_EPCIS_EVENTS`] (transactions gained the `capture_epcis` payload and events the
+///   EPCIS kinds, both appended: old bytes keep their meaning). A version-5 store holds no EPCIS
+///   event, so it is upgraded by creating the (empty) column family and rewriting the version.
+pub const SCHEMA_VERSION: u32 = 6;
 /// Older versions [`super::Store::open`] upgrades to [`SCHEMA_VERSION`] (and a read-only open
-/// reads as they are). None since version 4 changed the item values.
-pub const UPGRADABLE_FROM: &[u32] = &[];
+/// reads as they are).
+pub const UPGRADABLE_FROM: &[u32] = &[5];
 
 /// height u64 BE -> canonical [`crate::stored::StoredBlock`].
 pub const CF_BLOCKS: &str = "blocks";
@@ -65,6 +68,11 @@ pub const CF_CONSENSUS: &str = "consensus";
 /// validator set and matched this store's checkpoint; a height may have none (yet).
 pub const CF_LEDGER_CERTS: &str = "ledger_certs";
 
+/// Captured EPCIS events in ledger order: ledger index u64 BE -> the event's 32-byte CBV 2.0
+/// hash ID digest (`epcis::EventHashId`). What an EPCIS query walks; the event itself is in the
+/// transaction.
+pub const CF_EPCIS_EVENTS: &str = "epcis_events";
+
 /// Every column family the store opens. Later ones (state, indexes) are appended here.
 pub const COLUMN_FAMILIES: &[&str] = &[
     CF_BLOCKS,
@@ -81,6 +89,7 @@ pub const COLUMN_FAMILIES: &[&str] = &[
     CF_ITEM_HISTORY,
     CF_ORG_EVENTS,
     CF_LEDGER_CERTS,
+    CF_EPCIS_EVENTS,
 ];
 
 /// Prefix of every index key of `id` (an item or organization id, at most 255 bytes): the length

@@ -525,6 +525,38 @@ fn unknown_schema_version_is_refused() {
     ));
 }
 
+/// A version-5 store (before `epcis_events`) opens as the current version, with its blocks,
+/// and with the new column family, empty: a version-5 ledger holds no EPCIS event.
+#[test]
+fn a_version_5_store_is_upgraded_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        chain(&store, 3);
+    }
+    {
+        let opts = rocksdb::Options::default();
+        let mut db = rocksdb::DB::open_cf(&opts, dir.path(), schema::COLUMN_FAMILIES).unwrap();
+        db.drop_cf(schema::CF_EPCIS_EVENTS).unwrap();
+        let meta = db.cf_handle(schema::CF_META).unwrap();
+        db.put_cf(meta, schema::META_SCHEMA_VERSION, 5u32.to_be_bytes())
+            .unwrap();
+    }
+    assert_eq!(schema::SCHEMA_VERSION, 6);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head().unwrap().height, 3);
+    assert!(store.epcis_events(0, 10).unwrap().is_empty());
+    let version = store
+        .db
+        .get_cf(
+            store.cf(schema::CF_META).unwrap(),
+            schema::META_SCHEMA_VERSION,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(schema::decode_u32(&version), Some(schema::SCHEMA_VERSION));
+}
+
 #[test]
 fn proofs_verify_against_stored_roots() {
     let dir = tempfile::tempdir().unwrap();
@@ -693,6 +725,7 @@ fn events_feed_item_history_and_organization_indexes_in_pages() {
             })
             .collect(),
         account: None,
+        epcis: None,
     };
     let mut parent = genesis.hash();
     let mut seq = 0;

@@ -29,6 +29,14 @@ pub enum EventKind {
     Transform,
     DocumentAttached,
     Decommission,
+    /// An EPCIS event with sensor data about items (observations by the custodian).
+    SensorReport,
+    /// An EPCIS AssociationEvent: items associated with a parent (a sensor with a pallet).
+    Associate,
+    /// An EPCIS TransactionEvent that moved nothing: items linked to a business transaction.
+    BusinessTransaction,
+    /// An EPCIS error declaration: an earlier event, named by its hash ID, declared erroneous.
+    ErrorDeclaration,
 }
 
 impl EventKind {
@@ -52,6 +60,10 @@ impl EventKind {
             EventKind::Transform => "transform",
             EventKind::DocumentAttached => "document_attached",
             EventKind::Decommission => "decommission",
+            EventKind::SensorReport => "sensor_report",
+            EventKind::Associate => "associate",
+            EventKind::BusinessTransaction => "business_transaction",
+            EventKind::ErrorDeclaration => "error_declaration",
         }
     }
 }
@@ -107,6 +119,8 @@ pub struct EventRecord {
     pub items: Vec<ItemRef>,
     /// The account added, removed or changed (account events only).
     pub account: Option<PublicKey>,
+    /// The hash ID of the EPCIS event the transaction captured (`capture_epcis` only).
+    pub epcis: Option<crate::epcis::EventHashId>,
 }
 
 impl EventRecord {

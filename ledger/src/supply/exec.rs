@@ -15,6 +15,8 @@ use crate::execute::{ExecError, StateDelta, StateReader};
 use crate::hash::Hash;
 use crate::tx::Payload;
 
+mod epcis;
+
 /// A successful action: its writes (merged into the block's delta) and its event.
 #[derive(Debug)]
 pub struct Applied {
@@ -101,6 +103,7 @@ impl Cx<'_> {
             Payload::Transform(a) => self.transform(a)?,
             Payload::AttachDocument(a) => self.attach(a)?,
             Payload::Decommission(a) => self.decommission(a)?,
+            Payload::CaptureEpcis(a) => self.capture_epcis(a)?,
         };
         self.record_history(&ev)?;
         Ok(Some(ev))
@@ -141,6 +144,7 @@ impl Cx<'_> {
             organizations: vec![organization.to_string()],
             items: Vec::new(),
             account: None,
+            epcis: None,
         }
     }
 
@@ -632,15 +636,7 @@ impl Cx<'_> {
     fn attach(&mut self, a: &AttachDocument) -> R<EventRecord> {
         let org = self.actor()?;
         let mut item = self.item(&a.item_id)?;
-        if item.owner != org && item.custodian != org {
-            return Err(fail(
-                codes::NOT_OWNER_OR_CUSTODIAN,
-                format!(
-                    "{:?} is owned by {:?} and held by {:?}, not {org:?}",
-                    item.id, item.owner, item.custodian
-                ),
-            ));
-        }
+        require_owner_or_custodian(&item, &org)?;
         if item.document_count >= MAX_DOCUMENTS_PER_ITEM {
             return Err(fail(
                 codes::TOO_MANY_DOCUMENTS,
@@ -755,6 +751,19 @@ fn require_owner(item: &ItemRecord, org: &str) -> R<()> {
         return Err(fail(
             codes::NOT_OWNER,
             format!("{:?} is owned by {:?}, not {org:?}", item.id, item.owner),
+        ));
+    }
+    Ok(())
+}
+
+fn require_owner_or_custodian(item: &ItemRecord, org: &str) -> R<()> {
+    if item.owner != org && item.custodian != org {
+        return Err(fail(
+            codes::NOT_OWNER_OR_CUSTODIAN,
+            format!(
+                "{:?} is owned by {:?} and held by {:?}, not {org:?}",
+                item.id, item.owner, item.custodian
+            ),
         ));
     }
     Ok(())

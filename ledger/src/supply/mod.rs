@@ -70,6 +70,7 @@
 //! | `transform` | custodian of every input | each input: `unknown_item`, active, `not_custodian`, `item_in_container`, holds nothing (`container_not_empty`), `transfer_pending`; each output id unused (`item_exists`). Inputs become `consumed` with `transformed_into` = outputs; outputs are created active, owned and held by the actor, with `derived_from` = inputs |
 //! | `attach_document` | the owner or the custodian | `unknown_item`; actor owns or holds it (`not_owner_or_custodian`); at most [`limits::MAX_DOCUMENTS_PER_ITEM`] (`too_many_documents`). Allowed in any status (certificates of destruction come after the fact) |
 //! | `decommission` | the owner | `unknown_item`, active; `not_owner`; `item_in_container`; `container_not_empty`; `transfer_pending` |
+//! | `capture_epcis` | an operator; then the rules of the actions the event maps onto (docs/EPCIS.md) | the event reads as EPCIS 2.0 within Waybill's limits (`invalid_epcis_event`) and is one Waybill captures (`unsupported_epcis_event`); a transfer's recipient party is named in `parties` (`unknown_party`); no event with its hash ID was captured (`duplicate_event`). An error declaration names a captured event (`unknown_event`), captured by the actor (`not_capturer`), not declared before (`already_declared`) |
 //! | any | | a record would exceed [`crate::execute::MAX_STATE_VALUE_BYTES`] (`record_too_large`; the limits make this unreachable, it is a guard) |
 //!
 //! While an item is packed it is frozen: it cannot be transferred, transformed, decommissioned,
@@ -109,8 +110,8 @@ pub use payload::{
     Transform,
 };
 pub use state::{
-    AccountRecord, DocumentRecord, HistoryHead, HistoryLink, ItemRecord, ItemState, ItemStatus,
-    OrgRecord, PendingTransfer,
+    AccountRecord, DocumentRecord, EpcisRecord, HistoryHead, HistoryLink, ItemRecord, ItemState,
+    ItemStatus, OrgRecord, PendingTransfer,
 };
 
 use crate::execute::StateDelta;
@@ -177,6 +178,20 @@ pub mod codes {
     pub const TOO_MANY_CONTENTS: &str = "too_many_contents";
     pub const TOO_MANY_DOCUMENTS: &str = "too_many_documents";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
+    /// The EPCIS event breaks EPCIS 2.0 or a Waybill limit (docs/EPCIS.md).
+    pub const INVALID_EPCIS_EVENT: &str = "invalid_epcis_event";
+    /// A valid EPCIS event Waybill does not capture (docs/EPCIS.md says which and why).
+    pub const UNSUPPORTED_EPCIS_EVENT: &str = "unsupported_epcis_event";
+    /// A transfer's recipient party is not named in the capture's `parties`.
+    pub const UNKNOWN_PARTY: &str = "unknown_party";
+    /// An event with this hash ID was captured already.
+    pub const DUPLICATE_EVENT: &str = "duplicate_event";
+    /// An error declaration names an event (by its hash ID) the ledger does not hold.
+    pub const UNKNOWN_EVENT: &str = "unknown_event";
+    /// Only the organization that captured an event may declare it erroneous.
+    pub const NOT_CAPTURER: &str = "not_capturer";
+    /// The event was declared erroneous already.
+    pub const ALREADY_DECLARED: &str = "already_declared";
 
     /// Every code above, for documentation and tests.
     pub const ALL: &[&str] = &[
@@ -209,6 +224,13 @@ pub mod codes {
         TOO_MANY_CONTENTS,
         TOO_MANY_DOCUMENTS,
         RECORD_TOO_LARGE,
+        INVALID_EPCIS_EVENT,
+        UNSUPPORTED_EPCIS_EVENT,
+        UNKNOWN_PARTY,
+        DUPLICATE_EVENT,
+        UNKNOWN_EVENT,
+        NOT_CAPTURER,
+        ALREADY_DECLARED,
     ];
 }
 

@@ -7,6 +7,7 @@
 //! | `item/` + item id (UTF-8)             | [`ItemState`]: [`ItemRecord`] then [`HistoryHead`] |
 //! | `xfer/` + item id (UTF-8)             | [`PendingTransfer`]   |
 //! | `doc/` + item id + `0x00` + u32 BE n  | [`DocumentRecord`]    |
+//! | `epcis/` + event hash ID (32 bytes)   | [`EpcisRecord`]       |
 //!
 //! (`seq/` + public key, a u64 BE, is the envelope's sequence number: [`crate::execute`].)
 //! Values are plain canonical BCS of the record (no domain tag). Each record type also has a
@@ -31,6 +32,7 @@ pub const ACCOUNT_PREFIX: &[u8] = b"acct/";
 pub const ITEM_PREFIX: &[u8] = b"item/";
 pub const TRANSFER_PREFIX: &[u8] = b"xfer/";
 pub const DOCUMENT_PREFIX: &[u8] = b"doc/";
+pub const EPCIS_PREFIX: &[u8] = b"epcis/";
 
 fn key(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + rest.len());
@@ -66,6 +68,36 @@ pub fn document_key(item_id: &str, index: u32) -> Vec<u8> {
     let mut k = document_prefix(item_id);
     k.extend_from_slice(&index.to_be_bytes());
     k
+}
+
+/// The state key of a captured EPCIS event, by its hash ID.
+pub fn epcis_key(id: &crate::epcis::EventHashId) -> Vec<u8> {
+    key(EPCIS_PREFIX, &id.0)
+}
+
+/// A captured EPCIS event, found by its CBV 2.0 hash ID. In the certified state, so that an
+/// auditor can be shown which transaction captured an event and whether it was declared
+/// erroneous, or that no event with that ID was ever captured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpcisRecord {
+    /// The transaction that captured it (its proof carries the event itself).
+    pub tx_hash: Hash,
+    /// The capturing organization.
+    pub organization: String,
+    /// The error declaration's transaction, once the capturer declared the event erroneous.
+    /// The event stays in the ledger as it was: history is never edited.
+    pub declared_erroneous: Option<Hash>,
+}
+
+impl Canonical for EpcisRecord {
+    const DOMAIN: &'static str = "waybill/epcis-record/v1";
+}
+
+pub fn read_epcis(
+    state: &dyn StateReader,
+    id: &crate::epcis::EventHashId,
+) -> Result<Option<EpcisRecord>, ExecError> {
+    read(state, "epcis event", &epcis_key(id))
 }
 
 /// A consortium member, from genesis.

@@ -1956,3 +1956,6 @@ fn random_runs_reach_every_event_kind() {
     println!("{kinds:?}\n{failures:?}");
     assert_eq!(kinds.len(), 18, "{kinds:?}");
 }
+
+#[path = "epcis_tests.rs"]
+mod epcis;

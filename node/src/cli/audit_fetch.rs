@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
+use ledger::epcis::EventHashId;
 use ledger::proof::{Proof, ProofFile};
 use ledger::Hash;
 
@@ -59,6 +60,12 @@ pub enum FetchWhat {
     },
     /// Every event of an item, each with an inclusion proof.
     History { id: String },
+    /// A captured GS1 EPCIS event, by its CBV 2.0 hash ID: the transaction that captured it,
+    /// with its receipt and inclusion proof (verify prints the hash ID it computes from it).
+    Epcis {
+        /// The event hash ID, `ni:///sha-256;<hex>?ver=CBV2.0`.
+        hash_id: EventHashId,
+    },
     /// The ledger at `from` is a prefix of the ledger at `to`: history was not rewritten.
     Consistency {
         from: u64,
@@ -79,6 +86,8 @@ pub enum FetchError {
         what: &'static str,
         reason: String,
     },
+    #[error("no EPCIS event {hash_id} was captured on the node at {url}")]
+    NoEvent { hash_id: EventHashId, url: String },
     #[error("transaction {hash} is not committed on the node at {url}")]
     NotCommitted { hash: Hash, url: String },
     #[error(
@@ -197,6 +206,25 @@ async fn fetch(args: &FetchArgs) -> Result<ProofFile, FetchError> {
                 hash: *hash,
                 url: url.clone(),
             }),
+        FetchWhat::Epcis { hash_id } => {
+            let event = client
+                .epcis_event(*hash_id)
+                .await
+                .map_err(node("waybill_getEpcisEvent"))?
+                .ok_or_else(|| FetchError::NoEvent {
+                    hash_id: *hash_id,
+                    url: url.clone(),
+                })?;
+            let hash = event.record.tx_hash;
+            client
+                .transaction_proof(hash)
+                .await
+                .map_err(node("waybill_getTransactionProof"))?
+                .ok_or_else(|| FetchError::NotCommitted {
+                    hash,
+                    url: url.clone(),
+                })
+        }
         FetchWhat::Item { id, height } => client
             .item_proof(id, *height)
             .await
@@ -289,6 +317,9 @@ fn default_name(what: &FetchWhat) -> PathBuf {
     };
     PathBuf::from(match what {
         FetchWhat::Tx { hash } => format!("tx-{}.proof.json", &hash.to_string()[..16]),
+        FetchWhat::Epcis { hash_id } => {
+            format!("epcis-{}.proof.json", &hex::encode(hash_id.0)[..16])
+        }
         FetchWhat::Item { id, .. } => format!("item-{}.proof.json", safe(id)),
         FetchWhat::History { id } => format!("history-{}.proof.json", safe(id)),
         FetchWhat::Consistency { from, to } => match to {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use ledger::ceremony::GenesisFile;
 use ledger::encoding::from_canonical;
+use ledger::epcis::capture::{Action, EpcisCapture};
 use ledger::execute::MAX_STATE_VALUE_BYTES;
 use ledger::genesis::Validator;
 use ledger::governance::Change;
@@ -379,6 +380,7 @@ pub fn payload_words(p: &Payload) -> String {
             "{} approves the change proposed in transaction {}",
             a.organization, a.proposal
         ),
+        Payload::CaptureEpcis(c) => epcis_words(c),
         Payload::Decommission(d) => format!(
             "decommission {}{}",
             d.item_id,
@@ -388,6 +390,43 @@ pub fn payload_words(p: &Payload) -> String {
                 .unwrap_or_default()
         ),
     }
+}
+
+/// A captured GS1 EPCIS 2.0 event in words: its type, action and bizStep by their standard
+/// names, the items it names and its CBV 2.0 event hash ID (docs/EPCIS.md).
+fn epcis_words(c: &EpcisCapture) -> String {
+    let plan = match c.plan() {
+        Ok(plan) => plan,
+        // Execution refused it (the receipt says why); say so rather than guess.
+        Err(e) => return format!("capture an EPCIS event that does not read: {e}"),
+    };
+    let action = match plan.action {
+        Some(Action::Add) => " ADD",
+        Some(Action::Observe) => " OBSERVE",
+        Some(Action::Delete) => " DELETE",
+        None => "",
+    };
+    let mut items = plan.effect.items();
+    items.dedup();
+    format!(
+        "capture EPCIS {}{action}{}{} of {} (event hash ID {}){}",
+        plan.event_type.as_str(),
+        plan.biz_step
+            .as_ref()
+            .map(|b| format!(", bizStep {b}"))
+            .unwrap_or_default(),
+        plan.location
+            .as_ref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default(),
+        items.join(", "),
+        plan.hash_id,
+        if plan.error_declaration {
+            ", declaring the earlier capture of this event erroneous"
+        } else {
+            ""
+        }
+    )
 }
 
 /// A governance change in words.
@@ -494,7 +533,66 @@ pub fn utc(ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc;
+    use super::{payload_words, utc};
+    use ledger::epcis::capture::EpcisCapture;
+    use ledger::supply::JsonValue;
+    use ledger::Payload;
+
+    fn capture(event: &str) -> EpcisCapture {
+        EpcisCapture {
+            context: JsonValue::parse("null").unwrap(),
+            event: JsonValue::parse(event).unwrap(),
+            parties: [(
+                "urn:epc:id:pgln:4012345.00000".to_string(),
+                "processor".to_string(),
+            )]
+            .into(),
+        }
+    }
+
+    /// An EPCIS capture reads by the standard's names with its hash ID; its error declaration
+    /// (the same event, so the same hash ID) says so; an event that does not read says why.
+    #[test]
+    fn epcis_captures_in_words() {
+        let shipping = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+            "eventTime": "2026-08-01T17:45:00.000+02:00", "eventTimeZoneOffset": "+02:00",
+            "epcList": ["urn:epc:id:sscc:0614141.1000000001"], "destinationList": [{"type":
+            "possessing_party", "destination": "urn:epc:id:pgln:4012345.00000"}]}"#;
+        let c = capture(shipping);
+        let hash_id = c.plan().unwrap().hash_id;
+        let words = payload_words(&Payload::CaptureEpcis(c));
+        assert!(
+            words.starts_with(
+                "capture EPCIS ObjectEvent OBSERVE, bizStep shipping of https://id.gs1.org/00/"
+            ),
+            "{words}"
+        );
+        assert!(
+            words.ends_with(&format!("(event hash ID {hash_id})")),
+            "{words}"
+        );
+
+        let declared = shipping.replacen(
+            '{',
+            r#"{"errorDeclaration": {"declarationTime": "2026-08-02T09:00:00Z"}, "#,
+            1,
+        );
+        let words = payload_words(&Payload::CaptureEpcis(capture(&declared)));
+        assert!(
+            words.ends_with(&format!(
+                "(event hash ID {hash_id}), declaring the earlier capture of this event erroneous"
+            )),
+            "{words}"
+        );
+
+        let words = payload_words(&Payload::CaptureEpcis(capture(
+            r#"{"type": "NoSuchEvent"}"#,
+        )));
+        assert!(
+            words.starts_with("capture an EPCIS event that does not read: "),
+            "{words}"
+        );
+    }
 
     #[test]
     fn utc_dates() {

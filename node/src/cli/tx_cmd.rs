@@ -31,6 +31,8 @@ use serde::Serialize;
 
 use super::CliResult;
 
+mod epcis;
+
 /// Largest file `attach-document --file` hashes and `raw --file` reads.
 const MAX_RAW_FILE_BYTES: u64 = 1024 * 1024;
 
@@ -146,6 +148,9 @@ enum Action {
     Memo(MemoArgs),
     /// Sign and submit any payload given as JSON, e.g. {"memo": {"data": "68656c6c6f"}}.
     Raw(RawArgs),
+    /// Capture a GS1 EPCIS 2.0 JSON/JSON-LD document: one signed transaction per event, checked
+    /// together, submitted in one waybill_captureEpcis call, a verdict per event (docs/EPCIS.md).
+    Epcis(epcis::EpcisArgs),
     /// Propose a change to the validators or organizations for an organization (its admin
     /// signs). The proposal's id is this transaction's hash; it applies once the genesis rule's
     /// share of organizations approved (the proposer's counts).
@@ -456,14 +461,36 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 pub fn run(cmd: TxCmd) -> CliResult {
     let common = cmd.common;
+    if let Action::Epcis(args) = cmd.action {
+        return epcis::run(&common, args);
+    }
     let payload = build_payload(cmd.action)?;
     check_payload(&payload)?;
+    let key = signing_key(&common)?;
+    let mut session = Session::new(&common.rpc);
+    let (chain_id, sequence) = chain_and_sequence(&common, &mut session, &key)?;
+    let stx = sign(&key, chain_id, sequence, payload)?;
+    if common.dry_run {
+        print_dry_run(&stx, common.json)
+    } else {
+        submit(&mut session, &stx, common.wait_ms, common.json)
+    }
+}
+
+fn signing_key(common: &CommonArgs) -> Res<KeyPair> {
     let key_path = match &common.key {
         Some(p) => p.clone(),
         None => return usage("no signing key: give --key FILE or set WAYBILL_KEY"),
     };
-    let key = read_key_file(&key_path)?;
-    let mut session = Session::new(&common.rpc);
+    Ok(read_key_file(&key_path)?)
+}
+
+/// The chain id and first sequence number to sign with: given, or asked of the node.
+fn chain_and_sequence(
+    common: &CommonArgs,
+    session: &mut Session,
+    key: &KeyPair,
+) -> Res<(String, u64)> {
     let chain_id = match (&common.chain_id, &common.genesis) {
         (Some(c), _) => c.clone(),
         (None, Some(path)) => Genesis::load(path)?.chain_id,
@@ -495,12 +522,7 @@ pub fn run(cmd: TxCmd) -> CliResult {
                 })?
         }
     };
-    let stx = sign(&key, chain_id, sequence, payload)?;
-    if common.dry_run {
-        print_dry_run(&stx, common.json)
-    } else {
-        submit(&mut session, &stx, common.wait_ms, common.json)
-    }
+    Ok((chain_id, sequence))
 }
 
 /// Builds, checks and signs; the result passes every check a node makes before ordering.
@@ -598,6 +620,7 @@ fn build_payload(action: Action) -> Res<Payload> {
             },
         },
         Action::Raw(a) => raw_payload(&a.file)?,
+        Action::Epcis(_) => return usage("epcis captures a document, not one payload"),
         Action::ProposeChange(a) => Payload::ProposeChange(ProposeChange {
             organization: a.org,
             change: change(a.change)?,
@@ -767,12 +790,16 @@ fn raw_payload(path: &Path) -> Res<Payload> {
 }
 
 fn read_limited(path: &Path, flag: &str) -> Res<Vec<u8>> {
+    read_limited_to(path, flag, MAX_RAW_FILE_BYTES)
+}
+
+fn read_limited_to(path: &Path, flag: &str, max: u64) -> Res<Vec<u8>> {
     let shown = path.display();
     let meta = std::fs::metadata(path)
         .map_err(|e| UsageError(format!("{flag} {shown}: cannot read: {e}")))?;
-    if meta.len() > MAX_RAW_FILE_BYTES {
+    if meta.len() > max {
         return usage(format!(
-            "{flag} {shown}: {} bytes exceeds the limit of {MAX_RAW_FILE_BYTES}",
+            "{flag} {shown}: {} bytes exceeds the limit of {max}",
             meta.len()
         ));
     }
