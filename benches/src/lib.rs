@@ -112,6 +112,7 @@ pub fn bench_genesis() -> Genesis {
             .collect(),
         organizations: vec![],
         accounts: vec![],
+        observers: vec![],
     };
     genesis.validate().expect("bench genesis is valid");
     genesis

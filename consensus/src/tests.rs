@@ -55,6 +55,7 @@ impl Net {
                 .collect(),
             organizations: vec![],
             accounts: vec![],
+            observers: vec![],
         };
         Net { genesis, keys }
     }

@@ -10,6 +10,8 @@
 //! signed: the node's own execution of the certified blocks decides, and a peer whose claim
 //! differs is marked for it. Then the node rebuilds its core on the new head.
 
+use std::collections::BTreeSet;
+
 use consensus::{QuorumCert, ValidatorSet};
 use ledger::encoding::from_canonical;
 use ledger::store_api::Head;
@@ -124,8 +126,26 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         records: &[Vec<u8>],
     ) -> Result<(), EngineError<S::Error>> {
         self.catchup.in_flight = false;
-        let Some(head) = self.store.head() else {
+        let Some((first, last)) = self.apply_committed_run(peer, from_height, records)? else {
             return Ok(());
+        };
+        info!(%peer, first, last, "caught up");
+        debug!("rebuilding the consensus core on the new head");
+        self.rebuild_core()
+    }
+
+    /// Checks committed blocks a peer sent for the heights from `from_height` on
+    /// ([`verify_committed`]) and executes and stores the proven prefix; returns the first and
+    /// last height applied, if any. The one path by which blocks no local consensus step
+    /// committed enter the store: validators' catch-up and observers' following.
+    pub(crate) fn apply_committed_run(
+        &mut self,
+        peer: P,
+        from_height: u64,
+        records: &[Vec<u8>],
+    ) -> Result<Option<(u64, u64)>, EngineError<S::Error>> {
+        let Some(head) = self.store.head() else {
+            return Ok(None);
         };
         // Blocks this node committed itself while the answer travelled are not the peer's
         // fault: they start the answer, and are skipped.
@@ -144,11 +164,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             Ok(p) => p,
             Err(e) => {
                 self.offend(peer, Offence::BadCatchup, &e);
-                return Ok(());
+                return Ok(None);
             }
         };
         let (Some(first), Some(last)) = (proven.first(), proven.last()) else {
-            return Ok(());
+            return Ok(None);
         };
         let (first, last) = (first.block.header.height, last.block.header.height);
         for stored in &proven {
@@ -173,9 +193,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         self.store
             .prune_consensus_blocks(last)
             .map_err(EngineError::Store)?;
-        info!(%peer, first, last, "caught up");
-        debug!("rebuilding the consensus core on the new head");
-        self.rebuild_core()
+        Ok(Some((first, last)))
     }
 }
 
@@ -201,12 +219,18 @@ pub enum CatchupError {
     BadCertificate { height: u64, reason: String },
     #[error("block {height}: certificate is invalid: {reason}")]
     InvalidCertificate { height: u64, reason: String },
+    #[error("block {height}: its certificate commits {commits:?}, not this block or a later one of the response")]
+    CertificateElsewhere { height: u64, commits: Option<Hash> },
     #[error("no block in the response carries a certificate that commits it")]
     Uncertified,
 }
 
 /// Decodes and checks `records` (canonical stored blocks, oldest first) against `head`; returns
-/// the longest prefix that is proven committed.
+/// the longest prefix that is proven committed: up to the last block whose certificate is a
+/// quorum certificate committing that very block (the hash chain then proves every block before
+/// it). Every certificate in that prefix is verified too, and must commit its own block or one
+/// after it in the prefix (a batch of blocks committed together shares the last one's): a node
+/// stores each block's certificate and serves it on, so none it keeps may be a peer's forgery.
 pub fn verify_committed(
     chain_id: &str,
     validators: &ValidatorSet,
@@ -254,20 +278,30 @@ pub fn verify_committed(
             reason: e.to_string(),
         })?;
         if qc.commits() == Some(id) {
-            validators.verify_qc(&qc, genesis_block_id).map_err(|e| {
-                CatchupError::InvalidCertificate {
-                    height: h.height,
-                    reason: e.to_string(),
-                }
-            })?;
             proven = index + 1;
         }
         parent = id;
-        blocks.push(stored);
+        blocks.push((stored, id, qc));
     }
     if proven == 0 && !blocks.is_empty() {
         return Err(CatchupError::Uncertified);
     }
     blocks.truncate(proven);
-    Ok(blocks)
+    let mut verified = BTreeSet::new();
+    for (i, (stored, _, qc)) in blocks.iter().enumerate() {
+        let height = stored.block.header.height;
+        let commits = qc.commits();
+        if !blocks[i..].iter().any(|(_, id, _)| Some(*id) == commits) {
+            return Err(CatchupError::CertificateElsewhere { height, commits });
+        }
+        if verified.insert(qc.hash()) {
+            validators
+                .verify_qc(qc, genesis_block_id)
+                .map_err(|e| CatchupError::InvalidCertificate {
+                    height,
+                    reason: e.to_string(),
+                })?;
+        }
+    }
+    Ok(blocks.into_iter().map(|(stored, _, _)| stored).collect())
 }

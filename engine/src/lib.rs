@@ -13,7 +13,9 @@
 //! - applying committed blocks: execution, the store's commit, the mempool, the notices;
 //! - catch-up, which believes only what a quorum signed;
 //! - checkpoint certification (ledger certificates) and its repair;
-//! - pacing: an idle leader holds its payload request back.
+//! - pacing: an idle leader holds its payload request back;
+//! - observers: a node whose key is no validator's follows the chain by certified catch-up and
+//!   never signs ([`observer`]).
 //!
 //! The shell (the `waybill` binary's tokio driver, or the whole-node simulator) delivers
 //! [`Event`]s and carries out [`Effect`]s. Storage is a trait ([`NodeStore`]): RocksDB in the
@@ -31,6 +33,7 @@ mod idle;
 pub mod mem_store;
 pub mod mempool;
 mod node;
+pub mod observer;
 pub mod offences;
 pub mod payload;
 pub mod peers;

@@ -431,6 +431,19 @@ impl Mempool {
         stuck.len()
     }
 
+    /// Up to `max` transactions this node's own clients submitted (not gossiped to it) at or
+    /// before `before`, oldest first: what an observer forwards to the validators again while
+    /// they have not committed them.
+    pub fn submitted_before(&self, before: Millis, max: usize) -> Vec<SignedTransaction> {
+        let mut old: Vec<&Pending> = self
+            .txs
+            .values()
+            .filter(|p| !p.gossiped && p.admitted_at <= before)
+            .collect();
+        old.sort_by_key(|p| (p.admitted_at, p.tx.hash()));
+        old.into_iter().take(max).map(|p| p.tx.clone()).collect()
+    }
+
     /// The account's committed next sequence: remembered while it has pending transactions,
     /// read from the ledger otherwise. Between a block's store write and its
     /// `remove_committed` the remembered value can be one block behind; admission then judges

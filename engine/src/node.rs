@@ -104,6 +104,9 @@ pub enum Effect<P> {
     /// Close the connections to `peer` and refuse it until `until` (its offences passed the
     /// threshold; see [`crate::offences`]). It stays on the allow-list.
     Disconnect { peer: P, until: Millis },
+    /// Gossip these transactions to the validators again: an observer's clients submitted
+    /// them, and no validator has committed them yet (see [`crate::observer`]).
+    Forward(Vec<ledger::SignedTransaction>),
 }
 
 /// A committed block, as the shell passes it on.
@@ -161,6 +164,8 @@ pub(crate) enum Asked<P> {
     },
     /// Certificate repair: the peer's ledger certificates.
     Certificates { peer: P },
+    /// An observer following: committed blocks from the peer, from this height on.
+    Follow { peer: P, from_height: u64 },
 }
 
 pub struct Node<P: Peer, S: NodeStore> {
@@ -185,7 +190,9 @@ pub struct Node<P: Peer, S: NodeStore> {
     /// How long a leader with nothing to order waits before proposing an empty block.
     pub(crate) idle_wait: Millis,
     pub(crate) looks: ProposalLooks<P>,
-    next_poll: Millis,
+    pub(crate) next_poll: Millis,
+    /// Set on an observer (its key is no validator's): how it follows the chain.
+    pub(crate) follow: Option<crate::observer::Follow>,
     /// Sign no ledger checkpoint until the core's round is above this (the rollback guard).
     pub(crate) fence: Option<Round>,
     pub(crate) offences: Offences<P>,
@@ -234,6 +241,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             "recovering consensus state"
         );
         let certify = CertifyState::new(&genesis, &key.public());
+        let observing = genesis.validator_index(&key.public()).is_none();
         let idle_wait = crate::idle::proposal_wait(genesis.consensus.round_timeout_ms);
         let (core, actions) = Core::recover(&genesis, key, validator, recovery, now);
         let mut node = Node {
@@ -255,6 +263,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             idle_wait,
             looks: ProposalLooks::default(),
             next_poll: now.saturating_add(POLL_EVERY),
+            follow: observing.then(|| crate::observer::Follow::new(now)),
             fence: checked.fence,
             offences: Offences::default(),
             status: Status::default(),
@@ -273,7 +282,12 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             // The mark starts from the merged data, so the next start compares with it.
             node.write_mark(&checked.safety)?;
         }
-        node.carry_out(actions)?;
+        if observing {
+            // An observer's core is never fed (see `observer`): its round timer is not set.
+            info!("this node's key is no validator's: running as an observer (follows, never votes)");
+        } else {
+            node.carry_out(actions)?;
+        }
         node.refresh_status();
         let effects = std::mem::take(&mut node.out);
         Ok((node, effects))
@@ -287,6 +301,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     ) -> Result<Vec<Effect<P>>, EngineError<S::Error>> {
         self.now = self.now.max(now);
         match event {
+            Event::Consensus { from, .. } if self.is_observer() => {
+                self.observer_drops_consensus(from)
+            }
             Event::Consensus { from, bytes } => self.on_consensus_bytes(from, &bytes)?,
             Event::SyncRequest { from, bytes, reply } => self.serve(from, &bytes, reply)?,
             Event::SyncResponse { id, result } => self.on_response(id, result)?,
@@ -326,6 +343,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         if let Some(due) = self.looks.next_due() {
             at = at.min(due);
         }
+        if let Some(f) = &self.follow {
+            at = at.min(f.next_at());
+        }
         at
     }
 
@@ -355,6 +375,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     }
 
     fn on_wake(&mut self) -> Result<(), EngineError<S::Error>> {
+        if self.is_observer() {
+            return self.observer_wake();
+        }
         if let Some((round, deadline)) = self.timer {
             if deadline <= self.now {
                 self.timer = None;
@@ -403,7 +426,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         self.on_answer(asked, result)
     }
 
-    fn evict_gapped(&mut self) {
+    pub(crate) fn evict_gapped(&mut self) {
         let mut pool = self.mempool.lock();
         if pool.len() < pool.capacity() / 10 {
             return;
@@ -437,7 +460,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         s.committed_height = head.map_or(0, |h| h.height);
         s.committed_hash = head.map_or(Hash::ZERO, |h| h.hash);
         s.mempool_len = self.mempool.lock().len();
-        s.syncing = self.catchup.in_flight();
+        s.syncing = match &self.follow {
+            Some(f) => f.behind(),
+            None => self.catchup.in_flight(),
+        };
+        s.observer = self.follow.is_some();
     }
 
     /// Rebuilds the core from durable state after the store moved ahead of it (catch-up).

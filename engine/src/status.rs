@@ -22,11 +22,14 @@ pub struct BlockSummary {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Status {
+    /// This node is an observer: it follows the chain and never votes (see `observer`).
+    pub observer: bool,
     pub round: u64,
     pub committed_height: u64,
     pub committed_hash: Hash,
     pub mempool_len: usize,
-    /// A catch-up request is in flight.
+    /// A catch-up request is in flight; on an observer, it is behind the validators as far as
+    /// it knows (it has not reached the top since it started, or its last answer was full).
     pub syncing: bool,
     /// Blocks committed since start.
     pub commits: u64,

@@ -274,6 +274,7 @@ mod tests {
                 .collect(),
             organizations: vec![],
             accounts: vec![],
+            observers: vec![],
         }
     }
 

@@ -36,11 +36,11 @@ pub enum StartError {
         #[source]
         source: KeyFileError,
     },
-    #[error("consensus key {key} is not in the validator set of chain {chain:?} (genesis {genesis}); check node.consensus_key")]
-    NotAValidator {
+    #[error("network key's PeerId {peer_id} is validator {name}'s, but consensus key {key} is not its key (nor any validator's); check node.consensus_key")]
+    WrongConsensusKey {
+        name: String,
+        peer_id: String,
         key: String,
-        chain: String,
-        genesis: String,
     },
     #[error("network key's PeerId {found} does not match validator {name}'s PeerId {expected} in genesis; check node.network_key")]
     PeerIdMismatch {
@@ -121,21 +121,19 @@ pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
             source,
         })?;
     let me = consensus_key.public();
-    let Some(index) = genesis.validator_index(&me) else {
-        return Err(StartError::NotAValidator {
-            key: me.to_string(),
-            chain: genesis.chain_id.clone(),
-            genesis: genesis.hash().to_string(),
-        });
-    };
-    let validator = &genesis.validators[index];
     let peer_id = ledger::genesis::peer_id_of(&network_key.public().0);
-    if peer_id != validator.peer_id {
-        return Err(StartError::PeerIdMismatch {
-            name: validator.name.clone(),
-            expected: validator.peer_id.clone(),
-            found: peer_id,
-        });
+    match genesis.validator_index(&me) {
+        Some(index) => {
+            let validator = &genesis.validators[index];
+            if peer_id != validator.peer_id {
+                return Err(StartError::PeerIdMismatch {
+                    name: validator.name.clone(),
+                    expected: validator.peer_id.clone(),
+                    found: peer_id,
+                });
+            }
+        }
+        None => observer_checks(&genesis, &peer_id, &me)?,
     }
     let path = ledger_dir(&config);
     let store_err = |source| StartError::Store {
@@ -175,6 +173,29 @@ pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
     })
 }
 
+/// A node whose consensus key is no validator's runs as an observer (see the engine's
+/// `observer`). A validator's network key with another consensus key is a mistake, not an
+/// observer; an observer the genesis does not name is admitted only by validators whose
+/// `network.observers` lists it, which is said.
+fn observer_checks(genesis: &Genesis, peer_id: &str, me: &ledger::PublicKey) -> Result<(), StartError> {
+    if let Some(v) = genesis.validators.iter().find(|v| v.peer_id == peer_id) {
+        return Err(StartError::WrongConsensusKey {
+            name: v.name.clone(),
+            peer_id: peer_id.to_string(),
+            key: me.to_string(),
+        });
+    }
+    match genesis.observers.iter().find(|o| o.peer_id == peer_id) {
+        Some(o) => info!(name = %o.name, %peer_id, "running as an observer the genesis admits: following the chain, never voting"),
+        None => tracing::warn!(
+            %peer_id,
+            chain = %genesis.chain_id,
+            "running as an observer the genesis does not name: only validators whose network.observers lists this PeerId will let it connect (`waybill genesis add-observer` admits it everywhere)"
+        ),
+    }
+    Ok(())
+}
+
 fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
     let listen =
         Multiaddr::from_str(&p.config.network.listen).map_err(|e| StartError::BadAddress {
@@ -199,8 +220,11 @@ fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
         config.peers.push((peer, ma));
     }
     let mut allowed = BTreeSet::new();
-    for v in &p.genesis.validators {
-        if let Ok(peer) = PeerId::from_str(&v.peer_id) {
+    // Who may connect: the genesis's validators and observers (every member signed the list),
+    // then the observers this node's own config admits.
+    let genesis_peers = p.genesis.validators.iter().map(|v| &v.peer_id);
+    for peer_id in genesis_peers.chain(p.genesis.observers.iter().map(|o| &o.peer_id)) {
+        if let Ok(peer) = PeerId::from_str(peer_id) {
             allowed.insert(peer);
         }
     }
@@ -212,6 +236,9 @@ fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
         })?);
     }
     config.allowed = allowed;
+    // An observer publishes its clients' transactions to the validators but does not take the
+    // validators' gossip: nothing it does needs it.
+    config.subscribe_transactions = p.genesis.validator_index(&p.consensus_key.public()).is_some();
     Ok(config)
 }
 
@@ -273,7 +300,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         net: net.clone(),
         mempool: mempool.clone(),
         admitted: admitted.clone(),
-        gossip: gossip_out,
+        gossip: gossip_out.clone(),
         signatures: crate::sigcheck::SignatureChecker::start(p.genesis.chain_id.clone()),
         name: p.config.node.name.clone(),
         validator_key: p.consensus_key.public(),
@@ -304,6 +331,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         net_events,
         commands: cmd_rx,
         gossip_intake: gossip_tx,
+        gossip_out,
         status,
         blocks: blocks_tx,
         shutdown: shutdown_rx,

@@ -103,6 +103,7 @@ fn genesis(n: usize) -> (Genesis, Vec<KeyPair>) {
             .collect(),
         organizations: vec![],
         accounts: vec![],
+        observers: vec![],
     };
     (g, keys)
 }

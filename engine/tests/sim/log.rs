@@ -67,6 +67,7 @@ pub fn effects(now: u64, inst: usize, round: u64, effects: &[Effect<u32>]) {
             Effect::Reply { .. } => continue,
             Effect::Committed(c) => format!("committed {}", c.summary.height),
             Effect::Disconnect { peer, .. } => format!("refuses {peer}"),
+            Effect::Forward(txs) => format!("forwards {} transactions", txs.len()),
         };
         println!("t={now} [{inst}] (round {round}) {what}");
     }

@@ -121,6 +121,10 @@ pub struct Outcome {
     pub offences: BTreeMap<&'static str, u64>,
     pub refusals: u64,
     pub rollbacks_detected: u64,
+    /// Blocks observers committed (each observer counts its own).
+    pub observer_commits: u64,
+    /// Ledger certificates observers stored (fetched from validators).
+    pub observer_certificates: u64,
     pub events: u64,
     /// Digest of every honest commit in order: equal for equal seeds.
     pub trace: Hash,
@@ -177,6 +181,8 @@ pub fn genesis(n: usize) -> Genesis {
             .collect(),
         organizations: vec![],
         accounts: vec![],
+        // Admission is the network's (the shell's allow-list); the engine never reads this.
+        observers: vec![],
     }
 }
 
@@ -211,9 +217,10 @@ impl World {
         seed[8] = plan.n as u8;
         let rng = ChaCha8Rng::from_seed(seed);
         let genesis = genesis(plan.n);
-        let keys: Vec<KeyPair> = (0..plan.n).map(key).collect();
+        let keys: Vec<KeyPair> = (0..plan.n + plan.observers).map(key).collect();
         let mut keys_of_insts: Vec<usize> = (0..plan.n).collect();
         keys_of_insts.extend(plan.twin);
+        keys_of_insts.extend(plan.n..plan.n + plan.observers);
         let insts = keys_of_insts
             .iter()
             .map(|&k| Inst {
@@ -227,7 +234,7 @@ impl World {
                 replies: BTreeMap::new(),
                 refused: BTreeMap::new(),
                 woken_at: None,
-                byzantine: plan.byzantine[k].clone(),
+                byzantine: plan.byzantine.get(k).cloned().unwrap_or_default(),
                 byz: byzantine::State::default(),
             })
             .collect();
@@ -535,8 +542,9 @@ impl World {
                 }
             }
             Effect::Broadcast { bytes } => {
+                // To the validators, as the network does: observers are not among them.
                 for t in 0..self.insts.len() {
-                    if self.insts[t].peer != me {
+                    if self.insts[t].peer != me && !self.plan.is_observer(self.insts[t].key) {
                         self.send_to(
                             inst,
                             t,
@@ -551,6 +559,11 @@ impl World {
             Effect::Request { to, id, bytes } => self.request(inst, to, id, bytes),
             Effect::Reply { to, bytes } => self.reply(inst, to, bytes),
             Effect::Committed(c) => check::committed(self, inst, &c),
+            Effect::Forward(txs) => {
+                for tx in txs {
+                    self.gossip_from(inst, tx);
+                }
+            }
             Effect::Disconnect { peer, until } => {
                 self.insts[inst].refused.insert(peer, until);
                 let incarnation = self.insts[inst].incarnation;
@@ -690,6 +703,11 @@ impl World {
             return;
         }
         self.handle(inst, Event::TxAdmitted);
+        self.gossip_from(inst, tx);
+    }
+
+    /// Gossips a transaction from an instance to every other (over lossy links).
+    fn gossip_from(&mut self, inst: usize, tx: SignedTransaction) {
         for t in 0..self.insts.len() {
             if t != inst {
                 if let Some(at) = self.link(inst, t) {
@@ -752,6 +770,13 @@ impl World {
         self.out.trace = Hash::blake3(&self.trace);
         self.out
     }
+}
+
+/// The instances that run observers.
+pub fn observers(world: &World) -> Vec<usize> {
+    (0..world.insts.len())
+        .filter(|&i| world.plan.is_observer(world.insts[i].key))
+        .collect()
 }
 
 /// The instances that run honestly, for the checks.

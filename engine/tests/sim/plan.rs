@@ -62,6 +62,9 @@ pub struct Plan {
     pub byzantine: Vec<Vec<Behaviour>>,
     /// A Byzantine validator that also runs a twin (a second instance with the same key).
     pub twin: Option<usize>,
+    /// Observers: nodes whose keys are no validator's (keys and peers `n..n + observers`). They
+    /// follow the chain and must never vote.
+    pub observers: usize,
     pub crashes: Vec<Crash>,
     /// Per-link latency bounds and the drop and duplication rates (per mille).
     pub latency_ms: (u64, u64),
@@ -81,8 +84,14 @@ impl Plan {
         (self.n - 1) / 3
     }
 
+    /// Whether validator `node` is Byzantine (an observer, `node >= n`, never is).
     pub fn is_byzantine(&self, node: usize) -> bool {
-        !self.byzantine[node].is_empty() || self.twin == Some(node)
+        self.byzantine.get(node).is_some_and(|b| !b.is_empty()) || self.twin == Some(node)
+    }
+
+    /// Whether key `node` is an observer's.
+    pub fn is_observer(&self, node: usize) -> bool {
+        node >= self.n
     }
 
     /// A random plan: up to f Byzantine validators with one to three behaviours each (or all
@@ -140,15 +149,21 @@ impl Plan {
             partitions.push((from, until, side));
         }
         let low = rng.gen_range(1..10);
+        let latency_ms = (low, low + rng.gen_range(0..30));
+        let drop_per_mille = rng.gen_range(0..30);
+        let dup_per_mille = rng.gen_range(0..30);
+        // Drawn last, so the faults above are those the seed drew before observers existed.
+        let observers = rng.gen_range(0..=2);
         Plan {
             seed,
             n,
             byzantine,
             twin,
+            observers,
             crashes,
-            latency_ms: (low, low + rng.gen_range(0..30)),
-            drop_per_mille: rng.gen_range(0..30),
-            dup_per_mille: rng.gen_range(0..30),
+            latency_ms,
+            drop_per_mille,
+            dup_per_mille,
             partitions,
             heal_ms,
             end_ms: heal_ms + 12_000,

@@ -427,7 +427,8 @@ impl World {
                     );
                     self.heights[i] = self.heights[i].max(s.height);
                 }
-                Effect::Disconnect { .. } => {}
+                // Only observers forward, and this world has none.
+                Effect::Disconnect { .. } | Effect::Forward(_) => {}
             }
         }
     }

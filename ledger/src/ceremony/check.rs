@@ -227,6 +227,7 @@ mod tests {
                 validators: vec![],
                 organizations: vec![],
                 accounts: vec![],
+                observers: vec![],
             },
             ceremony: None,
         }

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{MemberBundle, MemberSignature};
-use crate::genesis::{Account, ConsensusParams, Genesis, GenesisError, Organization, Validator};
+use crate::genesis::{
+    Account, ConsensusParams, Genesis, GenesisError, Observer, Organization, Validator,
+};
 
 /// The bundles the genesis was assembled from and the members' signatures over its hash.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +43,8 @@ struct FileText {
     #[serde(default)]
     accounts: Vec<Account>,
     #[serde(default)]
+    observers: Vec<Observer>,
+    #[serde(default)]
     ceremony: Option<Ceremony>,
 }
 
@@ -63,6 +67,7 @@ impl GenesisFile {
             validators: t.validators,
             organizations: t.organizations,
             accounts: t.accounts,
+            observers: t.observers,
         };
         Ok(GenesisFile {
             genesis,

@@ -179,6 +179,7 @@ mod tests {
                 .collect(),
             organizations: vec![],
             accounts: vec![],
+            observers: vec![],
         }
     }
 

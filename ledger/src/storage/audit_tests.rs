@@ -46,6 +46,7 @@ pub(super) fn genesis() -> Genesis {
             organization: "farm".into(),
             roles: vec!["operator".into()],
         }],
+        observers: vec![],
     };
     g.validate().unwrap();
     g

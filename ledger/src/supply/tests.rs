@@ -80,6 +80,7 @@ fn test_genesis() -> Genesis {
             acct(SHIP_OP, "shipper", "operator"),
             acct(RETAIL_OP, "retailer", "operator"),
         ],
+        observers: vec![],
     };
     g.validate().unwrap();
     g

@@ -81,6 +81,8 @@ pub struct DriverParts {
     pub net_events: mpsc::Receiver<NetworkEvent>,
     pub commands: mpsc::Receiver<Command>,
     pub gossip_intake: mpsc::Sender<Vec<u8>>,
+    /// Transactions to gossip (the batcher; see `gossip`): an observer's forwards.
+    pub gossip_out: mpsc::Sender<Vec<u8>>,
     pub mempool: SharedMempool,
     /// Signalled by the RPC side after it admits a transaction.
     pub admitted: Arc<tokio::sync::Notify>,
@@ -116,6 +118,7 @@ struct Shell {
     net: NetworkHandle,
     mempool: SharedMempool,
     gossip_intake: mpsc::Sender<Vec<u8>>,
+    gossip_out: mpsc::Sender<Vec<u8>>,
     status: Arc<StatusBoard>,
     blocks: broadcast::Sender<BlockSummary>,
     waiters: HashMap<Hash, Vec<oneshot::Sender<Receipt>>>,
@@ -138,6 +141,7 @@ pub async fn run(parts: DriverParts) -> Result<(), DriverError> {
         mut net_events,
         mut commands,
         gossip_intake,
+        gossip_out,
         mempool,
         admitted,
         status,
@@ -160,6 +164,7 @@ pub async fn run(parts: DriverParts) -> Result<(), DriverError> {
         net,
         mempool,
         gossip_intake,
+        gossip_out,
         status,
         blocks,
         waiters: HashMap::new(),
@@ -295,6 +300,14 @@ impl Shell {
                         }
                     }
                     let _ = self.blocks.send(committed.summary);
+                }
+                Effect::Forward(txs) => {
+                    for tx in txs {
+                        if self.gossip_out.try_send(tx.to_bytes()).is_err() {
+                            debug!("gossip queue full; forwarding again later");
+                            break;
+                        }
+                    }
                 }
                 Effect::Disconnect { peer, until } => {
                     let wait = Duration::from_millis(until.saturating_sub(now_ms()));
