@@ -456,7 +456,12 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     fn refresh_status(&mut self) {
         let head = self.store.head();
         let s = &mut self.status;
-        s.round = self.core.round();
+        // An observer takes part in no round (its core never leaves the one it starts in).
+        s.round = if self.follow.is_some() {
+            0
+        } else {
+            self.core.round()
+        };
         s.committed_height = head.map_or(0, |h| h.height);
         s.committed_hash = head.map_or(Hash::ZERO, |h| h.hash);
         s.mempool_len = self.mempool.lock().len();

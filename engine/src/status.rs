@@ -24,6 +24,7 @@ pub struct BlockSummary {
 pub struct Status {
     /// This node is an observer: it follows the chain and never votes (see `observer`).
     pub observer: bool,
+    /// The consensus round this validator is in (0 on an observer).
     pub round: u64,
     pub committed_height: u64,
     pub committed_hash: Hash,

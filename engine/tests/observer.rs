@@ -102,6 +102,7 @@ fn an_observer_starts_without_a_timer_and_ignores_consensus() {
     let (mut obs, effects) = observer(&genesis);
     assert!(obs.is_observer());
     assert!(obs.status().observer);
+    assert_eq!(obs.status().round, 0);
     assert!(effects.is_empty(), "{effects:?}");
     // Its round timer would have fired long ago: nothing is signed, nothing is sent but a
     // request for committed blocks (none connected yet: nothing at all).

@@ -229,7 +229,7 @@ async fn an_observer_follows_serves_every_method_and_forwards() {
     kill9(net.node("validator-0"));
     let (_, later) = tx_via(
         &rpc,
-        &farm,
+        &processor,
         &["observe", "--item", "pallet-1", "--location", "Dock 4"],
     );
     assert!(later > story_end);
@@ -280,8 +280,14 @@ async fn walk_reads(
         ("waybill_validators", vec![]),
     ];
     for (method, params) in same {
-        let ours = call(obs, method, &params).await;
-        let theirs = call(val, method, &params).await;
+        let mut ours = call(obs, method, &params).await;
+        let mut theirs = call(val, method, &params).await;
+        if method == "waybill_getItem" {
+            // The height the answer was read at: each node's own head at that moment.
+            for v in [&mut ours, &mut theirs] {
+                v.as_object_mut().unwrap().remove("height");
+            }
+        }
         assert!(!ours.is_null(), "{method}{params:?} is null on the observer");
         assert_eq!(ours, theirs, "{method}{params:?}");
         called.insert(method.to_string());
