@@ -20,7 +20,7 @@ const SKIPPED: i32 = 77;
 const LIMIT: Duration = Duration::from_secs(600);
 
 #[test]
-fn four_members_on_four_network_namespaces() {
+fn four_members_and_an_observer_on_five_network_namespaces() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/netns-consortium");
     // Output goes to files, so a chatty failure cannot block the script on a full pipe.
     let out = tempfile::tempdir().unwrap();
