@@ -295,12 +295,12 @@ pub fn verify_committed(
             return Err(CatchupError::CertificateElsewhere { height, commits });
         }
         if verified.insert(qc.hash()) {
-            validators
-                .verify_qc(qc, genesis_block_id)
-                .map_err(|e| CatchupError::InvalidCertificate {
+            validators.verify_qc(qc, genesis_block_id).map_err(|e| {
+                CatchupError::InvalidCertificate {
                     height,
                     reason: e.to_string(),
-                })?;
+                }
+            })?;
         }
     }
     Ok(blocks.into_iter().map(|(stored, _, _)| stored).collect())

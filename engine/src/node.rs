@@ -284,7 +284,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         }
         if observing {
             // An observer's core is never fed (see `observer`): its round timer is not set.
-            info!("this node's key is no validator's: running as an observer (follows, never votes)");
+            info!(
+                "this node's key is no validator's: running as an observer (follows, never votes)"
+            );
         } else {
             node.carry_out(actions)?;
         }

@@ -119,7 +119,10 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             .lock()
             .submitted_before(now.saturating_sub(FORWARD_AGAIN_MS), MAX_FORWARD);
         if !txs.is_empty() {
-            debug!(count = txs.len(), "observer: forwarding uncommitted transactions again");
+            debug!(
+                count = txs.len(),
+                "observer: forwarding uncommitted transactions again"
+            );
             self.out.push(crate::Effect::Forward(txs));
         }
     }

@@ -185,7 +185,11 @@ fn an_observer_joining_a_long_chain_applies_it_in_certified_runs() {
     distinct.sort();
     distinct.dedup();
     assert!(distinct.len() > 1, "asked {asked:?}");
-    assert!(obs.status().offences.is_empty(), "{:?}", obs.status().offences);
+    assert!(
+        obs.status().offences.is_empty(),
+        "{:?}",
+        obs.status().offences
+    );
 }
 
 /// A valid commit certificate, taken from another block, with one signature byte flipped.

@@ -560,7 +560,11 @@ mod tests {
             organizations: &g.organizations,
             accounts: &g.accounts,
         };
-        assert_eq!(g.hash(), digest(&before), "a chain without observers keeps its hash");
+        assert_eq!(
+            g.hash(),
+            digest(&before),
+            "a chain without observers keeps its hash"
+        );
         assert!(!g.to_toml().contains("observers"));
 
         let mut with = g.clone();
@@ -586,7 +590,10 @@ mod tests {
             .push(observer("auditor", g.validators[2].peer_id.clone()));
         assert!(matches!(
             g.validate(),
-            Err(GenesisError::Duplicate { what: "peer_id", .. })
+            Err(GenesisError::Duplicate {
+                what: "peer_id",
+                ..
+            })
         ));
 
         let mut g = sample(4);

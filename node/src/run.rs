@@ -177,7 +177,11 @@ pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
 /// `observer`). A validator's network key with another consensus key is a mistake, not an
 /// observer; an observer the genesis does not name is admitted only by validators whose
 /// `network.observers` lists it, which is said.
-fn observer_checks(genesis: &Genesis, peer_id: &str, me: &ledger::PublicKey) -> Result<(), StartError> {
+fn observer_checks(
+    genesis: &Genesis,
+    peer_id: &str,
+    me: &ledger::PublicKey,
+) -> Result<(), StartError> {
     if let Some(v) = genesis.validators.iter().find(|v| v.peer_id == peer_id) {
         return Err(StartError::WrongConsensusKey {
             name: v.name.clone(),
@@ -186,7 +190,9 @@ fn observer_checks(genesis: &Genesis, peer_id: &str, me: &ledger::PublicKey) -> 
         });
     }
     match genesis.observers.iter().find(|o| o.peer_id == peer_id) {
-        Some(o) => info!(name = %o.name, %peer_id, "running as an observer the genesis admits: following the chain, never voting"),
+        Some(o) => {
+            info!(name = %o.name, %peer_id, "running as an observer the genesis admits: following the chain, never voting")
+        }
         None => tracing::warn!(
             %peer_id,
             chain = %genesis.chain_id,
@@ -238,7 +244,10 @@ fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
     config.allowed = allowed;
     // An observer publishes its clients' transactions to the validators but does not take the
     // validators' gossip: nothing it does needs it.
-    config.subscribe_transactions = p.genesis.validator_index(&p.consensus_key.public()).is_some();
+    config.subscribe_transactions = p
+        .genesis
+        .validator_index(&p.consensus_key.public())
+        .is_some();
     Ok(config)
 }
 

@@ -157,7 +157,13 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
         add_member(&mut file, MemberBundle::sign(member, &keys)?)?;
     }
     let observers: Vec<(String, KeyPair, KeyPair)> = (0..spec.observers)
-        .map(|j| (format!("observer-{j}"), KeyPair::generate(), KeyPair::generate()))
+        .map(|j| {
+            (
+                format!("observer-{j}"),
+                KeyPair::generate(),
+                KeyPair::generate(),
+            )
+        })
         .collect();
     for (name, _, network) in &observers {
         file.genesis.observers.push(ledger::genesis::Observer {

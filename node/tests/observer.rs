@@ -121,7 +121,11 @@ fn tx_via(rpc: &str, key: &Path, args: &[&str]) -> (String, u64) {
         .split("committed at height ")
         .nth(1)
         .and_then(|r| r.split_whitespace().next())
-        .and_then(|h| h.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok())
+        .and_then(|h| {
+            h.trim_end_matches(|c: char| !c.is_ascii_digit())
+                .parse()
+                .ok()
+        })
         .unwrap_or_else(|| panic!("no height in {out}"));
     (hash, height)
 }
@@ -170,10 +174,7 @@ async fn an_observer_follows_serves_every_method_and_forwards() {
     // It says what it is, and follows.
     let status = call(&obs, "waybill_status", &[]).await;
     assert_eq!(status["observer"], true, "{status}");
-    assert_eq!(
-        call(&val, "waybill_status", &[]).await["observer"],
-        false
-    );
+    assert_eq!(call(&val, "waybill_status", &[]).await["observer"], false);
     wait_height(&obs, 2, "the observer").await;
 
     // The story, every transaction submitted to the observer.
@@ -182,12 +183,28 @@ async fn an_observer_follows_serves_every_method_and_forwards() {
     let (commission, h1) = tx_via(
         &rpc,
         &farm,
-        &["commission", "--item", "pallet-1", "--type", "pallet", "--property", "lot=\"L-42\""],
+        &[
+            "commission",
+            "--item",
+            "pallet-1",
+            "--type",
+            "pallet",
+            "--property",
+            "lot=\"L-42\"",
+        ],
     );
     tx_via(
         &rpc,
         &farm,
-        &["propose-transfer", "--item", "pallet-1", "--kind", "custody", "--to", "processor"],
+        &[
+            "propose-transfer",
+            "--item",
+            "pallet-1",
+            "--kind",
+            "custody",
+            "--to",
+            "processor",
+        ],
     );
     let (_, story_end) = tx_via(
         &rpc,
@@ -206,13 +223,14 @@ async fn an_observer_follows_serves_every_method_and_forwards() {
     walk_subscriptions(&obs_node.config.rpc.listen, &obs, &net, &mut called).await;
     walk_proofs(&net, &rpc, &commission, &mut called);
 
-    let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../clients/openrpc.json"
         ))
-        .unwrap())
-        .unwrap();
+        .unwrap(),
+    )
+    .unwrap();
     let documented: BTreeSet<String> = doc["methods"]
         .as_array()
         .unwrap()
@@ -220,7 +238,10 @@ async fn an_observer_follows_serves_every_method_and_forwards() {
         .map(|m| m["name"].as_str().unwrap().to_string())
         .collect();
     let missed: Vec<&String> = documented.difference(&called).collect();
-    assert!(missed.is_empty(), "methods not called on the observer: {missed:?}");
+    assert!(
+        missed.is_empty(),
+        "methods not called on the observer: {missed:?}"
+    );
 
     // The observer never voted: its core never left round 0.
     assert_eq!(call(&obs, "waybill_status", &[]).await["round"], 0);
@@ -288,7 +309,10 @@ async fn walk_reads(
                 v.as_object_mut().unwrap().remove("height");
             }
         }
-        assert!(!ours.is_null(), "{method}{params:?} is null on the observer");
+        assert!(
+            !ours.is_null(),
+            "{method}{params:?} is null on the observer"
+        );
         assert_eq!(ours, theirs, "{method}{params:?}");
         called.insert(method.to_string());
     }
@@ -315,10 +339,15 @@ async fn walk_reads(
 async fn walk_submissions(net: &Net, obs: &HttpClient, called: &mut BTreeSet<String>) {
     let key = read_key_file(&net.key("shipper")).unwrap();
     let signer = json!(key.public());
-    let next = call(obs, "waybill_nextSequence", &[signer.clone()]).await;
+    let next = call(obs, "waybill_nextSequence", std::slice::from_ref(&signer)).await;
     let mut seq = next.as_u64().unwrap();
     let one = memo(&key, seq, "via the observer, whole");
-    let r = call(obs, "waybill_submitTransaction", &[json!(one), json!(30_000)]).await;
+    let r = call(
+        obs,
+        "waybill_submitTransaction",
+        &[json!(one), json!(30_000)],
+    )
+    .await;
     assert!(r["receipt"].is_object(), "{r}");
     seq += 1;
     let raw = memo(&key, seq, "via the observer, raw");
@@ -338,7 +367,7 @@ async fn walk_submissions(net: &Net, obs: &HttpClient, called: &mut BTreeSet<Str
         let hash = json!(t.hash());
         let start = Instant::now();
         loop {
-            let info = call(obs, "waybill_getTransaction", &[hash.clone()]).await;
+            let info = call(obs, "waybill_getTransaction", std::slice::from_ref(&hash)).await;
             if info["receipt"].is_object() {
                 break;
             }
@@ -391,7 +420,10 @@ async fn walk_subscriptions(
         .expect("subscribed to the item");
     let key = read_key_file(&net.key("processor")).unwrap();
     let signer = json!(key.public());
-    let seq = call(obs, "waybill_nextSequence", &[signer]).await.as_u64().unwrap();
+    let seq = call(obs, "waybill_nextSequence", &[signer])
+        .await
+        .as_u64()
+        .unwrap();
     let observe = Transaction {
         chain_id: CHAIN.into(),
         signer: key.public(),
@@ -402,14 +434,24 @@ async fn walk_subscriptions(
         .expect("an observe payload"),
     }
     .sign(&key);
-    let r = call(obs, "waybill_submitTransaction", &[json!(observe), json!(30_000)]).await;
+    let r = call(
+        obs,
+        "waybill_submitTransaction",
+        &[json!(observe), json!(30_000)],
+    )
+    .await;
     assert!(r["receipt"].is_object(), "{r}");
     let block = next_notification(&mut blocks).await;
     assert!(block["height"].is_u64(), "{block}");
     let event = next_notification(&mut item).await;
     assert!(event.is_object(), "{event}");
-    blocks.unsubscribe().await.expect("unsubscribed from blocks");
-    item.unsubscribe().await.expect("unsubscribed from the item");
+    blocks
+        .unsubscribe()
+        .await
+        .expect("unsubscribed from blocks");
+    item.unsubscribe()
+        .await
+        .expect("unsubscribed from the item");
     for m in [
         "waybill_subscribeBlocks",
         "waybill_unsubscribeBlocks",
@@ -435,8 +477,16 @@ fn walk_proofs(net: &Net, rpc: &str, tx_hash: &str, called: &mut BTreeSet<String
     std::fs::create_dir_all(&fetched).unwrap();
     let genesis = net.genesis().display().to_string();
     let kinds: [(&str, Vec<&str>, &str); 4] = [
-        ("tx.proof.json", vec!["tx", tx_hash], "waybill_getTransactionProof"),
-        ("item.proof.json", vec!["item", "pallet-1"], "waybill_getItemProof"),
+        (
+            "tx.proof.json",
+            vec!["tx", tx_hash],
+            "waybill_getTransactionProof",
+        ),
+        (
+            "item.proof.json",
+            vec!["item", "pallet-1"],
+            "waybill_getItemProof",
+        ),
         (
             "history.proof.json",
             vec!["history", "pallet-1"],

@@ -153,10 +153,10 @@ fn observer_effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
             },
             _ => continue,
         };
-        world.out.violations.push(format!(
-            "t={} inst {inst}: observer {what}",
-            world.now
-        ));
+        world
+            .out
+            .violations
+            .push(format!("t={} inst {inst}: observer {what}", world.now));
     }
 }
 
