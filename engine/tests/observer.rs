@@ -11,7 +11,6 @@ use ledger::stored::{StoredBlock, MAX_CERTIFICATE_BYTES};
 use ledger::KeyPair;
 use waybill_engine::catchup::{verify_committed, CatchupError};
 use waybill_engine::mem_store::MemStore;
-use waybill_engine::mempool::{Mempool, MempoolLimits, SharedMempool};
 use waybill_engine::observer::FOLLOW_EVERY;
 use waybill_engine::wire::{self, SyncRequest, SyncResponse};
 use waybill_engine::{Effect, Event, Node, NodeConfig, NodeStore, RequestId};
@@ -22,18 +21,10 @@ fn observer_key() -> KeyPair {
 }
 
 fn observer(genesis: &ledger::Genesis) -> (Node<u32, MemStore>, Vec<Effect<u32>>) {
-    let mempool = SharedMempool::new(Mempool::new(
-        genesis.chain_id.clone(),
-        MempoolLimits {
-            capacity: 1_000,
-            per_account: 100,
-            sequence_window: 100,
-        },
-    ));
     let config = NodeConfig {
         genesis: genesis.clone(),
         key: observer_key(),
-        mempool,
+        mempool: sim::mempool(genesis),
     };
     Node::start(config, MemStore::new(genesis), sim::parse_peer, 0).expect("starts")
 }

@@ -190,6 +190,11 @@ pub fn parse_peer(s: &str) -> Option<u32> {
     s.strip_prefix("sim-")?.parse().ok()
 }
 
+/// A fresh mempool with the simulator's bounds.
+pub fn mempool(genesis: &Genesis) -> SharedMempool {
+    SharedMempool::new(Mempool::new(genesis.chain_id.clone(), limits()))
+}
+
 fn limits() -> MempoolLimits {
     MempoolLimits {
         capacity: 20_000,
@@ -228,7 +233,7 @@ impl World {
                 peer: k as u32,
                 node: None,
                 store: MemStore::new(&genesis),
-                mempool: SharedMempool::new(Mempool::new(genesis.chain_id.clone(), limits())),
+                mempool: mempool(&genesis),
                 incarnation: 0,
                 next_reply: 0,
                 replies: BTreeMap::new(),
@@ -366,7 +371,7 @@ impl World {
     fn start(&mut self, inst: usize) {
         let now = self.now;
         let i = &mut self.insts[inst];
-        i.mempool = SharedMempool::new(Mempool::new(self.genesis.chain_id.clone(), limits()));
+        i.mempool = mempool(&self.genesis);
         let config = NodeConfig {
             genesis: self.genesis.clone(),
             key: KeyPair::from_secret(self.keys[i.key].secret_bytes()),
