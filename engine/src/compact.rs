@@ -143,11 +143,22 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         let id = compact.block_id();
         match blocks.into_iter().find(|b| b.id() == id) {
             // The fetched payload is checked against the header's tx root by the core, like any
-            // proposal's.
-            Some(block) => self.feed(Input::Message {
+            // proposal's; here, that it carries the signatures the proposal pinned.
+            Some(block) if compact.names(&block.payload) => self.feed(Input::Message {
                 from,
                 msg: ConsensusMsg::Proposal(compact.with_payload(block.payload)),
             }),
+            Some(_) => {
+                self.offend(
+                    peer,
+                    Offence::UnservedProposal,
+                    &format_args!(
+                        "round {}: block {id} served with other transactions or signatures than its proposal named",
+                        compact.header.round
+                    ),
+                );
+                Ok(())
+            }
             None => {
                 self.offend(
                     peer,

@@ -15,7 +15,8 @@
 //! - checkpoint certification (ledger certificates) and its repair;
 //! - pacing: an idle leader holds its payload request back;
 //! - observers: a node whose key is no validator's follows the chain by certified catch-up and
-//!   never signs ([`observer`]).
+//!   never signs ([`observer`]);
+//! - gossiping again what has waited long in the mempool ([`regossip`]).
 //!
 //! The shell (the `waybill` binary's tokio driver, or the whole-node simulator) delivers
 //! [`Event`]s and carries out [`Effect`]s. Storage is a trait ([`NodeStore`]): RocksDB in the
@@ -37,6 +38,7 @@ pub mod observer;
 pub mod offences;
 pub mod payload;
 pub mod peers;
+pub mod regossip;
 mod serve;
 pub mod status;
 pub mod store;

@@ -117,6 +117,9 @@ struct Pending {
     /// It came by gossip from a peer, so every validator got it from its origin at about the
     /// same time; one submitted to this node came to the others only through this node.
     gossiped: bool,
+    /// When this node last offered it to its peers: at admission (the shell's gossip), then at
+    /// each [`Mempool::take_for_regossip`].
+    announced_at: Millis,
 }
 
 impl Mempool {
@@ -296,9 +299,39 @@ impl Mempool {
                 tx,
                 admitted_at: now,
                 gossiped,
+                announced_at: now,
             },
         );
         Ok(hash)
+    }
+
+    /// Up to `max` transactions announced at least `after` ago and still pending, now counted as
+    /// announced again. The shell gossips them once more: gossip lost in a partition otherwise
+    /// left a transaction in the one mempool its client reached, and when the next leader after
+    /// that node is faulty, its blocks never gather a certificate and the transaction never
+    /// commits (whole-node simulation, seed 3111). Lowest sequence numbers go first, so a
+    /// bounded batch favours what a leader can propose soonest.
+    pub fn take_for_regossip(
+        &mut self,
+        now: Millis,
+        after: Millis,
+        max: usize,
+    ) -> Vec<SignedTransaction> {
+        let mut due: Vec<(PublicKey, u64, Hash)> = self
+            .txs
+            .iter()
+            .filter(|(_, p)| now.saturating_sub(p.announced_at) >= after)
+            .map(|(h, p)| (p.tx.tx.signer, p.tx.tx.sequence, *h))
+            .collect();
+        due.sort_unstable_by_key(|(_, sequence, hash)| (*sequence, *hash));
+        due.truncate(max);
+        due.into_iter()
+            .filter_map(|(_, _, h)| {
+                let p = self.txs.get_mut(&h)?;
+                p.announced_at = now;
+                Some(p.tx.clone())
+            })
+            .collect()
     }
 
     /// Up to `max` transactions for a proposal. Per account, transactions are taken in sequence
@@ -429,19 +462,6 @@ impl Mempool {
         }
         self.release_spare_capacity();
         stuck.len()
-    }
-
-    /// Up to `max` transactions this node's own clients submitted (not gossiped to it) at or
-    /// before `before`, oldest first: what an observer forwards to the validators again while
-    /// they have not committed them.
-    pub fn submitted_before(&self, before: Millis, max: usize) -> Vec<SignedTransaction> {
-        let mut old: Vec<&Pending> = self
-            .txs
-            .values()
-            .filter(|p| !p.gossiped && p.admitted_at <= before)
-            .collect();
-        old.sort_by_key(|p| (p.admitted_at, p.tx.hash()));
-        old.into_iter().take(max).map(|p| p.tx.clone()).collect()
     }
 
     /// The account's committed next sequence: remembered while it has pending transactions,

@@ -14,7 +14,7 @@ use consensus::{Block, Core, Input, Recovery, Round, SafetyData};
 use ledger::encoding::{from_canonical, to_canonical, DecodeError};
 use ledger::receipt::Receipt;
 use ledger::store_api::{ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES};
-use ledger::{Genesis, Hash, KeyPair};
+use ledger::{Genesis, Hash, KeyPair, SignedTransaction};
 use tracing::{error, info};
 
 use crate::catchup::CatchupState;
@@ -104,9 +104,8 @@ pub enum Effect<P> {
     /// Close the connections to `peer` and refuse it until `until` (its offences passed the
     /// threshold; see [`crate::offences`]). It stays on the allow-list.
     Disconnect { peer: P, until: Millis },
-    /// Gossip these transactions to the validators again: an observer's clients submitted
-    /// them, and no validator has committed them yet (see [`crate::observer`]).
-    Forward(Vec<ledger::SignedTransaction>),
+    /// Gossip these pending transactions to the peers again (see [`crate::regossip`]).
+    Gossip { txs: Vec<SignedTransaction> },
 }
 
 /// A committed block, as the shell passes it on.
@@ -397,6 +396,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             self.poll_catchup();
             self.poll_certificates()?;
             self.evict_gapped();
+            self.regossip();
         }
         Ok(())
     }

@@ -22,9 +22,9 @@
 //!   proof it serves carries the same quorum signatures as a validator's.
 //! - **Transactions** its clients submit are admitted to its mempool and gossiped to the
 //!   validators by the shell, as a validator's are; they leave its mempool when they commit.
-//!   Those still waiting [`FORWARD_AGAIN_MS`] later are forwarded again ([`crate::Effect::Forward`]):
-//!   an observer never proposes, so a forward lost (no validator connected at the time) would
-//!   otherwise leave them waiting forever.
+//!   Those still waiting are offered again on the poll ([`crate::regossip`], as on every
+//!   node): an observer never proposes, so a forward lost (no validator connected at the time)
+//!   would otherwise leave them waiting forever.
 //!
 //! Who may connect is the shell's allow-list, from the genesis (its validators and observers).
 
@@ -40,12 +40,6 @@ pub const FOLLOW_EVERY: Millis = 250;
 /// An answer with at least this many blocks may have left more behind (answers are bounded in
 /// blocks and bytes): the observer asks again at once.
 const MORE_WAITING: usize = 16;
-/// Transactions its clients submitted that have not committed this long after are gossiped to
-/// the validators again, this often (gossip published while no validator was connected went
-/// nowhere; the network drops a repeat of a message it delivered within the last minute).
-pub const FORWARD_AGAIN_MS: Millis = 10_000;
-/// Most transactions forwarded again at once.
-const MAX_FORWARD: usize = 512;
 
 /// Where an observer's following stands.
 pub(crate) struct Follow {
@@ -54,8 +48,6 @@ pub(crate) struct Follow {
     next_peer: usize,
     /// When to ask next.
     next_at: Millis,
-    /// When its clients' old transactions were last forwarded again.
-    forwarded_at: Millis,
     /// Behind the validators, as far as it knows: from the start until an answer shows it at
     /// the top, and whenever an answer was full (reported as `syncing`).
     behind: bool,
@@ -67,7 +59,6 @@ impl Follow {
             in_flight: false,
             next_peer: 0,
             next_at: now,
-            forwarded_at: now,
             behind: true,
         }
     }
@@ -88,7 +79,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     }
 
     /// An observer's [`crate::Event::Wake`]: follow when due, and the poll's chores
-    /// (certificate repair, evicting transactions stuck behind a sequence gap). No round timer,
+    /// (certificate repair, evicting transactions stuck behind a sequence gap, offering its
+    /// clients' long-pending transactions to the validators again). No round timer,
     /// payload or proposal is ever pending on an observer.
     pub(crate) fn observer_wake(&mut self) -> Result<(), EngineError<S::Error>> {
         if self.follow.as_ref().is_some_and(|f| f.next_at <= self.now) {
@@ -98,33 +90,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             self.next_poll = self.now.saturating_add(POLL_EVERY);
             self.poll_certificates()?;
             self.evict_gapped();
-            self.forward_again();
+            self.regossip();
         }
         Ok(())
-    }
-
-    /// Every [`FORWARD_AGAIN_MS`]: this node's clients' transactions still waiting after that
-    /// long go to the validators again.
-    fn forward_again(&mut self) {
-        let now = self.now;
-        let Some(follow) = self.follow.as_mut() else {
-            return;
-        };
-        if now.saturating_sub(follow.forwarded_at) < FORWARD_AGAIN_MS {
-            return;
-        }
-        follow.forwarded_at = now;
-        let txs = self
-            .mempool
-            .lock()
-            .submitted_before(now.saturating_sub(FORWARD_AGAIN_MS), MAX_FORWARD);
-        if !txs.is_empty() {
-            debug!(
-                count = txs.len(),
-                "observer: forwarding uncommitted transactions again"
-            );
-            self.out.push(crate::Effect::Forward(txs));
-        }
     }
 
     /// Consensus bytes reached an observer: nobody should send them (validators broadcast to

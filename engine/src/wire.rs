@@ -55,7 +55,10 @@ pub enum WireConsensus {
 /// A proposal whose payload names, by hash, the transactions the receivers already hold. The
 /// header (and so the block id, the tx root and the proposer's signature) is the proposal's own:
 /// a replica that rebuilds the payload wrongly gets a block whose transactions do not match its
-/// tx root, which its core refuses like any other bad proposal.
+/// tx root, which its core refuses like any other bad proposal. The tx root covers transaction
+/// hashes, which leave the signature out, so each name also pins its signature's bytes
+/// ([`SignaturePin`]): otherwise a replica holding another valid signature of the same
+/// transaction would store other bytes than the leader for the same block.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompactProposal {
     pub header: BlockHeader,
@@ -67,10 +70,43 @@ pub struct CompactProposal {
 /// One transaction of a compact proposal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxRef {
-    /// The receivers got it by gossip from its origin, as the proposer did.
-    Hash(Hash),
+    /// The receivers got it by gossip from its origin, as the proposer did: its hash, and which
+    /// of its signatures the block carries.
+    Hash { tx: Hash, signature: SignaturePin },
     /// Carried whole: the proposer's own clients submitted it, and the others may not have it yet.
     Body(Box<SignedTransaction>),
+}
+
+impl TxRef {
+    /// The name of `tx` in a compact proposal.
+    pub fn named(tx: &SignedTransaction) -> Self {
+        TxRef::Hash {
+            tx: tx.hash(),
+            signature: SignaturePin::of(&tx.signature),
+        }
+    }
+}
+
+/// Which signature bytes a transaction named by hash carries. A transaction's hash leaves its
+/// signature out, and one transaction can have several valid signatures: its signer can sign
+/// again with another nonce, and anyone can add a small-order point to a signature's R where
+/// the verification rule is cofactored. 16 bytes of a domain-separated BLAKE3 keep even the
+/// signer from finding two signatures with one pin (a birthday search of 2^64 hashes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SignaturePin(pub [u8; SIGNATURE_PIN_LEN]);
+
+pub const SIGNATURE_PIN_LEN: usize = 16;
+const SIGNATURE_PIN_DOMAIN: &[u8] = b"waybill/signature-pin/v1";
+
+impl SignaturePin {
+    pub fn of(signature: &Signature) -> Self {
+        let mut data = [0u8; SIGNATURE_PIN_DOMAIN.len() + ledger::crypto::SIGNATURE_LEN];
+        data[..SIGNATURE_PIN_DOMAIN.len()].copy_from_slice(SIGNATURE_PIN_DOMAIN);
+        data[SIGNATURE_PIN_DOMAIN.len()..].copy_from_slice(&signature.0);
+        let mut pin = [0u8; SIGNATURE_PIN_LEN];
+        pin.copy_from_slice(&Hash::blake3(&data).as_bytes()[..SIGNATURE_PIN_LEN]);
+        SignaturePin(pin)
+    }
 }
 
 impl CompactProposal {
@@ -88,7 +124,7 @@ impl CompactProposal {
                 .iter()
                 .map(|t| {
                     if others_hold(t) {
-                        TxRef::Hash(t.hash())
+                        TxRef::named(t)
                     } else {
                         TxRef::Body(Box::new(t.clone()))
                     }
@@ -100,7 +136,7 @@ impl CompactProposal {
     }
 
     /// The whole proposal, with named transactions taken from `lookup`; `None` if any of them
-    /// is unknown there.
+    /// is unknown there, or known only with another signature.
     pub fn rebuild(
         &self,
         lookup: impl Fn(&Hash) -> Option<SignedTransaction>,
@@ -109,14 +145,33 @@ impl CompactProposal {
             .txs
             .iter()
             .map(|r| match r {
-                TxRef::Hash(h) => lookup(h),
+                TxRef::Hash { tx, signature } => {
+                    lookup(tx).filter(|t| SignaturePin::of(&t.signature) == *signature)
+                }
                 TxRef::Body(t) => Some(SignedTransaction::clone(t)),
             })
             .collect::<Option<Vec<_>>>()?;
         Some(self.with_payload(TxBatch::new(txs)))
     }
 
-    /// The proposal with `payload` as its transactions (fetched from the proposer).
+    /// Whether `payload` (fetched from the proposer) is the one this proposal names: the same
+    /// transactions with the same signatures. The tx root alone would accept other signatures.
+    pub fn names(&self, payload: &TxBatch) -> bool {
+        payload.txs.len() == self.txs.len()
+            && self
+                .txs
+                .iter()
+                .zip(payload.txs.iter())
+                .all(|(r, t)| match r {
+                    TxRef::Hash { tx, signature } => {
+                        t.hash() == *tx && SignaturePin::of(&t.signature) == *signature
+                    }
+                    TxRef::Body(body) => **body == *t,
+                })
+    }
+
+    /// The proposal with `payload` as its transactions (fetched from the proposer and checked
+    /// with [`CompactProposal::names`]).
     pub fn with_payload(&self, payload: TxBatch) -> Proposal<TxBatch> {
         Proposal {
             block: Block {
@@ -271,9 +326,9 @@ mod tests {
         assert_eq!(
             compact.txs,
             vec![
-                TxRef::Hash(txs[0].hash()),
+                TxRef::named(&txs[0]),
                 TxRef::Body(Box::new(txs[1].clone())),
-                TxRef::Hash(txs[2].hash())
+                TxRef::named(&txs[2])
             ]
         );
         assert_eq!(compact.block_id(), p.block.id());
@@ -293,6 +348,7 @@ mod tests {
         assert_eq!(back.rebuild(mempool), Some(p.clone()));
         let without_the_last = |h: &Hash| txs[..2].iter().find(|t| t.hash() == *h).cloned();
         assert_eq!(back.rebuild(without_the_last), None);
+        assert!(back.names(&p.block.payload));
         assert_eq!(back.with_payload(p.block.payload.clone()), p);
         // Every other message travels whole, and decodes as it was.
         assert_eq!(

@@ -3,8 +3,12 @@
 
 use std::fmt;
 
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use ed25519_dalek::Signer;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha512};
 
 use crate::encoding::{signing_bytes, Canonical};
 use crate::hash::hex_array;
@@ -70,16 +74,21 @@ impl PublicKey {
             .map_err(|_| CryptoError::InvalidPublicKey { key: self.to_hex() })
     }
 
-    /// Checks `sig` over the canonical signing bytes of `msg`. Uses strict verification (rejects
-    /// small-order keys and non-canonical signatures) so that every validator agrees on validity.
+    /// Checks `sig` over the canonical signing bytes of `msg`, by Waybill's one verification
+    /// rule ([`verify_batch`] applies the same one, so the two always agree).
     pub fn verify<T: Canonical>(&self, msg: &T, sig: &Signature) -> Result<(), CryptoError> {
-        let vk = self.to_dalek()?;
-        let s = ed25519_dalek::Signature::from_bytes(&sig.0);
-        vk.verify_strict(&signing_bytes(msg), &s)
-            .map_err(|_| CryptoError::BadSignature {
-                key: self.to_hex(),
-                domain: T::DOMAIN,
-            })
+        let bad = || CryptoError::BadSignature {
+            key: self.to_hex(),
+            domain: T::DOMAIN,
+        };
+        let item = Terms::of(self, &signing_bytes(msg), sig).ok_or_else(bad)?;
+        // [8]([s]B - [k]A - R) = 0
+        let r = EdwardsPoint::vartime_double_scalar_mul_basepoint(&item.k, &-item.a, &item.s);
+        if (r - item.r).mul_by_cofactor().is_identity() {
+            Ok(())
+        } else {
+            Err(bad())
+        }
     }
 }
 
@@ -105,45 +114,98 @@ impl fmt::Debug for Signature {
 /// signature as one by one). All items share one domain because they are all `T`.
 /// On failure the caller learns only that some signature is bad; fall back to [`PublicKey::verify`]
 /// per item to find which.
+///
+/// # The verification rule
+///
+/// One rule decides every signature, in a batch or alone, so that validators whose batches
+/// differ never disagree on a transaction (docs/SIGNING.md, "Signatures"):
+/// - the key A and the signature's R are canonical encodings of points that are not of small
+///   order, and s is a canonical scalar (below the group order L);
+/// - the *cofactored* equation holds: [8]([s]B - [k]A - R) = 0, with k = SHA-512(R || A || M).
+///
+/// The cofactor is what lets the batch agree with the single check. A batch checks a random
+/// combination of the equations; without the cofactor, a small-order component added to R
+/// cancels in it for some random coefficients and not others, so the same signature passed or
+/// failed by chance (`ledger/tests/batch_torsion.rs`). With it, such a component vanishes in
+/// both checks. Every signature RFC 8032's signing makes passes, and so does one whose R
+/// carries a small-order component: verifiers that use the cofactorless equation (libsodium,
+/// for one) would refuse those, so Waybill's own verifiers in other languages apply this rule.
 pub fn verify_batch<T: Canonical>(
     items: &[(&PublicKey, &T, &Signature)],
 ) -> Result<(), CryptoError> {
     if items.is_empty() {
         return Ok(());
     }
-    let mut keys = Vec::with_capacity(items.len());
-    let mut sigs = Vec::with_capacity(items.len());
-    let mut msgs = Vec::with_capacity(items.len());
-    for (pk, msg, sig) in items {
-        let key = pk.to_dalek()?;
-        // The batch equation holds for some signatures the strict single check refuses: a
-        // small-order key or R (the identity key with R = identity and s = 0 "signs" every
-        // message) or a non-canonical R. Such an item fails the batch, so the caller's one-by-one
-        // check gives the verdict, and both paths agree.
-        if key.is_weak() || !strict_r(&sig.0) {
-            return Err(CryptoError::BadBatch {
-                count: items.len(),
-                domain: T::DOMAIN,
-            });
-        }
-        keys.push(key);
-        sigs.push(ed25519_dalek::Signature::from_bytes(&sig.0));
-        msgs.push(signing_bytes(*msg));
-    }
-    let msg_refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
-    ed25519_dalek::verify_batch(&msg_refs, &sigs, &keys).map_err(|_| CryptoError::BadBatch {
+    let bad_batch = || CryptoError::BadBatch {
         count: items.len(),
         domain: T::DOMAIN,
-    })
+    };
+    let mut terms = Vec::with_capacity(items.len());
+    for (pk, msg, sig) in items {
+        terms.push(Terms::of(pk, &signing_bytes(*msg), sig).ok_or_else(bad_batch)?);
+    }
+    // 128-bit random coefficients, as in every ed25519 batch verifier: a forger who cannot
+    // predict them cannot make bad equations cancel.
+    let mut random = vec![0u8; 16 * terms.len()];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
+    let zs: Vec<Scalar> = random
+        .chunks_exact(16)
+        .map(|c| {
+            let mut z = [0u8; 32];
+            z[..16].copy_from_slice(c);
+            Scalar::from_bytes_mod_order(z)
+        })
+        .collect();
+    let b_coefficient: Scalar = terms.iter().zip(&zs).map(|(t, z)| t.s * z).sum();
+    let scalars = std::iter::once(-b_coefficient)
+        .chain(zs.iter().copied())
+        .chain(terms.iter().zip(&zs).map(|(t, z)| t.k * z));
+    let points = std::iter::once(curve25519_dalek::constants::ED25519_BASEPOINT_POINT)
+        .chain(terms.iter().map(|t| t.r))
+        .chain(terms.iter().map(|t| t.a));
+    // [8](-[sum z s]B + sum [z]R + sum [z k]A) = 0
+    let sum = EdwardsPoint::vartime_multiscalar_mul(scalars, points);
+    if sum.mul_by_cofactor().is_identity() {
+        Ok(())
+    } else {
+        Err(bad_batch())
+    }
 }
 
-/// Whether a signature's R (its first 32 bytes) passes what `verify_strict` asks of it before
-/// the equation: a canonical encoding (y below the field prime; the sign bit is only set on
-/// points with x = 0, which are small-order) of a point that is not of small order. Compares
-/// bytes only: decompressing R here would cost a fifth of a batch verification.
-fn strict_r(signature: &[u8; SIGNATURE_LEN]) -> bool {
-    let mut y = [0u8; 32];
-    y.copy_from_slice(&signature[..32]);
+/// One signature's terms in the verification equation, once its encodings pass the rule.
+struct Terms {
+    a: EdwardsPoint,
+    r: EdwardsPoint,
+    s: Scalar,
+    k: Scalar,
+}
+
+impl Terms {
+    /// `None` where an encoding breaks the rule (see [`verify_batch`]).
+    fn of(key: &PublicKey, msg: &[u8], sig: &Signature) -> Option<Terms> {
+        let (r_bytes, s_bytes) = sig.0.split_at(32);
+        let r_bytes: [u8; 32] = r_bytes.try_into().ok()?;
+        let s_bytes: [u8; 32] = s_bytes.try_into().ok()?;
+        if !strict_point_encoding(&key.0) || !strict_point_encoding(&r_bytes) {
+            return None;
+        }
+        let a = CompressedEdwardsY(key.0).decompress()?;
+        let r = CompressedEdwardsY(r_bytes).decompress()?;
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
+        let mut h = Sha512::new();
+        h.update(r_bytes);
+        h.update(key.0);
+        h.update(msg);
+        let k = Scalar::from_hash(h);
+        Some(Terms { a, r, s, k })
+    }
+}
+
+/// Whether 32 bytes are a canonical point encoding (y below the field prime; the sign bit is
+/// only set on points with x = 0, which are small-order) of a point that is not of small order.
+/// Compares bytes only: it runs before decompressing, which costs a fifth of a batch check.
+fn strict_point_encoding(point: &[u8; 32]) -> bool {
+    let mut y = *point;
     y[31] &= 0x7f;
     // y >= p = 2^255 - 19, little-endian: [0xed, 0xff x 30, 0x7f] and above.
     let not_canonical = y[31] == 0x7f && y[1..31].iter().all(|b| *b == 0xff) && y[0] >= 0xed;
@@ -240,21 +302,57 @@ mod tests {
         ));
     }
 
-    /// Every small-order R, and a non-canonical one, sends the batch to the strict check.
+    /// Every small-order point, with either sign bit, and a non-canonical encoding break the
+    /// rule, as R or as the key.
     #[test]
-    fn small_order_and_non_canonical_r_are_not_batched() {
+    fn small_order_and_non_canonical_points_break_the_rule() {
         for p in curve25519_dalek::constants::EIGHT_TORSION {
-            let mut sig = [0u8; SIGNATURE_LEN];
-            sig[..32].copy_from_slice(&p.compress().0);
-            assert!(!strict_r(&sig));
-            sig[31] ^= 0x80;
-            assert!(!strict_r(&sig), "sign bit flipped");
+            let mut y = p.compress().0;
+            assert!(!strict_point_encoding(&y));
+            y[31] ^= 0x80;
+            assert!(!strict_point_encoding(&y), "sign bit flipped");
         }
-        let mut above_p = [0xffu8; SIGNATURE_LEN];
+        let mut above_p = [0xffu8; 32];
         above_p[31] = 0x7f;
-        assert!(!strict_r(&above_p));
+        assert!(!strict_point_encoding(&above_p));
         let good = KeyPair::from_secret([3; 32]).sign(&Msg(7));
-        assert!(strict_r(&good.0));
+        assert!(strict_point_encoding(&good.0[..32].try_into().unwrap()));
+        // The identity key with R = identity and s = 0 satisfies every equation, for any
+        // message: both checks refuse it on the encodings.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let key = PublicKey(identity);
+        let mut sig = [0u8; SIGNATURE_LEN];
+        sig[..32].copy_from_slice(&identity);
+        let sig = Signature(sig);
+        assert!(key.verify(&Msg(1), &sig).is_err());
+        assert!(verify_batch(&[(&key, &Msg(1), &sig)]).is_err());
+    }
+
+    /// A signature whose s is not reduced below the group order is refused, alone and batched,
+    /// though s + L satisfies the same equation.
+    #[test]
+    fn a_non_canonical_s_is_refused_both_ways() {
+        let key = KeyPair::from_secret([4; 32]);
+        let mut sig = key.sign(&Msg(9));
+        let s = Scalar::from_canonical_bytes(sig.0[32..].try_into().unwrap()).unwrap();
+        // s + L as a 256-bit integer, when it fits.
+        // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
+        let l: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut carry = 0u16;
+        let mut sum = [0u8; 32];
+        for i in 0..32 {
+            let v = s.as_bytes()[i] as u16 + l[i] as u16 + carry;
+            sum[i] = v as u8;
+            carry = v >> 8;
+        }
+        assert_eq!(carry, 0);
+        sig.0[32..].copy_from_slice(&sum);
+        assert!(key.public().verify(&Msg(9), &sig).is_err());
+        assert!(verify_batch(&[(&key.public(), &Msg(9), &sig)]).is_err());
     }
 
     #[test]

@@ -272,6 +272,26 @@ fn value_vectors() {
     }
 }
 
+/// The signature rule's vectors (SIGNING.md, "The signature rule"): the node's verdict on each
+/// is the table's, alone and in a batch with an honest signature. The SDKs check the same rows.
+#[test]
+fn signature_rule_vectors() {
+    let rows = doc_table("#### Signature rule vectors");
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    let honest = tx(99, Payload::Memo { data: vec![] }).sign(&key());
+    for row in rows {
+        let [case, json, verdict] = &row[..] else {
+            panic!("row {row:?} is not case | signed transaction | verdict");
+        };
+        let stx: SignedTransaction = serde_json::from_str(json).unwrap();
+        let valid = verdict == "valid";
+        assert_eq!(stx.verify(CHAIN_ID).is_ok(), valid, "{case}");
+        let batch = waybill_ledger::tx::verify_transactions(CHAIN_ID, &[honest.clone(), stx]);
+        assert!(batch[0].is_ok());
+        assert_eq!(batch[1].is_ok(), valid, "{case}, batched");
+    }
+}
+
 /// The limits table of `docs/SIGNING.md` states the limits the node enforces: each row's value
 /// is the constant behind it (a stranger implements from the table, not from our source).
 #[test]

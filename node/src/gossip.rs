@@ -19,6 +19,9 @@ use crate::network::NetworkHandle;
 
 /// Most transactions in one gossip message.
 pub const MAX_GOSSIP_BATCH_TXS: usize = 512;
+// The engine's long-pending transactions, offered again, fit one batch.
+const _: () = assert!(engine::regossip::MAX_REGOSSIP_TXS <= MAX_GOSSIP_BATCH_TXS);
+
 /// Most bytes of transactions in one gossip message (the network's gossip limit is above it).
 pub const MAX_GOSSIP_BATCH_BYTES: usize = 512 << 10;
 /// How long the first transaction of a batch waits for company: short against a commit's

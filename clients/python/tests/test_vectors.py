@@ -52,6 +52,12 @@ class Vectors(unittest.TestCase):
             changed = dict(stx, tx=dict(stx["tx"], sequence=stx["tx"]["sequence"] + 1))
             self.assertFalse(verify_signature(changed))
 
+    def test_signature_rule_vectors(self):
+        rows = table(SIGNING, "#### Signature rule vectors")
+        self.assertEqual(len(rows), 5)
+        for case, text, verdict in rows:
+            self.assertEqual(verify_signature(json.loads(text)), verdict == "valid", case)
+
     def test_key_file_example(self):
         example = code_blocks(SIGNING.split("## Key files", 1)[1])[0]
         key = parse_key_file(example)

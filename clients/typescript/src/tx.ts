@@ -2,13 +2,12 @@
 // hash and signature, for every payload kind.
 
 import * as ed from "@noble/ed25519";
+import { verifyEd25519 } from "./ed25519.js";
 import { blake3 } from "@noble/hashes/blake3.js";
-import { sha512 } from "@noble/hashes/sha2.js";
 
 import { concat, fromHex, Reader, toHex, utf8Bytes, WaybillError, Writer } from "./bytes.js";
 import { readValue, Value, writeValue } from "./value.js";
 
-ed.hashes.sha512 = sha512;
 
 export const TX_DOMAIN = "waybill/tx/v2";
 export const MAX_TX_BYTES = 65536;
@@ -288,10 +287,10 @@ export function readSignedTransaction(r: Reader): SignedTransaction {
   return { tx, signature: r.fixedHex(64) };
 }
 
-/** Whether `s`'s signature verifies (RFC 8032, strict: no ZIP-215 leniency). */
+/** Whether `s`'s signature passes Waybill's rule (docs/SIGNING.md, "The signature rule"). */
 export function verifySignature(s: SignedTransaction): boolean {
   try {
-    return ed.verify(fromHex(s.signature), signingBytes(s.tx), fromHex(s.tx.signer), { zip215: false });
+    return verifyEd25519(fromHex(s.signature), signingBytes(s.tx), fromHex(s.tx.signer));
   } catch {
     return false;
   }

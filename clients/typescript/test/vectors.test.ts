@@ -26,6 +26,14 @@ import { codeBlocks, doc, table } from "./docs.js";
 const SIGNING = doc("SIGNING.md");
 const SECRET = fromHex("01".repeat(32));
 
+test("signature rule vectors", () => {
+  const rows = table(SIGNING, "#### Signature rule vectors");
+  assert.equal(rows.length, 5);
+  for (const [name, json, verdict] of rows) {
+    assert.equal(verifySignature(JSON.parse(json)), verdict === "valid", name);
+  }
+});
+
 test("value vectors", () => {
   const rows = table(SIGNING, "#### Value vectors");
   assert.ok(rows.length >= 15, `${rows.length} rows`);

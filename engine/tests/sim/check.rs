@@ -240,8 +240,9 @@ pub fn finish(world: &mut World) {
         }
     }
     if !world.clients_idle() {
+        let stories = world.pending_stories();
         world.out.liveness.push(format!(
-            "client transactions still uncommitted at t={}",
+            "client transactions still uncommitted at t={}: {stories:?}",
             world.now
         ));
     }

@@ -34,7 +34,18 @@ fn consensus(bytes: &[u8]) -> String {
             format!("{kind} r{}", msg.round())
         }
         Ok(WireConsensus::Compact(c)) => {
-            format!("compact proposal r{} h{}", c.header.round, c.header.height)
+            let txs: Vec<String> = c
+                .txs
+                .iter()
+                .map(|r| match r {
+                    waybill_engine::wire::TxRef::Hash { tx, .. } => tx.to_hex()[..8].to_string(),
+                    waybill_engine::wire::TxRef::Body(t) => format!("{}+", &t.hash().to_hex()[..8]),
+                })
+                .collect();
+            format!(
+                "compact proposal r{} h{} txs {txs:?}",
+                c.header.round, c.header.height
+            )
         }
         Err(_) => "undecodable".into(),
     }
@@ -67,8 +78,27 @@ pub fn effects(now: u64, inst: usize, round: u64, effects: &[Effect<u32>]) {
             Effect::Reply { .. } => continue,
             Effect::Committed(c) => format!("committed {}", c.summary.height),
             Effect::Disconnect { peer, .. } => format!("refuses {peer}"),
-            Effect::Forward(txs) => format!("forwards {} transactions", txs.len()),
+            Effect::Gossip { txs } => format!("gossips {} pending transactions again", txs.len()),
         };
         println!("t={now} [{inst}] (round {round}) {what}");
     }
+}
+
+/// A client's submission or a gossiped transaction reaching an instance's mempool.
+pub fn admission<E: std::fmt::Display>(
+    now: u64,
+    inst: usize,
+    how: &str,
+    tx: &ledger::SignedTransaction,
+    result: &Result<ledger::Hash, E>,
+) {
+    let verdict = match result {
+        Ok(_) => "admitted".to_string(),
+        Err(e) => format!("refused: {e}"),
+    };
+    println!(
+        "t={now} [{inst}] {how} tx {} seq {}: {verdict}",
+        &tx.hash().to_hex()[..8],
+        tx.tx.sequence
+    );
 }

@@ -564,11 +564,7 @@ impl World {
             Effect::Request { to, id, bytes } => self.request(inst, to, id, bytes),
             Effect::Reply { to, bytes } => self.reply(inst, to, bytes),
             Effect::Committed(c) => check::committed(self, inst, &c),
-            Effect::Forward(txs) => {
-                for tx in txs {
-                    self.gossip_from(inst, tx);
-                }
-            }
+            Effect::Gossip { txs } => self.gossip(inst, &txs),
             Effect::Disconnect { peer, until } => {
                 self.insts[inst].refused.insert(peer, until);
                 let incarnation = self.insts[inst].incarnation;
@@ -702,21 +698,27 @@ impl World {
             let mut pool = i.mempool.lock();
             pool.submit_batch(vec![tx.clone()], &View(&i.store), self.now)
                 .pop()
-                .is_some_and(|r| r.is_ok())
+                .expect("one result per transaction")
         };
-        if !admitted {
+        if self.log {
+            log::admission(self.now, inst, "client", &tx, &admitted);
+        }
+        if admitted.is_err() {
             return;
         }
         self.handle(inst, Event::TxAdmitted);
-        self.gossip_from(inst, tx);
+        self.gossip(inst, std::slice::from_ref(&tx));
     }
 
-    /// Gossips a transaction from an instance to every other (over lossy links).
-    fn gossip_from(&mut self, inst: usize, tx: SignedTransaction) {
+    /// `txs` gossiped from `inst` to every other instance its links reach, one message.
+    fn gossip(&mut self, inst: usize, txs: &[SignedTransaction]) {
         for t in 0..self.insts.len() {
-            if t != inst {
-                if let Some(at) = self.link(inst, t) {
-                    let incarnation = self.insts[t].incarnation;
+            if t == inst {
+                continue;
+            }
+            if let Some(at) = self.link(inst, t) {
+                let incarnation = self.insts[t].incarnation;
+                for tx in txs {
                     self.push(
                         at,
                         Ev::Gossip {
@@ -737,9 +739,12 @@ impl World {
                 return;
             }
             let mut pool = i.mempool.lock();
-            pool.admit_gossiped(tx, &View(&i.store), self.now).is_ok()
+            pool.admit_gossiped(tx.clone(), &View(&i.store), self.now)
         };
-        if admitted {
+        if self.log {
+            log::admission(self.now, inst, "gossip", &tx, &admitted);
+        }
+        if admitted.is_ok() {
             self.handle(inst, Event::TxAdmitted);
         }
     }
@@ -753,6 +758,29 @@ impl World {
                 c.committed += 1;
             }
         }
+    }
+
+    /// Each uncommitted client transaction: its sequence, when it was last submitted, which
+    /// honest mempools hold it, and the next sequence each honest store expects of its signer.
+    pub(crate) fn pending_stories(&self) -> Vec<String> {
+        self.clients
+            .iter()
+            .enumerate()
+            .filter_map(|(c, cl)| {
+                let (tx, at) = cl.pending.as_ref()?;
+                let held: Vec<usize> = (0..self.insts.len())
+                    .filter(|&i| self.is_honest(i) && self.insts[i].mempool.lock().contains(&tx.hash()))
+                    .collect();
+                let expected: Vec<u64> = (0..self.insts.len())
+                    .filter(|&i| self.is_honest(i))
+                    .map(|i| View(&self.insts[i].store).next_sequence(&cl.key.public()))
+                    .collect();
+                Some(format!(
+                    "client {c} sequence {} (submitted at t={at}): in the mempools of {held:?}; stores expect sequences {expected:?}",
+                    tx.tx.sequence
+                ))
+            })
+            .collect()
     }
 
     pub(crate) fn clients_idle(&self) -> bool {

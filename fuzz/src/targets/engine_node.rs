@@ -427,8 +427,7 @@ impl World {
                     );
                     self.heights[i] = self.heights[i].max(s.height);
                 }
-                // Only observers forward, and this world has none.
-                Effect::Disconnect { .. } | Effect::Forward(_) => {}
+                Effect::Disconnect { .. } | Effect::Gossip { .. } => {}
             }
         }
     }

@@ -81,7 +81,7 @@ pub struct DriverParts {
     pub net_events: mpsc::Receiver<NetworkEvent>,
     pub commands: mpsc::Receiver<Command>,
     pub gossip_intake: mpsc::Sender<Vec<u8>>,
-    /// Transactions to gossip (the batcher; see `gossip`): an observer's forwards.
+    /// The gossip batcher's queue: the engine's long-pending transactions go out again there.
     pub gossip_out: mpsc::Sender<Vec<u8>>,
     pub mempool: SharedMempool,
     /// Signalled by the RPC side after it admits a transaction.
@@ -118,7 +118,7 @@ struct Shell {
     net: NetworkHandle,
     mempool: SharedMempool,
     gossip_intake: mpsc::Sender<Vec<u8>>,
-    gossip_out: mpsc::Sender<Vec<u8>>,
+    gossip: mpsc::Sender<Vec<u8>>,
     status: Arc<StatusBoard>,
     blocks: broadcast::Sender<BlockSummary>,
     waiters: HashMap<Hash, Vec<oneshot::Sender<Receipt>>>,
@@ -164,7 +164,7 @@ pub async fn run(parts: DriverParts) -> Result<(), DriverError> {
         net,
         mempool,
         gossip_intake,
-        gossip_out,
+        gossip: gossip_out,
         status,
         blocks,
         waiters: HashMap::new(),
@@ -301,17 +301,18 @@ impl Shell {
                     }
                     let _ = self.blocks.send(committed.summary);
                 }
-                Effect::Forward(txs) => {
-                    for tx in txs {
-                        if self.gossip_out.try_send(tx.to_bytes()).is_err() {
-                            debug!("gossip queue full; forwarding again later");
-                            break;
-                        }
-                    }
-                }
                 Effect::Disconnect { peer, until } => {
                     let wait = Duration::from_millis(until.saturating_sub(now_ms()));
                     self.net.refuse(peer, tokio::time::Instant::now() + wait);
+                }
+                Effect::Gossip { txs } => {
+                    // Into the same batcher as fresh admissions; a full queue drops the rest,
+                    // which the next poll offers again.
+                    for tx in txs {
+                        if self.gossip.try_send(tx.to_bytes()).is_err() {
+                            break;
+                        }
+                    }
                 }
             }
         }

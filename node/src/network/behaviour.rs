@@ -18,7 +18,7 @@ use super::config::Limits;
 use super::event::Counters;
 use super::NetworkError;
 
-pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/consensus/2");
+pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/consensus/3");
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/sync/1");
 pub const TX_TOPIC: &str = "waybill/tx/2";
 const IDENTIFY_PROTOCOL: &str = "/waybill/id/1";

@@ -9,7 +9,7 @@ use libp2p::{Multiaddr, PeerId};
 /// Size, queue and timing limits. The defaults are the production values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest consensus message accepted or sent (request on `/waybill/consensus/2`).
+    /// Largest consensus message accepted or sent (request on `/waybill/consensus/3`).
     pub consensus_message: usize,
     /// Largest block-sync request accepted or sent.
     pub sync_request: usize,

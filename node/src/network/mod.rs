@@ -1,7 +1,7 @@
 //! libp2p networking for validators and observers: an I/O component with no protocol logic.
 //!
 //! Bytes in, bytes out: consensus messages travel one-way over request-response
-//! `/waybill/consensus/2` (the response is an empty acknowledgement), block sync over
+//! `/waybill/consensus/3` (the response is an empty acknowledgement), block sync over
 //! `/waybill/sync/1`, transactions over gossipsub topic `waybill/tx/2` (flood-published,
 //! unsigned, not forwarded: see `behaviour::gossipsub`). Only allowed PeerIds can connect; everything else is refused when its
 //! connection is established, and inbound messages are checked against the allowed set again.
