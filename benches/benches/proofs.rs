@@ -44,6 +44,7 @@ fn genesis() -> Genesis {
             .collect(),
         organizations: vec![],
         accounts: vec![],
+        governance: None,
         observers: vec![],
     }
 }

@@ -112,6 +112,7 @@ pub fn bench_genesis() -> Genesis {
             .collect(),
         organizations: vec![],
         accounts: vec![],
+        governance: None,
         observers: vec![],
     };
     genesis.validate().expect("bench genesis is valid");
@@ -257,7 +258,7 @@ fn proposal_placeholder() -> Proposal<TxBatch> {
         },
         payload: TxBatch::default(),
     };
-    Proposal::sign(Hash::ZERO, block, None, &k)
+    Proposal::sign(Hash::ZERO, 0, block, None, &k)
 }
 
 /// The proposal among `actions`, if any.
@@ -423,6 +424,7 @@ impl StoreChain {
     fn qc(&self, block_id: Hash, round: u64) -> QuorumCert {
         let vote_data = consensus::VoteData {
             chain: Hash::blake3(b"waybill-bench genesis"),
+            epoch: 0,
             block_id,
             round: round.max(1),
             parent_id: Hash::ZERO,

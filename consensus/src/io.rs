@@ -95,6 +95,10 @@ pub struct Recovery<P> {
     /// The last block the driver committed (the last of the last [`Action::Commit`] it applied);
     /// `None` if it has committed nothing since genesis.
     pub committed: Option<Block<P>>,
+    /// The validator set the committed state names (`ledger::governance::read_validators`);
+    /// `None` for the genesis set. When it is of a later epoch than the safety data, the
+    /// committed block ended the epoch before and the core enters this one from it.
+    pub epoch: Option<ledger::governance::EpochSet>,
 }
 
 impl<P> Default for Recovery<P> {
@@ -103,6 +107,7 @@ impl<P> Default for Recovery<P> {
             safety: SafetyData::default(),
             blocks: vec![],
             committed: None,
+            epoch: None,
         }
     }
 }

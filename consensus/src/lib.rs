@@ -53,7 +53,7 @@ pub use crate::core::{genesis_block, Core, Occupancy};
 pub use io::{Action, Input, Recovery};
 pub use payload::{AcceptAll, Payload, PayloadValidator};
 pub use reject::Reject;
-pub use safety_rules::{SafetyData, SafetyRules};
+pub use safety_rules::{EpochRounds, SafetyData, SafetyRules};
 pub use types::{
     Block, ConsensusMsg, Millis, Proposal, QuorumCert, Round, SyncInfo, Timeout, TimeoutCert,
     TimeoutData, Vote, VoteData, WriteId,

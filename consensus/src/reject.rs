@@ -14,6 +14,13 @@ pub enum Reject {
     BadSignature { what: &'static str },
     #[error("{what}: names another chain")]
     WrongChain { what: &'static str },
+    /// A message or certificate of another epoch: it counts only with its own epoch's set.
+    #[error("{what} is of epoch {epoch}, this node is in epoch {current}")]
+    WrongEpoch {
+        what: &'static str,
+        epoch: u64,
+        current: u64,
+    },
     #[error("malformed certificate: {reason}")]
     BadCertificate { reason: String },
     #[error("malformed block: {reason}")]

@@ -55,6 +55,7 @@ impl Net {
                 .collect(),
             organizations: vec![],
             accounts: vec![],
+            governance: None,
             observers: vec![],
         };
         Net { genesis, keys }
@@ -548,6 +549,7 @@ fn a_restarted_validator_counts_its_own_resent_timeout() {
                 safety: safety.clone(),
                 blocks: vec![],
                 committed: None,
+                epoch: None,
             },
             1_100,
         )
@@ -626,6 +628,7 @@ fn a_restarted_validator_never_times_out_a_round_it_cannot_prove() {
             safety,
             blocks: vec![p.block.clone()],
             committed: None,
+            epoch: None,
         },
         2_000,
     );
@@ -663,6 +666,7 @@ fn restarted_node_resends_its_vote_and_never_equivocates() {
             safety,
             blocks: vec![p.block.clone()],
             committed: None,
+            epoch: None,
         },
         50,
     );
@@ -686,7 +690,7 @@ fn restarted_node_resends_its_vote_and_never_equivocates() {
     let mut other = p.block.clone();
     other.payload = TP(vec![99]);
     other.header.tx_root = other.payload.digest();
-    let p2 = Proposal::sign(net.genesis.hash(), other.clone(), None, &net.keys[1]);
+    let p2 = Proposal::sign(net.genesis.hash(), 0, other.clone(), None, &net.keys[1]);
     let acts = back.handle(61, net.msg(1, ConsensusMsg::Proposal(p2)));
     assert_eq!(
         acts[0],
@@ -727,6 +731,7 @@ fn recovery_replays_blocks_and_commits_what_they_prove() {
             safety: safety.clone(),
             blocks,
             committed: None,
+            epoch: None,
         },
         100,
     );
@@ -770,6 +775,7 @@ fn invalid_and_stale_messages_are_rejected_with_reasons() {
     let mut forged = p.clone();
     forged.signature = net.keys[0].sign(&Proposal::<TP>::signed_data(
         net.genesis.hash(),
+        0,
         &p.block,
         &None,
     ));
@@ -780,7 +786,7 @@ fn invalid_and_stale_messages_are_rejected_with_reasons() {
     // A proposal for round 2 by the round-1 leader.
     let mut wrong = p.block.clone();
     wrong.header.round = 2;
-    let wp = Proposal::sign(net.genesis.hash(), wrong, None, &net.keys[1]);
+    let wp = Proposal::sign(net.genesis.hash(), 0, wrong, None, &net.keys[1]);
     assert_eq!(
         rej(r0.handle(1, net.msg(1, ConsensusMsg::Proposal(wp)))),
         Reject::WrongLeader { round: 2 }
@@ -788,7 +794,7 @@ fn invalid_and_stale_messages_are_rejected_with_reasons() {
     // Payload that does not match tx_root.
     let mut bad = p.block.clone();
     bad.payload = TP(vec![1, 2, 3]);
-    let bp = Proposal::sign(net.genesis.hash(), bad, None, &net.keys[1]);
+    let bp = Proposal::sign(net.genesis.hash(), 0, bad, None, &net.keys[1]);
     assert!(matches!(
         rej(r0.handle(1, net.msg(1, ConsensusMsg::Proposal(bp)))),
         Reject::BadBlock { .. }
@@ -802,6 +808,7 @@ fn invalid_and_stale_messages_are_rejected_with_reasons() {
     // A QC with too few signatures in a proposal's justify.
     let mut qc = QuorumCert {
         vote_data: VoteData {
+            epoch: 0,
             chain: net.genesis.hash(),
             block_id: net.genesis_id(),
             round: 1,
@@ -816,7 +823,7 @@ fn invalid_and_stale_messages_are_rejected_with_reasons() {
     b.header.round = 2;
     b.header.justify = qc.to_bytes();
     b.header.proposer = net.pk(2);
-    let qp = Proposal::sign(net.genesis.hash(), b, None, &net.keys[2]);
+    let qp = Proposal::sign(net.genesis.hash(), 0, b, None, &net.keys[2]);
     let r = rej(r0.handle(1, net.msg(2, ConsensusMsg::Proposal(qp))));
     assert!(matches!(r, Reject::BadCertificate { .. }), "{r:?}");
 }
@@ -1162,6 +1169,7 @@ fn occupancy_reports_each_buffer_within_its_bound() {
     let gid = net.genesis_id();
     for round in (3..=40u64).step_by(4) {
         let data = VoteData {
+            epoch: 0,
             chain: net.genesis.hash(),
             block_id: Hash([round as u8; 32]),
             round,

@@ -53,6 +53,8 @@ impl<P: Payload> Block<P> {
 pub struct VoteData {
     /// Genesis hash: names the chain (and its chain id) the vote is for.
     pub chain: Hash,
+    /// The epoch whose validator set signs: a vote or certificate counts in its own epoch only.
+    pub epoch: u64,
     pub block_id: Hash,
     pub round: Round,
     pub parent_id: Hash,
@@ -60,7 +62,7 @@ pub struct VoteData {
 }
 
 impl Canonical for VoteData {
-    const DOMAIN: &'static str = "waybill/consensus/vote/v1";
+    const DOMAIN: &'static str = "waybill/consensus/vote/v2";
 }
 
 /// A validator's vote. `author` is the consensus key that signed `data`.
@@ -91,12 +93,15 @@ pub struct QuorumCert {
 }
 
 impl Canonical for QuorumCert {
-    const DOMAIN: &'static str = "waybill/consensus/qc/v1";
+    const DOMAIN: &'static str = "waybill/consensus/qc/v2";
 }
 
 impl QuorumCert {
     pub fn round(&self) -> Round {
         self.vote_data.round
+    }
+    pub fn epoch(&self) -> u64 {
+        self.vote_data.epoch
     }
     pub fn block_id(&self) -> Hash {
         self.vote_data.block_id
@@ -123,12 +128,13 @@ impl QuorumCert {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeoutData {
     pub chain: Hash,
+    pub epoch: u64,
     pub round: Round,
     pub high_qc_round: Round,
 }
 
 impl Canonical for TimeoutData {
-    const DOMAIN: &'static str = "waybill/consensus/timeout/v1";
+    const DOMAIN: &'static str = "waybill/consensus/timeout/v2";
 }
 
 /// A signed timeout with the sender's highest QC (whose round is `data.high_qc_round`) and, when
@@ -154,13 +160,14 @@ impl Timeout {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeoutCert {
     pub chain: Hash,
+    pub epoch: u64,
     pub round: Round,
     pub entries: Vec<(u16, Round, Signature)>,
     pub high_qc: QuorumCert,
 }
 
 impl Canonical for TimeoutCert {
-    const DOMAIN: &'static str = "waybill/consensus/tc/v1";
+    const DOMAIN: &'static str = "waybill/consensus/tc/v2";
 }
 
 impl TimeoutCert {
@@ -176,13 +183,14 @@ impl TimeoutCert {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProposalData {
     pub chain: Hash,
+    pub epoch: u64,
     pub block_id: Hash,
     pub round: Round,
     pub tc_round: Option<Round>,
 }
 
 impl Canonical for ProposalData {
-    const DOMAIN: &'static str = "waybill/consensus/proposal/v1";
+    const DOMAIN: &'static str = "waybill/consensus/proposal/v2";
 }
 
 /// A leader's proposal: the block (header + payload) and, when the block does not directly follow
@@ -196,9 +204,15 @@ pub struct Proposal<P> {
 }
 
 impl<P: Payload> Proposal<P> {
-    pub fn signed_data(chain: Hash, block: &Block<P>, tc: &Option<TimeoutCert>) -> ProposalData {
+    pub fn signed_data(
+        chain: Hash,
+        epoch: u64,
+        block: &Block<P>,
+        tc: &Option<TimeoutCert>,
+    ) -> ProposalData {
         ProposalData {
             chain,
+            epoch,
             block_id: block.id(),
             round: block.round(),
             tc_round: tc.as_ref().map(|t| t.round),
@@ -206,8 +220,14 @@ impl<P: Payload> Proposal<P> {
     }
     /// Signs a proposal. Honest cores only sign through `SafetyRules`; this is public so that
     /// tests and the simulator's Byzantine leaders can build their own.
-    pub fn sign(chain: Hash, block: Block<P>, tc: Option<TimeoutCert>, key: &KeyPair) -> Self {
-        let signature = key.sign(&Self::signed_data(chain, &block, &tc));
+    pub fn sign(
+        chain: Hash,
+        epoch: u64,
+        block: Block<P>,
+        tc: Option<TimeoutCert>,
+        key: &KeyPair,
+    ) -> Self {
+        let signature = key.sign(&Self::signed_data(chain, epoch, &block, &tc));
         Proposal {
             block,
             tc,
@@ -241,6 +261,16 @@ pub enum ConsensusMsg<P> {
 }
 
 impl<P: Payload> ConsensusMsg<P> {
+    /// The epoch a message claims to belong to.
+    pub fn epoch(&self) -> u64 {
+        match self {
+            ConsensusMsg::Proposal(p) => p.block.qc().map_or(u64::MAX, |qc| qc.epoch()),
+            ConsensusMsg::Vote(v) => v.data.epoch,
+            ConsensusMsg::Timeout(t) => t.data.epoch,
+            ConsensusMsg::SyncInfo(s) => s.high_qc.epoch(),
+        }
+    }
+
     /// The round a message belongs to (for SyncInfo: the round it lets the receiver enter).
     pub fn round(&self) -> Round {
         match self {

@@ -35,6 +35,7 @@ fn quorum_certificate_vectors() {
         .expect("block.hash is a hash");
     let validator0 = KeyPair::from_secret([1; 32]);
     let vote_data = VoteData {
+        epoch: 0,
         chain: Hash([0x77; 32]),
         block_id: block_hash,
         round: 9,

@@ -37,6 +37,9 @@ pub(crate) struct CatchupState {
     next_peer: usize,
     head_changed_at: Millis,
     last_head: u64,
+    /// A peer showed a later epoch: catch up from any peer ahead at all, without waiting for
+    /// the stall (this node's epoch has ended and its peers have moved on).
+    behind_epoch: bool,
 }
 
 impl CatchupState {
@@ -46,6 +49,7 @@ impl CatchupState {
             next_peer: 0,
             head_changed_at: now,
             last_head: 0,
+            behind_epoch: false,
         }
     }
 
@@ -62,6 +66,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         if ours != self.catchup.last_head {
             self.catchup.last_head = ours;
             self.catchup.head_changed_at = self.now;
+            self.catchup.behind_epoch = false;
         }
         if self.catchup.in_flight {
             return;
@@ -91,7 +96,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     /// A peer's committed height: fetch what we lack, or settle.
     pub(crate) fn on_peer_head(&mut self, peer: P, height: u64) {
         let ours = self.store.head().map_or(0, |h| h.height);
-        let stalled = self.now.saturating_sub(self.catchup.head_changed_at) >= CATCHUP_STALL_MS;
+        let stalled = self.now.saturating_sub(self.catchup.head_changed_at) >= CATCHUP_STALL_MS
+            || self.catchup.behind_epoch;
         if height >= ours.saturating_add(CATCHUP_LAG) || (height > ours && stalled) {
             info!(%peer, ours, theirs = height, "behind a peer; fetching committed blocks");
             let request = SyncRequest::Committed {
@@ -110,6 +116,19 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             }
         }
         self.catchup.in_flight = false;
+    }
+
+    /// A validator sent a message of a later epoch than this node's: it asks a peer for its head
+    /// now, and catches up from one ahead at all.
+    pub(crate) fn later_epoch_seen(&mut self) {
+        if !self.catchup.behind_epoch {
+            info!(
+                epoch = self.core.epoch(),
+                "a peer is in a later epoch; catching up"
+            );
+        }
+        self.catchup.behind_epoch = true;
+        self.poll_catchup();
     }
 
     /// A catch-up request got no usable answer.
@@ -135,9 +154,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     }
 
     /// Checks committed blocks a peer sent for the heights from `from_height` on
-    /// ([`verify_committed`]) and executes and stores the proven prefix; returns the first and
+    /// ([`verify_committed`]) and executes and stores the proven prefix, up to a block that ends
+    /// the epoch (the next set checks what follows, on the next request); returns the first and
     /// last height applied, if any. The one path by which blocks no local consensus step
-    /// committed enter the store: validators' catch-up and observers' following.
+    /// committed enter the store: validators' catch-up and observers' following. The caller
+    /// rebuilds the core on the new head.
     pub(crate) fn apply_committed_run(
         &mut self,
         peer: P,
@@ -157,7 +178,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         let proven = match verify_committed(
             &self.genesis.chain_id,
             &validators,
-            self.genesis_block_id,
+            self.core.epoch_root(),
             head,
             records,
         ) {
@@ -167,12 +188,14 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 return Ok(None);
             }
         };
-        let (Some(first), Some(last)) = (proven.first(), proven.last()) else {
+        let Some(first) = proven.first() else {
             return Ok(None);
         };
-        let (first, last) = (first.block.header.height, last.block.header.height);
+        let first = first.block.header.height;
+        let mut last = first;
         for stored in &proven {
             let info = self.apply_block(&stored.block, &stored.certificate, false)?;
+            last = stored.block.header.height;
             if let Some(info) = info {
                 if info.accumulator_root != stored.accumulator_root_after {
                     // The block is certified; the root the peer claims for it is not. Executing
@@ -189,7 +212,13 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                     );
                 }
             }
+            if self.epoch_ended {
+                // Blocks after the one that ended the epoch are checked with the next set, on
+                // the next request.
+                break;
+            }
         }
+        self.epoch_ended = false;
         self.store
             .prune_consensus_blocks(last)
             .map_err(EngineError::Store)?;
@@ -227,20 +256,25 @@ pub enum CatchupError {
 
 /// Decodes and checks `records` (canonical stored blocks, oldest first) against `head`; returns
 /// the longest prefix that is proven committed: up to the last block whose certificate is a
-/// quorum certificate committing that very block (the hash chain then proves every block before
-/// it). Every certificate in that prefix is verified too, and must commit its own block or one
-/// after it in the prefix (a batch of blocks committed together shares the last one's): a node
-/// stores each block's certificate and serves it on, so none it keeps may be a peer's forgery.
+/// quorum certificate (of this set's epoch) committing that very block, the hash chain proving
+/// every block before it. Every certificate in that prefix is verified too, and must commit its
+/// own block or one after it in the prefix (a batch of blocks committed together shares the last
+/// one's): a node stores each block's certificate and serves it on, so none it keeps may be a
+/// peer's forgery.
 pub fn verify_committed(
     chain_id: &str,
     validators: &ValidatorSet,
-    genesis_block_id: Hash,
+    root_id: Hash,
     head: Head,
     records: &[Vec<u8>],
 ) -> Result<Vec<StoredBlock>, CatchupError> {
     let mut blocks = Vec::with_capacity(records.len());
+    // Each block's id and certificate, for the check of the proven prefix.
+    let mut certified = Vec::with_capacity(records.len());
+    let mut verified = BTreeSet::new();
     let mut parent = head.hash;
     let mut proven = 0;
+    let mut honest_short = false;
     for (expected, (index, bytes)) in (head.height + 1..).zip(records.iter().enumerate()) {
         let stored = StoredBlock::from_bytes(bytes).map_err(|e| CatchupError::Decode {
             index,
@@ -268,40 +302,84 @@ pub fn verify_committed(
             });
         }
         let id = stored.block.hash();
-        let qc: QuorumCert = from_canonical(
-            "commit certificate",
-            &stored.certificate,
-            MAX_CERTIFICATE_BYTES,
-        )
-        .map_err(|e| CatchupError::BadCertificate {
-            height: h.height,
-            reason: e.to_string(),
-        })?;
-        if qc.commits() == Some(id) {
+        let (qc, later) =
+            decode_certificate(&stored.certificate).map_err(|e| CatchupError::BadCertificate {
+                height: h.height,
+                reason: e.to_string(),
+            })?;
+        if qc.epoch() != validators.epoch {
+            // Certified by another epoch's set: the blocks before are what this set proves,
+            // and the node learns the next set by executing them.
+            break;
+        }
+        if commits_through(&qc, id, &later) {
+            validators
+                .verify_qc(&qc, root_id)
+                .map_err(|e| CatchupError::InvalidCertificate {
+                    height: h.height,
+                    reason: e.to_string(),
+                })?;
+            verified.insert(qc.hash());
             proven = index + 1;
+        } else if index + 1 == records.len() && validators.verify_qc(&qc, root_id).is_ok() {
+            // The peer's last block was committed in a run whose later blocks it no longer
+            // holds (a store that lost its log's tail keeps the run's certificate with it): a
+            // valid certificate of a descendant, which proves nothing here but is no lie.
+            honest_short = true;
         }
         parent = id;
-        blocks.push((stored, id, qc));
+        blocks.push(stored);
+        certified.push((id, qc, later));
     }
-    if proven == 0 && !blocks.is_empty() {
+    if proven == 0 && !blocks.is_empty() && !honest_short {
         return Err(CatchupError::Uncertified);
     }
     blocks.truncate(proven);
-    let mut verified = BTreeSet::new();
-    for (i, (stored, _, qc)) in blocks.iter().enumerate() {
-        let height = stored.block.header.height;
+    certified.truncate(proven);
+    for (i, (id, qc, later)) in certified.iter().enumerate() {
+        let height = blocks[i].block.header.height;
         let commits = qc.commits();
-        if !blocks[i..].iter().any(|(_, id, _)| Some(*id) == commits) {
+        let later_in_run = certified[i..].iter().any(|(b, _, _)| Some(*b) == commits);
+        if !later_in_run && !commits_through(qc, *id, later) {
             return Err(CatchupError::CertificateElsewhere { height, commits });
         }
         if verified.insert(qc.hash()) {
-            validators.verify_qc(qc, genesis_block_id).map_err(|e| {
-                CatchupError::InvalidCertificate {
+            validators
+                .verify_qc(qc, root_id)
+                .map_err(|e| CatchupError::InvalidCertificate {
                     height,
                     reason: e.to_string(),
-                }
-            })?;
+                })?;
         }
     }
-    Ok(blocks.into_iter().map(|(stored, _, _)| stored).collect())
+    Ok(blocks)
+}
+
+/// A stored block's certificate: a QC that commits the block, or, for a block that ended its
+/// epoch in the middle of a committed run, that run's QC followed by the headers from the
+/// block's child to the block the QC commits (BCS of the pair: the QC's bytes, then the list's).
+pub fn decode_certificate(
+    bytes: &[u8],
+) -> Result<(QuorumCert, Vec<ledger::BlockHeader>), ledger::encoding::DecodeError> {
+    match from_canonical::<QuorumCert>("commit certificate", bytes, MAX_CERTIFICATE_BYTES) {
+        Ok(qc) => Ok((qc, vec![])),
+        Err(_) => from_canonical(
+            "commit certificate with headers",
+            bytes,
+            MAX_CERTIFICATE_BYTES,
+        ),
+    }
+}
+
+/// Whether `qc` proves block `id` committed: it commits `id` itself, or the last of `later`,
+/// which runs from a child of `id` down the parent links.
+pub fn commits_through(qc: &QuorumCert, id: Hash, later: &[ledger::BlockHeader]) -> bool {
+    let mut parent = id;
+    for h in later {
+        if h.parent != parent {
+            return false;
+        }
+        parent = h.hash();
+    }
+    qc.commits() == Some(parent)
 }

@@ -7,8 +7,8 @@
 //! Heights this node holds without a certificate (it restarted, caught up, or the votes were
 //! lost) are repaired on the poll: for recent heights it signs and sends its vote again, and for
 //! any height it asks peers for their stored certificate (`SyncRequest::LedgerCertificates`),
-//! which is stored only if it verifies against the genesis validator set and matches this
-//! node's own records.
+//! which is stored only if it verifies against the validator set of the height's epoch
+//! ([`crate::epochs`]) and matches this node's own records.
 //!
 //! Safety: a validator signs only the checkpoint it computed from its own store (the one
 //! execution of that height, which is deterministic), so it never signs two different
@@ -20,7 +20,6 @@ use std::collections::BTreeMap;
 
 use ledger::proof::{CheckpointVote, LedgerCertificate, LedgerCheckpoint};
 use ledger::store_api::{CertificateStored, CommitInfo};
-use ledger::{Genesis, PublicKey};
 use tracing::{debug, error, info, warn};
 
 use crate::node::{Asked, EngineError, Node};
@@ -42,8 +41,6 @@ const MAX_SCAN_PER_POLL: u64 = 1_024;
 /// The node's certificate state.
 pub(crate) struct CertifyState {
     book: VoteBook,
-    /// This node is a genesis validator (an observer signs nothing).
-    validator: bool,
     /// When we last sent our vote for a height not yet certified.
     voted_at: BTreeMap<u64, Millis>,
     /// Every height below this one has a certificate or no peer had one to give.
@@ -55,10 +52,9 @@ pub(crate) struct CertifyState {
 }
 
 impl CertifyState {
-    pub(crate) fn new(genesis: &Genesis, key: &PublicKey) -> Self {
+    pub(crate) fn new() -> Self {
         CertifyState {
             book: VoteBook::new(),
-            validator: genesis.validator_index(key).is_some(),
             voted_at: BTreeMap::new(),
             cursor: 1,
             misses: 0,
@@ -84,7 +80,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             accumulator_root: info.accumulator_root,
             accumulator_size: info.accumulator_size,
         };
-        if !self.certify.validator {
+        if self.is_observer() {
             // An observer has no vote to send; when it executed the height stands in for it, so
             // it asks for the certificate only once the validators have had time to form it
             // (asking at once, it would find none and skip the height for good).
@@ -93,13 +89,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         self.register_ours(checkpoint, false, announce)
     }
 
-    /// This node's signature on a checkpoint, unless it is no validator or the rollback guard's
-    /// fence stands.
+    /// This node's signature on a checkpoint, unless it is no validator of the height's epoch
+    /// (an observer, a removed validator for later heights, a joining one for earlier ones) or
+    /// the rollback guard's fence stands.
     fn sign(&self, checkpoint: &LedgerCheckpoint) -> Option<CheckpointVote> {
-        if !self.certify.validator || self.fence.is_some() {
+        let set = self.epochs.for_height(checkpoint.height)?;
+        if set.validator_index(&self.core.author()).is_none() || self.fence.is_some() {
             return None;
         }
-        self.core.sign_checkpoint(checkpoint)
+        Some(self.core.sign_checkpoint(checkpoint))
     }
 
     /// Our checkpoint for a height into the book, with our signed vote (sent to the others when
@@ -116,10 +114,10 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             self.send_vote(&checkpoint, vote);
             self.certify.voted_at.insert(height, self.now);
         }
-        let tally = self
-            .certify
-            .book
-            .ours(&self.genesis, checkpoint, vote, certified);
+        let Some(set) = self.epochs.for_height(height) else {
+            return Ok(()); // a height of an epoch this node no longer knows the set of
+        };
+        let tally = self.certify.book.ours(set, checkpoint, vote, certified);
         self.apply_tally(tally, None)
     }
 
@@ -152,10 +150,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         checkpoint: LedgerCheckpoint,
         vote: CheckpointVote,
     ) -> Result<SyncResponse, EngineError<S::Error>> {
-        let Some(sender) = self.book.key_of(&from) else {
+        let Some(mut sender) = self.book.key_of(&from) else {
             debug!(%from, "checkpoint vote from a non-validator peer dropped");
             return Ok(SyncResponse::VoteReceived);
         };
+        if self.book.peer_of(&vote.validator) == Some(from) {
+            // A validator that rotated its consensus key signs the old epoch's last heights
+            // with its old key: the peer is the same, the key the one of the height's set.
+            sender = vote.validator;
+        }
         let head = self.store.head().map_or(0, |h| h.height);
         let height = checkpoint.height;
         // A height we executed before a restart, or before votes for it arrived: our own
@@ -167,11 +170,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         {
             self.seed_height(height)?;
         }
-        match self
-            .certify
-            .book
-            .peer(&self.genesis, &sender, checkpoint, vote, head)
-        {
+        let Some(set) = self.epochs.for_height(height) else {
+            debug!(%from, height, "checkpoint vote for a height of an unknown epoch dropped");
+            return Ok(SyncResponse::VoteReceived);
+        };
+        match self.certify.book.peer(set, &sender, checkpoint, vote, head) {
             Ok(tally) => self.apply_tally(tally, None)?,
             Err(e) => {
                 self.status.checkpoint_votes_rejected += 1;
@@ -180,6 +183,14 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                     // and re-sends its vote while no certificate forms: refused, bounded, and
                     // not held against it.
                     VoteRejected::OutsideWindow { .. } | VoteRejected::Duplicate { .. } => {
+                        debug!(%from, error = %e, "checkpoint vote not taken")
+                    }
+                    // Above our head the height's set is a guess (the current one): a block we
+                    // have not executed yet may end the epoch, and a validator that joined
+                    // there, or rotated its key there, votes for heights after it.
+                    VoteRejected::NotAValidator { .. } | VoteRejected::SenderIsNotSigner { .. }
+                        if height > head =>
+                    {
                         debug!(%from, error = %e, "checkpoint vote not taken")
                     }
                     _ => self.offend(from, Offence::InvalidCheckpointVote, &e),
@@ -236,7 +247,14 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         from: Option<P>,
     ) -> Result<(), EngineError<S::Error>> {
         let height = cert.checkpoint.height;
-        if let Err(e) = cert.verify(&self.genesis) {
+        let Some(set) = self.epochs.for_height(height).cloned() else {
+            debug!(
+                height,
+                "certificate of a height of an unknown epoch dropped"
+            );
+            return Ok(());
+        };
+        if let Err(e) = cert.verify(&set) {
             match from {
                 Some(peer) => self.offend(peer, Offence::BadSyncAnswer, &e),
                 None => {
@@ -270,7 +288,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             }
             Some(_) => {}
         }
-        match self.store.put_ledger_certificate(cert, &self.genesis) {
+        match self.store.put_ledger_certificate(cert, &set) {
             Ok(CertificateStored::New) => {
                 self.certify.book.mark_certified(height);
                 self.certify.voted_at.remove(&height);

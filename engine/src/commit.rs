@@ -3,9 +3,10 @@
 //! store already holds (applied by catch-up first) must be the same block, and are skipped.
 
 use consensus::{Block, QuorumCert};
+use ledger::encoding::to_canonical;
 use ledger::execute::execute_block;
 use ledger::store_api::CommitInfo;
-use tracing::error;
+use tracing::{error, info};
 
 use crate::node::{Committed, EngineError, Node};
 use crate::payload::{to_ledger_block, TxBatch};
@@ -19,16 +20,31 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         blocks: &[Block<TxBatch>],
         certificate: &QuorumCert,
     ) -> Result<(), EngineError<S::Error>> {
-        let cert_bytes = certificate.to_bytes();
-        for block in blocks {
-            self.apply_block(&to_ledger_block(block), &cert_bytes, true)?;
+        if self.epoch_ended {
+            // The old epoch's core committed further blocks above the one that ended it: they
+            // belong to no epoch's chain.
+            return Ok(());
         }
-        if let Some(last) = blocks.last() {
+        let cert_bytes = certificate.to_bytes();
+        let mut applied = 0;
+        for (i, block) in blocks.iter().enumerate() {
+            // The certificate commits the batch's last block; a block that ends the epoch
+            // before it keeps, with the certificate, the headers from its child to that last
+            // block, which prove it committed (see `catchup::verify_committed`).
+            let later: Vec<ledger::BlockHeader> =
+                blocks[i + 1..].iter().map(|b| b.header.clone()).collect();
+            self.apply_block_ending(&to_ledger_block(block), &cert_bytes, &later, true)?;
+            applied = i + 1;
+            if self.epoch_ended {
+                break;
+            }
+        }
+        if let Some(last) = blocks[..applied].last() {
             // Consensus records below the committed head are never needed again.
             self.store
                 .prune_consensus_blocks(last.height())
                 .map_err(EngineError::Store)?;
-            self.status.commits += blocks.len() as u64;
+            self.status.commits += applied as u64;
             self.status.last_commit_latency_ms = self.now.saturating_sub(last.header.timestamp_ms);
         }
         Ok(())
@@ -41,6 +57,19 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         &mut self,
         block: &ledger::Block,
         certificate: &[u8],
+        announce: bool,
+    ) -> Result<Option<CommitInfo>, EngineError<S::Error>> {
+        self.apply_block_ending(block, certificate, &[], announce)
+    }
+
+    /// [`Node::apply_block`] for a block committed with the blocks whose `later` headers follow
+    /// it (the certificate commits the last of them). If its execution ends the epoch, it is
+    /// stored with the certificate and those headers, and `epoch_ended` is set.
+    pub(crate) fn apply_block_ending(
+        &mut self,
+        block: &ledger::Block,
+        certificate: &[u8],
+        later: &[ledger::BlockHeader],
         announce: bool,
     ) -> Result<Option<CommitInfo>, EngineError<S::Error>> {
         let height = block.header.height;
@@ -64,10 +93,28 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         }
         let execution = execute_block(&self.genesis.chain_id, &block.txs, &self.store)?;
         let receipts = execution.receipts(block, self.store.accumulator_size());
+        let proof;
+        let certificate = match (&execution.next_epoch, later.is_empty()) {
+            (Some(_), false) => {
+                // BCS of (certificate, headers) is the one's bytes then the other's.
+                proof = [certificate, &to_canonical(later)].concat();
+                &proof[..]
+            }
+            _ => certificate,
+        };
         let info = self
             .store
             .commit_executed(block, certificate, &receipts, &execution)
             .map_err(EngineError::Store)?;
+        if let Some(set) = &execution.next_epoch {
+            info!(
+                height,
+                next_epoch = set.epoch,
+                validators = set.validators.len(),
+                "this block ends the epoch"
+            );
+            self.epoch_ended = true;
+        }
         self.certify_executed(&info, announce)?;
         self.mempool.lock().remove_committed(
             &block.txs,

@@ -78,6 +78,37 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         from: PublicKey,
         compact: CompactProposal,
     ) -> Result<(), EngineError<S::Error>> {
+        // Another epoch's proposal (a validator that has not yet left the last epoch, or left
+        // the set) is refused before any transaction is looked for or its body fetched.
+        let epoch = ledger::encoding::from_canonical::<consensus::QuorumCert>(
+            "quorum certificate",
+            &compact.header.justify,
+            ledger::block::MAX_JUSTIFY_BYTES,
+        )
+        .map_or(u64::MAX, |qc| qc.epoch());
+        if epoch != self.core.epoch() {
+            self.on_rejected(
+                Some(from),
+                consensus::Reject::WrongEpoch {
+                    what: "compact proposal",
+                    epoch,
+                    current: self.core.epoch(),
+                },
+            );
+            return Ok(());
+        }
+        if compact.header.round < self.core.round() {
+            // A late proposal (a leader that has just caught up proposes in the round it
+            // entered): the core would drop it as stale, so nothing is fetched for it.
+            self.on_rejected(
+                Some(from),
+                consensus::Reject::StaleRound {
+                    round: compact.header.round,
+                    current: self.core.round(),
+                },
+            );
+            return Ok(());
+        }
         if let Some(proposal) = self.rebuild(&compact) {
             return self.feed(Input::Message {
                 from,

@@ -80,9 +80,14 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             self.flush(&mut pending)?;
             match pending.unreported.take() {
                 Some(w) => queue.extend(self.core.handle(self.now, Input::Persisted(w))),
-                None => return Ok(()),
+                None => break,
             }
         }
+        if std::mem::take(&mut self.epoch_ended) {
+            // A committed block ended the epoch: the core enters the next one on it.
+            self.rebuild_core()?;
+        }
+        Ok(())
     }
 
     /// Makes the pending writes durable: the store's batch, then the safety mark. A crash
@@ -146,6 +151,12 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 if after.is_some() {
                     self.flush(pending)?;
                 }
+                if let ConsensusMsg::Proposal(p) = &msg {
+                    if self.own_proposals.len() >= crate::node::OWN_PROPOSALS_KEPT {
+                        self.own_proposals.pop_front();
+                    }
+                    self.own_proposals.push_back(p.block.clone());
+                }
                 let bytes = match &msg {
                     ConsensusMsg::Proposal(p) => {
                         let pool = self.mempool.lock();
@@ -196,8 +207,13 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
 
     /// An input the core refused: counted, and a mark against the sender when only a faulty
     /// peer sends such a thing.
-    fn on_rejected(&mut self, from: Option<ledger::PublicKey>, reason: Reject) {
+    pub(crate) fn on_rejected(&mut self, from: Option<ledger::PublicKey>, reason: Reject) {
         self.status.rejected_inputs += 1;
+        if let Reject::WrongEpoch { epoch, current, .. } = &reason {
+            if epoch > current && from.is_some() {
+                self.later_epoch_seen();
+            }
+        }
         let offence = match &reason {
             Reject::ForgottenSignature { .. } => {
                 error!(%reason, "ROLLBACK GUARD: a certificate proves this node signed in a round it had forgotten");
@@ -218,6 +234,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             // Late, early or surplus messages, and this node's own refusals: not the sender's
             // fault.
             Reject::StaleRound { .. }
+            | Reject::WrongEpoch { .. }
             | Reject::FutureRound { .. }
             | Reject::NotFetching { .. }
             | Reject::BufferFull { .. }

@@ -106,6 +106,10 @@ impl SafetyMark {
     /// Whether any round of `self` is above the matching round of `data`.
     fn ahead_of(&self, data: &SafetyData) -> bool {
         let m = &self.safety;
+        if m.epoch != data.epoch {
+            // Data of a later epoch are ahead whatever their rounds: entering it reset them.
+            return m.epoch > data.epoch;
+        }
         m.last_voted_round > data.last_voted_round
             || m.preferred_round > data.preferred_round
             || m.highest_timeout_round > data.highest_timeout_round
@@ -114,8 +118,15 @@ impl SafetyMark {
 }
 
 /// `store` raised to `mark`: every round the higher of the two, and the last vote and timeout
-/// of whichever signed the later one.
+/// of whichever signed the later one; the data of a later epoch, whole, when the epochs differ.
 fn merge(store: SafetyData, mark: &SafetyData) -> SafetyData {
+    if store.epoch != mark.epoch {
+        return if mark.epoch > store.epoch {
+            mark.clone()
+        } else {
+            store
+        };
+    }
     let later = |a: Option<u64>, b: Option<u64>| b > a;
     let vote_round = |d: &SafetyData| d.last_vote.as_ref().map(|v| v.data.round);
     let timeout_round = |d: &SafetyData| d.last_timeout.as_ref().map(|t| t.data.round);
@@ -136,6 +147,11 @@ fn merge(store: SafetyData, mark: &SafetyData) -> SafetyData {
         } else {
             store.last_timeout
         },
+        epoch: store.epoch,
+        epoch_root: store.epoch_root,
+        epoch_root_round: store.epoch_root_round,
+        previous: store.previous.or_else(|| mark.previous.clone()),
+        later: store.later.or_else(|| mark.later.clone()),
     }
 }
 
@@ -217,6 +233,7 @@ mod tests {
             last_proposed_round: 0,
             last_vote: None,
             last_timeout: None,
+            ..SafetyData::default()
         }
     }
 

@@ -29,6 +29,7 @@ mod certify;
 mod commit;
 mod compact;
 mod consensus_io;
+mod epochs;
 pub mod guard;
 mod idle;
 pub mod mem_store;

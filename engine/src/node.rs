@@ -20,6 +20,7 @@ use tracing::{error, info};
 use crate::catchup::CatchupState;
 use crate::certify::CertifyState;
 use crate::compact::ProposalLooks;
+use crate::epochs::EpochViews;
 use crate::guard::{self, Rollback};
 use crate::idle::DeferredPayload;
 use crate::mempool::SharedMempool;
@@ -29,6 +30,7 @@ use crate::peers::PeerBook;
 use crate::status::{BlockSummary, Status};
 use crate::store::NodeStore;
 use crate::{Millis, Peer};
+use ledger::governance::EpochSet;
 
 /// How often the node polls: asks a peer for its head (catch-up), repairs missing ledger
 /// certificates and evicts transactions stuck behind a sequence gap.
@@ -38,6 +40,14 @@ pub(crate) const POLL_EVERY: Millis = 1_000;
 const GAPPED_TX_WAIT: Millis = 30_000;
 /// Most requests to peers awaiting an answer at once (each kind has a smaller bound of its own).
 pub(crate) const MAX_REQUESTS: usize = 64;
+/// Own proposals kept for peers' fetches (see `Node::own_proposals`).
+pub(crate) const OWN_PROPOSALS_KEPT: usize = 4;
+/// Most connected peers remembered beyond the validators (non-validators that may join a later
+/// epoch's set).
+const MAX_PEERS_UP: usize = 1_024;
+
+/// Reads a validator's network identity from its genesis or governance `peer_id`.
+pub(crate) type ParsePeer<P> = Box<dyn Fn(&str) -> Option<P> + Send>;
 
 /// Identifies a request the node made ([`Effect::Request`]) in its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -169,13 +179,15 @@ pub(crate) enum Asked<P> {
 
 pub struct Node<P: Peer, S: NodeStore> {
     pub(crate) genesis: Genesis,
-    pub(crate) genesis_block_id: Hash,
     pub(crate) core: Core<TxBatch, TxBatchValidator>,
     pub(crate) store: S,
     pub(crate) mempool: SharedMempool,
     pub(crate) book: PeerBook<P>,
     /// Validators' peers currently connected.
     pub(crate) connected: BTreeSet<P>,
+    /// Every peer connected, validator or not: a peer that joins the set in a later epoch is
+    /// one of `connected` from then on.
+    peers_up: BTreeSet<P>,
     pub(crate) now: Millis,
     pub(crate) timer: Option<(Round, Millis)>,
     /// Inputs the node owes its core as answers to its own actions: messages it sent to itself
@@ -190,13 +202,23 @@ pub struct Node<P: Peer, S: NodeStore> {
     pub(crate) idle_wait: Millis,
     pub(crate) looks: ProposalLooks<P>,
     pub(crate) next_poll: Millis,
-    /// Set on an observer (its key is no validator's): how it follows the chain.
-    pub(crate) follow: Option<crate::observer::Follow>,
+    /// How the node follows the chain while it is an observer (see `observer`).
+    pub(crate) follow: crate::observer::Follow,
     /// Sign no ledger checkpoint until the core's round is above this (the rollback guard).
     pub(crate) fence: Option<Round>,
     pub(crate) offences: Offences<P>,
     pub(crate) status: Status,
     pub(crate) out: Vec<Effect<P>>,
+    /// Which set certifies which heights (this epoch's and the one before).
+    pub(crate) epochs: EpochViews,
+    /// A committed block ended the epoch: the core is rebuilt on it once the actions at hand
+    /// are carried out (any further commits among them are of the old epoch, and dropped).
+    pub(crate) epoch_ended: bool,
+    /// The last blocks this node proposed, served to peers that fetch them even after its core
+    /// dropped them (it entered a new epoch, or caught up, right after proposing).
+    pub(crate) own_proposals: VecDeque<Block<TxBatch>>,
+    /// Reads a validator's network identity (the peer book is rebuilt at each epoch).
+    parse_peer: ParsePeer<P>,
 }
 
 impl<P: Peer, S: NodeStore> Node<P, S> {
@@ -206,7 +228,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     pub fn start(
         config: NodeConfig,
         store: S,
-        parse_peer: impl Fn(&str) -> Option<P>,
+        parse_peer: impl Fn(&str) -> Option<P> + Send + 'static,
         now: Millis,
     ) -> Result<Started<P, S>, EngineError<S::Error>> {
         let NodeConfig {
@@ -214,8 +236,6 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             key,
             mempool,
         } = config;
-        let genesis_block_id = consensus::genesis_block::<TxBatch>(&genesis).id();
-        let book = PeerBook::from_genesis(&genesis, parse_peer);
         let validator = TxBatchValidator {
             chain_id: genesis.chain_id.clone(),
             max_txs: genesis.consensus.max_block_txs as usize,
@@ -239,18 +259,24 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             last_voted_round = recovery.safety.last_voted_round,
             "recovering consensus state"
         );
-        let certify = CertifyState::new(&genesis, &key.public());
-        let observing = genesis.validator_index(&key.public()).is_none();
+        let set = recovery
+            .epoch
+            .clone()
+            .unwrap_or_else(|| EpochSet::genesis(&genesis));
+        let certify = CertifyState::new();
         let idle_wait = crate::idle::proposal_wait(genesis.consensus.round_timeout_ms);
         let (core, actions) = Core::recover(&genesis, key, validator, recovery, now);
+        let first_height = epoch_first_height(&store, &core)?;
+        let epochs = EpochViews::new(&genesis, set, first_height);
+        let book = PeerBook::from_sets(&[&epochs.current.set.validators], &parse_peer);
         let mut node = Node {
             genesis,
-            genesis_block_id,
             core,
             store,
             mempool,
             book,
             connected: BTreeSet::new(),
+            peers_up: BTreeSet::new(),
             now,
             timer: None,
             loopback: VecDeque::new(),
@@ -262,13 +288,18 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             idle_wait,
             looks: ProposalLooks::default(),
             next_poll: now.saturating_add(POLL_EVERY),
-            follow: observing.then(|| crate::observer::Follow::new(now)),
+            follow: crate::observer::Follow::new(now),
             fence: checked.fence,
             offences: Offences::default(),
             status: Status::default(),
             out: Vec::new(),
+            epochs,
+            epoch_ended: false,
+            own_proposals: VecDeque::new(),
+            parse_peer: Box::new(parse_peer),
         };
         node.status.rollbacks_detected = checked.findings.len() as u64;
+        node.status.epoch = node.epochs.current.set.epoch;
         node.status.rollback_fence = checked.fence;
         if !checked.findings.is_empty() {
             // The store takes the merged data too, before anything is sent: a vote or timeout the
@@ -281,14 +312,10 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             // The mark starts from the merged data, so the next start compares with it.
             node.write_mark(&checked.safety)?;
         }
-        if observing {
-            // An observer's core is never fed (see `observer`): its round timer is not set.
-            info!(
-                "this node's key is no validator's: running as an observer (follows, never votes)"
-            );
-        } else {
-            node.carry_out(actions)?;
+        if node.is_observer() {
+            info!("this node's key is in no validator set it knows of: running as an observer (follows, never votes)");
         }
+        node.carry_out(actions)?;
         node.refresh_status();
         let effects = std::mem::take(&mut node.out);
         Ok((node, effects))
@@ -311,11 +338,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             Event::Wake => self.on_wake()?,
             Event::TxAdmitted => self.on_admitted(),
             Event::PeerConnected(peer) => {
+                if self.peers_up.len() < MAX_PEERS_UP || self.book.key_of(&peer).is_some() {
+                    self.peers_up.insert(peer);
+                }
                 if self.book.key_of(&peer).is_some() {
                     self.connected.insert(peer);
                 }
             }
             Event::PeerDisconnected(peer) => {
+                self.peers_up.remove(&peer);
                 self.connected.remove(&peer);
             }
         }
@@ -344,8 +375,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         if let Some(due) = self.looks.next_due() {
             at = at.min(due);
         }
-        if let Some(f) = &self.follow {
-            at = at.min(f.next_at());
+        if self.is_observer() {
+            at = at.min(self.follow.next_at());
         }
         at
     }
@@ -458,25 +489,51 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     fn refresh_status(&mut self) {
         let head = self.store.head();
         let s = &mut self.status;
+        let observer = self.is_observer();
+        s.observer = observer;
         // An observer takes part in no round (its core never leaves the one it starts in).
-        s.round = if self.follow.is_some() {
-            0
-        } else {
-            self.core.round()
-        };
+        s.round = if observer { 0 } else { self.core.round() };
         s.committed_height = head.map_or(0, |h| h.height);
         s.committed_hash = head.map_or(Hash::ZERO, |h| h.hash);
         s.mempool_len = self.mempool.lock().len();
-        s.syncing = match &self.follow {
-            Some(f) => f.behind(),
-            None => self.catchup.in_flight(),
+        s.syncing = if observer {
+            self.follow.behind()
+        } else {
+            self.catchup.in_flight()
         };
-        s.observer = self.follow.is_some();
     }
 
-    /// Rebuilds the core from durable state after the store moved ahead of it (catch-up).
+    /// Rebuilds the core from durable state after the store moved ahead of it (catch-up, or a
+    /// committed block that ended the epoch: the core then enters the next one).
     pub(crate) fn rebuild_core(&mut self) -> Result<(), EngineError<S::Error>> {
         let recovery = load_recovery(&self.store)?;
+        if let Some(set) = &recovery.epoch {
+            if set.epoch > self.epochs.current.set.epoch {
+                let first = self.store.head().map_or(1, |h| h.height + 1);
+                info!(
+                    epoch = set.epoch,
+                    validators = set.validators.len(),
+                    first_height = first,
+                    "entering a new epoch"
+                );
+                self.epochs.advance(&self.genesis, set.clone(), first);
+                let sets: Vec<&[ledger::genesis::Validator]> = self
+                    .epochs
+                    .sets()
+                    .into_iter()
+                    .map(|s| s.validators.as_slice())
+                    .collect();
+                self.book = PeerBook::from_sets(&sets, &self.parse_peer);
+                let book = &self.book;
+                self.connected = self
+                    .peers_up
+                    .iter()
+                    .filter(|p| book.key_of(p).is_some())
+                    .copied()
+                    .collect();
+                self.status.epoch = set.epoch;
+            }
+        }
         // The core is moved out and back: a placeholder core would need the key, which only the
         // core holds. `replace_with` semantics by hand: take, rebuild, put.
         let core = std::mem::replace(&mut self.core, placeholder_core(&self.genesis));
@@ -553,11 +610,28 @@ pub(crate) fn load_recovery<S: NodeStore>(
         }
         _ => None,
     };
+    let epoch = ledger::governance::read_validators(store)?;
     Ok(Recovery {
         safety,
         blocks,
         committed,
+        epoch,
     })
+}
+
+/// The first height of the core's epoch: 1 for epoch 0, else the one after its root block.
+fn epoch_first_height<S: NodeStore>(
+    store: &S,
+    core: &Core<TxBatch, TxBatchValidator>,
+) -> Result<u64, EngineError<S::Error>> {
+    if core.epoch() == 0 {
+        return Ok(1);
+    }
+    let root = core.epoch_root();
+    Ok(store
+        .block_height(&root)
+        .map_err(EngineError::Store)?
+        .map_or(1, |h| h + 1))
 }
 
 /// The mempool's view of the committed ledger.

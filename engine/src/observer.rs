@@ -1,17 +1,20 @@
-//! Observers: a node whose consensus key is no genesis validator's runs as a non-voting full
-//! node. It decides nothing and signs nothing; it follows.
+//! Observers: a node whose consensus key is in no validator set it knows of (the current
+//! epoch's) runs as a non-voting full node. It decides nothing and signs nothing; it follows.
+//! An auditor's node is one for good; a member's node added by governance is one until the
+//! epoch that names it begins, and one removed becomes one: each block it applies can end an
+//! epoch, and the core, rebuilt on the new head, says which it is from then on.
 //!
-//! - **It never speaks consensus.** Its core is built (the store's recovery and the rollback
-//!   guard run as for a validator) but is never fed: no message, timer or payload reaches it, so
-//!   it never signs a vote, a timeout or a proposal, and the actions its start returns (a round
-//!   timer) are dropped. Consensus bytes a peer sends it are dropped unread. It signs no ledger
-//!   checkpoint either (`certify`: it is no validator).
+//! - **It never speaks consensus.** Its core is built and rebuilt on each new head (the store's
+//!   recovery and the rollback guard run as for a validator) but is never fed: no message or
+//!   timer reaches it, and a core whose key is not in its set signs nothing anyway. Consensus
+//!   bytes a peer sends it are dropped unread. It signs no ledger checkpoint either (`certify`:
+//!   it is no validator of the height's epoch).
 //! - **It follows by certified catch-up.** Every [`FOLLOW_EVERY`] it asks one connected
 //!   validator (round-robin, skipping refused ones) for the committed blocks after its head, in
 //!   one request. The answer is believed only as far as catch-up believes one
 //!   ([`crate::catchup::verify_committed`]): blocks that continue its own chain link by link, up
 //!   to one whose certificate is a quorum certificate committing it, every certificate in that
-//!   run verified against the genesis validator set. It executes and stores them like any
+//!   run verified against the epoch's validator set. It executes and stores them like any
 //!   commit (`apply_block`): the same receipts, roots and checkpoints as every validator, the
 //!   same `Committed` effects for clients and subscribers. A full answer means more is waiting:
 //!   it asks again at once. A validator that withholds (answers nothing) costs one turn; one
@@ -73,9 +76,12 @@ impl Follow {
 }
 
 impl<P: Peer, S: NodeStore> Node<P, S> {
-    /// Whether this node is an observer (its key is no genesis validator's).
+    /// Whether this node is an observer now (its key is not in the current epoch's set).
     pub fn is_observer(&self) -> bool {
-        self.follow.is_some()
+        self.core
+            .validators()
+            .index_of(&self.core.author())
+            .is_none()
     }
 
     /// An observer's [`crate::Event::Wake`]: follow when due, and the poll's chores
@@ -83,7 +89,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     /// clients' long-pending transactions to the validators again). No round timer,
     /// payload or proposal is ever pending on an observer.
     pub(crate) fn observer_wake(&mut self) -> Result<(), EngineError<S::Error>> {
-        if self.follow.as_ref().is_some_and(|f| f.next_at <= self.now) {
+        if self.follow.next_at <= self.now {
             self.follow_step();
         }
         if self.now >= self.next_poll {
@@ -103,15 +109,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
 
     /// Asks the next connected validator for the committed blocks after the head.
     fn follow_step(&mut self) {
-        let now = self.now;
-        let Some(follow) = self.follow.as_mut() else {
-            return;
-        };
-        follow.next_at = now.saturating_add(FOLLOW_EVERY);
-        if follow.in_flight {
+        self.follow.next_at = self.now.saturating_add(FOLLOW_EVERY);
+        if self.follow.in_flight {
             return;
         }
-        let turn = follow.next_peer;
+        let turn = self.follow.next_peer;
         let Some(peer) = self.next_peer_to_ask(turn) else {
             return;
         };
@@ -125,14 +127,13 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             Asked::Follow { peer, from_height },
             wire::encode_request(&request),
         );
-        if let Some(follow) = self.follow.as_mut() {
-            follow.next_peer = turn.wrapping_add(1);
-            follow.in_flight = sent;
-        }
+        self.follow.next_peer = turn.wrapping_add(1);
+        self.follow.in_flight = sent;
     }
 
-    /// A validator's answer to a follow request: the proven blocks are applied; a full answer
-    /// makes the observer ask again at once.
+    /// A validator's answer to a follow request: the proven blocks are applied and the core is
+    /// rebuilt on the new head (it enters the epoch a block ended, which may name this node); a
+    /// full answer makes the observer ask again at once.
     pub(crate) fn on_followed(
         &mut self,
         peer: P,
@@ -142,29 +143,33 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         self.follow_failed();
         let applied = self.apply_committed_run(peer, from_height, records)?;
         let count = applied.map_or(0, |(first, last)| last + 1 - first);
-        let now = self.now;
-        if let Some(follow) = self.follow.as_mut() {
-            if count >= MORE_WAITING as u64 {
-                follow.behind = true;
-                follow.next_at = now;
-            } else if count > 0 || records.is_empty() {
-                follow.behind = false;
-            }
+        if count >= MORE_WAITING as u64 {
+            self.follow.behind = true;
+            self.follow.next_at = self.now;
+        } else if count > 0 || records.is_empty() {
+            self.follow.behind = false;
         }
         match applied {
             Some((first, last)) if count >= MORE_WAITING as u64 => {
                 info!(%peer, first, last, "observer: applied certified blocks; asking for more")
             }
             Some((first, last)) => debug!(%peer, first, last, "observer: applied certified blocks"),
-            None => {}
+            None => return Ok(()),
+        }
+        // The rebuilt core of a node that is no validator signs nothing: its actions are a
+        // round timer this node does not run while it observes.
+        self.rebuild_core()?;
+        if !self.is_observer() {
+            info!(
+                epoch = self.core.epoch(),
+                "this node's key is in the validator set now: it votes from here on"
+            );
         }
         Ok(())
     }
 
     /// A follow request got no usable answer: the next turn asks another validator.
     pub(crate) fn follow_failed(&mut self) {
-        if let Some(follow) = self.follow.as_mut() {
-            follow.in_flight = false;
-        }
+        self.follow.in_flight = false;
     }
 }

@@ -65,7 +65,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         let mut bytes = 0usize;
         let mut next = id;
         while out.len() < count as usize {
-            let block = match self.core.block(&next) {
+            let own = || self.own_proposals.iter().find(|b| b.id() == next);
+            let block = match self.core.block(&next).or_else(own) {
                 Some(b) => b.clone(),
                 None => {
                     let stored = match self.store.block_height(&next).map_err(EngineError::Store)? {

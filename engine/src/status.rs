@@ -22,8 +22,11 @@ pub struct BlockSummary {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Status {
-    /// This node is an observer: it follows the chain and never votes (see `observer`).
+    /// This node is an observer: its key is in no validator set it knows of (the current
+    /// epoch's), so it follows the chain and never votes (see `observer`).
     pub observer: bool,
+    /// The validator-set epoch the consensus core is in.
+    pub epoch: u64,
     /// The consensus round this validator is in (0 on an observer).
     pub round: u64,
     pub committed_height: u64,

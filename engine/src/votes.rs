@@ -26,7 +26,7 @@ pub enum VoteRejected {
     OutsideWindow { height: u64, low: u64, high: u64 },
     #[error("vote signed by {signer} arrived from validator {sender}")]
     SenderIsNotSigner { signer: String, sender: String },
-    #[error("signer {signer} is not a genesis validator")]
+    #[error("signer {signer} is not a validator of the height's epoch")]
     NotAValidator { signer: String },
     #[error("vote of {signer} for height {height} has a bad signature")]
     BadSignature { signer: String, height: u64 },
@@ -58,11 +58,13 @@ struct HeightVotes {
     /// A certificate for the height exists (formed here or stored): later votes only serve to
     /// detect divergence.
     certified: bool,
-    /// By validator index: the checkpoint the validator signed and its signature. Before `ours`
-    /// is known every verified vote waits here; after, only matching ones stay.
-    votes: BTreeMap<usize, (LedgerCheckpoint, CheckpointVote)>,
+    /// By validator key: the checkpoint the validator signed and its signature. Before `ours`
+    /// is known every verified vote waits here; after, only matching ones stay. Keys, not
+    /// indices: around an epoch boundary a node may learn only later which epoch's set
+    /// certifies a height, and the quorum is counted with that set when it is known.
+    votes: BTreeMap<PublicKey, (LedgerCheckpoint, CheckpointVote)>,
     /// Validators that voted for another checkpoint than ours (reported, never counted).
-    diverged: BTreeSet<usize>,
+    diverged: BTreeSet<PublicKey>,
 }
 
 pub struct VoteBook {
@@ -120,10 +122,10 @@ impl VoteBook {
         if entry.ours.is_none() {
             // Sort the buffered votes: the ones for another checkpoint are divergence.
             let buffered = std::mem::take(&mut entry.votes);
-            for (index, (theirs, vote)) in buffered {
+            for (key, (theirs, vote)) in buffered {
                 if theirs == checkpoint {
-                    entry.votes.insert(index, (theirs, vote));
-                } else if entry.diverged.insert(index) {
+                    entry.votes.insert(key, (theirs, vote));
+                } else if entry.diverged.insert(key) {
                     tally.divergences.push(Divergence {
                         validator: vote.validator,
                         ours: checkpoint.clone(),
@@ -134,8 +136,11 @@ impl VoteBook {
             entry.ours = Some(checkpoint.clone());
         }
         if let Some(vote) = own_vote {
-            if let Some(index) = genesis.validator_index(&vote.validator) {
-                entry.votes.entry(index).or_insert((checkpoint, vote));
+            if genesis.validator_index(&vote.validator).is_some() {
+                entry
+                    .votes
+                    .entry(vote.validator)
+                    .or_insert((checkpoint, vote));
             }
         }
         tally.certified = Self::check_quorum(genesis, entry);
@@ -173,11 +178,12 @@ impl VoteBook {
                 sender: sender.to_hex(),
             });
         }
-        let index = genesis.validator_index(&vote.validator).ok_or_else(|| {
-            VoteRejected::NotAValidator {
+        if genesis.validator_index(&vote.validator).is_none() {
+            return Err(VoteRejected::NotAValidator {
                 signer: vote.validator.to_hex(),
-            }
-        })?;
+            });
+        }
+        let index = vote.validator;
         if self
             .heights
             .get(&height)
@@ -227,10 +233,17 @@ impl VoteBook {
         if entry.certified {
             return None;
         }
-        let power: u64 = entry
+        let members: Vec<(u64, &CheckpointVote)> = entry
             .votes
-            .keys()
-            .map(|&i| genesis.validators[i].power)
+            .iter()
+            .filter_map(|(key, (_, vote))| {
+                let i = genesis.validator_index(key)?;
+                Some((genesis.validators[i].power, vote))
+            })
+            .collect();
+        let power = members
+            .iter()
+            .map(|(p, _)| *p)
             .fold(0u64, u64::saturating_add);
         if power < genesis.quorum_power() {
             return None;
@@ -238,7 +251,7 @@ impl VoteBook {
         entry.certified = true;
         Some(LedgerCertificate {
             checkpoint: ours.clone(),
-            signatures: entry.votes.values().map(|(_, v)| v.clone()).collect(),
+            signatures: members.into_iter().map(|(_, v)| v.clone()).collect(),
         })
     }
 }
@@ -274,6 +287,7 @@ mod tests {
                 .collect(),
             organizations: vec![],
             accounts: vec![],
+            governance: None,
             observers: vec![],
         }
     }

@@ -312,7 +312,13 @@ mod tests {
             },
             payload,
         };
-        Proposal::sign(Hash([9; 32]), block, None, &KeyPair::from_secret([1; 32]))
+        Proposal::sign(
+            Hash([9; 32]),
+            0,
+            block,
+            None,
+            &KeyPair::from_secret([1; 32]),
+        )
     }
 
     /// Transactions the others hold go as hashes, the rest whole; the receiver gets back the

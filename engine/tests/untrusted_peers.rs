@@ -143,7 +143,7 @@ fn first_block(genesis: &ledger::Genesis, payload: TxBatch) -> (Block<TxBatch>, 
         },
         payload,
     };
-    let proposal = Proposal::sign(validators.chain, block.clone(), None, &validator_key(1));
+    let proposal = Proposal::sign(validators.chain, 0, block.clone(), None, &validator_key(1));
     (block, proposal)
 }
 
@@ -244,6 +244,8 @@ fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
         partitions: vec![],
         heal_ms: 3_000,
         end_ms: 6_000,
+        spares: 0,
+        reconfig: vec![],
     });
     let source = world.insts[0].store.clone();
     let outcome = world.run();

@@ -23,10 +23,36 @@ fn plan(seed: u64, n: usize, only: Option<Behaviour>) -> Plan {
     Plan::random(seed, n, &mut rng, only)
 }
 
-fn run(seed: u64, n: usize, only: Option<Behaviour>) -> (Plan, Outcome) {
-    let p = plan(seed, n, only);
+/// The plan of reconfiguration seed `seed`: a random plan with validator-set changes.
+fn plan_reconfig(seed: u64, n: usize) -> Plan {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((n as u64) << 56) ^ (1 << 55));
+    let mut plan = Plan::random_reconfig(seed, n, &mut rng);
+    if std::env::var_os("WAYBILL_WHOLE_STRIP_RECONFIG").is_some() {
+        // The same faults without the changes: tells a reconfiguration bug from another.
+        plan.reconfig.clear();
+        plan.spares = 0;
+    }
+    plan
+}
+
+/// What a run is made of: the plain plans (every behaviour, or one), or reconfiguration ones.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Plain(Option<Behaviour>),
+    Reconfig,
+}
+
+fn run_kind(seed: u64, n: usize, kind: Kind) -> (Plan, Outcome) {
+    let p = match kind {
+        Kind::Plain(only) => plan(seed, n, only),
+        Kind::Reconfig => plan_reconfig(seed, n),
+    };
     let outcome = World::new(p.clone()).run();
     (p, outcome)
+}
+
+fn run(seed: u64, n: usize, only: Option<Behaviour>) -> (Plan, Outcome) {
+    run_kind(seed, n, Kind::Plain(only))
 }
 
 /// Totals over many seeds.
@@ -44,7 +70,7 @@ struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, seed: u64, n: usize, only: Option<Behaviour>, plan: &Plan, o: &Outcome) {
+    fn add(&mut self, seed: u64, n: usize, kind: Kind, plan: &Plan, o: &Outcome) {
         self.seeds += 1;
         self.max_height = self.max_height.max(o.max_height);
         self.committed_txs += o.committed_txs;
@@ -55,11 +81,15 @@ impl Summary {
         self.rollbacks += o.rollbacks_detected;
         self.observer_commits += o.observer_commits;
         if !o.ok() {
-            let only = only.map(|b| format!(":{b:?}")).unwrap_or_default();
+            let only = match kind {
+                Kind::Plain(only) => only.map(|b| format!(":{b:?}")).unwrap_or_default(),
+                Kind::Reconfig => ":Reconfig".into(),
+            };
             self.failures.push(format!(
-                "FAILED seed {seed} n={n} byzantine={:?} crashes={:?}\n  {}\n  replay: WAYBILL_WHOLE_REPLAY={seed}:{n}{only} cargo test --workspace --release --test whole_node replay -- --ignored --nocapture",
+                "FAILED seed {seed} n={n} byzantine={:?} crashes={:?} reconfig={:?}\n  {}\n  replay: WAYBILL_WHOLE_REPLAY={seed}:{n}{only} cargo test --workspace --release --test whole_node replay -- --ignored --nocapture",
                 plan.byzantine,
                 plan.crashes,
+                plan.reconfig,
                 o.violations.iter().chain(&o.liveness).cloned().collect::<Vec<_>>().join("\n  ")
             ));
         }
@@ -82,6 +112,10 @@ impl Summary {
 }
 
 fn many(label: &str, first: u64, seeds: u64, n: usize, only: Option<Behaviour>) -> Summary {
+    many_kind(label, first, seeds, n, Kind::Plain(only))
+}
+
+fn many_kind(label: &str, first: u64, seeds: u64, n: usize, kind: Kind) -> Summary {
     let started = Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let per = seeds.div_ceil(threads.max(1));
@@ -91,8 +125,8 @@ fn many(label: &str, first: u64, seeds: u64, n: usize, only: Option<Behaviour>) 
                 s.spawn(move || {
                     let mut summary = Summary::default();
                     for seed in first + t * per..(first + (t + 1) * per).min(first + seeds) {
-                        let (plan, outcome) = run(seed, n, only);
-                        summary.add(seed, n, only, &plan, &outcome);
+                        let (plan, outcome) = run_kind(seed, n, kind);
+                        summary.add(seed, n, kind, &plan, &outcome);
                     }
                     summary
                 })
@@ -165,6 +199,25 @@ fn random_byzantine_mixes_n7() {
     assert_clean(&s);
 }
 
+/// Validator-set changes by governance (joins, leaves, power changes, key rotations; n 4..7)
+/// mixed with the Byzantine behaviours, crashes with lossy disks, partitions and twins:
+/// agreement across epochs, no stale-epoch certificate accepted (the cores refuse them), and
+/// the healed network still commits every client's transaction.
+#[test]
+fn random_reconfigurations() {
+    let per_n = env_u64("WAYBILL_WHOLE_CI_RECONFIG", 125);
+    for n in 4..=7 {
+        let s = many_kind(
+            &format!("reconfig n={n}"),
+            3_000 + 10_000 * n as u64,
+            per_n,
+            n,
+            Kind::Reconfig,
+        );
+        assert_clean(&s);
+    }
+}
+
 #[test]
 fn a_seed_replays_exactly() {
     for seed in [5, 17] {
@@ -191,13 +244,16 @@ fn replay() {
         .next()
         .and_then(|s| s.parse().ok())
         .expect("seed:n[:Behaviour]");
-    let only = parts.next().map(|name| {
-        sim::plan::ALL_BEHAVIOURS
-            .into_iter()
-            .find(|b| format!("{b:?}") == name)
-            .unwrap_or_else(|| panic!("no behaviour {name}"))
-    });
-    let (plan, outcome) = run(seed, n, only);
+    let kind = match parts.next() {
+        Some("Reconfig") => Kind::Reconfig,
+        other => Kind::Plain(other.map(|name| {
+            sim::plan::ALL_BEHAVIOURS
+                .into_iter()
+                .find(|b| format!("{b:?}") == name)
+                .unwrap_or_else(|| panic!("no behaviour {name}"))
+        })),
+    };
+    let (plan, outcome) = run_kind(seed, n, kind);
     println!("{plan:#?}\n{outcome:#?}");
     assert!(outcome.ok());
 }
@@ -210,7 +266,12 @@ fn whole_release() {
     let seeds = env_u64("WAYBILL_WHOLE_SEEDS", 10_000);
     let start = env_u64("WAYBILL_WHOLE_START", 0);
     let n = env_u64("WAYBILL_WHOLE_N", 4) as usize;
-    let s = many(&format!("release n={n}"), start, seeds, n, None);
+    let kind = if std::env::var_os("WAYBILL_WHOLE_RECONFIG").is_some() {
+        Kind::Reconfig
+    } else {
+        Kind::Plain(None)
+    };
+    let s = many_kind(&format!("release n={n}"), start, seeds, n, kind);
     for f in s.failures.iter().take(20) {
         println!("{f}");
     }

@@ -61,6 +61,7 @@ pub fn genesis() -> &'static Genesis {
                 .collect(),
             organizations: vec![],
             accounts: vec![],
+            governance: None,
         };
         g.validate().expect("the fuzz genesis is valid");
         g

@@ -136,6 +136,7 @@ fn block_on(qc: &QuorumCert, height: u64, round: u64, payload: Txs) -> Block<Txs
 
 fn vote_data(block: &Block<Txs>) -> VoteData {
     VoteData {
+        epoch: 0,
         chain: fixtures::genesis().hash(),
         block_id: block.id(),
         round: block.round(),
@@ -180,12 +181,14 @@ pub fn consensus_messages() -> Vec<ConsensusMsg<Txs>> {
         },
     );
     let tdata = TimeoutData {
+        epoch: 0,
         chain,
         round: 3,
         high_qc_round: 1,
     };
     let tc3 = TimeoutCert {
         chain,
+        epoch: 0,
         round: 3,
         entries: (0..3)
             .map(|i| (i as u16, 1, fixtures::key(i).sign(&tdata)))
@@ -194,10 +197,11 @@ pub fn consensus_messages() -> Vec<ConsensusMsg<Txs>> {
     };
     let b4 = block_on(&qc1, 2, 4, Txs::default());
     vec![
-        ConsensusMsg::Proposal(Proposal::sign(chain, b1.clone(), None, fixtures::key(1))),
-        ConsensusMsg::Proposal(Proposal::sign(chain, b2.clone(), None, fixtures::key(2))),
+        ConsensusMsg::Proposal(Proposal::sign(chain, 0, b1.clone(), None, fixtures::key(1))),
+        ConsensusMsg::Proposal(Proposal::sign(chain, 0, b2.clone(), None, fixtures::key(2))),
         ConsensusMsg::Proposal(Proposal::sign(
             chain,
+            0,
             b4,
             Some(tc3.clone()),
             fixtures::key(0),

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::block::Block;
 use crate::crypto::PublicKey;
+use crate::governance::{self, EpochSet};
 use crate::receipt::{ExecStatus, Receipt};
 use crate::supply::{self, EventRecord};
 use crate::tx::SignedTransaction;
@@ -82,6 +83,9 @@ pub struct BlockExecution {
     /// block order, with its index in the block: what the store turns into the item-history,
     /// provenance and by-organization indexes (see [`crate::supply::events`]).
     pub events: Vec<EventRecord>,
+    /// The validator set of the next epoch, when a governance change to the validators applied
+    /// in this block: the block ends its epoch ([`crate::governance`]).
+    pub next_epoch: Option<EpochSet>,
 }
 
 impl BlockExecution {
@@ -140,13 +144,24 @@ pub fn execute_block(
     let mut delta = StateDelta::new();
     let mut statuses = Vec::with_capacity(txs.len());
     let mut events = Vec::new();
+    // The epoch the state names before this block, read at its first governance action.
+    let mut block_epoch: Option<u64> = None;
+    let mut validators_changed = false;
     for (index, stx) in txs.iter().enumerate() {
+        if block_epoch.is_none() && governance::exec::is_governance(&stx.tx.payload) {
+            block_epoch = Some(governance::read_validators(state)?.map_or(0, |s| s.epoch));
+        }
         let outcome = {
             let view = Overlay {
                 base: state,
                 delta: &delta,
             };
-            execute_tx(chain_id, stx, index as u32, &view)?
+            let cx = TxContext {
+                chain_id,
+                index: index as u32,
+                block_epoch: block_epoch.unwrap_or(0),
+            };
+            execute_tx(&cx, stx, &view)?
         };
         let result = match outcome {
             TxOutcome::Rejected(failure) => Err(failure),
@@ -161,6 +176,7 @@ pub fn execute_block(
                 result.map(|applied| {
                     delta.extend(applied.writes);
                     events.extend(applied.event);
+                    validators_changed |= applied.validators_changed;
                 })
             }
         };
@@ -172,11 +188,31 @@ pub fn execute_block(
             },
         });
     }
+    let next_epoch = if validators_changed {
+        governance::read_validators(&Overlay::new(state, &delta))?
+    } else {
+        None
+    };
     Ok(BlockExecution {
         statuses,
         delta,
         events,
+        next_epoch,
     })
+}
+
+/// Where in its block a transaction executes.
+struct TxContext<'a> {
+    chain_id: &'a str,
+    index: u32,
+    block_epoch: u64,
+}
+
+/// What an applied action did, whichever rules applied it.
+struct ActionApplied {
+    writes: StateDelta,
+    event: Option<EventRecord>,
+    validators_changed: bool,
 }
 
 /// What one transaction did.
@@ -187,16 +223,16 @@ enum TxOutcome {
     /// nothing else (`Err`).
     Executed {
         next_sequence: u64,
-        result: Result<supply::exec::Applied, supply::Failure>,
+        result: Result<ActionApplied, supply::Failure>,
     },
 }
 
 fn execute_tx(
-    chain_id: &str,
+    cx: &TxContext<'_>,
     stx: &SignedTransaction,
-    index: u32,
     state: &dyn StateReader,
 ) -> Result<TxOutcome, ExecError> {
+    let chain_id = cx.chain_id;
     let tx = &stx.tx;
     if tx.chain_id != chain_id {
         return Ok(TxOutcome::Rejected(supply::Failure {
@@ -223,7 +259,23 @@ fn execute_tx(
             message: format!("account {}: sequence numbers exhausted", tx.signer),
         }));
     };
-    let result = supply::exec::apply(state, &tx.signer, stx.hash(), index, &tx.payload)?;
+    let result = if governance::exec::is_governance(&tx.payload) {
+        governance::exec::apply(state, &tx.signer, stx.hash(), cx.block_epoch, &tx.payload)?.map(
+            |a| ActionApplied {
+                writes: a.writes,
+                event: None,
+                validators_changed: a.validators_changed,
+            },
+        )
+    } else {
+        supply::exec::apply(state, &tx.signer, stx.hash(), cx.index, &tx.payload)?.map(|a| {
+            ActionApplied {
+                writes: a.writes,
+                event: a.event,
+                validators_changed: false,
+            }
+        })
+    };
     Ok(TxOutcome::Executed {
         next_sequence,
         result,

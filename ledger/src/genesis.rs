@@ -32,11 +32,38 @@ pub struct Genesis {
     pub organizations: Vec<Organization>,
     #[serde(default)]
     pub accounts: Vec<Account>,
+    /// The rule that approves governance changes ([`crate::governance`]); absent means the
+    /// default (two thirds of the organizations). Left out of the canonical encoding when absent,
+    /// so a genesis without it keeps the hash it had before governance existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governance: Option<GovernanceParams>,
     /// Nodes that are no validators but that every validator lets connect: observers, which
-    /// follow the chain, serve it and never vote. Last, and left out of the canonical encoding
-    /// when empty, so a genesis without observers keeps the hash it had before they existed.
+    /// follow the chain, serve it and never vote. Left out of the canonical encoding when empty,
+    /// so a genesis without observers keeps the hash it had before they existed. With
+    /// `governance` before it, both optional, the encoding stays unambiguous for valid values:
+    /// a governance rule's numerator is at most 1000, so its third and fourth bytes are zero,
+    /// where an observer list's are a name's length and characters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub observers: Vec<Observer>,
+}
+
+/// How many organizations must approve a governance change: at least
+/// `ceil(organizations * approve_numerator / approve_denominator)`, and at least one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceParams {
+    pub approve_numerator: u32,
+    pub approve_denominator: u32,
+}
+
+impl Default for GovernanceParams {
+    /// Two thirds of the organizations.
+    fn default() -> Self {
+        GovernanceParams {
+            approve_numerator: 2,
+            approve_denominator: 3,
+        }
+    }
 }
 
 impl Canonical for Genesis {
@@ -258,6 +285,19 @@ impl Genesis {
             }
             dup(&mut org_ids, "organization id", o.id.clone())?;
         }
+        if let Some(g) = &self.governance {
+            if g.approve_denominator == 0
+                || g.approve_denominator > 1000
+                || g.approve_numerator == 0
+                || g.approve_numerator > g.approve_denominator
+            {
+                return Err(GenesisError::BadParam {
+                    name: "governance.approve_numerator",
+                    value: g.approve_numerator.into(),
+                    reason: "must be 1..=approve_denominator, and approve_denominator 1..=1000",
+                });
+            }
+        }
         let mut account_keys = BTreeSet::new();
         for a in &self.accounts {
             if !org_ids.contains(&a.organization) {
@@ -444,6 +484,7 @@ mod tests {
                 organization: "acme".into(),
                 roles: vec!["operator".into()],
             }],
+            governance: None,
             observers: vec![],
         }
     }

@@ -10,6 +10,7 @@ pub mod encoding;
 mod encoding_helpers;
 pub mod execute;
 pub mod genesis;
+pub mod governance;
 pub mod hash;
 pub mod keyfile;
 pub mod merkle;

@@ -13,7 +13,7 @@ use crate::encoding::{
     digest, digest_encoded, from_canonical, to_canonical, Canonical, DecodeError,
 };
 use crate::hash::Hash;
-use crate::supply;
+use crate::{governance, supply};
 
 /// Largest canonical encoding of a signed transaction the node accepts.
 pub const MAX_TX_BYTES: usize = 64 * 1024;
@@ -49,6 +49,9 @@ pub enum Payload {
     Transform(supply::Transform),
     AttachDocument(supply::AttachDocument),
     Decommission(supply::Decommission),
+    /// Governance ([`crate::governance`]): a change to the validators or organizations.
+    ProposeChange(governance::ProposeChange),
+    ApproveChange(governance::ApproveChange),
 }
 
 impl Payload {
@@ -70,6 +73,8 @@ impl Payload {
             Payload::Transform(_) => "transform",
             Payload::AttachDocument(_) => "attach_document",
             Payload::Decommission(_) => "decommission",
+            Payload::ProposeChange(_) => "propose_change",
+            Payload::ApproveChange(_) => "approve_change",
         }
     }
 
@@ -94,6 +99,8 @@ impl Payload {
             Payload::Transform(a) => a.check(),
             Payload::AttachDocument(a) => a.check(),
             Payload::Decommission(a) => a.check(),
+            Payload::ProposeChange(a) => a.check(),
+            Payload::ApproveChange(a) => a.check(),
         }
     }
 }

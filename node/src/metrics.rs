@@ -4,7 +4,9 @@
 //! `GET /ready` answer as on the JSON-RPC port (`crate::health`); any other path gets the
 //! metrics.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::str::FromStr;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -17,6 +19,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::config::NodeConfig;
+use crate::network::PeerId;
 use crate::run::NodeHandles;
 
 /// Starts the endpoint if configured; returns its task.
@@ -216,6 +219,25 @@ pub fn render(node: &NodeHandles) -> String {
     );
     counter(
         &mut registry,
+        "peers_refused",
+        "Times a peer was disconnected and refused for a while for its offences",
+        s.peers_refused,
+    );
+    counter(
+        &mut registry,
+        "rollbacks_detected",
+        "Signs that this node's records went back in time (a lost log tail, an old copy): needs an operator",
+        s.rollbacks_detected,
+    );
+    gauge(
+        &mut registry,
+        "rollback_fenced",
+        "1 while the rollback guard keeps this node from signing ledger checkpoints",
+        i64::from(s.rollback_fence.is_some()),
+    );
+    peer_offences(&mut registry, node, &s.offences);
+    counter(
+        &mut registry,
         "network_rejected_messages",
         "Messages refused by the network layer",
         net.rejected_messages,
@@ -243,6 +265,36 @@ fn build_info(registry: &mut Registry) {
     ])
     .set(1);
     registry.register("build_info", "The running build: version and commit", info);
+}
+
+/// `waybill_peer_offences_total{peer="validator-3",kind="equivocation"} 2`: what each peer did
+/// wrong (see `engine::offences`), by its genesis name (its PeerId for an observer).
+fn peer_offences(
+    registry: &mut Registry,
+    node: &NodeHandles,
+    offences: &BTreeMap<String, BTreeMap<&'static str, u64>>,
+) {
+    let names = crate::genesis_peers::names(&node.genesis);
+    let family: Family<Vec<(String, String)>, Counter> = Family::default();
+    for (peer, kinds) in offences {
+        let name = PeerId::from_str(peer)
+            .ok()
+            .and_then(|p| names.get(&p).cloned())
+            .unwrap_or_else(|| peer.clone());
+        for (kind, count) in kinds {
+            family
+                .get_or_create(&vec![
+                    ("peer".to_string(), name.clone()),
+                    ("kind".to_string(), kind.to_string()),
+                ])
+                .inc_by(*count);
+        }
+    }
+    registry.register(
+        "peer_offences",
+        "Offences by peer and kind: bad input only a faulty or dishonest peer sends",
+        family,
+    );
 }
 
 /// Where the process's memory is (see `process_memory`), with RocksDB's share.

@@ -353,6 +353,13 @@ impl NodeApi for NodeService {
         Ok(Proof::History(p))
     }
 
+    fn epoch_changes(&self, from_epoch: u64) -> Result<Vec<ledger::proof::EpochChange>, ApiError> {
+        self.node
+            .store
+            .epoch_changes(from_epoch)
+            .map_err(proof_error)
+    }
+
     fn consistency_proof(&self, from: u64, to: Option<u64>) -> Result<Proof, ApiError> {
         let p = self
             .node

@@ -119,6 +119,7 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
             validators: vec![],
             organizations: vec![],
             accounts: vec![],
+            governance: None,
             observers: vec![],
         },
         ceremony: None,

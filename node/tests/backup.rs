@@ -7,32 +7,22 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ledger::keyfile::read_key_file;
-use ledger::receipt::ExecStatus;
-use ledger::tx::{Payload, Transaction};
-use ledger::KeyPair;
-use waybill_node::localnet::{log_tail, start_node, stop_node, LocalNode};
+use waybill_node::localnet::{log_tail, start_node, stop_node};
 
 mod common;
-use common::{kill9, start_network, wait_answering, EXE};
+use common::{
+    assert_no_equivocation, commit_one, start_network, wait_answering, wait_height, wait_metric,
+    Load, Processes, EXE,
+};
 
 const CHAIN: &str = "waybill-backup";
 /// The validator backed up and restored.
 const RESTORED: usize = 3;
-
-struct Nodes(Vec<LocalNode>);
-
-impl Drop for Nodes {
-    fn drop(&mut self) {
-        for n in &self.0 {
-            kill9(n);
-        }
-    }
-}
+/// How long a node may take to reach a height (a liveness bound, far above the usual).
+const LIMIT: Duration = Duration::from_secs(90);
 
 fn waybill(args: &[&str]) -> Output {
     Command::new(EXE).args(args).output().unwrap()
@@ -73,59 +63,6 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
-fn memo(chain: &str, key: &KeyPair, sequence: u64, text: &str) -> ledger::tx::SignedTransaction {
-    let payload: Payload =
-        serde_json::from_value(serde_json::json!({"memo": {"data": hex::encode(text)}})).unwrap();
-    Transaction {
-        chain_id: chain.into(),
-        signer: key.public(),
-        sequence,
-        payload,
-    }
-    .sign(key)
-}
-
-/// One client account submitting memos one after another (each waits for its commit) through
-/// the validators other than the restored one, until `stop`.
-async fn load(
-    key: KeyPair,
-    clients: Vec<rpc::Client>,
-    stop: Arc<AtomicBool>,
-    committed: Arc<AtomicU64>,
-) {
-    let mut seq = 0;
-    while !stop.load(Ordering::Relaxed) {
-        let tx = memo(CHAIN, &key, seq, &format!("load {seq}"));
-        let via = &clients[seq as usize % clients.len()];
-        if let Ok(outcome) = via.submit_and_wait(tx, 20_000).await {
-            if outcome
-                .receipt
-                .is_some_and(|r| r.status == ExecStatus::Success)
-            {
-                seq += 1;
-                committed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        // A refused or lost submission is sent again with the same sequence.
-    }
-}
-
-async fn wait_height(n: &LocalNode, client: &rpc::Client, height: u64) {
-    let start = Instant::now();
-    loop {
-        if client.head().await.is_ok_and(|h| h.height >= height) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "{} never reached height {height}:\n{}",
-            n.name,
-            log_tail(n, 40)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn committed_height(out: &str) -> u64 {
     out.lines()
         .find_map(|l| l.trim().strip_prefix("committed height "))
@@ -147,29 +84,17 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
         "info,waybill_node::driver::actions=debug,waybill_engine::consensus_io=debug",
     );
     let (all, clients) = start_network(dir, CHAIN, 4).await;
-    let nodes = Nodes(all);
+    let nodes = Processes(all);
     let n = &nodes.0;
     let config = |i: usize| n[i].config_path.display().to_string();
 
     // A steady load through the three other validators, from three accounts.
-    let stop = Arc::new(AtomicBool::new(false));
-    let committed = Arc::new(AtomicU64::new(0));
-    let mut loaders = Vec::new();
-    for org in ["processor", "shipper", "retailer"] {
-        let key = read_key_file(&dir.join(format!("clients/{org}-operator.key"))).unwrap();
-        let via: Vec<rpc::Client> = (0..RESTORED)
-            .map(|i| rpc::Client::new(&n[i].rpc_url()).unwrap())
-            .collect();
-        loaders.push(tokio::spawn(load(
-            key,
-            via,
-            stop.clone(),
-            committed.clone(),
-        )));
-    }
-    while committed.load(Ordering::Relaxed) < 10 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let keys = ["processor", "shipper", "retailer"]
+        .map(|org| read_key_file(&dir.join(format!("clients/{org}-operator.key"))).unwrap());
+    let via: Vec<_> = n[..RESTORED].iter().collect();
+    let load = Load::start(CHAIN, keys.to_vec(), &via);
+    load.wait_more(10, Duration::from_secs(60), "before the backup")
+        .await;
 
     // The backup, from the running validator.
     let backup = dir.join("backup-1");
@@ -183,7 +108,7 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     let backup_files = snapshot(&backup);
 
     // The chain moves on well past the backup.
-    wait_height(&n[RESTORED], &clients[RESTORED], backed_up + 10).await;
+    wait_height(&n[RESTORED], &clients[RESTORED], backed_up + 10, LIMIT).await;
 
     // Not onto a running node.
     let err = fails(&["restore", "--config", &config(RESTORED), &backup_arg]);
@@ -253,18 +178,19 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     let target = clients[0].head().await.unwrap().height;
     start_node(Path::new(EXE), &n[RESTORED]).unwrap();
     let restored = wait_answering(&n[RESTORED]).await;
-    wait_height(&n[RESTORED], &restored, target).await;
+    wait_height(&n[RESTORED], &restored, target, LIMIT).await;
     let log = std::fs::read_to_string(n[RESTORED].log_file()).unwrap();
     assert!(
         log.contains("ROLLBACK GUARD") && log.contains("the ledger lost blocks"),
         "{}",
         log_tail(&n[RESTORED], 40)
     );
+    wait_metric(&n[RESTORED], "waybill_rollbacks_detected_total", 1.0, LIMIT).await;
 
     // 2. The ledger lost with its disk, the mark kept: the old backup is all there is, with the
     //    safety data of its time. The mark alone keeps the validator from signing again in a
     //    round it signed in after the backup.
-    wait_height(&n[RESTORED], &restored, target + 5).await;
+    wait_height(&n[RESTORED], &restored, target + 5, LIMIT).await;
     assert!(stop_node(&n[RESTORED], Duration::from_secs(10)));
     std::fs::remove_dir_all(data_dir.join("ledger")).unwrap();
     for old in aside() {
@@ -281,7 +207,7 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     let target = clients[0].head().await.unwrap().height;
     start_node(Path::new(EXE), &n[RESTORED]).unwrap();
     let restored = wait_answering(&n[RESTORED]).await;
-    wait_height(&n[RESTORED], &restored, target).await;
+    wait_height(&n[RESTORED], &restored, target, LIMIT).await;
     let log = std::fs::read_to_string(n[RESTORED].log_file()).unwrap()[log_before..].to_string();
     assert!(log.contains("is behind the safety mark"), "{log}");
 
@@ -294,23 +220,18 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     );
 
     // It votes again: with validator 0 stopped, three of four must vote, the restored one too.
-    stop.store(true, Ordering::Relaxed);
-    for l in loaders {
-        l.await.unwrap();
-    }
+    let load_committed = load.committed();
+    load.stop().await;
     assert!(stop_node(&n[0], Duration::from_secs(10)));
     let key = read_key_file(&dir.join("clients/farm-operator.key")).unwrap();
-    let outcome = restored
-        .submit_and_wait(memo(CHAIN, &key, 0, "restored votes"), 60_000)
-        .await
-        .unwrap();
-    let receipt = outcome.receipt.unwrap_or_else(|| {
-        panic!(
-            "no commit without validator 0:\n{}",
-            log_tail(&n[RESTORED], 40)
-        )
-    });
-    assert_eq!(receipt.status, ExecStatus::Success);
+    let receipt = commit_one(
+        &n[RESTORED],
+        &restored,
+        CHAIN,
+        &key,
+        "a commit without validator 0",
+    )
+    .await;
     // The fence is down: the network passed every round the restored node may have signed in.
     let log = std::fs::read_to_string(n[RESTORED].log_file()).unwrap();
     assert!(
@@ -322,32 +243,15 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     // One chain: the restored validator and the others hold the same blocks.
     let height = receipt.height;
     for (i, c) in clients.iter().enumerate().skip(1) {
-        wait_height(&n[i], c, height).await;
+        wait_height(&n[i], c, height, LIMIT).await;
         let mine = restored.block(height).await.unwrap().unwrap();
         let theirs = c.block(height).await.unwrap().unwrap();
         assert_eq!(mine.block.hash(), theirs.block.hash(), "validator {i}");
     }
     // And nobody saw a validator sign two different things in one round (the core's rejection
     // of a second vote, the engine's offence), nor the restored one learn it had.
-    let equivocation = |l: &str| {
-        l.contains("second, different")
-            || l.contains("equivocation")
-            || l.contains("signed in a round it had forgotten")
-    };
-    for node in n {
-        let log = std::fs::read_to_string(node.log_file()).unwrap();
-        assert!(
-            !log.lines().any(equivocation),
-            "{}: an equivocation:\n{}",
-            node.name,
-            log.lines()
-                .filter(|l| equivocation(l))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
+    assert_no_equivocation(n, "after the restores");
     eprintln!(
-        "backup at height {backed_up}, restored validator caught up to {target}, voted at {height}; {} load transactions committed",
-        committed.load(Ordering::Relaxed)
+        "backup at height {backed_up}, restored validator caught up to {target}, voted at {height}; {load_committed} load transactions committed"
     );
 }

@@ -506,6 +506,184 @@ fn every_subcommand_signs_the_intended_payload() {
     );
 }
 
+/// The governance subcommands: a validator from a member bundle (its signatures checked) or by
+/// key and PeerId, the other changes, and approvals by proposal id.
+#[test]
+fn governance_subcommands_sign_the_intended_changes() {
+    use ledger::ceremony::{Member, MemberBundle, MemberKeys};
+    use ledger::genesis::{peer_id_of, Validator};
+    use ledger::governance::{ApproveChange, Change, ProposeChange};
+    let e = env();
+    let propose = |change: Change| {
+        Payload::ProposeChange(ProposeChange {
+            organization: "acme".into(),
+            change,
+        })
+    };
+    let (key_hex, key) = pk(21);
+    let peer = peer_id_of(&KeyPair::from_secret([22; 32]).public().0);
+    assert_eq!(
+        dry_run(
+            &e,
+            &[
+                "propose-change",
+                "--org",
+                "acme",
+                "add-validator",
+                "--name",
+                "newco",
+                "--consensus-key",
+                &key_hex,
+                "--peer-id",
+                &peer,
+                "--power",
+                "2",
+            ]
+        ),
+        propose(Change::AddValidator(Validator {
+            name: "newco".into(),
+            consensus_key: key,
+            peer_id: peer.clone(),
+            power: 2,
+        }))
+    );
+    // From a member bundle, as `waybill keys init` writes it.
+    let keys = MemberKeys {
+        consensus: KeyPair::from_secret([31; 32]),
+        network: KeyPair::from_secret([32; 32]),
+        admin: KeyPair::from_secret([33; 32]),
+        operator: KeyPair::from_secret([34; 32]),
+    };
+    let member = Member {
+        name: "newco".into(),
+        organization: "newco".into(),
+        organization_name: "New Co".into(),
+        consensus_key: keys.consensus.public(),
+        peer_id: peer_id_of(&keys.network.public().0),
+        addresses: vec!["/ip4/127.0.0.1/tcp/26700".into()],
+        admin_key: keys.admin.public(),
+        operator_key: keys.operator.public(),
+    };
+    let bundle = MemberBundle::sign(member.clone(), &keys).unwrap();
+    let path = e.dir.path().join("newco.toml");
+    std::fs::write(&path, bundle.to_toml()).unwrap();
+    assert_eq!(
+        dry_run(
+            &e,
+            &[
+                "propose-change",
+                "--org",
+                "acme",
+                "add-validator",
+                "--bundle",
+                path.to_str().unwrap()
+            ]
+        ),
+        propose(Change::AddValidator(Validator {
+            name: "newco".into(),
+            consensus_key: member.consensus_key,
+            peer_id: member.peer_id.clone(),
+            power: 1,
+        }))
+    );
+    let mut forged = bundle.to_toml();
+    forged = forged.replace("New Co", "Evil Co");
+    std::fs::write(&path, forged).unwrap();
+    let out = waybill(&[
+        "tx",
+        "--key",
+        e.key_path.to_str().unwrap(),
+        "--chain-id",
+        "c",
+        "--sequence",
+        "0",
+        "--dry-run",
+        "propose-change",
+        "--org",
+        "acme",
+        "add-validator",
+        "--bundle",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        !out.status.success(),
+        "a bundle whose signatures fail is refused"
+    );
+    for (args, change) in [
+        (
+            vec!["remove-validator", "--name", "v1"],
+            Change::RemoveValidator { name: "v1".into() },
+        ),
+        (
+            vec!["set-power", "--name", "v1", "--power", "3"],
+            Change::SetValidatorPower {
+                name: "v1".into(),
+                power: 3,
+            },
+        ),
+        (
+            vec![
+                "rotate-consensus-key",
+                "--name",
+                "v1",
+                "--consensus-key",
+                &key_hex,
+            ],
+            Change::RotateConsensusKey {
+                name: "v1".into(),
+                consensus_key: key,
+            },
+        ),
+        (
+            vec!["rotate-network-key", "--name", "v1", "--peer-id", &peer],
+            Change::RotateNetworkKey {
+                name: "v1".into(),
+                peer_id: peer.clone(),
+            },
+        ),
+        (
+            vec![
+                "add-organization",
+                "--id",
+                "newco",
+                "--name",
+                "New Co",
+                "--admin",
+                &key_hex,
+            ],
+            Change::AddOrganization {
+                id: "newco".into(),
+                name: "New Co".into(),
+                admins: vec![key],
+            },
+        ),
+        (
+            vec!["remove-organization", "--id", "newco"],
+            Change::RemoveOrganization { id: "newco".into() },
+        ),
+    ] {
+        let sub = [&["propose-change", "--org", "acme"][..], &args[..]].concat();
+        assert_eq!(dry_run(&e, &sub), propose(change));
+    }
+    let proposal = Hash([7; 32]);
+    assert_eq!(
+        dry_run(
+            &e,
+            &[
+                "approve-change",
+                "--org",
+                "beta",
+                "--proposal",
+                &proposal.to_hex()
+            ]
+        ),
+        Payload::ApproveChange(ApproveChange {
+            organization: "beta".into(),
+            proposal,
+        })
+    );
+}
+
 #[test]
 fn flags_anywhere_env_key_and_human_output() {
     let e = env();

@@ -1,6 +1,6 @@
 //! What the node provides to the RPC layer.
 
-use ledger::proof::Proof;
+use ledger::proof::{EpochChange, Proof};
 use ledger::stored::StoredBlock;
 use ledger::{Hash, PublicKey, SignedTransaction};
 
@@ -88,4 +88,7 @@ pub trait NodeApi: Send + Sync + 'static {
         from_height: u64,
         to_height: Option<u64>,
     ) -> Result<Proof, ApiError>;
+    /// The validator-set changes since epoch `from_epoch` (0: genesis), oldest first, each
+    /// proven (`ledger::proof::epochs`); a change still being certified ends the list.
+    fn epoch_changes(&self, from_epoch: u64) -> Result<Vec<EpochChange>, ApiError>;
 }

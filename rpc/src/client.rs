@@ -246,4 +246,15 @@ impl Client {
             )
             .await?)
     }
+
+    /// `waybill_getEpochChanges`: the epoch changes since `from_epoch` (0: genesis).
+    pub async fn epoch_changes(
+        &self,
+        from_epoch: u64,
+    ) -> Result<Vec<ledger::proof::EpochChange>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getEpochChanges", rpc_params![from_epoch])
+            .await?)
+    }
 }

@@ -142,6 +142,11 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         &["from_height", "to_height?"],
         "Audit proof: the ledger certified at one height is a prefix of the one certified at a later height (the latest by default).",
     ),
+    (
+        "waybill_getEpochChanges",
+        &["from_epoch?"],
+        "The auditor's ratchet: every validator-set change since genesis (or since epoch from_epoch), oldest first, each the ledger certificate of an epoch's last height with the state proof of the next set (the `epoch_changes` of a proof file).",
+    ),
     ("rpc.discover", &[], "This list as an OpenRPC document."),
 ];
 
@@ -354,6 +359,11 @@ pub(crate) fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
         let from: u64 = param(&p, 0, "from_height")?;
         let to: Option<u64> = optional(&p, 1, "to_height")?;
         RpcResult::Ok(api.consistency_proof(from, to)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getEpochChanges", |p, api, _| {
+        let from: Option<u64> = optional(&p, 0, "from_epoch")?;
+        RpcResult::Ok(api.epoch_changes(from.unwrap_or(0))?)
     })
     .map_err(reg)?;
     m.register_subscription(

@@ -70,6 +70,10 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
         "waybill_getItemProof" => (vec![item_id(), u64_()], proof()),
         "waybill_getItemHistoryProof" => (vec![item_id()], proof()),
         "waybill_getConsistencyProof" => (vec![u64_(), u64_()], proof()),
+        "waybill_getEpochChanges" => (
+            vec![u64_()],
+            json!({ "type": "array", "items": { "type": "object", "description": "An epoch change: certificate, next set, state proof (docs/PROOFS.md, Epochs)" } }),
+        ),
         "rpc.discover" => (
             vec![],
             json!({ "type": "object", "required": ["openrpc", "info", "methods"], "description": "This OpenRPC document" }),

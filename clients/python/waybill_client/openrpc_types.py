@@ -74,5 +74,6 @@ METHODS = {
     "waybill_getItemProof": {"params": [("item_id", "str", True), ("height", "int", False)], "result": "dict[str, Any]"},
     "waybill_getItemHistoryProof": {"params": [("item_id", "str", True)], "result": "dict[str, Any]"},
     "waybill_getConsistencyProof": {"params": [("from_height", "int", True), ("to_height", "int", False)], "result": "dict[str, Any]"},
+    "waybill_getEpochChanges": {"params": [("from_epoch", "int", False)], "result": "list[dict[str, Any]]"},
     "rpc.discover": {"params": [], "result": "dict[str, Any]"},
 }

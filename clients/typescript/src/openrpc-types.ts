@@ -446,6 +446,10 @@ export interface RpcMethods {
     params: [from_height: number, to_height?: number];
     result: { [key: string]: unknown };
   };
+  "waybill_getEpochChanges": {
+    params: [from_epoch?: number];
+    result: Array<{ [key: string]: unknown }>;
+  };
   "rpc.discover": {
     params: [];
     result: { [key: string]: unknown };

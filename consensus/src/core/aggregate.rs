@@ -11,6 +11,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         if v.data.chain != self.validators.chain {
             return Err(Reject::WrongChain { what: "vote" });
         }
+        self.validators.check_message_epoch("vote", v.data.epoch)?;
         if round.saturating_add(1) < self.round {
             return Err(Reject::StaleRound {
                 round,
@@ -85,6 +86,8 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         if t.data.chain != self.validators.chain {
             return Err(Reject::WrongChain { what: "timeout" });
         }
+        self.validators
+            .check_message_epoch("timeout", t.data.epoch)?;
         if t.high_qc.round() != t.data.high_qc_round || t.data.high_qc_round >= round {
             return Err(Reject::BadCertificate {
                 reason: "timeout's high QC does not match what it signed".into(),
@@ -105,6 +108,10 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         }
         self.process_certs(Some(&t.high_qc), t.last_tc.as_ref(), Some(from));
         if round < self.round {
+            if self.my_index.is_none() {
+                // Not a validator of this epoch: it sends validators nothing.
+                return Ok(());
+            }
             // The sender is stuck in an old round: tell it how to catch up.
             let msg = ConsensusMsg::SyncInfo(SyncInfo {
                 high_qc: self.high_qc.clone(),
@@ -161,6 +168,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             }
             let tc = TimeoutCert {
                 chain: self.validators.chain,
+                epoch: self.validators.epoch,
                 round,
                 entries,
                 high_qc: high_qc.expect("a quorum is not empty").clone(),

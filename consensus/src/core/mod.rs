@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use ledger::governance::EpochSet;
 use ledger::{BlockHeader, Genesis, Hash, KeyPair, PublicKey, Signature};
 
 use crate::block_tree::BlockTree;
@@ -84,7 +85,8 @@ pub struct Core<P, V> {
     safety: SafetyRules,
     pacemaker: Pacemaker,
     payload_validator: V,
-    genesis_id: Hash,
+    /// The epoch's root block: the genesis block, or the block that ended the previous epoch.
+    root_id: Hash,
     tree: BlockTree<P>,
     high_qc: QuorumCert,
     high_tc: Option<TimeoutCert>,
@@ -127,33 +129,68 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         recovery: Recovery<P>,
         now: Millis,
     ) -> (Self, Vec<Action<P>>) {
-        let validators = ValidatorSet::from_genesis(genesis);
+        let set = recovery
+            .epoch
+            .clone()
+            .unwrap_or_else(|| EpochSet::genesis(genesis));
         let gblock = genesis_block::<P>(genesis);
-        let genesis_id = gblock.id();
-        let genesis_qc = validators.genesis_qc(genesis_id);
-        let root = recovery.committed.unwrap_or(gblock);
-        let mut high_qc = if root.id() == genesis_id {
-            genesis_qc
+        let root = recovery.committed.unwrap_or_else(|| gblock.clone());
+        // The epoch's root block: the genesis block for epoch 0; the one the safety data of this
+        // epoch remember; or, entering the epoch now (the safety data are of the epoch before),
+        // the committed head, which is the block that ended that epoch.
+        let back_in = recovery
+            .safety
+            .previous
+            .as_ref()
+            .filter(|p| p.epoch == set.epoch && recovery.safety.epoch == set.epoch + 1);
+        let later_root = recovery
+            .safety
+            .later
+            .as_ref()
+            .filter(|l| l.epoch == set.epoch);
+        let (root_id, root_round) = if set.epoch == 0 {
+            (gblock.id(), 0)
+        } else if recovery.safety.epoch == set.epoch {
+            (recovery.safety.epoch_root, recovery.safety.epoch_root_round)
+        } else if let Some(p) = back_in {
+            (p.epoch_root, p.epoch_root_round)
+        } else if let Some(l) = later_root {
+            (l.epoch_root, l.epoch_root_round)
         } else {
-            root.qc().unwrap_or(genesis_qc)
+            (root.id(), root.round())
         };
-        if let Some(t) = &recovery.safety.last_timeout {
+        let validators = ValidatorSet::for_epoch(genesis, &set, root_round);
+        let root_qc = validators.root_qc(root_id);
+        let fresh = SafetyData::for_epoch(set.epoch, root_id, root_round);
+        let me = key.public();
+        let durable = recovery.safety.clone();
+        let safety = SafetyRules::new(key, validators.chain, set.epoch, recovery.safety, fresh);
+        let entering = *safety.data() != durable;
+        let mut high_qc = if root.id() == root_id {
+            root_qc.clone()
+        } else {
+            match root.qc() {
+                Ok(qc) if qc.epoch() == set.epoch => qc,
+                _ => root_qc.clone(),
+            }
+        };
+        let own_timeout = safety
+            .data()
+            .last_timeout
+            .as_ref()
+            .filter(|t| t.data.epoch == set.epoch);
+        if let Some(t) = own_timeout {
             if t.high_qc.round() > high_qc.round() {
                 high_qc = t.high_qc.clone();
             }
         }
-        let high_tc = recovery
-            .safety
-            .last_timeout
-            .as_ref()
-            .and_then(|t| t.last_tc.clone());
-        let me = key.public();
+        let high_tc = own_timeout.and_then(|t| t.last_tc.clone());
         let mut core = Core {
             my_index: validators.index_of(&me),
-            safety: SafetyRules::new(key, validators.chain, recovery.safety),
+            safety,
             pacemaker: Pacemaker::new(&genesis.consensus),
             payload_validator: validator,
-            genesis_id,
+            root_id,
             tree: BlockTree::new(root),
             high_qc,
             high_tc,
@@ -176,10 +213,13 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             me,
         };
         let root_height = core.tree.root().height();
+        // Blocks of another epoch (the old epoch's blocks above the one that ended it) are
+        // never part of this epoch's chain.
+        let epoch = set.epoch;
         let mut blocks: Vec<Block<P>> = recovery
             .blocks
             .into_iter()
-            .filter(|b| b.height() > root_height)
+            .filter(|b| b.height() > root_height && b.qc().is_ok_and(|q| q.epoch() == epoch))
             .collect();
         blocks.sort_by_key(|b| b.height());
         for b in blocks {
@@ -189,6 +229,10 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         }
         // Replaying may have entered rounds on the way; only the commits it found matter.
         core.out.retain(|a| matches!(a, Action::Commit { .. }));
+        if entering {
+            // The new epoch's data are durable before anything is signed with them.
+            core.persist_safety();
+        }
         // The highest round this node can prove to others (a QC or TC of the round before, or
         // its own timeout there, which carries one). Not its last voted round: a proposal with
         // a TC may have taken it there, and the TC is not among its records; its timeouts in
@@ -230,6 +274,14 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
     pub fn validators(&self) -> &ValidatorSet {
         &self.validators
     }
+    /// The epoch this core is in.
+    pub fn epoch(&self) -> u64 {
+        self.validators.epoch
+    }
+    /// The epoch's root block (the genesis block, or the block that ended the epoch before).
+    pub fn epoch_root(&self) -> Hash {
+        self.root_id
+    }
     pub fn author(&self) -> PublicKey {
         self.me
     }
@@ -249,14 +301,14 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         Self::recover(genesis, key, self.payload_validator, recovery, now)
     }
 
-    /// This node's signature on a ledger checkpoint, if it is a validator (see
-    /// [`SafetyRules::sign_checkpoint`]).
+    /// This node's signature on a ledger checkpoint (see [`SafetyRules::sign_checkpoint`]).
+    /// The caller decides whether this node is a validator of the height's epoch: around an
+    /// epoch boundary that is not this core's epoch.
     pub fn sign_checkpoint(
         &self,
         checkpoint: &ledger::proof::LedgerCheckpoint,
-    ) -> Option<ledger::proof::CheckpointVote> {
-        self.my_index
-            .map(|_| self.safety.sign_checkpoint(checkpoint))
+    ) -> ledger::proof::CheckpointVote {
+        self.safety.sign_checkpoint(checkpoint)
     }
 
     /// The payload validator the core asks.
@@ -352,7 +404,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         if self.verified.contains(&h) {
             return Ok(());
         }
-        self.validators.verify_qc(qc, self.genesis_id)?;
+        self.validators.verify_qc(qc, self.root_id)?;
         self.remember(h);
         Ok(())
     }
@@ -362,7 +414,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         if self.verified.contains(&h) {
             return Ok(());
         }
-        self.validators.verify_tc(tc, self.genesis_id)?;
+        self.validators.verify_tc(tc, self.root_id)?;
         self.remember(h);
         Ok(())
     }
@@ -545,6 +597,9 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
 
     /// Signs (or re-sends) this round's timeout.
     fn local_timeout(&mut self) {
+        if self.my_index.is_none() {
+            return; // not a validator of this epoch: it signs nothing
+        }
         let hqc = self.high_qc.clone();
         let tc = self.high_tc.clone();
         match self.safety.timeout(self.round, &hqc, tc.as_ref()) {
@@ -578,6 +633,11 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
     // ---- messages ------------------------------------------------------------------------
 
     fn on_message(&mut self, from: PublicKey, msg: ConsensusMsg<P>) {
+        // Another epoch's message is refused as such, whoever sent it: a validator removed in
+        // this epoch still sends the last one's, and a node that has not yet caught up too.
+        if let Err(reason) = self.validators.check_message_epoch("message", msg.epoch()) {
+            return self.reject(Some(from), reason);
+        }
         let Some(idx) = self.validators.index_of(&from) else {
             return self.reject(Some(from), Reject::NotAValidator);
         };

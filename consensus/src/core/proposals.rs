@@ -15,7 +15,12 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         if h.chain_id != self.validators.chain_id {
             return Err(Reject::WrongChain { what: "proposal" });
         }
-        let data = Proposal::signed_data(self.validators.chain, &p.block, &p.tc);
+        let data = Proposal::signed_data(
+            self.validators.chain,
+            self.validators.epoch,
+            &p.block,
+            &p.tc,
+        );
         from.verify(&data, &p.signature)
             .map_err(|_| Reject::BadSignature { what: "proposal" })?;
         let qc = self.check_block_shape(&p.block)?;
@@ -112,6 +117,11 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         self.insert_block(block, true);
         if !self.tree.contains(&p.block.id()) {
             return Ok(()); // insert rejected it (reason already reported)
+        }
+        if self.my_index.is_none() {
+            // Not a validator of this epoch (one that joins later, or was removed): it follows
+            // the chain and signs nothing.
+            return Ok(());
         }
         match self.safety.vote(&p.block, &qc, p.tc.as_ref()) {
             Ok(signed) => {

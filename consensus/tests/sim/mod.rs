@@ -406,6 +406,7 @@ impl Sim {
                     safety: i.disk.safety.clone(),
                     blocks: i.disk.blocks.values().cloned().collect(),
                     committed: i.ledger.last().cloned(),
+                    epoch: None,
                 };
                 let key = self.plan.keys[i.key].clone();
                 let (core, actions) =
@@ -580,6 +581,7 @@ impl Sim {
                     block.header.tx_root = block.payload.digest();
                     let other = Proposal::sign(
                         self.plan.genesis.hash(),
+                        0,
                         block,
                         p.tc.clone(),
                         &self.plan.keys[key],
@@ -827,6 +829,7 @@ pub fn forged_fork_outcome() -> Outcome {
     let c = block(3, b.id(), 2);
     let cert = |b: &B| waybill_consensus::QuorumCert {
         vote_data: waybill_consensus::VoteData {
+            epoch: 0,
             chain: qc,
             block_id: Hash::ZERO,
             round: b.round() + 1,

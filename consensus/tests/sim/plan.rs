@@ -103,6 +103,7 @@ fn genesis(n: usize) -> (Genesis, Vec<KeyPair>) {
             .collect(),
         organizations: vec![],
         accounts: vec![],
+        governance: None,
         observers: vec![],
     };
     (g, keys)

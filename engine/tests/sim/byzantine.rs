@@ -204,7 +204,14 @@ fn resign(
     let payload = TxBatch::new(txs);
     let mut header = p.block.header.clone();
     header.tx_root = payload.digest();
-    Proposal::sign(chain(world), Block { header, payload }, p.tc.clone(), key)
+    let epoch = p.block.qc().map_or(0, |qc| qc.epoch());
+    Proposal::sign(
+        chain(world),
+        epoch,
+        Block { header, payload },
+        p.tc.clone(),
+        key,
+    )
 }
 
 fn memo(key: &KeyPair, chain_id: &str, sequence: u64) -> SignedTransaction {
@@ -366,6 +373,7 @@ pub fn tick(world: &mut World, inst: usize) {
         let vote = Vote::new(
             VoteData {
                 chain: Hash([0xCC; 32]),
+                epoch: 0,
                 block_id: Hash([1; 32]),
                 round: world.now / 100,
                 parent_id: Hash([2; 32]),

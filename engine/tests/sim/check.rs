@@ -20,8 +20,8 @@ pub struct Checks {
     agreed: BTreeMap<u64, Hash>,
     /// Per instance: the next height it may commit.
     next_height: BTreeMap<usize, u64>,
-    /// Honest votes by (key, round).
-    votes: BTreeMap<(usize, u64), Hash>,
+    /// Honest votes by (key, epoch, round).
+    votes: BTreeMap<(usize, u64, u64), Hash>,
     /// Highest height any honest node committed when the faults healed.
     heal_height: Option<u64>,
     /// Per instance: the highest height it committed after the heal.
@@ -87,20 +87,24 @@ pub fn effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
         let Ok(WireConsensus::Full(msg)) = decode_consensus(bytes) else {
             continue;
         };
-        let (round, what) = match &msg {
+        let (epoch, round, what) = match &msg {
             ConsensusMsg::Vote(v) if v.author == world.keys[key].public() => {
                 let id = ledger::encoding::digest(&v.data);
-                match world.checks.votes.insert((key, v.data.round), id) {
+                match world
+                    .checks
+                    .votes
+                    .insert((key, v.data.epoch, v.data.round), id)
+                {
                     Some(before) if before != id => world.out.violations.push(format!(
                         "t={} inst {inst}: honest key {key} signed two votes in round {}",
                         world.now, v.data.round
                     )),
                     _ => {}
                 }
-                (v.data.round, "vote")
+                (v.data.epoch, v.data.round, "vote")
             }
             ConsensusMsg::Timeout(t) if t.author == world.keys[key].public() => {
-                (t.data.round, "timeout")
+                (t.data.epoch, t.data.round, "timeout")
             }
             _ => continue,
         };
@@ -113,10 +117,16 @@ pub fn effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
             .and_then(|b| from_canonical("safety", &b, 1 << 20).ok())
             .unwrap_or_default();
         let marked = match store.load_safety_mark() {
-            Ok(MarkState::Present(m)) => m.safety.last_voted_round,
-            _ => 0,
+            Ok(MarkState::Present(m)) => m.safety,
+            _ => SafetyData::default(),
         };
-        if safety.last_voted_round < round || marked < round {
+        // Data of a later epoch cover it too: the message's epoch ended after it was durable
+        // (the old core's last messages leave with the actions that ended its epoch).
+        let covers =
+            |d: &SafetyData| d.epoch > epoch || (d.epoch == epoch && d.last_voted_round >= round);
+        let marked_round = marked.last_voted_round;
+        if !covers(&safety) || !covers(&marked) {
+            let marked = marked_round;
             world.out.violations.push(format!(
                 "t={} inst {inst}: {what} for round {round} left before it was durable (store {}, mark {marked})",
                 world.now, safety.last_voted_round
@@ -127,7 +137,7 @@ pub fn effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
     if let Some(node) = &world.insts[inst].node {
         for (peer, kinds) in &node.status().offences {
             let p: usize = peer.parse().unwrap_or(usize::MAX);
-            if p < world.plan.n
+            if p < world.plan.n + world.plan.spares
                 && !world.plan.is_byzantine(p)
                 && world.checks.marked.insert((inst, peer.clone()))
             {
@@ -169,6 +179,10 @@ pub fn committed(world: &mut World, inst: usize, c: &Committed) {
     if !world.is_honest(inst) {
         return;
     }
+    for r in &c.receipts {
+        world.governor_receipt(r);
+    }
+    world.maybe_rotate(inst);
     let expected = world
         .checks
         .next_height
@@ -241,9 +255,19 @@ pub fn finish(world: &mut World) {
     }
     if !world.clients_idle() {
         let stories = world.pending_stories();
+        let nodes: Vec<String> = (0..world.insts.len())
+            .filter_map(|i| {
+                let s = world.insts[i].node.as_ref()?.status();
+                Some(format!(
+                    "inst {i}: epoch {} round {} height {}",
+                    s.epoch, s.round, s.committed_height
+                ))
+            })
+            .collect();
         world.out.liveness.push(format!(
-            "client transactions still uncommitted at t={}: {stories:?}",
-            world.now
+            "client transactions still uncommitted at t={}: {stories:?}; nodes: {}",
+            world.now,
+            nodes.join(", ")
         ));
     }
     for inst in 0..world.insts.len() {

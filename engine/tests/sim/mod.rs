@@ -21,6 +21,7 @@ pub mod plan;
 use std::collections::{BTreeMap, BTreeSet};
 
 use ledger::genesis::{ConsensusParams, Validator};
+use ledger::governance::{ApproveChange, Change, ProposeChange};
 use ledger::tx::{Payload as TxPayload, Transaction};
 use ledger::{Genesis, Hash, KeyPair, SignedTransaction};
 use rand::Rng;
@@ -108,6 +109,10 @@ struct Client {
     sequence: u64,
     pending: Option<(SignedTransaction, u64)>,
     committed: u64,
+    /// Payloads to send next (an admin's governance transactions).
+    queue: std::collections::VecDeque<TxPayload>,
+    /// An organization's admin: sends only what is queued, never memos.
+    admin: bool,
 }
 
 /// How a run ended.
@@ -151,6 +156,24 @@ pub struct World {
     trace: Vec<u8>,
     /// `WAYBILL_WHOLE_LOG` set: print the run's story (see `log`).
     log: bool,
+    governor: Governor,
+}
+
+/// Drives the plan's validator-set changes through governance: organization 0's admin proposes
+/// each change once its time has come; once the proposal is committed, every other admin
+/// approves it (the genesis rule, two thirds of the organizations, applies it; approvals after
+/// that fail harmlessly with `unknown_proposal`). A change that is refused when proposed is
+/// skipped.
+#[derive(Default)]
+struct Governor {
+    todo: std::collections::VecDeque<plan::Reconfig>,
+    /// The proposal committed or in flight: its transaction hash.
+    proposing: Option<Hash>,
+    /// Rotations proposed: each new key (by its public key) and the validator it is for.
+    rotations: BTreeMap<ledger::PublicKey, (usize, KeyPair)>,
+    rotated: BTreeMap<usize, usize>,
+    /// Changes applied (proposals that committed).
+    pub proposed: u64,
 }
 
 fn key(i: usize) -> KeyPair {
@@ -175,19 +198,49 @@ pub fn genesis(n: usize) -> Genesis {
             .map(|i| Validator {
                 name: format!("v{i}"),
                 consensus_key: key(i).public(),
-                peer_id: format!("sim-{i}"),
+                peer_id: sim_peer_id(i as u32),
                 power: 1,
             })
             .collect(),
-        organizations: vec![],
+        // One organization per genesis validator, whose admin governs (see the governor).
+        organizations: (0..n)
+            .map(|i| ledger::genesis::Organization {
+                id: format!("o{i}"),
+                name: format!("Organization {i}"),
+                admins: vec![admin_key(i).public()],
+            })
+            .collect(),
         accounts: vec![],
+        governance: None,
         // Admission is the network's (the shell's allow-list); the engine never reads this.
         observers: vec![],
     }
 }
 
+/// The admin key of organization `o{i}`.
+pub fn admin_key(i: usize) -> KeyPair {
+    key(3_000 + i)
+}
+
+/// The consensus key validator `k` rotates to (its `r`-th rotation).
+fn rotated_key(k: usize, r: usize) -> KeyPair {
+    key(20_000 + 16 * k + r)
+}
+
+/// Peer `i`'s network identity as a genesis names it: a well-formed PeerId (governance checks
+/// them) whose key bytes are `i` (little-endian) and then `0xEE`.
+pub fn sim_peer_id(i: u32) -> String {
+    let mut network_key = [0xEE; 32];
+    network_key[..4].copy_from_slice(&i.to_le_bytes());
+    ledger::genesis::peer_id_of(&network_key)
+}
+
 pub fn parse_peer(s: &str) -> Option<u32> {
-    s.strip_prefix("sim-")?.parse().ok()
+    let bytes = ledger::genesis::peer_id_public_key(s).ok()?;
+    bytes[4..]
+        .iter()
+        .all(|b| *b == 0xEE)
+        .then(|| u32::from_le_bytes(bytes[..4].try_into().expect("four bytes")))
 }
 
 /// A fresh mempool with the simulator's bounds.
@@ -222,10 +275,10 @@ impl World {
         seed[8] = plan.n as u8;
         let rng = ChaCha8Rng::from_seed(seed);
         let genesis = genesis(plan.n);
-        let keys: Vec<KeyPair> = (0..plan.n + plan.observers).map(key).collect();
-        let mut keys_of_insts: Vec<usize> = (0..plan.n).collect();
+        let all = plan.n + plan.spares + plan.observers;
+        let keys: Vec<KeyPair> = (0..all).map(key).collect();
+        let mut keys_of_insts: Vec<usize> = (0..all).collect();
         keys_of_insts.extend(plan.twin);
-        keys_of_insts.extend(plan.n..plan.n + plan.observers);
         let insts = keys_of_insts
             .iter()
             .map(|&k| Inst {
@@ -243,14 +296,28 @@ impl World {
                 byz: byzantine::State::default(),
             })
             .collect();
-        let clients = (0..CLIENTS)
+        let mut clients: Vec<Client> = (0..CLIENTS)
             .map(|c| Client {
                 key: key(1_000 + c),
                 sequence: 0,
                 pending: None,
                 committed: 0,
+                queue: Default::default(),
+                admin: false,
             })
             .collect();
+        clients.extend((0..plan.n).map(|i| Client {
+            key: admin_key(i),
+            sequence: 0,
+            pending: None,
+            committed: 0,
+            queue: Default::default(),
+            admin: true,
+        }));
+        let governor = Governor {
+            todo: plan.reconfig.iter().copied().collect(),
+            ..Governor::default()
+        };
         let checks = check::Checks::new(&plan);
         World {
             plan,
@@ -266,6 +333,7 @@ impl World {
             out: Outcome::default(),
             trace: Vec::new(),
             log: log::enabled(),
+            governor,
         }
     }
 
@@ -384,7 +452,8 @@ impl World {
                 self.checks.started(inst, &self.insts[inst]);
                 self.after(inst, effects);
                 let me = self.insts[inst].peer;
-                let peers: Vec<u32> = (0..self.plan.n as u32).filter(|p| *p != me).collect();
+                let all = (self.plan.n + self.plan.spares) as u32;
+                let peers: Vec<u32> = (0..all).filter(|p| *p != me).collect();
                 for p in peers {
                     self.handle(inst, Event::PeerConnected(p));
                 }
@@ -651,9 +720,11 @@ impl World {
     }
 
     fn client_tick(&mut self) {
+        self.governor_tick();
         let quiet = self.now + CLIENT_QUIET_MS >= self.plan.end_ms;
         for c in 0..self.clients.len() {
             let due = match &self.clients[c].pending {
+                None if self.clients[c].admin => !self.clients[c].queue.is_empty(),
                 None => !quiet && self.rng.gen_bool(0.3),
                 Some((_, at)) => self.now >= at + RESUBMIT_MS,
             };
@@ -663,20 +734,30 @@ impl World {
             let tx = match &self.clients[c].pending {
                 Some((tx, _)) => tx.clone(),
                 None => {
-                    let cl = &self.clients[c];
-                    Transaction {
+                    let cl = &mut self.clients[c];
+                    let payload = cl.queue.pop_front().unwrap_or_else(|| TxPayload::Memo {
+                        data: format!("client {c} tx {}", cl.sequence).into_bytes(),
+                    });
+                    let is_proposal = matches!(payload, TxPayload::ProposeChange(_));
+                    let tx = Transaction {
                         chain_id: self.genesis.chain_id.clone(),
                         signer: cl.key.public(),
                         sequence: cl.sequence,
-                        payload: TxPayload::Memo {
-                            data: format!("client {c} tx {}", cl.sequence).into_bytes(),
-                        },
+                        payload,
                     }
-                    .sign(&cl.key)
+                    .sign(&cl.key);
+                    if is_proposal {
+                        self.governor.proposing = Some(tx.hash());
+                    }
+                    tx
                 }
             };
+            // Clients submit to validators of the epoch the node is in. A node outside the set
+            // names what it gossips as gossip, and a leader that got it that way sends it by
+            // hash; replicas that lost it in a crash then wait on a body fetch (see the
+            // report of the epochs branch: left to the compact-proposal work).
             let live: Vec<usize> = (0..self.insts.len())
-                .filter(|&i| self.insts[i].node.is_some() && self.is_honest(i))
+                .filter(|&i| self.insts[i].node.is_some() && self.is_honest(i) && self.in_set(i))
                 .collect();
             if live.is_empty() {
                 continue;
@@ -746,6 +827,114 @@ impl World {
         }
         if admitted.is_ok() {
             self.handle(inst, Event::TxAdmitted);
+        }
+    }
+
+    /// Whether the instance's key is in the validator set its own committed state names.
+    fn in_set(&self, inst: usize) -> bool {
+        let me = self.keys[self.insts[inst].key].public();
+        match ledger::governance::read_validators(&self.insts[inst].store) {
+            Ok(Some(set)) => set.validators.iter().any(|v| v.consensus_key == me),
+            _ => self.insts[inst].key < self.plan.n,
+        }
+    }
+
+    /// Starts proposing the next change when its time has come and none is in flight.
+    fn governor_tick(&mut self) {
+        if self.governor.proposing.is_some() {
+            return;
+        }
+        let Some(next) = self.governor.todo.front().copied() else {
+            return;
+        };
+        if self.now < next.at_ms || !self.clients[CLIENTS].queue.is_empty() {
+            return;
+        }
+        self.governor.todo.pop_front();
+        let validator = |k: usize| ledger::genesis::Validator {
+            name: format!("v{k}"),
+            consensus_key: key(k).public(),
+            peer_id: sim_peer_id(k as u32),
+            power: 1,
+        };
+        let change = match next.change {
+            plan::Change::Join(k) => Change::AddValidator(validator(k)),
+            plan::Change::Leave(k) => Change::RemoveValidator {
+                name: format!("v{k}"),
+            },
+            plan::Change::Power(k, power) => Change::SetValidatorPower {
+                name: format!("v{k}"),
+                power,
+            },
+            plan::Change::Rotate(k) => {
+                let r = self.governor.rotated.entry(k).or_insert(0);
+                *r += 1;
+                let new = rotated_key(k, *r);
+                let change = Change::RotateConsensusKey {
+                    name: format!("v{k}"),
+                    consensus_key: new.public(),
+                };
+                self.governor.rotations.insert(new.public(), (k, new));
+                change
+            }
+        };
+        self.clients[CLIENTS]
+            .queue
+            .push_back(TxPayload::ProposeChange(ProposeChange {
+                organization: "o0".into(),
+                change,
+            }));
+        // Marks a proposal as on its way until its transaction is signed.
+        self.governor.proposing = Some(Hash::ZERO);
+    }
+
+    /// A receipt seen at an honest node: a committed proposal is approved by the others.
+    pub(crate) fn governor_receipt(&mut self, r: &ledger::receipt::Receipt) {
+        if self.governor.proposing != Some(r.tx_hash) {
+            return;
+        }
+        self.governor.proposing = None;
+        if r.status != ledger::receipt::ExecStatus::Success {
+            return;
+        }
+        self.governor.proposed += 1;
+        for i in 1..self.plan.n {
+            self.clients[CLIENTS + i]
+                .queue
+                .push_back(TxPayload::ApproveChange(ApproveChange {
+                    organization: format!("o{i}"),
+                    proposal: r.tx_hash,
+                }));
+        }
+    }
+
+    /// After an instance committed: if the committed set gave its validator a new consensus
+    /// key, the operator restarts it with that key.
+    pub(crate) fn maybe_rotate(&mut self, inst: usize) {
+        let k = self.insts[inst].key;
+        let Ok(Some(set)) = ledger::governance::read_validators(&self.insts[inst].store) else {
+            return;
+        };
+        let name = format!("v{k}");
+        let Some(current) = set.validators.iter().find(|v| v.name == name) else {
+            return;
+        };
+        if current.consensus_key == self.keys[k].public() {
+            return;
+        }
+        let Some((_, new)) = self.governor.rotations.remove(&current.consensus_key) else {
+            return;
+        };
+        self.keys[k] = new;
+        for i in self.instances_of(k as u32) {
+            self.push(
+                self.now + 1,
+                Ev::Crash {
+                    inst: i,
+                    lose_tail: 0,
+                    down_ms: 50,
+                },
+            );
         }
     }
 

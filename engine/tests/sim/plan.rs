@@ -3,7 +3,11 @@
 
 use rand::seq::SliceRandom;
 use rand::Rng;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+/// Mixed into the seed for the observers' count (see `Plan::random`).
+const OBSERVER_SEED: u64 = 0x6f62_7365_7276_6572;
 
 /// One Byzantine behaviour: a switch on a Byzantine validator (see `byzantine.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -54,6 +58,27 @@ pub struct Crash {
     pub lose_tail: usize,
 }
 
+/// A change to the validator set, made by governance transactions (see `mod.rs`'s governor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Validator `k` (a spare key, running as a non-validator since the start) joins.
+    Join(usize),
+    /// Validator `k` leaves the set (its node keeps following the chain).
+    Leave(usize),
+    /// Validator `k`'s voting power becomes this.
+    Power(usize, u64),
+    /// Validator `k` rotates its consensus key; its node restarts with the new one once the
+    /// change is committed.
+    Rotate(usize),
+}
+
+/// A change and when the governor starts proposing it.
+#[derive(Clone, Copy, Debug)]
+pub struct Reconfig {
+    pub at_ms: u64,
+    pub change: Change,
+}
+
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub seed: u64,
@@ -62,7 +87,7 @@ pub struct Plan {
     pub byzantine: Vec<Vec<Behaviour>>,
     /// A Byzantine validator that also runs a twin (a second instance with the same key).
     pub twin: Option<usize>,
-    /// Observers: nodes whose keys are no validator's (keys and peers `n..n + observers`). They
+    /// Observers: nodes whose keys are no validator's (keys and peers `n + spares..`). They
     /// follow the chain and must never vote.
     pub observers: usize,
     pub crashes: Vec<Crash>,
@@ -76,6 +101,10 @@ pub struct Plan {
     pub heal_ms: u64,
     /// The run lasts this long at most.
     pub end_ms: u64,
+    /// Keys `n..n + spares` run nodes that are no validators at genesis (they may join).
+    pub spares: usize,
+    /// Validator-set changes, in order.
+    pub reconfig: Vec<Reconfig>,
 }
 
 impl Plan {
@@ -89,9 +118,72 @@ impl Plan {
         self.byzantine.get(node).is_some_and(|b| !b.is_empty()) || self.twin == Some(node)
     }
 
-    /// Whether key `node` is an observer's.
+    /// Whether key `node` is a permanent observer's: keys `n + spares..` (a spare is an
+    /// observer too until it joins, but it may join, and then it votes).
     pub fn is_observer(&self, node: usize) -> bool {
-        node >= self.n
+        node >= self.n + self.spares
+    }
+
+    /// A random plan as [`Plan::random`], plus one to four validator-set changes (joins of
+    /// spare nodes, leaves, power changes, key rotations) at random times during and after the
+    /// faults. The set stays between 4 and 7 validators, and the Byzantine ones hold less than
+    /// a third of the power throughout; only honest validators rotate keys.
+    pub fn random_reconfig(seed: u64, n: usize, rng: &mut ChaCha8Rng) -> Plan {
+        let mut plan = Plan::random(seed, n, rng, None);
+        let spares = rng.gen_range(1..=2);
+        plan.spares = spares;
+        // Current set: (key, power).
+        let mut set: Vec<(usize, u64)> = (0..n).map(|k| (k, 1)).collect();
+        let mut joined = vec![false; spares];
+        let mut at = rng.gen_range(200..plan.heal_ms);
+        for _ in 0..rng.gen_range(1..=4) {
+            let candidate = match rng.gen_range(0..4) {
+                0 => (0..spares)
+                    .filter(|s| !joined[*s])
+                    .map(|s| Change::Join(n + s))
+                    .next(),
+                1 => set.choose(rng).map(|(k, _)| Change::Leave(*k)),
+                2 => set
+                    .choose(rng)
+                    .map(|(k, _)| Change::Power(*k, rng.gen_range(1..=3))),
+                _ => set
+                    .iter()
+                    .filter(|(k, _)| !plan.is_byzantine(*k))
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .choose(rng)
+                    .map(|k| Change::Rotate(*k)),
+            };
+            let Some(change) = candidate else { continue };
+            let mut next = set.clone();
+            match change {
+                Change::Join(k) => next.push((k, 1)),
+                Change::Leave(k) => next.retain(|(v, _)| *v != k),
+                Change::Power(k, p) => {
+                    for v in next.iter_mut().filter(|(v, _)| *v == k) {
+                        v.1 = p;
+                    }
+                }
+                Change::Rotate(_) => {}
+            }
+            let total: u64 = next.iter().map(|(_, p)| p).sum();
+            let byz: u64 = next
+                .iter()
+                .filter(|(k, _)| plan.is_byzantine(*k))
+                .map(|(_, p)| p)
+                .sum();
+            if !(4..=7).contains(&next.len()) || 3 * byz >= total {
+                continue;
+            }
+            if let Change::Join(k) = change {
+                joined[k - n] = true;
+            }
+            set = next;
+            plan.reconfig.push(Reconfig { at_ms: at, change });
+            at += rng.gen_range(200..2_000);
+        }
+        plan.end_ms = plan.end_ms.max(at + 12_000);
+        plan
     }
 
     /// A random plan: up to f Byzantine validators with one to three behaviours each (or all
@@ -152,8 +244,9 @@ impl Plan {
         let latency_ms = (low, low + rng.gen_range(0..30));
         let drop_per_mille = rng.gen_range(0..30);
         let dup_per_mille = rng.gen_range(0..30);
-        // Drawn last, so the faults above are those the seed drew before observers existed.
-        let observers = rng.gen_range(0..=2);
+        // From a generator of their own, so every other draw (this plan's and the reconfiguration
+        // drawn after it) is what the seed drew before observers existed.
+        let observers = ChaCha8Rng::seed_from_u64(seed ^ OBSERVER_SEED).gen_range(0..=2);
         Plan {
             seed,
             n,
@@ -167,6 +260,8 @@ impl Plan {
             partitions,
             heal_ms,
             end_ms: heal_ms + 12_000,
+            spares: 0,
+            reconfig: Vec::new(),
         }
     }
 }

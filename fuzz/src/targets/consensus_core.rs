@@ -330,7 +330,7 @@ impl Harness {
             _ => {}
         }
         let block = Block { header, payload };
-        let signature = fixtures::sign(author, &Proposal::signed_data(self.chain, &block, &tc));
+        let signature = fixtures::sign(author, &Proposal::signed_data(self.chain, 0, &block, &tc));
         let proposal = Proposal {
             block: block.clone(),
             tc,
@@ -343,6 +343,7 @@ impl Harness {
 
     fn vote_data(&self, block: &Block<Txs>) -> VoteData {
         VoteData {
+            epoch: 0,
             chain: self.chain,
             block_id: block.id(),
             round: block.round(),
@@ -401,6 +402,7 @@ impl Harness {
         };
         let author = r.pick(N);
         let data = TimeoutData {
+            epoch: 0,
             chain: self.chain,
             round,
             high_qc_round: high_qc.round(),
@@ -428,6 +430,7 @@ impl Harness {
             .map(|(n, &i)| {
                 let high_qc_round = if n == lower { low } else { high_qc.round() };
                 let data = TimeoutData {
+                    epoch: 0,
                     chain: self.chain,
                     round,
                     high_qc_round,
@@ -437,6 +440,7 @@ impl Harness {
             .collect();
         let tc = TimeoutCert {
             chain: self.chain,
+            epoch: 0,
             round,
             entries,
             high_qc: high_qc.clone(),
@@ -737,6 +741,7 @@ impl Harness {
                 .cloned()
                 .collect(),
             committed: (committed_height > 0).then(|| self.committed.clone()),
+            epoch: None,
         };
         let (core, actions) = C::recover(
             fixtures::genesis(),

@@ -151,6 +151,9 @@ impl NodeApi for Node {
     ) -> Result<Proof, ApiError> {
         Err(ApiError::NotReady("no certificate yet".into()))
     }
+    fn epoch_changes(&self, _from_epoch: u64) -> Result<Vec<ledger::proof::EpochChange>, ApiError> {
+        Ok(vec![])
+    }
 }
 
 fn methods() -> &'static Methods {

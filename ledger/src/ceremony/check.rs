@@ -227,6 +227,7 @@ mod tests {
                 validators: vec![],
                 organizations: vec![],
                 accounts: vec![],
+                governance: None,
                 observers: vec![],
             },
             ceremony: None,

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{MemberBundle, MemberSignature};
 use crate::genesis::{
-    Account, ConsensusParams, Genesis, GenesisError, Observer, Organization, Validator,
+    Account, ConsensusParams, Genesis, GenesisError, GovernanceParams, Observer, Organization,
+    Validator,
 };
 
 /// The bundles the genesis was assembled from and the members' signatures over its hash.
@@ -43,6 +44,8 @@ struct FileText {
     #[serde(default)]
     accounts: Vec<Account>,
     #[serde(default)]
+    governance: Option<GovernanceParams>,
+    #[serde(default)]
     observers: Vec<Observer>,
     #[serde(default)]
     ceremony: Option<Ceremony>,
@@ -67,6 +70,7 @@ impl GenesisFile {
             validators: t.validators,
             organizations: t.organizations,
             accounts: t.accounts,
+            governance: t.governance,
             observers: t.observers,
         };
         Ok(GenesisFile {

@@ -179,6 +179,7 @@ mod tests {
                 .collect(),
             organizations: vec![],
             accounts: vec![],
+            governance: None,
             observers: vec![],
         }
     }

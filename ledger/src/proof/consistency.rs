@@ -30,9 +30,15 @@ pub struct LedgerConsistencyProof {
 impl LedgerConsistencyProof {
     /// Every check, in order: both certificates, their heights and sizes, the consistency path.
     pub fn verify(&self, genesis: &Genesis) -> VerifyReport {
+        self.verify_views(genesis, genesis)
+    }
+
+    /// [`LedgerConsistencyProof::verify`] with each certificate checked against its own
+    /// epoch's set (`older_set`, `newer_set`: the genesis with that epoch's validators).
+    pub fn verify_views(&self, older_set: &Genesis, newer_set: &Genesis) -> VerifyReport {
         let mut report = VerifyReport::new("consistency");
-        checks::certificate(&mut report, "older.certificate", &self.older, genesis);
-        checks::certificate(&mut report, "newer.certificate", &self.newer, genesis);
+        checks::certificate(&mut report, "older.certificate", &self.older, older_set);
+        checks::certificate(&mut report, "newer.certificate", &self.newer, newer_set);
         let (old, new) = (&self.older.checkpoint, &self.newer.checkpoint);
         report.record("heights", heights(old, new));
         let proof = &self.consistency_proof;

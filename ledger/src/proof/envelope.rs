@@ -11,7 +11,9 @@ use crate::genesis::Genesis;
 use crate::strict_json::{self, StrictJsonError};
 
 use super::consistency::LedgerConsistencyProof;
+use super::epochs::{follow, EpochChange, EpochTrust};
 use super::history::HistoryProof;
+use super::report::VerifyError;
 use super::report::VerifyReport;
 use super::state::ItemStateProof;
 use super::transaction::TransactionProof;
@@ -121,15 +123,94 @@ impl Proof {
         serde_json::to_string_pretty(self).expect("proofs always serialise to JSON")
     }
 
-    /// Verifies against the genesis file alone. The proof holds only if
-    /// [`VerifyReport::is_ok`].
+    /// Verifies against the genesis file alone: every certificate must be signed by the
+    /// genesis validators (epoch 0). The proof holds only if [`VerifyReport::is_ok`].
     pub fn verify(&self, genesis: &Genesis) -> VerifyReport {
+        self.verify_in(&EpochTrust::genesis(genesis))
+    }
+
+    /// Verifies with the sets a chain of epoch changes proved from genesis (see
+    /// [`super::epochs`]): each certificate against the set of its height's epoch.
+    pub fn verify_in(&self, trust: &EpochTrust) -> VerifyReport {
+        let view = |height: u64| &trust.for_height(height).view;
         match self {
-            Proof::Transaction(p) => p.verify(genesis),
-            Proof::ItemState(p) => p.verify(genesis),
-            Proof::History(p) => p.verify(genesis),
-            Proof::Consistency(p) => p.verify(genesis),
+            Proof::Transaction(p) => p.verify(view(p.certificate.checkpoint.height)),
+            Proof::ItemState(p) => p.verify(view(p.certificate.checkpoint.height)),
+            Proof::History(p) => p.verify(view(p.certificate.checkpoint.height)),
+            Proof::Consistency(p) => p.verify_views(
+                view(p.older.checkpoint.height),
+                view(p.newer.checkpoint.height),
+            ),
         }
+    }
+}
+
+/// A proof file: the proof and, when its certificates are of a later epoch than genesis's,
+/// the epoch changes since genesis that name their signers. JSON: the proof's object, with an
+/// `"epoch_changes"` member (a list of [`EpochChange`]) when there are any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofFile {
+    pub proof: Proof,
+    pub epoch_changes: Vec<EpochChange>,
+}
+
+impl ProofFile {
+    /// Parses strictly, as [`Proof::from_json`]; `"epoch_changes"` is optional.
+    pub fn from_json(text: &str) -> Result<ProofFile, ProofDecodeError> {
+        if text.len() > MAX_PROOF_JSON_BYTES {
+            return Err(ProofDecodeError::TooLarge {
+                len: text.len(),
+                max: MAX_PROOF_JSON_BYTES,
+            });
+        }
+        strict_json::check_no_duplicates(text)?;
+        let mut members: BTreeMap<String, Box<RawValue>> =
+            serde_json::from_str(text).map_err(|_| ProofDecodeError::NoKind)?;
+        let epoch_changes = match members.remove("epoch_changes") {
+            Some(raw) => strict_json::from_str(raw.get())?,
+            None => Vec::new(),
+        };
+        let rest = serde_json::to_string(&members).map_err(|_| ProofDecodeError::NoKind)?;
+        Ok(ProofFile {
+            proof: Proof::from_json(&rest)?,
+            epoch_changes,
+        })
+    }
+
+    /// Pretty JSON, as `waybill audit` writes proof files.
+    pub fn to_json(&self) -> String {
+        let mut value = serde_json::to_value(&self.proof).expect("proofs serialise to JSON");
+        if !self.epoch_changes.is_empty() {
+            let changes =
+                serde_json::to_value(&self.epoch_changes).expect("epoch changes serialise");
+            if let Some(object) = value.as_object_mut() {
+                object.insert("epoch_changes".into(), changes);
+            }
+        }
+        serde_json::to_string_pretty(&value).expect("JSON values serialise")
+    }
+
+    /// Follows the epoch changes from genesis, then verifies the proof with the sets they
+    /// prove. The report's last check, `epoch_changes`, names what the chain proved, or why it
+    /// does not hold (the proof is then checked with the sets before the failing change).
+    pub fn verify(&self, genesis: &Genesis) -> VerifyReport {
+        let (trust, outcome) = match follow(genesis, &self.epoch_changes) {
+            Ok(trust) => {
+                let last = trust.last();
+                let detail = format!(
+                    "{} epoch changes followed from genesis: epoch {} ({} validators) certifies heights from {} on",
+                    self.epoch_changes.len(),
+                    last.set.epoch,
+                    last.set.validators.len(),
+                    last.first_height
+                );
+                (trust, Ok(detail))
+            }
+            Err(e) => (EpochTrust::genesis(genesis), Err(VerifyError::from(e))),
+        };
+        let mut report = self.proof.verify_in(&trust);
+        report.record("epoch_changes", outcome);
+        report
     }
 }
 

@@ -343,6 +343,7 @@ pub fn items_named(payload: &Payload) -> Vec<(&str, ItemRole)> {
             .collect(),
         Payload::AttachDocument(a) => vec![(a.item_id.as_str(), ItemRole::Subject)],
         Payload::Decommission(a) => vec![(a.item_id.as_str(), ItemRole::Subject)],
+        Payload::ProposeChange(_) | Payload::ApproveChange(_) => vec![],
     }
 }
 

@@ -5,7 +5,9 @@
 //! - [`certificate`]: [`LedgerCheckpoint`], [`CheckpointVote`], [`LedgerCertificate`];
 //! - [`transaction`], [`state`], [`history`], [`consistency`]: one proof type each, with its
 //!   `verify(&Genesis) -> VerifyReport`;
-//! - [`envelope`]: [`Proof`], the tagged JSON file format over all of them;
+//! - [`envelope`]: [`Proof`], the tagged JSON file format over all of them, and [`ProofFile`],
+//!   a proof with the epoch changes since genesis;
+//! - [`epochs`]: the auditor's ratchet, the chain of epoch changes from genesis;
 //! - `build`: `TransactionProof::build` and friends, from any accumulator and state tree;
 //! - [`report`]: [`VerifyReport`], every named check with pass/fail and why.
 //!
@@ -19,6 +21,7 @@ pub mod certificate;
 mod checks;
 pub mod consistency;
 pub mod envelope;
+pub mod epochs;
 pub mod history;
 pub mod report;
 pub mod state;
@@ -29,7 +32,8 @@ pub use certificate::{
     CertificateError, CheckpointVote, LedgerCertificate, LedgerCheckpoint, MAX_CERTIFICATE_SIGNERS,
 };
 pub use consistency::LedgerConsistencyProof;
-pub use envelope::{Proof, ProofDecodeError, MAX_PROOF_JSON_BYTES};
+pub use envelope::{Proof, ProofDecodeError, ProofFile, MAX_PROOF_JSON_BYTES};
+pub use epochs::{follow, EpochChange, EpochError, EpochTrust, TrustedEpoch, MAX_EPOCH_CHANGES};
 pub use history::{
     items_named, HistoryItemState, HistoryProof, HistoryProofEntry, MAX_HISTORY_ENTRIES,
 };

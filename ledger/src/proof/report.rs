@@ -24,6 +24,8 @@ pub enum VerifyError {
     State(#[from] SmtVerifyError),
     #[error(transparent)]
     Transaction(#[from] TxError),
+    #[error(transparent)]
+    Epoch(#[from] super::epochs::EpochError),
     /// A Merkle proof made for another size than the one the certificate signs: its root would
     /// not be the certified root, or worse, a size of the same shape would pass (see
     /// `accumulator::verify`). The size must be the certified one exactly.

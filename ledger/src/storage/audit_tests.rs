@@ -46,6 +46,7 @@ pub(super) fn genesis() -> Genesis {
             organization: "farm".into(),
             roles: vec!["operator".into()],
         }],
+        governance: None,
         observers: vec![],
     };
     g.validate().unwrap();
@@ -284,8 +285,9 @@ fn a_clean_ledger_audits_clean() {
     assert_eq!(summary.certificates, 6);
     assert_eq!(summary.uncertified_heights, 0);
     assert_eq!(summary.last_certified, Some(6));
-    // Organization, account and its sequence number, six items.
-    assert_eq!(summary.state_keys, 2 + 1 + 6);
+    // Organization, account and its sequence number, six items, and governance's validator set
+    // and organization list.
+    assert_eq!(summary.state_keys, 2 + 1 + 6 + 2);
 
     let mut other = g.clone();
     other.chain_id = "another".into();
@@ -598,4 +600,79 @@ fn a_consistency_proof_from_an_empty_ledger_has_an_empty_path() {
     assert!(c.consistency_proof.path.is_empty());
     let report = crate::proof::Proof::Consistency(c).verify(&g);
     assert!(report.is_ok(), "{report}");
+}
+
+/// The chain of epoch changes the store serves: found by searching the state roots, each the
+/// certificate of an epoch's last height with the state proof of the next set, and followed
+/// from genesis by the auditor's check; a change not yet certified ends the list.
+#[test]
+fn epoch_changes_are_found_and_proven() {
+    use crate::governance::{Change, ProposeChange};
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let store = Store::open(dir.path()).unwrap();
+    let mut blocks = ledger(&store, &g, 2);
+    // One organization: its admin's proposal applies at once. Height 3 removes v3 (epoch 1),
+    // height 4 is a memo, height 5 raises v0's power (epoch 2).
+    let payloads = [
+        Some(Change::RemoveValidator { name: "v3".into() }),
+        None,
+        Some(Change::SetValidatorPower {
+            name: "v0".into(),
+            power: 2,
+        }),
+    ];
+    for (i, change) in payloads.into_iter().enumerate() {
+        let h = 3 + i as u64;
+        let payload = match change {
+            Some(change) => Payload::ProposeChange(ProposeChange {
+                organization: "farm".into(),
+                change,
+            }),
+            None => Payload::Memo { data: vec![1] },
+        };
+        let b = block(
+            h,
+            blocks.last().unwrap().hash(),
+            vec![tx(4 + i as u64, payload)],
+        );
+        let execution = execute_block(CHAIN, &b.txs, &store).unwrap();
+        assert_eq!(execution.next_epoch.is_some(), h != 4, "height {h}");
+        let receipts = execution.receipts(&b, store.accumulator_size());
+        store
+            .commit_executed(&b, &[], &receipts, &execution)
+            .unwrap();
+        blocks.push(b);
+    }
+    // Heights 1..=3 are epoch 0's (signers 0, 1, 2 of four), 4 and 5 epoch 1's (0, 1, 2 of
+    // three); height 5 is left uncertified for now.
+    let mut epoch1 = g.clone();
+    epoch1.validators.truncate(3);
+    for h in 1..=4 {
+        let set = if h <= 3 { &g } else { &epoch1 };
+        let cp = store.ledger_checkpoint(h).unwrap().unwrap();
+        store
+            .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), set)
+            .unwrap();
+    }
+    let changes = store.epoch_changes(0).unwrap();
+    assert_eq!(changes.len(), 1, "the second change is not certified yet");
+    assert_eq!(changes[0].certificate.checkpoint.height, 3);
+    assert_eq!(changes[0].next.validators, epoch1.validators);
+
+    let cp = store.ledger_checkpoint(5).unwrap().unwrap();
+    store
+        .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), &epoch1)
+        .unwrap();
+    let changes = store.epoch_changes(0).unwrap();
+    let heights: Vec<u64> = changes
+        .iter()
+        .map(|c| c.certificate.checkpoint.height)
+        .collect();
+    assert_eq!(heights, vec![3, 5]);
+    let trust = crate::proof::follow(&g, &changes).unwrap();
+    assert_eq!(trust.last().set.epoch, 2);
+    assert_eq!(trust.last().first_height, 6);
+    assert_eq!(trust.last().set.validators[0].power, 2);
+    assert_eq!(store.epoch_changes(1).unwrap().len(), 1);
 }

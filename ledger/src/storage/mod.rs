@@ -17,6 +17,7 @@ mod backup;
 mod certs;
 mod commit;
 mod consensus;
+mod epochs;
 mod error;
 mod index;
 mod marker;

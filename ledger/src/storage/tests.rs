@@ -706,6 +706,7 @@ fn events_feed_item_history_and_organization_indexes_in_pages() {
         let b = block(h, parent, txs);
         let first = store.accumulator_size();
         let execution = BlockExecution {
+            next_epoch: None,
             statuses: vec![crate::receipt::ExecStatus::Success; 3],
             delta: Default::default(),
             events: vec![

@@ -81,6 +81,12 @@ impl Cx<'_> {
         }
         let ev = match payload {
             Payload::Memo { .. } => return Ok(None),
+            Payload::ProposeChange(_) | Payload::ApproveChange(_) => {
+                return Err(fail(
+                    codes::INVALID_PAYLOAD,
+                    format!("{} is a governance action", payload.kind()),
+                ))
+            }
             Payload::AddAccount(a) => self.add_account(a)?,
             Payload::RemoveAccount(a) => self.remove_account(a)?,
             Payload::SetAccountRoles(a) => self.set_roles(a)?,
@@ -148,12 +154,20 @@ impl Cx<'_> {
                 format!("{} is not an account of any organization", self.signer),
             )
         })?;
+        // An organization removed by governance no longer acts (its accounts stay in state).
+        let Some(org) = read_org(&self.st, &acct.organization)? else {
+            return Err(fail(
+                codes::NOT_MEMBER,
+                format!(
+                    "{} belongs to {:?}, which was removed",
+                    self.signer, acct.organization
+                ),
+            ));
+        };
         if acct.has_role(roles::ADMIN) || acct.has_role(roles::OPERATOR) {
             return Ok(acct.organization);
         }
-        let genesis_admin = read_org(&self.st, &acct.organization)?
-            .is_some_and(|o| o.admins.contains(&self.signer));
-        if genesis_admin {
+        if org.admins.contains(&self.signer) {
             return Ok(acct.organization);
         }
         Err(fail(

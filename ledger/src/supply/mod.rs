@@ -128,7 +128,9 @@ pub struct Failure {
 /// as an account (in the first organization, in genesis order, that lists it; an explicit
 /// account wins). The store applies it at the genesis commit. Expects a validated genesis.
 pub fn genesis_state(genesis: &Genesis) -> StateDelta {
-    exec::genesis_writes(genesis)
+    let mut delta = exec::genesis_writes(genesis);
+    delta.extend(crate::governance::genesis_writes(genesis));
+    delta
 }
 
 /// Role names with meaning to the ledger (see the module doc).

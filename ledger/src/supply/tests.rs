@@ -80,6 +80,7 @@ fn test_genesis() -> Genesis {
             acct(SHIP_OP, "shipper", "operator"),
             acct(RETAIL_OP, "retailer", "operator"),
         ],
+        governance: None,
         observers: vec![],
     };
     g.validate().unwrap();
@@ -397,8 +398,9 @@ fn genesis_state_writes_organizations_and_accounts() {
         genesis_state(&test_genesis()),
         genesis_state(&test_genesis())
     );
-    // 4 organizations, 6 listed accounts, 3 admin accounts added.
-    assert_eq!(genesis_state(&test_genesis()).len(), 4 + 6 + 3);
+    // 4 organizations, 6 listed accounts, 3 admin accounts added, and governance's validator
+    // set and organization list.
+    assert_eq!(genesis_state(&test_genesis()).len(), 4 + 6 + 3 + 2);
 }
 
 // ---- the full story ------------------------------------------------------------------------

@@ -57,6 +57,7 @@ pub fn genesis() -> Genesis {
             .collect(),
         organizations: vec![],
         accounts: vec![],
+        governance: None,
         observers: vec![],
     }
 }

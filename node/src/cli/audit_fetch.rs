@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use ledger::proof::Proof;
+use ledger::proof::ProofFile;
 use ledger::Hash;
 
 use super::audit_cmd::{verify, VerifyArgs};
@@ -111,9 +111,17 @@ pub fn run(args: FetchArgs) -> CliResult {
             url: args.rpc.clone(),
             reason: e.to_string(),
         })?;
-    let proof = runtime.block_on(fetch(&args))?;
-    write_proof(&out, &proof.to_json(), args.force)?;
-    say!("wrote {} proof to {}", proof.kind(), out.display());
+    let file = runtime.block_on(fetch(&args))?;
+    write_proof(&out, &file.to_json(), args.force)?;
+    say!(
+        "wrote {} proof to {}{}",
+        file.proof.kind(),
+        out.display(),
+        match file.epoch_changes.len() {
+            0 => String::new(),
+            n => format!(" with the {n} epoch changes since genesis"),
+        }
+    );
     match args.genesis {
         Some(genesis) => verify(VerifyArgs {
             genesis,
@@ -129,7 +137,8 @@ pub fn run(args: FetchArgs) -> CliResult {
     }
 }
 
-async fn fetch(args: &FetchArgs) -> Result<Proof, FetchError> {
+/// The proof, with the epoch changes since genesis (none while the genesis set still signs).
+async fn fetch(args: &FetchArgs) -> Result<ProofFile, FetchError> {
     let url = args.rpc.clone();
     let node = |what: &'static str| {
         let url = url.clone();
@@ -166,12 +175,15 @@ async fn fetch(args: &FetchArgs) -> Result<Proof, FetchError> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    match &args.what {
+    let proof = match &args.what {
         FetchWhat::Tx { hash } => client
             .transaction_proof(*hash)
             .await
             .map_err(node("waybill_getTransactionProof"))?
-            .ok_or(FetchError::NotCommitted { hash: *hash, url }),
+            .ok_or_else(|| FetchError::NotCommitted {
+                hash: *hash,
+                url: url.clone(),
+            }),
         FetchWhat::Item { id, height } => client
             .item_proof(id, *height)
             .await
@@ -184,7 +196,15 @@ async fn fetch(args: &FetchArgs) -> Result<Proof, FetchError> {
             .consistency_proof(*from, *to)
             .await
             .map_err(node("waybill_getConsistencyProof")),
-    }
+    }?;
+    let epoch_changes = client
+        .epoch_changes(0)
+        .await
+        .map_err(node("waybill_getEpochChanges"))?;
+    Ok(ProofFile {
+        proof,
+        epoch_changes,
+    })
 }
 
 /// Writes the proof; without `force`, only as a new file, so an earlier proof of the same name

@@ -284,6 +284,7 @@ pub fn run(cmd: GenesisCmd) -> CliResult {
                 validators: vec![],
                 organizations: vec![],
                 accounts: vec![],
+                governance: None,
                 observers: vec![],
             };
             params.apply(&mut genesis);

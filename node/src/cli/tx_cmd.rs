@@ -12,7 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Subcommand, ValueEnum};
 use ledger::crypto::PublicKey;
 use ledger::encoding::signing_bytes;
-use ledger::genesis::Genesis;
+use ledger::genesis::{Genesis, Validator};
+use ledger::governance::{ApproveChange, Change, ProposeChange};
 use ledger::hash::Hash;
 use ledger::keyfile::read_key_file;
 use ledger::merkle::{Sha256Hasher, TreeHasher};
@@ -145,6 +146,92 @@ enum Action {
     Memo(MemoArgs),
     /// Sign and submit any payload given as JSON, e.g. {"memo": {"data": "68656c6c6f"}}.
     Raw(RawArgs),
+    /// Propose a change to the validators or organizations for an organization (its admin
+    /// signs). The proposal's id is this transaction's hash; it applies once the genesis rule's
+    /// share of organizations approved (the proposer's counts).
+    ProposeChange(ProposeChangeArgs),
+    /// Approve a proposed change for an organization (its admin signs).
+    ApproveChange(ApproveChangeArgs),
+}
+
+#[derive(Args)]
+struct ProposeChangeArgs {
+    /// The organization proposing (the signer administers it).
+    #[arg(long)]
+    org: String,
+    #[command(subcommand)]
+    change: ChangeArgs,
+}
+
+#[derive(Subcommand)]
+enum ChangeArgs {
+    /// A new validator: from a member bundle (`waybill keys`), or by name, key and PeerId.
+    AddValidator {
+        /// A member bundle (TOML) whose signatures are checked; gives name, key and PeerId.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "consensus_key", "peer_id"])]
+        bundle: Option<PathBuf>,
+        #[arg(long, required_unless_present = "bundle")]
+        name: Option<String>,
+        /// The validator's consensus public key (64 hex digits).
+        #[arg(long, value_name = "HEX", required_unless_present = "bundle")]
+        consensus_key: Option<String>,
+        /// The libp2p PeerId of its network key.
+        #[arg(long, required_unless_present = "bundle")]
+        peer_id: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        power: u64,
+    },
+    /// Remove a validator (by name).
+    RemoveValidator {
+        #[arg(long)]
+        name: String,
+    },
+    /// Change a validator's voting power.
+    SetPower {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        power: u64,
+    },
+    /// Give a validator a new consensus key (it restarts with it once the change commits).
+    RotateConsensusKey {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "HEX")]
+        consensus_key: String,
+    },
+    /// Give a validator a new network key (PeerId).
+    RotateNetworkKey {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        peer_id: String,
+    },
+    /// Add an organization with its admin keys.
+    AddOrganization {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// An admin public key (64 hex digits); repeatable.
+        #[arg(long = "admin", value_name = "HEX", required = true)]
+        admins: Vec<String>,
+    },
+    /// Remove an organization (its accounts can no longer act; its id is never reused).
+    RemoveOrganization {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Args)]
+struct ApproveChangeArgs {
+    /// The organization approving (the signer administers it).
+    #[arg(long)]
+    org: String,
+    /// The proposal's id: the hash of the transaction that proposed it.
+    #[arg(long, value_name = "HASH")]
+    proposal: String,
 }
 
 #[derive(Args)]
@@ -511,6 +598,76 @@ fn build_payload(action: Action) -> Res<Payload> {
             },
         },
         Action::Raw(a) => raw_payload(&a.file)?,
+        Action::ProposeChange(a) => Payload::ProposeChange(ProposeChange {
+            organization: a.org,
+            change: change(a.change)?,
+        }),
+        Action::ApproveChange(a) => Payload::ApproveChange(ApproveChange {
+            organization: a.org,
+            proposal: Hash::from_hex(a.proposal.trim())
+                .map_err(|e| UsageError(format!("--proposal: {e}")))?,
+        }),
+    })
+}
+
+fn key_arg(flag: &str, hex: &str) -> Res<PublicKey> {
+    Ok(PublicKey::from_hex(hex.trim()).map_err(|e| UsageError(format!("{flag}: {e}")))?)
+}
+
+fn change(c: ChangeArgs) -> Res<Change> {
+    Ok(match c {
+        ChangeArgs::AddValidator {
+            bundle: Some(path),
+            power,
+            ..
+        } => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| UsageError(format!("--bundle {}: {e}", path.display())))?;
+            let bundle = ledger::ceremony::MemberBundle::from_toml(&text)
+                .map_err(|e| UsageError(format!("--bundle {}: {e}", path.display())))?;
+            bundle
+                .verify()
+                .map_err(|e| UsageError(format!("--bundle {}: {e}", path.display())))?;
+            Change::AddValidator(Validator {
+                name: bundle.name,
+                consensus_key: bundle.consensus_key,
+                peer_id: bundle.peer_id,
+                power,
+            })
+        }
+        ChangeArgs::AddValidator {
+            name,
+            consensus_key,
+            peer_id,
+            power,
+            ..
+        } => Change::AddValidator(Validator {
+            name: name.unwrap_or_default(),
+            consensus_key: key_arg("--consensus-key", &consensus_key.unwrap_or_default())?,
+            peer_id: peer_id.unwrap_or_default(),
+            power,
+        }),
+        ChangeArgs::RemoveValidator { name } => Change::RemoveValidator { name },
+        ChangeArgs::SetPower { name, power } => Change::SetValidatorPower { name, power },
+        ChangeArgs::RotateConsensusKey {
+            name,
+            consensus_key,
+        } => Change::RotateConsensusKey {
+            name,
+            consensus_key: key_arg("--consensus-key", &consensus_key)?,
+        },
+        ChangeArgs::RotateNetworkKey { name, peer_id } => {
+            Change::RotateNetworkKey { name, peer_id }
+        }
+        ChangeArgs::AddOrganization { id, name, admins } => Change::AddOrganization {
+            id,
+            name,
+            admins: admins
+                .iter()
+                .map(|a| key_arg("--admin", a))
+                .collect::<Res<Vec<_>>>()?,
+        },
+        ChangeArgs::RemoveOrganization { id } => Change::RemoveOrganization { id },
     })
 }
 

@@ -2,7 +2,13 @@
 //! process per validator, wait until each answers JSON-RPC, and kill them when a test ends.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use ledger::receipt::ExecStatus;
+use ledger::tx::{Payload, Transaction};
+use ledger::{KeyPair, SignedTransaction};
 
 use waybill_node::localnet::{nodes, start_node, LocalNode};
 use waybill_node::testnet::{generate, TestnetSpec};
@@ -106,4 +112,225 @@ pub async fn scrape_metrics(n: &LocalNode) -> std::collections::HashMap<String, 
             (name.to_string(), value)
         })
         .collect()
+}
+
+/// The nodes of a test, killed (kill -9) when it ends, however it ends.
+#[allow(dead_code)]
+pub struct Processes(pub Vec<LocalNode>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for n in &self.0 {
+            kill9(n);
+        }
+    }
+}
+
+/// A memo from `key` on `chain`.
+#[allow(dead_code)]
+pub fn memo(chain: &str, key: &KeyPair, sequence: u64, text: &str) -> SignedTransaction {
+    Transaction {
+        chain_id: chain.into(),
+        signer: key.public(),
+        sequence,
+        payload: Payload::Memo {
+            data: text.as_bytes().to_vec(),
+        },
+    }
+    .sign(key)
+}
+
+/// Client accounts submitting memos one after another (each waits for its receipt) through the
+/// given nodes in turn, until stopped: a steady load whose commits the test can count.
+#[allow(dead_code)]
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    committed: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+#[allow(dead_code)]
+impl Load {
+    pub fn start(chain: &str, keys: Vec<KeyPair>, via: &[&LocalNode]) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let committed = Arc::new(AtomicU64::new(0));
+        let urls: Vec<String> = via.iter().map(|n| n.rpc_url()).collect();
+        let tasks = keys
+            .into_iter()
+            .map(|key| {
+                let clients: Vec<rpc::Client> =
+                    urls.iter().map(|u| rpc::Client::new(u).unwrap()).collect();
+                let (chain, stop, committed) = (chain.to_string(), stop.clone(), committed.clone());
+                tokio::spawn(async move {
+                    let (mut seq, mut attempt) = (0, 0);
+                    while !stop.load(Ordering::Relaxed) {
+                        let tx = memo(&chain, &key, seq, &format!("load {seq}"));
+                        let via = &clients[attempt % clients.len()];
+                        attempt += 1;
+                        let done = via.submit_and_wait(tx, 20_000).await.is_ok_and(|o| {
+                            o.receipt.is_some_and(|r| r.status == ExecStatus::Success)
+                        });
+                        if done {
+                            seq += 1;
+                            committed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // A refused or lost submission is sent again with the same sequence,
+                        // to the next node (this one may be down).
+                    }
+                })
+            })
+            .collect();
+        Load {
+            stop,
+            committed,
+            tasks,
+        }
+    }
+
+    /// Client transactions committed so far.
+    pub fn committed(&self) -> u64 {
+        self.committed.load(Ordering::Relaxed)
+    }
+
+    /// Waits until `more` further transactions have committed (`within` at most: a liveness
+    /// bound far above the usual, not a speed check).
+    pub async fn wait_more(&self, more: u64, within: Duration, what: &str) {
+        let target = self.committed() + more;
+        let start = Instant::now();
+        while self.committed() < target {
+            assert!(
+                start.elapsed() < within,
+                "{what}: client transactions stopped committing ({} of {target})",
+                self.committed()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            t.await.unwrap();
+        }
+    }
+}
+
+/// Waits until `n` has committed `height` (`within` at most; its log tail otherwise).
+#[allow(dead_code)]
+pub async fn wait_height(n: &LocalNode, client: &rpc::Client, height: u64, within: Duration) {
+    let start = Instant::now();
+    while !client.head().await.is_ok_and(|h| h.height >= height) {
+        assert!(
+            start.elapsed() < within,
+            "{} never reached height {height}:\n{}",
+            n.name,
+            waybill_node::localnet::log_tail(n, 40)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The nodes hold the same block at every height all of them have; returns that height.
+#[allow(dead_code)]
+pub async fn assert_same_chain(nodes: &[(&LocalNode, &rpc::Client)]) -> u64 {
+    let mut common = u64::MAX;
+    for (n, c) in nodes {
+        let head = c.head().await.unwrap_or_else(|e| panic!("{}: {e}", n.name));
+        common = common.min(head.height);
+    }
+    assert!(common > 0, "nothing committed");
+    for h in 1..=common {
+        let mut hashes = Vec::new();
+        for (n, c) in nodes {
+            let b = c
+                .block(h)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{} lacks block {h}", n.name));
+            hashes.push((n.name.clone(), b.block.hash()));
+        }
+        assert!(
+            hashes.windows(2).all(|w| w[0].1 == w[1].1),
+            "FORK at height {h}: {hashes:?}"
+        );
+    }
+    common
+}
+
+/// The whole log of `n`.
+#[allow(dead_code)]
+pub fn log_of(n: &LocalNode) -> String {
+    std::fs::read_to_string(n.log_file()).unwrap_or_default()
+}
+
+/// Lines of `log` that show a validator signing two different things in one round: the core's
+/// rejection of a second vote or timeout, the engine's offence, or a node learning it had.
+#[allow(dead_code)]
+pub fn equivocations(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| {
+            l.contains("second, different")
+                || l.contains("equivocation")
+                || l.contains("signed in a round it had forgotten")
+        })
+        .collect()
+}
+
+/// Submits a memo from `key` (sequence 0: a fresh account) through `n` and waits for it to
+/// commit successfully (60 s at most); its receipt. The tests use it for a commit that needs a
+/// particular validator's vote.
+#[allow(dead_code)]
+pub async fn commit_one(
+    n: &LocalNode,
+    client: &rpc::Client,
+    chain: &str,
+    key: &KeyPair,
+    what: &str,
+) -> ledger::receipt::Receipt {
+    let outcome = client
+        .submit_and_wait(memo(chain, key, 0, what), 60_000)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let receipt = outcome.receipt.unwrap_or_else(|| {
+        panic!(
+            "{what}: not committed:\n{}",
+            waybill_node::localnet::log_tail(n, 40)
+        )
+    });
+    assert_eq!(receipt.status, ExecStatus::Success, "{what}");
+    receipt
+}
+
+/// No node's log shows an equivocation (see [`equivocations`]).
+#[allow(dead_code)]
+pub fn assert_no_equivocation(nodes: &[LocalNode], what: &str) {
+    for node in nodes {
+        let log = log_of(node);
+        let found = equivocations(&log);
+        assert!(
+            found.is_empty(),
+            "{what}: {} saw an equivocation:\n{}",
+            node.name,
+            found.join("\n")
+        );
+    }
+}
+
+/// Waits until `n`'s metric `name` is at least `at_least` (`within` at most); its value. The
+/// node publishes its status right after each step, a moment after what it logs.
+#[allow(dead_code)]
+pub async fn wait_metric(n: &LocalNode, name: &str, at_least: f64, within: Duration) -> f64 {
+    let start = Instant::now();
+    loop {
+        let value = scrape_metrics(n).await.get(name).copied().unwrap_or(0.0);
+        if value >= at_least {
+            return value;
+        }
+        assert!(
+            start.elapsed() < within,
+            "{}: {name} is {value}, not {at_least} within {within:?}",
+            n.name
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -1,0 +1,82 @@
+//! The chain of epoch changes since genesis, built from the store for auditors (see
+//! [`crate::proof::epochs`]): for each epoch that ended, the ledger certificate of its last
+//! height and the state proof of the next set under it.
+//!
+//! The epoch-ending heights are found by searching the state roots: the epoch the state names
+//! (`gov/validators`) only grows with the height, so the last height of epoch `e` is found by a
+//! binary search over the committed heights, `O(epochs × log(height))` state reads.
+
+use super::{Store, StoreError};
+use crate::encoding::from_canonical;
+use crate::execute::MAX_STATE_VALUE_BYTES;
+use crate::governance::{EpochSet, VALIDATORS_KEY};
+use crate::proof::{EpochChange, MAX_EPOCH_CHANGES};
+
+impl Store {
+    /// The epoch the state names after `height` (0 where the record is missing: a store
+    /// written before governance, whose chain never changed its set).
+    fn epoch_at(&self, height: u64) -> Result<(u64, Option<EpochSet>), StoreError> {
+        let proof = self.state_proof(VALIDATORS_KEY, Some(height))?;
+        match proof.value {
+            None => Ok((0, None)),
+            Some(bytes) => {
+                let set: EpochSet = from_canonical("validator set", &bytes, MAX_STATE_VALUE_BYTES)
+                    .map_err(|e| StoreError::Corrupt {
+                        cf: super::schema::CF_STATE_VALUES,
+                        key: "gov/validators".into(),
+                        reason: e.to_string(),
+                    })?;
+                Ok((set.epoch, Some(set)))
+            }
+        }
+    }
+
+    /// Every epoch change from `from_epoch` on (0: since genesis), oldest first, up to the
+    /// head. A change whose height has no stored ledger certificate yet ends the list there
+    /// (its certificate is still being gathered).
+    pub fn epoch_changes(&self, from_epoch: u64) -> Result<Vec<EpochChange>, StoreError> {
+        let head = self.head().ok_or(StoreError::NotInitialized)?.height;
+        let (last_epoch, _) = self.epoch_at(head)?;
+        let mut changes = Vec::new();
+        let mut low = 0u64;
+        for epoch in from_epoch..last_epoch {
+            if changes.len() >= MAX_EPOCH_CHANGES {
+                break;
+            }
+            // The first height whose state names a later epoch is the block that applied the
+            // change, which is the last block of `epoch`.
+            let (mut lo, mut hi) = (low, head);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if self.epoch_at(mid)?.0 > epoch {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            let end = lo;
+            let (found, set) = self.epoch_at(end)?;
+            let Some(next) = set.filter(|_| found == epoch + 1) else {
+                return Err(StoreError::Corrupt {
+                    cf: super::schema::CF_STATE_VALUES,
+                    key: "gov/validators".into(),
+                    reason: format!(
+                        "the state after height {end} names epoch {found}, expected {}",
+                        epoch + 1
+                    ),
+                });
+            };
+            let Some(certificate) = self.ledger_certificate(end)? else {
+                break;
+            };
+            let proof = self.state_proof(VALIDATORS_KEY, Some(end))?;
+            changes.push(EpochChange {
+                certificate,
+                next,
+                smt_proof: proof.proof,
+            });
+            low = end;
+        }
+        Ok(changes)
+    }
+}
