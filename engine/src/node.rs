@@ -488,8 +488,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
 
     fn refresh_status(&mut self) {
         let head = self.store.head();
-        let s = &mut self.status;
         let observer = self.is_observer();
+        let s = &mut self.status;
         s.observer = observer;
         // An observer takes part in no round (its core never leaves the one it starts in).
         s.round = if observer { 0 } else { self.core.round() };

@@ -44,6 +44,8 @@ fn honest_chain(observers: usize) -> (MemStore, sim::Outcome) {
         partitions: vec![],
         heal_ms: 3_000,
         end_ms: 8_000,
+        spares: 0,
+        reconfig: vec![],
     });
     let source = world.insts[0].store.clone();
     (source, world.run())

@@ -36,12 +36,6 @@ pub enum StartError {
         #[source]
         source: KeyFileError,
     },
-    #[error("network key's PeerId {peer_id} is validator {name}'s, but consensus key {key} is not its key (nor any validator's); check node.consensus_key")]
-    WrongConsensusKey {
-        name: String,
-        peer_id: String,
-        key: String,
-    },
     #[error("network key's PeerId {found} does not match validator {name}'s PeerId {expected} in genesis; check node.network_key")]
     PeerIdMismatch {
         name: String,
@@ -173,21 +167,23 @@ pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
     })
 }
 
-/// A node whose consensus key is no validator's runs as an observer (see the engine's
-/// `observer`). A validator's network key with another consensus key is a mistake, not an
-/// observer; an observer the genesis does not name is admitted only by validators whose
-/// `network.observers` lists it, which is said.
+/// A node whose consensus key is no genesis validator's runs as an observer until an epoch
+/// names its key (see the engine's `observer`), which is said: a genesis validator's network key
+/// with another consensus key is a rotated key or a mistyped `node.consensus_key`; an observer
+/// the genesis does not name is admitted only by validators whose `network.observers` lists it.
 fn observer_checks(
     genesis: &Genesis,
     peer_id: &str,
     me: &ledger::PublicKey,
 ) -> Result<(), StartError> {
     if let Some(v) = genesis.validators.iter().find(|v| v.peer_id == peer_id) {
-        return Err(StartError::WrongConsensusKey {
-            name: v.name.clone(),
-            peer_id: peer_id.to_string(),
-            key: me.to_string(),
-        });
+        tracing::warn!(
+            validator = %v.name,
+            %peer_id,
+            key = %me,
+            "the network key is this genesis validator's, but the consensus key is not its genesis key: the node follows without voting until a committed epoch names this key (a rotated key); otherwise check node.consensus_key"
+        );
+        return Ok(());
     }
     match genesis.observers.iter().find(|o| o.peer_id == peer_id) {
         Some(o) => {
