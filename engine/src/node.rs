@@ -365,6 +365,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         if !self.loopback.is_empty() {
             return self.now;
         }
+        if self.is_observer() {
+            // The core's round timer (set when it was built, or left from an epoch in which this
+            // node voted) never fires on an observer: waking for it would spin.
+            return self.next_poll.min(self.follow.next_at());
+        }
         let mut at = self.next_poll;
         if let Some((_, deadline)) = self.timer {
             at = at.min(deadline);
@@ -374,9 +379,6 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         }
         if let Some(due) = self.looks.next_due() {
             at = at.min(due);
-        }
-        if self.is_observer() {
-            at = at.min(self.follow.next_at());
         }
         at
     }

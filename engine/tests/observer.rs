@@ -101,6 +101,8 @@ fn an_observer_starts_without_a_timer_and_ignores_consensus() {
     // request for committed blocks (none connected yet: nothing at all).
     let effects = obs.handle(60_000, Event::Wake).unwrap();
     assert!(effects.is_empty(), "{effects:?}");
+    // And it does not ask to be woken for that timer again and again.
+    assert!(obs.next_wake() > 60_000, "{}", obs.next_wake());
     // A proposal-shaped message from a validator is dropped unread, and is no offence.
     let effects = obs
         .handle(
