@@ -9,6 +9,8 @@ use ledger::encoding::{from_canonical, to_canonical};
 use ledger::store_api::Head;
 use ledger::stored::{StoredBlock, MAX_CERTIFICATE_BYTES};
 use ledger::KeyPair;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use waybill_engine::catchup::{verify_committed, CatchupError};
 use waybill_engine::mem_store::MemStore;
 use waybill_engine::observer::FOLLOW_EVERY;
@@ -65,6 +67,56 @@ fn follow_request(effects: &[Effect<u32>]) -> Option<(u32, RequestId, u64)> {
     })
 }
 
+/// Drives `obs` (connected to validators `0..validators`) until it holds `source`'s chain,
+/// answering each follow request with at most `per_answer` of `source`'s blocks: it must keep
+/// asking, send nothing else, and apply something from each answer. Returns whom it asked.
+fn follow_to(
+    obs: &mut Node<u32, MemStore>,
+    source: &MemStore,
+    validators: u32,
+    per_answer: u64,
+) -> Vec<u32> {
+    let top = source.head().unwrap().height;
+    for p in 0..validators {
+        obs.handle(0, Event::PeerConnected(p)).unwrap();
+    }
+    let mut now = 0;
+    let mut asked = Vec::new();
+    while obs.store().head().map_or(0, |h| h.height) < top {
+        now += FOLLOW_EVERY;
+        let effects = obs.handle(now, Event::Wake).unwrap();
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::Send { .. } | Effect::Broadcast { .. })),
+            "{effects:?}"
+        );
+        let Some((to, id, from)) = follow_request(&effects) else {
+            continue;
+        };
+        asked.push(to);
+        assert_eq!(from, obs.store().head().map_or(0, |h| h.height) + 1);
+        let answer =
+            SyncResponse::Committed(records(source, from..=(from + per_answer - 1).min(top)));
+        let effects = obs
+            .handle(
+                now,
+                Event::SyncResponse {
+                    id,
+                    result: Ok(wire::encode_response(&answer)),
+                },
+            )
+            .unwrap();
+        let committed = effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Committed(_)))
+            .count();
+        assert!(committed > 0, "each certified run is applied: {effects:?}");
+        assert!(asked.len() <= top as usize, "no progress");
+    }
+    asked
+}
+
 fn records(store: &MemStore, heights: std::ops::RangeInclusive<u64>) -> Vec<Vec<u8>> {
     heights
         .map(|h| store.block_bytes(h).unwrap().expect("a stored block"))
@@ -86,6 +138,113 @@ fn observers_in_the_simulator_end_with_the_validators_chain_and_never_sign() {
     assert!(
         outcome.observer_certificates > 0,
         "the observers fetched ledger certificates: {outcome:#?}"
+    );
+}
+
+/// The epoch a store's chain is in, read by a node started on it (with `key`).
+fn epoch_of(genesis: &ledger::Genesis, key: &KeyPair, store: &MemStore) -> u64 {
+    let config = NodeConfig {
+        genesis: genesis.clone(),
+        key: KeyPair::from_secret(key.secret_bytes()),
+        mempool: sim::mempool(genesis),
+    };
+    let (node, _) = Node::start(config, store.clone(), sim::parse_peer, 0).expect("restarts");
+    node.status().epoch
+}
+
+/// Validator-set changes by governance (joins, leaves, power changes, key rotations, amid the
+/// random plans' faults): an observer checks each epoch's certificates against that epoch's set
+/// (its catch-up stops at a block that ends an epoch and goes on with the next set), so it
+/// enters every epoch the validators enter and ends with their chain, signing nothing (the
+/// simulator's checks hold it to agreement, and to no consensus message or checkpoint vote).
+#[test]
+fn observers_follow_the_chain_across_epoch_changes() {
+    let mut crossed = 0;
+    let mut observer_epochs = 0;
+    for seed in 0..40u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0b5e);
+        let mut plan = sim::Plan::random_reconfig(seed, 4, &mut rng);
+        plan.observers = 2;
+        let world = sim::World::new(plan);
+        let genesis = world.genesis.clone();
+        let honest: Vec<(usize, MemStore)> = sim::honest(&world)
+            .into_iter()
+            .map(|i| (world.insts[i].key, world.insts[i].store.clone()))
+            .collect();
+        let observers: Vec<(usize, MemStore)> = sim::observers(&world)
+            .into_iter()
+            .map(|i| (world.insts[i].key, world.insts[i].store.clone()))
+            .collect();
+        let keys: Vec<KeyPair> = world
+            .keys
+            .iter()
+            .map(|k| KeyPair::from_secret(k.secret_bytes()))
+            .collect();
+        let outcome = world.run();
+        assert!(outcome.ok(), "seed {seed}: {outcome:#?}");
+        // The honest node furthest ahead, and the epoch its chain is in.
+        let (top_key, top) = honest
+            .iter()
+            .max_by_key(|(_, s)| s.head().map_or(0, |h| h.height))
+            .expect("honest nodes");
+        let top_height = top.head().unwrap().height;
+        let top_epoch = epoch_of(&genesis, &keys[*top_key], top);
+        if top_epoch == 0 {
+            continue; // no change was committed in this run
+        }
+        crossed += 1;
+        // The observers that ran along: on the validators' chain, and (unless the last change
+        // came in the final blocks) in its epochs.
+        for (key, store) in &observers {
+            let head = store.head().expect("the observer committed");
+            assert_eq!(
+                Some(head.hash),
+                top.block_by_height(head.height)
+                    .unwrap()
+                    .map(|b| b.block.hash()),
+                "seed {seed}: observer {key}'s head is on the validators' chain"
+            );
+            observer_epochs += epoch_of(&genesis, &keys[*key], store);
+        }
+        // An observer joining afterwards follows the whole chain across its epoch changes, in
+        // runs of at most 5 blocks, to the same blocks, roots, checkpoints and epoch.
+        let late = KeyPair::from_secret([0x0C; 32]);
+        let config = NodeConfig {
+            genesis: genesis.clone(),
+            key: KeyPair::from_secret(late.secret_bytes()),
+            mempool: sim::mempool(&genesis),
+        };
+        let (mut obs, _) =
+            Node::start(config, MemStore::new(&genesis), sim::parse_peer, 0).expect("starts");
+        follow_to(&mut obs, top, keys.len() as u32, 5);
+        for h in 1..=top_height {
+            let ours = obs.store().block_by_height(h).unwrap().unwrap();
+            let theirs = top.block_by_height(h).unwrap().unwrap();
+            assert_eq!(
+                ours.block.hash(),
+                theirs.block.hash(),
+                "seed {seed} height {h}"
+            );
+            assert_eq!(ours.accumulator_root_after, theirs.accumulator_root_after);
+            assert_eq!(
+                obs.store().ledger_checkpoint(h).unwrap(),
+                top.ledger_checkpoint(h).unwrap()
+            );
+        }
+        assert_eq!(obs.status().epoch, top_epoch, "seed {seed}");
+        assert!(obs.is_observer() && obs.status().observer);
+        assert!(obs.status().offences.is_empty(), "seed {seed}");
+        if crossed >= 4 {
+            break;
+        }
+    }
+    assert!(
+        crossed >= 4,
+        "only {crossed} of 40 plans committed a change"
+    );
+    assert!(
+        observer_epochs > 0,
+        "no observer that ran along entered a new epoch"
     );
 }
 
@@ -126,44 +285,8 @@ fn an_observer_joining_a_long_chain_applies_it_in_certified_runs() {
 
     let genesis = sim::genesis(4);
     let (mut obs, _) = observer(&genesis);
-    for p in 0..4 {
-        obs.handle(0, Event::PeerConnected(p)).unwrap();
-    }
-    let mut now = 0;
-    let mut asked = Vec::new();
-    // Each answer carries at most 3 blocks, as a validator short of bytes would send: the
-    // observer keeps asking until it holds the whole chain.
-    while obs.store().head().unwrap().height < top {
-        now += FOLLOW_EVERY;
-        let effects = obs.handle(now, Event::Wake).unwrap();
-        assert!(
-            !effects
-                .iter()
-                .any(|e| matches!(e, Effect::Send { .. } | Effect::Broadcast { .. })),
-            "{effects:?}"
-        );
-        let Some((to, id, from)) = follow_request(&effects) else {
-            continue;
-        };
-        asked.push(to);
-        assert_eq!(from, obs.store().head().unwrap().height + 1);
-        let answer = SyncResponse::Committed(records(&source, from..=(from + 2).min(top)));
-        let effects = obs
-            .handle(
-                now,
-                Event::SyncResponse {
-                    id,
-                    result: Ok(wire::encode_response(&answer)),
-                },
-            )
-            .unwrap();
-        let committed = effects
-            .iter()
-            .filter(|e| matches!(e, Effect::Committed(_)))
-            .count();
-        assert!(committed > 0, "each certified run is applied: {effects:?}");
-        assert!(asked.len() <= top as usize, "no progress");
-    }
+    // Each answer carries at most 3 blocks, as a validator short of bytes would send.
+    let asked = follow_to(&mut obs, &source, 4, 3);
     // The same chain, the same roots (it executed every block).
     for h in 1..=top {
         let ours = obs.store().block_by_height(h).unwrap().unwrap();
