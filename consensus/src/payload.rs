@@ -21,6 +21,14 @@ pub trait Payload: Clone + Debug + Eq + Serialize + DeserializeOwned {
 pub trait PayloadValidator<P> {
     /// Why a payload was refused (shown in the core's `Reject::BadPayload`).
     type Error: std::fmt::Display;
+    /// The cheap part of [`validate`](Self::validate): fixed limits (count, bytes), no signature.
+    /// Called on every proposal whose own signature holds, late ones included, so that a leader
+    /// that signed a block over the limits is charged however late its proposal arrives (a late
+    /// one is never fully validated: that would let replays of old proposals buy expensive work).
+    fn check_limits(&self, _header: &BlockHeader, _payload: &P) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    /// Everything, [`check_limits`](Self::check_limits) included.
     fn validate(&self, header: &BlockHeader, payload: &P) -> Result<(), Self::Error>;
 }
 

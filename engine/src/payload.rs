@@ -162,13 +162,17 @@ pub enum PayloadError {
 impl PayloadValidator<TxBatch> for TxBatchValidator {
     type Error = PayloadError;
 
-    fn validate(&self, header: &BlockHeader, payload: &TxBatch) -> Result<(), PayloadError> {
-        // Everything but the signatures first: cheap, and bounds what the signatures cost.
+    fn check_limits(&self, header: &BlockHeader, payload: &TxBatch) -> Result<(), PayloadError> {
         let rules = BlockRules {
             chain_id: &self.chain_id,
             max_txs: self.max_txs,
         };
-        check_block(header, &payload.txs, &rules)?;
+        Ok(check_block(header, &payload.txs, &rules)?)
+    }
+
+    fn validate(&self, header: &BlockHeader, payload: &TxBatch) -> Result<(), PayloadError> {
+        // Everything but the signatures first: cheap, and bounds what the signatures cost.
+        self.check_limits(header, payload)?;
         let unverified: Vec<(usize, SignedTransaction)> = {
             let pool = self.mempool.lock();
             payload

@@ -386,3 +386,79 @@ fn a_replica_holding_another_signature_of_a_named_transaction_stores_the_leaders
         "the leader's bytes, signature included"
     );
 }
+
+/// Found by the real-process Byzantine test, which failed now and then under load: the leader's
+/// oversized proposal reached the one replica it was sent to after that replica had moved on
+/// (the others' votes made the round's QC without it), and a late proposal was dropped as stale
+/// before its payload was looked at. A leader that signed a block over the ledger's limits has
+/// misbehaved however late its proposal arrives; the cheap limits are checked first.
+#[test]
+fn a_late_proposal_over_the_block_byte_limit_still_counts_against_its_leader() {
+    use consensus::{Timeout, TimeoutData};
+    let genesis = sim::genesis(4);
+    let validators = ValidatorSet::from_genesis(&genesis);
+    let genesis_id = consensus::genesis_block::<TxBatch>(&genesis).id();
+    let mut replica = node(&genesis, 3, MemStore::new(&genesis));
+    // Round 1 times out at the three others: their timeouts take the replica to round 2.
+    for v in 0..3usize {
+        let data = TimeoutData {
+            chain: validators.chain,
+            epoch: 0,
+            round: 1,
+            high_qc_round: 0,
+        };
+        let key = validator_key(v);
+        let timeout = Timeout {
+            signature: key.sign(&data),
+            data,
+            high_qc: validators.genesis_qc(genesis_id),
+            last_tc: None,
+            author: key.public(),
+        };
+        replica
+            .handle(
+                5,
+                Event::Consensus {
+                    from: v as u32,
+                    bytes: wire::encode_consensus(&ConsensusMsg::Timeout(timeout)),
+                },
+            )
+            .expect("a timeout is taken in");
+    }
+    assert!(
+        replica.status().round >= 2,
+        "the replica moved past round 1: {:?}",
+        replica.status().round
+    );
+    // Round 1's leader's proposal arrives now: whole, under the wire's limit, over the block's.
+    let payload = TxBatch::new(big_transactions(&genesis.chain_id, 200));
+    let bytes: usize = payload.txs.iter().map(|t| t.encoded_len()).sum();
+    assert!(bytes > ledger::block::MAX_BLOCK_TX_BYTES, "{bytes}");
+    let (_, proposal) = first_block(&genesis, payload);
+    let message = wire::encode_consensus(&ConsensusMsg::Proposal(proposal));
+    assert!(
+        message.len() <= wire::MAX_CONSENSUS_BYTES,
+        "{}",
+        message.len()
+    );
+    let effects = replica
+        .handle(
+            10,
+            Event::Consensus {
+                from: 1,
+                bytes: message,
+            },
+        )
+        .expect("a refused input, never a fatal error");
+    assert!(!voted(&effects));
+    assert_eq!(
+        replica
+            .status()
+            .offences
+            .get("1")
+            .and_then(|k| k.get("invalid_consensus")),
+        Some(&1),
+        "a mark against the leader: {:?}",
+        replica.status().offences
+    );
+}

@@ -70,6 +70,9 @@ pub struct RpcSection {
     /// of a request is refused). 0 turns the limit off.
     #[serde(default = "default_rate")]
     pub requests_per_second_per_client: u32,
+    /// Serve the ledger explorer page at `/explorer/` on this port.
+    #[serde(default = "default_explorer")]
+    pub explorer: bool,
 }
 
 fn default_max_connections() -> u32 {
@@ -77,6 +80,9 @@ fn default_max_connections() -> u32 {
 }
 fn default_rate() -> u32 {
     5_000
+}
+fn default_explorer() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Who the other validators are and where to reach them, from the genesis file: each
-//! validator's name by PeerId (for logs and status), and the addresses its member signed into
-//! its bundle in the ceremony record (so a node's config needs no peer list).
+//! validator's name by PeerId (for logs and status), the addresses its member signed into
+//! its bundle in the ceremony record (so a node's config needs no peer list), and the
+//! organization that member belongs to (`waybill_validators`).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -21,6 +22,8 @@ pub struct GenesisPeers {
     /// Addresses in bundles that do not parse as multiaddrs, with the member's name: logged,
     /// not dialled.
     pub unusable: Vec<(String, String)>,
+    /// Validator name → the organization id in its member's bundle.
+    pub organizations: BTreeMap<String, String>,
 }
 
 impl GenesisPeers {
@@ -42,6 +45,8 @@ impl GenesisPeers {
             if v.peer_id != b.peer_id {
                 continue;
             }
+            out.organizations
+                .insert(v.name.clone(), b.organization.clone());
             let Ok(peer) = PeerId::from_str(&v.peer_id) else {
                 continue;
             };

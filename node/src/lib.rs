@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod data_lock;
 pub mod driver;
+pub mod explorer;
 pub mod genesis_peers;
 pub mod gossip;
 pub mod health;

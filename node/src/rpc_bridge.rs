@@ -41,6 +41,7 @@ pub async fn serve(config: &NodeConfig, service: Arc<NodeService>) -> Result<Rpc
     };
     let access = rpc::RpcAccess {
         cors_origins: config.rpc.cors_origins.clone(),
+        pages: config.rpc.explorer.then_some(crate::explorer::PAGES),
     };
     let (addr, handle) = rpc::serve(addr, service, limits, access)
         .await
@@ -49,6 +50,7 @@ pub async fn serve(config: &NodeConfig, service: Arc<NodeService>) -> Result<Rpc
         %addr,
         cors_origins = ?config.rpc.cors_origins,
         requests_per_second_per_client = config.rpc.requests_per_second_per_client,
+        explorer = config.rpc.explorer,
         "json-rpc up"
     );
     Ok(RpcServer { addr, handle })
@@ -217,6 +219,7 @@ impl NodeApi for NodeService {
                 consensus_key: v.consensus_key,
                 peer_id: v.peer_id.clone(),
                 power: v.power,
+                organization: self.node.validator_organizations.get(&v.name).cloned(),
             })
             .collect())
     }
@@ -298,6 +301,21 @@ impl NodeApi for NodeService {
 
     fn organization(&self, id: &str) -> Result<Option<OrgRecord>, ApiError> {
         state::read_org(&*self.node.store, id).map_err(internal)
+    }
+
+    fn organizations(&self) -> Result<Vec<OrgRecord>, ApiError> {
+        let store = &*self.node.store;
+        let keys = store
+            .state_keys_with_prefix(state::ORG_PREFIX, rpc::MAX_ORGANIZATIONS)
+            .map_err(internal)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let id = String::from_utf8_lossy(&key[state::ORG_PREFIX.len()..]);
+            if let Some(org) = state::read_org(store, &id).map_err(internal)? {
+                out.push(org);
+            }
+        }
+        Ok(out)
     }
 
     fn organization_events(

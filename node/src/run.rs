@@ -265,6 +265,8 @@ pub struct NodeHandles {
     pub signatures: crate::sigcheck::SignatureChecker,
     pub name: String,
     pub validator_key: ledger::PublicKey,
+    /// Validator name → its member's organization id, from the genesis ceremony record.
+    pub validator_organizations: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// Runs a prepared node until a signal or a fatal error.
@@ -309,6 +311,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         signatures: crate::sigcheck::SignatureChecker::start(p.genesis.chain_id.clone()),
         name: p.config.node.name.clone(),
         validator_key: p.consensus_key.public(),
+        validator_organizations: Arc::new(p.peers.organizations.clone()),
     };
     let rpc = crate::api::start(&p.config, handles.clone())
         .await

@@ -210,6 +210,7 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
                 cors_origins: vec![],
                 max_connections: 256,
                 requests_per_second_per_client: 5_000,
+                explorer: true,
             },
             metrics: MetricsSection {
                 listen: format!("127.0.0.1:{}", port(i, 2)),

@@ -144,6 +144,18 @@ impl Net {
         .await;
         self.load.wait_more(5, LIMIT, &label).await;
         self.byz.set(&[]);
+        // The metrics follow the engine a moment late (under load, by more than a phase: the
+        // previous phase's last offences can land in this one's `before`), so poll for each
+        // kind to be counted more than before, within the limit.
+        let counted = |now: &BTreeMap<String, u64>| {
+            kinds
+                .iter()
+                .all(|k| now.get(*k).copied().unwrap_or(0) > before.get(*k).copied().unwrap_or(0))
+        };
+        self.until(&format!("{label}: offences {kinds:?} counted"), || async {
+            counted(&sum(&self.offences().await))
+        })
+        .await;
         let after = sum(&self.offences().await);
         for kind in kinds {
             let (b, a) = (

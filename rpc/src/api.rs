@@ -64,6 +64,8 @@ pub trait NodeApi: Send + Sync + 'static {
     /// What the item was made of or packed in, recursively, and what it became.
     fn provenance(&self, item_id: &str, max_nodes: usize) -> Result<Option<Provenance>, ApiError>;
     fn organization(&self, id: &str) -> Result<Option<OrgRecord>, ApiError>;
+    /// Every organization in the current state, by id (at most [`crate::MAX_ORGANIZATIONS`]).
+    fn organizations(&self) -> Result<Vec<OrgRecord>, ApiError>;
     /// Events that concerned the organization, oldest first; paged like `item_history`.
     fn organization_events(
         &self,

@@ -177,6 +177,16 @@ impl Client {
             .await?)
     }
 
+    /// Every organization, by id.
+    pub async fn organizations(
+        &self,
+    ) -> Result<Vec<ledger::supply::state::OrgRecord>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_organizations", rpc_params![])
+            .await?)
+    }
+
     pub async fn organization_events(
         &self,
         id: &str,

@@ -64,10 +64,11 @@ pub fn respond(probe: Probe, health: &Health) -> HttpResponse {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn req(method: Method, path: &str) -> http::Request<()> {
+    /// A bodiless request (also for `pages`' tests).
+    pub(crate) fn req(method: Method, path: &str) -> http::Request<()> {
         http::Request::builder()
             .method(method)
             .uri(path)

@@ -12,6 +12,7 @@ mod health;
 mod methods;
 mod middleware;
 mod openrpc;
+pub mod pages;
 pub mod rate_limit;
 mod schemas;
 mod server;
@@ -29,5 +30,5 @@ pub use server::{methods, serve, serve_methods, RpcAccess, RpcLimits, ServeError
 pub use types::{
     AccountView, BlockSummary, BlockTxHashes, HeadInfo, HistoryPage, ItemEvent, ItemView,
     NodeStatus, SubmitAnswer, SubmitOutcome, SubmitRefusal, SubmitStatus, TxInfo, ValidatorInfo,
-    MAX_SUBMIT_BATCH,
+    MAX_ORGANIZATIONS, MAX_SUBMIT_BATCH,
 };

@@ -103,6 +103,11 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         "An organization from genesis, or null.",
     ),
     (
+        "waybill_organizations",
+        &[],
+        "Every organization, by id.",
+    ),
+    (
         "waybill_getOrganizationEvents",
         &["id", "from?", "limit?"],
         "Events that concerned an organization, oldest first (paged).",
@@ -326,6 +331,10 @@ pub(crate) fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
     m.register_method("waybill_getOrganization", |p, api, _| {
         let id: String = param(&p, 0, "id")?;
         RpcResult::Ok(api.organization(&id)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_organizations", |_, api, _| {
+        RpcResult::Ok(api.organizations()?)
     })
     .map_err(reg)?;
     m.register_method("waybill_getOrganizationEvents", |p, api, _| {

@@ -55,6 +55,7 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
             nullable(r("Provenance")),
         ),
         "waybill_getOrganization" => (vec![json!({ "type": "string" })], nullable(r("OrgRecord"))),
+        "waybill_organizations" => (vec![], json!({ "type": "array", "items": r("OrgRecord") })),
         "waybill_getOrganizationEvents" => (
             vec![json!({ "type": "string" }), from(), limit()],
             r("HistoryPage"),

@@ -366,12 +366,22 @@ fn real_values_validate_against_their_schemas() {
     check(
         &doc,
         &signature("waybill_validators").unwrap().1,
-        &vec![ValidatorInfo {
-            name: "v".into(),
-            consensus_key: txs[0].tx.signer,
-            peer_id: "12D3".into(),
-            power: 1,
-        }],
+        &vec![
+            ValidatorInfo {
+                name: "v".into(),
+                consensus_key: txs[0].tx.signer,
+                peer_id: "12D3".into(),
+                power: 1,
+                organization: Some("farm".into()),
+            },
+            ValidatorInfo {
+                name: "w".into(),
+                consensus_key: txs[0].tx.signer,
+                peer_id: "12D3".into(),
+                power: 1,
+                organization: None,
+            },
+        ],
     );
     check(
         &doc,
@@ -466,6 +476,15 @@ fn real_values_validate_against_their_schemas() {
             name: "O".into(),
             admins: vec![txs[0].tx.signer],
         },
+    );
+    check(
+        &doc,
+        &signature("waybill_organizations").unwrap().1,
+        &vec![OrgRecord {
+            id: "o".into(),
+            name: "O".into(),
+            admins: vec![txs[0].tx.signer],
+        }],
     );
     check(
         &doc,

@@ -380,6 +380,7 @@ pub fn components() -> Value {
                     ("consensus_key", r("PublicKey")),
                     ("peer_id", string()),
                     ("power", u64_()),
+                    ("organization", nullable(string())),
                 ],
                 &[],
             ),

@@ -47,11 +47,13 @@ impl Default for RpcLimits {
     }
 }
 
-/// Who may call from a browser.
+/// Who may call from a browser, and the pages served to browsers on the same port.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RpcAccess {
     /// `rpc.cors_origins`: empty = no CORS headers, `["*"]` = any origin, else these origins.
     pub cors_origins: Vec<String>,
+    /// Static pages answered to `GET` under their prefix (`rpc.explorer`); `None` serves none.
+    pub pages: Option<crate::pages::Pages>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +106,7 @@ async fn serve_with(
     access: RpcAccess,
 ) -> Result<(SocketAddr, ServerHandle), ServeError> {
     let cors = crate::cors::layer(&access.cors_origins)?;
+    let pages = access.pages;
     let state = Arc::new(GuardState {
         limiter: RateLimiter::new(limits.requests_per_second_per_client),
         subscription_methods: crate::methods::SUBSCRIPTION_METHODS
@@ -165,6 +168,7 @@ async fn serve_with(
                     // `GET /health` and `GET /ready` are answered here, before JSON-RPC.
                     let probe = crate::health::probe(&req)
                         .and_then(|p| probes.as_ref().map(|api| (p, api.health())));
+                    let page = pages.as_ref().and_then(|p| p.respond(&req));
                     let transport = if ws::is_upgrade_request(&req) {
                         Transport::WebSocket
                     } else {
@@ -176,6 +180,9 @@ async fn serve_with(
                     async move {
                         if let Some((probe, health)) = probe {
                             return Ok(crate::health::respond(probe, &health));
+                        }
+                        if let Some(page) = page {
+                            return Ok(page);
                         }
                         service.call(req).await
                     }

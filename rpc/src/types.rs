@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 /// typical events, well inside the 1 MiB request limit).
 pub const MAX_SUBMIT_BATCH: usize = 1_000;
 
+/// Most organizations `waybill_organizations` lists.
+pub const MAX_ORGANIZATIONS: usize = 1_000;
+
 /// One transaction's answer in `waybill_submitRawTransactions`: what
 /// `waybill_submitRawTransaction` (without `wait_ms`) would have answered for it alone, its
 /// result or, under `error`, its JSON-RPC error object.
@@ -158,6 +161,10 @@ pub struct ValidatorInfo {
     pub consensus_key: PublicKey,
     pub peer_id: String,
     pub power: u64,
+    /// The id of the organization whose member runs it, from the member's bundle in the genesis
+    /// file's ceremony record; `None` for a genesis without one.
+    #[serde(default)]
+    pub organization: Option<String>,
 }
 
 /// Pushed to `waybill_subscribeBlocks` subscribers for every committed block.

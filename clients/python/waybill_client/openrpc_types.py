@@ -43,7 +43,7 @@ Transaction = TypedDict("Transaction", {"chain_id": "str", "payload": "Payload",
 TransferKind = "Literal[\"custody\", \"ownership\"]"
 TransferResponse = TypedDict("TransferResponse", {"item_id": "str", "kind": "TransferKind"})
 TxInfo = TypedDict("TxInfo", {"height": "int | None", "index_in_block": "int | None", "ledger_index": "int | None", "pending": "bool", "receipt": "Receipt | None", "tx": "SignedTransaction"})
-ValidatorInfo = TypedDict("ValidatorInfo", {"consensus_key": "PublicKey", "name": "str", "peer_id": "str", "power": "int"})
+ValidatorInfo = TypedDict("ValidatorInfo", {"consensus_key": "PublicKey", "name": "str", "organization": "str | None", "peer_id": "str", "power": "int"})
 
 
 # Every method: its positional parameters (name, type, required) and its result type.
@@ -66,6 +66,7 @@ METHODS = {
     "waybill_getItemHistory": {"params": [("item_id", "str", True), ("from", "int", False), ("limit", "int", False)], "result": "HistoryPage"},
     "waybill_getProvenance": {"params": [("item_id", "str", True), ("max_nodes", "int", False)], "result": "Provenance | None"},
     "waybill_getOrganization": {"params": [("id", "str", True)], "result": "OrgRecord | None"},
+    "waybill_organizations": {"params": [], "result": "list[OrgRecord]"},
     "waybill_getOrganizationEvents": {"params": [("id", "str", True), ("from", "int", False), ("limit", "int", False)], "result": "HistoryPage"},
     "waybill_getAccount": {"params": [("key", "PublicKey", True)], "result": "AccountView | None"},
     "waybill_subscribeItem": {"params": [("item_id", "str", True)], "result": "SubscriptionId"},

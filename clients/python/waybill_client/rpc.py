@@ -136,6 +136,10 @@ class Client:
     def get_organization(self, org_id):
         return self.call("waybill_getOrganization", org_id)
 
+    def organizations(self):
+        """Every organization, by id."""
+        return self.call("waybill_organizations")
+
     def get_organization_events(self, org_id, from_=None, limit=None):
         return self.call("waybill_getOrganizationEvents", org_id, from_, limit)
 
@@ -153,6 +157,11 @@ class Client:
 
     def get_consistency_proof(self, from_height, to_height=None):
         return self.call("waybill_getConsistencyProof", from_height, to_height)
+
+    def get_epoch_changes(self, from_epoch=None):
+        """The chain of epoch changes since `from_epoch` (default 0): what a proof from a later
+        epoch needs to be followed from the genesis file (docs/PROOFS.md, "Epochs")."""
+        return self.call("waybill_getEpochChanges", from_epoch)
 
     def subscribe_blocks(self):
         """A Subscription yielding one BlockSummary per committed block (over WebSocket)."""

@@ -336,6 +336,7 @@ export type TxInfo = {
 export type ValidatorInfo = {
   consensus_key: PublicKey;
   name: string;
+  organization: string | null;
   peer_id: string;
   power: number;
 };
@@ -413,6 +414,10 @@ export interface RpcMethods {
   "waybill_getOrganization": {
     params: [id: string];
     result: OrgRecord | null;
+  };
+  "waybill_organizations": {
+    params: [];
+    result: Array<OrgRecord>;
   };
   "waybill_getOrganizationEvents": {
     params: [id: string, from?: number, limit?: number];

@@ -144,6 +144,10 @@ export class Client {
   getOrganization(id: string): Promise<Record<string, unknown> | null> {
     return this.call("waybill_getOrganization", [id]);
   }
+  /** Every organization, by id. */
+  organizations(): Promise<Record<string, unknown>[]> {
+    return this.call("waybill_organizations");
+  }
   getOrganizationEvents(id: string, from?: number, limit?: number): Promise<Record<string, unknown>> {
     return this.call("waybill_getOrganizationEvents", trim([id, from, limit]));
   }
@@ -161,6 +165,10 @@ export class Client {
   }
   getConsistencyProof(fromHeight: number, toHeight?: number): Promise<unknown> {
     return this.call("waybill_getConsistencyProof", trim([fromHeight, toHeight]));
+  }
+  /** The chain of epoch changes since `fromEpoch` (default 0), for following a later epoch's proof from the genesis file. */
+  getEpochChanges(fromEpoch?: number): Promise<unknown> {
+    return this.call("waybill_getEpochChanges", trim([fromEpoch]));
   }
   /** `waybill_subscribeBlocks` over a WebSocket to the same address. */
   subscribeBlocks(onBlock: (block: BlockSummary) => void): Promise<Subscription> {

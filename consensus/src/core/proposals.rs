@@ -24,6 +24,11 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         from.verify(&data, &p.signature)
             .map_err(|_| Reject::BadSignature { what: "proposal" })?;
         let qc = self.check_block_shape(&p.block)?;
+        self.payload_validator
+            .check_limits(&p.block.header, &p.block.payload)
+            .map_err(|e| Reject::BadPayload {
+                reason: e.to_string(),
+            })?;
         if qc.round() >= round {
             return Err(Reject::BadBlock {
                 reason: "round not above its QC's".into(),

@@ -124,6 +124,9 @@ impl NodeApi for Node {
     fn organization(&self, _id: &str) -> Result<Option<OrgRecord>, ApiError> {
         Ok(None)
     }
+    fn organizations(&self) -> Result<Vec<OrgRecord>, ApiError> {
+        Ok(vec![])
+    }
     fn organization_events(
         &self,
         _id: &str,

@@ -262,6 +262,32 @@ impl NodeReader for Store {
 }
 
 /// Execution reads the committed state straight from the store.
+impl Store {
+    /// The current state's keys that start with `prefix`, in key order, at most `limit`.
+    pub fn state_keys_with_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut out = Vec::new();
+        let iter = self.db.iterator_cf(
+            self.cf(schema::CF_STATE)?,
+            rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward),
+        );
+        for item in iter {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, _) = item.map_err(StoreError::db("iterate state"))?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            out.push(key.to_vec());
+        }
+        Ok(out)
+    }
+}
+
 impl crate::execute::StateReader for Store {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, crate::execute::ExecError> {
         self.state_get(key)

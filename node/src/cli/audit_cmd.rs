@@ -1,9 +1,11 @@
 //! `waybill audit ...`: the auditor's tools. `verify` checks a proof file offline against the
 //! genesis file alone; `ledger` rescans a node's database and names the first mismatch.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
+use ledger::ceremony::GenesisFile;
 use ledger::proof::{ProofFile, MAX_PROOF_JSON_BYTES};
 use ledger::storage::{AuditStage, OpenOptions, Store, VerifyMode};
 use ledger::Genesis;
@@ -29,11 +31,16 @@ pub enum AuditCmd {
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// The chain's genesis file: the only thing trusted.
+    /// The chain's genesis file: the only thing trusted. Its validators' names, and their
+    /// organizations from its ceremony record, name the signers.
     #[arg(long)]
     pub genesis: PathBuf,
     /// The proof, as JSON (`"kind"`: transaction, item_state, history or consistency).
     pub proof: PathBuf,
+    /// Print the verdict as one JSON object (what is proven, the signers, the failed checks)
+    /// instead of text; the exit status is the same.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -87,14 +94,29 @@ pub fn run(cmd: AuditCmd) -> CliResult {
 }
 
 fn load_genesis(path: &Path) -> Result<Genesis, AuditCmdError> {
-    Genesis::load(path).map_err(|e| AuditCmdError::Genesis {
+    Ok(load_genesis_file(path)?.genesis)
+}
+
+/// The genesis file, checked, with its ceremony record (which names the validators' members).
+fn load_genesis_file(path: &Path) -> Result<GenesisFile, AuditCmdError> {
+    let err = |e: ledger::genesis::GenesisError| AuditCmdError::Genesis {
         path: path.display().to_string(),
         reason: e.to_string(),
-    })
+    };
+    let file = GenesisFile::read(path).map_err(err)?;
+    file.genesis.validate().map_err(err)?;
+    Ok(file)
 }
 
 pub(super) fn verify(args: VerifyArgs) -> CliResult {
-    let genesis = load_genesis(&args.genesis)?;
+    verify_with_times(args, &BTreeMap::new())
+}
+
+/// [`verify`], with the certified blocks' times by height where the caller fetched and checked
+/// their headers (`audit fetch`).
+pub(super) fn verify_with_times(args: VerifyArgs, times: &BTreeMap<u64, u64>) -> CliResult {
+    let genesis_file = load_genesis_file(&args.genesis)?;
+    let genesis = &genesis_file.genesis;
     let path = args.proof.display().to_string();
     let unreadable = |e: std::io::Error| AuditCmdError::Unreadable {
         path: path.clone(),
@@ -117,22 +139,28 @@ pub(super) fn verify(args: VerifyArgs) -> CliResult {
         reason: e.to_string(),
     })?;
     let report = if file.epoch_changes.is_empty() {
-        file.proof.verify(&genesis)
+        file.proof.verify(genesis)
     } else {
-        file.verify(&genesis)
+        file.verify(genesis)
     };
-    say!(
-        "{} proof, chain {}, genesis {}",
-        report.kind,
-        genesis.chain_id,
-        genesis.hash()
-    );
-    for check in &report.checks {
-        let mark = if check.passed { "✓" } else { "✗" };
-        say!("{mark} {}: {}", check.name, check.detail);
+    let verdict = super::audit_words::verdict(&file, &report, &genesis_file, times);
+    if args.json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&verdict).expect("a verdict serialises")
+        );
+    } else {
+        super::audit_words::print(&verdict, &args.genesis.display().to_string());
+        say!("checks:");
+        for check in &report.checks {
+            let mark = if check.passed { "✓" } else { "✗" };
+            say!("{mark} {}: {}", check.name, check.detail);
+        }
     }
     if report.is_ok() {
-        say!("proof verified: all {} checks passed", report.checks.len());
+        if !args.json {
+            say!("proof verified: all {} checks passed", report.checks.len());
+        }
         Ok(())
     } else {
         Err(AuditCmdError::ProofFailed {

@@ -2,14 +2,15 @@
 //! file) verifies it offline at once, so a newcomer gets from "it committed" to "it is proven"
 //! in one command. The node is not trusted: the file is what `waybill audit verify` checks.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use ledger::proof::ProofFile;
+use ledger::proof::{Proof, ProofFile};
 use ledger::Hash;
 
-use super::audit_cmd::{verify, VerifyArgs};
+use super::audit_cmd::{verify_with_times, VerifyArgs};
 use super::CliResult;
 
 #[derive(Args)]
@@ -37,6 +38,9 @@ pub struct FetchArgs {
     /// milliseconds after a commit), so the proof covers what was just committed.
     #[arg(long, global = true, value_name = "MS", default_value_t = 10_000)]
     pub wait_ms: u64,
+    /// With --genesis: print the verdict as JSON (as `waybill audit verify --json`).
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]
@@ -113,20 +117,29 @@ pub fn run(args: FetchArgs) -> CliResult {
         })?;
     let file = runtime.block_on(fetch(&args))?;
     write_proof(&out, &file.to_json(), args.force)?;
-    say!(
-        "wrote {} proof to {}{}",
-        file.proof.kind(),
-        out.display(),
-        match file.epoch_changes.len() {
-            0 => String::new(),
-            n => format!(" with the {n} epoch changes since genesis"),
-        }
-    );
+    if !args.json {
+        say!(
+            "wrote {} proof to {}{}",
+            file.proof.kind(),
+            out.display(),
+            match file.epoch_changes.len() {
+                0 => String::new(),
+                n => format!(" with the {n} epoch changes since genesis"),
+            }
+        );
+    }
     match args.genesis {
-        Some(genesis) => verify(VerifyArgs {
-            genesis,
-            proof: out,
-        }),
+        Some(genesis) => {
+            let times = runtime.block_on(certified_times(&args.rpc, &file.proof));
+            verify_with_times(
+                VerifyArgs {
+                    genesis,
+                    proof: out,
+                    json: args.json,
+                },
+                &times,
+            )
+        }
         None => {
             say!(
                 "verify it offline with: waybill audit verify --genesis GENESIS.toml {}",
@@ -205,6 +218,30 @@ async fn fetch(args: &FetchArgs) -> Result<ProofFile, FetchError> {
         proof,
         epoch_changes,
     })
+}
+
+/// The time of each block the proof's certificates certify, by height: the node's header for
+/// that height counts only if it hashes to the block hash the validators signed, so the node is
+/// not trusted for it. Heights whose header is missing or different are left out.
+async fn certified_times(url: &str, proof: &Proof) -> BTreeMap<u64, u64> {
+    let checkpoints = match proof {
+        Proof::Transaction(p) => vec![&p.certificate.checkpoint],
+        Proof::ItemState(p) => vec![&p.certificate.checkpoint],
+        Proof::History(p) => vec![&p.certificate.checkpoint],
+        Proof::Consistency(p) => vec![&p.older.checkpoint, &p.newer.checkpoint],
+    };
+    let mut times = BTreeMap::new();
+    let Ok(client) = rpc::Client::new(url) else {
+        return times;
+    };
+    for cp in checkpoints {
+        if let Ok(Some(stored)) = client.block(cp.height).await {
+            if stored.block.hash() == cp.block_hash {
+                times.insert(cp.height, stored.block.header.timestamp_ms);
+            }
+        }
+    }
+    times
 }
 
 /// Writes the proof; without `force`, only as a new file, so an earlier proof of the same name

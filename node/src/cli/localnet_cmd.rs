@@ -90,6 +90,12 @@ fn up(dir: &Path, validators: usize) -> CliResult {
     say!();
     say!("ready: {} validators committing", all.len());
     say!("JSON-RPC: {}", all[0].rpc_url());
+    if all[0].config.rpc.explorer {
+        say!(
+            "explorer: {}",
+            waybill_node::explorer::url(&all[0].rpc_url())
+        );
+    }
     say!("client keys: {}", dir.join("clients").display());
     say!("stop with: waybill localnet down --dir {}", dir.display());
     Ok(())

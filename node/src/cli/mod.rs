@@ -6,6 +6,7 @@ pub mod output;
 
 mod audit_cmd;
 mod audit_fetch;
+mod audit_words;
 mod backup_cmd;
 mod config_cmd;
 mod genesis_cmd;

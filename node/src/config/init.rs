@@ -154,6 +154,7 @@ pub fn member_config(spec: &InitSpec) -> Result<NodeConfig, InitError> {
             cors_origins: vec![],
             max_connections: super::default_max_connections(),
             requests_per_second_per_client: super::default_rate(),
+            explorer: super::default_explorer(),
         },
         metrics: MetricsSection {
             listen: spec.metrics_listen.clone().unwrap_or_else(|| local(2)),

@@ -41,6 +41,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field("rpc", "cors_origins", false, "Origins browsers may call from: empty sends no CORS headers (same origin only), `[\"*\"]` allows any."),
     field("rpc", "max_connections", false, "Most JSON-RPC connections at once."),
     field("rpc", "requests_per_second_per_client", false, "Calls a second per client IP address (IPv6: per /64), each call of a batch counting, with a burst of one second's worth; over it a call gets error -32005 (HTTP 429 when every call of a request is refused). 0 turns the limit off."),
+    field("rpc", "explorer", false, "Serve the ledger explorer at `/explorer/` on the JSON-RPC port: a page for people (head, validators, blocks, transactions, items with their history and provenance, organizations) that verifies proofs in the browser against a genesis file the user supplies. Its files are built into the binary and it loads nothing from elsewhere. `false` answers 404 there."),
     field("metrics", "listen", false, "`host:port` of the Prometheus endpoint (`GET /metrics`, also `/health` and `/ready`); empty turns it off."),
     field("mempool", "capacity", false, "Most transactions held in total; beyond it submissions are refused with `mempool_full`."),
     field("mempool", "per_account", false, "Most transactions held per account."),
