@@ -258,9 +258,10 @@ pub enum CatchupError {
 /// the longest prefix that is proven committed: up to the last block whose certificate is a
 /// quorum certificate (of this set's epoch) committing that very block, the hash chain proving
 /// every block before it. Every certificate in that prefix is verified too, and must commit its
-/// own block or one after it in the prefix (a batch of blocks committed together shares the last
-/// one's): a node stores each block's certificate and serves it on, so none it keeps may be a
-/// peer's forgery.
+/// own block or one after it: in the prefix, or past a block of the prefix that ended the epoch
+/// and keeps the headers up to it (a batch of blocks committed together shares the last one's
+/// certificate): a node stores each block's certificate and serves it on, so none it keeps may
+/// be a peer's forgery.
 pub fn verify_committed(
     chain_id: &str,
     validators: &ValidatorSet,
@@ -336,11 +337,16 @@ pub fn verify_committed(
     }
     blocks.truncate(proven);
     certified.truncate(proven);
-    for (i, (id, qc, later)) in certified.iter().enumerate() {
+    for (i, (_, qc, _)) in certified.iter().enumerate() {
         let height = blocks[i].block.header.height;
         let commits = qc.commits();
-        let later_in_run = certified[i..].iter().any(|(b, _, _)| Some(*b) == commits);
-        if !later_in_run && !commits_through(qc, *id, later) {
+        // Its own block, a later one of the run, or one past a later block that ended the
+        // epoch (that block keeps the headers up to it; the run's earlier blocks keep the bare
+        // certificate of the whole committed batch).
+        let ahead = certified[i..]
+            .iter()
+            .any(|(b, _, l)| commits_through(qc, *b, l));
+        if !ahead {
             return Err(CatchupError::CertificateElsewhere { height, commits });
         }
         if verified.insert(qc.hash()) {
