@@ -299,6 +299,8 @@ async fn walk_reads(
         ("waybill_getAccount", vec![signer.clone()]),
         ("waybill_nextSequence", vec![signer.clone()]),
         ("waybill_validators", vec![]),
+        ("waybill_organizations", vec![]),
+        ("waybill_getEpochChanges", vec![]),
     ];
     for (method, params) in same {
         let mut ours = call(obs, method, &params).await;
