@@ -260,8 +260,9 @@ pub enum CatchupError {
 /// every block before it. Every certificate in that prefix is verified too, and must commit its
 /// own block or one after it: in the prefix, or past a block of the prefix that ended the epoch
 /// and keeps the headers up to it (a batch of blocks committed together shares the last one's
-/// certificate): a node stores each block's certificate and serves it on, so none it keeps may
-/// be a peer's forgery.
+/// certificate), or one the answer does not hold; one committing an earlier block of the run
+/// (or the head) is refused. A node stores each block's certificate and serves it on, so none
+/// it keeps may be a peer's forgery.
 pub fn verify_committed(
     chain_id: &str,
     validators: &ValidatorSet,
@@ -346,7 +347,12 @@ pub fn verify_committed(
         let ahead = certified[i..]
             .iter()
             .any(|(b, _, l)| commits_through(qc, *b, l));
-        if !ahead {
+        // A certificate committing a block this run does not hold (the peer's batch went past
+        // what it answered, or past the epoch's end) cannot be placed here; it is kept if it is
+        // a quorum's of this epoch. One committing this block's ancestor proves nothing of it.
+        let behind = commits == Some(head.hash)
+            || certified[..i].iter().any(|(b, _, _)| Some(*b) == commits);
+        if !ahead && (behind || commits.is_none()) {
             return Err(CatchupError::CertificateElsewhere { height, commits });
         }
         if verified.insert(qc.hash()) {
