@@ -45,6 +45,7 @@ fn genesis() -> Genesis {
         organizations: vec![],
         accounts: vec![],
         governance: None,
+        observers: vec![],
     }
 }
 

@@ -113,6 +113,7 @@ pub fn bench_genesis() -> Genesis {
         organizations: vec![],
         accounts: vec![],
         governance: None,
+        observers: vec![],
     };
     genesis.validate().expect("bench genesis is valid");
     genesis

@@ -56,6 +56,7 @@ impl Net {
             organizations: vec![],
             accounts: vec![],
             governance: None,
+            observers: vec![],
         };
         Net { genesis, keys }
     }

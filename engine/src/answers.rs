@@ -78,6 +78,13 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 self.on_certificates(peer, Some(certs))
             }
             (Asked::Certificates { peer }, _) => self.on_certificates(peer, None),
+            (Asked::Follow { peer, from_height }, Some(SyncResponse::Committed(records))) => {
+                self.on_followed(peer, from_height, &records)
+            }
+            (Asked::Follow { .. }, _) => {
+                self.follow_failed();
+                Ok(())
+            }
         }
     }
 }
@@ -90,7 +97,8 @@ impl<P: Peer> Asked<P> {
             Asked::Head { peer }
             | Asked::Committed { peer, .. }
             | Asked::ProposalBody { peer, .. }
-            | Asked::Certificates { peer } => Some(*peer),
+            | Asked::Certificates { peer }
+            | Asked::Follow { peer, .. } => Some(*peer),
         }
     }
 }
@@ -106,7 +114,10 @@ impl<P> Asked<P> {
                     SyncResponse::Blocks(_)
                 )
                 | (Asked::Head { .. }, SyncResponse::Head { .. })
-                | (Asked::Committed { .. }, SyncResponse::Committed(_))
+                | (
+                    Asked::Committed { .. } | Asked::Follow { .. },
+                    SyncResponse::Committed(_)
+                )
                 | (
                     Asked::Certificates { .. },
                     SyncResponse::LedgerCertificates(_)
@@ -121,6 +132,7 @@ impl<P> Asked<P> {
             Asked::Committed { .. } => "a committed-blocks request",
             Asked::ProposalBody { .. } => "a proposal's block fetch",
             Asked::Certificates { .. } => "a certificate request",
+            Asked::Follow { .. } => "a follow request",
         }
     }
 }

@@ -10,6 +10,8 @@
 //! signed: the node's own execution of the certified blocks decides, and a peer whose claim
 //! differs is marked for it. Then the node rebuilds its core on the new head.
 
+use std::collections::BTreeSet;
+
 use consensus::{QuorumCert, ValidatorSet};
 use ledger::encoding::from_canonical;
 use ledger::store_api::Head;
@@ -143,8 +145,28 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         records: &[Vec<u8>],
     ) -> Result<(), EngineError<S::Error>> {
         self.catchup.in_flight = false;
-        let Some(head) = self.store.head() else {
+        let Some((first, last)) = self.apply_committed_run(peer, from_height, records)? else {
             return Ok(());
+        };
+        info!(%peer, first, last, "caught up");
+        debug!("rebuilding the consensus core on the new head");
+        self.rebuild_core()
+    }
+
+    /// Checks committed blocks a peer sent for the heights from `from_height` on
+    /// ([`verify_committed`]) and executes and stores the proven prefix, up to a block that ends
+    /// the epoch (the next set checks what follows, on the next request); returns the first and
+    /// last height applied, if any. The one path by which blocks no local consensus step
+    /// committed enter the store: validators' catch-up and observers' following. The caller
+    /// rebuilds the core on the new head.
+    pub(crate) fn apply_committed_run(
+        &mut self,
+        peer: P,
+        from_height: u64,
+        records: &[Vec<u8>],
+    ) -> Result<Option<(u64, u64)>, EngineError<S::Error>> {
+        let Some(head) = self.store.head() else {
+            return Ok(None);
         };
         // Blocks this node committed itself while the answer travelled are not the peer's
         // fault: they start the answer, and are skipped.
@@ -163,11 +185,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             Ok(p) => p,
             Err(e) => {
                 self.offend(peer, Offence::BadCatchup, &e);
-                return Ok(());
+                return Ok(None);
             }
         };
         let Some(first) = proven.first() else {
-            return Ok(());
+            return Ok(None);
         };
         let first = first.block.header.height;
         let mut last = first;
@@ -200,9 +222,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         self.store
             .prune_consensus_blocks(last)
             .map_err(EngineError::Store)?;
-        info!(%peer, first, last, "caught up");
-        debug!("rebuilding the consensus core on the new head");
-        self.rebuild_core()
+        Ok(Some((first, last)))
     }
 }
 
@@ -228,12 +248,21 @@ pub enum CatchupError {
     BadCertificate { height: u64, reason: String },
     #[error("block {height}: certificate is invalid: {reason}")]
     InvalidCertificate { height: u64, reason: String },
+    #[error("block {height}: its certificate commits {commits:?}, not this block or a later one of the response")]
+    CertificateElsewhere { height: u64, commits: Option<Hash> },
     #[error("no block in the response carries a certificate that commits it")]
     Uncertified,
 }
 
 /// Decodes and checks `records` (canonical stored blocks, oldest first) against `head`; returns
-/// the longest prefix that is proven committed.
+/// the longest prefix that is proven committed: up to the last block whose certificate is a
+/// quorum certificate (of this set's epoch) committing that very block, the hash chain proving
+/// every block before it. Every certificate in that prefix is verified too, and must commit its
+/// own block or one after it: in the prefix, or past a block of the prefix that ended the epoch
+/// and keeps the headers up to it (a batch of blocks committed together shares the last one's
+/// certificate), or one the answer does not hold; one committing an earlier block of the run
+/// (or the head) is refused. A node stores each block's certificate and serves it on, so none
+/// it keeps may be a peer's forgery.
 pub fn verify_committed(
     chain_id: &str,
     validators: &ValidatorSet,
@@ -242,6 +271,9 @@ pub fn verify_committed(
     records: &[Vec<u8>],
 ) -> Result<Vec<StoredBlock>, CatchupError> {
     let mut blocks = Vec::with_capacity(records.len());
+    // Each block's id and certificate, for the check of the proven prefix.
+    let mut certified = Vec::with_capacity(records.len());
+    let mut verified = BTreeSet::new();
     let mut parent = head.hash;
     let mut proven = 0;
     let mut honest_short = false;
@@ -289,6 +321,7 @@ pub fn verify_committed(
                     height: h.height,
                     reason: e.to_string(),
                 })?;
+            verified.insert(qc.hash());
             proven = index + 1;
         } else if index + 1 == records.len() && validators.verify_qc(&qc, root_id).is_ok() {
             // The peer's last block was committed in a run whose later blocks it no longer
@@ -298,11 +331,39 @@ pub fn verify_committed(
         }
         parent = id;
         blocks.push(stored);
+        certified.push((id, qc, later));
     }
     if proven == 0 && !blocks.is_empty() && !honest_short {
         return Err(CatchupError::Uncertified);
     }
     blocks.truncate(proven);
+    certified.truncate(proven);
+    for (i, (_, qc, _)) in certified.iter().enumerate() {
+        let height = blocks[i].block.header.height;
+        let commits = qc.commits();
+        // Its own block, a later one of the run, or one past a later block that ended the
+        // epoch (that block keeps the headers up to it; the run's earlier blocks keep the bare
+        // certificate of the whole committed batch).
+        let ahead = certified[i..]
+            .iter()
+            .any(|(b, _, l)| commits_through(qc, *b, l));
+        // A certificate committing a block this run does not hold (the peer's batch went past
+        // what it answered, or past the epoch's end) cannot be placed here; it is kept if it is
+        // a quorum's of this epoch. One committing this block's ancestor proves nothing of it.
+        let behind = commits == Some(head.hash)
+            || certified[..i].iter().any(|(b, _, _)| Some(*b) == commits);
+        if !ahead && (behind || commits.is_none()) {
+            return Err(CatchupError::CertificateElsewhere { height, commits });
+        }
+        if verified.insert(qc.hash()) {
+            validators
+                .verify_qc(qc, root_id)
+                .map_err(|e| CatchupError::InvalidCertificate {
+                    height,
+                    reason: e.to_string(),
+                })?;
+        }
+    }
     Ok(blocks)
 }
 

@@ -80,6 +80,12 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             accumulator_root: info.accumulator_root,
             accumulator_size: info.accumulator_size,
         };
+        if self.is_observer() {
+            // An observer has no vote to send; when it executed the height stands in for it, so
+            // it asks for the certificate only once the validators have had time to form it
+            // (asking at once, it would find none and skip the height for good).
+            self.certify.voted_at.insert(info.height, self.now);
+        }
         self.register_ours(checkpoint, false, announce)
     }
 

@@ -14,6 +14,8 @@
 //! - catch-up, which believes only what a quorum signed;
 //! - checkpoint certification (ledger certificates) and its repair;
 //! - pacing: an idle leader holds its payload request back;
+//! - observers: a node whose key is no validator's follows the chain by certified catch-up and
+//!   never signs ([`observer`]);
 //! - gossiping again what has waited long in the mempool ([`regossip`]).
 //!
 //! The shell (the `waybill` binary's tokio driver, or the whole-node simulator) delivers
@@ -33,6 +35,7 @@ mod idle;
 pub mod mem_store;
 pub mod mempool;
 mod node;
+pub mod observer;
 pub mod offences;
 pub mod payload;
 pub mod peers;

@@ -173,6 +173,8 @@ pub(crate) enum Asked<P> {
     },
     /// Certificate repair: the peer's ledger certificates.
     Certificates { peer: P },
+    /// An observer following: committed blocks from the peer, from this height on.
+    Follow { peer: P, from_height: u64 },
 }
 
 pub struct Node<P: Peer, S: NodeStore> {
@@ -199,7 +201,9 @@ pub struct Node<P: Peer, S: NodeStore> {
     /// How long a leader with nothing to order waits before proposing an empty block.
     pub(crate) idle_wait: Millis,
     pub(crate) looks: ProposalLooks<P>,
-    next_poll: Millis,
+    pub(crate) next_poll: Millis,
+    /// How the node follows the chain while it is an observer (see `observer`).
+    pub(crate) follow: crate::observer::Follow,
     /// Sign no ledger checkpoint until the core's round is above this (the rollback guard).
     pub(crate) fence: Option<Round>,
     pub(crate) offences: Offences<P>,
@@ -284,6 +288,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             idle_wait,
             looks: ProposalLooks::default(),
             next_poll: now.saturating_add(POLL_EVERY),
+            follow: crate::observer::Follow::new(now),
             fence: checked.fence,
             offences: Offences::default(),
             status: Status::default(),
@@ -307,6 +312,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             // The mark starts from the merged data, so the next start compares with it.
             node.write_mark(&checked.safety)?;
         }
+        if node.is_observer() {
+            info!("this node's key is in no validator set it knows of: running as an observer (follows, never votes)");
+        }
         node.carry_out(actions)?;
         node.refresh_status();
         let effects = std::mem::take(&mut node.out);
@@ -321,6 +329,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     ) -> Result<Vec<Effect<P>>, EngineError<S::Error>> {
         self.now = self.now.max(now);
         match event {
+            Event::Consensus { from, .. } if self.is_observer() => {
+                self.observer_drops_consensus(from)
+            }
             Event::Consensus { from, bytes } => self.on_consensus_bytes(from, &bytes)?,
             Event::SyncRequest { from, bytes, reply } => self.serve(from, &bytes, reply)?,
             Event::SyncResponse { id, result } => self.on_response(id, result)?,
@@ -353,6 +364,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     pub fn next_wake(&self) -> Millis {
         if !self.loopback.is_empty() {
             return self.now;
+        }
+        if self.is_observer() {
+            // The core's round timer (set when it was built, or left from an epoch in which this
+            // node voted) never fires on an observer: waking for it would spin.
+            return self.next_poll.min(self.follow.next_at());
         }
         let mut at = self.next_poll;
         if let Some((_, deadline)) = self.timer {
@@ -393,6 +409,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     }
 
     fn on_wake(&mut self) -> Result<(), EngineError<S::Error>> {
+        if self.is_observer() {
+            return self.observer_wake();
+        }
         if let Some((round, deadline)) = self.timer {
             if deadline <= self.now {
                 self.timer = None;
@@ -442,7 +461,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         self.on_answer(asked, result)
     }
 
-    fn evict_gapped(&mut self) {
+    pub(crate) fn evict_gapped(&mut self) {
         let mut pool = self.mempool.lock();
         if pool.len() < pool.capacity() / 10 {
             return;
@@ -471,12 +490,19 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
 
     fn refresh_status(&mut self) {
         let head = self.store.head();
+        let observer = self.is_observer();
         let s = &mut self.status;
-        s.round = self.core.round();
+        s.observer = observer;
+        // An observer takes part in no round (its core never leaves the one it starts in).
+        s.round = if observer { 0 } else { self.core.round() };
         s.committed_height = head.map_or(0, |h| h.height);
         s.committed_hash = head.map_or(Hash::ZERO, |h| h.hash);
         s.mempool_len = self.mempool.lock().len();
-        s.syncing = self.catchup.in_flight();
+        s.syncing = if observer {
+            self.follow.behind()
+        } else {
+            self.catchup.in_flight()
+        };
     }
 
     /// Rebuilds the core from durable state after the store moved ahead of it (catch-up, or a

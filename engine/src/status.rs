@@ -22,13 +22,18 @@ pub struct BlockSummary {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Status {
+    /// This node is an observer: its key is in no validator set it knows of (the current
+    /// epoch's), so it follows the chain and never votes (see `observer`).
+    pub observer: bool,
     /// The validator-set epoch the consensus core is in.
     pub epoch: u64,
+    /// The consensus round this validator is in (0 on an observer).
     pub round: u64,
     pub committed_height: u64,
     pub committed_hash: Hash,
     pub mempool_len: usize,
-    /// A catch-up request is in flight.
+    /// A catch-up request is in flight; on an observer, it is behind the validators as far as
+    /// it knows (it has not reached the top since it started, or its last answer was full).
     pub syncing: bool,
     /// Blocks committed since start.
     pub commits: u64,

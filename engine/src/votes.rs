@@ -288,6 +288,7 @@ mod tests {
             organizations: vec![],
             accounts: vec![],
             governance: None,
+            observers: vec![],
         }
     }
 

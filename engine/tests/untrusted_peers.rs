@@ -236,6 +236,7 @@ fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
         n: 4,
         byzantine: vec![vec![]; 4],
         twin: None,
+        observers: 0,
         crashes: vec![],
         latency_ms: (2, 5),
         drop_per_mille: 0,

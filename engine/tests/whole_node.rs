@@ -65,6 +65,8 @@ struct Summary {
     offences: std::collections::BTreeMap<&'static str, u64>,
     refusals: u64,
     rollbacks: u64,
+    /// Blocks observers committed, over all seeds.
+    observer_commits: u64,
 }
 
 impl Summary {
@@ -77,6 +79,7 @@ impl Summary {
         }
         self.refusals += o.refusals;
         self.rollbacks += o.rollbacks_detected;
+        self.observer_commits += o.observer_commits;
         if !o.ok() {
             let only = match kind {
                 Kind::Plain(only) => only.map(|b| format!(":{b:?}")).unwrap_or_default(),
@@ -94,7 +97,7 @@ impl Summary {
 
     fn report(&self, label: &str, started: Instant) -> String {
         format!(
-            "{label}: {} seeds, {} failed, highest height {}, {} client transactions committed, offences {:?}, peers refused {}, rollbacks detected {} in {:.1}s",
+            "{label}: {} seeds, {} failed, highest height {}, {} client transactions committed, offences {:?}, peers refused {}, rollbacks detected {}, observer commits {} in {:.1}s",
             self.seeds,
             self.failures.len(),
             self.max_height,
@@ -102,6 +105,7 @@ impl Summary {
             self.offences,
             self.refusals,
             self.rollbacks,
+            self.observer_commits,
             started.elapsed().as_secs_f64()
         )
     }
@@ -144,6 +148,7 @@ fn many_kind(label: &str, first: u64, seeds: u64, n: usize, kind: Kind) -> Summa
         }
         total.refusals += p.refusals;
         total.rollbacks += p.rollbacks;
+        total.observer_commits += p.observer_commits;
     }
     println!("{}", total.report(label, started));
     total

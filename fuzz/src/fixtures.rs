@@ -74,6 +74,7 @@ pub fn proof_genesis() -> &'static Genesis {
     GENESIS.get_or_init(|| {
         Genesis::from_toml(PROOF_GENESIS_TOML).expect("docs/proofs/genesis.toml is valid")
     })
+    observers: vec![],
 }
 
 pub const PROOF_GENESIS_TOML: &str = include_str!("../../docs/proofs/genesis.toml");

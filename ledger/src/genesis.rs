@@ -14,6 +14,7 @@ use crate::hash::Hash;
 use crate::tx::MAX_CHAIN_ID_LEN;
 
 pub const MAX_VALIDATORS: usize = 256;
+pub const MAX_OBSERVERS: usize = 256;
 pub const MAX_NAME_LEN: usize = 64;
 pub const MAX_GENESIS_BYTES: usize = 4 * 1024 * 1024;
 
@@ -36,6 +37,14 @@ pub struct Genesis {
     /// so a genesis without it keeps the hash it had before governance existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub governance: Option<GovernanceParams>,
+    /// Nodes that are no validators but that every validator lets connect: observers, which
+    /// follow the chain, serve it and never vote. Left out of the canonical encoding when empty,
+    /// so a genesis without observers keeps the hash it had before they existed. With
+    /// `governance` before it, both optional, the encoding stays unambiguous for valid values:
+    /// a governance rule's numerator is at most 1000, so its third and fourth bytes are zero,
+    /// where an observer list's are a name's length and characters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observers: Vec<Observer>,
 }
 
 /// How many organizations must approve a governance change: at least
@@ -102,6 +111,15 @@ fn one() -> u64 {
     1
 }
 
+/// A node admitted to the network that does not vote (see [`Genesis::observers`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Observer {
+    pub name: String,
+    /// libp2p PeerId (base58) of the observer's network key.
+    pub peer_id: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Organization {
@@ -139,6 +157,8 @@ pub enum GenesisError {
     TooManyValidators { count: usize, max: usize },
     #[error("validator {name:?}: {reason}")]
     BadValidator { name: String, reason: String },
+    #[error("observer {name:?}: {reason}")]
+    BadObserver { name: String, reason: String },
     #[error("duplicate {what} {value:?} in genesis")]
     Duplicate { what: &'static str, value: String },
     #[error("organization {id:?}: {reason}")]
@@ -239,6 +259,7 @@ impl Genesis {
             dup(&mut keys, "consensus_key", v.consensus_key.to_hex())?;
             dup(&mut peers, "peer_id", v.peer_id.clone())?;
         }
+        self.validate_observers(&mut peers)?;
         let mut org_ids = BTreeSet::new();
         for o in &self.organizations {
             let bad = |reason: &str| GenesisError::BadOrganization {
@@ -296,6 +317,33 @@ impl Genesis {
                 });
             }
             dup(&mut account_keys, "account key", a.key.to_hex())?;
+        }
+        Ok(())
+    }
+
+    /// Observers: well-formed names and PeerIds, none twice, none a validator's PeerId
+    /// (`peers` holds the validators').
+    fn validate_observers(&self, peers: &mut BTreeSet<String>) -> Result<(), GenesisError> {
+        if self.observers.len() > MAX_OBSERVERS {
+            return Err(GenesisError::BadObserver {
+                name: format!("({} observers)", self.observers.len()),
+                reason: format!("at most {MAX_OBSERVERS} observers"),
+            });
+        }
+        let mut names = BTreeSet::new();
+        for o in &self.observers {
+            let bad = |reason: String| GenesisError::BadObserver {
+                name: o.name.clone(),
+                reason,
+            };
+            if !is_identifier(&o.name, MAX_NAME_LEN) {
+                return Err(bad(format!(
+                    "name must be 1..={MAX_NAME_LEN} characters of [A-Za-z0-9._-]"
+                )));
+            }
+            peer_id_public_key(&o.peer_id).map_err(|e| bad(format!("peer_id: {e}")))?;
+            dup(&mut names, "observer name", o.name.clone())?;
+            dup(peers, "peer_id", o.peer_id.clone())?;
         }
         Ok(())
     }
@@ -437,6 +485,7 @@ mod tests {
                 roles: vec!["operator".into()],
             }],
             governance: None,
+            observers: vec![],
         }
     }
 
@@ -524,6 +573,96 @@ mod tests {
             matches!(g.validate(), Err(GenesisError::BadAccount { reason, .. })
             if reason.contains("not a valid ed25519 point"))
         );
+    }
+
+    /// The genesis as it was before observers: its canonical encoding, field by field.
+    #[derive(Serialize)]
+    struct BeforeObservers<'a> {
+        chain_id: &'a str,
+        genesis_time_ms: u64,
+        consensus: &'a ConsensusParams,
+        validators: &'a [Validator],
+        organizations: &'a [Organization],
+        accounts: &'a [Account],
+    }
+
+    impl Canonical for BeforeObservers<'_> {
+        const DOMAIN: &'static str = "waybill/genesis/v1";
+    }
+
+    #[test]
+    fn observers_change_the_hash_only_when_there_are_some() {
+        let g = sample(4);
+        let before = BeforeObservers {
+            chain_id: &g.chain_id,
+            genesis_time_ms: g.genesis_time_ms,
+            consensus: &g.consensus,
+            validators: &g.validators,
+            organizations: &g.organizations,
+            accounts: &g.accounts,
+        };
+        assert_eq!(
+            g.hash(),
+            digest(&before),
+            "a chain without observers keeps its hash"
+        );
+        assert!(!g.to_toml().contains("observers"));
+
+        let mut with = g.clone();
+        with.observers.push(Observer {
+            name: "regulator".into(),
+            peer_id: peer_id_of(&KeyPair::from_secret([150; 32]).public().0),
+        });
+        with.validate().unwrap();
+        assert_ne!(with.hash(), g.hash(), "the members sign who may observe");
+        let back = Genesis::from_toml(&with.to_toml()).unwrap();
+        assert_eq!(back, with);
+        assert_eq!(back.hash(), with.hash());
+    }
+
+    #[test]
+    fn rejects_bad_observers_with_reasons() {
+        let observer = |name: &str, peer_id: String| Observer {
+            name: name.into(),
+            peer_id,
+        };
+        let mut g = sample(4);
+        g.observers
+            .push(observer("auditor", g.validators[2].peer_id.clone()));
+        assert!(matches!(
+            g.validate(),
+            Err(GenesisError::Duplicate {
+                what: "peer_id",
+                ..
+            })
+        ));
+
+        let mut g = sample(4);
+        g.observers.push(observer("auditor", "12D3KooWnope".into()));
+        assert!(matches!(
+            g.validate(),
+            Err(GenesisError::BadObserver { reason, .. }) if reason.starts_with("peer_id")
+        ));
+
+        let mut g = sample(4);
+        let p = peer_id_of(&KeyPair::from_secret([150; 32]).public().0);
+        let q = peer_id_of(&KeyPair::from_secret([151; 32]).public().0);
+        g.observers.push(observer("auditor", p));
+        g.observers.push(observer("auditor", q));
+        assert!(matches!(
+            g.validate(),
+            Err(GenesisError::Duplicate {
+                what: "observer name",
+                ..
+            })
+        ));
+
+        let mut g = sample(4);
+        g.observers.push(observer("not ok", peer_id_of(&[9; 32])));
+        assert!(matches!(
+            g.validate(),
+            Err(GenesisError::BadObserver { .. })
+        ));
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub struct NodeSection {
     pub name: String,
     pub data_dir: PathBuf,
     pub genesis: PathBuf,
-    /// Key file of the consensus key (signs votes); must be listed in genesis to validate.
+    /// Key file of the consensus key (signs votes); a key the genesis does not list as a
+    /// validator's makes the node an observer.
     pub consensus_key: PathBuf,
     /// Key file of the libp2p identity (its PeerId must match genesis for a validator).
     pub network_key: PathBuf,
@@ -49,7 +50,7 @@ pub struct NetworkSection {
     /// Multiaddrs of the other validators, each ending in `/p2p/<PeerId>`.
     #[serde(default)]
     pub peers: Vec<String>,
-    /// PeerIds of non-validator nodes allowed to connect (read-only followers).
+    /// PeerIds of observers allowed to connect besides the genesis's `[[observers]]`.
     #[serde(default)]
     pub observers: Vec<String>,
 }

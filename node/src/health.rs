@@ -1,7 +1,7 @@
 //! The node's health for `GET /health` and `GET /ready` (on the JSON-RPC and metrics ports):
 //! ready when connected to validators holding a quorum of the voting power (itself included)
 //! and not catching up. A validator that is not ready cannot help commit, and its reads may
-//! lag the chain.
+//! lag the chain. An observer is ready when connected to a validator and not behind.
 
 use std::str::FromStr;
 
@@ -21,7 +21,12 @@ pub fn health(node: &NodeHandles) -> rpc::Health {
         .sum();
     let quorum_power = g.quorum_power();
     let mut reasons = Vec::new();
-    if connected_power < quorum_power {
+    if s.observer {
+        // An observer follows any one validator (it believes only what a quorum signed).
+        if connected_power == 0 {
+            reasons.push("an observer connected to no validator".to_string());
+        }
+    } else if connected_power < quorum_power {
         reasons.push(format!(
             "connected to validators holding {connected_power} of {} voting power (itself included); a quorum needs {quorum_power}",
             g.total_power()

@@ -119,6 +119,7 @@ pub fn ensure_generated(dir: &Path, validators: usize) -> Result<bool, LocalnetE
         chain_id: "waybill-local".into(),
         base_port: None,
         round_timeout_ms: 1000,
+        observers: 0,
     })?;
     Ok(true)
 }

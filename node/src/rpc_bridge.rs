@@ -200,6 +200,7 @@ impl NodeApi for NodeService {
             certified_height: s.certified_height,
             checkpoint_divergences: s.checkpoint_divergences,
             version: crate::version::LONG.to_string(),
+            observer: s.observer,
         })
     }
 

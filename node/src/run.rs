@@ -36,12 +36,6 @@ pub enum StartError {
         #[source]
         source: KeyFileError,
     },
-    #[error("consensus key {key} is not in the validator set of chain {chain:?} (genesis {genesis}); check node.consensus_key")]
-    NotAValidator {
-        key: String,
-        chain: String,
-        genesis: String,
-    },
     #[error("network key's PeerId {found} does not match validator {name}'s PeerId {expected} in genesis; check node.network_key")]
     PeerIdMismatch {
         name: String,
@@ -121,21 +115,19 @@ pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
             source,
         })?;
     let me = consensus_key.public();
-    let Some(index) = genesis.validator_index(&me) else {
-        return Err(StartError::NotAValidator {
-            key: me.to_string(),
-            chain: genesis.chain_id.clone(),
-            genesis: genesis.hash().to_string(),
-        });
-    };
-    let validator = &genesis.validators[index];
     let peer_id = ledger::genesis::peer_id_of(&network_key.public().0);
-    if peer_id != validator.peer_id {
-        return Err(StartError::PeerIdMismatch {
-            name: validator.name.clone(),
-            expected: validator.peer_id.clone(),
-            found: peer_id,
-        });
+    match genesis.validator_index(&me) {
+        Some(index) => {
+            let validator = &genesis.validators[index];
+            if peer_id != validator.peer_id {
+                return Err(StartError::PeerIdMismatch {
+                    name: validator.name.clone(),
+                    expected: validator.peer_id.clone(),
+                    found: peer_id,
+                });
+            }
+        }
+        None => observer_checks(&genesis, &peer_id, &me)?,
     }
     let path = ledger_dir(&config);
     let store_err = |source| StartError::Store {
@@ -175,6 +167,37 @@ pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
     })
 }
 
+/// A node whose consensus key is no genesis validator's runs as an observer until an epoch
+/// names its key (see the engine's `observer`), which is said: a genesis validator's network key
+/// with another consensus key is a rotated key or a mistyped `node.consensus_key`; an observer
+/// the genesis does not name is admitted only by validators whose `network.observers` lists it.
+fn observer_checks(
+    genesis: &Genesis,
+    peer_id: &str,
+    me: &ledger::PublicKey,
+) -> Result<(), StartError> {
+    if let Some(v) = genesis.validators.iter().find(|v| v.peer_id == peer_id) {
+        tracing::warn!(
+            validator = %v.name,
+            %peer_id,
+            key = %me,
+            "the network key is this genesis validator's, but the consensus key is not its genesis key: the node follows without voting until a committed epoch names this key (a rotated key); otherwise check node.consensus_key"
+        );
+        return Ok(());
+    }
+    match genesis.observers.iter().find(|o| o.peer_id == peer_id) {
+        Some(o) => {
+            info!(name = %o.name, %peer_id, "running as an observer the genesis admits: following the chain, never voting")
+        }
+        None => tracing::warn!(
+            %peer_id,
+            chain = %genesis.chain_id,
+            "running as an observer the genesis does not name: only validators whose network.observers lists this PeerId will let it connect (`waybill genesis add-observer` admits it everywhere)"
+        ),
+    }
+    Ok(())
+}
+
 fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
     let listen =
         Multiaddr::from_str(&p.config.network.listen).map_err(|e| StartError::BadAddress {
@@ -199,8 +222,11 @@ fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
         config.peers.push((peer, ma));
     }
     let mut allowed = BTreeSet::new();
-    for v in &p.genesis.validators {
-        if let Ok(peer) = PeerId::from_str(&v.peer_id) {
+    // Who may connect: the genesis's validators and observers (every member signed the list),
+    // then the observers this node's own config admits.
+    let genesis_peers = p.genesis.validators.iter().map(|v| &v.peer_id);
+    for peer_id in genesis_peers.chain(p.genesis.observers.iter().map(|o| &o.peer_id)) {
+        if let Ok(peer) = PeerId::from_str(peer_id) {
             allowed.insert(peer);
         }
     }
@@ -212,6 +238,12 @@ fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
         })?);
     }
     config.allowed = allowed;
+    // An observer publishes its clients' transactions to the validators but does not take the
+    // validators' gossip: nothing it does needs it.
+    config.subscribe_transactions = p
+        .genesis
+        .validator_index(&p.consensus_key.public())
+        .is_some();
     Ok(config)
 }
 

@@ -56,6 +56,9 @@ pub struct TestnetSpec {
     /// First port; `None` searches upward from 26600 for a free block.
     pub base_port: Option<u16>,
     pub round_timeout_ms: u64,
+    /// Observers to add (`observer-0`, ...): named in the genesis, with keys and configs of
+    /// their own, after the validators' ports.
+    pub observers: usize,
 }
 
 /// What was generated, for printing.
@@ -87,7 +90,7 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
             path: spec.out.display().to_string(),
         });
     }
-    let needed = n * PORTS_PER_NODE as usize;
+    let needed = (n + spec.observers) * PORTS_PER_NODE as usize;
     let base = match spec.base_port {
         Some(p) => {
             check_ports_free(p, needed)?;
@@ -117,6 +120,7 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
             organizations: vec![],
             accounts: vec![],
             governance: None,
+            observers: vec![],
         },
         ceremony: None,
     };
@@ -153,6 +157,21 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
         };
         add_member(&mut file, MemberBundle::sign(member, &keys)?)?;
     }
+    let observers: Vec<(String, KeyPair, KeyPair)> = (0..spec.observers)
+        .map(|j| {
+            (
+                format!("observer-{j}"),
+                KeyPair::generate(),
+                KeyPair::generate(),
+            )
+        })
+        .collect();
+    for (name, _, network) in &observers {
+        file.genesis.observers.push(ledger::genesis::Observer {
+            name: name.clone(),
+            peer_id: peer_id_of(&network.public().0),
+        });
+    }
     file.genesis.validate()?;
     let hash = file.genesis.hash();
     if let Some(c) = file.ceremony.as_mut() {
@@ -165,14 +184,17 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
     write_file(&genesis_path, &file.to_toml())?;
 
     let mut nodes = Vec::new();
-    for i in 0..n {
-        let dir = out.join(&names[i]);
+    let everyone = (0..n)
+        .map(|i| (names[i].clone(), &consensus[i], &network[i]))
+        .chain(observers.iter().map(|(name, c, k)| (name.clone(), c, k)));
+    for (i, (name, consensus, network)) in everyone.enumerate() {
+        let dir = out.join(&name);
         mkdir(&dir)?;
-        write_key(&dir.join("consensus.key"), "consensus", &consensus[i])?;
-        write_key(&dir.join("network.key"), "network", &network[i])?;
+        write_key(&dir.join("consensus.key"), "consensus", consensus)?;
+        write_key(&dir.join("network.key"), "network", network)?;
         let cfg = NodeConfig {
             node: NodeSection {
-                name: names[i].clone(),
+                name: name.clone(),
                 data_dir: "data".into(),
                 genesis: "../genesis.toml".into(),
                 consensus_key: "consensus.key".into(),
@@ -199,7 +221,7 @@ pub fn generate(spec: &TestnetSpec) -> Result<TestnetLayout, TestnetError> {
         let config = dir.join("config.toml");
         write_file(&config, &cfg.to_toml())?;
         nodes.push(NodeLayout {
-            name: names[i].clone(),
+            name,
             dir,
             config,
             rpc_url: format!("http://127.0.0.1:{}", port(i, 1)),
@@ -281,6 +303,7 @@ mod tests {
             chain_id: "waybill-test".into(),
             base_port: None,
             round_timeout_ms: 1000,
+            observers: 0,
         })
         .unwrap();
         let file = GenesisFile::read(&layout.genesis).unwrap();
@@ -311,7 +334,8 @@ mod tests {
                 out,
                 chain_id: "x".into(),
                 base_port: None,
-                round_timeout_ms: 1000
+                round_timeout_ms: 1000,
+                observers: 0,
             }),
             Err(TestnetError::NotEmpty { .. })
         ));

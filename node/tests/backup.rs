@@ -119,6 +119,7 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
 
     // 1. The usual case: stopped, restored from the old backup over a ledger that is still
     //    readable. The safety mark (written by the engine) is not touched, nor is the backup.
+    let load_at_restore = load.committed();
     assert!(stop_node(&n[RESTORED], Duration::from_secs(10)));
     let data_dir = &n[RESTORED].config.node.data_dir;
     let mark = data_dir.join(waybill_node::restore::SAFETY_MARK_FILE);
@@ -209,6 +210,14 @@ async fn a_validator_restored_from_an_old_backup_catches_up_and_votes_again() {
     wait_height(&n[RESTORED], &restored, target, LIMIT).await;
     let log = std::fs::read_to_string(n[RESTORED].log_file()).unwrap()[log_before..].to_string();
     assert!(log.contains("is behind the safety mark"), "{log}");
+
+    // Both restores happened under load: the other validators kept committing the clients'
+    // transactions all along.
+    let load_after = load.committed();
+    assert!(
+        load_after > load_at_restore + 5,
+        "the load stalled across the restores: {load_at_restore} -> {load_after} transactions"
+    );
 
     // It votes again: with validator 0 stopped, three of four must vote, the restored one too.
     let load_committed = load.committed();

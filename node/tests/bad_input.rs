@@ -223,6 +223,7 @@ async fn start(dir: &Path) -> (Node, Http, std::path::PathBuf) {
             chain_id: CHAIN.into(),
             base_port: Some(base_port),
             round_timeout_ms: 500,
+            observers: 0,
         })
         .unwrap();
         let mut node = nodes(&out).unwrap().remove(0);

@@ -52,6 +52,7 @@ impl Net {
             chain_id: chain.into(),
             base_port: None,
             round_timeout_ms: 500,
+            observers: 0,
         })
         .unwrap();
         let all = waybill_node::localnet::nodes(dir).unwrap();

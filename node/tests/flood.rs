@@ -105,6 +105,7 @@ async fn a_flood_of_100k_transactions_leaves_memory_bounded_and_the_node_answeri
         chain_id: "waybill-flood".into(),
         base_port: None,
         round_timeout_ms: 500,
+        observers: 0,
     })
     .unwrap();
     // One client stands in for many here: lift the per-client rate limit so the flood reaches
@@ -264,6 +265,7 @@ async fn blocks_hold_at_most_the_genesis_max_block_txs() {
         chain_id: "waybill-block-limit".into(),
         base_port: None,
         round_timeout_ms: 500,
+        observers: 0,
     })
     .unwrap();
     let text = std::fs::read_to_string(&layout.genesis).unwrap();

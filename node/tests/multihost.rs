@@ -1,8 +1,10 @@
-//! Multi-host for real: `scripts/netns-consortium` puts four members in four network namespaces
-//! with their own addresses on a bridge (degraded links: netem delay and loss where the kernel
-//! has netem, iptables loss otherwise), runs the key ceremony with each member's keys only in its
-//! own directory, starts the validators, records a supply-chain story, partitions one member
-//! away and heals it, checks it catches up, and verifies a proof from the genesis alone. The
+//! Multi-host for real: `scripts/netns-consortium` puts four members and an observer (the
+//! regulator) in five network namespaces with their own addresses on a bridge (degraded links:
+//! netem delay and loss where the kernel has netem, iptables loss otherwise), runs the key
+//! ceremony with each member's keys only in its own directory (the genesis admits the observer),
+//! starts the validators and the observer, records a supply-chain story, partitions one member
+//! away and heals it, checks it catches up, and verifies a proof fetched from the observer from
+//! the genesis alone. The
 //! script is what an operator reads and runs; this test runs it with the freshly built binary.
 //! It needs root and `ip netns`; elsewhere the script exits 77 and the test says it skipped.
 
@@ -18,7 +20,7 @@ const SKIPPED: i32 = 77;
 const LIMIT: Duration = Duration::from_secs(600);
 
 #[test]
-fn four_members_on_four_network_namespaces() {
+fn four_members_and_an_observer_on_five_network_namespaces() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/netns-consortium");
     // Output goes to files, so a chatty failure cannot block the script on a full pipe.
     let out = tempfile::tempdir().unwrap();
@@ -60,6 +62,9 @@ fn four_members_on_four_network_namespaces() {
         "ceremony 5",
         "while cut off",
         "retailer caught up",
+        "regulator runs as an observer",
+        "observer regulator followed",
+        "a proof from the observer",
         "proof verified",
         "netns-consortium: ok",
     ] {

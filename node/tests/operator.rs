@@ -63,6 +63,7 @@ fn a_closed_pipe_ends_output_quietly() {
         chain_id: "pipe".into(),
         base_port: None,
         round_timeout_ms: 500,
+        observers: 0,
     })
     .unwrap();
     std::fs::copy(dir.path().join("net/genesis.toml"), &genesis).unwrap();
@@ -140,6 +141,7 @@ fn config_errors_name_the_environment_variable() {
         chain_id: "config-env".into(),
         base_port: None,
         round_timeout_ms: 500,
+        observers: 0,
     })
     .unwrap();
     let config = dir.path().join("validator-0/config.toml");
@@ -216,6 +218,7 @@ async fn a_running_network_as_its_operators_see_it() {
         chain_id: "operator".into(),
         base_port: None,
         round_timeout_ms: 500,
+        observers: 0,
     })
     .unwrap();
     let mut all = nodes(dir.path()).unwrap();

@@ -378,6 +378,7 @@ pub fn components() -> Value {
                     ("checkpoint_divergences", u64_()),
                     ("version", string()),
                     ("peer_names", strings()),
+                    ("observer", json!({ "type": "boolean" })),
                 ],
             ),
         ),

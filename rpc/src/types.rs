@@ -149,6 +149,10 @@ pub struct NodeStatus {
     /// The validator names of `peers`, in the same order (a PeerId for a peer that is none).
     #[serde(default)]
     pub peer_names: Vec<String>,
+    /// This node is an observer: its key is no validator's, so it follows the chain, serves it
+    /// and forwards transactions, and never votes (its `round` stays 0).
+    #[serde(default)]
+    pub observer: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

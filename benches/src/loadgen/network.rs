@@ -65,6 +65,7 @@ impl Network {
             chain_id: chain_id.clone(),
             base_port: None,
             round_timeout_ms,
+            observers: 0,
         })?;
         let all = localnet::nodes(dir)?;
         for node in &all {

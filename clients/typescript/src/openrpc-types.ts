@@ -184,6 +184,7 @@ export type NodeStatus = {
   committed_height: number;
   mempool_size: number;
   name: string;
+  observer?: boolean;
   peer_id: string;
   peer_names?: Array<string>;
   peers: Array<string>;

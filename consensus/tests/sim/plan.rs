@@ -104,6 +104,7 @@ fn genesis(n: usize) -> (Genesis, Vec<KeyPair>) {
         organizations: vec![],
         accounts: vec![],
         governance: None,
+        observers: vec![],
     };
     (g, keys)
 }

@@ -6,7 +6,7 @@ use consensus::{ConsensusMsg, SafetyData};
 use ledger::encoding::from_canonical;
 use ledger::Hash;
 use waybill_engine::guard::MarkState;
-use waybill_engine::wire::{decode_consensus, WireConsensus};
+use waybill_engine::wire::{decode_consensus, decode_request, SyncRequest, WireConsensus};
 use waybill_engine::{Committed, Effect, NodeStore};
 
 use super::{Inst, Plan, World};
@@ -76,6 +76,9 @@ pub fn effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
         return;
     }
     let key = world.insts[inst].key;
+    if world.plan.is_observer(key) {
+        observer_effects(world, inst, effects);
+    }
     for e in effects {
         let bytes = match e {
             Effect::Send { bytes, .. } | Effect::Broadcast { bytes } => bytes,
@@ -147,6 +150,26 @@ pub fn effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
     }
 }
 
+/// An observer sends no consensus message at all (no vote, timeout or proposal) and no
+/// checkpoint vote: it signs nothing.
+fn observer_effects(world: &mut World, inst: usize, effects: &[Effect<u32>]) {
+    for e in effects {
+        let what = match e {
+            Effect::Send { .. } => "sent a consensus message",
+            Effect::Broadcast { .. } => "broadcast a consensus message",
+            Effect::Request { bytes, .. } => match decode_request(bytes) {
+                Ok(SyncRequest::CheckpointVote { .. }) => "sent a checkpoint vote",
+                _ => continue,
+            },
+            _ => continue,
+        };
+        world
+            .out
+            .violations
+            .push(format!("t={} inst {inst}: observer {what}", world.now));
+    }
+}
+
 /// An instance committed a block.
 pub fn committed(world: &mut World, inst: usize, c: &Committed) {
     let (height, hash) = (c.summary.height, c.summary.hash);
@@ -184,6 +207,9 @@ pub fn committed(world: &mut World, inst: usize, c: &Committed) {
         }
     }
     world.out.max_height = world.out.max_height.max(height);
+    if world.plan.is_observer(world.insts[inst].key) {
+        world.out.observer_commits += 1;
+    }
     world.record_trace(inst, height, &hash);
     if world.now >= world.plan.heal_ms {
         if world.checks.heal_height.is_none() {
@@ -259,5 +285,13 @@ pub fn finish(world: &mut World) {
         }
         world.out.refusals += status.peers_refused;
         world.out.rollbacks_detected += status.rollbacks_detected;
+        if world.plan.is_observer(world.insts[inst].key) {
+            world.out.observer_certificates += status.ledger_certificates;
+            if !status.observer {
+                world.out.violations.push(format!(
+                    "inst {inst}: an observer's key, yet its engine does not say it observes"
+                ));
+            }
+        }
     }
 }

@@ -126,6 +126,10 @@ pub struct Outcome {
     pub offences: BTreeMap<&'static str, u64>,
     pub refusals: u64,
     pub rollbacks_detected: u64,
+    /// Blocks observers committed (each observer counts its own).
+    pub observer_commits: u64,
+    /// Ledger certificates observers stored (fetched from validators).
+    pub observer_certificates: u64,
     pub events: u64,
     /// Digest of every honest commit in order: equal for equal seeds.
     pub trace: Hash,
@@ -208,6 +212,8 @@ pub fn genesis(n: usize) -> Genesis {
             .collect(),
         accounts: vec![],
         governance: None,
+        // Admission is the network's (the shell's allow-list); the engine never reads this.
+        observers: vec![],
     }
 }
 
@@ -237,6 +243,11 @@ pub fn parse_peer(s: &str) -> Option<u32> {
         .then(|| u32::from_le_bytes(bytes[..4].try_into().expect("four bytes")))
 }
 
+/// A fresh mempool with the simulator's bounds.
+pub fn mempool(genesis: &Genesis) -> SharedMempool {
+    SharedMempool::new(Mempool::new(genesis.chain_id.clone(), limits()))
+}
+
 fn limits() -> MempoolLimits {
     MempoolLimits {
         capacity: 20_000,
@@ -264,7 +275,7 @@ impl World {
         seed[8] = plan.n as u8;
         let rng = ChaCha8Rng::from_seed(seed);
         let genesis = genesis(plan.n);
-        let all = plan.n + plan.spares;
+        let all = plan.n + plan.spares + plan.observers;
         let keys: Vec<KeyPair> = (0..all).map(key).collect();
         let mut keys_of_insts: Vec<usize> = (0..all).collect();
         keys_of_insts.extend(plan.twin);
@@ -275,7 +286,7 @@ impl World {
                 peer: k as u32,
                 node: None,
                 store: MemStore::new(&genesis),
-                mempool: SharedMempool::new(Mempool::new(genesis.chain_id.clone(), limits())),
+                mempool: mempool(&genesis),
                 incarnation: 0,
                 next_reply: 0,
                 replies: BTreeMap::new(),
@@ -428,7 +439,7 @@ impl World {
     fn start(&mut self, inst: usize) {
         let now = self.now;
         let i = &mut self.insts[inst];
-        i.mempool = SharedMempool::new(Mempool::new(self.genesis.chain_id.clone(), limits()));
+        i.mempool = mempool(&self.genesis);
         let config = NodeConfig {
             genesis: self.genesis.clone(),
             key: KeyPair::from_secret(self.keys[i.key].secret_bytes()),
@@ -605,8 +616,9 @@ impl World {
                 }
             }
             Effect::Broadcast { bytes } => {
+                // To the validators, as the network does: observers are not among them.
                 for t in 0..self.insts.len() {
-                    if self.insts[t].peer != me {
+                    if self.insts[t].peer != me && !self.plan.is_observer(self.insts[t].key) {
                         self.send_to(
                             inst,
                             t,
@@ -980,6 +992,13 @@ impl World {
         self.out.trace = Hash::blake3(&self.trace);
         self.out
     }
+}
+
+/// The instances that run observers.
+pub fn observers(world: &World) -> Vec<usize> {
+    (0..world.insts.len())
+        .filter(|&i| world.plan.is_observer(world.insts[i].key))
+        .collect()
 }
 
 /// The instances that run honestly, for the checks.

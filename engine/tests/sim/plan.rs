@@ -3,7 +3,11 @@
 
 use rand::seq::SliceRandom;
 use rand::Rng;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+/// Mixed into the seed for the observers' count (see `Plan::random`).
+const OBSERVER_SEED: u64 = 0x6f62_7365_7276_6572;
 
 /// One Byzantine behaviour: a switch on a Byzantine validator (see `byzantine.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -86,6 +90,9 @@ pub struct Plan {
     pub byzantine: Vec<Vec<Behaviour>>,
     /// A Byzantine validator that also runs a twin (a second instance with the same key).
     pub twin: Option<usize>,
+    /// Observers: nodes whose keys are no validator's (keys and peers `n + spares..`). They
+    /// follow the chain and must never vote.
+    pub observers: usize,
     pub crashes: Vec<Crash>,
     /// Per-link latency bounds and the drop and duplication rates (per mille).
     pub latency_ms: (u64, u64),
@@ -109,8 +116,15 @@ impl Plan {
         (self.n - 1) / 3
     }
 
+    /// Whether validator `node` is Byzantine (an observer, `node >= n`, never is).
     pub fn is_byzantine(&self, node: usize) -> bool {
         self.byzantine.get(node).is_some_and(|b| !b.is_empty()) || self.twin == Some(node)
+    }
+
+    /// Whether key `node` is a permanent observer's: keys `n + spares..` (a spare is an
+    /// observer too until it joins, but it may join, and then it votes).
+    pub fn is_observer(&self, node: usize) -> bool {
+        node >= self.n + self.spares
     }
 
     /// A random plan as [`Plan::random`], plus one to four validator-set changes (joins of
@@ -230,15 +244,22 @@ impl Plan {
             partitions.push((from, until, side));
         }
         let low = rng.gen_range(1..10);
+        let latency_ms = (low, low + rng.gen_range(0..30));
+        let drop_per_mille = rng.gen_range(0..30);
+        let dup_per_mille = rng.gen_range(0..30);
+        // From a generator of their own, so every other draw (this plan's and the reconfiguration
+        // drawn after it) is what the seed drew before observers existed.
+        let observers = ChaCha8Rng::seed_from_u64(seed ^ OBSERVER_SEED).gen_range(0..=2);
         Plan {
             seed,
             n,
             byzantine,
             twin,
+            observers,
             crashes,
-            latency_ms: (low, low + rng.gen_range(0..30)),
-            drop_per_mille: rng.gen_range(0..30),
-            dup_per_mille: rng.gen_range(0..30),
+            latency_ms,
+            drop_per_mille,
+            dup_per_mille,
             partitions,
             heal_ms,
             end_ms: heal_ms + 12_000,

@@ -228,6 +228,7 @@ mod tests {
                 organizations: vec![],
                 accounts: vec![],
                 governance: None,
+                observers: vec![],
             },
             ceremony: None,
         }

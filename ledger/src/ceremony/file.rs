@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{MemberBundle, MemberSignature};
 use crate::genesis::{
-    Account, ConsensusParams, Genesis, GenesisError, GovernanceParams, Organization, Validator,
+    Account, ConsensusParams, Genesis, GenesisError, GovernanceParams, Observer, Organization,
+    Validator,
 };
 
 /// The bundles the genesis was assembled from and the members' signatures over its hash.
@@ -45,6 +46,8 @@ struct FileText {
     #[serde(default)]
     governance: Option<GovernanceParams>,
     #[serde(default)]
+    observers: Vec<Observer>,
+    #[serde(default)]
     ceremony: Option<Ceremony>,
 }
 
@@ -68,6 +71,7 @@ impl GenesisFile {
             organizations: t.organizations,
             accounts: t.accounts,
             governance: t.governance,
+            observers: t.observers,
         };
         Ok(GenesisFile {
             genesis,

@@ -50,6 +50,7 @@ fn genesis(rule: Option<GovernanceParams>) -> Genesis {
             roles: vec!["operator".into()],
         }],
         governance: rule,
+        observers: vec![],
     };
     g.validate().unwrap();
     g

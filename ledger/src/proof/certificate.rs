@@ -180,6 +180,7 @@ mod tests {
             organizations: vec![],
             accounts: vec![],
             governance: None,
+            observers: vec![],
         }
     }
 

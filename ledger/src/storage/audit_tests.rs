@@ -47,6 +47,7 @@ pub(super) fn genesis() -> Genesis {
             roles: vec!["operator".into()],
         }],
         governance: None,
+        observers: vec![],
     };
     g.validate().unwrap();
     g

@@ -81,6 +81,7 @@ fn test_genesis() -> Genesis {
             acct(RETAIL_OP, "retailer", "operator"),
         ],
         governance: None,
+        observers: vec![],
     };
     g.validate().unwrap();
     g

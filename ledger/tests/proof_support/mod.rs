@@ -58,6 +58,7 @@ pub fn genesis() -> Genesis {
         organizations: vec![],
         accounts: vec![],
         governance: None,
+        observers: vec![],
     }
 }
 

@@ -30,6 +30,10 @@ pub enum GenesisCmd {
         /// A member bundle (member.toml from `waybill keys init`) to add; repeat for each.
         #[arg(long = "member", value_name = "BUNDLE")]
         members: Vec<PathBuf>,
+        /// An observer's bundle (member.toml from its own `waybill keys init`) to admit; repeat
+        /// for each. See `add-observer`.
+        #[arg(long = "observer", value_name = "BUNDLE")]
+        observers: Vec<PathBuf>,
         #[command(flatten)]
         params: Params,
         #[arg(long)]
@@ -39,6 +43,16 @@ pub enum GenesisCmd {
     /// bundle of a member already in the genesis with the same keys replaces its addresses
     /// without changing the genesis hash.
     AddMember {
+        genesis: PathBuf,
+        #[arg(required = true, value_name = "BUNDLE")]
+        bundles: Vec<PathBuf>,
+    },
+    /// Admit observers: nodes that follow the chain, serve it (JSON-RPC, proofs) and forward
+    /// transactions, but never vote. Every validator lets the genesis's observers connect. An
+    /// observer makes its keys and bundle with `waybill keys init` like a member; only its name
+    /// and PeerId go into the genesis, once the bundle's possession proofs verify. Signatures
+    /// made before are dropped (the genesis changed).
+    AddObserver {
         genesis: PathBuf,
         #[arg(required = true, value_name = "BUNDLE")]
         bundles: Vec<PathBuf>,
@@ -189,6 +203,41 @@ fn read_bundle(path: &Path) -> Result<MemberBundle, GenesisCmdError> {
     MemberBundle::from_toml(&text).map_err(|e| bad(e.to_string()))
 }
 
+/// Admits the observers of `bundles` (see `GenesisCmd::AddObserver`).
+fn add_observers(path: &Path, file: &mut GenesisFile, bundles: &[PathBuf]) -> CliResult {
+    for b in bundles {
+        let bundle = read_bundle(b)?;
+        let bad = |reason: String| GenesisCmdError::Bundle {
+            path: shown(b),
+            reason,
+        };
+        bundle.verify().map_err(|e| bad(e.to_string()))?;
+        let g = &mut file.genesis;
+        if g.observers.iter().any(|o| o.peer_id == bundle.peer_id) {
+            say!("observer {:?} is already admitted", bundle.name);
+            continue;
+        }
+        g.observers.push(ledger::genesis::Observer {
+            name: bundle.name.clone(),
+            peer_id: bundle.peer_id.clone(),
+        });
+        check_draft(path, g)?;
+        say!(
+            "admitted observer {:?} ({}) from {}",
+            bundle.name,
+            bundle.peer_id,
+            b.display()
+        );
+    }
+    for s in file.drop_stale_signatures() {
+        say!(
+            "dropped {:?}'s signature: the genesis changed; it must sign again",
+            s.member
+        );
+    }
+    Ok(())
+}
+
 fn add_bundles(path: &Path, file: &mut GenesisFile, bundles: &[PathBuf]) -> CliResult {
     for b in bundles {
         let bundle = read_bundle(b)?;
@@ -221,6 +270,7 @@ pub fn run(cmd: GenesisCmd) -> CliResult {
             out,
             chain_id,
             members,
+            observers,
             params,
             force,
         } => {
@@ -235,6 +285,7 @@ pub fn run(cmd: GenesisCmd) -> CliResult {
                 organizations: vec![],
                 accounts: vec![],
                 governance: None,
+                observers: vec![],
             };
             params.apply(&mut genesis);
             check_draft(&out, &genesis)?;
@@ -243,12 +294,14 @@ pub fn run(cmd: GenesisCmd) -> CliResult {
                 ceremony: Some(Default::default()),
             };
             add_bundles(&out, &mut file, &members)?;
+            add_observers(&out, &mut file, &observers)?;
             write(&out, &file)?;
             say!(
-                "wrote genesis {} of chain {:?} with {} member(s)",
+                "wrote genesis {} of chain {:?} with {} member(s) and {} observer(s)",
                 out.display(),
                 file.genesis.chain_id,
-                file.genesis.validators.len()
+                file.genesis.validators.len(),
+                file.genesis.observers.len()
             );
             say!("next: send it to every member to check and sign (`waybill genesis sign`)");
         }
@@ -260,6 +313,17 @@ pub fn run(cmd: GenesisCmd) -> CliResult {
                 "{}: {} member(s), genesis hash {}",
                 genesis.display(),
                 file.genesis.validators.len(),
+                file.genesis.hash()
+            );
+        }
+        GenesisCmd::AddObserver { genesis, bundles } => {
+            let mut file = read(&genesis)?;
+            add_observers(&genesis, &mut file, &bundles)?;
+            write(&genesis, &file)?;
+            say!(
+                "{}: {} observer(s), genesis hash {}",
+                genesis.display(),
+                file.genesis.observers.len(),
                 file.genesis.hash()
             );
         }
@@ -472,6 +536,13 @@ fn print_summary(file: &GenesisFile) {
             .map(|b| b.addresses.join(" "))
             .unwrap_or_default();
         say!("  {:<16} {} {}", v.name, v.peer_id, addresses);
+    }
+    say!(
+        "observers    {} (follow and serve the chain, never vote)",
+        g.observers.len()
+    );
+    for o in &g.observers {
+        say!("  {:<16} {}", o.name, o.peer_id);
     }
     say!("organizations {}", g.organizations.len());
     for o in &g.organizations {

@@ -17,12 +17,17 @@ pub struct TestnetArgs {
     pub out: PathBuf,
     #[arg(long, default_value = "waybill-local")]
     pub chain_id: String,
-    /// First of the 3 x N consecutive 127.0.0.1 ports; by default a free block from 26600 up.
+    /// First of the 3 x (validators + observers) consecutive 127.0.0.1 ports; by default a free
+    /// block from 26600 up.
     #[arg(long)]
     pub base_port: Option<u16>,
     /// First round timeout in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub round_timeout_ms: u64,
+    /// Observers to add: non-voting nodes the genesis admits, which follow the chain and serve
+    /// it (`observer-0`, ...).
+    #[arg(long, default_value_t = 0)]
+    pub observers: usize,
 }
 
 pub fn run(args: TestnetArgs) -> CliResult {
@@ -32,6 +37,7 @@ pub fn run(args: TestnetArgs) -> CliResult {
         chain_id: args.chain_id,
         base_port: args.base_port,
         round_timeout_ms: args.round_timeout_ms,
+        observers: args.observers,
     })?;
     say!("genesis: {}", layout.genesis.display());
     for n in &layout.nodes {

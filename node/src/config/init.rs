@@ -1,6 +1,6 @@
-//! `waybill config init`: a member's config from its directory and the genesis, with nothing
-//! typed by hand: the name comes from the genesis, the listen port from the member's own bundle,
-//! the key paths from the directory's layout.
+//! `waybill config init`: a member's (or an observer's) config from its directory and the
+//! genesis, with nothing typed by hand: the name comes from the genesis, the listen port from the
+//! member's own bundle, the key paths from the directory's layout.
 
 use std::path::{Path, PathBuf};
 
@@ -36,10 +36,11 @@ pub enum InitError {
     Keys(#[from] MemberDirError),
     #[error("genesis {path}: {reason}")]
     Genesis { path: String, reason: String },
-    #[error("the consensus key in {dir} ({key}) is not a validator of genesis {genesis}")]
-    NotAValidator {
+    #[error("the keys in {dir} (consensus key {key}, PeerId {peer_id}) are neither a validator's nor an observer's in genesis {genesis}")]
+    NotInGenesis {
         dir: String,
         key: String,
+        peer_id: String,
         genesis: String,
     },
     #[error(
@@ -69,30 +70,51 @@ pub fn member_config(spec: &InitSpec) -> Result<NodeConfig, InitError> {
     let consensus = member_dir::consensus_key(&spec.dir)?.public();
     let network = member_dir::network_key(&spec.dir)?.public();
     let dir = spec.dir.display().to_string();
-    let v = file
+    let peer_id = peer_id_of(&network.0);
+    let validator = file
         .genesis
         .validators
         .iter()
-        .find(|v| v.consensus_key == consensus)
-        .ok_or_else(|| InitError::NotAValidator {
-            dir: dir.clone(),
-            key: consensus.to_string(),
-            genesis: gshown.clone(),
-        })?;
-    let peer_id = peer_id_of(&network.0);
-    if peer_id != v.peer_id {
-        return Err(InitError::PeerIdMismatch {
-            name: v.name.clone(),
-            dir,
-            expected: v.peer_id.clone(),
-            found: peer_id,
-        });
-    }
-    let advertised: Option<Multiaddr> = file
-        .ceremony
+        .find(|v| v.consensus_key == consensus);
+    let (name, addresses) = match validator {
+        Some(v) => {
+            if peer_id != v.peer_id {
+                return Err(InitError::PeerIdMismatch {
+                    name: v.name.clone(),
+                    dir,
+                    expected: v.peer_id.clone(),
+                    found: peer_id,
+                });
+            }
+            let bundle = file
+                .ceremony
+                .as_ref()
+                .and_then(|c| c.members.iter().find(|b| b.name == v.name));
+            (v.name.clone(), bundle.map(|b| b.addresses.clone()))
+        }
+        // An observer: the genesis holds its name and PeerId; its addresses are in its own
+        // bundle, in its directory.
+        None => {
+            let o = file
+                .genesis
+                .observers
+                .iter()
+                .find(|o| o.peer_id == peer_id)
+                .ok_or_else(|| InitError::NotInGenesis {
+                    dir: dir.clone(),
+                    key: consensus.to_string(),
+                    peer_id: peer_id.clone(),
+                    genesis: gshown.clone(),
+                })?;
+            let own = std::fs::read_to_string(spec.dir.join(member_dir::BUNDLE))
+                .ok()
+                .and_then(|t| ledger::ceremony::MemberBundle::from_toml(&t).ok());
+            (o.name.clone(), own.map(|b| b.addresses))
+        }
+    };
+    let advertised: Option<Multiaddr> = addresses
         .as_ref()
-        .and_then(|c| c.members.iter().find(|b| b.name == v.name))
-        .and_then(|b| b.addresses.first())
+        .and_then(|a| a.first())
         .and_then(|a| a.parse().ok());
     let port = advertised
         .as_ref()
@@ -116,7 +138,7 @@ pub fn member_config(spec: &InitSpec) -> Result<NodeConfig, InitError> {
     let local = |offset: u16| format!("127.0.0.1:{}", port.saturating_add(offset));
     Ok(NodeConfig {
         node: NodeSection {
-            name: v.name.clone(),
+            name,
             data_dir: "data".into(),
             genesis: genesis_path(&spec.dir, &spec.genesis)?,
             consensus_key: member_dir::CONSENSUS_KEY.into(),

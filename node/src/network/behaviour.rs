@@ -55,7 +55,10 @@ fn setup_err(e: impl ToString) -> NetworkError {
 ///   message two more times to every validator. A validator that misses a message (a broken
 ///   link) can still ask for it after the lazy gossip (IHAVE) of the others, and it receives
 ///   the transactions in proposals regardless.
-fn gossipsub(limits: &Limits) -> Result<gossipsub::Behaviour, NetworkError> {
+///
+/// A node that does not `subscribe` (an observer) still publishes: flood publishing sends to
+/// every connected peer subscribed to the topic.
+fn gossipsub(limits: &Limits, subscribe: bool) -> Result<gossipsub::Behaviour, NetworkError> {
     let config = gossipsub::ConfigBuilder::default()
         .validation_mode(gossipsub::ValidationMode::Anonymous)
         .flood_publish(true)
@@ -76,9 +79,11 @@ fn gossipsub(limits: &Limits) -> Result<gossipsub::Behaviour, NetworkError> {
     let mut behaviour =
         gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, config)
             .map_err(setup_err)?;
-    behaviour
-        .subscribe(&gossipsub::IdentTopic::new(TX_TOPIC))
-        .map_err(setup_err)?;
+    if subscribe {
+        behaviour
+            .subscribe(&gossipsub::IdentTopic::new(TX_TOPIC))
+            .map_err(setup_err)?;
+    }
     Ok(behaviour)
 }
 
@@ -101,6 +106,7 @@ fn behaviour(
     allowed: &BTreeSet<libp2p::PeerId>,
     limits: &Limits,
     counters: &Arc<Counters>,
+    subscribe: bool,
 ) -> Result<Behaviour, NetworkError> {
     let mut allow = allow_block_list::Behaviour::<allow_block_list::AllowedPeers>::default();
     for peer in allowed {
@@ -120,7 +126,7 @@ fn behaviour(
                 .with_agent_version(format!("waybill/{}", env!("CARGO_PKG_VERSION"))),
         ),
         ping: ping::Behaviour::new(ping::Config::new().with_interval(Duration::from_secs(5))),
-        gossipsub: gossipsub(limits)?,
+        gossipsub: gossipsub(limits, subscribe)?,
         consensus: request_response(
             CONSENSUS_PROTOCOL,
             BytesCodec {
@@ -148,8 +154,9 @@ pub(crate) fn build_swarm(
     allowed: &BTreeSet<libp2p::PeerId>,
     limits: &Limits,
     counters: &Arc<Counters>,
+    subscribe_transactions: bool,
 ) -> Result<Swarm<Behaviour>, NetworkError> {
-    let behaviour = behaviour(&key, allowed, limits, counters)?;
+    let behaviour = behaviour(&key, allowed, limits, counters, subscribe_transactions)?;
     let swarm = SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(

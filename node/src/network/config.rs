@@ -82,6 +82,8 @@ pub struct NetworkConfig {
     pub allowed: BTreeSet<PeerId>,
     /// Names to log peers by (validators' genesis names); others are logged by PeerId alone.
     pub names: BTreeMap<PeerId, String>,
+    /// Take the transaction gossip (validators). An observer only publishes to it.
+    pub subscribe_transactions: bool,
     pub limits: Limits,
     pub backoff: Backoff,
 }
@@ -95,6 +97,7 @@ impl NetworkConfig {
             peers: Vec::new(),
             allowed: BTreeSet::new(),
             names: BTreeMap::new(),
+            subscribe_transactions: true,
             limits: Limits::default(),
             backoff: Backoff::default(),
         }
@@ -116,6 +119,7 @@ impl fmt::Debug for NetworkConfig {
             .field("peers", &self.peers)
             .field("allowed", &self.allowed)
             .field("names", &self.names)
+            .field("subscribe_transactions", &self.subscribe_transactions)
             .field("limits", &self.limits)
             .field("backoff", &self.backoff)
             .finish()

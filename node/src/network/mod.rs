@@ -62,7 +62,13 @@ impl Network {
         let limits = config.limits.clone();
 
         let counters = Arc::new(Counters::default());
-        let mut swarm = behaviour::build_swarm(key, &allowed, &limits, &counters)?;
+        let mut swarm = behaviour::build_swarm(
+            key,
+            &allowed,
+            &limits,
+            &counters,
+            config.subscribe_transactions,
+        )?;
         let listen_addrs = listen(&mut swarm, &config.listen).await?;
         tracing::info!(peer_id = %local_peer_id, addrs = ?listen_addrs, "network listening");
 

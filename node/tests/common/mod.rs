@@ -29,6 +29,7 @@ pub async fn start_network(
         chain_id: chain_id.into(),
         base_port: None,
         round_timeout_ms: 500,
+        observers: 0,
     })
     .unwrap();
     let all = nodes(dir).unwrap();
