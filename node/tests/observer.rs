@@ -220,6 +220,7 @@ async fn an_observer_follows_serves_every_method_and_forwards() {
     let mut called = BTreeSet::new();
     walk_reads(&obs, &val, &commission, story_end, &mut called).await;
     walk_submissions(&net, &obs, &mut called).await;
+    walk_epcis(&net, &rpc, &obs, &val, &mut called).await;
     walk_subscriptions(&obs_node.config.rpc.listen, &obs, &net, &mut called).await;
     walk_proofs(&net, &rpc, &commission, &mut called);
 
@@ -384,6 +385,86 @@ async fn walk_submissions(net: &Net, obs: &HttpClient, called: &mut BTreeSet<Str
         "waybill_submitTransaction",
         "waybill_submitRawTransaction",
         "waybill_submitRawTransactions",
+    ] {
+        called.insert(m.to_string());
+    }
+}
+
+/// EPCIS through the observer: a corpus document captured with `waybill tx epcis` (which calls
+/// `waybill_captureEpcis`), then each of its events fetched by hash ID and the whole queried, on
+/// the observer and on a validator alike.
+async fn walk_epcis(
+    net: &Net,
+    rpc: &str,
+    obs: &HttpClient,
+    val: &HttpClient,
+    called: &mut BTreeSet<String>,
+) {
+    use ledger::epcis::document::{canonical_event, EpcisDocument};
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ledger/tests/epcis/corpus/01-farm-harvest-and-ship.jsonld");
+    let key = net.key("farm").display().to_string();
+    let file_arg = file.display().to_string();
+    let mut args = vec![
+        "tx",
+        "--rpc",
+        rpc,
+        "--key",
+        &key,
+        "--wait-ms",
+        "30000",
+        "--json",
+        "epcis",
+        &file_arg,
+    ];
+    for party in [
+        "urn:epc:id:pgln:0614141.00000=farm",
+        "urn:epc:id:pgln:4012345.00000=processor",
+        "urn:epc:id:pgln:5200001.00000=shipper",
+        "urn:epc:id:pgln:9520123.00000=retailer",
+    ] {
+        args.extend(["--party", party]);
+    }
+    let out = waybill(&args);
+    // The verdicts are the first JSON value printed (stderr may follow).
+    let start = out
+        .find('{')
+        .unwrap_or_else(|| panic!("no verdicts: {out}"));
+    let outcome: Value = serde_json::Deserializer::from_str(&out[start..])
+        .into_iter::<Value>()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("no verdicts: {out}"));
+    let doc = EpcisDocument::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(outcome["captured"], json!(doc.events.len()), "{out}");
+    for event in &doc.events {
+        let id = canonical_event(doc.context.as_ref(), event)
+            .unwrap()
+            .hash_id;
+        // Equal but for the document's `creationDate` (when it was answered).
+        let answer = |mut v: Value| {
+            v["document"]["creationDate"] = Value::Null;
+            v
+        };
+        let on_obs = answer(call(obs, "waybill_getEpcisEvent", &[json!(id)]).await);
+        assert!(on_obs["record"].is_object(), "{id}: {on_obs}");
+        assert_eq!(
+            on_obs,
+            answer(call(val, "waybill_getEpcisEvent", &[json!(id)]).await)
+        );
+    }
+    let query = [json!({}), json!(0), json!(100)];
+    let events = |d: Value| d["epcisBody"]["queryResults"]["resultsBody"]["eventList"].clone();
+    let on_obs = events(call(obs, "waybill_queryEpcis", &query).await);
+    assert_eq!(on_obs.as_array().map(Vec::len), Some(doc.events.len()));
+    assert_eq!(
+        on_obs,
+        events(call(val, "waybill_queryEpcis", &query).await)
+    );
+    for m in [
+        "waybill_captureEpcis",
+        "waybill_getEpcisEvent",
+        "waybill_queryEpcis",
     ] {
         called.insert(m.to_string());
     }
