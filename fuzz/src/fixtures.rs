@@ -62,6 +62,7 @@ pub fn genesis() -> &'static Genesis {
             organizations: vec![],
             accounts: vec![],
             governance: None,
+            observers: vec![],
         };
         g.validate().expect("the fuzz genesis is valid");
         g
@@ -74,7 +75,6 @@ pub fn proof_genesis() -> &'static Genesis {
     GENESIS.get_or_init(|| {
         Genesis::from_toml(PROOF_GENESIS_TOML).expect("docs/proofs/genesis.toml is valid")
     })
-    observers: vec![],
 }
 
 pub const PROOF_GENESIS_TOML: &str = include_str!("../../docs/proofs/genesis.toml");
