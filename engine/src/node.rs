@@ -116,6 +116,14 @@ pub enum Effect<P> {
     Disconnect { peer: P, until: Millis },
     /// Gossip these pending transactions to the peers again (see [`crate::regossip`]).
     Gossip { txs: Vec<SignedTransaction> },
+    /// Who the network should let in, emitted at start and at each epoch the node enters:
+    /// `validators` are the current epoch's (the ones to broadcast to), `admitted` those and
+    /// the epoch before's (a removed or rotated validator still signs its old epoch's last
+    /// certificates). The shell's own admissions (configured observers) stay on top.
+    Members {
+        validators: Vec<P>,
+        admitted: Vec<P>,
+    },
 }
 
 /// A committed block, as the shell passes it on.
@@ -315,6 +323,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         if node.is_observer() {
             info!("this node's key is in no validator set it knows of: running as an observer (follows, never votes)");
         }
+        node.announce_members();
         node.carry_out(actions)?;
         node.refresh_status();
         let effects = std::mem::take(&mut node.out);
@@ -534,6 +543,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                     .copied()
                     .collect();
                 self.status.epoch = set.epoch;
+                self.announce_members();
             }
         }
         // The core is moved out and back: a placeholder core would need the key, which only the
@@ -544,6 +554,23 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         self.timer = None;
         self.deferred = None;
         self.carry_out(actions)
+    }
+
+    /// Tells the shell who may connect now (see [`Effect::Members`]).
+    fn announce_members(&mut self) {
+        let validators = self
+            .epochs
+            .current
+            .set
+            .validators
+            .iter()
+            .filter_map(|v| (self.parse_peer)(&v.peer_id))
+            .collect();
+        let admitted = self.book.peers().to_vec();
+        self.out.push(Effect::Members {
+            validators,
+            admitted,
+        });
     }
 
     /// The safety mark for `data`, durably (see [`crate::guard`]).

@@ -221,23 +221,29 @@ fn network_config(p: &Prepared) -> Result<NetworkConfig, StartError> {
             })?;
         config.peers.push((peer, ma));
     }
-    let mut allowed = BTreeSet::new();
-    // Who may connect: the genesis's validators and observers (every member signed the list),
-    // then the observers this node's own config admits.
-    let genesis_peers = p.genesis.validators.iter().map(|v| &v.peer_id);
-    for peer_id in genesis_peers.chain(p.genesis.observers.iter().map(|o| &o.peer_id)) {
-        if let Ok(peer) = PeerId::from_str(peer_id) {
-            allowed.insert(peer);
+    // Who may connect: the genesis's validators (until the engine names its current set, and
+    // then that set's) and observers (every member signed the list), and the observers this
+    // node's own config admits.
+    let mut observers = BTreeSet::new();
+    for o in &p.genesis.observers {
+        if let Ok(peer) = PeerId::from_str(&o.peer_id) {
+            observers.insert(peer);
         }
     }
     for o in &p.config.network.observers {
-        allowed.insert(PeerId::from_str(o).map_err(|e| StartError::BadAddress {
+        observers.insert(PeerId::from_str(o).map_err(|e| StartError::BadAddress {
             field: "observers",
             value: o.clone(),
             reason: e.to_string(),
         })?);
     }
-    config.allowed = allowed;
+    config.allowed = p
+        .genesis
+        .validators
+        .iter()
+        .filter_map(|v| PeerId::from_str(&v.peer_id).ok())
+        .collect();
+    config.observers = observers;
     // An observer publishes its clients' transactions to the validators but does not take the
     // validators' gossip: nothing it does needs it.
     config.subscribe_transactions = p

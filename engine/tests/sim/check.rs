@@ -9,7 +9,7 @@ use waybill_engine::guard::MarkState;
 use waybill_engine::wire::{decode_consensus, decode_request, SyncRequest, WireConsensus};
 use waybill_engine::{Committed, Effect, NodeStore};
 
-use super::{Inst, Plan, World};
+use super::{Plan, World};
 
 /// After the heal, every honest node must commit a block above the height reached at the heal
 /// within this long, and every client's transaction must commit.
@@ -44,8 +44,10 @@ impl Checks {
         }
     }
 
-    pub fn started(&mut self, inst: usize, i: &Inst) {
-        let head = i.store.head().map_or(0, |h| h.height);
+    /// `head` is the store's height before the start: recovery may commit blocks during
+    /// `Node::start` (certified ones whose commit the crash lost), and their `Committed` effects
+    /// come after it returns.
+    pub fn started(&mut self, inst: usize, head: u64) {
         self.next_height.insert(inst, head + 1);
     }
 

@@ -79,6 +79,12 @@ pub fn effects(now: u64, inst: usize, round: u64, effects: &[Effect<u32>]) {
             Effect::Committed(c) => format!("committed {}", c.summary.height),
             Effect::Disconnect { peer, .. } => format!("refuses {peer}"),
             Effect::Gossip { txs } => format!("gossips {} pending transactions again", txs.len()),
+            Effect::Members {
+                validators,
+                admitted,
+            } => {
+                format!("admits {admitted:?}, validators {validators:?}")
+            }
         };
         println!("t={now} [{inst}] (round {round}) {what}");
     }

@@ -445,11 +445,12 @@ impl World {
             key: KeyPair::from_secret(self.keys[i.key].secret_bytes()),
             mempool: i.mempool.clone(),
         };
+        let head = i.store.head().map_or(0, |h| h.height);
         let started = Node::start(config, i.store.clone(), parse_peer, now);
         match started {
             Ok((node, effects)) => {
                 i.node = Some(node);
-                self.checks.started(inst, &self.insts[inst]);
+                self.checks.started(inst, head);
                 self.after(inst, effects);
                 let me = self.insts[inst].peer;
                 let all = (self.plan.n + self.plan.spares) as u32;
@@ -634,6 +635,8 @@ impl World {
             Effect::Reply { to, bytes } => self.reply(inst, to, bytes),
             Effect::Committed(c) => check::committed(self, inst, &c),
             Effect::Gossip { txs } => self.gossip(inst, &txs),
+            // The simulated network admits every instance (spares follow before they join).
+            Effect::Members { .. } => {}
             Effect::Disconnect { peer, until } => {
                 self.insts[inst].refused.insert(peer, until);
                 let incarnation = self.insts[inst].incarnation;

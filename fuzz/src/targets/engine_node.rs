@@ -427,7 +427,7 @@ impl World {
                     );
                     self.heights[i] = self.heights[i].max(s.height);
                 }
-                Effect::Disconnect { .. } | Effect::Gossip { .. } => {}
+                Effect::Disconnect { .. } | Effect::Gossip { .. } | Effect::Members { .. } => {}
             }
         }
     }

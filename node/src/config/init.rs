@@ -1,6 +1,7 @@
-//! `waybill config init`: a member's (or an observer's) config from its directory and the
-//! genesis, with nothing typed by hand: the name comes from the genesis, the listen port from the
-//! member's own bundle, the key paths from the directory's layout.
+//! `waybill config init`: a member's (an observer's, or a member's joining by governance) config
+//! from its directory and the genesis, with nothing typed by hand: the name comes from the
+//! genesis (or, for a joining member, its own signed bundle), the listen port from the member's
+//! own bundle, the key paths from the directory's layout.
 
 use std::path::{Path, PathBuf};
 
@@ -36,7 +37,7 @@ pub enum InitError {
     Keys(#[from] MemberDirError),
     #[error("genesis {path}: {reason}")]
     Genesis { path: String, reason: String },
-    #[error("the keys in {dir} (consensus key {key}, PeerId {peer_id}) are neither a validator's nor an observer's in genesis {genesis}")]
+    #[error("the keys in {dir} (consensus key {key}, PeerId {peer_id}) are neither a validator's nor an observer's in genesis {genesis}, and {dir} holds no member bundle signed by them (a member joining by governance runs `waybill keys init` there first)")]
     NotInGenesis {
         dir: String,
         key: String,
@@ -92,24 +93,30 @@ pub fn member_config(spec: &InitSpec) -> Result<NodeConfig, InitError> {
                 .and_then(|c| c.members.iter().find(|b| b.name == v.name));
             (v.name.clone(), bundle.map(|b| b.addresses.clone()))
         }
-        // An observer: the genesis holds its name and PeerId; its addresses are in its own
-        // bundle, in its directory.
+        // An observer: the genesis holds its name and PeerId. A member joining by governance:
+        // only its own bundle (checked: its keys signed it, and they are the directory's) does.
+        // Either way its addresses are in its own bundle, in its directory.
         None => {
-            let o = file
-                .genesis
-                .observers
-                .iter()
-                .find(|o| o.peer_id == peer_id)
-                .ok_or_else(|| InitError::NotInGenesis {
-                    dir: dir.clone(),
-                    key: consensus.to_string(),
-                    peer_id: peer_id.clone(),
-                    genesis: gshown.clone(),
-                })?;
             let own = std::fs::read_to_string(spec.dir.join(member_dir::BUNDLE))
                 .ok()
                 .and_then(|t| ledger::ceremony::MemberBundle::from_toml(&t).ok());
-            (o.name.clone(), own.map(|b| b.addresses))
+            let observer = file.genesis.observers.iter().find(|o| o.peer_id == peer_id);
+            let joining = own.as_ref().filter(|b| {
+                b.consensus_key == consensus && b.peer_id == peer_id && b.verify().is_ok()
+            });
+            let name = match (observer, joining) {
+                (Some(o), _) => o.name.clone(),
+                (None, Some(b)) => b.name.clone(),
+                (None, None) => {
+                    return Err(InitError::NotInGenesis {
+                        dir: dir.clone(),
+                        key: consensus.to_string(),
+                        peer_id: peer_id.clone(),
+                        genesis: gshown.clone(),
+                    })
+                }
+            };
+            (name, own.map(|b| b.addresses))
         }
     };
     let advertised: Option<Multiaddr> = addresses

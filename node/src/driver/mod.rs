@@ -305,6 +305,13 @@ impl Shell {
                     let wait = Duration::from_millis(until.saturating_sub(now_ms()));
                     self.net.refuse(peer, tokio::time::Instant::now() + wait);
                 }
+                Effect::Members {
+                    validators,
+                    admitted,
+                } => self.net.set_members(
+                    validators.into_iter().collect(),
+                    admitted.into_iter().collect(),
+                ),
                 Effect::Gossip { txs } => {
                     // Into the same batcher as fresh admissions; a full queue drops the rest,
                     // which the next poll offers again.

@@ -77,9 +77,12 @@ pub struct NetworkConfig {
     /// Validators to keep connected to. They are implicitly allowed; the node's own PeerId
     /// may be listed (e.g. the whole genesis set) and is skipped.
     pub peers: Vec<(PeerId, Multiaddr)>,
-    /// Every PeerId that may connect (validators and configured observers). Any other peer is
-    /// refused when its connection is established.
+    /// Every PeerId that may connect at start (validators and configured observers). Any other
+    /// peer is refused when its connection is established. The validators among them change
+    /// with the set ([`super::NetworkHandle::set_members`]); `observers` stay.
     pub allowed: BTreeSet<PeerId>,
+    /// Peers admitted whatever the validator set is: the genesis's and the config's observers.
+    pub observers: BTreeSet<PeerId>,
     /// Names to log peers by (validators' genesis names); others are logged by PeerId alone.
     pub names: BTreeMap<PeerId, String>,
     /// Take the transaction gossip (validators). An observer only publishes to it.
@@ -96,6 +99,7 @@ impl NetworkConfig {
             listen,
             peers: Vec::new(),
             allowed: BTreeSet::new(),
+            observers: BTreeSet::new(),
             names: BTreeMap::new(),
             subscribe_transactions: true,
             limits: Limits::default(),
@@ -106,6 +110,7 @@ impl NetworkConfig {
     /// The allowed set actually enforced: `allowed` plus every peer in `peers`.
     pub fn effective_allowed(&self) -> BTreeSet<PeerId> {
         let mut all = self.allowed.clone();
+        all.extend(self.observers.iter().copied());
         all.extend(self.peers.iter().map(|(p, _)| *p));
         all
     }
@@ -118,6 +123,7 @@ impl fmt::Debug for NetworkConfig {
             .field("listen", &self.listen)
             .field("peers", &self.peers)
             .field("allowed", &self.allowed)
+            .field("observers", &self.observers)
             .field("names", &self.names)
             .field("subscribe_transactions", &self.subscribe_transactions)
             .field("limits", &self.limits)

@@ -35,9 +35,14 @@ pub(crate) struct Driver {
     pub events: EventSink,
     pub shared: Arc<Mutex<Shared>>,
     pub counters: Arc<Counters>,
-    pub allowed: Arc<BTreeSet<PeerId>>,
-    /// The validators to keep connected to (configured peers).
+    /// Who may connect now (mirrored in `Shared::allowed` for the handles).
+    pub allowed: BTreeSet<PeerId>,
+    /// Admitted whatever the validator set (configured observers).
+    pub observers: BTreeSet<PeerId>,
+    /// The validators broadcasts go to: the configured peers at start, then the current set.
     pub validators: BTreeSet<PeerId>,
+    /// Whether this node takes the transaction gossip (it does while it is a validator).
+    pub subscribed: bool,
     pub redialer: Redialer,
     pub limits: Limits,
     pub tx_topic: TopicHash,
@@ -55,7 +60,7 @@ impl Driver {
         commands: mpsc::Receiver<Command>,
         events: EventSink,
         shared: Arc<Mutex<Shared>>,
-        allowed: Arc<BTreeSet<PeerId>>,
+        allowed: BTreeSet<PeerId>,
         redialer: Redialer,
         limits: Limits,
     ) -> Self {
@@ -72,7 +77,9 @@ impl Driver {
             shared,
             counters,
             allowed,
+            observers: BTreeSet::new(),
             validators,
+            subscribed: true,
             redialer,
             limits,
             tx_topic: IdentTopic::new(TX_TOPIC).hash(),
@@ -179,12 +186,72 @@ impl Driver {
                 let id = b.sync.send_request(&to, bytes);
                 self.pending_sync.insert(id, (to, reply));
             }
+            Command::SetMembers {
+                validators,
+                admitted,
+            } => self.set_members(validators, admitted),
             Command::Refuse { peer, until } => {
                 tracing::warn!(%peer, "refusing a peer for its offences for a while");
                 self.refused.insert(peer, until);
                 let _ = self.swarm.disconnect_peer_id(peer);
             }
             Command::Shutdown { .. } => unreachable!("handled by the run loop"),
+        }
+    }
+
+    /// A new validator set: admit its peers, drop those no longer admitted, broadcast to the
+    /// new validators, and take the transaction gossip only while one of them.
+    fn set_members(&mut self, validators: BTreeSet<PeerId>, admitted: BTreeSet<PeerId>) {
+        let me = *self.swarm.local_peer_id();
+        let mut allowed: BTreeSet<PeerId> = admitted.union(&self.observers).copied().collect();
+        allowed.remove(&me);
+        let added: Vec<PeerId> = allowed.difference(&self.allowed).copied().collect();
+        let removed: Vec<PeerId> = self.allowed.difference(&allowed).copied().collect();
+        let b = self.swarm.behaviour_mut();
+        for peer in &added {
+            b.allow.allow_peer(*peer);
+        }
+        for peer in &removed {
+            // Closes its connections; their close events pass unseen (it is no longer
+            // allowed), so it leaves the connected set here.
+            b.allow.disallow_peer(*peer);
+        }
+        if !added.is_empty() || !removed.is_empty() {
+            tracing::info!(
+                ?added,
+                ?removed,
+                "the validator set changed who may connect"
+            );
+        }
+        for peer in &removed {
+            let was_connected = {
+                let mut shared = self.shared();
+                shared.tx_topic_peers.remove(peer);
+                shared.connected.remove(peer)
+            };
+            if was_connected {
+                self.events.emit(NetworkEvent::PeerDisconnected(*peer));
+            }
+        }
+        self.shared().allowed = allowed.clone();
+        self.allowed = allowed;
+        let member = validators.contains(&me);
+        self.validators = validators;
+        self.validators.remove(&me);
+        let topic = IdentTopic::new(TX_TOPIC);
+        let gossip = &mut self.swarm.behaviour_mut().gossipsub;
+        if member && !self.subscribed {
+            match gossip.subscribe(&topic) {
+                Ok(_) => {
+                    tracing::info!("now a validator: taking the transaction gossip");
+                    self.subscribed = true;
+                }
+                Err(e) => tracing::error!(error = %e, "could not take the transaction gossip"),
+            }
+        } else if !member && self.subscribed {
+            gossip.unsubscribe(&topic);
+            tracing::info!("no longer a validator: leaving the transaction gossip");
+            self.subscribed = false;
         }
     }
 

@@ -31,6 +31,12 @@ pub(crate) enum Command {
         bytes: Vec<u8>,
         reply: oneshot::Sender<Result<Vec<u8>, NetworkError>>,
     },
+    /// The validator set changed: admit `admitted` (plus the configured observers), refuse
+    /// everyone else, and broadcast to `validators`.
+    SetMembers {
+        validators: BTreeSet<PeerId>,
+        admitted: BTreeSet<PeerId>,
+    },
     /// Close the connections to `peer` and refuse it until `until` (its offences; it stays on
     /// the allow-list).
     Refuse {
@@ -48,6 +54,8 @@ pub(crate) struct Shared {
     pub connected: BTreeSet<PeerId>,
     pub tx_topic_peers: BTreeSet<PeerId>,
     pub listen_addrs: Vec<Multiaddr>,
+    /// The PeerIds that may connect now (the network task changes it with the validator set).
+    pub allowed: BTreeSet<PeerId>,
 }
 
 /// Counters of the network task.
@@ -69,7 +77,6 @@ pub struct NetworkHandle {
     pub(crate) commands: mpsc::Sender<Command>,
     pub(crate) shared: Arc<Mutex<Shared>>,
     pub(crate) counters: Arc<Counters>,
-    pub(crate) allowed: Arc<BTreeSet<PeerId>>,
     pub(crate) limits: Limits,
 }
 
@@ -150,6 +157,19 @@ impl NetworkHandle {
         self.command(Command::PublishTx { bytes }, "transaction")
     }
 
+    /// Follows the validator set (the engine's [`engine::Effect::Members`]): admits `admitted`
+    /// and the configured observers, disconnects and refuses everyone else, broadcasts to
+    /// `validators`, and takes the transaction gossip while this node is one of them.
+    pub fn set_members(&self, validators: BTreeSet<PeerId>, admitted: BTreeSet<PeerId>) {
+        let _ = self.command(
+            Command::SetMembers {
+                validators,
+                admitted,
+            },
+            "validator set",
+        );
+    }
+
     /// Disconnects `peer` and refuses it until `until` (the engine's verdict on its offences).
     pub fn refuse(&self, peer: PeerId, until: tokio::time::Instant) {
         let _ = self.command(Command::Refuse { peer, until }, "refusal");
@@ -190,7 +210,7 @@ impl NetworkHandle {
     }
 
     fn check_allowed(&self, peer: PeerId) -> Result<(), NetworkError> {
-        if self.allowed.contains(&peer) {
+        if self.shared().allowed.contains(&peer) {
             Ok(())
         } else {
             Err(NetworkError::PeerNotAllowed { peer })

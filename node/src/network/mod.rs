@@ -89,20 +89,24 @@ impl Network {
         let (event_tx, event_rx) = mpsc::channel(limits.event_queue.max(1));
         let shared = Arc::new(Mutex::new(Shared {
             listen_addrs,
+            allowed: allowed.clone(),
             ..Shared::default()
         }));
-        let allowed = Arc::new(allowed);
+        let mut observers = config.observers.clone();
+        observers.remove(&local_peer_id);
 
         let mut driver = Driver::new(
             swarm,
             command_rx,
             EventSink::new(event_tx, counters.clone()),
             shared.clone(),
-            allowed.clone(),
+            allowed,
             redialer,
             limits.clone(),
         );
         driver.names = config.names;
+        driver.observers = observers;
+        driver.subscribed = config.subscribe_transactions;
         tokio::spawn(driver.run());
 
         let handle = NetworkHandle {
@@ -110,7 +114,6 @@ impl Network {
             commands: command_tx,
             shared,
             counters,
-            allowed,
             limits,
         };
         Ok((handle, event_rx))

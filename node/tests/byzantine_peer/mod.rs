@@ -363,7 +363,8 @@ impl Shell {
                     }
                 }
                 // It takes no client transactions, so it has none to gossip again.
-                Effect::Committed(_) | Effect::Gossip { .. } => {}
+                // Nor does it follow the set: it lies as one genesis validator.
+                Effect::Committed(_) | Effect::Gossip { .. } | Effect::Members { .. } => {}
                 Effect::Disconnect { peer, until } => {
                     let wait = Duration::from_millis(until.saturating_sub(now_ms()));
                     self.net.refuse(peer, tokio::time::Instant::now() + wait);
