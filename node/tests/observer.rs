@@ -26,7 +26,7 @@ use waybill_node::localnet::{nodes, start_node, LocalNode};
 use waybill_node::testnet::{generate, TestnetSpec};
 
 mod common;
-use common::{kill9, wait_answering, EXE};
+use common::{kill9, wait_answering, waybill, EXE};
 
 const CHAIN: &str = "observer-test";
 
@@ -58,17 +58,6 @@ impl Net {
     fn key(&self, org: &str) -> PathBuf {
         self.dir.join("clients").join(format!("{org}-operator.key"))
     }
-}
-
-fn waybill(args: &[&str]) -> String {
-    let out = Command::new(EXE).args(args).output().expect("run waybill");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "waybill {args:?} failed:\n{text}");
-    text
 }
 
 fn http(url: &str) -> HttpClient {

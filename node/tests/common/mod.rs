@@ -43,6 +43,23 @@ pub async fn start_network(
     (all, clients)
 }
 
+/// Runs the `waybill` binary with `args`; its stdout and stderr, once it exits with success
+/// (a failure panics with them).
+#[allow(dead_code)]
+pub fn waybill(args: &[&str]) -> String {
+    let out = std::process::Command::new(EXE)
+        .args(args)
+        .output()
+        .expect("run waybill");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "waybill {args:?} failed:\n{text}");
+    text
+}
+
 /// A client for `n` once it answers `waybill_head` (30 s at most; its log tail otherwise).
 pub async fn wait_answering(n: &LocalNode) -> rpc::Client {
     let c = rpc::Client::new(&n.rpc_url()).unwrap();
