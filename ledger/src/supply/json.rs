@@ -198,7 +198,7 @@ fn canonical_number(negative: bool, int_digits: &str, frac_digits: &str, exp: i6
         .checked_add(trailing)?;
     let count = significant.len() as i64;
     // An integer within 2^53 - 1 (at most 16 digits, so the arithmetic below cannot overflow).
-    if exponent >= 0 && count + exponent <= 16 {
+    if exponent >= 0 && count.saturating_add(exponent) <= 16 {
         let magnitude = significant.parse::<i64>().ok()? * 10i64.pow(exponent as u32);
         if magnitude <= MAX_SAFE_INTEGER {
             return Some(Node::Integer(if negative { -magnitude } else { magnitude }));
@@ -206,7 +206,7 @@ fn canonical_number(negative: bool, int_digits: &str, frac_digits: &str, exp: i6
     }
     if count > MAX_DECIMAL_DIGITS as i64
         || exponent < -i64::from(MAX_DECIMAL_EXPONENT)
-        || count + exponent > i64::from(MAX_DECIMAL_EXPONENT)
+        || count.saturating_add(exponent) > i64::from(MAX_DECIMAL_EXPONENT)
     {
         return None;
     }
@@ -652,13 +652,16 @@ impl Parser<'_> {
                 return Err(self.err("expected a digit in the exponent"));
             }
             // Beyond any accepted exponent either way; saturating keeps it refused.
-            let magnitude = digits.trim_start_matches('0').parse::<i64>().unwrap_or(
-                if digits.trim_start_matches('0').is_empty() {
+            // Capped at i64::MAX / 2 (an exponent of i64::MAX itself overflowed the sums below).
+            let magnitude = digits
+                .trim_start_matches('0')
+                .parse::<i64>()
+                .unwrap_or(if digits.trim_start_matches('0').is_empty() {
                     0
                 } else {
-                    i64::MAX / 2
-                },
-            );
+                    i64::MAX
+                })
+                .min(i64::MAX / 2);
             exp = if exp_negative { -magnitude } else { magnitude };
         }
         if matches!(self.peek(), Some(b'0'..=b'9')) {
@@ -813,6 +816,11 @@ mod tests {
             "1e-301",
             "1e99999999999999999999",
             "1.5e-400",
+            // An exponent of exactly i64::MAX (found by the json_value fuzz target: adding the
+            // digit count overflowed).
+            "2.00E0009223372036854775807",
+            "2E9223372036854775807",
+            "2.5E-9223372036854775807",
         ] {
             assert!(
                 matches!(JsonValue::parse(bad), Err(JsonError::Number { .. })),
