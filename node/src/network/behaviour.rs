@@ -101,6 +101,20 @@ fn request_response(
     )
 }
 
+/// The connection caps for `peers` allowed peers: set at start, and again whenever the validator
+/// set changes who may connect (a set that grew needs room for its new members).
+pub(crate) fn connection_limits(
+    peers: usize,
+    limits: &Limits,
+) -> connection_limits::ConnectionLimits {
+    let peers = u32::try_from(peers).unwrap_or(u32::MAX);
+    let per_peer = limits.connections_per_peer;
+    connection_limits::ConnectionLimits::default()
+        .with_max_established_per_peer(Some(per_peer))
+        .with_max_established(Some(peers.saturating_mul(per_peer).max(1)))
+        .with_max_pending_incoming(Some(peers.saturating_mul(2).max(8)))
+}
+
 fn behaviour(
     key: &Keypair,
     allowed: &BTreeSet<libp2p::PeerId>,
@@ -112,15 +126,9 @@ fn behaviour(
     for peer in allowed {
         allow.allow_peer(*peer);
     }
-    let peers = u32::try_from(allowed.len()).unwrap_or(u32::MAX);
-    let per_peer = limits.connections_per_peer;
-    let connection_limits = connection_limits::ConnectionLimits::default()
-        .with_max_established_per_peer(Some(per_peer))
-        .with_max_established(Some(peers.saturating_mul(per_peer).max(1)))
-        .with_max_pending_incoming(Some(peers.saturating_mul(2).max(8)));
     Ok(Behaviour {
         allow,
-        limits: connection_limits::Behaviour::new(connection_limits),
+        limits: connection_limits::Behaviour::new(connection_limits(allowed.len(), limits)),
         identify: identify::Behaviour::new(
             identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
                 .with_agent_version(format!("waybill/{}", env!("CARGO_PKG_VERSION"))),

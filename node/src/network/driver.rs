@@ -233,6 +233,8 @@ impl Driver {
                 self.events.emit(NetworkEvent::PeerDisconnected(*peer));
             }
         }
+        *self.swarm.behaviour_mut().limits.limits_mut() =
+            super::behaviour::connection_limits(allowed.len(), &self.limits);
         self.shared().allowed = allowed.clone();
         self.allowed = allowed;
         let member = validators.contains(&me);
