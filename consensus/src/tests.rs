@@ -747,7 +747,8 @@ fn invalid_and_stale_messages_are_rejected_with_reasons() {
     let net = Net::new(4);
     let (_, a1, p) = propose_round1(&net);
     let (mut r0, _) = net.core(0);
-    let stranger = KeyPair::from_secret([77; 32]).public();
+    let stranger_key = KeyPair::from_secret([77; 32]);
+    let stranger = stranger_key.public();
     let rej = |acts: Vec<A>| -> Reject {
         match &acts[..] {
             [Action::Rejected { reason, .. }] => reason.clone(),
@@ -755,6 +756,21 @@ fn invalid_and_stale_messages_are_rejected_with_reasons() {
         }
     };
     let msg = ConsensusMsg::Proposal(p.clone());
+    let mut strangers_block = p.block.clone();
+    strangers_block.header.proposer = stranger;
+    let strangers =
+        Proposal::sign(net.genesis.hash(), 0, strangers_block, None, &stranger_key);
+    assert_eq!(
+        rej(r0.handle(
+            1,
+            Input::Message {
+                from: stranger,
+                msg: ConsensusMsg::Proposal(strangers)
+            }
+        )),
+        Reject::NotAValidator
+    );
+    // Passing a validator's message off as one's own is the sender's fault, and comes first.
     assert_eq!(
         rej(r0.handle(
             1,
@@ -763,7 +779,7 @@ fn invalid_and_stale_messages_are_rejected_with_reasons() {
                 msg: msg.clone()
             }
         )),
-        Reject::NotAValidator
+        Reject::AuthorMismatch
     );
     assert_eq!(
         rej(r0.handle(1, net.msg(2, msg.clone()))),

@@ -261,6 +261,16 @@ pub enum ConsensusMsg<P> {
 }
 
 impl<P: Payload> ConsensusMsg<P> {
+    /// The validator that signed the message; a SyncInfo carries only others' certificates.
+    pub fn signer(&self) -> Option<PublicKey> {
+        match self {
+            ConsensusMsg::Proposal(p) => Some(p.author()),
+            ConsensusMsg::Vote(v) => Some(v.author),
+            ConsensusMsg::Timeout(t) => Some(t.author),
+            ConsensusMsg::SyncInfo(_) => None,
+        }
+    }
+
     /// The epoch a message claims to belong to.
     pub fn epoch(&self) -> u64 {
         match self {

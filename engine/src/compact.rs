@@ -97,6 +97,12 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             );
             return Ok(());
         }
+        // Within the epoch, a proposal the sender did not sign is its fault however late it
+        // is (a key rotated at the boundary signed the last epoch's with the old key).
+        if compact.header.proposer != from {
+            self.on_rejected(Some(from), consensus::Reject::AuthorMismatch);
+            return Ok(());
+        }
         if compact.header.round < self.core.round() {
             // A late proposal (a leader that has just caught up proposes in the round it
             // entered): the core would drop it as stale, so nothing is fetched for it.

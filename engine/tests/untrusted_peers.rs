@@ -392,14 +392,13 @@ fn a_replica_holding_another_signature_of_a_named_transaction_stores_the_leaders
 /// (the others' votes made the round's QC without it), and a late proposal was dropped as stale
 /// before its payload was looked at. A leader that signed a block over the ledger's limits has
 /// misbehaved however late its proposal arrives; the cheap limits are checked first.
-#[test]
-fn a_late_proposal_over_the_block_byte_limit_still_counts_against_its_leader() {
+/// Validator 3, taken to round 2 by the three others' timeouts of round 1: round 1's
+/// proposal is late from then on.
+fn replica_past_round_one(genesis: &ledger::Genesis) -> Node<u32, MemStore> {
     use consensus::{Timeout, TimeoutData};
-    let genesis = sim::genesis(4);
-    let validators = ValidatorSet::from_genesis(&genesis);
-    let genesis_id = consensus::genesis_block::<TxBatch>(&genesis).id();
-    let mut replica = node(&genesis, 3, MemStore::new(&genesis));
-    // Round 1 times out at the three others: their timeouts take the replica to round 2.
+    let validators = ValidatorSet::from_genesis(genesis);
+    let genesis_id = consensus::genesis_block::<TxBatch>(genesis).id();
+    let mut replica = node(genesis, 3, MemStore::new(genesis));
     for v in 0..3usize {
         let data = TimeoutData {
             chain: validators.chain,
@@ -430,6 +429,42 @@ fn a_late_proposal_over_the_block_byte_limit_still_counts_against_its_leader() {
         "the replica moved past round 1: {:?}",
         replica.status().round
     );
+    replica
+}
+
+/// A peer that passes another validator's compact proposal off as its own is the faulty one,
+/// however late the proposal is. The late-proposal shortcut ran before the author check, so an
+/// old proposal relayed by a Byzantine validator cost it nothing (found by the live Byzantine
+/// test, which relays the oldest message it kept).
+#[test]
+fn a_late_compact_proposal_relayed_by_another_peer_counts_against_that_peer() {
+    let genesis = sim::genesis(4);
+    let mut replica = replica_past_round_one(&genesis);
+    let (_, proposal) = first_block(&genesis, TxBatch::new(Vec::new()));
+    let compact = CompactProposal::of(&proposal, |_| true);
+    // Validator 1 led round 1; peer 2 sends its proposal.
+    replica
+        .handle(
+            10,
+            Event::Consensus {
+                from: 2,
+                bytes: wire::encode_compact(&compact),
+            },
+        )
+        .expect("a refused input, never a fatal error");
+    let offences = &replica.status().offences;
+    assert_eq!(
+        offences.get("2").and_then(|k| k.get("invalid_consensus")),
+        Some(&1),
+        "a mark against the peer that relayed it: {offences:?}"
+    );
+    assert!(offences.get("1").is_none(), "none against its author: {offences:?}");
+}
+
+#[test]
+fn a_late_proposal_over_the_block_byte_limit_still_counts_against_its_leader() {
+    let genesis = sim::genesis(4);
+    let mut replica = replica_past_round_one(&genesis);
     // Round 1's leader's proposal arrives now: whole, under the wire's limit, over the block's.
     let payload = TxBatch::new(big_transactions(&genesis.chain_id, 200));
     let bytes: usize = payload.txs.iter().map(|t| t.encoded_len()).sum();

@@ -5,9 +5,6 @@ use super::*;
 impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
     pub(super) fn on_vote(&mut self, from: PublicKey, idx: u16, v: Vote) -> Result<(), Reject> {
         let round = v.data.round;
-        if v.author != from {
-            return Err(Reject::AuthorMismatch);
-        }
         if v.data.chain != self.validators.chain {
             return Err(Reject::WrongChain { what: "vote" });
         }
@@ -80,9 +77,6 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         t: Timeout,
     ) -> Result<(), Reject> {
         let round = t.round();
-        if t.author != from {
-            return Err(Reject::AuthorMismatch);
-        }
         if t.data.chain != self.validators.chain {
             return Err(Reject::WrongChain { what: "timeout" });
         }

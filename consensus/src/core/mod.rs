@@ -643,9 +643,15 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
 
     fn on_message(&mut self, from: PublicKey, msg: ConsensusMsg<P>) {
         // Another epoch's message is refused as such, whoever sent it: a validator removed in
-        // this epoch still sends the last one's, and a node that has not yet caught up too.
+        // this epoch still sends the last one's, a node that has not yet caught up too, and
+        // one that rotated its key signed the last epoch's with its old key.
         if let Err(reason) = self.validators.check_message_epoch("message", msg.epoch()) {
             return self.reject(Some(from), reason);
+        }
+        // Within the epoch, a message the sender did not sign is its fault however stale it
+        // is, so this comes before the checks that charge no one.
+        if msg.signer().is_some_and(|signer| signer != from) {
+            return self.reject(Some(from), Reject::AuthorMismatch);
         }
         let Some(idx) = self.validators.index_of(&from) else {
             return self.reject(Some(from), Reject::NotAValidator);

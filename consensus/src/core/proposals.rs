@@ -6,9 +6,6 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
     pub(super) fn on_proposal(&mut self, from: PublicKey, p: Proposal<P>) -> Result<(), Reject> {
         let round = p.round();
         let h = &p.block.header;
-        if p.author() != from {
-            return Err(Reject::AuthorMismatch);
-        }
         if self.validators.leader(round) != from {
             return Err(Reject::WrongLeader { round });
         }
