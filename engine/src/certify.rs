@@ -16,6 +16,8 @@
 //! same signature (ed25519 is deterministic). The signature comes from the consensus core's
 //! `SafetyRules`, the key's only holder, and not while the rollback guard's fence stands.
 
+use std::borrow::Cow;
+
 use std::collections::BTreeMap;
 
 use ledger::proof::{CheckpointVote, LedgerCertificate, LedgerCheckpoint};
@@ -117,7 +119,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         let Some(set) = self.epochs.for_height(height) else {
             return Ok(()); // a height of an epoch this node no longer knows the set of
         };
-        let tally = self.certify.book.ours(set, checkpoint, vote, certified);
+        let tally = self.certify.book.ours(&set, checkpoint, vote, certified);
         self.apply_tally(tally, None)
     }
 
@@ -174,7 +176,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             debug!(%from, height, "checkpoint vote for a height of an unknown epoch dropped");
             return Ok(SyncResponse::VoteReceived);
         };
-        match self.certify.book.peer(set, &sender, checkpoint, vote, head) {
+        match self
+            .certify
+            .book
+            .peer(&set, &sender, checkpoint, vote, head)
+        {
             Ok(tally) => self.apply_tally(tally, None)?,
             Err(e) => {
                 self.status.checkpoint_votes_rejected += 1;
@@ -247,7 +253,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         from: Option<P>,
     ) -> Result<(), EngineError<S::Error>> {
         let height = cert.checkpoint.height;
-        let Some(set) = self.epochs.for_height(height).cloned() else {
+        let Some(set) = self.epochs.for_height(height).map(Cow::into_owned) else {
             debug!(
                 height,
                 "certificate of a height of an unknown epoch dropped"

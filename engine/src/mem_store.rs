@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ledger::accumulator::{self as acc, AccumulatorError, MemoryAccumulator};
-use ledger::encoding::to_canonical;
+use ledger::encoding::{from_canonical, to_canonical};
 use ledger::execute::{BlockExecution, ExecError, StateDelta, StateReader};
+use ledger::governance::{EpochSet, VALIDATORS_KEY};
 use ledger::merkle::Blake3Hasher;
 use ledger::proof::{LedgerCertificate, LedgerCheckpoint};
 use ledger::receipt::{ExecStatus, Receipt, TxLeaf};
@@ -56,6 +57,8 @@ pub enum MemStoreError {
     Smt(#[from] SmtError),
     #[error("certificate for height {height}: no checkpoint there")]
     CertificateBeyondHead { height: u64 },
+    #[error("block {height} wrote a validator set that does not decode: {reason}")]
+    ValidatorSet { height: u64, reason: String },
 }
 
 /// One write, as the journal keeps it.
@@ -86,6 +89,9 @@ struct Ledger {
     certificates: BTreeMap<u64, LedgerCertificate>,
     safety: Option<Vec<u8>>,
     consensus_blocks: BTreeMap<(u64, Hash), Vec<u8>>,
+    /// The sets after genesis's, each with the first height it certifies (the state keeps only
+    /// the newest; the RocksDB store finds the older ones in its versioned state).
+    epoch_starts: Vec<(u64, EpochSet)>,
     journal: Vec<Write>,
 }
 
@@ -157,6 +163,7 @@ impl Ledger {
             certificates: BTreeMap::new(),
             safety: None,
             consensus_blocks: BTreeMap::new(),
+            epoch_starts: Vec::new(),
             journal: Vec::new(),
         };
         let block = crate::payload::to_ledger_block(&consensus::genesis_block::<
@@ -303,6 +310,24 @@ impl Ledger {
                 Some(v) => self.state.insert(key.clone(), v.clone()),
                 None => self.state.remove(key),
             };
+        }
+        let new_set = delta
+            .iter()
+            .find(|(key, _)| key.as_slice() == VALIDATORS_KEY)
+            .and_then(|(_, value)| value.as_ref());
+        if let Some(bytes) = new_set {
+            let set: EpochSet = from_canonical(
+                "validator set",
+                bytes,
+                ledger::execute::MAX_STATE_VALUE_BYTES,
+            )
+            .map_err(|e| MemStoreError::ValidatorSet {
+                height,
+                reason: e.to_string(),
+            })?;
+            if set.epoch > 0 {
+                self.epoch_starts.push((height + 1, set));
+            }
         }
         let hash = block.hash();
         self.block_index.insert(hash, height);
@@ -454,6 +479,12 @@ impl NodeStore for MemStore {
         let ledger = self.lock();
         let end = head.min(from.saturating_add(max_scan.saturating_sub(1)));
         Ok((from..=end).find(|h| !ledger.certificates.contains_key(h)))
+    }
+
+    fn epoch_starts(&self, max: usize) -> Result<Vec<(u64, EpochSet)>, MemStoreError> {
+        let ledger = self.lock();
+        let skip = ledger.epoch_starts.len().saturating_sub(max);
+        Ok(ledger.epoch_starts[skip..].to_vec())
     }
 
     fn load_safety_mark(&self) -> Result<MarkState, MemStoreError> {

@@ -275,7 +275,21 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         let idle_wait = crate::idle::proposal_wait(genesis.consensus.round_timeout_ms);
         let (core, actions) = Core::recover(&genesis, key, validator, recovery, now);
         let first_height = epoch_first_height(&store, &core)?;
-        let epochs = EpochViews::new(&genesis, set, first_height);
+        let history = store
+            .epoch_starts(crate::epochs::MAX_OLDER_EPOCHS + 2)
+            .map_err(EngineError::Store)?;
+        let epochs = EpochViews::new(&genesis, history);
+        if epochs.current.set != set || epochs.current.first_height != first_height {
+            // Both read the same state; a difference is a bug, and the core's epoch decides.
+            error!(
+                core_epoch = set.epoch,
+                core_first_height = first_height,
+                store_epoch = epochs.current.set.epoch,
+                store_first_height = epochs.current.first_height,
+                "the store's epoch history disagrees with the consensus state"
+            );
+            debug_assert!(false, "epoch history disagrees with the consensus state");
+        }
         let book = PeerBook::from_sets(&[&epochs.current.set.validators], &parse_peer);
         let mut node = Node {
             genesis,

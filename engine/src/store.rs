@@ -6,6 +6,7 @@
 //! Both compute the same roots from the same blocks, with the same `ledger` functions.
 
 use ledger::execute::{BlockExecution, StateReader};
+use ledger::governance::EpochSet;
 use ledger::proof::{LedgerCertificate, LedgerCheckpoint};
 use ledger::receipt::Receipt;
 use ledger::store_api::{CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Head};
@@ -66,6 +67,10 @@ pub trait NodeStore: StateReader {
         head: u64,
         max_scan: u64,
     ) -> Result<Option<u64>, Self::Error>;
+
+    /// The sets that followed genesis's, oldest first, each with the first height it
+    /// certifies: the last `max` of them.
+    fn epoch_starts(&self, max: usize) -> Result<Vec<(u64, EpochSet)>, Self::Error>;
 
     /// The safety high-water mark, kept apart from the store's own records (see
     /// [`crate::guard`]).

@@ -458,7 +458,10 @@ fn a_late_compact_proposal_relayed_by_another_peer_counts_against_that_peer() {
         Some(&1),
         "a mark against the peer that relayed it: {offences:?}"
     );
-    assert!(offences.get("1").is_none(), "none against its author: {offences:?}");
+    assert!(
+        offences.get("1").is_none(),
+        "none against its author: {offences:?}"
+    );
 }
 
 #[test]

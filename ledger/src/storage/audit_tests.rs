@@ -675,4 +675,17 @@ fn epoch_changes_are_found_and_proven() {
     assert_eq!(trust.last().first_height, 6);
     assert_eq!(trust.last().set.validators[0].power, 2);
     assert_eq!(store.epoch_changes(1).unwrap().len(), 1);
+    // Where each later set starts, certified or not: what a node reads when it starts.
+    let starts = store.epoch_starts(10).unwrap();
+    let firsts: Vec<(u64, u64)> = starts.iter().map(|(h, s)| (*h, s.epoch)).collect();
+    assert_eq!(firsts, vec![(4, 1), (6, 2)]);
+    assert_eq!(starts[0].1.validators, epoch1.validators);
+    assert_eq!(starts[1].1, trust.last().set);
+    let firsts: Vec<u64> = store
+        .epoch_starts(1)
+        .unwrap()
+        .iter()
+        .map(|(h, _)| *h)
+        .collect();
+    assert_eq!(firsts, vec![6], "only the last one");
 }

@@ -31,6 +31,35 @@ impl Store {
         }
     }
 
+    /// The last height of `epoch` (the block that applied the change to `epoch + 1`), searched
+    /// in `low..=head`, with the set the state names after it.
+    fn epoch_end(&self, epoch: u64, low: u64, head: u64) -> Result<(u64, EpochSet), StoreError> {
+        // The first height whose state names a later epoch is the block that applied the
+        // change, which is the last block of `epoch`.
+        let (mut lo, mut hi) = (low, head);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.epoch_at(mid)?.0 > epoch {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        let end = lo;
+        let (found, set) = self.epoch_at(end)?;
+        match set.filter(|_| found == epoch + 1) {
+            Some(next) => Ok((end, next)),
+            None => Err(StoreError::Corrupt {
+                cf: super::schema::CF_STATE_VALUES,
+                key: "gov/validators".into(),
+                reason: format!(
+                    "the state after height {end} names epoch {found}, expected {}",
+                    epoch + 1
+                ),
+            }),
+        }
+    }
+
     /// Every epoch change from `from_epoch` on (0: since genesis), oldest first, up to the
     /// head. A change whose height has no stored ledger certificate yet ends the list there
     /// (its certificate is still being gathered).
@@ -43,29 +72,7 @@ impl Store {
             if changes.len() >= MAX_EPOCH_CHANGES {
                 break;
             }
-            // The first height whose state names a later epoch is the block that applied the
-            // change, which is the last block of `epoch`.
-            let (mut lo, mut hi) = (low, head);
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                if self.epoch_at(mid)?.0 > epoch {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-            let end = lo;
-            let (found, set) = self.epoch_at(end)?;
-            let Some(next) = set.filter(|_| found == epoch + 1) else {
-                return Err(StoreError::Corrupt {
-                    cf: super::schema::CF_STATE_VALUES,
-                    key: "gov/validators".into(),
-                    reason: format!(
-                        "the state after height {end} names epoch {found}, expected {}",
-                        epoch + 1
-                    ),
-                });
-            };
+            let (end, next) = self.epoch_end(epoch, low, head)?;
             let Some(certificate) = self.ledger_certificate(end)? else {
                 break;
             };
@@ -78,5 +85,23 @@ impl Store {
             low = end;
         }
         Ok(changes)
+    }
+
+    /// The sets that followed genesis's, oldest first, each with the first height it certifies:
+    /// the last `max` of them. A node reads them when it starts, so it can still check a
+    /// certificate of an epoch it has left (the last certificate of an epoch it passed through
+    /// quickly, or before a restart).
+    pub fn epoch_starts(&self, max: usize) -> Result<Vec<(u64, EpochSet)>, StoreError> {
+        let head = self.head().ok_or(StoreError::NotInitialized)?.height;
+        let (last_epoch, _) = self.epoch_at(head)?;
+        let first = last_epoch.saturating_sub(max as u64);
+        let mut starts = Vec::new();
+        let mut low = 0u64;
+        for epoch in first..last_epoch {
+            let (end, next) = self.epoch_end(epoch, low, head)?;
+            starts.push((end + 1, next));
+            low = end;
+        }
+        Ok(starts)
     }
 }

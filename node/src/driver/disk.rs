@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use engine::guard::{MarkState, SafetyMark};
 use engine::NodeStore;
 use ledger::execute::{BlockExecution, ExecError, StateReader};
+use ledger::governance::EpochSet;
 use ledger::proof::{LedgerCertificate, LedgerCheckpoint};
 use ledger::receipt::Receipt;
 use ledger::storage::{Store, StoreError};
@@ -162,6 +163,10 @@ impl NodeStore for Disk {
         max_scan: u64,
     ) -> Result<Option<u64>, DiskError> {
         Ok(self.store.first_uncertified(from, head, max_scan)?)
+    }
+
+    fn epoch_starts(&self, max: usize) -> Result<Vec<(u64, EpochSet)>, DiskError> {
+        Ok(self.store.epoch_starts(max)?)
     }
 
     fn load_safety_mark(&self) -> Result<MarkState, DiskError> {
