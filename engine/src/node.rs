@@ -290,7 +290,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             );
             debug_assert!(false, "epoch history disagrees with the consensus state");
         }
-        let book = PeerBook::from_sets(&[&epochs.current.set.validators], &parse_peer);
+        let book = book_of(&epochs, &parse_peer);
         let mut node = Node {
             genesis,
             core,
@@ -542,13 +542,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                     "entering a new epoch"
                 );
                 self.epochs.advance(&self.genesis, set.clone(), first);
-                let sets: Vec<&[ledger::genesis::Validator]> = self
-                    .epochs
-                    .sets()
-                    .into_iter()
-                    .map(|s| s.validators.as_slice())
-                    .collect();
-                self.book = PeerBook::from_sets(&sets, &self.parse_peer);
+                self.book = book_of(&self.epochs, &self.parse_peer);
                 let book = &self.book;
                 self.connected = self
                     .peers_up
@@ -688,4 +682,17 @@ impl<S: NodeStore> crate::mempool::LedgerView for StoreView<'_, S> {
     fn is_committed(&self, tx: &Hash) -> bool {
         self.0.is_committed(tx).unwrap_or(false)
     }
+}
+
+/// Who the node talks to as a validator: the current epoch's set and the one before (its
+/// members still certify that epoch's last heights, a rotated key signing with its old key).
+/// The same at start as after a change, or a restarted node refuses, and marks, the old-key
+/// checkpoint votes every other node takes.
+fn book_of<P: Peer>(epochs: &EpochViews, parse: impl Fn(&str) -> Option<P>) -> PeerBook<P> {
+    let sets: Vec<&[ledger::genesis::Validator]> = epochs
+        .sets()
+        .into_iter()
+        .map(|s| s.validators.as_slice())
+        .collect();
+    PeerBook::from_sets(&sets, parse)
 }
