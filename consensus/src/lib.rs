@@ -56,7 +56,7 @@ pub use crate::core::{genesis_block, Core, Occupancy, MAX_CLOCK_AHEAD_MS};
 pub use io::{Action, Input, Recovery};
 pub use payload::{AcceptAll, Payload, PayloadValidator};
 pub use reject::Reject;
-pub use safety_rules::{EpochRounds, SafetyData, SafetyRules};
+pub use safety_rules::{EpochRounds, RoundEntry, SafetyData, SafetyRules};
 pub use types::{
     Block, ConsensusMsg, Millis, Proposal, QuorumCert, Round, SyncInfo, Timeout, TimeoutCert,
     TimeoutData, Vote, VoteData, WriteId,

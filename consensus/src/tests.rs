@@ -625,7 +625,7 @@ fn a_restarted_validator_never_times_out_a_round_it_cannot_prove() {
         net.keys[0].clone(),
         AcceptAll,
         Recovery {
-            safety,
+            safety: safety.clone(),
             blocks: vec![p.block.clone()],
             committed: None,
             epoch: None,
@@ -646,6 +646,58 @@ fn a_restarted_validator_never_times_out_a_round_it_cannot_prove() {
         timeout.round(),
         timeout.high_qc.round()
     );
+    // Its store lost the block as well: the safety data still carry the TC that entered round 2.
+    let (mut back, _) = C::recover(
+        &net.genesis,
+        net.keys[0].clone(),
+        AcceptAll,
+        Recovery {
+            safety,
+            blocks: vec![],
+            committed: None,
+            epoch: None,
+        },
+        2_000,
+    );
+    assert_eq!(back.round(), 2);
+    let timeout = timeout_of(&back.handle(9_000, Input::TimerFired { round: 2 }));
+    assert_eq!(timeout.last_tc.as_ref().map(|t| t.round), Some(1));
+}
+
+/// A validator whose store lost its tail (the voted block and the certificates before it) but
+/// whose safety data survived must come back in the round it voted in, with the certificate
+/// that entered it. It came back in the round after its highest surviving QC, below its vote:
+/// there it may not time out (it voted above), nor anywhere with a high QC below its preferred
+/// round, and with f+1 such validators the network stopped for good (whole-node seed 8478).
+#[test]
+fn a_validator_that_lost_its_tail_comes_back_in_the_round_it_voted_in() {
+    let net = Net::new(4);
+    let (_, log) = run_happy(&net, 2);
+    let safety = log[0]
+        .iter()
+        .rev()
+        .find_map(|a| match a {
+            Action::PersistSafety { data, .. } => Some(data.clone()),
+            _ => None,
+        })
+        .expect("validator 0 voted");
+    assert_eq!((safety.last_voted_round, safety.preferred_round), (2, 1));
+    let (mut back, _) = C::recover(
+        &net.genesis,
+        net.keys[0].clone(),
+        AcceptAll,
+        Recovery {
+            safety,
+            blocks: vec![],
+            committed: None,
+            epoch: None,
+        },
+        5_000,
+    );
+    assert_eq!(back.round(), 2);
+    let acts = back.handle(20_000, Input::TimerFired { round: 2 });
+    let timeout = timeout_of(&acts);
+    assert_eq!((timeout.round(), timeout.high_qc.round()), (2, 1));
 }
 
 #[test]
@@ -758,8 +810,7 @@ fn invalid_and_stale_messages_are_rejected_with_reasons() {
     let msg = ConsensusMsg::Proposal(p.clone());
     let mut strangers_block = p.block.clone();
     strangers_block.header.proposer = stranger;
-    let strangers =
-        Proposal::sign(net.genesis.hash(), 0, strangers_block, None, &stranger_key);
+    let strangers = Proposal::sign(net.genesis.hash(), 0, strangers_block, None, &stranger_key);
     assert_eq!(
         rej(r0.handle(
             1,

@@ -40,7 +40,7 @@ pub struct SafetyMark {
 }
 
 impl Canonical for SafetyMark {
-    const DOMAIN: &'static str = "waybill/safety-mark/v2";
+    const DOMAIN: &'static str = "waybill/safety-mark/v3";
 }
 
 /// The most bytes a mark may take: the safety data is one consensus record (its last vote and
@@ -141,6 +141,11 @@ fn merge(store: SafetyData, mark: &SafetyData) -> SafetyData {
             mark.last_vote.clone()
         } else {
             store.last_vote
+        },
+        last_vote_entry: if take_vote {
+            mark.last_vote_entry.clone()
+        } else {
+            store.last_vote_entry
         },
         last_timeout: if take_timeout {
             mark.last_timeout.clone()

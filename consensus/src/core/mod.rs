@@ -192,7 +192,24 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
                 high_qc = t.high_qc.clone();
             }
         }
-        let high_tc = own_timeout.and_then(|t| t.last_tc.clone());
+        let mut high_tc = own_timeout.and_then(|t| t.last_tc.clone());
+        // The certificates that took it into the round it last voted in (its store may have
+        // lost them): without them it would restart below that round and could sign nothing.
+        let vote_entry = safety
+            .data()
+            .last_vote_entry
+            .as_ref()
+            .filter(|e| e.qc.epoch() == set.epoch);
+        if let Some(entry) = vote_entry {
+            if entry.qc.round() > high_qc.round() {
+                high_qc = entry.qc.clone();
+            }
+            if let Some(tc) = entry.tc.as_ref().filter(|t| t.epoch == set.epoch) {
+                if high_tc.as_ref().is_none_or(|h| tc.round > h.round) {
+                    high_tc = Some(tc.clone());
+                }
+            }
+        }
         let mut core = Core {
             my_index: validators.index_of(&me),
             safety,
