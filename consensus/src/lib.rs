@@ -49,6 +49,7 @@ pub mod pacemaker;
 pub mod payload;
 pub mod reject;
 pub mod safety_rules;
+pub mod safety_upgrade;
 pub mod types;
 pub mod validators;
 

@@ -22,6 +22,7 @@
 //!
 //! Every finding is logged at error level and counted in the node's status and metrics.
 
+use consensus::safety_upgrade::SafetyDataV2;
 use consensus::{Round, SafetyData};
 use ledger::encoding::{digest, from_canonical, to_canonical, Canonical};
 use ledger::store_api::MAX_CONSENSUS_RECORD_BYTES;
@@ -41,6 +42,26 @@ pub struct SafetyMark {
 
 impl Canonical for SafetyMark {
     const DOMAIN: &'static str = "waybill/safety-mark/v3";
+}
+
+/// The mark as releases before `SafetyData::last_vote_entry` wrote it, read on upgrade.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafetyMarkV2 {
+    pub safety: SafetyDataV2,
+    pub committed_height: u64,
+}
+
+impl Canonical for SafetyMarkV2 {
+    const DOMAIN: &'static str = "waybill/safety-mark/v2";
+}
+
+impl From<SafetyMarkV2> for SafetyMark {
+    fn from(old: SafetyMarkV2) -> SafetyMark {
+        SafetyMark {
+            safety: old.safety.into(),
+            committed_height: old.committed_height,
+        }
+    }
 }
 
 /// The most bytes a mark may take: the safety data is one consensus record (its last vote and
@@ -89,14 +110,28 @@ impl SafetyMark {
             });
         }
         let (body, sum) = bytes.split_at(bytes.len() - 32);
-        let mark: SafetyMark =
-            from_canonical("safety mark", body, MAX_MARK_BYTES).map_err(|e| {
-                SafetyMarkError::Decode {
-                    reason: e.to_string(),
-                }
-            })?;
         let found = Hash(sum.try_into().expect("split at 32 bytes from the end"));
-        let expected = digest(&mark);
+        let (mark, expected) =
+            match from_canonical::<SafetyMark>("safety mark", body, MAX_MARK_BYTES) {
+                Ok(mark) => {
+                    let expected = digest(&mark);
+                    (mark, expected)
+                }
+                // An older release's mark (an upgraded node): its own layout and checksum domain.
+                Err(current) => {
+                    match from_canonical::<SafetyMarkV2>("safety mark", body, MAX_MARK_BYTES) {
+                        Ok(old) => {
+                            let expected = digest(&old);
+                            (SafetyMark::from(old), expected)
+                        }
+                        Err(_) => {
+                            return Err(SafetyMarkError::Decode {
+                                reason: current.to_string(),
+                            })
+                        }
+                    }
+                }
+            };
         if found != expected {
             return Err(SafetyMarkError::Checksum { expected, found });
         }
@@ -240,6 +275,39 @@ mod tests {
             last_timeout: None,
             ..SafetyData::default()
         }
+    }
+
+    /// A node upgraded from a release before `last_vote_entry` keeps its promises: its old
+    /// mark reads, rounds and all, and a damaged one is still refused.
+    #[test]
+    fn an_older_releases_mark_reads_after_an_upgrade() {
+        let old = SafetyMarkV2 {
+            safety: SafetyDataV2 {
+                last_voted_round: 33,
+                preferred_round: 31,
+                highest_timeout_round: 32,
+                ..SafetyDataV2::default()
+            },
+            committed_height: 77,
+        };
+        let mut bytes = to_canonical(&old);
+        bytes.extend_from_slice(digest(&old).as_bytes());
+        let mark = SafetyMark::from_bytes(&bytes).expect("an old mark reads");
+        assert_eq!(
+            (
+                mark.safety.last_voted_round,
+                mark.safety.preferred_round,
+                mark.safety.highest_timeout_round,
+                mark.committed_height
+            ),
+            (33, 31, 32, 77)
+        );
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert!(matches!(
+            SafetyMark::from_bytes(&bytes),
+            Err(SafetyMarkError::Checksum { .. })
+        ));
     }
 
     #[test]

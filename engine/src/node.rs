@@ -623,8 +623,9 @@ pub(crate) fn load_recovery<S: NodeStore>(
     let records = store.load_consensus().map_err(EngineError::Store)?;
     let safety: SafetyData = match &records.safety {
         None => SafetyData::default(),
-        Some(bytes) => from_canonical("safety data", bytes, MAX_CONSENSUS_RECORD_BYTES)
-            .map_err(EngineError::Recovery)?,
+        Some(bytes) => {
+            SafetyData::decode(bytes, MAX_CONSENSUS_RECORD_BYTES).map_err(EngineError::Recovery)?
+        }
     };
     let mut blocks = Vec::with_capacity(records.blocks.len());
     for bytes in &records.blocks {

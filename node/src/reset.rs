@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use consensus::SafetyData;
 use engine::guard::{self, MarkState, SafetyMark};
-use ledger::encoding::{from_canonical, to_canonical};
+use ledger::encoding::to_canonical;
 use ledger::storage::{ConsensusWrite, Store, StoreError, MAX_CONSENSUS_RECORD_BYTES};
 
 use crate::driver::disk::{read_mark, MARK_FILE};
@@ -107,11 +107,12 @@ fn kept_safety(
             .load_consensus()?
             .safety
             .map(|bytes| {
-                from_canonical::<SafetyData>("safety data", &bytes, MAX_CONSENSUS_RECORD_BYTES)
-                    .map_err(|e| ResetError::SafetyDecode {
+                SafetyData::decode(&bytes, MAX_CONSENSUS_RECORD_BYTES).map_err(|e| {
+                    ResetError::SafetyDecode {
                         path: db.to_path_buf(),
                         reason: e.to_string(),
-                    })
+                    }
+                })
             })
             .transpose()?),
         Err(e) => Err(e),
@@ -193,7 +194,7 @@ mod tests {
     fn stored_round(dir: &Path) -> Option<u64> {
         let store = Store::open(&dir.join("ledger")).expect("store");
         store.load_consensus().expect("load").safety.map(|b| {
-            from_canonical::<SafetyData>("s", &b, MAX_CONSENSUS_RECORD_BYTES)
+            SafetyData::decode(&b, MAX_CONSENSUS_RECORD_BYTES)
                 .expect("decode")
                 .last_voted_round
         })
