@@ -123,6 +123,28 @@ fn safety_of(actions: &[A], i: usize) -> SafetyData {
     }
 }
 
+/// Validator `i` restarting from `safety` and `blocks` (nothing committed, epoch 0).
+fn restart(
+    net: &Net,
+    i: usize,
+    safety: SafetyData,
+    blocks: Vec<Block<TP>>,
+    now: Millis,
+) -> (C, Vec<A>) {
+    C::recover(
+        &net.genesis,
+        net.keys[i].clone(),
+        AcceptAll,
+        Recovery {
+            safety,
+            blocks,
+            committed: None,
+            epoch: None,
+        },
+        now,
+    )
+}
+
 /// Leader 1 proposes round 1 with payload [7]; returns its core, the actions and the proposal.
 fn propose_round1(net: &Net) -> (C, Vec<A>, Proposal<TP>) {
     let (mut l1, _) = net.core(1);
@@ -540,21 +562,7 @@ fn a_restarted_validator_counts_its_own_resent_timeout() {
         .iter()
         .map(|&i| timeout_of(&net.core(i).0.handle(1_000, Input::TimerFired { round: 1 })))
         .collect();
-    let restarted = || {
-        C::recover(
-            &net.genesis,
-            net.keys[0].clone(),
-            AcceptAll,
-            Recovery {
-                safety: safety.clone(),
-                blocks: vec![],
-                committed: None,
-                epoch: None,
-            },
-            1_100,
-        )
-        .0
-    };
+    let restarted = || restart(&net, 0, safety.clone(), vec![], 1_100).0;
     // Its timer fires again in round 1 (the same timeout, re-sent), then the others' arrive.
     let mut back = restarted();
     let acts = back.handle(2_100, Input::TimerFired { round: 1 });
@@ -620,18 +628,7 @@ fn a_restarted_validator_never_times_out_a_round_it_cannot_prove() {
         })
         .expect("the vote's safety data");
     assert_eq!(safety.last_voted_round, 2);
-    let (mut back, _) = C::recover(
-        &net.genesis,
-        net.keys[0].clone(),
-        AcceptAll,
-        Recovery {
-            safety: safety.clone(),
-            blocks: vec![p.block.clone()],
-            committed: None,
-            epoch: None,
-        },
-        2_000,
-    );
+    let (mut back, _) = restart(&net, 0, safety.clone(), vec![p.block.clone()], 2_000);
     let round = back.round();
     let acts = back.handle(9_000, Input::TimerFired { round });
     let timeout = timeout_of(&acts);
@@ -647,18 +644,7 @@ fn a_restarted_validator_never_times_out_a_round_it_cannot_prove() {
         timeout.high_qc.round()
     );
     // Its store lost the block as well: the safety data still carry the TC that entered round 2.
-    let (mut back, _) = C::recover(
-        &net.genesis,
-        net.keys[0].clone(),
-        AcceptAll,
-        Recovery {
-            safety,
-            blocks: vec![],
-            committed: None,
-            epoch: None,
-        },
-        2_000,
-    );
+    let (mut back, _) = restart(&net, 0, safety, vec![], 2_000);
     assert_eq!(back.round(), 2);
     let timeout = timeout_of(&back.handle(9_000, Input::TimerFired { round: 2 }));
     assert_eq!(timeout.last_tc.as_ref().map(|t| t.round), Some(1));
@@ -682,18 +668,7 @@ fn a_validator_that_lost_its_tail_comes_back_in_the_round_it_voted_in() {
         })
         .expect("validator 0 voted");
     assert_eq!((safety.last_voted_round, safety.preferred_round), (2, 1));
-    let (mut back, _) = C::recover(
-        &net.genesis,
-        net.keys[0].clone(),
-        AcceptAll,
-        Recovery {
-            safety,
-            blocks: vec![],
-            committed: None,
-            epoch: None,
-        },
-        5_000,
-    );
+    let (mut back, _) = restart(&net, 0, safety, vec![], 5_000);
     assert_eq!(back.round(), 2);
     let acts = back.handle(20_000, Input::TimerFired { round: 2 });
     let timeout = timeout_of(&acts);
@@ -710,18 +685,7 @@ fn restarted_node_resends_its_vote_and_never_equivocates() {
     let vote = vote_of(&acts);
     let safety = safety_of(&acts, 1);
     // Crash: everything durable comes back.
-    let (mut back, acts) = C::recover(
-        &net.genesis,
-        net.keys[0].clone(),
-        AcceptAll,
-        Recovery {
-            safety,
-            blocks: vec![p.block.clone()],
-            committed: None,
-            epoch: None,
-        },
-        50,
-    );
+    let (mut back, acts) = restart(&net, 0, safety, vec![p.block.clone()], 50);
     assert_eq!(
         acts,
         vec![Action::SetTimer {
