@@ -47,6 +47,11 @@ impl<P: Payload> BlockTree<P> {
         self.blocks.is_empty()
     }
 
+    /// Every block above the committed root with its id, in no particular order.
+    pub fn uncommitted(&self) -> impl Iterator<Item = (&Hash, &Block<P>)> + '_ {
+        self.blocks.iter().filter(move |(id, _)| **id != self.root)
+    }
+
     /// Adds a block whose parent is in the tree. Returns false if it was already there.
     pub fn insert(&mut self, block: Block<P>) -> Result<bool, Reject> {
         let id = block.id();

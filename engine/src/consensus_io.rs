@@ -178,7 +178,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 self.flush(pending)?;
                 self.apply_commit(&blocks, &certificate)?;
             }
-            Action::SetTimer { round, deadline } => self.timer = Some((round, deadline)),
+            Action::SetTimer { round, deadline } => {
+                self.timer = Some((round, deadline));
+                self.timer_length = deadline.saturating_sub(self.now);
+                self.parked = None;
+            }
             Action::RequestPayload {
                 round,
                 parent,

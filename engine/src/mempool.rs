@@ -334,6 +334,15 @@ impl Mempool {
             .collect()
     }
 
+    /// Whether a proposal could take anything: some account's next transaction in sequence is
+    /// pending. A node with none is idle (see `idle`): transactions stuck behind a sequence gap
+    /// give a leader nothing to order, so they keep no round timer running.
+    pub fn has_ready(&self, ledger: &dyn LedgerView) -> bool {
+        self.by_account
+            .iter()
+            .any(|(account, pending)| pending.contains_key(&self.next_sequence(account, ledger)))
+    }
+
     /// Up to `max` transactions for a proposal. Per account, transactions are taken in sequence
     /// order from the account's next sequence number and stop at the first gap, so execution sees
     /// them in order; `exclude` holds transactions already in uncommitted ancestors of the block.

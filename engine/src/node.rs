@@ -198,6 +198,12 @@ pub struct Node<P: Peer, S: NodeStore> {
     peers_up: BTreeSet<P>,
     pub(crate) now: Millis,
     pub(crate) timer: Option<(Round, Millis)>,
+    /// The length the core gave the running timer (a parked one runs this long again).
+    pub(crate) timer_length: Millis,
+    /// A round timer that expired while the node had no work (see `idle`).
+    pub(crate) parked: Option<crate::idle::ParkedTimer>,
+    /// Whether a round timer has fired since start (see `idle`: a node parks none before).
+    pub(crate) timed_out_since_start: bool,
     /// Inputs the node owes its core as answers to its own actions: messages it sent to itself
     /// and the payloads it asked for (one per call of `handle`, see the module docs).
     pub(crate) loopback: VecDeque<Input<TxBatch>>,
@@ -206,8 +212,6 @@ pub struct Node<P: Peer, S: NodeStore> {
     pub(crate) catchup: CatchupState,
     pub(crate) certify: CertifyState,
     pub(crate) deferred: Option<DeferredPayload>,
-    /// How long a leader with nothing to order waits before proposing an empty block.
-    pub(crate) idle_wait: Millis,
     pub(crate) looks: ProposalLooks<P>,
     pub(crate) next_poll: Millis,
     /// How the node follows the chain while it is an observer (see `observer`).
@@ -272,7 +276,6 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             .clone()
             .unwrap_or_else(|| EpochSet::genesis(&genesis));
         let certify = CertifyState::new();
-        let idle_wait = crate::idle::proposal_wait(genesis.consensus.round_timeout_ms);
         let (core, actions) = Core::recover(&genesis, key, validator, recovery, now);
         let first_height = epoch_first_height(&store, &core)?;
         let history = store
@@ -301,13 +304,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             peers_up: BTreeSet::new(),
             now,
             timer: None,
+            timer_length: 0,
+            parked: None,
+            timed_out_since_start: false,
             loopback: VecDeque::new(),
             requests: BTreeMap::new(),
             next_request: 0,
             catchup: CatchupState::new(now),
             certify,
             deferred: None,
-            idle_wait,
             looks: ProposalLooks::default(),
             next_poll: now.saturating_add(POLL_EVERY),
             follow: crate::observer::Follow::new(now),
@@ -359,7 +364,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             Event::SyncRequest { from, bytes, reply } => self.serve(from, &bytes, reply)?,
             Event::SyncResponse { id, result } => self.on_response(id, result)?,
             Event::Wake => self.on_wake()?,
-            Event::TxAdmitted => self.on_admitted(),
+            // Handled below, with every other event while the node rests.
+            Event::TxAdmitted => {}
             Event::PeerConnected(peer) => {
                 if self.peers_up.len() < MAX_PEERS_UP || self.book.key_of(&peer).is_some() {
                     self.peers_up.insert(peer);
@@ -373,6 +379,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 self.connected.remove(&peer);
             }
         }
+        if self.rests() {
+            self.wake_if_work();
+        }
         if let Some(input) = self.loopback.pop_front() {
             self.feed(input)?;
         }
@@ -381,9 +390,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         Ok(std::mem::take(&mut self.out))
     }
 
-    /// When the node next needs [`Event::Wake`]: the earliest of its round timer, a held-back
-    /// payload request, a compact proposal's second look and the poll; `now` when it owes
-    /// itself a message.
+    /// When the node next needs [`Event::Wake`]: the earliest of its round timer, a compact
+    /// proposal's second look and the poll; `now` when it owes itself a message.
     pub fn next_wake(&self) -> Millis {
         if !self.loopback.is_empty() {
             return self.now;
@@ -397,19 +405,17 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         if let Some((_, deadline)) = self.timer {
             at = at.min(deadline);
         }
-        if let Some(d) = &self.deferred {
-            at = at.min(d.deadline);
-        }
         if let Some(due) = self.looks.next_due() {
             at = at.min(due);
         }
         at
     }
 
-    /// Whether the node holds a payload request back for want of transactions (the shell then
-    /// reports admissions with [`Event::TxAdmitted`]; otherwise it need not).
+    /// Whether the node rests for want of transactions (its round timer parked or its payload
+    /// request held, see `idle`): the shell then reports admissions with [`Event::TxAdmitted`];
+    /// otherwise it need not.
     pub fn waits_for_transactions(&self) -> bool {
-        self.deferred.is_some()
+        self.rests()
     }
 
     /// The node's counters and state for status and metrics.
@@ -438,11 +444,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         if let Some((round, deadline)) = self.timer {
             if deadline <= self.now {
                 self.timer = None;
-                self.feed(Input::TimerFired { round })?;
+                self.on_timer_expired(round, self.timer_length)?;
             }
-        }
-        if self.deferred.is_some_and(|d| d.deadline <= self.now) {
-            self.release_deferred_payload();
         }
         for due in self.looks.take_due(self.now) {
             self.on_second_look(due)?;
@@ -514,7 +517,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     fn refresh_status(&mut self) {
         let head = self.store.head();
         let observer = self.is_observer();
+        let idle = self.rests();
         let s = &mut self.status;
+        s.idle = idle;
         s.observer = observer;
         // An observer takes part in no round (its core never leaves the one it starts in).
         s.round = if observer { 0 } else { self.core.round() };
@@ -560,6 +565,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         let (core, actions) = core.rebuild(&self.genesis, recovery, self.now);
         self.core = core;
         self.timer = None;
+        self.parked = None;
         self.deferred = None;
         self.carry_out(actions)
     }

@@ -32,6 +32,9 @@ pub struct Status {
     pub committed_height: u64,
     pub committed_hash: Hash,
     pub mempool_len: usize,
+    /// The node rests: nothing to order, so its round timer is parked or, as leader, it holds
+    /// its proposal until a transaction arrives (see `idle`).
+    pub idle: bool,
     /// A catch-up request is in flight; on an observer, it is behind the validators as far as
     /// it knows (it has not reached the top since it started, or its last answer was full).
     pub syncing: bool,

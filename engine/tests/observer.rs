@@ -45,9 +45,12 @@ fn honest_chain(observers: usize) -> (MemStore, sim::Outcome) {
         dup_per_mille: 0,
         partitions: vec![],
         heal_ms: 3_000,
-        end_ms: 8_000,
+        // Clients send for the run's first part (they rest its last 10 s): an idle network
+        // commits no blocks.
+        end_ms: 15_000,
         spares: 0,
         reconfig: vec![],
+        idle: vec![],
     });
     let source = world.insts[0].store.clone();
     (source, world.run())
@@ -132,7 +135,9 @@ fn observers_in_the_simulator_end_with_the_validators_chain_and_never_sign() {
     assert!(outcome.ok(), "{outcome:#?}");
     assert!(outcome.max_height >= 5, "{outcome:#?}");
     assert!(
-        outcome.observer_commits >= 2 * outcome.max_height.saturating_sub(3),
+        // The run stops once the last client transaction commits, while blocks still come
+        // fast; an observer follows a poll behind.
+        outcome.observer_commits >= 2 * outcome.max_height.saturating_sub(8),
         "the observers followed to within a few blocks of the top: {outcome:#?}"
     );
     assert!(

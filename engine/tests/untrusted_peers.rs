@@ -243,9 +243,12 @@ fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
         dup_per_mille: 0,
         partitions: vec![],
         heal_ms: 3_000,
-        end_ms: 6_000,
+        // Clients send for the run's first part (they rest its last 10 s): an idle network
+        // commits no blocks.
+        end_ms: 15_000,
         spares: 0,
         reconfig: vec![],
+        idle: vec![],
     });
     let source = world.insts[0].store.clone();
     let outcome = world.run();
@@ -617,11 +620,27 @@ fn a_proposal_dated_before_its_parent_or_far_ahead_is_refused() {
 fn a_lagging_leader_stamps_its_parents_time() {
     let mut genesis = sim::genesis(4);
     genesis.genesis_time_ms = 1_000_000;
-    // Validator 1 leads round 1; an idle leader proposes once its wait is over.
-    let mut leader = node(&genesis, 1, MemStore::new(&genesis));
+    // Validator 1 leads round 1; it proposes once it has a transaction to order (an idle
+    // leader holds its proposal).
+    let (mut leader, pool) = node_and_pool(&genesis, 1, MemStore::new(&genesis));
+    let key = KeyPair::from_secret([0xC5; 32]);
+    let tx = Transaction {
+        chain_id: genesis.chain_id.clone(),
+        signer: key.public(),
+        sequence: 0,
+        payload: TxPayload::Memo { data: vec![1; 8] },
+    }
+    .sign(&key);
+    let admitted = pool.lock().submit_batch(vec![tx], &NoLedger, 0);
+    assert!(admitted[0].is_ok(), "{admitted:?}");
     let mut stamped = None;
     for now in (10..20_000).step_by(100) {
-        for effect in leader.handle(now, Event::Wake).expect("runs") {
+        let event = if now == 10 {
+            Event::TxAdmitted
+        } else {
+            Event::Wake
+        };
+        for effect in leader.handle(now, event).expect("runs") {
             let (Effect::Broadcast { bytes } | Effect::Send { bytes, .. }) = effect else {
                 continue;
             };

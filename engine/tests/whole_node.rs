@@ -218,6 +218,38 @@ fn random_reconfigurations() {
     }
 }
 
+/// An idle network rests: once the last transactions have settled, no honest validator commits
+/// a block or times a round out (but a restarted validator, once, to find the others' round),
+/// also after a validator restarts in the quiet; and the first
+/// transaction after the rest commits well inside one round timeout (400 ms here), so no round
+/// had to time out to wake the network.
+#[test]
+fn an_idle_network_rests_and_wakes_for_the_next_transaction() {
+    for (seed, n, crash) in [(2, 7, false), (1, 4, false), (3, 4, true)] {
+        let mut plan = Plan::quiet(seed, n, (1_500, 21_500));
+        if crash {
+            plan.crashes.push(sim::plan::Crash {
+                node: 1,
+                at_ms: 9_000,
+                down_ms: 2_000,
+                lose_tail: 0,
+            });
+        }
+        let o = World::new(plan).run();
+        let why = format!("seed {seed} n={n} crash={crash}: {o:?}");
+        assert!(o.ok(), "{why}");
+        assert_eq!(o.idle_commits, 0, "blocks committed while idle: {why}");
+        // A restarted validator times its first round out, to learn the round the others rest in.
+        let restarts = u64::from(crash);
+        assert!(
+            o.idle_timeouts <= restarts,
+            "rounds timed out while idle: {why}"
+        );
+        assert_eq!(o.wake_latency_ms.len(), 1, "{why}");
+        assert!(o.wake_latency_ms[0] < 400, "slow to wake: {why}");
+    }
+}
+
 #[test]
 fn a_seed_replays_exactly() {
     for seed in [5, 17] {

@@ -337,6 +337,22 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         self.safety.sign_checkpoint(checkpoint)
     }
 
+    /// Uncommitted blocks that the chain may still grow on: the highest QC's block and its
+    /// uncommitted ancestors, and blocks of later rounds (they may have gathered a QC this node
+    /// has not seen yet). Others are left behind by a higher QC. A driver that lets an idle
+    /// network rest asks whether any of these carries work (see the engine's `idle`).
+    pub fn open_blocks(&self) -> impl Iterator<Item = &Block<P>> + '_ {
+        let chain: Vec<Hash> = self
+            .tree
+            .uncommitted_path(&self.high_qc.block_id())
+            .unwrap_or_default();
+        let qc_round = self.high_qc.round();
+        self.tree
+            .uncommitted()
+            .filter(move |(id, b)| b.round() > qc_round || chain.contains(id))
+            .map(|(_, b)| b)
+    }
+
     /// The payload validator the core asks.
     pub fn payload_validator(&self) -> &V {
         &self.payload_validator

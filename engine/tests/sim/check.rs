@@ -209,6 +209,9 @@ pub fn committed(world: &mut World, inst: usize, c: &Committed) {
         }
     }
     world.out.max_height = world.out.max_height.max(height);
+    if world.plan.should_rest(world.now) {
+        world.out.idle_commits += 1;
+    }
     if world.plan.is_observer(world.insts[inst].key) {
         world.out.observer_commits += 1;
     }

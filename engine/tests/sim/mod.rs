@@ -133,6 +133,14 @@ pub struct Outcome {
     pub events: u64,
     /// Digest of every honest commit in order: equal for equal seeds.
     pub trace: Hash,
+    /// Honest commits, and honest round timeouts, while the network should rest (an idle
+    /// window, settled: see `plan::IDLE_SETTLE_MS`). Faults may cause some; a fault-free run
+    /// must have none.
+    pub idle_commits: u64,
+    pub idle_timeouts: u64,
+    /// For each idle window, how long the first transaction started after it took to commit
+    /// (at the first node), in simulated milliseconds.
+    pub wake_latency_ms: Vec<u64>,
 }
 
 impl Outcome {
@@ -157,6 +165,8 @@ pub struct World {
     /// `WAYBILL_WHOLE_LOG` set: print the run's story (see `log`).
     log: bool,
     governor: Governor,
+    /// The first transaction started after each idle window ends: (window, hash, started).
+    wakers: Vec<(usize, Hash, u64)>,
 }
 
 /// Drives the plan's validator-set changes through governance: organization 0's admin proposes
@@ -334,6 +344,7 @@ impl World {
             trace: Vec::new(),
             log: log::enabled(),
             governor,
+            wakers: Vec::new(),
         }
     }
 
@@ -494,8 +505,18 @@ impl World {
         if self.log {
             log::event(self.now, inst, &event);
         }
+        let timeouts = node.status().timeouts;
         match node.handle(self.now, event) {
-            Ok(effects) => self.after(inst, effects),
+            Ok(effects) => {
+                let fired = self.insts[inst]
+                    .node
+                    .as_ref()
+                    .map_or(0, |n| n.status().timeouts.saturating_sub(timeouts));
+                if self.plan.should_rest(self.now) && self.is_honest(inst) {
+                    self.out.idle_timeouts += fired;
+                }
+                self.after(inst, effects)
+            }
             Err(e) => self.fail(inst, format!("engine stopped: {e}")),
         }
     }
@@ -724,7 +745,7 @@ impl World {
 
     fn client_tick(&mut self) {
         self.governor_tick();
-        let quiet = self.now + CLIENT_QUIET_MS >= self.plan.end_ms;
+        let quiet = self.now + CLIENT_QUIET_MS >= self.plan.end_ms || self.plan.is_idle(self.now);
         for c in 0..self.clients.len() {
             let due = match &self.clients[c].pending {
                 None if self.clients[c].admin => !self.clients[c].queue.is_empty(),
@@ -752,6 +773,7 @@ impl World {
                     if is_proposal {
                         self.governor.proposing = Some(tx.hash());
                     }
+                    self.note_waker(&tx);
                     tx
                 }
             };
@@ -942,7 +964,26 @@ impl World {
     }
 
     /// A client's transaction committed (seen at an honest node).
+    /// Remembers `tx` if it is the first transaction started after an idle window.
+    fn note_waker(&mut self, tx: &SignedTransaction) {
+        let now = self.now;
+        let ended = self.plan.idle.iter().rposition(|(_, until)| *until <= now);
+        if let Some(window) = ended {
+            if !self.wakers.iter().any(|(w, _, _)| *w == window) {
+                self.wakers.push((window, tx.hash(), now));
+            }
+        }
+    }
+
     pub(crate) fn client_committed(&mut self, tx: &Hash) {
+        if let Some(i) = self.wakers.iter().position(|(_, h, _)| h == tx) {
+            let (_, _, started) = self.wakers[i];
+            self.out
+                .wake_latency_ms
+                .push(self.now.saturating_sub(started));
+            // Recorded once: later commits of it at other nodes do not count.
+            self.wakers[i].1 = Hash::ZERO;
+        }
         for c in &mut self.clients {
             if c.pending.as_ref().is_some_and(|(t, _)| t.hash() == *tx) {
                 c.pending = None;

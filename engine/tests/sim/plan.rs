@@ -8,6 +8,12 @@ use rand_chacha::ChaCha8Rng;
 
 /// Mixed into the seed for the observers' count (see `Plan::random`).
 const OBSERVER_SEED: u64 = 0x6f62_7365_7276_6572;
+/// Mixed into the seed for the idle windows (see `Plan::random`).
+const IDLE_SEED: u64 = 0x6964_6c65_6964_6c65;
+/// How long an idle window runs before the network must rest: the last transactions commit,
+/// and a validator one empty block behind (only the next leader saw the last certificate)
+/// catches up after its 3 s without progress.
+pub const IDLE_SETTLE_MS: u64 = 5_000;
 
 /// One Byzantine behaviour: a switch on a Byzantine validator (see `byzantine.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -108,6 +114,9 @@ pub struct Plan {
     pub spares: usize,
     /// Validator-set changes, in order.
     pub reconfig: Vec<Reconfig>,
+    /// Windows (from, until) in which clients start no new transaction: the network has
+    /// nothing to order and should rest, then wake for the next transaction.
+    pub idle: Vec<(u64, u64)>,
 }
 
 impl Plan {
@@ -119,6 +128,44 @@ impl Plan {
     /// Whether validator `node` is Byzantine (an observer, `node >= n`, never is).
     pub fn is_byzantine(&self, node: usize) -> bool {
         self.byzantine.get(node).is_some_and(|b| !b.is_empty()) || self.twin == Some(node)
+    }
+
+    /// Whether clients rest at `t`.
+    pub fn is_idle(&self, t: u64) -> bool {
+        self.idle
+            .iter()
+            .any(|(from, until)| (*from..*until).contains(&t))
+    }
+
+    /// Whether the network should be resting at `t`: in an idle window, settled.
+    pub fn should_rest(&self, t: u64) -> bool {
+        self.idle
+            .iter()
+            .any(|(from, until)| (from.saturating_add(IDLE_SETTLE_MS)..*until).contains(&t))
+    }
+
+    /// A plan with no fault at all: `n` honest validators on a clean network, and clients that
+    /// rest from `idle.0` to `idle.1`.
+    pub fn quiet(seed: u64, n: usize, idle: (u64, u64)) -> Plan {
+        Plan {
+            seed,
+            n,
+            byzantine: vec![Vec::new(); n],
+            twin: None,
+            observers: 0,
+            crashes: Vec::new(),
+            latency_ms: (1, 10),
+            drop_per_mille: 0,
+            dup_per_mille: 0,
+            partitions: Vec::new(),
+            // Liveness is owed from the window's end: a run ends early once the healed network
+            // has done its work, and must not end in the window.
+            heal_ms: idle.1,
+            end_ms: idle.1 + 12_000,
+            spares: 0,
+            reconfig: Vec::new(),
+            idle: vec![idle],
+        }
     }
 
     /// Whether key `node` is a permanent observer's: keys `n + spares..` (a spare is an
@@ -250,6 +297,15 @@ impl Plan {
         // From a generator of their own, so every other draw (this plan's and the reconfiguration
         // drawn after it) is what the seed drew before observers existed.
         let observers = ChaCha8Rng::seed_from_u64(seed ^ OBSERVER_SEED).gen_range(0..=2);
+        // Idle windows amid the faults (half the seeds; likewise from their own generator): the
+        // network rests, then the next transaction must wake it.
+        let mut idle_rng = ChaCha8Rng::seed_from_u64(seed ^ IDLE_SEED);
+        let mut idle = Vec::new();
+        if idle_rng.gen_bool(0.5) {
+            let from = idle_rng.gen_range(300..heal_ms / 2);
+            let until = (from + idle_rng.gen_range(800..2_500)).min(heal_ms);
+            idle.push((from, until));
+        }
         Plan {
             seed,
             n,
@@ -265,6 +321,7 @@ impl Plan {
             end_ms: heal_ms + 12_000,
             spares: 0,
             reconfig: Vec::new(),
+            idle,
         }
     }
 }
