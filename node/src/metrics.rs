@@ -159,6 +159,12 @@ pub fn render(node: &NodeHandles) -> String {
     );
     gauge(
         &mut registry,
+        "idle",
+        "1 while the node rests: nothing to order, its round timer parked or its proposal held",
+        i64::from(s.idle),
+    );
+    gauge(
+        &mut registry,
         "last_commit_latency_ms",
         "Proposal timestamp to local commit of the last committed block",
         s.last_commit_latency_ms as i64,

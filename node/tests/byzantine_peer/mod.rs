@@ -316,8 +316,10 @@ impl Shell {
                 self.remember(from, &bytes);
                 self.handle(Event::Consensus { from, bytes })
             }
-            // Its proposals are its own engine's (or forged): it needs no client transactions.
-            NetworkEvent::Transaction { .. } => Ok(()),
+            // It takes gossiped transactions like any validator: an engine with nothing to order
+            // holds its proposal, and a leader that never proposed would show none of the
+            // proposal behaviours.
+            NetworkEvent::Transaction { bytes, .. } => self.admit_gossip(&bytes),
             NetworkEvent::SyncRequest { from, bytes, reply } => {
                 self.on_sync_request(from, bytes, reply)
             }
@@ -327,6 +329,29 @@ impl Shell {
                 self.handle(Event::PeerDisconnected(peer))
             }
         }
+    }
+
+    /// Admits a gossip batch's transactions to its mempool (they came from honest validators,
+    /// which verified them) and tells its engine.
+    fn admit_gossip(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let Ok(batch) = waybill_node::gossip::decode_batch(bytes) else {
+            return Ok(());
+        };
+        let now = now_ms();
+        let mut admitted = false;
+        {
+            let mut pool = self.mempool.lock();
+            for tx in batch
+                .iter()
+                .filter_map(|b| SignedTransaction::from_bytes(b).ok())
+            {
+                admitted |= pool.admit_gossiped(tx, &Ledger(&self.store), now).is_ok();
+            }
+        }
+        if admitted {
+            self.handle(Event::TxAdmitted)?;
+        }
+        Ok(())
     }
 
     fn remember(&mut self, from: PeerId, bytes: &[u8]) {
@@ -362,7 +387,7 @@ impl Shell {
                         let _ = reply.send(bytes);
                     }
                 }
-                // It takes no client transactions, so it has none to gossip again.
+                // Gossip it got is the others' to offer again; it takes no client's.
                 // Nor does it follow the set: it lies as one genesis validator.
                 Effect::Committed(_) | Effect::Gossip { .. } | Effect::Members { .. } => {}
                 Effect::Disconnect { peer, until } => {
@@ -662,5 +687,17 @@ impl Shell {
             drop(self.net.request_sync(peer, request));
             self.note("checkpoint vote with a bad signature");
         }
+    }
+}
+
+/// Its mempool's view of its store.
+struct Ledger<'a>(&'a MemStore);
+
+impl engine::mempool::LedgerView for Ledger<'_> {
+    fn next_sequence(&self, account: &ledger::PublicKey) -> u64 {
+        ledger::execute::next_sequence(self.0, account).unwrap_or(0)
+    }
+    fn is_committed(&self, tx: &Hash) -> bool {
+        self.0.is_committed(tx).unwrap_or(false)
     }
 }
