@@ -472,6 +472,14 @@ impl Shell {
                 (Ok(WireConsensus::Compact(compact)), _) => {
                     out.extend(self.twist_proposal(compact, effect));
                 }
+                (Ok(WireConsensus::Full(ConsensusMsg::SyncInfo(_))), None)
+                    if self.on(Behaviour::LyingSync) =>
+                {
+                    // A leader with nothing to order shares the certificate it formed, which
+                    // commits a block; the liar keeps it, to stay a block ahead of the honest
+                    // nodes it lies to about that block.
+                    self.note("certificate withheld");
+                }
                 (Ok(WireConsensus::Full(ConsensusMsg::Vote(vote))), Some(to)) => {
                     if self.on(Behaviour::Silent) {
                         self.note("vote withheld");

@@ -184,15 +184,29 @@ impl Load {
                         let tx = memo(&chain, &key, seq, &format!("load {seq}"));
                         let via = &clients[attempt % clients.len()];
                         attempt += 1;
-                        let done = via.submit_and_wait(tx, 20_000).await.is_ok_and(|o| {
+                        let hash = tx.hash();
+                        let answer = via.submit_and_wait(tx, 20_000).await;
+                        let failed = answer.is_err();
+                        let mut done = answer.is_ok_and(|o| {
                             o.receipt.is_some_and(|r| r.status == ExecStatus::Success)
                         });
+                        if failed {
+                            // The node it went to may have died after the transaction spread,
+                            // and it committed without this client hearing of it: sent again,
+                            // it is refused as already committed, forever. Ask.
+                            done = via
+                                .transaction(hash)
+                                .await
+                                .is_ok_and(|t| t.is_some_and(|t| t.height.is_some()));
+                        }
                         if done {
                             seq += 1;
                             committed.fetch_add(1, Ordering::Relaxed);
+                        } else if failed {
+                            // Refused (already pending, say) or lost: sent again with the same
+                            // sequence, to the next node (this one may be down), a moment on.
+                            tokio::time::sleep(Duration::from_millis(20)).await;
                         }
-                        // A refused or lost submission is sent again with the same sequence,
-                        // to the next node (this one may be down).
                     }
                 })
             })
