@@ -262,6 +262,23 @@ async fn explorer_pages_and_audit_for_people_on_a_live_network() {
             return;
         }
     };
+    // A memo every 300 ms while the browser runs: an idle network commits nothing, and the
+    // page must see its head move by a subscription.
+    let ticking = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let ticker = {
+        let (ticking, client) = (ticking.clone(), rpc::Client::new(&rpc_url).unwrap());
+        tokio::spawn(async move {
+            let key = ledger::KeyPair::from_secret([0x7E; 32]);
+            let mut sequence = 0;
+            while ticking.load(std::sync::atomic::Ordering::Relaxed) {
+                let tx = common::memo(CHAIN, &key, sequence, "tick");
+                if client.submit_and_wait(tx, 5_000).await.is_ok() {
+                    sequence += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        })
+    };
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explorer");
     let _ = std::fs::remove_dir_all(&artifacts);
     std::fs::create_dir_all(&artifacts).unwrap();
@@ -278,6 +295,8 @@ async fn explorer_pages_and_audit_for_people_on_a_live_network() {
         .env("WAYBILL_CHROMIUM", &chromium)
         .output()
         .expect("run node --test");
+    ticking.store(false, std::sync::atomic::Ordering::Relaxed);
+    ticker.await.unwrap();
     let said = text(&out);
     eprintln!("{said}\nscreenshots: {}", artifacts.display());
     assert!(out.status.success(), "browser tests failed:\n{said}");
