@@ -711,8 +711,10 @@ impl World {
         }
     }
 
-    /// The network delivers everything in order, timers fire, the hostile validator is silent:
-    /// every honest node commits two more blocks.
+    /// The network delivers everything in order, timers fire, the hostile validator is silent,
+    /// and a client sends a fresh transaction to every honest node: every honest node commits
+    /// it. (An idle network commits nothing, so the transaction is what is owed progress; the
+    /// blocks after it may rest uncommitted when the hostile validator would lead next.)
     pub fn check_liveness(&mut self) {
         if self.lost_writes.iter().any(|&l| l) {
             // A node whose store lost writes is a second fault beside the hostile validator
@@ -728,9 +730,34 @@ impl World {
                 }
             }
         }
-        let target: Vec<u64> = self.heights.iter().map(|h| h + 2).collect();
+        let key = ledger::KeyPair::from_secret([0x4C; 32]);
+        let fresh = Transaction {
+            chain_id: CHAIN_ID.into(),
+            signer: key.public(),
+            sequence: 0,
+            payload: TxPayload::Memo {
+                data: b"liveness".to_vec(),
+            },
+        }
+        .sign(&key);
+        let now = self.now;
+        for h in &self.honest {
+            let view = View(&h.store);
+            let _ = h
+                .mempool
+                .lock()
+                .submit_batch(vec![fresh.clone()], &view, now);
+        }
+        for i in 0..HONEST {
+            self.handle(i, Event::TxAdmitted);
+        }
+        let hash = fresh.hash();
+        let target: Vec<u64> = self.heights.iter().map(|h| h + 1).collect();
         let deadline = self.now + LIVENESS_MS;
-        while (0..HONEST).any(|i| self.heights[i] < target[i]) {
+        while (0..HONEST).any(|i| {
+            self.heights[i] < target[i]
+                || !self.honest[i].store.is_committed(&hash).unwrap_or(false)
+        }) {
             if self.now > deadline {
                 for i in 0..HONEST {
                     let n = self.node(i);
