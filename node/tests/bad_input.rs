@@ -217,15 +217,21 @@ async fn start(dir: &Path) -> (Node, Http, std::path::PathBuf) {
     for attempt in 0..4u64 {
         let out = dir.join(format!("net-{attempt}"));
         let base_port = 20_000 + ((seed.wrapping_mul(7_919) + attempt * 1_013) % 30_000) as u16;
-        generate(&TestnetSpec {
+        let generated = generate(&TestnetSpec {
             validators: 1,
             out: out.clone(),
             chain_id: CHAIN.into(),
             base_port: Some(base_port),
             round_timeout_ms: 500,
             observers: 0,
-        })
-        .unwrap();
+        });
+        // A random port in the ephemeral range may be some other process's for the moment
+        // (CI's rehearsal hit one): the next attempt takes other ports.
+        if let Err(waybill_node::testnet::TestnetError::PortInUse { port }) = &generated {
+            eprintln!("attempt {attempt}: port {port} is in use");
+            continue;
+        }
+        generated.unwrap();
         let mut node = nodes(&out).unwrap().remove(0);
         node.config.rpc.cors_origins = vec![ALLOWED_ORIGIN.into()];
         node.config.rpc.requests_per_second_per_client = RATE;
