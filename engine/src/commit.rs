@@ -1,11 +1,18 @@
 //! Applying committed blocks: execute, store (one durable write per block), sign the checkpoint,
 //! then tell the mempool and the shell (clients waiting for receipts, subscribers). Blocks the
 //! store already holds (applied by catch-up first) must be the same block, and are skipped.
+//!
+//! A commit the core decides is applied on the node's next call, not in the call that decided
+//! it (see [`Unapplied`]): that call's vote or proposal leaves first.
+
+use std::collections::VecDeque;
 
 use consensus::{Block, QuorumCert};
 use ledger::encoding::to_canonical;
 use ledger::execute::execute_block;
+use ledger::hash::FastHashSet;
 use ledger::store_api::CommitInfo;
+use ledger::Hash;
 use tracing::{error, info};
 
 use crate::node::{Committed, EngineError, Node};
@@ -14,7 +21,75 @@ use crate::status::BlockSummary;
 use crate::store::NodeStore;
 use crate::{Effect, Peer};
 
+/// Most commits waiting to be applied. A node applies them at its next call unless it owes its
+/// core an input first, so a few at most wait; past this many they are applied at once.
+pub const MAX_UNAPPLIED: usize = 8;
+
+/// Commits the core decided that the node has not executed and stored yet.
+///
+/// Why they wait: a replica learns that a block committed from the proposal it is about to vote
+/// for, and a leader from the certificate it is about to extend. Applying the block first put
+/// its execution and its durable write (an fsync) between the message that arrived and the vote
+/// or proposal that answers it, in every round and at every validator. Nothing in those
+/// messages depends on the ledger: a block header names no state root, and the payload
+/// validator checks transactions, not state. So the answer leaves first and the block is
+/// applied on the node's next call, which the shell makes at once (`next_wake` is now).
+///
+/// Safety is untouched: the consensus records that prove the commit (the blocks and the
+/// certificate) are durable before the answer leaves, as before, and a node that stops before
+/// applying replays them on restart (`Core::recover` commits them again). While commits wait,
+/// a leader's payload leaves out their transactions, which the mempool drops only once they
+/// are applied.
+#[derive(Default)]
+pub(crate) struct Unapplied {
+    commits: VecDeque<(Vec<Block<TxBatch>>, QuorumCert)>,
+}
+
+impl Unapplied {
+    pub(crate) fn push(&mut self, blocks: Vec<Block<TxBatch>>, certificate: QuorumCert) {
+        self.commits.push_back((blocks, certificate));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.commits.is_empty()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.commits.len() >= MAX_UNAPPLIED
+    }
+
+    /// The hashes of the transactions in blocks waiting to be applied.
+    pub(crate) fn tx_hashes(&self) -> impl Iterator<Item = Hash> + '_ {
+        self.commits
+            .iter()
+            .flat_map(|(blocks, _)| blocks.iter())
+            .flat_map(|b| b.payload.txs.iter().map(|t| t.hash()))
+    }
+
+    fn take(&mut self) -> VecDeque<(Vec<Block<TxBatch>>, QuorumCert)> {
+        std::mem::take(&mut self.commits)
+    }
+}
+
 impl<P: Peer, S: NodeStore> Node<P, S> {
+    /// Applies every commit waiting, in the order the core decided them; a block among them that
+    /// ends the epoch takes the core into the next one (the later ones are of the old epoch).
+    pub(crate) fn apply_unapplied(&mut self) -> Result<(), EngineError<S::Error>> {
+        for (blocks, certificate) in self.unapplied.take() {
+            self.apply_commit(&blocks, &certificate)?;
+        }
+        if std::mem::take(&mut self.epoch_ended) {
+            self.rebuild_core()?;
+        }
+        Ok(())
+    }
+
+    /// Transactions a payload must leave out besides those of the uncommitted blocks: those of
+    /// committed blocks not applied yet (still in the mempool).
+    pub(crate) fn unapplied_tx_hashes(&self) -> FastHashSet<Hash> {
+        self.unapplied.tx_hashes().collect()
+    }
+
     pub(crate) fn apply_commit(
         &mut self,
         blocks: &[Block<TxBatch>],

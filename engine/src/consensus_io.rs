@@ -83,10 +83,6 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 None => break,
             }
         }
-        if std::mem::take(&mut self.epoch_ended) {
-            // A committed block ended the epoch: the core enters the next one on it.
-            self.rebuild_core()?;
-        }
         Ok(())
     }
 
@@ -173,10 +169,10 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 blocks,
                 certificate,
             } => {
-                // Everything before the commit becomes durable first, so a restart never finds
-                // a committed block whose consensus records it lost.
-                self.flush(pending)?;
-                self.apply_commit(&blocks, &certificate)?;
+                // Applied on a later call (see `commit::Unapplied`), once the vote or proposal
+                // this call sends has left: executing and storing the block is not on the
+                // round's path. The writes before it are flushed when this call ends.
+                self.unapplied.push(blocks, certificate);
             }
             Action::SetTimer { round, deadline } => {
                 self.timer = Some((round, deadline));

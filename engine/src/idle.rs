@@ -63,7 +63,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             .filter_map(|id| self.core.block(id))
             .flat_map(|b| b.payload.txs.iter().map(|t| t.hash()))
             .collect();
-        let payload = self.next_payload(&pending);
+        let mut exclude = self.unapplied_tx_hashes();
+        exclude.extend(pending.iter().copied());
+        let payload = self.next_payload(&exclude);
         if payload.txs.is_empty()
             && pending.is_empty()
             && !self.recent_blocks_carry_txs(parent)

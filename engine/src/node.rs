@@ -223,9 +223,11 @@ pub struct Node<P: Peer, S: NodeStore> {
     pub(crate) out: Vec<Effect<P>>,
     /// Which set certifies which heights (this epoch's and the one before).
     pub(crate) epochs: EpochViews,
-    /// A committed block ended the epoch: the core is rebuilt on it once the actions at hand
-    /// are carried out (any further commits among them are of the old epoch, and dropped).
+    /// A committed block ended the epoch: the core is rebuilt on it once the commits at hand
+    /// are applied (any further commits among them are of the old epoch, and dropped).
     pub(crate) epoch_ended: bool,
+    /// Commits decided and not yet executed and stored (see [`crate::commit::Unapplied`]).
+    pub(crate) unapplied: crate::commit::Unapplied,
     /// The last blocks this node proposed, served to peers that fetch them even after its core
     /// dropped them (it entered a new epoch, or caught up, right after proposing).
     pub(crate) own_proposals: VecDeque<Block<TxBatch>>,
@@ -322,6 +324,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             out: Vec::new(),
             epochs,
             epoch_ended: false,
+            unapplied: Default::default(),
             own_proposals: VecDeque::new(),
             parse_peer: Box::new(parse_peer),
         };
@@ -344,6 +347,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         }
         node.announce_members();
         node.carry_out(actions)?;
+        // What recovery proves committed is applied before the node takes its first event.
+        node.apply_unapplied()?;
         node.refresh_status();
         let effects = std::mem::take(&mut node.out);
         Ok((node, effects))
@@ -356,6 +361,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         event: Event<P>,
     ) -> Result<Vec<Effect<P>>, EngineError<S::Error>> {
         self.now = self.now.max(now);
+        // Commits wait for the call after the one that decided them, unless the core is owed
+        // an input first (its answer, e.g. the proposal on a payload, leaves before them too).
+        if self.loopback.is_empty() || self.unapplied.is_full() {
+            self.apply_unapplied()?;
+        }
         match event {
             Event::Consensus { from, .. } if self.is_observer() => {
                 self.observer_drops_consensus(from)
@@ -393,7 +403,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     /// When the node next needs [`Event::Wake`]: the earliest of its round timer, a compact
     /// proposal's second look and the poll; `now` when it owes itself a message.
     pub fn next_wake(&self) -> Millis {
-        if !self.loopback.is_empty() {
+        if !self.loopback.is_empty() || !self.unapplied.is_empty() {
             return self.now;
         }
         if self.is_observer() {
