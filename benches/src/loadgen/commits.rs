@@ -50,6 +50,8 @@ pub struct CommitStats {
 struct Seen {
     node: usize,
     height: u64,
+    /// The block header's timestamp: when its leader proposed it (Unix ms).
+    proposed_ms: u64,
     at: Instant,
 }
 
@@ -96,6 +98,7 @@ impl Watcher {
                     let seen = Seen {
                         node: k,
                         height: block.height,
+                        proposed_ms: block.timestamp_ms,
                         at: Instant::now(),
                     };
                     if tx.send(seen).is_err() {
@@ -146,12 +149,12 @@ async fn track(
     let mut seen: HashSet<u64> = HashSet::new();
     let mut max_seen = start_height;
     let mut fetches: JoinSet<Fetched> = JoinSet::new();
-    let fetch = |fetches: &mut JoinSet<Fetched>, node: usize, height: u64, at: Instant| {
+    let fetch = |fetches: &mut JoinSet<Fetched>, node: usize, height: u64, seen: Sighting| {
         let (clients, limit) = (clients.clone(), limit.clone());
         let (workload, tracker) = (workload.clone(), tracker.clone());
         fetches.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            fetch_block(&clients, node, height, at, &workload, &tracker).await
+            fetch_block(&clients, node, height, seen, &workload, &tracker).await
         });
     };
     loop {
@@ -165,11 +168,12 @@ async fn track(
                 for gap in (max_seen + 1)..s.height {
                     if seen.insert(gap) {
                         stats.approximated_blocks += 1;
-                        fetch(&mut fetches, s.node, gap, s.at);
+                        fetch(&mut fetches, s.node, gap, Sighting { at: s.at, proposed_ms: None });
                     }
                 }
                 max_seen = max_seen.max(s.height);
-                fetch(&mut fetches, s.node, s.height, s.at);
+                let sighting = Sighting { at: s.at, proposed_ms: Some(s.proposed_ms) };
+                fetch(&mut fetches, s.node, s.height, sighting);
             }
             Some(done) = fetches.join_next() => stats.add(done),
             _ = &mut stopped => break,
@@ -187,13 +191,28 @@ async fn track(
     for h in (start_height + 1)..=head {
         if seen.insert(h) {
             stats.approximated_blocks += 1;
-            fetch(&mut fetches, 0, h, now);
+            fetch(
+                &mut fetches,
+                0,
+                h,
+                Sighting {
+                    at: now,
+                    proposed_ms: None,
+                },
+            );
         }
     }
     while let Some(done) = fetches.join_next().await {
         stats.add(done);
     }
     stats
+}
+
+/// When a block's commit was first seen, and when it was proposed if the notification said.
+#[derive(Clone, Copy)]
+struct Sighting {
+    at: Instant,
+    proposed_ms: Option<u64>,
 }
 
 #[derive(Default)]
@@ -219,12 +238,13 @@ impl CommitStats {
     }
 }
 
-/// Fetches `height` from `node`, then from the others; marks our transactions committed at `at`.
+/// Fetches `height` from `node`, then from the others; marks our transactions committed as
+/// `seen`.
 async fn fetch_block(
     clients: &[rpc::Client],
     node: usize,
     height: u64,
-    at: Instant,
+    seen: Sighting,
     workload: &Workload,
     tracker: &Tracker,
 ) -> Fetched {
@@ -239,7 +259,7 @@ async fn fetch_block(
                 };
                 for hash in &tx_hashes {
                     match workload.index.get(hash) {
-                        Some(&i) => tracker.committed(i, at),
+                        Some(&i) => tracker.committed(i, seen.at, seen.proposed_ms),
                         None => f.foreign += 1,
                     }
                 }

@@ -46,6 +46,8 @@ pub struct Report {
     pub fraction_of_bound: f64,
     /// Submit (batch call sent) to first commit notification of its block.
     pub latency: Latency,
+    /// The same path in stages, over the committed transactions with both stamps of a stage.
+    pub stages: StageLatencies,
     pub commits: CommitStats,
     pub streams: Vec<StreamReport>,
     pub memory: Vec<NodeMemory>,
@@ -54,6 +56,21 @@ pub struct Report {
     /// Committed transactions per second since the clock started.
     pub committed_per_second: Vec<u64>,
     pub warnings: Vec<String>,
+}
+
+/// Where submit-to-commit goes. The first two are measured from the send; the last from the
+/// proposal, so `proposed` + `committed_after_proposal` is about the whole (per transaction, not
+/// per percentile).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StageLatencies {
+    /// Send to the node's answer: RPC, signature check, admission.
+    pub answered: Latency,
+    /// Send to the leader's proposal of the block holding it (the header's timestamp): gossip to
+    /// the leader and waiting for a proposal.
+    pub proposed: Latency,
+    /// Proposal to the first commit notification: the rounds that certify and commit the block,
+    /// execution, the store's write, the notification.
+    pub committed_after_proposal: Latency,
 }
 
 fn n(v: f64) -> String {
@@ -207,6 +224,18 @@ impl Report {
                 l.mean_ms,
                 n(l.count as f64)
             ),
+        );
+        let stage = |l: &Latency| {
+            format!(
+                "p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms (mean {:.1} ms)",
+                l.p50_ms, l.p90_ms, l.p99_ms, l.mean_ms
+            )
+        };
+        row("  sent to answered", stage(&self.stages.answered));
+        row("  sent to proposed", stage(&self.stages.proposed));
+        row(
+            "  proposed to committed",
+            stage(&self.stages.committed_after_proposal),
         );
         let cs = &self.commits;
         row(

@@ -223,7 +223,13 @@ async fn send(client: &HttpClient, request: Call, chunk: &[u32], tracker: &Track
             }),
     };
     match answered {
-        Ok(()) => true,
+        Ok(()) => {
+            let at = Instant::now();
+            for &i in chunk {
+                tracker.answered(i, at);
+            }
+            true
+        }
         Err(e) => {
             let why = format!("transport: {}", short(&e.to_string()));
             for &i in chunk {

@@ -3,7 +3,7 @@
 
 use super::bound::Bound;
 use super::commits::{self, CommitStats};
-use super::report::{Report, RunConfig};
+use super::report::{Report, RunConfig, StageLatencies};
 use super::rss::NodeMemory;
 use super::stats;
 use super::submit::StreamReport;
@@ -20,6 +20,7 @@ pub fn summarise(
 ) -> Report {
     let mut latencies = Vec::new();
     let mut commit_at = Vec::new();
+    let (mut answered, mut proposed, mut after_proposal) = (Vec::new(), Vec::new(), Vec::new());
     let (mut sent, mut timed_out) = (0u64, 0u64);
     for i in 0..tracker.len() {
         match tracker.fate(i) {
@@ -27,6 +28,11 @@ pub fn summarise(
             Fate::Committed { latency_ns, at_ns } => {
                 latencies.push(latency_ns);
                 commit_at.push(at_ns);
+                if let Some(st) = tracker.stages(i) {
+                    answered.extend(st.answered_ns);
+                    proposed.extend(st.proposed_ns);
+                    after_proposal.extend(st.committed_after_proposal_ns);
+                }
             }
             Fate::Rejected(_) => {}
             Fate::TimedOut => timed_out += 1,
@@ -92,6 +98,11 @@ pub fn summarise(
         overall_tx_per_s,
         fraction_of_bound,
         latency: stats::latency(&mut latencies),
+        stages: StageLatencies {
+            answered: stats::latency(&mut answered),
+            proposed: stats::latency(&mut proposed),
+            committed_after_proposal: stats::latency(&mut after_proposal),
+        },
         committed_per_second: commits::per_second(commit_at.into_iter()),
         commits,
         streams,
