@@ -389,7 +389,9 @@ fn prepare(
     };
     match args.rate {
         Rate::Fixed(r) => {
-            let count = (r * args.duration).ceil() as usize;
+            // The bound needs a batch's worth; a slow run (a transaction every few seconds onto
+            // a resting network) presigns that many and sends only what falls due in its time.
+            let count = ((r * args.duration).ceil() as usize).max(bound::BATCH);
             let w = presign(chain_id, args.accounts, validators, count, cores);
             let b = measure(&w)?;
             Ok((w, b))
