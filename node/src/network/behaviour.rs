@@ -178,6 +178,13 @@ pub(crate) fn build_swarm(
         .with_swarm_config(|c| {
             c.with_idle_connection_timeout(Duration::from_secs(60))
                 .with_max_negotiating_inbound_streams(limits.concurrent_streams)
+                // Every consensus message is a request on a new substream. Plain multistream-
+                // select waits for the listener to confirm the protocol before the first byte of
+                // the message: a round trip per message, which over a 50 ms link made a round
+                // three times as long as its two one-way hops. Lazy negotiation sends the
+                // message with the proposal; every substream here offers one protocol that
+                // every Waybill peer speaks (a peer that does not refuses it as before).
+                .with_substream_upgrade_protocol_override(libp2p::core::upgrade::Version::V1Lazy)
         })
         .build();
     Ok(swarm)
