@@ -29,14 +29,12 @@ done
 [ -x "$LOADGEN" ] || { echo "give --loadgen PATH" >&2; exit 2; }
 if [ -z "$WORK" ]; then WORK=$(mktemp -d "${TMPDIR:-/tmp}/waybill-catchup.XXXXXX"); fi
 
+# shellcheck source=benches/stop.sh
+source "$(dirname "$0")/stop.sh"
 PIDS=()
 cleanup() {
     set +e
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null
-    done
+    stop_all "${PIDS[@]}"
     rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -56,14 +56,12 @@ relay_port() { echo $(( 27000 + 10 * $1 + $2 )); } # from validator $1 to valida
 if [ -z "$WORK" ]; then WORK=$(mktemp -d "${TMPDIR:-/tmp}/waybill-wan.XXXXXX"); fi
 mkdir -p "$WORK"
 
+# shellcheck source=benches/stop.sh
+source "$(dirname "$0")/stop.sh"
 PIDS=()
 cleanup() {
     set +e
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null
-    done
+    stop_all "${PIDS[@]}"
     for i in $(seq 0 $((N - 1))); do ip netns del "$(ns "$i")" 2>/dev/null; done
     rm -rf "$WORK"
 }
