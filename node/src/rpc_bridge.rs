@@ -201,6 +201,7 @@ impl NodeApi for NodeService {
             checkpoint_divergences: s.checkpoint_divergences,
             version: crate::version::LONG.to_string(),
             observer: s.observer,
+            idle: s.idle,
         })
     }
 

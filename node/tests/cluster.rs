@@ -167,6 +167,12 @@ async fn four_processes_agree_survive_kills_and_catch_up() {
         before,
         "committed without a quorum"
     );
+    // A still height with work to do is a stall, and the status says it is not a rest.
+    let status = c.clients[0].status().await.unwrap();
+    assert!(
+        !status.idle,
+        "a validator holding a transaction it cannot commit reports itself idle"
+    );
 
     // Restart both: commits resume, the stuck transaction commits everywhere, one chain.
     start_node(Path::new(EXE), &c.nodes[1]).unwrap();
@@ -175,4 +181,24 @@ async fn four_processes_agree_survive_kills_and_catch_up() {
         c.wait_tx(i, stuck_hash, Duration::from_secs(90)).await;
     }
     c.commit_batch(2, 5, &all).await;
+
+    // With nothing more to order, every validator comes to rest (its status says so) and the
+    // chain stands still.
+    let start = Instant::now();
+    for i in all {
+        while !c.clients[i].status().await.is_ok_and(|s| s.idle) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "validator-{i} did not come to rest"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let resting = c.head(0).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        c.head(0).await.unwrap(),
+        resting,
+        "a resting network committed"
+    );
 }

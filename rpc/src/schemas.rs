@@ -379,6 +379,7 @@ pub fn components() -> Value {
                     ("version", string()),
                     ("peer_names", strings()),
                     ("observer", json!({ "type": "boolean" })),
+                    ("idle", json!({ "type": "boolean" })),
                 ],
             ),
         ),

@@ -153,6 +153,11 @@ pub struct NodeStatus {
     /// and forwards transactions, and never votes (its `round` stays 0).
     #[serde(default)]
     pub observer: bool,
+    /// The node rests: nothing to order, so its round timer is parked or, as leader, it holds
+    /// its proposal until a transaction arrives. A resting network commits no blocks, and that
+    /// is not a stall.
+    #[serde(default)]
+    pub idle: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -182,6 +182,7 @@ export type NodeStatus = {
   certified_height?: number;
   checkpoint_divergences?: number;
   committed_height: number;
+  idle?: boolean;
   mempool_size: number;
   name: string;
   observer?: boolean;
