@@ -43,6 +43,8 @@ use waybill_node::network::{
 const PACE: Duration = Duration::from_millis(1_500);
 /// How often the peer injects what its engine would never send.
 const TICK: Duration = Duration::from_millis(50);
+/// Calls a lying peer makes at once for what its engine owes itself (commits, loopback).
+const MAX_CALLS_OWED: usize = 4;
 /// Catch-up requests held for a lie at most at once, and for how long.
 const MAX_HELD: usize = 16;
 const HELD_FOR: Duration = Duration::from_secs(6);
@@ -301,10 +303,24 @@ impl Shell {
     }
 
     fn handle(&mut self, event: Event<PeerId>) -> Result<(), String> {
-        let effects = self
-            .engine
-            .handle(now_ms(), event)
-            .map_err(|e| e.to_string())?;
+        let now = now_ms();
+        let mut effects = self.engine.handle(now, event).map_err(|e| e.to_string())?;
+        if self.on(Behaviour::LyingSync) {
+            // An honest engine applies a commit on its next call, after the proposal this call
+            // made has left. The liar applies it first, so that its store holds the block the
+            // others learn of only from that proposal, which it then withholds (`answer_held`):
+            // it stays a block ahead of the nodes it lies to.
+            for _ in 0..MAX_CALLS_OWED {
+                if self.engine.next_wake() > now {
+                    break;
+                }
+                let owed = self
+                    .engine
+                    .handle(now, Event::Wake)
+                    .map_err(|e| e.to_string())?;
+                effects.extend(owed);
+            }
+        }
         let effects = self.twist(effects);
         self.carry_out(effects);
         Ok(())
