@@ -169,12 +169,30 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             return Ok(None);
         };
         // Blocks this node committed itself while the answer travelled are not the peer's
-        // fault: they start the answer, and are skipped.
-        let held = (head.height + 1).saturating_sub(from_height);
-        let records = records
-            .get(usize::try_from(held).unwrap_or(usize::MAX)..)
-            .unwrap_or_default();
+        // fault: they start the answer. They are not applied again, but they are read: each must
+        // be the block this node holds, and a certificate of the current epoch must verify.
+        let held = usize::try_from((head.height + 1).saturating_sub(from_height))
+            .unwrap_or(usize::MAX)
+            .min(records.len());
+        let (held_records, records) = records.split_at(held);
         let validators = self.core.validators().clone();
+        let ours = |height: u64| -> Result<Option<Hash>, S::Error> {
+            Ok(self.store.block_by_height(height)?.map(|b| b.block.hash()))
+        };
+        match verify_held(
+            &validators,
+            self.core.epoch_root(),
+            from_height,
+            held_records,
+            ours,
+        ) {
+            Ok(()) => {}
+            Err(HeldError::Store(e)) => return Err(EngineError::Store(e)),
+            Err(HeldError::Peer(e)) => {
+                self.offend(peer, Offence::BadCatchup, &e);
+                return Ok(None);
+            }
+        }
         let proven = match verify_committed(
             &self.genesis.chain_id,
             &validators,
@@ -252,6 +270,76 @@ pub enum CatchupError {
     CertificateElsewhere { height: u64, commits: Option<Hash> },
     #[error("no block in the response carries a certificate that commits it")]
     Uncertified,
+    #[error("block at height {height} is {theirs}, but this node committed {ours} there")]
+    Contradicts {
+        height: u64,
+        ours: Hash,
+        theirs: Hash,
+    },
+}
+
+/// Why [`verify_held`] refused: the peer's records, or this node's own store.
+#[derive(Debug)]
+pub enum HeldError<E> {
+    Peer(CatchupError),
+    Store(E),
+}
+
+/// Checks the records of an answer for heights from `from_height` that this node committed
+/// while the answer travelled (`ours` gives the hash of its block at a height). Each must be
+/// that very block, and a certificate of this set's epoch must be a valid quorum certificate:
+/// a peer that is honest holds the same committed chain and only quorums' certificates, so
+/// anything else is a lie (a different block under a valid certificate would be a fork). A
+/// certificate of another epoch is left unchecked: the block's hash already matches a block
+/// this node committed, and nothing of the record is stored.
+pub fn verify_held<E>(
+    validators: &ValidatorSet,
+    root_id: Hash,
+    from_height: u64,
+    records: &[Vec<u8>],
+    ours: impl Fn(u64) -> Result<Option<Hash>, E>,
+) -> Result<(), HeldError<E>> {
+    for (index, (height, bytes)) in (from_height..).zip(records).enumerate() {
+        let stored = StoredBlock::from_bytes(bytes).map_err(|e| {
+            HeldError::Peer(CatchupError::Decode {
+                index,
+                reason: e.to_string(),
+            })
+        })?;
+        let theirs = stored.block.hash();
+        if stored.block.header.height != height {
+            return Err(HeldError::Peer(CatchupError::WrongHeight {
+                height: stored.block.header.height,
+                expected: height,
+            }));
+        }
+        let Some(ours) = ours(height).map_err(HeldError::Store)? else {
+            // Below this node's pruned or missing range: nothing to compare with.
+            continue;
+        };
+        if theirs != ours {
+            return Err(HeldError::Peer(CatchupError::Contradicts {
+                height,
+                ours,
+                theirs,
+            }));
+        }
+        let (qc, _) = decode_certificate(&stored.certificate).map_err(|e| {
+            HeldError::Peer(CatchupError::BadCertificate {
+                height,
+                reason: e.to_string(),
+            })
+        })?;
+        if qc.epoch() == validators.epoch {
+            validators.verify_qc(&qc, root_id).map_err(|e| {
+                HeldError::Peer(CatchupError::InvalidCertificate {
+                    height,
+                    reason: e.to_string(),
+                })
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Decodes and checks `records` (canonical stored blocks, oldest first) against `head`; returns

@@ -319,6 +319,139 @@ fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
     );
 }
 
+/// Walks `late` through one catch-up from peer 0 up to the request for committed blocks, and
+/// returns that request's id.
+fn catch_up_request(
+    late: &mut Node<u32, MemStore>,
+    at: u64,
+    head: ledger::store_api::Head,
+) -> RequestId {
+    let effects = late.handle(at, Event::Wake).expect("poll");
+    let id =
+        request_to(&effects, 0, |r| matches!(r, SyncRequest::Head)).expect("asks for the head");
+    let head_answer = wire::encode_response(&SyncResponse::Head {
+        height: head.height,
+        hash: head.hash,
+    });
+    let effects = late
+        .handle(
+            at + 10,
+            Event::SyncResponse {
+                id,
+                result: Ok(head_answer),
+            },
+        )
+        .expect("head answer");
+    request_to(&effects, 0, |r| matches!(r, SyncRequest::Committed { .. }))
+        .expect("asks for the committed blocks")
+}
+
+/// Blocks the node committed while a catch-up answer travelled start that answer, and were
+/// skipped unread: a peer could put anything there (a forged certificate, another block at a
+/// committed height) and stay unmarked. They must match what the node holds, and their
+/// certificates verify like any other.
+#[test]
+fn a_forged_record_at_a_height_the_node_already_holds_is_the_peers_fault() {
+    let world = sim::World::new(sim::Plan {
+        seed: 2,
+        n: 4,
+        byzantine: vec![vec![]; 4],
+        twin: None,
+        observers: 0,
+        crashes: vec![],
+        latency_ms: (2, 5),
+        drop_per_mille: 0,
+        dup_per_mille: 0,
+        partitions: vec![],
+        heal_ms: 3_000,
+        end_ms: 15_000,
+        spares: 0,
+        reconfig: vec![],
+        idle: vec![],
+    });
+    let source = world.insts[0].store.clone();
+    let outcome = world.run();
+    assert!(outcome.ok(), "{outcome:?}");
+    let head = source.head().expect("a head");
+    assert!(
+        head.height >= 6,
+        "the honest run committed {} blocks",
+        head.height
+    );
+    let honest = |h: u64| source.block_by_height(h).unwrap().unwrap();
+    let genesis = sim::genesis(4);
+
+    for forgery in ["certificate", "block"] {
+        // Validator 3 asks peer 0 for the blocks after its (empty) head...
+        let store = MemStore::new(&genesis);
+        let mut late = node(&genesis, 3, store.clone());
+        let id = catch_up_request(&mut late, 1_000, head);
+        // ...and commits the first three while the answer travels (here through a second
+        // engine on the same store, which catches up honestly).
+        let mut meanwhile = node(&genesis, 3, store.clone());
+        let id2 = catch_up_request(&mut meanwhile, 1_000, head);
+        let first_three: Vec<Vec<u8>> = (1..=3)
+            .map(|h| ledger::encoding::to_canonical(&honest(h)))
+            .collect();
+        meanwhile
+            .handle(
+                1_030,
+                Event::SyncResponse {
+                    id: id2,
+                    result: Ok(wire::encode_response(&SyncResponse::Committed(first_three))),
+                },
+            )
+            .expect("honest blocks");
+        assert_eq!(
+            store.head().unwrap().height,
+            3,
+            "the node holds heights 1 to 3"
+        );
+
+        // Peer 0 answers from height 1: height 2 forged, the rest honest.
+        let records: Vec<Vec<u8>> = (1..=head.height)
+            .map(|h| {
+                let mut b = honest(h);
+                if h == 2 {
+                    match forgery {
+                        "certificate" => {
+                            let mut qc: consensus::QuorumCert =
+                                ledger::encoding::from_canonical("qc", &b.certificate, 1 << 20)
+                                    .expect("a bare QC");
+                            qc.signatures[0].1 .0[5] ^= 1;
+                            b.certificate = ledger::encoding::to_canonical(&qc);
+                        }
+                        _ => b.block.header.timestamp_ms += 1,
+                    }
+                }
+                ledger::encoding::to_canonical(&b)
+            })
+            .collect();
+        late.handle(
+            1_040,
+            Event::SyncResponse {
+                id,
+                result: Ok(wire::encode_response(&SyncResponse::Committed(records))),
+            },
+        )
+        .expect("a forged record is the peer's fault, never a fatal error");
+        assert!(
+            late.status()
+                .offences
+                .get("0")
+                .and_then(|k| k.get("bad_catchup"))
+                .is_some_and(|n| *n >= 1),
+            "a forged {forgery} at a held height: {:?}",
+            late.status().offences
+        );
+        assert_eq!(
+            store.head().unwrap().height,
+            3,
+            "nothing of a lying answer is applied"
+        );
+    }
+}
+
 #[test]
 fn a_replica_holding_another_signature_of_a_named_transaction_stores_the_leaders() {
     let genesis = sim::genesis(4);
