@@ -14,7 +14,9 @@
 //!   up to `max_round_timeout_ms`. On expiry a node signs a timeout carrying its highest QC and
 //!   re-broadcasts it on every further expiry; f+1 timeouts for its round make it join; a quorum
 //!   forms a TC that moves everyone to the next round. A node that receives a timeout for a round
-//!   it has left answers with a [`SyncInfo`] (its highest QC and TC).
+//!   it has left answers with a [`SyncInfo`] (its highest QC and TC). A leader whose round ended
+//!   in a TC with no proposal seen is a suspect until its next proposal: its rounds are timed
+//!   out after a tenth of the timeout ([`suspects`]), so a member that is down costs little.
 //! - Time: a block's `timestamp_ms` is its proposer's clock, never before its parent's (a leader
 //!   whose clock lags stamps the parent's time) and at most [`MAX_CLOCK_AHEAD_MS`] ahead of the
 //!   voter's clock; a proposal that breaks either is refused before the vote.
@@ -50,6 +52,7 @@ pub mod payload;
 pub mod reject;
 pub mod safety_rules;
 pub mod safety_upgrade;
+pub mod suspects;
 pub mod types;
 pub mod validators;
 

@@ -1212,3 +1212,110 @@ fn occupancy_reports_each_buffer_within_its_bound() {
     assert!(rounds <= most);
     assert_eq!(core.occupancy().over_bound(), None);
 }
+
+/// The deadline of the timer `acts` set for `round`.
+fn timer_for(acts: &[A], round: u64) -> Option<u64> {
+    acts.iter().rev().find_map(|a| match a {
+        Action::SetTimer { round: r, deadline } if *r == round => Some(*deadline),
+        _ => None,
+    })
+}
+
+/// Validators `who` time `round` out together at `now`, each taking in the others' timeouts;
+/// returns the timeouts, and each one's actions of the deliveries (where the TC moved it on).
+fn time_out_together(
+    net: &Net,
+    cores: &mut [C],
+    who: &[usize],
+    round: u64,
+    now: u64,
+) -> (Vec<(usize, Timeout)>, Vec<Vec<A>>) {
+    let timeouts: Vec<(usize, Timeout)> = who
+        .iter()
+        .map(|&i| {
+            (
+                i,
+                timeout_of(&cores[i].handle(now, Input::TimerFired { round })),
+            )
+        })
+        .collect();
+    let acts = who
+        .iter()
+        .map(|&i| {
+            let mut acts = vec![];
+            for (from, t) in &timeouts {
+                if *from != i {
+                    acts.extend(
+                        cores[i].handle(now + 1, net.msg(*from, ConsensusMsg::Timeout(t.clone()))),
+                    );
+                }
+            }
+            acts
+        })
+        .collect();
+    (timeouts, acts)
+}
+
+/// A validator that is down still leads every fourth round of four. Each of its rounds waited
+/// the full, growing timeout; now a leader whose round ended in a TC with no proposal seen is a
+/// suspect, its rounds time out after a tenth of that, and its next proposal clears it.
+#[test]
+fn a_leader_that_failed_its_round_gets_a_short_timeout_until_it_proposes() {
+    let net = Net::new(4);
+    let mut cores: Vec<C> = (0..4).map(|i| net.core(i).0).collect();
+    let live = [0usize, 2, 3];
+    // Round 1: leader 1 is down. The TC moves 0 into round 2, whose leader is no suspect: the
+    // full timeout (one failed round: x1.5).
+    let (_, acts) = time_out_together(&net, &mut cores, &live, 1, 1_000);
+    assert_eq!(timer_for(&acts[0], 2), Some(1_001 + 1_500), "{:?}", acts[0]);
+    assert_eq!(cores[0].suspect_leaders(), 1);
+    // Rounds 2 to 4 fail too (their leaders' payloads never come here): 0 suspects 2 and 3 as
+    // well, never itself.
+    let mut now = 3_000;
+    let mut last = (vec![], vec![]);
+    for round in 2..=4 {
+        last = time_out_together(&net, &mut cores, &live, round, now);
+        if round == 3 {
+            // Round 4 is 0's own, but its votes would go to round 5's leader, suspect 1, which
+            // forms the QC: a tenth of the pacemaker's 3,375 ms.
+            assert_eq!(
+                timer_for(&last.1[0], 4),
+                Some(now + 1 + 337),
+                "{:?}",
+                last.1[0]
+            );
+        }
+        now += 10_000;
+    }
+    assert_eq!(cores[0].suspect_leaders(), 3);
+    // Round 5 is leader 1's again: a tenth of the pacemaker's 5,062 ms.
+    let entered = now - 10_000 + 1;
+    assert_eq!(cores[0].round(), 5);
+    assert_eq!(
+        timer_for(&last.1[0], 5),
+        Some(entered + 506),
+        "{:?}",
+        last.1[0]
+    );
+    // Leader 1 is back: the round-4 timeouts (each carrying round 3's TC) take it to round 5,
+    // and it proposes. Its proposal clears it.
+    let back = &mut cores[1];
+    for (from, t) in &last.0 {
+        back.handle(now, net.msg(*from, ConsensusMsg::Timeout(t.clone())));
+    }
+    assert_eq!(back.round(), 5);
+    let acts = back.handle(
+        now + 2,
+        Input::PayloadReady {
+            round: 5,
+            payload: TP(vec![5]),
+        },
+    );
+    let p = proposal_of(&acts);
+    cores[0].handle(now + 3, net.msg(1, ConsensusMsg::Proposal(p)));
+    assert_eq!(
+        cores[0].suspect_leaders(),
+        2,
+        "leader 1 is no longer a suspect"
+    );
+}

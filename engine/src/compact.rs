@@ -105,7 +105,16 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         }
         if compact.header.round < self.core.round() {
             // A late proposal (a leader that has just caught up proposes in the round it
-            // entered): the core would drop it as stale, so nothing is fetched for it.
+            // entered): the core would drop it as stale, so nothing is fetched for it. It still
+            // shows its leader is up, which clears a suspicion of it (`consensus::suspects`).
+            let tc_round = compact.tc.as_ref().map(|t| t.round);
+            if let Err(reject) =
+                self.core
+                    .late_proposal_seen(from, &compact.header, tc_round, &compact.signature)
+            {
+                self.on_rejected(Some(from), reject);
+                return Ok(());
+            }
             self.on_rejected(
                 Some(from),
                 consensus::Reject::StaleRound {

@@ -533,6 +533,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         s.observer = observer;
         // An observer takes part in no round (its core never leaves the one it starts in).
         s.round = if observer { 0 } else { self.core.round() };
+        s.suspect_leaders = self.core.suspect_leaders();
         s.committed_height = head.map_or(0, |h| h.height);
         s.committed_hash = head.map_or(Hash::ZERO, |h| h.hash);
         s.mempool_len = self.mempool.lock().len();

@@ -50,6 +50,10 @@ pub struct Status {
     pub qcs: u64,
     /// Rounds entered through a timeout certificate rather than a QC.
     pub tcs: u64,
+    /// Leaders this validator saw fail a round and not propose since: their rounds are timed
+    /// out sooner (`consensus::suspects`). One that stays above 0 is a member whose validator
+    /// is down.
+    pub suspect_leaders: usize,
     /// Highest height with a stored ledger certificate (formed or fetched since start).
     pub certified_height: u64,
     /// Ledger certificates stored since start.

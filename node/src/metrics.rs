@@ -165,6 +165,12 @@ pub fn render(node: &NodeHandles) -> String {
     );
     gauge(
         &mut registry,
+        "suspect_leaders",
+        "Leaders this validator saw fail a round and not propose since (their rounds time out sooner)",
+        s.suspect_leaders as i64,
+    );
+    gauge(
+        &mut registry,
         "last_commit_latency_ms",
         "Proposal timestamp to local commit of the last committed block",
         s.last_commit_latency_ms as i64,

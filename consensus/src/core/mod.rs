@@ -12,6 +12,7 @@ use crate::pacemaker::Pacemaker;
 use crate::payload::{Payload, PayloadValidator};
 use crate::reject::Reject;
 use crate::safety_rules::{SafetyData, SafetyRules, Signed};
+use crate::suspects::Suspects;
 use crate::types::{
     Block, ConsensusMsg, Millis, Proposal, QuorumCert, Round, SyncInfo, Timeout, TimeoutCert, Vote,
     VoteData, WriteId,
@@ -89,6 +90,8 @@ pub struct Core<P, V> {
     my_index: Option<u16>,
     safety: SafetyRules,
     pacemaker: Pacemaker,
+    /// Leaders this node saw fail a round: their rounds are timed out sooner.
+    suspects: Suspects,
     payload_validator: V,
     /// The epoch's root block: the genesis block, or the block that ended the previous epoch.
     root_id: Hash,
@@ -214,6 +217,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             my_index: validators.index_of(&me),
             safety,
             pacemaker: Pacemaker::new(&genesis.consensus),
+            suspects: Suspects::new(validators.len()),
             payload_validator: validator,
             root_id,
             tree: BlockTree::new(root),
@@ -275,7 +279,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             .max(core.round);
         core.round = start;
         core.payload_requested = None;
-        let deadline = now.saturating_add(core.pacemaker.timeout(start, core.high_qc.round()));
+        let deadline = now.saturating_add(core.round_timeout(start));
         core.out.push(Action::SetTimer {
             round: start,
             deadline,
@@ -499,6 +503,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             }
         }
         if let Some(tc) = tc {
+            self.note_failed_round(tc);
             if self.high_tc.as_ref().is_none_or(|t| t.round < tc.round) {
                 self.high_tc = Some(tc.clone());
             }
@@ -562,6 +567,76 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         }
     }
 
+    /// How long this node waits in `round` before timing it out: the pacemaker's timeout, cut
+    /// short when a leader the round needs is a suspect ([`crate::suspects`]) other than this
+    /// node: its own, which proposes, or the next round's, which the votes go to and which forms
+    /// the round's QC.
+    fn round_timeout(&self, round: Round) -> Millis {
+        let timeout = self.pacemaker.timeout(round, self.high_qc.round());
+        let suspect = |r: Round| {
+            self.leader_index(r)
+                .is_some_and(|i| Some(i) != self.my_index && self.suspects.is_suspect(i))
+        };
+        if suspect(round) || suspect(round.saturating_add(1)) {
+            crate::suspects::shortened(timeout)
+        } else {
+            timeout
+        }
+    }
+
+    fn leader_index(&self, round: Round) -> Option<u16> {
+        self.validators.index_of(&self.validators.leader(round))
+    }
+
+    /// A verified TC ends this node's current round: if no proposal of the round was seen, its
+    /// leader becomes a suspect.
+    fn note_failed_round(&mut self, tc: &TimeoutCert) {
+        if tc.round != self.round || self.proposed.is_some_and(|(r, _)| r == tc.round) {
+            return;
+        }
+        if let Some(i) = self.leader_index(tc.round) {
+            if Some(i) != self.my_index {
+                self.suspects.failed(i);
+            }
+        }
+    }
+
+    /// Leaders this node suspects to be down (see [`crate::suspects`]).
+    pub fn suspect_leaders(&self) -> usize {
+        self.suspects.count()
+    }
+
+    /// A proposal for a round this node has left, known by its header alone (the shell drops a
+    /// late compact proposal before rebuilding its block). If its author is a suspect and the
+    /// signature is its own, it is no longer one: a leader whose proposals arrive after the
+    /// shortened wait is up, and its next rounds get the full timeout again. Only suspects'
+    /// signatures are checked, so late proposals cost at most one check per failed round.
+    pub fn late_proposal_seen(
+        &mut self,
+        from: PublicKey,
+        header: &BlockHeader,
+        tc_round: Option<Round>,
+        signature: &Signature,
+    ) -> Result<(), Reject> {
+        let Some(i) = self.validators.index_of(&from) else {
+            return Ok(());
+        };
+        if !self.suspects.is_suspect(i) || self.validators.leader(header.round) != from {
+            return Ok(());
+        }
+        let data = crate::types::ProposalData {
+            chain: self.validators.chain,
+            epoch: self.validators.epoch,
+            block_id: header.hash(),
+            round: header.round,
+            tc_round,
+        };
+        from.verify(&data, signature)
+            .map_err(|_| Reject::BadSignature { what: "proposal" })?;
+        self.suspects.proposed(i);
+        Ok(())
+    }
+
     fn advance_round(&mut self, round: Round) {
         if round <= self.round {
             return;
@@ -574,9 +649,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             ps.retain(|p| p.0.round() >= round);
             !ps.is_empty()
         });
-        let deadline = self
-            .now
-            .saturating_add(self.pacemaker.timeout(round, self.high_qc.round()));
+        let deadline = self.now.saturating_add(self.round_timeout(round));
         self.out.push(Action::SetTimer { round, deadline });
         self.maybe_request_payload();
     }
@@ -631,9 +704,7 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             // Our timeout completed the round's TC: the new round has its timer already.
             return;
         }
-        let deadline = self
-            .now
-            .saturating_add(self.pacemaker.timeout(round, self.high_qc.round()));
+        let deadline = self.now.saturating_add(self.round_timeout(round));
         self.out.push(Action::SetTimer { round, deadline });
     }
 

@@ -20,6 +20,10 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
         );
         from.verify(&data, &p.signature)
             .map_err(|_| Reject::BadSignature { what: "proposal" })?;
+        // Seen proposing, even too late for its round: not (or no longer) a suspect.
+        if let Some(i) = self.validators.index_of(&from) {
+            self.suspects.proposed(i);
+        }
         self.note_proposal(round, p.block.id())?;
         let qc = self.check_block_shape(&p.block)?;
         self.payload_validator

@@ -59,6 +59,11 @@ impl Checks {
         self.submitted.entry(tx).or_insert(at);
     }
 
+    /// When a client first submitted `tx`.
+    pub fn first_submitted(&self, tx: &Hash) -> Option<u64> {
+        self.submitted.get(tx).copied()
+    }
+
     /// The healed network has done what the liveness check asks: stop early.
     pub fn healed_work_done(&self, world: &World) -> bool {
         let Some(heal) = self.heal_height else {

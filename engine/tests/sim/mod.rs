@@ -141,6 +141,9 @@ pub struct Outcome {
     /// For each idle window, how long the first transaction started after it took to commit
     /// (at the first node), in simulated milliseconds.
     pub wake_latency_ms: Vec<u64>,
+    /// Each client transaction's first submission to its first commit at any node, in
+    /// simulated milliseconds, in commit order.
+    pub client_latency_ms: Vec<u64>,
 }
 
 impl Outcome {
@@ -984,8 +987,14 @@ impl World {
             // Recorded once: later commits of it at other nodes do not count.
             self.wakers[i].1 = Hash::ZERO;
         }
+        let first_sent = self.checks.first_submitted(tx);
         for c in &mut self.clients {
             if c.pending.as_ref().is_some_and(|(t, _)| t.hash() == *tx) {
+                if let Some(sent) = first_sent {
+                    self.out
+                        .client_latency_ms
+                        .push(self.now.saturating_sub(sent));
+                }
                 c.pending = None;
                 c.sequence += 1;
                 c.committed += 1;
