@@ -4,11 +4,13 @@
 # generator runs on the host and reaches every validator without delay, as clients near their
 # own member's node would.
 #
-#   sudo benches/wan.sh --waybill W --loadgen L --delayproxy P [--delay-ms 25] [--work DIR] \
+#   sudo benches/wan.sh --waybill W --loadgen L --delayproxy P [--delay-ms 25] [--loss-percent 0] [--work DIR] \
 #       -- LOADGEN_ARGS...      # e.g. -- --rate 1000 --duration 30 --json wan-1k.json
 #
 # --delay-ms is one way: 25 makes a 50 ms round trip between any two validators; 0 relays
-# without delay (the same topology, to compare with). Why a relay and not `tc netem`: this
+# without delay (the same topology, to compare with). --loss-percent stands in for packet loss:
+# a chunk with a lost segment, and the stream behind it, arrives an RTO (200 ms) late, which is
+# what TCP's retransmission makes of a loss (see delayproxy). Why a relay and not `tc netem`: this
 # machine's kernel has no netem (nor fq). Each namespace is joined to the host by a veth pair
 # of its own and the host does not forward between them (ip_forward stays 0), so a validator
 # reaches another only through `delayproxy` (P, a binary of the benches crate) on the host: one
@@ -21,6 +23,7 @@ WAYBILL=""
 LOADGEN=""
 PROXY=""
 DELAY_MS=25
+LOSS=0
 WORK=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -28,9 +31,10 @@ while [ $# -gt 0 ]; do
         --loadgen) LOADGEN=$2; shift 2 ;;
         --delayproxy) PROXY=$2; shift 2 ;;
         --delay-ms) DELAY_MS=$2; shift 2 ;;
+        --loss-percent) LOSS=$2; shift 2 ;;
         --work) WORK=$2; shift 2 ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -67,7 +71,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== $N namespaces on $NET.0.0/16, one link each to the host; ${DELAY_MS} ms one way between validators"
+echo "== $N namespaces on $NET.0.0/16, one link each to the host; ${DELAY_MS} ms one way between validators, ${LOSS} % of segments lost"
 for i in $(seq 0 $((N - 1))); do
     n=$(ns "$i")
     ip netns add "$n"
@@ -86,7 +90,7 @@ for i in $(seq 0 $((N - 1))); do
         routes+=("$(host_side "$i"):$(relay_port "$i" "$j")=$(addr "$j"):$(p2p_port "$j")")
     done
 done
-"$PROXY" --delay-ms "$DELAY_MS" "${routes[@]}" 2> "$WORK/delayproxy.log" &
+"$PROXY" --delay-ms "$DELAY_MS" --loss-percent "$LOSS" "${routes[@]}" 2> "$WORK/delayproxy.log" &
 PIDS+=($!)
 
 echo "== generating a $N-validator network in $WORK"
