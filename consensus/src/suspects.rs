@@ -1,9 +1,10 @@
 //! Leaders this node suspects to be down, and how long it waits for them.
 //!
 //! Leaders rotate round-robin ([`crate::ValidatorSet::leader`]), so a validator that is down (a
-//! crash, an upgrade, a machine in maintenance) still leads every n-th round, and each of those
-//! rounds lasted the full round timeout: with `round_timeout_ms` at a second and rounds of a few
-//! milliseconds, one member down of four made every cycle of four rounds cost a second.
+//! crash, an upgrade, a machine in maintenance) still leads every n-th round, and the round
+//! before it sends its votes there. Both lasted the full round timeout: with `round_timeout_ms`
+//! at a second and rounds of a few milliseconds, one member down of four made every cycle of
+//! four rounds cost two seconds or more.
 //!
 //! The rule, from what this node saw itself (no agreement is needed):
 //!
@@ -16,11 +17,11 @@
 //!
 //! Why safety does not depend on it: a timeout's length decides only when this node signs a
 //! timeout for its round, and safety rules check every signature the same way whatever the
-//! timing. Why liveness holds: a leader that is up proposes, and its first proposal seen, even a
-//! late one, makes its next round a full-length one again; a suspect never gets a shorter wait
-//! than before more than once without being seen to fail again. Every other round keeps the
-//! pacemaker's full, growing timeout, so rounds of the leaders that are not suspects still
-//! outlast any delay once the network settles.
+//! timing. Why liveness holds: a leader that is up proposes when its round comes, and its
+//! proposal seen, even a late one, makes its rounds full-length again, so an honest leader
+//! loses at most the round in which it is found to be up. The short wait still grows with the
+//! pacemaker's backoff. Every round that needs no suspect keeps the full, growing timeout, so
+//! those rounds still outlast any delay once the network settles.
 
 use crate::types::Millis;
 
