@@ -228,11 +228,11 @@ fn a_proposal_over_the_block_byte_limit_is_refused_before_the_vote() {
         .any(|e| matches!(e, Effect::Broadcast { .. })));
 }
 
-#[test]
-fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
-    // A chain committed by four honest validators, read from validator 0's store.
+/// A chain committed by four honest validators with no faults (seeded), read from validator
+/// 0's store.
+fn honest_chain(seed: u64) -> MemStore {
     let world = sim::World::new(sim::Plan {
-        seed: 1,
+        seed,
         n: 4,
         byzantine: vec![vec![]; 4],
         twin: None,
@@ -253,6 +253,12 @@ fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
     let source = world.insts[0].store.clone();
     let outcome = world.run();
     assert!(outcome.ok(), "{outcome:?}");
+    source
+}
+
+#[test]
+fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
+    let source = honest_chain(1);
     let head = source.head().expect("a head").height;
     assert!(head >= 4, "the honest run committed {head} blocks");
 
@@ -260,24 +266,7 @@ fn a_catch_up_answer_with_false_roots_is_the_peers_fault() {
     // accumulator root after each block.
     let genesis = sim::genesis(4);
     let mut late = node(&genesis, 3, MemStore::new(&genesis));
-    let effects = late.handle(1_000, Event::Wake).expect("poll");
-    let id =
-        request_to(&effects, 0, |r| matches!(r, SyncRequest::Head)).expect("asks for the head");
-    let head_answer = wire::encode_response(&SyncResponse::Head {
-        height: head,
-        hash: source.head().unwrap().hash,
-    });
-    let effects = late
-        .handle(
-            1_010,
-            Event::SyncResponse {
-                id,
-                result: Ok(head_answer),
-            },
-        )
-        .expect("head answer");
-    let id = request_to(&effects, 0, |r| matches!(r, SyncRequest::Committed { .. }))
-        .expect("asks for the committed blocks");
+    let id = catch_up_request(&mut late, 1_000, source.head().unwrap());
     let records: Vec<Vec<u8>> = (1..=head)
         .map(|h| {
             let mut b = source.block_by_height(h).unwrap().unwrap();
@@ -352,26 +341,7 @@ fn catch_up_request(
 /// certificates verify like any other.
 #[test]
 fn a_forged_record_at_a_height_the_node_already_holds_is_the_peers_fault() {
-    let world = sim::World::new(sim::Plan {
-        seed: 2,
-        n: 4,
-        byzantine: vec![vec![]; 4],
-        twin: None,
-        observers: 0,
-        crashes: vec![],
-        latency_ms: (2, 5),
-        drop_per_mille: 0,
-        dup_per_mille: 0,
-        partitions: vec![],
-        heal_ms: 3_000,
-        end_ms: 15_000,
-        spares: 0,
-        reconfig: vec![],
-        idle: vec![],
-    });
-    let source = world.insts[0].store.clone();
-    let outcome = world.run();
-    assert!(outcome.ok(), "{outcome:?}");
+    let source = honest_chain(2);
     let head = source.head().expect("a head");
     assert!(
         head.height >= 6,
