@@ -18,6 +18,7 @@ pub mod merkle;
 pub mod proof;
 pub mod receipt;
 pub mod smt;
+pub mod state_sync;
 #[cfg(feature = "storage")]
 pub mod storage;
 pub mod store_api;

@@ -13,14 +13,17 @@
 //!   [`NodeReader`];
 //! - [`verify`]: the storage-free RFC 9162 verifiers that clients and auditors run;
 //! - [`proof`]: the proof objects as they travel (serde, canonical bytes);
+//! - [`frontier`]: the few nodes a tree needs to go on, which a state-synced store starts from;
 //! - [`memory`]: an in-memory store and accumulator for tests, benches and light clients.
 
 mod build;
+mod frontier;
 mod memory;
 mod proof;
 mod verify;
 
 pub use build::{append, consistency_proof, inclusion_proof, root_at};
+pub use frontier::{frontier_positions, Frontier, FrontierError};
 pub use memory::{MemoryAccumulator, MemoryNodes};
 pub use proof::{ConsistencyProof, InclusionProof, MAX_PROOF_BYTES, MAX_PROOF_NODES};
 pub use verify::{

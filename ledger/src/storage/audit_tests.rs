@@ -122,7 +122,7 @@ pub(super) fn ledger(store: &Store, g: &Genesis, n: u64) -> Vec<Block> {
     blocks
 }
 
-fn certificate(checkpoint: LedgerCheckpoint, signers: &[u8]) -> LedgerCertificate {
+pub(super) fn certificate(checkpoint: LedgerCheckpoint, signers: &[u8]) -> LedgerCertificate {
     LedgerCertificate {
         signatures: signers
             .iter()
@@ -132,7 +132,7 @@ fn certificate(checkpoint: LedgerCheckpoint, signers: &[u8]) -> LedgerCertificat
     }
 }
 
-fn certify_all(store: &Store, g: &Genesis) {
+pub(super) fn certify_all(store: &Store, g: &Genesis) {
     for h in 1..=store.head().unwrap().height {
         let cp = store.ledger_checkpoint(h).unwrap().unwrap();
         assert_eq!(

@@ -127,6 +127,8 @@ impl Store {
         let Ok(cf) = self.cf(schema::CF_LEDGER_CERTS) else {
             return Ok(if from <= to { Some(from) } else { None });
         };
+        // A synced store holds nothing below its base, so nothing there to certify.
+        let from = from.max(self.base_height().unwrap_or(0));
         let mut height = from;
         let end = to.min(from.saturating_add(max_scan.saturating_sub(1)));
         while height <= end {

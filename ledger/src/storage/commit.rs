@@ -314,7 +314,11 @@ impl Store {
             state_write.root.as_bytes(),
         );
         let state_cf = self.cf(schema::CF_STATE)?;
+        let keys_cf = self.cf(schema::CF_STATE_KEYS)?;
         for (key, value) in state_delta {
+            if value.is_some() {
+                batch.put_cf(keys_cf, crate::smt::key_hash(key).as_bytes(), key);
+            }
             match value {
                 Some(v) => {
                     if v.len() > MAX_STATE_VALUE_BYTES {

@@ -60,6 +60,16 @@ impl Store {
         }
     }
 
+    /// The epoch changes a synced store was installed with, and the lowest height to search
+    /// for later ones (its base; 0 and none for a store that starts at genesis): it holds no
+    /// state roots below its base.
+    fn epochs_before_base(&self) -> Result<(Vec<EpochChange>, u64), StoreError> {
+        match self.base_height() {
+            None => Ok((Vec::new(), 0)),
+            Some(base) => Ok((self.base_epoch_changes()?, base)),
+        }
+    }
+
     /// Every epoch change from `from_epoch` on (0: since genesis), oldest first, up to the
     /// head. A change whose height has no stored ledger certificate yet ends the list there
     /// (its certificate is still being gathered).
@@ -67,10 +77,14 @@ impl Store {
         let head = self.head().ok_or(StoreError::NotInitialized)?.height;
         let (last_epoch, _) = self.epoch_at(head)?;
         let mut changes = Vec::new();
-        let mut low = 0u64;
+        let (synced, mut low) = self.epochs_before_base()?;
         for epoch in from_epoch..last_epoch {
             if changes.len() >= MAX_EPOCH_CHANGES {
                 break;
+            }
+            if let Some(change) = synced.get(epoch as usize) {
+                changes.push(change.clone());
+                continue;
             }
             let (end, next) = self.epoch_end(epoch, low, head)?;
             let Some(certificate) = self.ledger_certificate(end)? else {
@@ -96,8 +110,15 @@ impl Store {
         let (last_epoch, _) = self.epoch_at(head)?;
         let first = last_epoch.saturating_sub(max as u64);
         let mut starts = Vec::new();
-        let mut low = 0u64;
+        let (synced, mut low) = self.epochs_before_base()?;
         for epoch in first..last_epoch {
+            if let Some(change) = synced.get(epoch as usize) {
+                starts.push((
+                    change.certificate.checkpoint.height + 1,
+                    change.next.clone(),
+                ));
+                continue;
+            }
             let (end, next) = self.epoch_end(epoch, low, head)?;
             starts.push((end + 1, next));
             low = end;

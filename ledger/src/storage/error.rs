@@ -34,6 +34,31 @@ pub enum StoreError {
     NotInitialized,
     #[error("store already holds genesis {existing}, refusing to initialise with {given}")]
     AlreadyInitialized { existing: Hash, given: Hash },
+    // --- state sync ---
+    #[error(
+        "a snapshot is installed only into an empty store; this one has blocks up to height {head}"
+    )]
+    NotEmpty { head: u64 },
+    #[error("the state synced hashes to root {computed}, the certificate for height {height} names {certified}")]
+    SnapshotStateRoot {
+        height: u64,
+        certified: Hash,
+        computed: Hash,
+    },
+    #[error("item {item_id:?} has {certified} events, {held} of them after this store's base {base}: it started from a certified state there (state sync) and holds no older event; ask a node that replayed from genesis")]
+    HistoryBeforeBase {
+        item_id: String,
+        certified: u64,
+        held: usize,
+        base: u64,
+    },
+    #[error("ledger index {ledger_index} is below this store's base, which starts at ledger index {base_size} (height {base}): it holds nothing older")]
+    LedgerIndexBeforeBase {
+        ledger_index: u64,
+        base_size: u64,
+        base: u64,
+    },
+
     #[error(
         "genesis block must have height 0 and parent 0, found height {height} parent {parent}"
     )]

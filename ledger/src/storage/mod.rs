@@ -9,7 +9,8 @@
 //! Files: `schema` (column families and key encodings), `commit` (the write path), `read`
 //! (lookups, proofs), `verify` (the chain check), `marker` (how far the check is known to hold),
 //! `certs` (ledger certificates), `audit` (the auditor's deep rescan: re-execution, signatures,
-//! certificates), `recent_nodes` (state-tree nodes kept in memory between commits), `memory`
+//! certificates), `snapshot` (state sync: serving state and installing a synced base),
+//! `recent_nodes` (state-tree nodes kept in memory between commits), `memory`
 //! (RocksDB's memory for metrics), `error`.
 
 mod audit;
@@ -26,6 +27,7 @@ mod proofs;
 mod read;
 mod recent_nodes;
 pub mod schema;
+mod snapshot;
 mod state;
 mod verify;
 
@@ -33,6 +35,8 @@ mod verify;
 mod audit_tests;
 #[cfg(test)]
 mod marker_tests;
+#[cfg(test)]
+mod snapshot_tests;
 #[cfg(test)]
 mod tests;
 
@@ -54,6 +58,7 @@ pub use marker::VerifiedMarker;
 pub use memory::StoreMemory;
 pub use read::CommittedTx;
 pub use schema::TxLocation;
+pub use snapshot::Base;
 pub use state::StateProof;
 pub use verify::ChainSummary;
 
@@ -98,6 +103,8 @@ struct ChainState {
     /// Everything up to the head is checked, so each commit may move the verified-up-to marker
     /// to its block (see `marker`).
     verified_through_head: bool,
+    /// Where a synced store starts (`snapshot`); `None` from genesis.
+    base: Option<snapshot::Base>,
 }
 
 pub struct Store {
@@ -189,6 +196,7 @@ impl Store {
             accumulator_size: summary.accumulator_size,
             state_root: summary.state_root,
             verified_through_head: summary.through_head,
+            base: store.base()?,
         };
         if let (Some(head), true, false) = (summary.head, summary.through_head, options.read_only) {
             store.write_marker(&VerifiedMarker {
@@ -234,8 +242,10 @@ impl Store {
                         supported: schema::SCHEMA_VERSION,
                     });
                 }
-                // Every upgrade so far only added column families, which the open has just
-                // created (empty); the version record is all there is to rewrite.
+                // Every upgrade so far added column families, which the open has just created
+                // (empty); version 7's key index is filled from the state, then the version is
+                // rewritten (a crash in between repeats the fill, which is idempotent).
+                self.fill_state_keys()?;
                 self.db
                     .put_cf_opt(
                         meta,
@@ -262,6 +272,31 @@ impl Store {
                     .map_err(StoreError::db("write schema version"))
             }
         }
+    }
+
+    /// Writes [`schema::CF_STATE_KEYS`] for every key of the current state, in batches.
+    fn fill_state_keys(&self) -> Result<(), StoreError> {
+        const BATCH_KEYS: usize = 10_000;
+        let keys_cf = self.cf(schema::CF_STATE_KEYS)?;
+        let mut batch = rocksdb::WriteBatch::default();
+        let mut in_batch = 0;
+        for entry in self
+            .db
+            .iterator_cf(self.cf(schema::CF_STATE)?, rocksdb::IteratorMode::Start)
+        {
+            let (key, _) = entry.map_err(StoreError::db("read state for the key index"))?;
+            batch.put_cf(keys_cf, crate::smt::key_hash(&key).as_bytes(), &key);
+            in_batch += 1;
+            if in_batch == BATCH_KEYS {
+                self.db
+                    .write_opt(std::mem::take(&mut batch), &sync_write())
+                    .map_err(StoreError::db("fill the state key index"))?;
+                in_batch = 0;
+            }
+        }
+        self.db
+            .write_opt(batch, &sync_write())
+            .map_err(StoreError::db("fill the state key index"))
     }
 
     fn is_cf_empty(&self, name: &'static str) -> Result<bool, StoreError> {

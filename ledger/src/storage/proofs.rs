@@ -168,6 +168,16 @@ impl Store {
                 break;
             }
         }
+        if let Some(base) = self.base_height() {
+            if (entries.len() as u64) < certified_len {
+                return Err(StoreError::HistoryBeforeBase {
+                    item_id: item_id.to_string(),
+                    certified: certified_len,
+                    held: entries.len(),
+                    base,
+                });
+            }
+        }
         let proof = HistoryProof {
             certificate: state.certificate,
             item_id: item_id.to_string(),

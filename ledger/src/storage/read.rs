@@ -198,6 +198,7 @@ impl Store {
                 size,
             });
         }
+        self.check_not_before_base(leaf_index)?;
         Ok(acc::inclusion_proof(&self.hasher, self, leaf_index, size)?)
     }
 
@@ -208,6 +209,10 @@ impl Store {
         new_size: u64,
     ) -> Result<ConsistencyProof, StoreError> {
         self.check_size(new_size)?;
+        // From the base's size on, the frontier holds every node a proof needs.
+        if old_size > 0 {
+            self.check_not_before_base(old_size)?;
+        }
         Ok(acc::consistency_proof(
             &self.hasher,
             self,

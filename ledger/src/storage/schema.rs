@@ -23,10 +23,14 @@ use crate::hash::{Hash, HASH_LEN};
 /// - 6: adds [`CF_EPCIS_EVENTS`] (transactions gained the `capture_epcis` payload and events the
 ///   EPCIS kinds, both appended: old bytes keep their meaning). A version-5 store holds no EPCIS
 ///   event, so it is upgraded by creating the (empty) column family and rewriting the version.
-pub const SCHEMA_VERSION: u32 = 6;
+/// - 7: adds [`CF_STATE_KEYS`] (what a state-tree leaf's key hash stands for, so the store can
+///   serve state by subtree to a node that syncs) and [`META_BASE`] (where a state-synced store
+///   starts). Older stores are upgraded by filling the keys from [`CF_STATE`]; keys deleted
+///   before the upgrade are gone from every root a peer asks for but the oldest.
+pub const SCHEMA_VERSION: u32 = 7;
 /// Older versions [`super::Store::open`] upgrades to [`SCHEMA_VERSION`] (and a read-only open
 /// reads as they are).
-pub const UPGRADABLE_FROM: &[u32] = &[5];
+pub const UPGRADABLE_FROM: &[u32] = &[5, 6];
 
 /// height u64 BE -> canonical [`crate::stored::StoredBlock`].
 pub const CF_BLOCKS: &str = "blocks";
@@ -73,6 +77,11 @@ pub const CF_LEDGER_CERTS: &str = "ledger_certs";
 /// transaction.
 pub const CF_EPCIS_EVENTS: &str = "epcis_events";
 
+/// State-tree key hash ([`crate::smt::key_hash`], 32 bytes) -> the application state key it
+/// hashes. Written for every key a commit sets, never deleted: a tree leaf holds only the key's
+/// hash, and a peer syncing state needs the key itself.
+pub const CF_STATE_KEYS: &str = "state_keys";
+
 /// Every column family the store opens. Later ones (state, indexes) are appended here.
 pub const COLUMN_FAMILIES: &[&str] = &[
     CF_BLOCKS,
@@ -90,6 +99,7 @@ pub const COLUMN_FAMILIES: &[&str] = &[
     CF_ORG_EVENTS,
     CF_LEDGER_CERTS,
     CF_EPCIS_EVENTS,
+    CF_STATE_KEYS,
 ];
 
 /// Prefix of every index key of `id` (an item or organization id, at most 255 bytes): the length
@@ -137,6 +147,14 @@ pub const META_GENESIS_HASH: &[u8] = b"genesis_hash";
 /// The verified-up-to marker (`super::marker`): height u64 BE || block hash || accumulator root
 /// after that block. Absent in stores written before it existed (their first open checks all).
 pub const META_VERIFIED: &[u8] = b"verified";
+
+/// Where a state-synced store starts ([`super::Store::install_snapshot`]): height u64 BE ||
+/// block hash. Absent in a store that starts at genesis. Nothing below this height is stored:
+/// no block, receipt or old accumulator leaf, so proofs reach back only to it.
+pub const META_BASE: &[u8] = b"base";
+/// JSON of the chain of epoch changes from genesis up to the base, as the sync verified it: a
+/// synced store has no state roots below its base to find them in.
+pub const META_BASE_EPOCHS: &[u8] = b"base_epochs";
 
 /// Where a committed transaction is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -538,11 +538,12 @@ fn a_version_5_store_is_upgraded_in_place() {
         let opts = rocksdb::Options::default();
         let mut db = rocksdb::DB::open_cf(&opts, dir.path(), schema::COLUMN_FAMILIES).unwrap();
         db.drop_cf(schema::CF_EPCIS_EVENTS).unwrap();
+        db.drop_cf(schema::CF_STATE_KEYS).unwrap();
         let meta = db.cf_handle(schema::CF_META).unwrap();
         db.put_cf(meta, schema::META_SCHEMA_VERSION, 5u32.to_be_bytes())
             .unwrap();
     }
-    assert_eq!(schema::SCHEMA_VERSION, 6);
+    assert_eq!(schema::SCHEMA_VERSION, 7);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.head().unwrap().height, 3);
     assert!(store.epcis_events(0, 10).unwrap().is_empty());

@@ -104,6 +104,9 @@ impl Store {
             });
         }
 
+        // A synced store holds nothing below its base: a walk that would start at or below it
+        // starts after it instead, following the base block (checked like a marker).
+        let base = self.base()?;
         // The first height to walk, and the hash, accumulator size and root it must follow.
         let (from, mut prev_hash, mut size, mut root) = match (mode, &marker) {
             (VerifyMode::SinceVerified, Some(m)) => {
@@ -122,7 +125,15 @@ impl Store {
                     // (Skip returned above.)
                     VerifyMode::Full | VerifyMode::SinceVerified | VerifyMode::Skip => 0,
                 };
-                if from == 0 {
+                if let Some(b) = base.filter(|b| from <= b.height) {
+                    let anchor = self.check_base(&b, head_height)?;
+                    (
+                        b.height + 1,
+                        anchor.block_hash,
+                        anchor.accumulator_size,
+                        anchor.accumulator_root,
+                    )
+                } else if from == 0 {
                     (0, Hash::ZERO, 0, self.hasher.empty_root())
                 } else {
                     let prev = self.load_block(from - 1, head_height)?;
@@ -219,8 +230,22 @@ impl Store {
             });
         }
         if full {
-            self.check_accumulator_nodes(size)?;
-            self.check_counts(head_height + 1, distinct_txs, size)?;
+            match base {
+                None => {
+                    self.check_accumulator_nodes(size)?;
+                    self.check_counts(head_height + 1, distinct_txs, size)?;
+                }
+                // The base block's transactions are below the base's ledger index: no receipt
+                // or index entry for them, only the frontier.
+                Some(b) => {
+                    self.check_accumulator_nodes_since(b.accumulator_size, size)?;
+                    self.check_counts(
+                        head_height + 1 - b.height,
+                        distinct_txs,
+                        size - b.accumulator_size,
+                    )?;
+                }
+            }
             // Every certificate key decodes (the seek below only sees the ones past the head).
             if let Some(&beyond) = self
                 .certificate_heights()?
@@ -279,6 +304,29 @@ impl Store {
             full: false,
             through_head: false,
         })
+    }
+
+    /// The base of a synced store, as [`Store::check_marker`] checks a marker (the block, the
+    /// accumulator root its frontier gives), and its state root is there.
+    fn check_base(
+        &self,
+        base: &super::Base,
+        head_height: u64,
+    ) -> Result<super::marker::MarkerAnchor, StoreError> {
+        let stored = self.load_block(base.height, head_height)?;
+        let anchor = self.check_marker(
+            &super::VerifiedMarker {
+                height: base.height,
+                block_hash: base.block_hash,
+                accumulator_root: stored.accumulator_root_after,
+            },
+            Some(head_height),
+        )?;
+        self.state_root_at(base.height)?
+            .ok_or(StoreError::MissingStateRoot {
+                height: base.height,
+            })?;
+        Ok(anchor)
     }
 
     fn load_block(&self, height: u64, head: u64) -> Result<StoredBlock, StoreError> {
