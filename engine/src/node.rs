@@ -279,10 +279,22 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             .unwrap_or_else(|| EpochSet::genesis(&genesis));
         let certify = CertifyState::new();
         let (core, actions) = Core::recover(&genesis, key, validator, recovery, now);
-        let first_height = epoch_first_height(&store, &core)?;
         let history = store
             .epoch_starts(crate::epochs::MAX_OLDER_EPOCHS + 2)
             .map_err(EngineError::Store)?;
+        // A store synced from a certified state (`ledger::state_sync`) holds no block below its
+        // base, where the epoch's root may be: the store's epoch history names its first height.
+        // (Its core, starting with no safety data of the epoch, takes the base for the root.)
+        let from_history = history
+            .iter()
+            .rev()
+            .find(|(_, set)| set.epoch == core.epoch())
+            .map(|(h, _)| *h);
+        let first_height = match (epoch_first_height(&store, &core)?, store.base_height()) {
+            (Some(h), Some(base)) if h == base + 1 => from_history.unwrap_or(h),
+            (Some(h), _) => h,
+            (None, _) => from_history.unwrap_or(1),
+        };
         let epochs = EpochViews::new(&genesis, history);
         if epochs.current.set != set || epochs.current.first_height != first_height {
             // Both read the same state; a difference is a bug, and the core's epoch decides.
@@ -674,19 +686,20 @@ pub(crate) fn load_recovery<S: NodeStore>(
     })
 }
 
-/// The first height of the core's epoch: 1 for epoch 0, else the one after its root block.
+/// The first height of the core's epoch: 1 for epoch 0, else the one after its root block;
+/// `None` when the store does not hold the root block.
 fn epoch_first_height<S: NodeStore>(
     store: &S,
     core: &Core<TxBatch, TxBatchValidator>,
-) -> Result<u64, EngineError<S::Error>> {
+) -> Result<Option<u64>, EngineError<S::Error>> {
     if core.epoch() == 0 {
-        return Ok(1);
+        return Ok(Some(1));
     }
     let root = core.epoch_root();
     Ok(store
         .block_height(&root)
         .map_err(EngineError::Store)?
-        .map_or(1, |h| h + 1))
+        .map(|h| h + 1))
 }
 
 /// The mempool's view of the committed ledger.

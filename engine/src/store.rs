@@ -77,6 +77,11 @@ pub trait NodeStore: StateReader {
     fn load_safety_mark(&self) -> Result<MarkState, Self::Error>;
     /// Replaces the mark, durably.
     fn store_safety_mark(&self, mark: &SafetyMark) -> Result<(), Self::Error>;
+    /// Where a store synced from a certified state starts (`ledger::state_sync`): it holds no
+    /// block below. `None` for a store that starts at genesis.
+    fn base_height(&self) -> Option<u64> {
+        None
+    }
     /// Damage the store found and repaired when it opened (e.g. a write-ahead log whose tail
     /// was dropped), for the rollback guard; `None` if it opened cleanly.
     fn recovery_report(&self) -> Option<String> {

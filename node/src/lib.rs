@@ -26,6 +26,7 @@ pub mod restore;
 pub mod rpc_bridge;
 pub mod run;
 pub mod sigcheck;
+pub mod state_sync;
 pub mod status;
 pub mod testnet;
 pub mod version;

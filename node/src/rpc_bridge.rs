@@ -405,6 +405,26 @@ impl NodeApi for NodeService {
             .map_err(proof_error)
     }
 
+    fn snapshot_base(
+        &self,
+        height: Option<u64>,
+    ) -> Result<Option<ledger::state_sync::SnapshotBase>, ApiError> {
+        let store = &self.node.store;
+        let height = match height {
+            Some(h) => h,
+            None => match store.certificate_for(None) {
+                Ok(c) => c.checkpoint.height,
+                Err(StoreError::NotCertified { .. }) => return Ok(None),
+                Err(e) => return Err(proof_error(e)),
+            },
+        };
+        store.snapshot_base(height).map_err(proof_error)
+    }
+
+    fn state_chunk(&self, node: ledger::Hash) -> Result<ledger::state_sync::StateChunk, ApiError> {
+        self.node.store.state_chunk(&node).map_err(proof_error)
+    }
+
     fn consistency_proof(&self, from: u64, to: Option<u64>) -> Result<Proof, ApiError> {
         let p = self
             .node
@@ -420,9 +440,12 @@ impl NodeApi for NodeService {
 fn proof_error(e: StoreError) -> ApiError {
     match e {
         StoreError::NotCertified { .. } => ApiError::NotReady(e.to_string()),
-        StoreError::HeightsOutOfOrder { .. } | StoreError::HistoryTooLong { .. } => {
-            ApiError::InvalidParams(e.to_string())
-        }
+        // (A store synced from a certified state holds nothing below its base: asking it for
+        // older records can never be answered by this node.)
+        StoreError::HeightsOutOfOrder { .. }
+        | StoreError::HistoryTooLong { .. }
+        | StoreError::LedgerIndexBeforeBase { .. }
+        | StoreError::HistoryBeforeBase { .. } => ApiError::InvalidParams(e.to_string()),
         other => internal(other),
     }
 }

@@ -149,14 +149,18 @@ pub fn prepare(config: NodeConfig) -> Result<Prepared, StartError> {
             });
         }
     }
-    let block = to_ledger_block(&consensus::genesis_block::<TxBatch>(&genesis));
-    store
-        .init_genesis_with_state(
-            genesis_hash,
-            &block,
-            &ledger::supply::genesis_state(&genesis),
-        )
-        .map_err(store_err)?;
+    // A store synced from a certified state (`waybill state-sync`) starts at its base, and has
+    // no genesis block to write.
+    if store.base_height().is_none() {
+        let block = to_ledger_block(&consensus::genesis_block::<TxBatch>(&genesis));
+        store
+            .init_genesis_with_state(
+                genesis_hash,
+                &block,
+                &ledger::supply::genesis_state(&genesis),
+            )
+            .map_err(store_err)?;
+    }
     Ok(Prepared {
         config,
         genesis,

@@ -211,6 +211,7 @@ async fn an_observer_follows_serves_every_method_and_forwards() {
 
     let mut called = BTreeSet::new();
     walk_reads(&obs, &val, &commission, story_end, &mut called).await;
+    walk_state_sync(&obs, &val, &mut called).await;
     walk_submissions(&net, &obs, &mut called).await;
     walk_epcis(&net, &rpc, &obs, &val, &mut called).await;
     walk_subscriptions(&obs_node.config.rpc.listen, &obs, &net, &mut called).await;
@@ -249,6 +250,41 @@ async fn an_observer_follows_serves_every_method_and_forwards() {
     assert!(later > story_end);
     let log = std::fs::read_to_string(obs_node.log_file()).unwrap_or_default();
     assert!(!log.contains("panicked"), "{log}");
+}
+
+/// What a node syncing state fetches: the observer serves a certified base and the state under
+/// its root exactly as a validator does.
+async fn walk_state_sync(obs: &HttpClient, val: &HttpClient, called: &mut BTreeSet<String>) {
+    let start = Instant::now();
+    let base = loop {
+        let base = call(obs, "waybill_getSnapshotBase", &[]).await;
+        if !base.is_null() {
+            break base;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the observer has certified nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let checkpoint = &base["certificate"]["checkpoint"];
+    let height = checkpoint["height"].clone();
+    let on_validator = call(val, "waybill_getSnapshotBase", &[height.clone()]).await;
+    // (Each node keeps the first quorum of signatures it saw: the signers may differ.)
+    for part in ["block", "frontier"] {
+        assert_eq!(base[part], on_validator[part], "{part} of height {height}");
+    }
+    assert_eq!(checkpoint, &on_validator["certificate"]["checkpoint"]);
+    let root = checkpoint["state_root"].clone();
+    let chunk = call(obs, "waybill_getStateChunk", &[root.clone()]).await;
+    assert!(
+        chunk["leaves"].is_array() || chunk["split"].is_object(),
+        "{chunk}"
+    );
+    assert_eq!(chunk, call(val, "waybill_getStateChunk", &[root]).await);
+    for m in ["waybill_getSnapshotBase", "waybill_getStateChunk"] {
+        called.insert(m.to_string());
+    }
 }
 
 /// The read methods: each answered by the observer as by a validator.

@@ -1,6 +1,7 @@
 //! What the node provides to the RPC layer.
 
 use ledger::proof::{EpochChange, Proof};
+use ledger::state_sync::{SnapshotBase, StateChunk};
 use ledger::stored::StoredBlock;
 use ledger::{Hash, PublicKey, SignedTransaction};
 
@@ -115,4 +116,11 @@ pub trait NodeApi: Send + Sync + 'static {
     /// The validator-set changes since epoch `from_epoch` (0: genesis), oldest first, each
     /// proven (`ledger::proof::epochs`); a change still being certified ends the list.
     fn epoch_changes(&self, from_epoch: u64) -> Result<Vec<EpochChange>, ApiError>;
+
+    // --- state sync (`ledger::state_sync`): what a node starting from a certified state fetches ---
+    /// The certificate, block and accumulator frontier of a certified height (the latest
+    /// certified when `None`); `None` when that height is not certified here.
+    fn snapshot_base(&self, height: Option<u64>) -> Result<Option<SnapshotBase>, ApiError>;
+    /// The leaves under one node of the state tree, or its children.
+    fn state_chunk(&self, node: Hash) -> Result<StateChunk, ApiError>;
 }

@@ -295,6 +295,29 @@ impl Client {
             .await?)
     }
 
+    /// `waybill_getSnapshotBase`: what a node syncing state starts from at `height` (the latest
+    /// certified height when `None`).
+    pub async fn snapshot_base(
+        &self,
+        height: Option<u64>,
+    ) -> Result<Option<ledger::state_sync::SnapshotBase>, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getSnapshotBase", rpc_params![height])
+            .await?)
+    }
+
+    /// `waybill_getStateChunk`: the leaves under one node of the state tree, or its children.
+    pub async fn state_chunk(
+        &self,
+        node: ledger::Hash,
+    ) -> Result<ledger::state_sync::StateChunk, ClientError> {
+        Ok(self
+            .inner
+            .request("waybill_getStateChunk", rpc_params![node])
+            .await?)
+    }
+
     /// `waybill_getEpochChanges`: the epoch changes since `from_epoch` (0: genesis).
     pub async fn epoch_changes(
         &self,

@@ -153,6 +153,16 @@ pub const METHODS: &[(&str, &[&str], &str)] = &[
         "The auditor's ratchet: every validator-set change since genesis (or since epoch from_epoch), oldest first, each the ledger certificate of an epoch's last height with the state proof of the next set (the `epoch_changes` of a proof file).",
     ),
     (
+        "waybill_getSnapshotBase",
+        &["height?"],
+        "State sync: the ledger certificate, block and accumulator frontier of a certified height (the latest certified by default), which a node syncing state starts from; or null.",
+    ),
+    (
+        "waybill_getStateChunk",
+        &["node"],
+        "State sync: every key and value under one node of the state tree, in key-hash order, or the node's two children when they do not fit one answer; each checked against the node's hash by the syncing node.",
+    ),
+    (
         "waybill_captureEpcis",
         &["hexes", "wait_ms?"],
         "Capture a GS1 EPCIS 2.0 document: one signed capture_epcis transaction per event, in document order, as hex. All are checked (and a dry run made) before any is submitted; one verdict per event.",
@@ -388,6 +398,16 @@ pub(crate) fn module(api: Ctx) -> Result<RpcModule<Ctx>, ServeError> {
     m.register_method("waybill_getEpochChanges", |p, api, _| {
         let from: Option<u64> = optional(&p, 0, "from_epoch")?;
         RpcResult::Ok(api.epoch_changes(from.unwrap_or(0))?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getSnapshotBase", |p, api, _| {
+        let height: Option<u64> = optional(&p, 0, "height")?;
+        RpcResult::Ok(api.snapshot_base(height)?)
+    })
+    .map_err(reg)?;
+    m.register_method("waybill_getStateChunk", |p, api, _| {
+        let node: Hash = param(&p, 0, "node")?;
+        RpcResult::Ok(api.state_chunk(node)?)
     })
     .map_err(reg)?;
     m.register_async_method("waybill_captureEpcis", |p, api, _| async move {

@@ -75,6 +75,16 @@ fn signature(method: &str) -> Option<(Vec<Value>, Value)> {
             vec![u64_()],
             json!({ "type": "array", "items": { "type": "object", "description": "An epoch change: certificate, next set, state proof (docs/PROOFS.md, Epochs)" } }),
         ),
+        "waybill_getSnapshotBase" => (
+            vec![u64_()],
+            nullable(
+                json!({ "type": "object", "required": ["certificate", "block", "frontier"], "description": "A certified height's ledger certificate, stored block and accumulator frontier (docs/OPERATIONS.md, State sync)" }),
+            ),
+        ),
+        "waybill_getStateChunk" => (
+            vec![r("Hash")],
+            json!({ "description": "{\"leaves\": [{\"key\", \"value\"} as hex]}, {\"split\": {\"left\", \"right\"}} or \"unavailable\" (docs/OPERATIONS.md, State sync)" }),
+        ),
         "waybill_captureEpcis" => (
             vec![
                 json!({

@@ -83,6 +83,8 @@ METHODS = {
     "waybill_getItemHistoryProof": {"params": [("item_id", "str", True)], "result": "dict[str, Any]"},
     "waybill_getConsistencyProof": {"params": [("from_height", "int", True), ("to_height", "int", False)], "result": "dict[str, Any]"},
     "waybill_getEpochChanges": {"params": [("from_epoch", "int", False)], "result": "list[dict[str, Any]]"},
+    "waybill_getSnapshotBase": {"params": [("height", "int", False)], "result": "dict[str, Any] | None"},
+    "waybill_getStateChunk": {"params": [("node", "Hash", True)], "result": "Any"},
     "waybill_captureEpcis": {"params": [("hexes", "list[str]", True), ("wait_ms", "int", False)], "result": "CaptureOutcome"},
     "waybill_getEpcisEvent": {"params": [("hash_id", "EventHashId", True)], "result": "EpcisEventView | None"},
     "waybill_queryEpcis": {"params": [("filter", "EpcisQueryFilter", True), ("from", "int", False), ("limit", "int", False)], "result": "EpcisQueryDocument"},

@@ -210,6 +210,15 @@ class Client:
         epoch needs to be followed from the genesis file (docs/PROOFS.md, "Epochs")."""
         return self.call("waybill_getEpochChanges", from_epoch)
 
+    def get_snapshot_base(self, height=None):
+        """State sync: the certificate, block and accumulator frontier of a certified height (the
+        latest certified by default), or None."""
+        return self.call("waybill_getSnapshotBase", height)
+
+    def get_state_chunk(self, node):
+        """State sync: the keys and values under one node of the state tree, or its children."""
+        return self.call("waybill_getStateChunk", node)
+
     def subscribe_blocks(self):
         """A Subscription yielding one BlockSummary per committed block (over WebSocket)."""
         from .subscribe import Subscription

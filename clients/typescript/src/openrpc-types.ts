@@ -508,6 +508,14 @@ export interface RpcMethods {
     params: [from_epoch?: number];
     result: Array<{ [key: string]: unknown }>;
   };
+  "waybill_getSnapshotBase": {
+    params: [height?: number];
+    result: { [key: string]: unknown } | null;
+  };
+  "waybill_getStateChunk": {
+    params: [node: Hash];
+    result: unknown;
+  };
   "waybill_captureEpcis": {
     params: [hexes: Array<string>, wait_ms?: number];
     result: CaptureOutcome;

@@ -210,6 +210,14 @@ export class Client {
   getEpochChanges(fromEpoch?: number): Promise<unknown> {
     return this.call("waybill_getEpochChanges", trim([fromEpoch]));
   }
+  /** State sync: the certificate, block and accumulator frontier of a certified height (the latest by default). */
+  getSnapshotBase(height?: number): Promise<unknown> {
+    return this.call("waybill_getSnapshotBase", trim([height]));
+  }
+  /** State sync: the keys and values under one node of the state tree, or its two children. */
+  getStateChunk(node: string): Promise<unknown> {
+    return this.call("waybill_getStateChunk", [node]);
+  }
   /** `waybill_subscribeBlocks` over a WebSocket to the same address. */
   subscribeBlocks(onBlock: (block: BlockSummary) => void): Promise<Subscription> {
     return subscribeBlocks(this.url, onBlock);

@@ -189,6 +189,15 @@ impl NodeApi for Node {
     fn epoch_changes(&self, _from_epoch: u64) -> Result<Vec<ledger::proof::EpochChange>, ApiError> {
         Ok(vec![])
     }
+    fn snapshot_base(
+        &self,
+        _height: Option<u64>,
+    ) -> Result<Option<ledger::state_sync::SnapshotBase>, ApiError> {
+        Ok(None)
+    }
+    fn state_chunk(&self, _node: ledger::Hash) -> Result<ledger::state_sync::StateChunk, ApiError> {
+        Ok(ledger::state_sync::StateChunk::Unavailable)
+    }
 }
 
 fn methods() -> &'static Methods {

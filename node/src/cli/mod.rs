@@ -14,6 +14,7 @@ mod keys;
 mod localnet_cmd;
 mod progress;
 mod run_cmd;
+mod state_sync_cmd;
 mod testnet_cmd;
 mod tx_cmd;
 
@@ -49,6 +50,9 @@ pub enum Command {
     Run(run_cmd::RunArgs),
     /// Delete a node's ledger, keeping its consensus safety data (it catches up when restarted).
     Reset(run_cmd::ResetArgs),
+    /// Fill an empty data directory from a certified state other nodes serve (an observer or new
+    /// validator joining a long chain); `run` then catches up from there.
+    StateSync(state_sync_cmd::StateSyncArgs),
     /// Write a consistent copy of a node's store (running or stopped) into a new directory.
     Backup(backup_cmd::BackupArgs),
     /// Put a backup back into a stopped node's data directory (never its safety mark).
@@ -75,6 +79,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Run(args) => run_cmd::run_node(args),
         Command::Localnet(args) => localnet_cmd::run(args),
         Command::Reset(args) => run_cmd::reset(args),
+        Command::StateSync(args) => state_sync_cmd::run(args),
         Command::Backup(args) => backup_cmd::backup(args),
         Command::Restore(args) => backup_cmd::restore(args),
         Command::Tx(cmd) => tx_cmd::run(cmd),

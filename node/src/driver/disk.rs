@@ -202,4 +202,8 @@ impl NodeStore for Disk {
     fn recovery_report(&self) -> Option<String> {
         self.store.recovery_report()
     }
+
+    fn base_height(&self) -> Option<u64> {
+        self.store.base_height()
+    }
 }

@@ -1,0 +1,271 @@
+//! `waybill state-sync`: fills an empty store from a certified state that other nodes serve
+//! over JSON-RPC, so a node joining a long chain (an observer, a new validator) does not execute
+//! every block since genesis. `waybill run` then catches up from the synced height as usual.
+//!
+//! The nodes asked are not trusted (`ledger::state_sync` says how each answer is checked): the
+//! only authority is the genesis file. From it the chain of epoch changes the nodes serve is
+//! followed (each change signed by the set before it), the certificate of the height synced to
+//! is checked against the set of its epoch, and the state, block and accumulator frontier are
+//! checked against that certificate. A node that answers wrongly is named in the error, or
+//! (with several `--from`) dropped while the others finish the sync.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use ledger::proof::{follow, CertificateError, EpochChange, EpochError};
+use ledger::state_sync::{BaseError, ChunkFault, StateSync, SyncStep, VerifiedBase};
+use ledger::storage::{Store, StoreError};
+use ledger::{Genesis, Hash};
+use tokio::task::JoinSet;
+
+/// Why a sync stopped. Each names the node (its URL) whose answer was at fault, where one was.
+#[derive(Debug, thiserror::Error)]
+pub enum StateSyncError {
+    #[error("the store already holds blocks up to height {head}: state sync fills an empty data directory (move the ledger aside, or `waybill reset`, first)")]
+    NotEmpty { head: u64 },
+    #[error("{url}: {method} failed: {source}")]
+    Rpc {
+        url: String,
+        method: &'static str,
+        #[source]
+        source: rpc::ClientError,
+    },
+    #[error("{url}: the chain of epoch changes it serves does not follow from the genesis file: {source}")]
+    EpochChain {
+        url: String,
+        #[source]
+        source: EpochError,
+    },
+    #[error("{url}: has no certified height to sync to yet (try again once the network has certified one)")]
+    NothingCertified { url: String },
+    #[error("{url}: the certificate of height {height} is not signed by the epoch {epoch} validator set: {source}")]
+    Certificate {
+        url: String,
+        height: u64,
+        epoch: u64,
+        #[source]
+        source: CertificateError,
+    },
+    #[error("{url}: the block or accumulator frontier it sent for height {height} is not the certified one: {source}")]
+    Base {
+        url: String,
+        height: u64,
+        #[source]
+        source: BaseError,
+    },
+    #[error("{url}: its answer for state-tree node {node} is wrong: {source}")]
+    Chunk {
+        url: String,
+        node: Hash,
+        #[source]
+        source: ChunkFault,
+    },
+    #[error("no node asked has state-tree node {node} any more (they moved on and pruned it?): sync again")]
+    Unavailable { node: Hash },
+    #[error("every node asked answered wrongly; the last: {last}")]
+    NoHonestSource { last: Box<StateSyncError> },
+    #[error("the store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What a finished sync installed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyncReport {
+    pub height: u64,
+    pub block_hash: Hash,
+    pub state_root: Hash,
+    pub epoch: u64,
+    pub entries: u64,
+    pub answers: u64,
+    pub seconds: f64,
+}
+
+/// Syncs `store` (empty) to the latest height `sources[0]` has certified, fetching the state
+/// from every source in turn. `progress` hears the entries kept so far.
+pub async fn sync_from(
+    sources: &[String],
+    genesis: &Genesis,
+    store: &Store,
+    mut progress: impl FnMut(u64),
+) -> Result<SyncReport, StateSyncError> {
+    let started = Instant::now();
+    if let Some(head) = store.head() {
+        return Err(StateSyncError::NotEmpty { head: head.height });
+    }
+    assert!(!sources.is_empty(), "state sync needs a node to ask");
+    let clients: Vec<(String, rpc::Client)> = sources
+        .iter()
+        .map(|url| {
+            rpc::Client::new(url)
+                .map(|c| (url.clone(), c))
+                .map_err(|source| StateSyncError::Rpc {
+                    url: url.clone(),
+                    method: "connect",
+                    source,
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let (url, client) = &clients[0];
+    let (base, changes) = certified_base(url, client, genesis).await?;
+    let checkpoint = base.certificate.checkpoint.clone();
+
+    store.begin_state_sync()?;
+    let entries = walk_state(&clients, store, checkpoint.state_root, &mut progress).await?;
+    let info = store.install_snapshot(genesis.hash(), &base, &changes)?;
+    let answers = entries.1;
+    Ok(SyncReport {
+        height: info.height,
+        block_hash: info.hash,
+        state_root: info.state_root,
+        epoch: changes.len() as u64,
+        entries: entries.0,
+        answers,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The latest certified height `url` serves, checked from the genesis file: its epoch chain,
+/// its certificate, its block and frontier. Returns the base with the epoch changes up to it.
+async fn certified_base(
+    url: &str,
+    client: &rpc::Client,
+    genesis: &Genesis,
+) -> Result<(VerifiedBase, Vec<EpochChange>), StateSyncError> {
+    let rpc_err = |method: &'static str| {
+        move |source| StateSyncError::Rpc {
+            url: url.to_string(),
+            method,
+            source,
+        }
+    };
+    let changes = client
+        .epoch_changes(0)
+        .await
+        .map_err(rpc_err("waybill_getEpochChanges"))?;
+    let trust = follow(genesis, &changes).map_err(|source| StateSyncError::EpochChain {
+        url: url.to_string(),
+        source,
+    })?;
+    let base = client
+        .snapshot_base(None)
+        .await
+        .map_err(rpc_err("waybill_getSnapshotBase"))?
+        .ok_or_else(|| StateSyncError::NothingCertified {
+            url: url.to_string(),
+        })?;
+    let height = base.certificate.checkpoint.height;
+    let epoch = trust.for_height(height);
+    base.certificate
+        .verify(&epoch.view)
+        .map_err(|source| StateSyncError::Certificate {
+            url: url.to_string(),
+            height,
+            epoch: epoch.set.epoch,
+            source,
+        })?;
+    let verified = base.verify().map_err(|source| StateSyncError::Base {
+        url: url.to_string(),
+        height,
+        source,
+    })?;
+    // The changes the base's state has already applied: the synced store keeps them, since it
+    // holds no state roots to find them in.
+    let before: Vec<EpochChange> = changes
+        .into_iter()
+        .filter(|c| c.certificate.checkpoint.height <= height)
+        .collect();
+    Ok((verified, before))
+}
+
+/// Fetches every leaf under `root` into the store's staging area, up to [`MAX_IN_FLIGHT`]
+/// requests at once spread over the sources. A source whose answer is wrong is dropped.
+/// Returns (entries, answers).
+async fn walk_state(
+    clients: &[(String, rpc::Client)],
+    store: &Store,
+    root: Hash,
+    progress: &mut impl FnMut(u64),
+) -> Result<(u64, u64), StateSyncError> {
+    let mut walk = StateSync::new(root);
+    let mut honest: Vec<usize> = (0..clients.len()).collect();
+    // How many times in a row each node came back unavailable from every source.
+    let mut unavailable: BTreeMap<Hash, usize> = BTreeMap::new();
+    let mut next_source = 0usize;
+    let mut tasks = JoinSet::new();
+    loop {
+        while let Some(request) = walk.next_request() {
+            let source = honest[next_source % honest.len()];
+            next_source += 1;
+            let client = clients[source].1.clone();
+            tasks.spawn(async move {
+                let answer = client.state_chunk(request.node).await;
+                (source, request.node, answer)
+            });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (source, node, answer) = joined.expect("a state-chunk request task does not panic");
+        let url = &clients[source].0;
+        let chunk = match answer {
+            Ok(chunk) => chunk,
+            Err(source_err) => {
+                walk.on_lost(&node);
+                drop_source(
+                    &mut honest,
+                    source,
+                    StateSyncError::Rpc {
+                        url: url.clone(),
+                        method: "waybill_getStateChunk",
+                        source: source_err,
+                    },
+                )?;
+                continue;
+            }
+        };
+        match walk.on_chunk(&node, chunk) {
+            Ok(SyncStep::Entries(entries)) => {
+                store.stage_state(&entries)?;
+                unavailable.remove(&node);
+                progress(walk.progress().0);
+            }
+            Ok(SyncStep::Split) => {
+                unavailable.remove(&node);
+            }
+            Ok(SyncStep::Unavailable) => {
+                let misses = unavailable.entry(node).or_default();
+                *misses += 1;
+                if *misses >= honest.len() * 2 {
+                    return Err(StateSyncError::Unavailable { node });
+                }
+            }
+            Err(fault) => drop_source(
+                &mut honest,
+                source,
+                StateSyncError::Chunk {
+                    url: url.clone(),
+                    node,
+                    source: fault,
+                },
+            )?,
+        }
+    }
+    debug_assert!(walk.is_complete());
+    Ok(walk.progress())
+}
+
+/// Stops asking `source`; the error when it was the last one left.
+fn drop_source(
+    honest: &mut Vec<usize>,
+    source: usize,
+    error: StateSyncError,
+) -> Result<(), StateSyncError> {
+    tracing::warn!(%error, "state sync: no longer asking this node");
+    honest.retain(|&s| s != source);
+    if honest.is_empty() {
+        return Err(StateSyncError::NoHonestSource {
+            last: Box::new(error),
+        });
+    }
+    Ok(())
+}
