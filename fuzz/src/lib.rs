@@ -37,6 +37,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("engine_wire", targets::engine_wire::run),
     ("engine_node", targets::engine_node::run),
     ("epcis_document", targets::epcis_document::run),
+    ("state_sync", targets::state_sync::run),
 ];
 
 #[cfg(test)]

@@ -395,6 +395,60 @@ fn stored_block() -> Vec<Vec<u8>> {
     seeds
 }
 
+/// State-sync answers for the fixed tree of the `state_sync` target: its whole state (canonical
+/// and JSON), its root's children, "unavailable", and a base built from a stored-block seed.
+fn state_sync() -> Vec<Vec<u8>> {
+    use crate::targets::state_sync::{fixture_entries, fixture_tree};
+    use ledger::smt::{self, Node, NodeStore};
+    use ledger::state_sync::{SnapshotBase, StateChunk};
+    let mut entries = fixture_entries();
+    entries.sort_by_key(|e| smt::key_hash(&e.key));
+    let (nodes, root) = fixture_tree();
+    let Ok(Some(Node::Internal { left, right })) = nodes.get(&root) else {
+        unreachable!("five leaves make an internal root")
+    };
+    let chunks = [
+        StateChunk::Leaves(entries),
+        StateChunk::Split { left, right },
+        StateChunk::Unavailable,
+    ];
+    let mut out = Vec::new();
+    for chunk in &chunks {
+        out.push([&[0u8][..], &chunk.to_bytes()].concat());
+        out.push([&[1u8][..], serde_json::to_string(chunk).unwrap().as_bytes()].concat());
+    }
+    let mut stored =
+        StoredBlock::from_bytes(&stored_block()[0][1..]).expect("the stored-block seed");
+    // A frontier that folds to the root the block records: the base verifies.
+    let frontier = ledger::accumulator::Frontier {
+        size: stored.accumulator_size_after,
+        hashes: (0..stored.accumulator_size_after.count_ones())
+            .map(|i| Hash::blake3(&[i as u8]))
+            .collect(),
+    };
+    stored.accumulator_root_after = frontier
+        .root(&ledger::merkle::Blake3Hasher)
+        .expect("the right length");
+    let checkpoint = LedgerCheckpoint {
+        chain_id: CHAIN_ID.into(),
+        height: stored.block.header.height,
+        block_hash: stored.block.hash(),
+        state_root: root,
+        accumulator_root: stored.accumulator_root_after,
+        accumulator_size: stored.accumulator_size_after,
+    };
+    let base = SnapshotBase {
+        certificate: LedgerCertificate {
+            signatures: vec![],
+            checkpoint,
+        },
+        frontier,
+        block: stored,
+    };
+    out.push([&[2u8][..], serde_json::to_string(&base).unwrap().as_bytes()].concat());
+    out
+}
+
 fn ledger_cert() -> Vec<Vec<u8>> {
     let checkpoint = LedgerCheckpoint {
         chain_id: CHAIN_ID.into(),
@@ -589,5 +643,6 @@ pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("engine_wire", engine_wire()),
         ("engine_node", engine_programs()),
         ("epcis_document", epcis_document()),
+        ("state_sync", state_sync()),
     ]
 }

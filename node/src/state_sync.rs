@@ -34,7 +34,7 @@ pub enum StateSyncError {
     EpochChain {
         url: String,
         #[source]
-        source: EpochError,
+        source: Box<EpochError>,
     },
     #[error("{url}: has no certified height to sync to yet (try again once the network has certified one)")]
     NothingCertified { url: String },
@@ -51,14 +51,14 @@ pub enum StateSyncError {
         url: String,
         height: u64,
         #[source]
-        source: BaseError,
+        source: Box<BaseError>,
     },
     #[error("{url}: its answer for state-tree node {node} is wrong: {source}")]
     Chunk {
         url: String,
         node: Hash,
         #[source]
-        source: ChunkFault,
+        source: Box<ChunkFault>,
     },
     #[error("no node asked has state-tree node {node} any more (they moved on and pruned it?): sync again")]
     Unavailable { node: Hash },
@@ -144,7 +144,7 @@ async fn certified_base(
         .map_err(rpc_err("waybill_getEpochChanges"))?;
     let trust = follow(genesis, &changes).map_err(|source| StateSyncError::EpochChain {
         url: url.to_string(),
-        source,
+        source: Box::new(source),
     })?;
     let base = client
         .snapshot_base(None)
@@ -166,7 +166,7 @@ async fn certified_base(
     let verified = base.verify().map_err(|source| StateSyncError::Base {
         url: url.to_string(),
         height,
-        source,
+        source: Box::new(source),
     })?;
     // The changes the base's state has already applied: the synced store keeps them, since it
     // holds no state roots to find them in.
@@ -245,7 +245,7 @@ async fn walk_state(
                 StateSyncError::Chunk {
                     url: url.clone(),
                     node,
-                    source: fault,
+                    source: Box::new(fault),
                 },
             )?,
         }

@@ -269,14 +269,19 @@ async fn walk_state_sync(obs: &HttpClient, val: &HttpClient, called: &mut BTreeS
     };
     let checkpoint = &base["certificate"]["checkpoint"];
     let height = checkpoint["height"].clone();
-    let on_validator = call(val, "waybill_getSnapshotBase", &[height.clone()]).await;
+    let on_validator = call(
+        val,
+        "waybill_getSnapshotBase",
+        std::slice::from_ref(&height),
+    )
+    .await;
     // (Each node keeps the first quorum of signatures it saw: the signers may differ.)
     for part in ["block", "frontier"] {
         assert_eq!(base[part], on_validator[part], "{part} of height {height}");
     }
     assert_eq!(checkpoint, &on_validator["certificate"]["checkpoint"]);
     let root = checkpoint["state_root"].clone();
-    let chunk = call(obs, "waybill_getStateChunk", &[root.clone()]).await;
+    let chunk = call(obs, "waybill_getStateChunk", std::slice::from_ref(&root)).await;
     assert!(
         chunk["leaves"].is_array() || chunk["split"].is_object(),
         "{chunk}"

@@ -14,6 +14,7 @@ pub mod proof;
 pub mod rpc_params;
 pub mod signed_tx;
 pub mod signed_tx_json;
+pub mod state_sync;
 pub mod stored_block;
 
 /// The input as text, as a file or a JSON-RPC request body must be (anything else is refused

@@ -42,13 +42,8 @@ pub enum ChunkFault {
         depth: usize,
         count: usize,
     },
-    #[error("children {left} and {right} hash to {computed}, the node asked for is {expected}")]
-    WrongChildren {
-        expected: Hash,
-        left: Hash,
-        right: Hash,
-        computed: Hash,
-    },
+    #[error("the two children sent hash to {computed}, the node asked for is {expected}")]
+    WrongChildren { expected: Hash, computed: Hash },
     #[error("a split at depth {depth}, where the tree holds only leaves")]
     SplitTooDeep { depth: usize },
     #[error("an answer for node {node}, which was not asked for (or was answered already)")]
@@ -107,8 +102,6 @@ pub fn verify_chunk(
             if computed != *expected {
                 return Err(ChunkFault::WrongChildren {
                     expected: *expected,
-                    left,
-                    right,
                     computed,
                 });
             }

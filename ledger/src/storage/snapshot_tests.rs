@@ -209,7 +209,7 @@ fn a_base_that_is_not_the_certified_one_is_refused() {
         Err(BaseError::FrontierSize { .. })
     ));
     assert!(good.verify().is_ok());
-    assert_eq!(src.snapshot_base(6).unwrap().is_some(), true);
+    assert!(src.snapshot_base(6).unwrap().is_some());
     // An uncertified height has no base to send.
     let head = src.head().unwrap().height;
     assert!(src.snapshot_base(head + 1).unwrap().is_none());
