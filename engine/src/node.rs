@@ -229,7 +229,9 @@ pub struct Node<P: Peer, S: NodeStore> {
     /// Commits decided and not yet executed and stored (see [`crate::commit::Unapplied`]).
     pub(crate) unapplied: crate::commit::Unapplied,
     /// The last blocks this node proposed, served to peers that fetch them even after its core
-    /// dropped them (it entered a new epoch, or caught up, right after proposing).
+    /// dropped them (it entered a new epoch, or caught up, right after proposing); after a
+    /// restart, the persisted blocks the recovered core did not take back (see
+    /// [`kept_for_fetches`]).
     pub(crate) own_proposals: VecDeque<Block<TxBatch>>,
     /// Reads a validator's network identity (the peer book is rebuilt at each epoch).
     parse_peer: ParsePeer<P>,
@@ -278,7 +280,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             .clone()
             .unwrap_or_else(|| EpochSet::genesis(&genesis));
         let certify = CertifyState::new();
+        let persisted = recovery.blocks.clone();
         let (core, actions) = Core::recover(&genesis, key, validator, recovery, now);
+        let own_proposals = kept_for_fetches(&core, persisted);
         let history = store
             .epoch_starts(crate::epochs::MAX_OLDER_EPOCHS + 2)
             .map_err(EngineError::Store)?;
@@ -337,7 +341,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             epochs,
             epoch_ended: false,
             unapplied: Default::default(),
-            own_proposals: VecDeque::new(),
+            own_proposals,
             parse_peer: Box::new(parse_peer),
         };
         node.status.rollbacks_detected = checked.findings.len() as u64;
@@ -684,6 +688,25 @@ pub(crate) fn load_recovery<S: NodeStore>(
         committed,
         epoch,
     })
+}
+
+/// The persisted blocks a restarted core did not take back (blocks of an epoch that ended, above
+/// the block that ended it), newest last, at most [`OWN_PROPOSALS_KEPT`]: kept to serve peers
+/// that fetch them. A node that proposed such a block right before it restarted (an operator
+/// restarting it with a rotated key, when the epoch that names the key begins) would otherwise
+/// not have it when a peer that got only the compact proposal asks for its body, and the peer
+/// would mark an honest proposer (reconfiguration release seed 4,019,174).
+fn kept_for_fetches(
+    core: &Core<TxBatch, TxBatchValidator>,
+    persisted: Vec<Block<TxBatch>>,
+) -> VecDeque<Block<TxBatch>> {
+    let mut dropped: Vec<Block<TxBatch>> = persisted
+        .into_iter()
+        .filter(|b| core.block(&b.id()).is_none())
+        .collect();
+    dropped.sort_by_key(|b| (b.height(), b.round()));
+    let skip = dropped.len().saturating_sub(OWN_PROPOSALS_KEPT);
+    dropped.into_iter().skip(skip).collect()
 }
 
 /// The first height of the core's epoch: 1 for epoch 0, else the one after its root block;

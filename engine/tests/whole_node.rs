@@ -250,6 +250,17 @@ fn an_idle_network_rests_and_wakes_for_the_next_transaction() {
     }
 }
 
+/// Found by the reconfiguration release run (seed 4,019,174 at n = 4): validator 3 proposed a
+/// block of epoch 1 above the block that ended it, and was restarted with its rotated key before
+/// validator 1 fetched that proposal's body. Its core had dropped the old epoch's blocks and the
+/// restart emptied what it kept of its own proposals, so it could not serve it, and validator 1
+/// marked an honest peer for an unserved proposal.
+#[test]
+fn a_validator_restarted_right_after_proposing_still_serves_its_proposal() {
+    let (plan, o) = run_kind(4_019_174, 4, Kind::Reconfig);
+    assert!(o.ok(), "{plan:?}\n{o:?}");
+}
+
 #[test]
 fn a_seed_replays_exactly() {
     for seed in [5, 17] {
