@@ -53,6 +53,12 @@ pub enum StateSyncError {
         #[source]
         source: Box<BaseError>,
     },
+    #[error("{url}: the commit certificate it sent with block {height} does not prove that block committed: {reason}")]
+    CommitCertificate {
+        url: String,
+        height: u64,
+        reason: String,
+    },
     #[error("{url}: its answer for state-tree node {node} is wrong: {source}")]
     Chunk {
         url: String,
@@ -163,6 +169,7 @@ async fn certified_base(
             epoch: epoch.set.epoch,
             source,
         })?;
+    check_commit_certificate(url, genesis, &epoch.set, &base)?;
     let verified = base.verify().map_err(|source| StateSyncError::Base {
         url: url.to_string(),
         height,
@@ -175,6 +182,35 @@ async fn certified_base(
         .filter(|c| c.certificate.checkpoint.height <= height)
         .collect();
     Ok((verified, before))
+}
+
+/// The base block's commit certificate (what this node serves with the block to peers that
+/// catch up from it) must prove the block committed, signed by a quorum of its epoch's set: the
+/// ledger certificate covers the block, not these bytes.
+fn check_commit_certificate(
+    url: &str,
+    genesis: &Genesis,
+    set: &ledger::governance::EpochSet,
+    base: &ledger::state_sync::SnapshotBase,
+) -> Result<(), StateSyncError> {
+    let height = base.block.block.header.height;
+    let fail = |reason: String| StateSyncError::CommitCertificate {
+        url: url.to_string(),
+        height,
+        reason,
+    };
+    let block_hash = base.block.block.hash();
+    let (qc, later) = engine::catchup::decode_certificate(&base.block.certificate)
+        .map_err(|e| fail(e.to_string()))?;
+    if !engine::catchup::commits_through(&qc, block_hash, &later) {
+        return Err(fail("it commits another block".into()));
+    }
+    if qc.signatures.is_empty() {
+        return Err(fail("it carries no signature".into()));
+    }
+    consensus::ValidatorSet::for_epoch(genesis, set, 0)
+        .verify_qc(&qc, block_hash)
+        .map_err(|e| fail(e.to_string()))
 }
 
 /// Fetches every leaf under `root` into the store's staging area, up to [`MAX_IN_FLIGHT`]

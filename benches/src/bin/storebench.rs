@@ -9,6 +9,13 @@
 //!
 //! `open` opens a store as the node does (or with a full check, as before the verified-up-to
 //! marker) and prints how long `Store::open_with` took, in a process of its own each time.
+//!
+//! `sync` fills an empty store from another's latest certified state the way `waybill
+//! state-sync` does (the walk of `ledger::state_sync`, every answer checked, then
+//! `Store::install_snapshot`), in process: the store's own cost of serving, checking, staging
+//! and installing, without the network. `generate --extra-state N` pads the state with N entries
+//! execution never writes (100-byte values), so the figure covers a state of a busy chain; such
+//! a store fails `waybill audit ledger`'s re-execution, and is for this figure only.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,6 +49,16 @@ enum Cmd {
         /// Write the chain's genesis file here (for `waybill audit ledger --genesis`).
         #[arg(long)]
         genesis_out: Option<PathBuf>,
+        /// Pad the state with this many entries (10,000 a block from height 1).
+        #[arg(long, default_value_t = 0)]
+        extra_state: u64,
+    },
+    /// Sync the empty store at TO from the latest certified state of the store at FROM.
+    Sync {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Open the store at DIR and print the time `Store::open_with` took.
     Open {
@@ -69,8 +86,17 @@ fn main() -> ExitCode {
             txs_per_block,
             certify_every,
             genesis_out,
-        } => generate(&dir, blocks, txs_per_block, certify_every, genesis_out),
+            extra_state,
+        } => generate(
+            &dir,
+            blocks,
+            txs_per_block,
+            certify_every,
+            genesis_out,
+            extra_state,
+        ),
         Cmd::Open { dir, verify } => open(&dir, verify),
+        Cmd::Sync { from, to } => sync(&from, &to),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -85,6 +111,8 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// Progress every this many blocks.
 const REPORT_EVERY: u64 = 10_000;
+/// Padding state entries written with each block (`--extra-state`).
+const PAD_PER_BLOCK: u64 = 10_000;
 
 fn generate(
     dir: &Path,
@@ -92,6 +120,7 @@ fn generate(
     txs_per_block: usize,
     certify_every: u64,
     genesis_out: Option<PathBuf>,
+    extra_state: u64,
 ) -> Result<()> {
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         return Err(format!("{} is not empty: generate makes a new store", dir.display()).into());
@@ -102,8 +131,16 @@ fn generate(
     }
     let started = Instant::now();
     let mut chain = StoreChain::open_for(dir, &genesis)?;
+    let mut padded = 0u64;
     for height in 1..=blocks {
-        let block = chain.prepare(txs_per_block)?;
+        let mut block = chain.prepare(txs_per_block)?;
+        while padded < extra_state && padded < height * PAD_PER_BLOCK {
+            let value = ledger::Hash::blake3(&padded.to_be_bytes()).0.repeat(4)[..100].to_vec();
+            block
+                .delta
+                .insert(format!("bench/{padded:012}").into_bytes(), Some(value));
+            padded += 1;
+        }
         chain.commit(&block)?;
         if certify_every > 0 && height % certify_every == 0 {
             chain.certify(&genesis, height)?;
@@ -148,6 +185,50 @@ fn open(dir: &Path, check: Check) -> Result<()> {
         "open {} verify={name} head={head} marker={marker} {:.3} s",
         dir.display(),
         elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn sync(from: &Path, to: &Path) -> Result<()> {
+    use ledger::state_sync::{StateSync, SyncStep};
+    let genesis = bench_genesis();
+    let src = Store::open(from)?;
+    let dst = Store::open(to)?;
+    let started = Instant::now();
+    let certificate = src.certificate_for(None)?;
+    let height = certificate.checkpoint.height;
+    let base = src
+        .snapshot_base(height)?
+        .ok_or_else(|| format!("height {height} has no base"))?;
+    base.certificate.verify(&genesis)?;
+    let base = base.verify()?;
+    dst.begin_state_sync()?;
+    let mut walk = StateSync::new(base.certificate.checkpoint.state_root);
+    let mut bytes = 0usize;
+    while let Some(request) = walk.next_request() {
+        let chunk = src.state_chunk(&request.node)?;
+        bytes += chunk.to_bytes().len();
+        match walk.on_chunk(&request.node, chunk)? {
+            SyncStep::Entries(entries) => dst.stage_state(&entries)?,
+            SyncStep::Split => {}
+            SyncStep::Unavailable => {
+                return Err(format!("node {} unavailable", request.node).into())
+            }
+        }
+    }
+    let walked = started.elapsed().as_secs_f64();
+    let info = dst.install_snapshot(genesis.hash(), &base, &[])?;
+    let total = started.elapsed().as_secs_f64();
+    let (entries, answers) = walk.progress();
+    println!(
+        "sync {} -> {}: height {} state root {}: {entries} entries, {answers} answers, {:.1} MB of answers; walk {walked:.2} s ({:.0} entries/s), install {:.2} s, total {total:.2} s",
+        from.display(),
+        to.display(),
+        info.height,
+        info.state_root,
+        bytes as f64 / 1e6,
+        entries as f64 / walked,
+        total - walked,
     );
     Ok(())
 }
