@@ -2,7 +2,10 @@
 //! the four organizations' admins approve raising validator-1's power, the block that applies
 //! it ends epoch 0, and the network commits on in epoch 1 with the new set. Every node then
 //! names the new set (`waybill_validators`), serves the chain of epoch changes, and a proof
-//! certified in epoch 1 verifies from the genesis file and that chain alone.
+//! certified in epoch 1 verifies from the genesis file and that chain alone. Then validator 3
+//! loses its ledger (keeping its safety mark), fills it again with `waybill state-sync` from a
+//! height of epoch 1, serves the epoch chain it was installed with, and votes again: with
+//! validator 2 down, a commit needs its vote.
 
 mod common;
 
@@ -121,5 +124,37 @@ async fn a_power_change_by_governance_ends_the_epoch_and_proofs_follow_it() {
     };
     let report = file.verify(&genesis);
     assert!(report.is_ok(), "{report:#?}");
-    common::assert_no_equivocation(&nodes.0, "across the epoch change");
+
+    // Validator 3 loses its ledger, not its safety mark, and syncs a state of epoch 1.
+    let v3 = &nodes.0[3];
+    common::kill9(v3);
+    let data = &v3.config.node.data_dir;
+    std::fs::rename(data.join("ledger"), data.join("ledger-lost")).unwrap();
+    let config = v3.config_path.display().to_string();
+    let sync = common::waybill(&[
+        "state-sync",
+        "--config",
+        &config,
+        "--from",
+        &nodes.0[0].rpc_url(),
+        "--from",
+        &nodes.0[1].rpc_url(),
+    ]);
+    assert!(sync.contains("epoch 1"), "{sync}");
+    waybill_node::localnet::start_node(Path::new(common::EXE), v3).unwrap();
+    let synced = common::wait_answering(v3).await;
+    // It holds the epoch chain it was installed with, below its base.
+    assert_eq!(synced.epoch_changes(0).await.unwrap().len(), 1);
+    // With validator 2 down, validators 0, 1 (power 2) and 3 are 4 of 5: the quorum needs it.
+    common::kill9(&nodes.0[2]);
+    let key = KeyPair::generate();
+    commit_one(
+        v3,
+        &synced,
+        CHAIN,
+        &key,
+        "a commit that needs validator 3's vote",
+    )
+    .await;
+    common::assert_no_equivocation(&nodes.0, "across the epoch change and the sync");
 }
