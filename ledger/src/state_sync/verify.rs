@@ -73,17 +73,13 @@ pub fn subtree_hash(depth: usize, leaves: &[(Hash, Hash)]) -> Hash {
             // Two distinct key hashes differ by bit 255 at the latest, so with strictly
             // increasing keys depth stays below MAX_DEPTH here.
             debug_assert!(depth < MAX_DEPTH);
-            let split = leaves.partition_point(|(k, _)| !bit(k, depth));
+            let split = leaves.partition_point(|(k, _)| !crate::smt::bit(k, depth));
             internal_hash(
                 &subtree_hash(depth + 1, &leaves[..split]),
                 &subtree_hash(depth + 1, &leaves[split..]),
             )
         }
     }
-}
-
-fn bit(key: &Hash, i: usize) -> bool {
-    (key.0[i / 8] >> (7 - i % 8)) & 1 == 1
 }
 
 /// Checks `chunk` as the answer for the node `expected` at `depth` of the tree.
