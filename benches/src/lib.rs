@@ -401,7 +401,7 @@ impl StoreChain {
     }
 
     /// Stores a ledger certificate for `height` signed by validators 0..3, as a node does once
-    /// a quorum has signed the height's checkpoint (verified against `genesis` on the way in).
+    /// a quorum has signed the height's checkpoint (verified against `genesis` first).
     pub fn certify(&self, genesis: &Genesis, height: u64) -> Result<(), StoreError> {
         let checkpoint = self
             .store
@@ -416,7 +416,10 @@ impl StoreChain {
                 .collect(),
             checkpoint,
         };
-        self.store.put_ledger_certificate(&cert, genesis)?;
+        let cert = cert
+            .verified(genesis)
+            .expect("validators 0..3 of the generated genesis are a quorum");
+        self.store.put_ledger_certificate(&cert)?;
         Ok(())
     }
 

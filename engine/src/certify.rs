@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use std::collections::BTreeMap;
 
-use ledger::proof::{CheckpointVote, LedgerCertificate, LedgerCheckpoint};
+use ledger::proof::{CheckpointVote, LedgerCertificate, LedgerCheckpoint, VerifiedCertificate};
 use ledger::store_api::{CertificateStored, CommitInfo};
 use tracing::{debug, error, info, warn};
 
@@ -240,17 +240,17 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             });
         }
         if let Some(cert) = tally.certified {
-            self.store_certificate(&cert, from)?;
+            self.store_verified(&cert, from)?;
         }
         Ok(())
     }
 
-    /// Stores a certificate (formed here, or fetched from `from`) once it verifies against
-    /// genesis and certifies this store's own checkpoint.
-    fn store_certificate(
+    /// Stores a certificate fetched from `peer` once it verifies against the set of its height's
+    /// epoch and certifies this store's own checkpoint.
+    fn store_fetched(
         &mut self,
         cert: &LedgerCertificate,
-        from: Option<P>,
+        peer: P,
     ) -> Result<(), EngineError<S::Error>> {
         let height = cert.checkpoint.height;
         let Some(set) = self.epochs.for_height(height).map(Cow::into_owned) else {
@@ -260,15 +260,24 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             );
             return Ok(());
         };
-        if let Err(e) = cert.verify(&set) {
-            match from {
-                Some(peer) => self.offend(peer, Offence::BadSyncAnswer, &e),
-                None => {
-                    error!(height, error = %e, "ledger certificate formed from votes does not verify")
-                }
+        match cert.clone().verified(&set) {
+            Ok(verified) => self.store_verified(&verified, Some(peer)),
+            Err(e) => {
+                self.offend(peer, Offence::BadSyncAnswer, &e);
+                Ok(())
             }
-            return Ok(());
         }
+    }
+
+    /// Stores a verified certificate (formed here from checked votes, or fetched from `from`)
+    /// once it certifies this store's own checkpoint.
+    fn store_verified(
+        &mut self,
+        verified: &VerifiedCertificate,
+        from: Option<P>,
+    ) -> Result<(), EngineError<S::Error>> {
+        let cert = verified.certificate();
+        let height = cert.checkpoint.height;
         let ours = self
             .store
             .ledger_checkpoint(height)
@@ -294,7 +303,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             }
             Some(_) => {}
         }
-        match self.store.put_ledger_certificate(cert, &set) {
+        match self.store.put_ledger_certificate(verified) {
             Ok(CertificateStored::New) => {
                 self.certify.book.mark_certified(height);
                 self.certify.voted_at.remove(&height);
@@ -480,7 +489,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             {
                 continue;
             }
-            self.store_certificate(cert, Some(peer))?;
+            self.store_fetched(cert, peer)?;
         }
         Ok(())
     }

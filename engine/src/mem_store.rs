@@ -16,7 +16,7 @@ use ledger::encoding::{from_canonical, to_canonical};
 use ledger::execute::{BlockExecution, ExecError, StateDelta, StateReader};
 use ledger::governance::{EpochSet, VALIDATORS_KEY};
 use ledger::merkle::Blake3Hasher;
-use ledger::proof::{LedgerCertificate, LedgerCheckpoint};
+use ledger::proof::{LedgerCertificate, LedgerCheckpoint, VerifiedCertificate};
 use ledger::receipt::{ExecStatus, Receipt, TxLeaf};
 use ledger::smt::{self, MemoryNodeStore, SmtError};
 use ledger::store_api::{CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Head};
@@ -459,9 +459,9 @@ impl NodeStore for MemStore {
 
     fn put_ledger_certificate(
         &self,
-        cert: &LedgerCertificate,
-        _genesis: &Genesis,
+        cert: &VerifiedCertificate,
     ) -> Result<CertificateStored, MemStoreError> {
+        let cert = cert.certificate();
         let mut ledger = self.lock();
         if ledger.certificates.contains_key(&cert.checkpoint.height) {
             return Ok(CertificateStored::AlreadyCertified);

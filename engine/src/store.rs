@@ -7,11 +7,11 @@
 
 use ledger::execute::{BlockExecution, StateReader};
 use ledger::governance::EpochSet;
-use ledger::proof::{LedgerCertificate, LedgerCheckpoint};
+use ledger::proof::{LedgerCertificate, LedgerCheckpoint, VerifiedCertificate};
 use ledger::receipt::Receipt;
 use ledger::store_api::{CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Head};
 use ledger::stored::StoredBlock;
-use ledger::{Block, Genesis, Hash};
+use ledger::{Block, Hash};
 
 use crate::guard::{MarkState, SafetyMark};
 
@@ -53,12 +53,11 @@ pub trait NodeStore: StateReader {
     /// The checkpoint this store computed for a committed height.
     fn ledger_checkpoint(&self, height: u64) -> Result<Option<LedgerCheckpoint>, Self::Error>;
     fn ledger_certificate(&self, height: u64) -> Result<Option<LedgerCertificate>, Self::Error>;
-    /// Stores a certificate the engine verified against `genesis` and matched with this store's
-    /// checkpoint (a store may check again; its refusal is then an error).
+    /// Stores a certificate the engine verified against its epoch's set and matched with this
+    /// store's checkpoint (a store may check the match again; its refusal is then an error).
     fn put_ledger_certificate(
         &self,
-        cert: &LedgerCertificate,
-        genesis: &Genesis,
+        cert: &VerifiedCertificate,
     ) -> Result<CertificateStored, Self::Error>;
     /// The first height in `from..=head` without a certificate, scanning at most `max_scan`.
     fn first_uncertified(

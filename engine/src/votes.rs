@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ledger::proof::{CheckpointVote, LedgerCertificate, LedgerCheckpoint};
+use ledger::proof::{CheckedVote, CheckpointVote, LedgerCheckpoint, VerifiedCertificate};
 use ledger::{Genesis, PublicKey};
 
 /// Heights at or below the head kept for votes (late votes still count, and still reveal
@@ -46,8 +46,9 @@ pub struct Divergence {
 /// What taking a vote (ours or a peer's) led to.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Tally {
-    /// A quorum matched our checkpoint: the certificate, not yet stored.
-    pub certified: Option<LedgerCertificate>,
+    /// A quorum matched our checkpoint: the certificate, not yet stored. Its signatures were
+    /// checked as votes; they are not checked again.
+    pub certified: Option<VerifiedCertificate>,
     pub divergences: Vec<Divergence>,
 }
 
@@ -58,11 +59,11 @@ struct HeightVotes {
     /// A certificate for the height exists (formed here or stored): later votes only serve to
     /// detect divergence.
     certified: bool,
-    /// By validator key: the checkpoint the validator signed and its signature. Before `ours`
-    /// is known every verified vote waits here; after, only matching ones stay. Keys, not
+    /// By validator key: the checkpoint the validator signed and its checked signature. Before
+    /// `ours` is known every verified vote waits here; after, only matching ones stay. Keys, not
     /// indices: around an epoch boundary a node may learn only later which epoch's set
     /// certifies a height, and the quorum is counted with that set when it is known.
-    votes: BTreeMap<PublicKey, (LedgerCheckpoint, CheckpointVote)>,
+    votes: BTreeMap<PublicKey, CheckedVote>,
     /// Validators that voted for another checkpoint than ours (reported, never counted).
     diverged: BTreeSet<PublicKey>,
 }
@@ -122,25 +123,31 @@ impl VoteBook {
         if entry.ours.is_none() {
             // Sort the buffered votes: the ones for another checkpoint are divergence.
             let buffered = std::mem::take(&mut entry.votes);
-            for (key, (theirs, vote)) in buffered {
-                if theirs == checkpoint {
-                    entry.votes.insert(key, (theirs, vote));
+            for (key, vote) in buffered {
+                if *vote.checkpoint() == checkpoint {
+                    entry.votes.insert(key, vote);
                 } else if entry.diverged.insert(key) {
                     tally.divergences.push(Divergence {
-                        validator: vote.validator,
+                        validator: vote.vote().validator,
                         ours: checkpoint.clone(),
-                        theirs,
+                        theirs: vote.checkpoint().clone(),
                     });
                 }
             }
             entry.ours = Some(checkpoint.clone());
         }
         if let Some(vote) = own_vote {
-            if genesis.validator_index(&vote.validator).is_some() {
-                entry
-                    .votes
-                    .entry(vote.validator)
-                    .or_insert((checkpoint, vote));
+            if genesis.validator_index(&vote.validator).is_some()
+                && !entry.votes.contains_key(&vote.validator)
+            {
+                // Our own signature, checked like any other: one check per height, and the
+                // certificate it joins is then checked by its rules alone.
+                match CheckedVote::check(checkpoint, vote) {
+                    Ok(checked) => {
+                        entry.votes.insert(checked.vote().validator, checked);
+                    }
+                    Err(e) => debug_assert!(false, "our own checkpoint vote does not verify: {e}"),
+                }
             }
         }
         tally.certified = Self::check_quorum(genesis, entry);
@@ -195,24 +202,25 @@ impl VoteBook {
             });
         }
         // Checked last: the cheap refusals above cost no signature verification.
-        vote.verify(&checkpoint)
-            .map_err(|_| VoteRejected::BadSignature {
-                signer: vote.validator.to_hex(),
+        let signer = vote.validator;
+        let checked =
+            CheckedVote::check(checkpoint, vote).map_err(|_| VoteRejected::BadSignature {
+                signer: signer.to_hex(),
                 height,
             })?;
         let entry = self.heights.entry(height).or_default();
         let mut tally = Tally::default();
         match &entry.ours {
-            Some(ours) if *ours != checkpoint => {
+            Some(ours) if ours != checked.checkpoint() => {
                 entry.diverged.insert(index);
                 tally.divergences.push(Divergence {
-                    validator: vote.validator,
+                    validator: signer,
                     ours: ours.clone(),
-                    theirs: checkpoint,
+                    theirs: checked.checkpoint().clone(),
                 });
             }
             _ => {
-                entry.votes.insert(index, (checkpoint, vote));
+                entry.votes.insert(index, checked);
                 tally.certified = Self::check_quorum(genesis, entry);
             }
         }
@@ -228,31 +236,21 @@ impl VoteBook {
 
     /// A certificate from the votes matching our checkpoint, once their power reaches the
     /// quorum (once per height).
-    fn check_quorum(genesis: &Genesis, entry: &mut HeightVotes) -> Option<LedgerCertificate> {
+    fn check_quorum(genesis: &Genesis, entry: &mut HeightVotes) -> Option<VerifiedCertificate> {
         let ours = entry.ours.as_ref()?;
         if entry.certified {
             return None;
         }
-        let members: Vec<(u64, &CheckpointVote)> = entry
+        // Votes of validators outside the height's set (kept while the set was a guess) do not
+        // count; every kept vote matches `ours` (see `ours` and `peer`).
+        let members = entry
             .votes
             .iter()
-            .filter_map(|(key, (_, vote))| {
-                let i = genesis.validator_index(key)?;
-                Some((genesis.validators[i].power, vote))
-            })
-            .collect();
-        let power = members
-            .iter()
-            .map(|(p, _)| *p)
-            .fold(0u64, u64::saturating_add);
-        if power < genesis.quorum_power() {
-            return None;
-        }
+            .filter(|(key, _)| genesis.validator_index(key).is_some())
+            .map(|(_, vote)| vote);
+        let cert = VerifiedCertificate::from_checked_votes(ours, members, genesis).ok()?;
         entry.certified = true;
-        Some(LedgerCertificate {
-            checkpoint: ours.clone(),
-            signatures: members.into_iter().map(|(_, v)| v.clone()).collect(),
-        })
+        Some(cert)
     }
 }
 
@@ -321,7 +319,7 @@ mod tests {
         }
         let t = book.ours(&g, cp.clone(), Some(vote(0, &cp)), false);
         let cert = t.certified.expect("quorum of 3");
-        assert_eq!(cert.verify(&g), Ok(3));
+        assert_eq!(cert.certificate().verify(&g), Ok(3));
         assert!(book.is_certified(5));
         // The fourth vote counts no more.
         let t = book

@@ -113,12 +113,30 @@ pub enum CertificateError {
     BadSignature { validator: String, height: u64 },
     #[error("signers hold voting power {power}, below the quorum {quorum}")]
     BelowQuorum { power: u64, quorum: u64 },
+    #[error("vote of {validator} is for another checkpoint than the one at height {height}")]
+    OtherCheckpoint { validator: String, height: u64 },
 }
 
 impl LedgerCertificate {
     /// Checks, in order: the chain id, every signer is a distinct genesis validator, every
     /// signature is valid, and the signers' power reaches the quorum. Returns the signers' power.
     pub fn verify(&self, genesis: &Genesis) -> Result<u64, CertificateError> {
+        self.check_signers(genesis, |vote| vote.verify(&self.checkpoint))
+    }
+
+    /// [`Self::verify`], keeping the proof of it in the type.
+    pub fn verified(self, genesis: &Genesis) -> Result<VerifiedCertificate, CertificateError> {
+        let power = self.verify(genesis)?;
+        Ok(VerifiedCertificate { cert: self, power })
+    }
+
+    /// The one rule of what a certificate needs: `verify` and [`VerifiedCertificate::from_checked_votes`]
+    /// differ only in whether the signatures are checked here (`signature`) or were before.
+    fn check_signers(
+        &self,
+        genesis: &Genesis,
+        signature: impl Fn(&CheckpointVote) -> Result<(), CertificateError>,
+    ) -> Result<u64, CertificateError> {
         if self.checkpoint.chain_id != genesis.chain_id {
             return Err(CertificateError::WrongChain {
                 expected: genesis.chain_id.clone(),
@@ -144,7 +162,7 @@ impl LedgerCertificate {
                     validator: vote.validator.to_hex(),
                 });
             }
-            vote.verify(&self.checkpoint)?;
+            signature(vote)?;
             power = power.saturating_add(genesis.validators[index].power);
         }
         let quorum = genesis.quorum_power();
@@ -152,6 +170,82 @@ impl LedgerCertificate {
             return Err(CertificateError::BelowQuorum { power, quorum });
         }
         Ok(power)
+    }
+}
+
+/// A checkpoint vote whose signature was checked over its checkpoint when it arrived, so that a
+/// certificate formed from such votes need not check them again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedVote {
+    checkpoint: LedgerCheckpoint,
+    vote: CheckpointVote,
+}
+
+impl CheckedVote {
+    pub fn check(
+        checkpoint: LedgerCheckpoint,
+        vote: CheckpointVote,
+    ) -> Result<Self, CertificateError> {
+        vote.verify(&checkpoint)?;
+        Ok(CheckedVote { checkpoint, vote })
+    }
+
+    pub fn checkpoint(&self) -> &LedgerCheckpoint {
+        &self.checkpoint
+    }
+
+    pub fn vote(&self) -> &CheckpointVote {
+        &self.vote
+    }
+}
+
+/// A certificate that met [`LedgerCertificate::verify`]'s rules against a validator set: the only
+/// kind a store keeps. Each signature is checked once, either here or as a [`CheckedVote`]; a
+/// validator used to check a formed certificate's signatures three times (as votes, before
+/// storing, and in the store), a tenth of its CPU at a hundred blocks a second.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedCertificate {
+    cert: LedgerCertificate,
+    power: u64,
+}
+
+impl VerifiedCertificate {
+    /// A certificate of `checkpoint` from votes checked one by one: the set's rules (chain,
+    /// distinct members, quorum) are checked here, the signatures are not checked again.
+    pub fn from_checked_votes<'a>(
+        checkpoint: &LedgerCheckpoint,
+        votes: impl IntoIterator<Item = &'a CheckedVote>,
+        genesis: &Genesis,
+    ) -> Result<Self, CertificateError> {
+        let mut signatures = Vec::new();
+        for checked in votes {
+            if checked.checkpoint != *checkpoint {
+                return Err(CertificateError::OtherCheckpoint {
+                    validator: checked.vote.validator.to_hex(),
+                    height: checkpoint.height,
+                });
+            }
+            signatures.push(checked.vote.clone());
+        }
+        let cert = LedgerCertificate {
+            checkpoint: checkpoint.clone(),
+            signatures,
+        };
+        let power = cert.check_signers(genesis, |_| Ok(()))?;
+        Ok(VerifiedCertificate { cert, power })
+    }
+
+    pub fn certificate(&self) -> &LedgerCertificate {
+        &self.cert
+    }
+
+    pub fn into_certificate(self) -> LedgerCertificate {
+        self.cert
+    }
+
+    /// The signers' voting power.
+    pub fn power(&self) -> u64 {
+        self.power
     }
 }
 
@@ -235,6 +329,53 @@ mod tests {
         assert!(matches!(
             signed_by(&[0, 1, 2]).verify(&other_chain),
             Err(CertificateError::WrongChain { .. })
+        ));
+    }
+
+    fn checked(signers: &[u8], over: &LedgerCheckpoint) -> Vec<CheckedVote> {
+        signers
+            .iter()
+            .map(|&i| {
+                CheckedVote::check(over.clone(), CheckpointVote::sign(&key(i), over)).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_certificate_from_checked_votes_obeys_the_same_rules_as_one_verified_whole() {
+        let g = four_validators();
+        let cp = checkpoint();
+        let formed =
+            VerifiedCertificate::from_checked_votes(&cp, &checked(&[2, 0, 1], &cp), &g).unwrap();
+        assert_eq!(formed.power(), 3);
+        // What it certifies verifies whole, signatures and all.
+        assert_eq!(formed.certificate().verify(&g), Ok(3));
+        assert_eq!(signed_by(&[2, 0, 1]).verified(&g).unwrap().power(), 3);
+
+        assert!(matches!(
+            VerifiedCertificate::from_checked_votes(&cp, &checked(&[0, 1], &cp), &g),
+            Err(CertificateError::BelowQuorum {
+                power: 2,
+                quorum: 3
+            })
+        ));
+        assert!(matches!(
+            VerifiedCertificate::from_checked_votes(&cp, &checked(&[0, 1, 9], &cp), &g),
+            Err(CertificateError::NotAValidator { .. })
+        ));
+        // A vote checked over another checkpoint does not certify this one.
+        let mut other = cp.clone();
+        other.state_root.0[0] ^= 1;
+        let mut votes = checked(&[0, 1], &cp);
+        votes.extend(checked(&[2], &other));
+        assert!(matches!(
+            VerifiedCertificate::from_checked_votes(&cp, &votes, &g),
+            Err(CertificateError::OtherCheckpoint { height: 7, .. })
+        ));
+        // And a vote whose signature is not over its checkpoint is never checked.
+        assert!(matches!(
+            CheckedVote::check(other, CheckpointVote::sign(&key(0), &cp)),
+            Err(CertificateError::BadSignature { .. })
         ));
     }
 

@@ -29,7 +29,8 @@ pub mod transaction;
 
 pub use build::BuildError;
 pub use certificate::{
-    CertificateError, CheckpointVote, LedgerCertificate, LedgerCheckpoint, MAX_CERTIFICATE_SIGNERS,
+    CertificateError, CheckedVote, CheckpointVote, LedgerCertificate, LedgerCheckpoint,
+    VerifiedCertificate, MAX_CERTIFICATE_SIGNERS,
 };
 pub use consistency::LedgerConsistencyProof;
 pub use envelope::{Proof, ProofDecodeError, ProofFile, MAX_PROOF_JSON_BYTES};

@@ -7,7 +7,9 @@ use crate::crypto::KeyPair;
 use crate::execute::execute_block;
 use crate::genesis::{peer_id_of, Account, ConsensusParams, Genesis, Organization, Validator};
 use crate::merkle::tx_root;
-use crate::proof::{CheckpointVote, LedgerCertificate, LedgerCheckpoint};
+use crate::proof::{
+    CertificateError, CheckpointVote, LedgerCertificate, LedgerCheckpoint, VerifiedCertificate,
+};
 use crate::supply::payload::Properties;
 use crate::supply::state::item_key;
 use crate::supply::{self, Commission, Observe};
@@ -132,12 +134,20 @@ pub(super) fn certificate(checkpoint: LedgerCheckpoint, signers: &[u8]) -> Ledge
     }
 }
 
+pub(super) fn verified(
+    checkpoint: LedgerCheckpoint,
+    signers: &[u8],
+    set: &Genesis,
+) -> VerifiedCertificate {
+    certificate(checkpoint, signers).verified(set).unwrap()
+}
+
 pub(super) fn certify_all(store: &Store, g: &Genesis) {
     for h in 1..=store.head().unwrap().height {
         let cp = store.ledger_checkpoint(h).unwrap().unwrap();
         assert_eq!(
             store
-                .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), g)
+                .put_ledger_certificate(&verified(cp, &[0, 1, 2], g))
                 .unwrap(),
             CertificateStored::New
         );
@@ -186,33 +196,36 @@ fn certificates_are_stored_only_when_valid_and_ours() {
     assert_eq!(cp.accumulator_size, 4);
     assert_eq!(cp.state_root, store.state_root_at(2).unwrap().unwrap());
 
-    // Below quorum, another ledger's checkpoint, a height not committed: nothing is written.
+    // Below quorum no certificate is made; another ledger's checkpoint, a height not committed:
+    // nothing is written.
     assert!(matches!(
-        store.put_ledger_certificate(&certificate(cp.clone(), &[0, 1]), &g),
-        Err(StoreError::InvalidLedgerCertificate { height: 2, .. })
+        certificate(cp.clone(), &[0, 1]).verified(&g),
+        Err(CertificateError::BelowQuorum { .. })
     ));
     let mut other = cp.clone();
     other.state_root.0[0] ^= 1;
     assert!(matches!(
-        store.put_ledger_certificate(&certificate(other, &[0, 1, 2]), &g),
+        store.put_ledger_certificate(&verified(other, &[0, 1, 2], &g)),
         Err(StoreError::CertificateMismatch { height: 2, .. })
     ));
     let mut future = cp.clone();
     future.height = 9;
     assert!(matches!(
-        store.put_ledger_certificate(&certificate(future, &[0, 1, 2]), &g),
+        store.put_ledger_certificate(&verified(future, &[0, 1, 2], &g)),
         Err(StoreError::CertificateBeyondHead { height: 9, head: 4 })
     ));
     assert_eq!(store.ledger_certificate(2).unwrap(), None);
 
     let cert = certificate(cp.clone(), &[3, 1, 2]);
     assert_eq!(
-        store.put_ledger_certificate(&cert, &g).unwrap(),
+        store
+            .put_ledger_certificate(&cert.clone().verified(&g).unwrap())
+            .unwrap(),
         CertificateStored::New
     );
     assert_eq!(
         store
-            .put_ledger_certificate(&certificate(cp, &[0, 1, 2, 3]), &g)
+            .put_ledger_certificate(&verified(cp, &[0, 1, 2, 3], &g))
             .unwrap(),
         CertificateStored::AlreadyCertified
     );
@@ -488,7 +501,7 @@ fn proofs_are_built_against_certified_heights() {
     for h in 1..=3 {
         let cp = store.ledger_checkpoint(h).unwrap().unwrap();
         store
-            .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), &g)
+            .put_ledger_certificate(&verified(cp, &[0, 1, 2], &g))
             .unwrap();
     }
     let hasher = Blake3Hasher;
@@ -591,7 +604,7 @@ fn a_consistency_proof_from_an_empty_ledger_has_an_empty_path() {
     for h in 0..=2 {
         let cp = store.ledger_checkpoint(h).unwrap().unwrap();
         store
-            .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), &g)
+            .put_ledger_certificate(&verified(cp, &[0, 1, 2], &g))
             .unwrap();
     }
     let c = store.ledger_consistency_proof(0, None).unwrap();
@@ -652,7 +665,7 @@ fn epoch_changes_are_found_and_proven() {
         let set = if h <= 3 { &g } else { &epoch1 };
         let cp = store.ledger_checkpoint(h).unwrap().unwrap();
         store
-            .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), set)
+            .put_ledger_certificate(&verified(cp, &[0, 1, 2], set))
             .unwrap();
     }
     let changes = store.epoch_changes(0).unwrap();
@@ -662,7 +675,7 @@ fn epoch_changes_are_found_and_proven() {
 
     let cp = store.ledger_checkpoint(5).unwrap().unwrap();
     store
-        .put_ledger_certificate(&certificate(cp, &[0, 1, 2]), &epoch1)
+        .put_ledger_certificate(&verified(cp, &[0, 1, 2], &epoch1))
         .unwrap();
     let changes = store.epoch_changes(0).unwrap();
     let heights: Vec<u64> = changes

@@ -1,9 +1,10 @@
 //! Ledger certificates in the store: the checkpoint this store's own records give for a height,
 //! and the certificates (a quorum of validators' signatures over that checkpoint) stored with it.
 //!
-//! A certificate is written only after it verified against the genesis validator set *and* its
-//! checkpoint equals the one recomputed here from the stored block, state root and accumulator:
-//! the store never holds a certificate for a ledger other than its own, nor an unverified one.
+//! A certificate is written only after it verified against its epoch's validator set (a
+//! [`VerifiedCertificate`]) *and* its checkpoint equals the one recomputed here from the stored
+//! block, state root and accumulator: the store never holds a certificate for a ledger other
+//! than its own, nor an unverified one.
 
 use std::collections::BTreeMap;
 
@@ -12,8 +13,9 @@ use rocksdb::{Direction, IteratorMode};
 use super::schema;
 use super::{Store, StoreError};
 use crate::encoding::{from_canonical, to_canonical};
-use crate::genesis::Genesis;
-use crate::proof::{LedgerCertificate, LedgerCheckpoint, MAX_CERTIFICATE_SIGNERS};
+use crate::proof::{
+    LedgerCertificate, LedgerCheckpoint, VerifiedCertificate, MAX_CERTIFICATE_SIGNERS,
+};
 
 /// Largest encoded certificate the read path accepts: the checkpoint (chain id, height, three
 /// hashes, a size) and up to [`MAX_CERTIFICATE_SIGNERS`] (key, signature) pairs, with framing.
@@ -145,21 +147,19 @@ impl Store {
         Ok(None)
     }
 
-    /// Stores `cert` for its height after checking it: it must verify against `genesis` (chain
-    /// id, distinct validators, signatures, quorum) and certify exactly this store's checkpoint
-    /// of that height (so the height must be committed here). A height keeps its first
+    /// Stores `cert` for its height after checking it: verified against its epoch's set (the type
+    /// says so), it must certify exactly this store's checkpoint of that height (so the height
+    /// must be committed here). A height keeps its first
     /// certificate; a later valid one for the same checkpoint changes nothing.
     ///
     /// Written without fsync: a certificate lost to a power cut is fetched again from peers,
     /// and the commit path's fsync per block is what the ledger's durability rests on.
     pub fn put_ledger_certificate(
         &self,
-        cert: &LedgerCertificate,
-        genesis: &Genesis,
+        cert: &VerifiedCertificate,
     ) -> Result<CertificateStored, StoreError> {
+        let cert = cert.certificate();
         let height = cert.checkpoint.height;
-        cert.verify(genesis)
-            .map_err(|source| StoreError::InvalidLedgerCertificate { height, source })?;
         let head = self.head().map_or(0, |h| h.height);
         let ours = self
             .ledger_checkpoint(height)?

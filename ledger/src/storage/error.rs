@@ -246,12 +246,6 @@ pub enum StoreError {
     MissingStateRoot { height: u64 },
 
     // --- ledger certificates ---
-    #[error("ledger certificate for height {height} does not verify: {source}")]
-    InvalidLedgerCertificate {
-        height: u64,
-        #[source]
-        source: crate::proof::CertificateError,
-    },
     #[error(
         "height {height} has no ledger certificate (head {head}, latest certified {})",
         .latest_certified.map_or_else(|| "none yet".to_string(), |h| h.to_string())
@@ -303,7 +297,6 @@ impl StoreError {
             | AccumulatorRootMismatch { height, .. }
             | MissingStateRoot { height }
             | EventOutOfRange { height, .. }
-            | InvalidLedgerCertificate { height, .. }
             | CertificateBeyondHead { height, .. }
             | CertificateMismatch { height, .. }
             | MarkerMismatch { height, .. } => Some(*height),

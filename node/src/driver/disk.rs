@@ -12,12 +12,12 @@ use engine::guard::{MarkState, SafetyMark};
 use engine::NodeStore;
 use ledger::execute::{BlockExecution, ExecError, StateReader};
 use ledger::governance::EpochSet;
-use ledger::proof::{LedgerCertificate, LedgerCheckpoint};
+use ledger::proof::{LedgerCertificate, LedgerCheckpoint, VerifiedCertificate};
 use ledger::receipt::Receipt;
 use ledger::storage::{Store, StoreError};
 use ledger::store_api::{CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Head};
 use ledger::stored::StoredBlock;
-use ledger::{Block, Genesis, Hash};
+use ledger::{Block, Hash};
 
 /// The safety mark's file name, in the node's data directory (beside `ledger/`).
 pub const MARK_FILE: &str = "safety-mark";
@@ -150,10 +150,9 @@ impl NodeStore for Disk {
 
     fn put_ledger_certificate(
         &self,
-        cert: &LedgerCertificate,
-        genesis: &Genesis,
+        cert: &VerifiedCertificate,
     ) -> Result<CertificateStored, DiskError> {
-        Ok(self.store.put_ledger_certificate(cert, genesis)?)
+        Ok(self.store.put_ledger_certificate(cert)?)
     }
 
     fn first_uncertified(
