@@ -1,5 +1,8 @@
 //! Transactions are gossiped in batches: one gossipsub message carries up to
-//! [`MAX_GOSSIP_BATCH_TXS`] transactions admitted within [`GOSSIP_LINGER`] of each other.
+//! [`MAX_GOSSIP_BATCH_TXS`] transactions. Batches leave at most once per [`GOSSIP_LINGER`]: a
+//! transaction admitted after a quiet spell leaves at once, one admitted soon after the last batch
+//! waits for the linger to end and leaves with the others that came meanwhile (see
+//! [`batch_due`]).
 //!
 //! One message per transaction overflowed gossipsub's send queues at a few thousand
 //! transactions a second (each message is signed, forwarded and checked on its own), and the
@@ -10,6 +13,8 @@
 //! signed transaction's canonical bytes.
 
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use ledger::encoding::{from_canonical, to_canonical};
 use tokio::sync::mpsc;
@@ -24,8 +29,8 @@ const _: () = assert!(engine::regossip::MAX_REGOSSIP_TXS <= MAX_GOSSIP_BATCH_TXS
 
 /// Most bytes of transactions in one gossip message (the network's gossip limit is above it).
 pub const MAX_GOSSIP_BATCH_BYTES: usize = 512 << 10;
-/// How long the first transaction of a batch waits for company: short against a commit's
-/// latency, long enough to fill batches under load.
+/// Least time between two batches: short against a commit's latency, long enough to fill
+/// batches under load.
 pub const GOSSIP_LINGER: Duration = Duration::from_millis(5);
 /// Admitted transactions waiting to be gossiped. Beyond it gossip is dropped, which costs
 /// nothing but speed: the transaction is in this node's mempool and it proposes it when it leads.
@@ -59,14 +64,29 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Vec<&[u8]>, GossipError> {
     Ok(txs)
 }
 
+/// When a batch whose first transaction arrived at `now` leaves, the last batch having left at
+/// `last`. After a quiet spell it leaves at once: at 1,000 tx/s a validator's transactions came
+/// in one client call every 10 ms, and each waited the whole linger for company that never came,
+/// about 5 of the 12 ms from submission to proposal. Under load batches still leave one linger
+/// apart, as full as before.
+pub fn batch_due(last: Option<Instant>, now: Instant) -> Instant {
+    match last {
+        Some(last) => now.max(last + GOSSIP_LINGER),
+        None => now,
+    }
+}
+
 /// Collects admitted transactions' bytes and publishes them in batches until the sending side
 /// closes.
 pub async fn run_batcher(mut admitted: mpsc::Receiver<Vec<u8>>, net: NetworkHandle) {
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(MAX_GOSSIP_BATCH_TXS);
+    let mut last_publish: Option<Instant> = None;
     while let Some(first) = admitted.recv().await {
         let mut bytes = first.len();
         batch.push(first);
-        let deadline = tokio::time::Instant::now() + GOSSIP_LINGER;
+        // A client's call admits its transactions one after another: let the rest of them in.
+        tokio::task::yield_now().await;
+        let deadline = batch_due(last_publish, Instant::now());
         while batch.len() < MAX_GOSSIP_BATCH_TXS {
             let next = match admitted.try_recv() {
                 Ok(tx) => tx,
@@ -84,6 +104,7 @@ pub async fn run_batcher(mut admitted: mpsc::Receiver<Vec<u8>>, net: NetworkHand
             batch.push(next);
         }
         publish(&net, &batch);
+        last_publish = Some(Instant::now());
         batch.clear();
     }
 }
@@ -100,6 +121,17 @@ fn publish(net: &NetworkHandle, batch: &[Vec<u8>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_after_a_quiet_spell_leaves_at_once_and_batches_stay_a_linger_apart() {
+        let t0 = Instant::now();
+        assert_eq!(batch_due(None, t0), t0);
+        let idle = t0 + GOSSIP_LINGER * 3;
+        assert_eq!(batch_due(Some(t0), idle), idle);
+        let soon = t0 + GOSSIP_LINGER / 5;
+        assert_eq!(batch_due(Some(t0), soon), t0 + GOSSIP_LINGER);
+        assert_eq!(batch_due(Some(t0), t0 + GOSSIP_LINGER), t0 + GOSSIP_LINGER);
+    }
 
     #[test]
     fn batches_round_trip_and_oversized_ones_are_refused() {
