@@ -97,6 +97,7 @@ impl NodeService {
         // second.
         let mut answers = Vec::with_capacity(checked.len());
         let mut admitted_any = false;
+        let mut gossip = Vec::new();
         {
             let view = StoreView(&self.node.store);
             let mut pool = self.node.mempool.lock();
@@ -106,11 +107,7 @@ impl NodeService {
                         let bytes = tx.to_bytes();
                         match pool.admit_verified(tx, &view, crate::driver::now_ms()) {
                             Ok(hash) => {
-                                if self.node.gossip.try_send(bytes).is_err() {
-                                    tracing::debug!(
-                                        "gossip queue full; the transaction waits for our proposal"
-                                    );
-                                }
+                                gossip.push(bytes);
                                 admitted_any = true;
                                 Submitted::Admitted(hash)
                             }
@@ -126,6 +123,10 @@ impl NodeService {
         }
         if admitted_any {
             self.node.admitted.notify_one();
+            // The call's transactions leave in one gossip batch (see `gossip::GossipGroup`).
+            if self.node.gossip.try_send(gossip).is_err() {
+                tracing::debug!("gossip queue full; the transactions wait for our proposal");
+            }
         }
         answers
     }

@@ -32,9 +32,15 @@ pub const MAX_GOSSIP_BATCH_BYTES: usize = 512 << 10;
 /// Least time between two batches: short against a commit's latency, long enough to fill
 /// batches under load.
 pub const GOSSIP_LINGER: Duration = Duration::from_millis(5);
-/// Admitted transactions waiting to be gossiped. Beyond it gossip is dropped, which costs
-/// nothing but speed: the transaction is in this node's mempool and it proposes it when it leads.
-pub const GOSSIP_QUEUE: usize = 32_768;
+/// Groups of admitted transactions waiting to be gossiped: a group is one client call's
+/// admissions (at most `rpc::types::MAX_SUBMIT_BATCH`) or one poll's offer again (at most
+/// `engine::regossip::MAX_REGOSSIP_TXS`). Beyond it gossip is dropped, which costs nothing but
+/// speed: the transactions are in this node's mempool and it proposes them when it leads.
+pub const GOSSIP_QUEUE: usize = 1_024;
+
+/// One client call's admitted transactions (or one regossip poll's), as canonical bytes. A call
+/// travels as one group so that a batch never leaves with only the first part of it.
+pub type GossipGroup = Vec<Vec<u8>>;
 
 /// Why gossip bytes are not a batch.
 #[derive(Debug, thiserror::Error)]
@@ -78,34 +84,54 @@ pub fn batch_due(last: Option<Instant>, now: Instant) -> Instant {
 
 /// Collects admitted transactions' bytes and publishes them in batches until the sending side
 /// closes.
-pub async fn run_batcher(mut admitted: mpsc::Receiver<Vec<u8>>, net: NetworkHandle) {
-    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(MAX_GOSSIP_BATCH_TXS);
+pub async fn run_batcher(mut admitted: mpsc::Receiver<GossipGroup>, net: NetworkHandle) {
+    let mut batch = Batch::default();
     let mut last_publish: Option<Instant> = None;
     while let Some(first) = admitted.recv().await {
-        let mut bytes = first.len();
-        batch.push(first);
-        // A client's call admits its transactions one after another: let the rest of them in.
-        tokio::task::yield_now().await;
+        batch.extend(first, &net);
         let deadline = batch_due(last_publish, Instant::now());
-        while batch.len() < MAX_GOSSIP_BATCH_TXS {
+        while !batch.is_full() {
             let next = match admitted.try_recv() {
-                Ok(tx) => tx,
+                Ok(group) => group,
                 Err(_) => match tokio::time::timeout_at(deadline, admitted.recv()).await {
-                    Ok(Some(tx)) => tx,
+                    Ok(Some(group)) => group,
                     Ok(None) | Err(_) => break,
                 },
             };
-            if bytes + next.len() > MAX_GOSSIP_BATCH_BYTES {
-                publish(&net, &batch);
-                batch.clear();
-                bytes = 0;
-            }
-            bytes += next.len();
-            batch.push(next);
+            batch.extend(next, &net);
         }
-        publish(&net, &batch);
+        batch.publish(&net);
         last_publish = Some(Instant::now());
-        batch.clear();
+    }
+}
+
+/// The batch being filled, within [`MAX_GOSSIP_BATCH_TXS`] and [`MAX_GOSSIP_BATCH_BYTES`].
+#[derive(Default)]
+struct Batch {
+    txs: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// Adds a group's transactions, publishing the batch whenever the next would not fit.
+    fn extend(&mut self, group: GossipGroup, net: &NetworkHandle) {
+        for tx in group {
+            if self.is_full() || self.bytes + tx.len() > MAX_GOSSIP_BATCH_BYTES {
+                self.publish(net);
+            }
+            self.bytes += tx.len();
+            self.txs.push(tx);
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.txs.len() >= MAX_GOSSIP_BATCH_TXS
+    }
+
+    fn publish(&mut self, net: &NetworkHandle) {
+        publish(net, &self.txs);
+        self.txs.clear();
+        self.bytes = 0;
     }
 }
 

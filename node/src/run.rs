@@ -269,8 +269,8 @@ pub struct NodeHandles {
     /// Submissions are admitted here directly, then announced to the driver with `admitted`.
     pub mempool: SharedMempool,
     pub admitted: Arc<tokio::sync::Notify>,
-    /// Admitted transactions' bytes, gossiped in batches (see `gossip`).
-    pub gossip: mpsc::Sender<Vec<u8>>,
+    /// Admitted transactions' bytes, one group per call, gossiped in batches (see `gossip`).
+    pub gossip: mpsc::Sender<crate::gossip::GossipGroup>,
     /// Batches the signature checks of concurrent submissions.
     pub signatures: crate::sigcheck::SignatureChecker,
     pub name: String,

@@ -82,7 +82,7 @@ pub struct DriverParts {
     pub commands: mpsc::Receiver<Command>,
     pub gossip_intake: mpsc::Sender<Vec<u8>>,
     /// The gossip batcher's queue: the engine's long-pending transactions go out again there.
-    pub gossip_out: mpsc::Sender<Vec<u8>>,
+    pub gossip_out: mpsc::Sender<crate::gossip::GossipGroup>,
     pub mempool: SharedMempool,
     /// Signalled by the RPC side after it admits a transaction.
     pub admitted: Arc<tokio::sync::Notify>,
@@ -118,7 +118,7 @@ struct Shell {
     net: NetworkHandle,
     mempool: SharedMempool,
     gossip_intake: mpsc::Sender<Vec<u8>>,
-    gossip: mpsc::Sender<Vec<u8>>,
+    gossip: mpsc::Sender<crate::gossip::GossipGroup>,
     status: Arc<StatusBoard>,
     blocks: broadcast::Sender<BlockSummary>,
     waiters: HashMap<Hash, Vec<oneshot::Sender<Receipt>>>,
@@ -313,12 +313,11 @@ impl Shell {
                     admitted.into_iter().collect(),
                 ),
                 Effect::Gossip { txs } => {
-                    // Into the same batcher as fresh admissions; a full queue drops the rest,
-                    // which the next poll offers again.
-                    for tx in txs {
-                        if self.gossip.try_send(tx.to_bytes()).is_err() {
-                            break;
-                        }
+                    // Into the same batcher as fresh admissions; a full queue drops them, and
+                    // the next poll offers them again.
+                    let group = txs.iter().map(|tx| tx.to_bytes()).collect();
+                    if self.gossip.try_send(group).is_err() {
+                        debug!("gossip queue full; transactions offered again later");
                     }
                 }
             }
