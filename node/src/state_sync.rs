@@ -305,3 +305,142 @@ fn drop_source(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use consensus::types::{QuorumCert, VoteData};
+    use ledger::accumulator::Frontier;
+    use ledger::crypto::KeyPair;
+    use ledger::genesis::{peer_id_of, ConsensusParams, Validator};
+    use ledger::governance::EpochSet;
+    use ledger::proof::{LedgerCertificate, LedgerCheckpoint};
+    use ledger::state_sync::SnapshotBase;
+    use ledger::stored::StoredBlock;
+    use ledger::{Block, BlockHeader};
+
+    fn key(i: u8) -> KeyPair {
+        KeyPair::from_secret([i + 1; 32])
+    }
+
+    fn genesis() -> Genesis {
+        Genesis {
+            chain_id: "sync-test".into(),
+            genesis_time_ms: 0,
+            consensus: ConsensusParams::default(),
+            validators: (0..4)
+                .map(|i| Validator {
+                    name: format!("v{i}"),
+                    consensus_key: key(i).public(),
+                    peer_id: peer_id_of(&key(i + 10).public().0),
+                    power: 1,
+                })
+                .collect(),
+            organizations: vec![],
+            accounts: vec![],
+            governance: None,
+            observers: vec![],
+        }
+    }
+
+    /// A base at height 5 whose commit certificate is `certificate` (the rest is not looked at).
+    fn base(certificate: Vec<u8>) -> SnapshotBase {
+        let header = BlockHeader {
+            chain_id: "sync-test".into(),
+            height: 5,
+            round: 7,
+            parent: Hash([1; 32]),
+            tx_root: Hash([2; 32]),
+            proposer: key(0).public(),
+            timestamp_ms: 0,
+            justify: vec![],
+        };
+        let block = Block {
+            header,
+            txs: vec![],
+        };
+        SnapshotBase {
+            certificate: LedgerCertificate {
+                checkpoint: LedgerCheckpoint {
+                    chain_id: "sync-test".into(),
+                    height: 5,
+                    block_hash: block.hash(),
+                    state_root: Hash::ZERO,
+                    accumulator_root: Hash::ZERO,
+                    accumulator_size: 0,
+                },
+                signatures: vec![],
+            },
+            block: StoredBlock {
+                block,
+                certificate,
+                accumulator_size_after: 0,
+                accumulator_root_after: Hash::ZERO,
+            },
+            frontier: Frontier {
+                size: 0,
+                hashes: vec![],
+            },
+        }
+    }
+
+    /// A two-chain commit of `committed` (round 7): a QC on its child of round 8, signed by
+    /// `signers`.
+    fn commit_qc(g: &Genesis, committed: Hash, signers: &[u8]) -> QuorumCert {
+        let vote_data = VoteData {
+            chain: g.hash(),
+            epoch: 0,
+            block_id: Hash([9; 32]),
+            round: 8,
+            parent_id: committed,
+            parent_round: 7,
+        };
+        QuorumCert {
+            signatures: signers
+                .iter()
+                .map(|&i| (u16::from(i), key(i).sign(&vote_data)))
+                .collect(),
+            vote_data,
+        }
+    }
+
+    fn check(g: &Genesis, base: &SnapshotBase) -> Result<(), StateSyncError> {
+        check_commit_certificate("http://peer", g, &EpochSet::genesis(g), base)
+    }
+
+    #[test]
+    fn a_base_block_needs_a_quorum_signed_commit_of_itself() {
+        let g = genesis();
+        let hash = base(vec![]).block.block.hash();
+        let honest = base(commit_qc(&g, hash, &[0, 1, 2]).to_bytes());
+        check(&g, &honest).expect("a quorum's commit of the base block");
+
+        let refused = |certificate: Vec<u8>| {
+            let err = check(&g, &base(certificate)).expect_err("must be refused");
+            assert!(
+                matches!(err, StateSyncError::CommitCertificate { height: 5, .. }),
+                "{err}"
+            );
+            err.to_string()
+        };
+        // Another block's commit.
+        refused(commit_qc(&g, Hash([3; 32]), &[0, 1, 2]).to_bytes());
+        // Below the quorum.
+        refused(commit_qc(&g, hash, &[0, 1]).to_bytes());
+        // Signed by someone outside the set (validator index 7 of 4).
+        let mut outsider = commit_qc(&g, hash, &[0, 1, 2]);
+        outsider.signatures[2].0 = 7;
+        refused(outsider.to_bytes());
+        // A forged signature: validator 2's place, validator 3's key.
+        let mut forged = commit_qc(&g, hash, &[0, 1, 2]);
+        forged.signatures[2].1 = key(3).sign(&forged.vote_data);
+        refused(forged.to_bytes());
+        // Signed for another chain (another genesis).
+        let mut other = g.clone();
+        other.chain_id = "another".into();
+        refused(commit_qc(&other, hash, &[0, 1, 2]).to_bytes());
+        // No signature at all, and bytes that are no certificate.
+        refused(commit_qc(&g, hash, &[]).to_bytes());
+        refused(vec![0xff; 40]);
+    }
+}
