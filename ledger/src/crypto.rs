@@ -189,7 +189,7 @@ impl Terms {
         if !strict_point_encoding(&key.0) || !strict_point_encoding(&r_bytes) {
             return None;
         }
-        let a = CompressedEdwardsY(key.0).decompress()?;
+        let a = crate::key_cache::KeyCache::global().decompress(&key.0)?;
         let r = CompressedEdwardsY(r_bytes).decompress()?;
         let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
         let mut h = Sha512::new();

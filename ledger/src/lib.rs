@@ -13,6 +13,7 @@ pub mod execute;
 pub mod genesis;
 pub mod governance;
 pub mod hash;
+pub mod key_cache;
 pub mod keyfile;
 pub mod merkle;
 pub mod proof;
