@@ -14,7 +14,6 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ledger::accumulator::{tx_leaf_hash, MemoryAccumulator};
 use ledger::encoding::to_canonical;
-use ledger::genesis::{peer_id_of, ConsensusParams, Validator};
 use ledger::merkle::{Blake3Hasher, TreeHasher};
 use ledger::proof::{
     CheckpointVote, ItemStateProof, LedgerCertificate, LedgerCheckpoint, LedgerConsistencyProof,
@@ -30,23 +29,10 @@ use waybill_benches::{key, memo, CHAIN_ID, MEASUREMENT, SAMPLES, WARM_UP};
 const SIZES: [u64; 3] = [1_000, 10_000, 100_000];
 
 fn genesis() -> Genesis {
-    Genesis {
-        chain_id: CHAIN_ID.into(),
-        genesis_time_ms: 0,
-        consensus: ConsensusParams::default(),
-        validators: (0..4)
-            .map(|i| Validator {
-                name: format!("v{i}"),
-                consensus_key: key(0xB0, i).public(),
-                peer_id: peer_id_of(&key(0xB1, i).public().0),
-                power: 1,
-            })
-            .collect(),
-        organizations: vec![],
-        accounts: vec![],
-        governance: None,
-        observers: vec![],
-    }
+    let keys: Vec<_> = (0..4)
+        .map(|i| (key(0xB0, i).public(), key(0xB1, i).public()))
+        .collect();
+    Genesis::of_validators(CHAIN_ID, &keys)
 }
 
 fn certify(checkpoint: LedgerCheckpoint) -> LedgerCertificate {

@@ -13,7 +13,6 @@ use std::time::Duration;
 use consensus::{AcceptAll, Action, ConsensusMsg, Core, Input, Proposal, QuorumCert, Vote};
 use ledger::block::{Block, BlockHeader};
 use ledger::execute::execute_block;
-use ledger::genesis::{peer_id_of, ConsensusParams, Validator};
 use ledger::merkle::tx_root;
 use ledger::proof::{CheckpointVote, LedgerCertificate};
 use ledger::receipt::Receipt;
@@ -96,25 +95,12 @@ pub fn validator_keys() -> Vec<KeyPair> {
 /// The benches' chain: [`validator_keys`] as its validators, no organizations or accounts (memos
 /// are open to any signer).
 pub fn bench_genesis() -> Genesis {
-    let genesis = Genesis {
-        chain_id: CHAIN_ID.into(),
-        genesis_time_ms: 0,
-        consensus: ConsensusParams::default(),
-        validators: validator_keys()
-            .iter()
-            .enumerate()
-            .map(|(i, k)| Validator {
-                name: format!("v{i}"),
-                consensus_key: k.public(),
-                peer_id: peer_id_of(&key(0xD0, i as u32).public().0),
-                power: 1,
-            })
-            .collect(),
-        organizations: vec![],
-        accounts: vec![],
-        governance: None,
-        observers: vec![],
-    };
+    let keys: Vec<_> = validator_keys()
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.public(), key(0xD0, i as u32).public()))
+        .collect();
+    let genesis = Genesis::of_validators(CHAIN_ID, &keys);
     genesis.validate().expect("bench genesis is valid");
     genesis
 }

@@ -1,7 +1,7 @@
 //! Unit tests: the exact actions the core returns for the key cases.
 
 use ledger::encoding::{digest, Canonical};
-use ledger::genesis::{peer_id_of, ConsensusParams, Validator};
+use ledger::genesis::ConsensusParams;
 use ledger::{Genesis, Hash, KeyPair, PublicKey};
 use serde::{Deserialize, Serialize};
 
@@ -35,28 +35,25 @@ impl Net {
     fn new(n: u8) -> Net {
         let keys: Vec<KeyPair> = (0..n).map(|i| KeyPair::from_secret([i + 1; 32])).collect();
         let genesis = Genesis {
-            chain_id: "waybill-unit".into(),
-            genesis_time_ms: 0,
             consensus: ConsensusParams {
                 round_timeout_ms: 1_000,
                 max_round_timeout_ms: 10_000,
                 timeout_backoff_percent: 150,
                 max_block_txs: 10,
             },
-            validators: keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| Validator {
-                    name: format!("v{i}"),
-                    consensus_key: k.public(),
-                    peer_id: peer_id_of(&KeyPair::from_secret([i as u8 + 100; 32]).public().0),
-                    power: 1,
-                })
-                .collect(),
-            organizations: vec![],
-            accounts: vec![],
-            governance: None,
-            observers: vec![],
+            ..Genesis::of_validators(
+                "waybill-unit",
+                &keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        (
+                            k.public(),
+                            KeyPair::from_secret([i as u8 + 100; 32]).public(),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
         };
         Net { genesis, keys }
     }

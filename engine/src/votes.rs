@@ -263,7 +263,6 @@ impl Default for VoteBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ledger::genesis::{peer_id_of, ConsensusParams, Validator};
     use ledger::{Hash, KeyPair};
 
     fn key(i: u8) -> KeyPair {
@@ -271,23 +270,10 @@ mod tests {
     }
 
     fn genesis() -> Genesis {
-        Genesis {
-            chain_id: "votes".into(),
-            genesis_time_ms: 0,
-            consensus: ConsensusParams::default(),
-            validators: (0..4)
-                .map(|i| Validator {
-                    name: format!("v{i}"),
-                    consensus_key: key(i).public(),
-                    peer_id: peer_id_of(&key(i + 10).public().0),
-                    power: 1,
-                })
-                .collect(),
-            organizations: vec![],
-            accounts: vec![],
-            governance: None,
-            observers: vec![],
-        }
+        let keys: Vec<_> = (0..4)
+            .map(|i| (key(i).public(), key(i + 10).public()))
+            .collect();
+        Genesis::of_validators("votes", &keys)
     }
 
     fn checkpoint(height: u64, root: u8) -> LedgerCheckpoint {

@@ -187,6 +187,32 @@ impl Genesis {
         Ok(g)
     }
 
+    /// A chain of only these validators, each of power 1 (named `v0`, `v1`, ...), with the
+    /// default consensus parameters and no organizations, accounts, governance or observers:
+    /// what checks of votes and certificates need, and no more. Each validator is given as its
+    /// consensus key and its network key.
+    pub fn of_validators(chain_id: &str, keys: &[(PublicKey, PublicKey)]) -> Genesis {
+        Genesis {
+            chain_id: chain_id.into(),
+            genesis_time_ms: 0,
+            consensus: ConsensusParams::default(),
+            validators: keys
+                .iter()
+                .enumerate()
+                .map(|(i, (consensus, network))| Validator {
+                    name: format!("v{i}"),
+                    consensus_key: *consensus,
+                    peer_id: peer_id_of(&network.0),
+                    power: 1,
+                })
+                .collect(),
+            organizations: vec![],
+            accounts: vec![],
+            governance: None,
+            observers: vec![],
+        }
+    }
+
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("genesis always serialises to TOML")
     }

@@ -312,7 +312,6 @@ mod tests {
     use consensus::types::{QuorumCert, VoteData};
     use ledger::accumulator::Frontier;
     use ledger::crypto::KeyPair;
-    use ledger::genesis::{peer_id_of, ConsensusParams, Validator};
     use ledger::governance::EpochSet;
     use ledger::proof::{LedgerCertificate, LedgerCheckpoint};
     use ledger::state_sync::SnapshotBase;
@@ -324,23 +323,10 @@ mod tests {
     }
 
     fn genesis() -> Genesis {
-        Genesis {
-            chain_id: "sync-test".into(),
-            genesis_time_ms: 0,
-            consensus: ConsensusParams::default(),
-            validators: (0..4)
-                .map(|i| Validator {
-                    name: format!("v{i}"),
-                    consensus_key: key(i).public(),
-                    peer_id: peer_id_of(&key(i + 10).public().0),
-                    power: 1,
-                })
-                .collect(),
-            organizations: vec![],
-            accounts: vec![],
-            governance: None,
-            observers: vec![],
-        }
+        let keys: Vec<_> = (0..4)
+            .map(|i| (key(i).public(), key(i + 10).public()))
+            .collect();
+        Genesis::of_validators("sync-test", &keys)
     }
 
     /// A base at height 5 whose commit certificate is `certificate` (the rest is not looked at).

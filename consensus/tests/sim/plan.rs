@@ -1,6 +1,6 @@
 //! Scenarios: everything a run does, derived from (kind, n, seed) alone, so a seed replays exactly.
 
-use ledger::genesis::{ConsensusParams, Validator};
+use ledger::genesis::ConsensusParams;
 use ledger::{Genesis, KeyPair};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -81,30 +81,25 @@ fn genesis(n: usize) -> (Genesis, Vec<KeyPair>) {
         .map(|i| KeyPair::from_secret([i as u8 + 1; 32]))
         .collect();
     let g = Genesis {
-        chain_id: "waybill-sim".into(),
-        genesis_time_ms: 0,
         consensus: ConsensusParams {
             round_timeout_ms: 200,
             max_round_timeout_ms: 2_000,
             timeout_backoff_percent: 150,
             max_block_txs: 100,
         },
-        validators: keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| Validator {
-                name: format!("v{i}"),
-                consensus_key: k.public(),
-                peer_id: ledger::genesis::peer_id_of(
-                    &KeyPair::from_secret([i as u8 + 100; 32]).public().0,
-                ),
-                power: 1,
-            })
-            .collect(),
-        organizations: vec![],
-        accounts: vec![],
-        governance: None,
-        observers: vec![],
+        ..Genesis::of_validators(
+            "waybill-sim",
+            &keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    (
+                        k.public(),
+                        KeyPair::from_secret([i as u8 + 100; 32]).public(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        )
     };
     (g, keys)
 }

@@ -252,30 +252,16 @@ impl VerifiedCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genesis::{peer_id_of, ConsensusParams, Validator};
 
     fn key(i: u8) -> KeyPair {
         KeyPair::from_secret([i + 1; 32])
     }
 
     fn four_validators() -> Genesis {
-        Genesis {
-            chain_id: "cert-test".into(),
-            genesis_time_ms: 0,
-            consensus: ConsensusParams::default(),
-            validators: (0..4)
-                .map(|i| Validator {
-                    name: format!("v{i}"),
-                    consensus_key: key(i).public(),
-                    peer_id: peer_id_of(&key(i + 10).public().0),
-                    power: 1,
-                })
-                .collect(),
-            organizations: vec![],
-            accounts: vec![],
-            governance: None,
-            observers: vec![],
-        }
+        let keys: Vec<_> = (0..4)
+            .map(|i| (key(i).public(), key(i + 10).public()))
+            .collect();
+        Genesis::of_validators("cert-test", &keys)
     }
 
     fn checkpoint() -> LedgerCheckpoint {
