@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use ledger::genesis::{peer_id_of, ConsensusParams, Validator};
+use ledger::genesis::ConsensusParams;
 use ledger::{Genesis, KeyPair, PublicKey};
 
 /// Validators of the fuzz chain.
@@ -42,27 +42,22 @@ pub fn account(i: usize) -> &'static KeyPair {
 pub fn genesis() -> &'static Genesis {
     static GENESIS: OnceLock<Genesis> = OnceLock::new();
     GENESIS.get_or_init(|| {
+        let keys: Vec<_> = (0..N)
+            .map(|i| {
+                (
+                    public(i),
+                    KeyPair::from_secret([i as u8 + 100; 32]).public(),
+                )
+            })
+            .collect();
         let g = Genesis {
-            chain_id: CHAIN_ID.into(),
-            genesis_time_ms: 0,
             consensus: ConsensusParams {
                 round_timeout_ms: 1_000,
                 max_round_timeout_ms: 10_000,
                 timeout_backoff_percent: 150,
                 max_block_txs: MAX_BLOCK_TXS,
             },
-            validators: (0..N)
-                .map(|i| Validator {
-                    name: format!("v{i}"),
-                    consensus_key: public(i),
-                    peer_id: peer_id_of(&KeyPair::from_secret([i as u8 + 100; 32]).public().0),
-                    power: 1,
-                })
-                .collect(),
-            organizations: vec![],
-            accounts: vec![],
-            governance: None,
-            observers: vec![],
+            ..Genesis::of_validators(CHAIN_ID, &keys)
         };
         g.validate().expect("the fuzz genesis is valid");
         g

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use waybill_ledger::accumulator::{tx_leaf_hash, MemoryAccumulator};
 use waybill_ledger::encoding::to_canonical;
-use waybill_ledger::genesis::{peer_id_of, ConsensusParams, Genesis, Validator};
+use waybill_ledger::genesis::{ConsensusParams, Genesis};
 use waybill_ledger::hash::Hash;
 use waybill_ledger::merkle::Blake3Hasher;
 use waybill_ledger::proof::{
@@ -38,27 +38,17 @@ pub fn client_key() -> KeyPair {
 }
 
 pub fn genesis() -> Genesis {
+    let keys: Vec<_> = (0..4)
+        .map(|i| (validator_key(i).public(), validator_key(i + 10).public()))
+        .collect();
     Genesis {
-        chain_id: CHAIN.into(),
-        genesis_time_ms: 0,
         // Pinned, not the default: docs/proofs/genesis.toml (and every example proof's genesis
         // hash) was written when the default block limit was 2,000.
         consensus: ConsensusParams {
             max_block_txs: 2_000,
             ..ConsensusParams::default()
         },
-        validators: (0..4)
-            .map(|i| Validator {
-                name: format!("v{i}"),
-                consensus_key: validator_key(i).public(),
-                peer_id: peer_id_of(&validator_key(i + 10).public().0),
-                power: 1,
-            })
-            .collect(),
-        organizations: vec![],
-        accounts: vec![],
-        governance: None,
-        observers: vec![],
+        ..Genesis::of_validators(CHAIN, &keys)
     }
 }
 
