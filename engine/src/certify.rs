@@ -249,7 +249,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     /// epoch and certifies this store's own checkpoint.
     fn store_fetched(
         &mut self,
-        cert: &LedgerCertificate,
+        cert: LedgerCertificate,
         peer: P,
     ) -> Result<(), EngineError<S::Error>> {
         let height = cert.checkpoint.height;
@@ -260,7 +260,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             );
             return Ok(());
         };
-        match cert.clone().verified(&set) {
+        match cert.verified(&set) {
             Ok(verified) => self.store_verified(&verified, Some(peer)),
             Err(e) => {
                 self.offend(peer, Offence::BadSyncAnswer, &e);
@@ -478,7 +478,10 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             self.certify.misses += 1;
         }
         let head = self.store.head().map_or(0, |h| h.height);
-        for cert in certs.iter().take(wire::MAX_CERTIFICATES_PER_SYNC as usize) {
+        for cert in certs
+            .into_iter()
+            .take(wire::MAX_CERTIFICATES_PER_SYNC as usize)
+        {
             let height = cert.checkpoint.height;
             if height > head
                 || self

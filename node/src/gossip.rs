@@ -14,10 +14,9 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use ledger::encoding::{from_canonical, to_canonical};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tracing::debug;
 
 use crate::network::NetworkHandle;
