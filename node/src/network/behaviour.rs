@@ -1,6 +1,7 @@
 //! The composed libp2p behaviour and the swarm built from it: TCP + noise + yamux, the
 //! allow-list (refuses unknown peers at connection establishment), connection limits,
-//! identify, ping, gossipsub for transactions, request-response for consensus and sync.
+//! identify, ping, gossipsub for transactions, long-lived streams for consensus (`links.rs`),
+//! request-response for sync.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -18,14 +19,11 @@ use super::config::Limits;
 use super::event::Counters;
 use super::NetworkError;
 
-pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/consensus/3");
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/sync/1");
 pub const TX_TOPIC: &str = "waybill/tx/2";
 const IDENTIFY_PROTOCOL: &str = "/waybill/id/1";
 /// Room for the gossipsub envelope (topic, framing) around a message of the maximum size.
 const GOSSIP_ENVELOPE: usize = 4 << 10;
-/// Largest acknowledgement of a consensus message (it is empty).
-const ACK_MAX: usize = 16;
 
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
@@ -34,7 +32,7 @@ pub(crate) struct Behaviour {
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
     pub gossipsub: gossipsub::Behaviour,
-    pub consensus: request_response::Behaviour<BytesCodec>,
+    pub consensus: libp2p_stream::Behaviour,
     pub sync: request_response::Behaviour<BytesCodec>,
 }
 
@@ -135,15 +133,7 @@ fn behaviour(
         ),
         ping: ping::Behaviour::new(ping::Config::new().with_interval(Duration::from_secs(5))),
         gossipsub: gossipsub(limits, subscribe)?,
-        consensus: request_response(
-            CONSENSUS_PROTOCOL,
-            BytesCodec {
-                max_request: limits.consensus_message,
-                max_response: ACK_MAX,
-                counters: counters.clone(),
-            },
-            limits,
-        ),
+        consensus: libp2p_stream::Behaviour::new(),
         sync: request_response(
             SYNC_PROTOCOL,
             BytesCodec {
@@ -178,12 +168,12 @@ pub(crate) fn build_swarm(
         .with_swarm_config(|c| {
             c.with_idle_connection_timeout(Duration::from_secs(60))
                 .with_max_negotiating_inbound_streams(limits.concurrent_streams)
-                // Every consensus message is a request on a new substream. Plain multistream-
-                // select waits for the listener to confirm the protocol before the first byte of
-                // the message: a round trip per message, which over a 50 ms link made a round
-                // three times as long as its two one-way hops. Lazy negotiation sends the
-                // message with the proposal; every substream here offers one protocol that
-                // every Waybill peer speaks (a peer that does not refuses it as before).
+                // Every sync request is a new substream. Plain multistream-select waits for the
+                // listener to confirm the protocol before the first byte of the request: a round
+                // trip per request, which over a 50 ms link made a consensus round (when its
+                // messages were requests too) three times as long as its two one-way hops. Lazy
+                // negotiation sends the request with the proposal; every substream here offers
+                // one protocol that every Waybill peer speaks (a peer that does not refuses it).
                 .with_substream_upgrade_protocol_override(libp2p::core::upgrade::Version::V1Lazy)
         })
         .build();

@@ -1,6 +1,7 @@
-//! A length-prefixed bytes codec for request-response: a 4-byte big-endian length, then the
-//! bytes. Lengths above the configured maximum are refused before any buffer is allocated,
-//! and counted (libp2p does not report a request that fails to decode).
+//! Length-prefixed frames: a 4-byte big-endian length, then the bytes. Sync's request-response
+//! codec and the consensus links (`links.rs`) both use them. Lengths above the configured
+//! maximum are refused before any buffer is allocated, and counted (libp2p does not report a
+//! request that fails to decode).
 
 use std::io;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ pub(crate) struct BytesCodec {
     pub counters: Arc<Counters>,
 }
 
-async fn read_frame<T>(
+pub(crate) async fn read_frame<T>(
     io: &mut T,
     max: usize,
     what: &str,
@@ -58,9 +59,19 @@ where
             ),
         ));
     }
-    io.write_all(&(bytes.len() as u32).to_be_bytes()).await?;
-    io.write_all(bytes).await?;
+    io.write_all(&frame(bytes)).await?;
     io.flush().await
+}
+
+/// `bytes` behind their 4-byte big-endian length, in one buffer: written in one call, a frame
+/// is one yamux frame and one noise message (written in two, the 4-byte prefix went alone, with
+/// its own headers, encryption and system call). The caller has checked the length.
+pub(crate) fn frame(bytes: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(bytes.len()).expect("frames are checked against a limit below 4 GiB");
+    let mut out = Vec::with_capacity(4 + bytes.len());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(bytes);
+    out
 }
 
 #[async_trait]

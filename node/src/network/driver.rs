@@ -21,6 +21,7 @@ use super::behaviour::{Behaviour, BehaviourEvent, TX_TOPIC};
 use super::config::Limits;
 use super::event::{Counters, EventSink, NetworkEvent};
 use super::handle::{Command, Shared};
+use super::links::Links;
 use super::redial::Redialer;
 use super::NetworkError;
 
@@ -31,6 +32,8 @@ type SyncReply = Pin<Box<dyn Future<Output = (Option<Vec<u8>>, ResponseChannel<V
 
 pub(crate) struct Driver {
     pub swarm: Swarm<Behaviour>,
+    /// Consensus messages' streams, one per peer.
+    pub links: Links,
     pub commands: mpsc::Receiver<Command>,
     pub events: EventSink,
     pub shared: Arc<Mutex<Shared>>,
@@ -55,6 +58,7 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
+    /// The driver of `swarm`, with its consensus links started (see [`Links::start`]).
     pub(crate) fn new(
         swarm: Swarm<Behaviour>,
         commands: mpsc::Receiver<Command>,
@@ -63,15 +67,26 @@ impl Driver {
         allowed: BTreeSet<PeerId>,
         redialer: Redialer,
         limits: Limits,
-    ) -> Self {
+    ) -> Result<Self, NetworkError> {
+        let control = swarm.behaviour().consensus.new_control();
+        let links = Links::start(
+            control,
+            shared.clone(),
+            events.clone(),
+            limits.consensus_message,
+        )
+        .map_err(|e| NetworkError::Setup {
+            reason: format!("consensus links: {e}"),
+        })?;
         let validators = allowed
             .iter()
             .copied()
             .filter(|p| redialer.is_target(p))
             .collect();
         let counters = events.counters().clone();
-        Driver {
+        Ok(Driver {
             swarm,
+            links,
             commands,
             events,
             shared,
@@ -87,7 +102,7 @@ impl Driver {
             sync_replies: FuturesUnordered::new(),
             names: BTreeMap::new(),
             refused: HashMap::new(),
-        }
+        })
     }
 
     /// How the log names `peer`: its validator name, or `?` for a peer with none.
@@ -167,13 +182,19 @@ impl Driver {
         let b = self.swarm.behaviour_mut();
         match command {
             Command::SendConsensus { to, bytes } => {
-                b.consensus.send_request(&to, bytes);
+                // Only over a live connection: a link to a peer that is away would dial it and
+                // hold the message for the open's timeout, which no round waits for.
+                if self.shared().connected.contains(&to) {
+                    self.links.send(to, Arc::new(super::codec::frame(&bytes)));
+                } else {
+                    Counters::bump(&self.counters.failed_sends);
+                }
             }
             Command::BroadcastConsensus { bytes } => {
                 let connected = self.shared().connected.clone();
-                let b = self.swarm.behaviour_mut();
+                let frame = Arc::new(super::codec::frame(&bytes));
                 for peer in self.validators.intersection(&connected) {
-                    b.consensus.send_request(peer, bytes.clone());
+                    self.links.send(*peer, frame.clone());
                 }
             }
             Command::PublishTx { bytes } => {
@@ -193,6 +214,7 @@ impl Driver {
             Command::Refuse { peer, until } => {
                 tracing::warn!(%peer, "refusing a peer for its offences for a while");
                 self.refused.insert(peer, until);
+                self.links.forget(&peer);
                 let _ = self.swarm.disconnect_peer_id(peer);
             }
             Command::Shutdown { .. } => unreachable!("handled by the run loop"),
@@ -224,6 +246,7 @@ impl Driver {
             );
         }
         for peer in &removed {
+            self.links.forget(peer);
             let was_connected = {
                 let mut shared = self.shared();
                 shared.tx_topic_peers.remove(peer);
@@ -353,9 +376,10 @@ impl Driver {
     fn on_behaviour_event(&mut self, event: BehaviourEvent) {
         match event {
             BehaviourEvent::Gossipsub(event) => self.on_gossip(event),
-            BehaviourEvent::Consensus(event) => self.on_consensus(event),
             BehaviourEvent::Sync(event) => self.on_sync(event),
-            BehaviourEvent::Identify(_) | BehaviourEvent::Ping(_) => {}
+            BehaviourEvent::Identify(_)
+            | BehaviourEvent::Ping(_)
+            | BehaviourEvent::Consensus(()) => {}
             BehaviourEvent::Allow(never) => match never {},
             BehaviourEvent::Limits(never) => match never {},
         }
@@ -402,43 +426,6 @@ impl Driver {
                 self.shared().tx_topic_peers.remove(&peer_id);
             }
             _ => {}
-        }
-    }
-
-    fn on_consensus(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
-        match event {
-            request_response::Event::Message {
-                peer,
-                message:
-                    request_response::Message::Request {
-                        request, channel, ..
-                    },
-                ..
-            } => {
-                if !self.allowed.contains(&peer) {
-                    // Dropping the channel answers nothing.
-                    self.reject(&peer, "consensus", "peer not allowed");
-                    return;
-                }
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .consensus
-                    .send_response(channel, Vec::new());
-                self.events.emit(NetworkEvent::Consensus {
-                    from: peer,
-                    bytes: request,
-                });
-            }
-            request_response::Event::Message { .. }
-            | request_response::Event::ResponseSent { .. } => {}
-            request_response::Event::OutboundFailure { peer, error, .. } => {
-                Counters::bump(&self.counters.failed_sends);
-                tracing::debug!(%peer, %error, "consensus message not delivered");
-            }
-            request_response::Event::InboundFailure { peer, error, .. } => {
-                self.on_inbound_failure(peer, "consensus", error);
-            }
         }
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 /// handshake (for transactions: the signed gossip author), and always an allowed peer.
 #[derive(Debug)]
 pub enum NetworkEvent {
-    /// A consensus message (already acknowledged to the sender).
+    /// A consensus message.
     Consensus { from: PeerId, bytes: Vec<u8> },
     /// A gossiped transaction.
     Transaction { from: PeerId, bytes: Vec<u8> },
@@ -45,6 +45,7 @@ impl Counters {
 }
 
 /// Sends events without ever blocking the swarm: a full channel drops the event and counts it.
+#[derive(Clone)]
 pub(crate) struct EventSink {
     tx: mpsc::Sender<NetworkEvent>,
     counters: Arc<Counters>,

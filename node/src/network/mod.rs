@@ -1,7 +1,7 @@
 //! libp2p networking for validators and observers: an I/O component with no protocol logic.
 //!
-//! Bytes in, bytes out: consensus messages travel one-way over request-response
-//! `/waybill/consensus/3` (the response is an empty acknowledgement), block sync over
+//! Bytes in, bytes out: consensus messages travel as frames on one long-lived stream per peer
+//! and direction, `/waybill/consensus/4` (`links.rs`), block sync over request-response
 //! `/waybill/sync/1`, transactions over gossipsub topic `waybill/tx/2` (flood-published,
 //! unsigned, not forwarded: see `behaviour::gossipsub`). Only allowed PeerIds can connect; everything else is refused when its
 //! connection is established, and inbound messages are checked against the allowed set again.
@@ -20,6 +20,7 @@ mod error;
 mod event;
 mod handle;
 mod identity;
+mod links;
 mod redial;
 
 use std::collections::BTreeMap;
@@ -30,13 +31,14 @@ use libp2p::swarm::SwarmEvent;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-pub use behaviour::{CONSENSUS_PROTOCOL, SYNC_PROTOCOL, TX_TOPIC};
+pub use behaviour::{SYNC_PROTOCOL, TX_TOPIC};
 pub use config::{Backoff, Limits, NetworkConfig};
 pub use error::NetworkError;
 pub use event::NetworkEvent;
 pub use handle::{NetworkHandle, NetworkStats, SyncResponse};
 pub use identity::{keypair_from_secret, peer_id_from_secret};
 pub use libp2p::{Multiaddr, PeerId};
+pub use links::CONSENSUS_PROTOCOL;
 
 use driver::Driver;
 use event::{Counters, EventSink};
@@ -103,7 +105,7 @@ impl Network {
             allowed,
             redialer,
             limits.clone(),
-        );
+        )?;
         driver.names = config.names;
         driver.observers = observers;
         driver.subscribed = config.subscribe_transactions;
