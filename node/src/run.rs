@@ -354,14 +354,22 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         blocks: blocks_tx,
         shutdown: shutdown_rx,
     };
-    let mut driver = tokio::spawn(crate::driver::run(parts));
+    let (driver_done, mut driver) = tokio::sync::oneshot::channel();
+    let main = tokio::runtime::Handle::current();
+    std::thread::Builder::new()
+        .name("waybill-engine".into())
+        .spawn(move || {
+            let _ = driver_done.send(crate::driver::run_on_this_thread(parts, main));
+        })
+        .map_err(|e| StartError::Rpc(format!("cannot start the engine's thread: {e}")))?;
     info!("node running");
 
     let result = tokio::select! {
         r = &mut driver => match r {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => { error!(error = %e, "driver failed"); Err(StartError::Driver(e)) }
-            Err(e) => Err(StartError::Rpc(format!("driver task panicked: {e}"))),
+            // The thread ended without a result: it panicked.
+            Err(_) => Err(StartError::Rpc("the engine's thread panicked".into())),
         },
         _ = shutdown_signal() => {
             info!("signal received; shutting down");

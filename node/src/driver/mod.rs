@@ -2,8 +2,11 @@
 //! timers and the RPC side's commands into engine events, and carries out the engine's effects
 //! with tokio and libp2p. It decides nothing about the protocol.
 //!
-//! - Every engine call runs on this one task (in `block_in_place`: the engine's store calls
-//!   fsync), so the engine sees one event at a time.
+//! - Every engine call runs on this one task, on a thread of its own with a single-threaded
+//!   runtime ([`run_on_this_thread`]), so the engine sees one event at a time. Its store calls
+//!   fsync and may block that thread; nothing else runs there. (It ran in `block_in_place` on
+//!   the node's shared runtime before: each call handed the worker's other tasks to another
+//!   thread and back, thousands of times a second under load.)
 //! - The engine's writes are durable when its call returns, so its messages go out at once.
 //! - Requests to peers run on spawned tasks; their answers come back as events.
 //! - Clients waiting for a transaction to commit (`wait_ms`) are answered from the engine's
@@ -68,6 +71,8 @@ pub enum DriverError {
     Engine(#[from] EngineError<DiskError>),
     #[error("storage: {0}")]
     Store(#[from] ledger::storage::StoreError),
+    #[error("cannot build the engine thread's runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// Everything the driver is built from.
@@ -114,6 +119,8 @@ impl LedgerView for StoreView<'_> {
 
 struct Shell {
     engine: Node<PeerId, Disk>,
+    /// The node's shared runtime (requests to peers wait there).
+    main: tokio::runtime::Handle,
     store: Arc<Store>,
     net: NetworkHandle,
     mempool: SharedMempool,
@@ -131,7 +138,21 @@ struct Shell {
 }
 
 /// Builds the engine from what the store holds and runs it until shutdown or a fatal error.
-pub async fn run(parts: DriverParts) -> Result<(), DriverError> {
+/// Runs the driver to its end on the calling thread, which it keeps for itself (see the module
+/// doc). `main` is the node's shared runtime: the driver's requests to peers wait there, so a
+/// long engine call never holds up their answers' arrival.
+pub fn run_on_this_thread(
+    parts: DriverParts,
+    main: tokio::runtime::Handle,
+) -> Result<(), DriverError> {
+    let local = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DriverError::Runtime)?;
+    local.block_on(run(parts, main))
+}
+
+async fn run(parts: DriverParts, main: tokio::runtime::Handle) -> Result<(), DriverError> {
     let DriverParts {
         genesis,
         key,
@@ -154,12 +175,11 @@ pub async fn run(parts: DriverParts) -> Result<(), DriverError> {
         key,
         mempool: mempool.clone(),
     };
-    let (engine, effects) = tokio::task::block_in_place(|| {
-        Node::start(config, disk, |s| PeerId::from_str(s).ok(), now_ms())
-    })?;
+    let (engine, effects) = Node::start(config, disk, |s| PeerId::from_str(s).ok(), now_ms())?;
     let (responses, mut responses_rx) = mpsc::channel(RESPONSE_QUEUE);
     let mut shell = Shell {
         engine,
+        main,
         store,
         net,
         mempool,
@@ -214,7 +234,7 @@ pub async fn run(parts: DriverParts) -> Result<(), DriverError> {
 impl Shell {
     /// One engine call, and its effects carried out.
     fn handle(&mut self, event: Event<PeerId>) -> Result<(), DriverError> {
-        let effects = tokio::task::block_in_place(|| self.engine.handle(now_ms(), event))?;
+        let effects = self.engine.handle(now_ms(), event)?;
         self.carry_out(effects);
         Ok(())
     }
@@ -327,7 +347,7 @@ impl Shell {
     fn request(&self, to: PeerId, id: Option<RequestId>, bytes: Vec<u8>) {
         let response = self.net.request_sync(to, bytes);
         let responses = self.responses.clone();
-        tokio::spawn(async move {
+        self.main.spawn(async move {
             let result = response.await.map_err(|e| RequestFailed {
                 reason: e.to_string(),
             });
