@@ -68,6 +68,11 @@ pub enum StartError {
     Rpc(String),
     #[error("the driver stopped: {0}")]
     Driver(#[from] DriverError),
+    #[error("cannot start the engine's thread: {0}")]
+    EngineThread(std::io::Error),
+    /// The panic's own message went to stderr (Rust's panic hook), beside the log.
+    #[error("the engine's thread panicked")]
+    EnginePanicked,
 }
 
 /// Everything `run` checked and opened, before any task starts.
@@ -361,7 +366,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         .spawn(move || {
             let _ = driver_done.send(crate::driver::run_on_this_thread(parts, main));
         })
-        .map_err(|e| StartError::Rpc(format!("cannot start the engine's thread: {e}")))?;
+        .map_err(StartError::EngineThread)?;
     info!("node running");
 
     let result = tokio::select! {
@@ -369,7 +374,7 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => { error!(error = %e, "driver failed"); Err(StartError::Driver(e)) }
             // The thread ended without a result: it panicked.
-            Err(_) => Err(StartError::Rpc("the engine's thread panicked".into())),
+            Err(_) => Err(StartError::EnginePanicked),
         },
         _ = shutdown_signal() => {
             info!("signal received; shutting down");
