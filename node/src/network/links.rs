@@ -10,9 +10,10 @@
 //! needed and does not rely on.
 //!
 //! Bounds and failures:
-//! - Each peer's outbound messages wait in a queue of [`LINK_QUEUE`]; a full queue drops the
-//!   message and counts a failed send, as a lost message always was: consensus recovers from
-//!   loss by timeouts and sync. The writer never blocks the network task.
+//! - Each peer's outbound messages wait in a queue of at most [`LINK_QUEUE`] messages and
+//!   [`LINK_QUEUE_BYTES`] bytes (counting the one being written); a full queue drops the message
+//!   and counts a failed send, as a lost message always was: consensus recovers from loss by
+//!   timeouts and sync. The writer never blocks the network task.
 //! - A stream that breaks (the peer restarted, refused a frame, or stopped reading for
 //!   [`WRITE_TIMEOUT`]) is dropped and reopened once for the message that found it broken.
 //! - Inbound, each peer has at most one live link: a new stream from the same peer replaces the
@@ -21,6 +22,7 @@
 //! - Every inbound frame is checked against the allowed set again before it is delivered.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +41,12 @@ pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/con
 /// Messages waiting for one peer's stream. A round sends a peer a few; a burst of checkpoint
 /// re-votes at most 16 a poll.
 pub(crate) const LINK_QUEUE: usize = 1_024;
+/// Bytes waiting for one peer's stream. Without it a peer that reads slowly could hold
+/// [`LINK_QUEUE`] proposals of up to 4 MiB each, 4 GiB, for [`WRITE_TIMEOUT`]; with it, sixteen
+/// of the largest. (A broadcast's frame is shared between peers' queues, and counted in each.)
+pub(crate) const LINK_QUEUE_BYTES: usize = 64 << 20;
+// The largest message, with its 4-byte length, always fits a peer's empty queue.
+const _: () = assert!(engine::wire::MAX_CONSENSUS_BYTES + 4 <= LINK_QUEUE_BYTES);
 /// Opening a stream waits at most this long (it dials a peer that is not connected).
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 /// A peer that takes longer than this to take one frame (yamux flow control: it stopped
@@ -51,9 +59,16 @@ pub(crate) type Frame = Arc<Vec<u8>>;
 /// The outbound side: one writer task and queue per peer, created on the first message.
 pub(crate) struct Links {
     control: Control,
-    writers: HashMap<PeerId, (mpsc::Sender<Frame>, AbortHandle)>,
+    writers: HashMap<PeerId, Writer>,
     counters: Arc<Counters>,
     acceptor: AbortHandle,
+}
+
+/// One peer's queue: its sender, its bytes, and its writer task.
+struct Writer {
+    queue: mpsc::Sender<Frame>,
+    bytes: Arc<QueuedBytes>,
+    task: AbortHandle,
 }
 
 impl Links {
@@ -83,17 +98,30 @@ impl Links {
             tracing::warn!(%peer, "too many consensus links; message dropped");
             return;
         }
-        let (queue, _) = self.writers.entry(peer).or_insert_with(|| {
-            let (tx, rx) = mpsc::channel(LINK_QUEUE);
+        let writer = self.writers.entry(peer).or_insert_with(|| {
+            let (queue, rx) = mpsc::channel(LINK_QUEUE);
+            let bytes = Arc::new(QueuedBytes::new(LINK_QUEUE_BYTES));
             let task = tokio::spawn(write_link(
                 self.control.clone(),
                 peer,
                 rx,
+                bytes.clone(),
                 self.counters.clone(),
             ));
-            (tx, task.abort_handle())
+            Writer {
+                queue,
+                bytes,
+                task: task.abort_handle(),
+            }
         });
-        if let Err(e) = queue.try_send(frame) {
+        let len = frame.len();
+        if !writer.bytes.try_reserve(len) {
+            Counters::bump(&self.counters.failed_sends);
+            tracing::debug!(%peer, len, "consensus link queue full of bytes; message dropped");
+            return;
+        }
+        if let Err(e) = writer.queue.try_send(frame) {
+            writer.bytes.release(len);
             Counters::bump(&self.counters.failed_sends);
             match e {
                 mpsc::error::TrySendError::Full(_) => {
@@ -109,8 +137,8 @@ impl Links {
 
     /// Drops `peer`'s link and queued messages (it left the set, or is refused for a while).
     pub(crate) fn forget(&mut self, peer: &PeerId) {
-        if let Some((_, task)) = self.writers.remove(peer) {
-            task.abort();
+        if let Some(writer) = self.writers.remove(peer) {
+            writer.task.abort();
         }
     }
 }
@@ -118,8 +146,8 @@ impl Links {
 impl Drop for Links {
     fn drop(&mut self) {
         self.acceptor.abort();
-        for (_, task) in self.writers.values() {
-            task.abort();
+        for writer in self.writers.values() {
+            writer.task.abort();
         }
     }
 }
@@ -127,15 +155,49 @@ impl Drop for Links {
 /// Far above any allow-list (validators and observers), and a bound all the same.
 const MAX_LINKS: usize = 1_024;
 
+/// The bytes of one peer's queued frames, against a limit. `Links::send` reserves before
+/// queueing; the writer releases after the frame is written or given up, so a frame being
+/// written still counts.
+struct QueuedBytes {
+    held: AtomicUsize,
+    limit: usize,
+}
+
+impl QueuedBytes {
+    fn new(limit: usize) -> QueuedBytes {
+        QueuedBytes {
+            held: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Takes `len` bytes of the budget, or nothing if they do not fit.
+    fn try_reserve(&self, len: usize) -> bool {
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(len).filter(|&after| after <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, len: usize) {
+        let before = self.held.fetch_sub(len, Ordering::AcqRel);
+        assert!(before >= len, "released {len} of {before} queued bytes");
+    }
+}
+
 /// One peer's writer: opens the stream when it has something to send and none is open.
 async fn write_link(
     mut control: Control,
     peer: PeerId,
     mut queue: mpsc::Receiver<Frame>,
+    bytes: Arc<QueuedBytes>,
     counters: Arc<Counters>,
 ) {
     let mut stream: Option<Stream> = None;
     while let Some(frame) = queue.recv().await {
+        // Released however this frame ends (sent, given up, or the task aborted mid-write).
+        let _held = Release(&bytes, frame.len());
         let mut sent = false;
         // A stream found broken is reopened once, for this message.
         for _attempt in 0..2 {
@@ -180,6 +242,15 @@ async fn write_link(
         if !sent {
             Counters::bump(&counters.failed_sends);
         }
+    }
+}
+
+/// Gives a frame's bytes back to its queue's budget when dropped.
+struct Release<'a>(&'a QueuedBytes, usize);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.release(self.1);
     }
 }
 
@@ -273,4 +344,24 @@ fn is_allowed(shared: &Mutex<Shared>, peer: &PeerId) -> bool {
 fn reject(events: &EventSink, peer: &PeerId, why: &str) {
     Counters::bump(&events.counters().rejected_messages);
     tracing::warn!(%peer, what = "consensus", why, "inbound message rejected");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueuedBytes;
+
+    #[test]
+    fn a_queue_takes_bytes_up_to_its_limit_and_again_once_released() {
+        let bytes = QueuedBytes::new(100);
+        assert!(bytes.try_reserve(60));
+        assert!(bytes.try_reserve(40));
+        assert!(!bytes.try_reserve(1), "the limit is full");
+        bytes.release(40);
+        assert!(!bytes.try_reserve(41), "only 40 were given back");
+        assert!(bytes.try_reserve(40));
+        assert!(
+            !bytes.try_reserve(usize::MAX),
+            "an overflowing size is refused, not wrapped"
+        );
+    }
 }
