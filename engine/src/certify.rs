@@ -124,10 +124,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     }
 
     fn send_vote(&mut self, checkpoint: &LedgerCheckpoint, vote: &CheckpointVote) {
-        let bytes = wire::encode_request(&SyncRequest::CheckpointVote {
-            checkpoint: checkpoint.clone(),
-            vote: vote.clone(),
-        });
+        let bytes = wire::encode_checkpoint_vote(checkpoint, vote);
         let me = self.core.author();
         let peers: Vec<P> = self
             .book
@@ -137,15 +134,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             .copied()
             .collect();
         for to in peers {
-            self.out.push(Effect::Request {
+            self.out.push(Effect::Send {
                 to,
-                id: None,
                 bytes: bytes.clone(),
             });
         }
     }
 
-    /// A peer's vote (from the sync protocol). Bad votes are refused and marked against it.
+    /// A peer's vote (from its consensus link, or the sync protocol of older builds). Bad votes
+    /// are refused and marked against it.
     pub(crate) fn on_checkpoint_vote(
         &mut self,
         from: P,

@@ -46,6 +46,10 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         match wire::decode_consensus(bytes) {
             Ok(WireConsensus::Full(msg)) => self.feed(Input::Message { from: key, msg }),
             Ok(WireConsensus::Compact(compact)) => self.on_compact_proposal(from, key, compact),
+            Ok(WireConsensus::CheckpointVote { checkpoint, vote }) => {
+                // The answer was the sync protocol's acknowledgement; a link needs none.
+                self.on_checkpoint_vote(from, checkpoint, vote).map(drop)
+            }
             Err(e) => {
                 self.offend(from, Offence::UndecodableConsensus, &e);
                 Ok(())

@@ -38,7 +38,7 @@ fn answers_a_round(bytes: &[u8]) -> bool {
         Ok(WireConsensus::Full(m)) => {
             matches!(m, ConsensusMsg::Proposal(_) | ConsensusMsg::Vote(_))
         }
-        Err(_) => false,
+        Ok(WireConsensus::CheckpointVote { .. }) | Err(_) => false,
     }
 }
 

@@ -146,6 +146,21 @@ fn observers_in_the_simulator_end_with_the_validators_chain_and_never_sign() {
     );
 }
 
+/// Checkpoint votes reach every validator (on the consensus link since `/waybill/consensus/5`):
+/// with no loss, every validator certifies every height it executed, the last few aside.
+#[test]
+fn validators_certify_every_height_with_their_checkpoint_votes() {
+    let (_, outcome) = honest_chain(0);
+    assert!(outcome.ok(), "{outcome:#?}");
+    assert!(outcome.max_height >= 5, "{outcome:#?}");
+    assert!(
+        outcome.validator_certificates >= 4 * outcome.max_height.saturating_sub(2),
+        "{} certificates for 4 validators at height {}: {outcome:#?}",
+        outcome.validator_certificates,
+        outcome.max_height
+    );
+}
+
 /// The epoch a store's chain is in, read by a node started on it (with `key`).
 fn epoch_of(genesis: &ledger::Genesis, key: &KeyPair, store: &MemStore) -> u64 {
     let config = NodeConfig {

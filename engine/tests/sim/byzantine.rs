@@ -433,16 +433,26 @@ pub fn tick(world: &mut World, inst: usize) {
         if world.rng().gen_bool(0.3) {
             vote.signature.0[0] ^= 1;
         }
-        let bytes = wire::encode_request(&SyncRequest::CheckpointVote { checkpoint, vote });
+        // On the consensus link, as honest validators send them, or as a sync request, as
+        // older builds did (still taken).
+        let on_link = world.rng().gen_bool(0.5);
+        let bytes = if on_link {
+            wire::encode_checkpoint_vote(&checkpoint, &vote)
+        } else {
+            wire::encode_request(&SyncRequest::CheckpointVote { checkpoint, vote })
+        };
         for _ in 0..world.rng().gen_range(1..8) {
-            world.carry_out(
-                inst,
+            let bytes = bytes.clone();
+            let effect = if on_link {
+                Effect::Send { to, bytes }
+            } else {
                 Effect::Request {
                     to,
                     id: None,
-                    bytes: bytes.clone(),
-                },
-            );
+                    bytes,
+                }
+            };
+            world.carry_out(inst, effect);
         }
     }
 }

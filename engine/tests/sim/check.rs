@@ -295,7 +295,9 @@ pub fn finish(world: &mut World) {
         }
         world.out.refusals += status.peers_refused;
         world.out.rollbacks_detected += status.rollbacks_detected;
-        if world.plan.is_observer(world.insts[inst].key) {
+        if !world.plan.is_observer(world.insts[inst].key) {
+            world.out.validator_certificates += status.ledger_certificates;
+        } else {
             world.out.observer_certificates += status.ledger_certificates;
             if !status.observer {
                 world.out.violations.push(format!(

@@ -47,6 +47,9 @@ fn consensus(bytes: &[u8]) -> String {
                 c.header.round, c.header.height
             )
         }
+        Ok(WireConsensus::CheckpointVote { checkpoint, .. }) => {
+            format!("checkpoint vote h{}", checkpoint.height)
+        }
         Err(_) => "undecodable".into(),
     }
 }

@@ -130,6 +130,8 @@ pub struct Outcome {
     pub observer_commits: u64,
     /// Ledger certificates observers stored (fetched from validators).
     pub observer_certificates: u64,
+    /// Ledger certificates honest validators stored (formed from checkpoint votes, or fetched).
+    pub validator_certificates: u64,
     pub events: u64,
     /// Digest of every honest commit in order: equal for equal seeds.
     pub trace: Hash,

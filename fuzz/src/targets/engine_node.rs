@@ -517,7 +517,12 @@ impl World {
     }
 
     fn hostile_bytes(&mut self, r: &mut Reader) -> Vec<u8> {
-        match r.u8() % 4 {
+        match r.u8() % 5 {
+            // A checkpoint vote on the consensus link, as honest validators send them.
+            3 => {
+                let (checkpoint, vote) = self.hostile_checkpoint_vote(r);
+                wire::encode_checkpoint_vote(&checkpoint, &vote)
+            }
             0 if !self.seen.is_empty() => self.seen[r.pick(self.seen.len())].clone(),
             1 if !self.seen.is_empty() => {
                 let mut b = self.seen[r.pick(self.seen.len())].clone();
@@ -535,52 +540,57 @@ impl World {
         }
     }
 
+    /// A checkpoint vote by the hostile validator (or, now and then, in another's name): on a
+    /// height an honest node computed (so it may count) or on one it made up.
+    fn hostile_checkpoint_vote(&mut self, r: &mut Reader) -> (LedgerCheckpoint, CheckpointVote) {
+        let height = r.u8() as u64 % 8 + 1;
+        let store = &self.honest[r.pick(HONEST)].store;
+        let mut checkpoint =
+            store
+                .ledger_checkpoint(height)
+                .ok()
+                .flatten()
+                .unwrap_or(LedgerCheckpoint {
+                    chain_id: CHAIN_ID.into(),
+                    height,
+                    block_hash: Hash([r.u8(); 32]),
+                    state_root: Hash::ZERO,
+                    accumulator_root: Hash::ZERO,
+                    accumulator_size: height,
+                });
+        if r.u8() & 3 == 0 {
+            checkpoint.state_root = Hash([1; 32]);
+        }
+        let signer = if r.u8() & 7 == 0 {
+            r.pick(fixtures::N + 1)
+        } else {
+            3
+        };
+        let vote = CheckpointVote::sign(fixtures::key(signer), &checkpoint);
+        (checkpoint, vote)
+    }
+
     fn hostile_request(&mut self, r: &mut Reader) -> Vec<u8> {
-        let req =
-            match r.u8() % 6 {
-                0 => SyncRequest::Fetch {
-                    id: self.block_ids[r.pick(self.block_ids.len())],
-                    count: r.u8() as u32,
-                },
-                1 => SyncRequest::Head,
-                2 => SyncRequest::Committed {
-                    from_height: r.u8() as u64,
-                    max_blocks: r.u8() as u32,
-                },
-                3 => SyncRequest::LedgerCertificates {
-                    from_height: r.u8() as u64,
-                    max: r.u8() as u32,
-                },
-                4 => {
-                    // A checkpoint vote by the hostile validator: on a height an honest node
-                    // computed (so it may count) or on one it made up.
-                    let height = r.u8() as u64 % 8 + 1;
-                    let store = &self.honest[r.pick(HONEST)].store;
-                    let mut checkpoint = store.ledger_checkpoint(height).ok().flatten().unwrap_or(
-                        LedgerCheckpoint {
-                            chain_id: CHAIN_ID.into(),
-                            height,
-                            block_hash: Hash([r.u8(); 32]),
-                            state_root: Hash::ZERO,
-                            accumulator_root: Hash::ZERO,
-                            accumulator_size: height,
-                        },
-                    );
-                    if r.u8() & 3 == 0 {
-                        checkpoint.state_root = Hash([1; 32]);
-                    }
-                    let signer = if r.u8() & 7 == 0 {
-                        r.pick(fixtures::N + 1)
-                    } else {
-                        3
-                    };
-                    SyncRequest::CheckpointVote {
-                        vote: CheckpointVote::sign(fixtures::key(signer), &checkpoint),
-                        checkpoint,
-                    }
-                }
-                _ => return self.hostile_bytes(r),
-            };
+        let req = match r.u8() % 6 {
+            0 => SyncRequest::Fetch {
+                id: self.block_ids[r.pick(self.block_ids.len())],
+                count: r.u8() as u32,
+            },
+            1 => SyncRequest::Head,
+            2 => SyncRequest::Committed {
+                from_height: r.u8() as u64,
+                max_blocks: r.u8() as u32,
+            },
+            3 => SyncRequest::LedgerCertificates {
+                from_height: r.u8() as u64,
+                max: r.u8() as u32,
+            },
+            4 => {
+                let (checkpoint, vote) = self.hostile_checkpoint_vote(r);
+                SyncRequest::CheckpointVote { checkpoint, vote }
+            }
+            _ => return self.hostile_bytes(r),
+        };
         wire::encode_request(&req)
     }
 
@@ -810,6 +820,9 @@ fn describe(event: &Event<P>) -> String {
                     "consensus from {from}: compact h{} r{}",
                     c.header.height, c.header.round
                 )
+            }
+            Ok(WireConsensus::CheckpointVote { checkpoint, .. }) => {
+                format!("checkpoint vote from {from}: h{}", checkpoint.height)
             }
             Err(e) => format!("consensus from {from}: {e}"),
         },

@@ -95,6 +95,13 @@ fn consensus(bytes: &[u8]) {
             assert_eq!(wire::encode_compact(c), bytes, "not canonical");
             compact(c);
         }
+        WireConsensus::CheckpointVote { checkpoint, vote } => {
+            assert_eq!(
+                wire::encode_checkpoint_vote(checkpoint, vote),
+                bytes,
+                "not canonical"
+            );
+        }
     }
 }
 

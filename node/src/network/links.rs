@@ -1,5 +1,5 @@
 //! Consensus links: consensus messages ride one long-lived stream per peer and direction
-//! (`/waybill/consensus/4`), as length-prefixed frames (`codec::frame`).
+//! (`/waybill/consensus/5`), as length-prefixed frames (`codec::frame`).
 //!
 //! Why not request-response, as before: each message there was a new yamux substream with its
 //! own protocol negotiation, an empty acknowledgement back, and a close each way; about seven
@@ -36,7 +36,7 @@ use super::codec::read_frame;
 use super::event::{Counters, EventSink, NetworkEvent};
 use super::handle::Shared;
 
-pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/consensus/4");
+pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/waybill/consensus/5");
 
 /// Messages waiting for one peer's stream. A round sends a peer a few; a burst of checkpoint
 /// re-votes at most 16 a poll.

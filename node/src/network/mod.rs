@@ -1,7 +1,7 @@
 //! libp2p networking for validators and observers: an I/O component with no protocol logic.
 //!
 //! Bytes in, bytes out: consensus messages travel as frames on one long-lived stream per peer
-//! and direction, `/waybill/consensus/4` (`links.rs`), block sync over request-response
+//! and direction, `/waybill/consensus/5` (`links.rs`), block sync over request-response
 //! `/waybill/sync/1`, transactions over gossipsub topic `waybill/tx/2` (flood-published,
 //! unsigned, not forwarded: see `behaviour::gossipsub`). Only allowed PeerIds can connect; everything else is refused when its
 //! connection is established, and inbound messages are checked against the allowed set again.
