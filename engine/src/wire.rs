@@ -403,14 +403,7 @@ mod tests {
         assert!(decode_request(&[9, 9, 9]).is_err());
         // A vote with the longest chain id fits the request limit with room to spare.
         let key = ledger::KeyPair::from_secret([1; 32]);
-        let checkpoint = LedgerCheckpoint {
-            chain_id: "c".repeat(ledger::tx::MAX_CHAIN_ID_LEN),
-            height: u64::MAX,
-            block_hash: Hash([1; 32]),
-            state_root: Hash([2; 32]),
-            accumulator_root: Hash([3; 32]),
-            accumulator_size: u64::MAX,
-        };
+        let checkpoint = largest_checkpoint();
         let vote = SyncRequest::CheckpointVote {
             vote: CheckpointVote::sign(&key, &checkpoint),
             checkpoint,
@@ -422,24 +415,29 @@ mod tests {
         assert!(decode_consensus(&[0xff; 10]).is_err());
     }
 
-    #[test]
-    fn a_checkpoint_vote_rides_the_consensus_link() {
-        let key = ledger::KeyPair::from_secret([2; 32]);
-        let checkpoint = LedgerCheckpoint {
+    /// A checkpoint as large as one can be: the longest chain id.
+    fn largest_checkpoint() -> LedgerCheckpoint {
+        LedgerCheckpoint {
             chain_id: "c".repeat(ledger::tx::MAX_CHAIN_ID_LEN),
             height: u64::MAX,
             block_hash: Hash([1; 32]),
             state_root: Hash([2; 32]),
             accumulator_root: Hash([3; 32]),
             accumulator_size: u64::MAX,
-        };
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_vote_rides_the_consensus_link() {
+        let key = ledger::KeyPair::from_secret([2; 32]);
+        let checkpoint = largest_checkpoint();
         let vote = CheckpointVote::sign(&key, &checkpoint);
         let bytes = encode_checkpoint_vote(&checkpoint, &vote);
         assert_eq!(
             decode_consensus(&bytes).unwrap(),
             WireConsensus::CheckpointVote { checkpoint, vote }
         );
-        // Far below a vote's share of a link's queue: a few hundred bytes.
+        // A few hundred bytes, even with the longest chain id.
         assert!(bytes.len() < 1_024, "{}", bytes.len());
     }
 }
