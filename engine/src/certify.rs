@@ -173,6 +173,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             debug!(%from, height, "checkpoint vote for a height of an unknown epoch dropped");
             return Ok(SyncResponse::VoteReceived);
         };
+        let signed_by_a_member = set.validator_index(&vote.validator).is_some();
         match self
             .certify
             .book
@@ -194,6 +195,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                     VoteRejected::NotAValidator { .. } | VoteRejected::SenderIsNotSigner { .. }
                         if height > head =>
                     {
+                        debug!(%from, error = %e, "checkpoint vote not taken")
+                    }
+                    // Signed by a member of the height's set, with a valid key of that epoch,
+                    // by a peer this node's book knows under another key: a validator that
+                    // rotated its key and then left repairs the old heights it voted on with
+                    // the key it held then, and the book no longer maps that key to it
+                    // (release seeds 7,016,158 and 7,022,908). At worst it is someone's genuine
+                    // vote passed on, which harms nothing: not taken, not held against it.
+                    VoteRejected::SenderIsNotSigner { .. } if signed_by_a_member => {
                         debug!(%from, error = %e, "checkpoint vote not taken")
                     }
                     _ => self.offend(from, Offence::InvalidCheckpointVote, &e),

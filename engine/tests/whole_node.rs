@@ -261,6 +261,18 @@ fn a_validator_restarted_right_after_proposing_still_serves_its_proposal() {
     assert!(o.ok(), "{plan:?}\n{o:?}");
 }
 
+/// Found by the reconfiguration release run (seeds 7,016,158 and 7,022,908 at n = 7, once
+/// checkpoint votes rode the consensus links): a validator that rotated its key and then left
+/// sent its votes for heights of the epoch it held the other key in, and every honest node
+/// marked it, since its book knew that peer by its last key.
+#[test]
+fn a_rotated_validator_that_left_is_not_marked_for_its_old_key_votes() {
+    for seed in [7_016_158, 7_022_908] {
+        let (plan, o) = run_kind(seed, 7, Kind::Reconfig);
+        assert!(o.ok(), "{plan:?}\n{o:?}");
+    }
+}
+
 #[test]
 fn a_seed_replays_exactly() {
     for seed in [5, 17] {
