@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::{EventHashId, HashError};
 use crate::strict_json;
+use crate::supply::json::JsonError;
 use crate::supply::JsonValue;
 
 /// Largest document text read, in bytes.
@@ -26,6 +27,11 @@ pub enum DocumentError {
     NotEpcis { reason: String },
     #[error("document has {count} events, at most {max} are captured at once")]
     TooManyEvents { count: usize, max: usize },
+    #[error(
+        "number {text} cannot be kept exactly by every JSON tool: use an integer of at most \
+         2^53 - 1, or at most 15 significant digits between 1e-300 and 1e300 (or a string)"
+    )]
+    InexactNumber { text: String },
 }
 
 /// A document's events, each as written, with the document's `@context`.
@@ -46,6 +52,12 @@ impl EpcisDocument {
             });
         }
         strict_json::check_no_duplicates(text).map_err(|e| DocumentError::Json(e.to_string()))?;
+        // serde_json reads a number it cannot hold (`4555500000000000009957418362506517616`,
+        // `0.1000000000000000000001`) as the nearest float, silently; the canonical value would
+        // then carry a number its author never wrote. Its own reader sees the text and refuses.
+        if let Err(JsonError::Number { text }) = JsonValue::parse(text) {
+            return Err(DocumentError::InexactNumber { text });
+        }
         let doc: Value =
             serde_json::from_str(text).map_err(|e| DocumentError::Json(e.to_string()))?;
         EpcisDocument::from_value(doc)
@@ -141,4 +153,48 @@ pub fn hash_of_canonical(context: &JsonValue, event: &JsonValue) -> Result<Event
         })?;
     let context = (!context.is_null()).then_some(&context);
     EventHashId::of(context, &event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document_with_value(number: &str) -> String {
+        format!(
+            r#"{{"type":"EPCISDocument","epcisBody":{{"eventList":[{{"type":"ObjectEvent",
+            "eventTime":"2026-12-06T08:30:00.000Z","eventTimeZoneOffset":"+00:00","action":"OBSERVE",
+            "sensorElementList":[{{"sensorReport":[{{"type":"Mass","value":{number}}}]}}]}}]}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_number_that_reading_would_change_is_refused_by_its_text() {
+        for number in [
+            "4555500000000000009957418362506517616",
+            "0.1000000000000000000001",
+            "1e400",
+        ] {
+            assert_eq!(
+                EpcisDocument::parse(&document_with_value(number)),
+                Err(DocumentError::InexactNumber {
+                    text: number.to_string()
+                }),
+                "{number}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_every_tool_keeps_are_read_exactly() {
+        for (number, canonical) in [
+            ("1.602176634e-19", "1602176634e-28"),
+            ("412.50", "412.5"),
+            ("1.0", "1"),
+        ] {
+            let doc = EpcisDocument::parse(&document_with_value(number)).unwrap();
+            let event = canonical_event(doc.context.as_ref(), &doc.events[0]).unwrap();
+            let text = event.event.to_json_text();
+            assert!(text.contains(&format!("\"value\":{canonical}")), "{number}: {text}");
+        }
+    }
 }
