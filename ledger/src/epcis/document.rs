@@ -194,7 +194,10 @@ mod tests {
             let doc = EpcisDocument::parse(&document_with_value(number)).unwrap();
             let event = canonical_event(doc.context.as_ref(), &doc.events[0]).unwrap();
             let text = event.event.to_json_text();
-            assert!(text.contains(&format!("\"value\":{canonical}")), "{number}: {text}");
+            assert!(
+                text.contains(&format!("\"value\":{canonical}")),
+                "{number}: {text}"
+            );
         }
     }
 }
