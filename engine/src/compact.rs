@@ -124,12 +124,14 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             );
             return Ok(());
         }
+        self.status.compact_proposals += 1;
         if let Some(proposal) = self.rebuild(&compact) {
             return self.feed(Input::Message {
                 from,
                 msg: ConsensusMsg::Proposal(proposal),
             });
         }
+        self.status.compact_second_looks += 1;
         if self.looks.busy() {
             debug!(%peer, "compact proposal of unknown transactions dropped: fetches busy");
             return Ok(());
@@ -173,6 +175,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             wire::encode_request(&request),
         ) {
             self.looks.fetching += 1;
+            self.status.compact_fetches += 1;
         }
         Ok(())
     }

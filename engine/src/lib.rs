@@ -41,6 +41,7 @@ pub mod payload;
 pub mod peers;
 pub mod regossip;
 mod serve;
+pub mod signature_checks;
 pub mod status;
 pub mod store;
 pub mod votes;

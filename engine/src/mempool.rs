@@ -11,6 +11,7 @@ use ledger::crypto::PublicKey;
 use ledger::hash::Hash;
 use ledger::tx::{verify_transactions, SignedTransaction, TxError};
 
+use crate::signature_checks::SignatureChecks;
 use crate::Millis;
 
 /// The mempool's bounds (the node's `[mempool]` config section).
@@ -78,19 +79,33 @@ pub trait LedgerView {
 /// client never waits for the driver's loop (which pauses for consensus fsyncs); the driver takes
 /// batches for proposals and drops committed transactions. Every critical section is short: one
 /// admission, or one batch selection.
+///
+/// It also carries the node's tally of signature checks: every path that checks a transaction's
+/// signature (submission, gossip, proposal) holds this, and nothing else all three share.
 #[derive(Clone)]
-pub struct SharedMempool(Arc<Mutex<Mempool>>);
+pub struct SharedMempool {
+    pool: Arc<Mutex<Mempool>>,
+    checks: Arc<SignatureChecks>,
+}
 
 impl SharedMempool {
     pub fn new(mempool: Mempool) -> Self {
-        SharedMempool(Arc::new(Mutex::new(mempool)))
+        SharedMempool {
+            pool: Arc::new(Mutex::new(mempool)),
+            checks: Arc::default(),
+        }
+    }
+
+    /// Transaction signatures checked so far, by path.
+    pub fn signature_checks(&self) -> &Arc<SignatureChecks> {
+        &self.checks
     }
 
     /// The mempool, locked. A panic while it was held cannot leave it half-updated in a way that
     /// matters (each operation keeps its maps consistent before anything can panic), so a
     /// poisoned lock is taken over rather than propagated.
     pub fn lock(&self) -> MutexGuard<'_, Mempool> {
-        self.0
+        self.pool
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

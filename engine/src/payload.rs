@@ -11,6 +11,7 @@ use ledger::{Block, BlockHeader, Hash, SignedTransaction};
 use serde::{Deserialize, Serialize};
 
 use crate::mempool::SharedMempool;
+use crate::signature_checks::CheckedVia;
 
 /// The transactions are shared, not owned: the core clones a block when it stores a proposal
 /// and again when it commits one, and copying thousands of transactions each time (with their
@@ -184,6 +185,9 @@ impl PayloadValidator<TxBatch> for TxBatchValidator {
                 .collect()
         };
         let txs: Vec<SignedTransaction> = unverified.iter().map(|(_, t)| t.clone()).collect();
+        self.mempool
+            .signature_checks()
+            .add(CheckedVia::Proposal, txs.len());
         for ((index, tx), result) in unverified
             .iter()
             .zip(verify_in_parallel(&self.chain_id, &txs))

@@ -75,6 +75,12 @@ pub struct Status {
     pub offences: BTreeMap<String, BTreeMap<&'static str, u64>>,
     /// Times a peer was disconnected for its offences.
     pub peers_refused: u64,
+    /// Compact proposals received (their transactions named by hash).
+    pub compact_proposals: u64,
+    /// Of those, the ones naming transactions not yet in the mempool: looked at again shortly.
+    pub compact_second_looks: u64,
+    /// Of those, the ones still missing transactions then: the block was fetched whole.
+    pub compact_fetches: u64,
 }
 
 /// Where the latest checkpoint divergence was seen.

@@ -491,6 +491,22 @@ fn a_replica_holding_another_signature_of_a_named_transaction_stores_the_leaders
         ours.payload, block.payload,
         "the leader's bytes, signature included"
     );
+    // What it cost, as the node reports it: one compact proposal, looked at again, then fetched
+    // whole; the leader's copy is the one signature checked on the proposal's path.
+    let status = replica.status();
+    assert_eq!(
+        (
+            status.compact_proposals,
+            status.compact_second_looks,
+            status.compact_fetches
+        ),
+        (1, 1, 1)
+    );
+    let checks = pool.signature_checks().counts();
+    assert_eq!(
+        (checks.proposal, checks.gossip, checks.submission),
+        (1, 0, 0)
+    );
 }
 
 /// Found by the real-process Byzantine test, which failed now and then under load: the leader's

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use engine::signature_checks::CheckedVia;
 use ledger::storage::Store;
 use ledger::SignedTransaction;
 use tokio::sync::{mpsc, Notify};
@@ -65,6 +66,9 @@ pub async fn run(chain_id: String, mut raw: mpsc::Receiver<Vec<u8>>, sink: Intak
         };
         let mut good = Vec::new();
         if !unknown.is_empty() {
+            sink.mempool
+                .signature_checks()
+                .add(CheckedVia::Gossip, unknown.len());
             let chain = chain_id.clone();
             let Ok((unknown, results)) = tokio::task::spawn_blocking(move || {
                 let results = crate::payload::verify_in_parallel(&chain, &unknown);

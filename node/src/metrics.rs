@@ -248,6 +248,25 @@ pub fn render(node: &NodeHandles) -> String {
         i64::from(s.rollback_fence.is_some()),
     );
     peer_offences(&mut registry, node, &s.offences);
+    signature_checks(&mut registry, node);
+    counter(
+        &mut registry,
+        "compact_proposals",
+        "Proposals that named their transactions by hash, received",
+        s.compact_proposals,
+    );
+    counter(
+        &mut registry,
+        "compact_proposal_second_looks",
+        "Compact proposals naming transactions not yet in the mempool, looked at again shortly after",
+        s.compact_second_looks,
+    );
+    counter(
+        &mut registry,
+        "compact_proposal_fetches",
+        "Compact proposals whose transactions were still missing at the second look: the whole block was fetched from the proposer",
+        s.compact_fetches,
+    );
     counter(
         &mut registry,
         "network_rejected_messages",
@@ -305,6 +324,27 @@ fn peer_offences(
     registry.register(
         "peer_offences",
         "Offences by peer and kind: bad input only a faulty or dishonest peer sends",
+        family,
+    );
+}
+
+/// Transaction signatures checked, by the path that brought the transaction: their sum per
+/// committed transaction is the signature work a validator does per transaction (1 at best).
+fn signature_checks(registry: &mut Registry, node: &NodeHandles) {
+    let counts = node.mempool.signature_checks().counts();
+    let family: Family<Vec<(String, String)>, Counter> = Family::default();
+    for (via, count) in [
+        ("submission", counts.submission),
+        ("gossip", counts.gossip),
+        ("proposal", counts.proposal),
+    ] {
+        family
+            .get_or_create(&vec![("via".to_string(), via.to_string())])
+            .inc_by(count);
+    }
+    registry.register(
+        "signature_checks",
+        "Transaction signatures checked, by the path that brought the transaction (client submission, gossip, or a proposal of one this node did not hold)",
         family,
     );
 }

@@ -323,7 +323,10 @@ pub async fn run(p: Prepared) -> Result<(), StartError> {
         mempool: mempool.clone(),
         admitted: admitted.clone(),
         gossip: gossip_out.clone(),
-        signatures: crate::sigcheck::SignatureChecker::start(p.genesis.chain_id.clone()),
+        signatures: crate::sigcheck::SignatureChecker::start(
+            p.genesis.chain_id.clone(),
+            mempool.signature_checks().clone(),
+        ),
         name: p.config.node.name.clone(),
         validator_key: p.consensus_key.public(),
         validator_organizations: Arc::new(p.peers.organizations.clone()),

@@ -4,6 +4,9 @@
 //! submission path was the largest single-signature cost in a node's profile. An idle node
 //! still verifies a lone submission at once (a batch of one), so nothing waits for company.
 
+use std::sync::Arc;
+
+use engine::signature_checks::{CheckedVia, SignatureChecks};
 use ledger::tx::TxError;
 use ledger::SignedTransaction;
 use tokio::sync::{mpsc, oneshot};
@@ -32,10 +35,11 @@ pub struct SignatureChecker {
 pub struct CheckerStopped;
 
 impl SignatureChecker {
-    /// Starts the checking task for transactions of `chain_id`.
-    pub fn start(chain_id: String) -> SignatureChecker {
+    /// Starts the checking task for transactions of `chain_id`, counting its checks in
+    /// `counts`.
+    pub fn start(chain_id: String, counts: Arc<SignatureChecks>) -> SignatureChecker {
         let (requests, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(chain_id, rx));
+        tokio::spawn(run(chain_id, counts, rx));
         SignatureChecker { requests }
     }
 
@@ -54,7 +58,7 @@ impl SignatureChecker {
     }
 }
 
-async fn run(chain_id: String, mut rx: mpsc::Receiver<Request>) {
+async fn run(chain_id: String, counts: Arc<SignatureChecks>, mut rx: mpsc::Receiver<Request>) {
     while let Some(first) = rx.recv().await {
         // Whatever queued up meanwhile joins the batch, up to its limit.
         let mut requests = vec![first];
@@ -74,6 +78,7 @@ async fn run(chain_id: String, mut rx: mpsc::Receiver<Request>) {
             replies.push((request_txs.len(), reply));
             txs.extend(request_txs);
         }
+        counts.add(CheckedVia::Submission, txs.len());
         let chain = chain_id.clone();
         let Ok((txs, results)) = tokio::task::spawn_blocking(move || {
             let results = verify_in_parallel(&chain, &txs);
@@ -116,7 +121,7 @@ mod tests {
     /// own transactions with their verdicts, in order.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn batched_requests_get_back_their_own_transactions_in_order() {
-        let checker = SignatureChecker::start("c".into());
+        let checker = SignatureChecker::start("c".into(), Arc::default());
         let mut tasks = Vec::new();
         let mut next = 0u64;
         for size in [1usize, 300, 0, 7, 900, 2] {
@@ -150,7 +155,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_checks_each_get_their_own_answer() {
-        let checker = SignatureChecker::start("c".into());
+        let checker = SignatureChecker::start("c".into(), Arc::default());
         let mut tasks = Vec::new();
         for seq in 0..200u64 {
             let checker = checker.clone();

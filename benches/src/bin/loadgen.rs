@@ -13,6 +13,7 @@ use waybill_benches::loadgen::bound::{self, Bound};
 use waybill_benches::loadgen::commits::Watcher;
 use waybill_benches::loadgen::cpu::{self, CpuMark};
 use waybill_benches::loadgen::network::{self, Network};
+use waybill_benches::loadgen::node_work;
 use waybill_benches::loadgen::presign::{presign, Workload};
 use waybill_benches::loadgen::report::RunConfig;
 use waybill_benches::loadgen::rss::Sampler;
@@ -357,6 +358,8 @@ async fn run(args: Args) -> Result<(), LoadgenError> {
         let in_window = report.committed_tx_per_s * (args.duration - warmup);
         report.cpu = cpu::between(&start, &end, in_window, verify_rate_per_core);
     }
+    let metrics: Vec<String> = net.nodes.iter().filter_map(|n| n.metrics.clone()).collect();
+    report.node_work = node_work::read(&metrics, report.committed).await;
     print!("{}", report.table());
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report).map_err(|e| LoadgenError::Io {

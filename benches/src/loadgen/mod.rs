@@ -9,12 +9,15 @@
 //! - [`commits`]: commit times from the WebSocket block subscription plus one block fetch per height.
 //! - [`rss`]: each validator's resident memory over the run.
 //! - [`cpu`]: the validators' CPU over the steady window, per committed transaction.
+//! - [`node_work`]: the validators' signature checks and compact-proposal fetches, from their
+//!   metrics.
 //! - [`stats`], [`summary`], [`report`]: percentiles, the run's figures, the table and its JSON.
 
 pub mod bound;
 pub mod commits;
 pub mod cpu;
 pub mod network;
+pub mod node_work;
 pub mod presign;
 pub mod report;
 pub mod rss;

@@ -18,6 +18,9 @@ pub struct NodeHandle {
     pub rpc_url: String,
     /// For RSS sampling; unknown when attached by URL without `--pids`.
     pub pid: Option<i32>,
+    /// The metrics endpoint (`host:port`), for the validators' own counters; unknown when
+    /// attached by URL.
+    pub metrics: Option<String>,
 }
 
 pub struct Network {
@@ -86,6 +89,7 @@ impl Network {
                 name: node.name.clone(),
                 rpc_url: node.rpc_url(),
                 pid: Some(pid),
+                metrics: Some(node.config.metrics.listen.clone()).filter(|m| !m.is_empty()),
             });
         }
         net.wait_ready(validators - 1).await?;
@@ -121,6 +125,7 @@ impl Network {
                 name,
                 rpc_url: url.clone(),
                 pid: pids.get(k).copied(),
+                metrics: None,
             });
         }
         let Some((chain_id, _)) = chain else {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::bound::Bound;
 use super::commits::CommitStats;
 use super::cpu::ValidatorCpu;
+use super::node_work::NodeWork;
 use super::rss::NodeMemory;
 use super::stats::Latency;
 use super::submit::StreamReport;
@@ -53,6 +54,8 @@ pub struct Report {
     pub memory: Vec<NodeMemory>,
     /// The validators' CPU over the steady window (`None` when it could not be read).
     pub cpu: Option<ValidatorCpu>,
+    /// The validators' own counters over the run (`None` without their metrics endpoints).
+    pub node_work: Option<NodeWork>,
     /// Committed transactions per second since the clock started.
     pub committed_per_second: Vec<u64>,
     pub warnings: Vec<String>,
@@ -209,6 +212,26 @@ impl Report {
                     cpu.us_per_tx,
                     cpu.us_per_verification,
                     cpu.verification_share
+                ),
+            );
+        }
+        if let Some(w) = &self.node_work {
+            let c = &w.signature_checks_per_tx;
+            row(
+                "signature checks",
+                format!(
+                    "{:.3} per committed transaction per validator (submission {:.3}, gossip {:.3}, \
+                     proposal {:.3}; {} validators read)",
+                    c.total, c.submission, c.gossip, c.proposal, w.validators_read
+                ),
+            );
+            row(
+                "compact proposals",
+                format!(
+                    "{} received, {} looked at again, {} fetched whole (all validators)",
+                    n(w.compact_proposals as f64),
+                    n(w.compact_second_looks as f64),
+                    n(w.compact_fetches as f64)
                 ),
             );
         }

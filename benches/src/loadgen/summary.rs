@@ -108,6 +108,7 @@ pub fn summarise(
         streams,
         memory,
         cpu: None,
+        node_work: None,
         warnings,
     }
 }
