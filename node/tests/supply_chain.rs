@@ -188,4 +188,15 @@ async fn farm_to_shelf_story_is_told_exactly_by_every_validator() {
     // Committed blocks went through the memtables; their sizes come from RocksDB itself.
     assert!(metric("waybill_rocksdb_memtable_bytes") > 0.0);
     assert!(metric("waybill_rocksdb_block_cache_bytes") >= 0.0);
+    // Its signature work, by the path that brought each transaction: the story's transactions
+    // were checked somewhere, and no path is missing from the page.
+    let checks: f64 = ["submission", "gossip", "proposal"]
+        .iter()
+        .map(|via| metric(&format!("waybill_signature_checks_total{{via=\"{via}\"}}")))
+        .sum();
+    assert!(checks >= 1.0, "{checks} signature checks");
+    assert!(
+        metric("waybill_compact_proposal_fetches_total")
+            <= metric("waybill_compact_proposals_total")
+    );
 }
