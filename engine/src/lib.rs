@@ -30,6 +30,7 @@ mod commit;
 mod compact;
 mod consensus_io;
 mod epochs;
+pub mod gossip_batch;
 pub mod guard;
 mod idle;
 pub mod mem_store;

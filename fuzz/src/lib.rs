@@ -38,6 +38,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("engine_node", targets::engine_node::run),
     ("epcis_document", targets::epcis_document::run),
     ("state_sync", targets::state_sync::run),
+    ("gossip_batch", targets::gossip_batch::run),
 ];
 
 #[cfg(test)]

@@ -625,6 +625,29 @@ fn epcis_document() -> Vec<Vec<u8>> {
     out
 }
 
+/// Gossip batches as validators publish them: the seed transactions in batches of one, a few and
+/// all, an empty batch, and one with an element that is not a transaction.
+fn gossip_batch() -> Vec<Vec<u8>> {
+    use engine::gossip_batch::encode_batch;
+    let txs: Vec<Vec<u8>> = transactions(CHAIN_ID)
+        .iter()
+        .map(|t| t.to_bytes())
+        .collect();
+    let mut seeds = vec![encode_batch(&[]), encode_batch(&txs)];
+    seeds.extend(
+        txs.iter()
+            .take(3)
+            .map(|t| encode_batch(std::slice::from_ref(t))),
+    );
+    seeds.push(encode_batch(&txs[..4.min(txs.len())]));
+    seeds.push(encode_batch(&[
+        txs[0].clone(),
+        vec![0xff; 9],
+        txs[1].clone(),
+    ]));
+    seeds
+}
+
 /// Every target's seeds.
 pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     vec![
@@ -644,5 +667,6 @@ pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("engine_node", engine_programs()),
         ("epcis_document", epcis_document()),
         ("state_sync", state_sync()),
+        ("gossip_batch", gossip_batch()),
     ]
 }

@@ -9,25 +9,19 @@
 //! flood of gossip delayed the consensus messages sharing the connections: commits stalled while
 //! clients submitted. A batch costs one envelope, one signature and one check.
 //!
-//! Wire format of a batch (the gossip message's data): BCS `Vec<Vec<u8>>`, each element a
-//! signed transaction's canonical bytes.
+//! A batch's byte format (the gossip message's data) is `engine::gossip_batch`'s.
 
 use std::time::Duration;
 
-use ledger::encoding::{from_canonical, to_canonical};
+pub use engine::gossip_batch::{
+    decode_batch, encode_batch, GossipError, MAX_GOSSIP_BATCH_BYTES, MAX_GOSSIP_BATCH_TXS,
+};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::debug;
 
 use crate::network::NetworkHandle;
 
-/// Most transactions in one gossip message.
-pub const MAX_GOSSIP_BATCH_TXS: usize = 512;
-// The engine's long-pending transactions, offered again, fit one batch.
-const _: () = assert!(engine::regossip::MAX_REGOSSIP_TXS <= MAX_GOSSIP_BATCH_TXS);
-
-/// Most bytes of transactions in one gossip message (the network's gossip limit is above it).
-pub const MAX_GOSSIP_BATCH_BYTES: usize = 512 << 10;
 /// Least time between two batches: short against a commit's latency, long enough to fill
 /// batches under load.
 pub const GOSSIP_LINGER: Duration = Duration::from_millis(5);
@@ -40,34 +34,6 @@ pub const GOSSIP_QUEUE: usize = 1_024;
 /// One client call's admitted transactions (or one regossip poll's), as canonical bytes. A call
 /// travels as one group so that a batch never leaves with only the first part of it.
 pub type GossipGroup = Vec<Vec<u8>>;
-
-/// Why gossip bytes are not a batch.
-#[derive(Debug, thiserror::Error)]
-pub enum GossipError {
-    #[error(transparent)]
-    Decode(#[from] ledger::encoding::DecodeError),
-    #[error("gossip batch of {count} transactions, at most {max}")]
-    TooMany { count: usize, max: usize },
-}
-
-pub fn encode_batch(txs: &[Vec<u8>]) -> Vec<u8> {
-    to_canonical(txs)
-}
-
-/// The transactions' bytes, as slices of `bytes`: every receiver decodes every batch, and
-/// copying each transaction out first was a twentieth of the intake's time.
-pub fn decode_batch(bytes: &[u8]) -> Result<Vec<&[u8]>, GossipError> {
-    // BCS framing adds a few bytes per element; anything larger than this is not ours.
-    let max_len = MAX_GOSSIP_BATCH_BYTES + 8 * MAX_GOSSIP_BATCH_TXS + 8;
-    let txs: Vec<&[u8]> = from_canonical("gossip batch", bytes, max_len)?;
-    if txs.len() > MAX_GOSSIP_BATCH_TXS {
-        return Err(GossipError::TooMany {
-            count: txs.len(),
-            max: MAX_GOSSIP_BATCH_TXS,
-        });
-    }
-    Ok(txs)
-}
 
 /// When a batch whose first transaction arrived at `now` leaves, the last batch having left at
 /// `last`. After a quiet spell it leaves at once: at 1,000 tx/s a validator's transactions came
@@ -156,20 +122,5 @@ mod tests {
         let soon = t0 + GOSSIP_LINGER / 5;
         assert_eq!(batch_due(Some(t0), soon), t0 + GOSSIP_LINGER);
         assert_eq!(batch_due(Some(t0), t0 + GOSSIP_LINGER), t0 + GOSSIP_LINGER);
-    }
-
-    #[test]
-    fn batches_round_trip_and_oversized_ones_are_refused() {
-        let txs = vec![vec![1u8, 2, 3], vec![], vec![9; 300]];
-        assert_eq!(decode_batch(&encode_batch(&txs)).unwrap(), txs);
-        let too_many = vec![vec![0u8]; MAX_GOSSIP_BATCH_TXS + 1];
-        assert!(matches!(
-            decode_batch(&encode_batch(&too_many)),
-            Err(GossipError::TooMany { .. })
-        ));
-        assert!(decode_batch(&[0xff, 0xff]).is_err());
-        let mut trailing = encode_batch(&txs);
-        trailing.push(0);
-        assert!(decode_batch(&trailing).is_err());
     }
 }

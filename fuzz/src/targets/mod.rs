@@ -7,6 +7,7 @@ pub mod engine_wire;
 pub mod epcis_document;
 pub mod execute;
 pub mod genesis;
+pub mod gossip_batch;
 pub mod json_value;
 pub mod key_file;
 pub mod ledger_cert;
