@@ -5,8 +5,10 @@
 //! - decoding is strict: a batch that decodes re-encodes to the very bytes, and holds at most
 //!   `MAX_GOSSIP_BATCH_TXS` transactions;
 //! - input longer than a batch can be is refused before decoding;
-//! - each element is decoded as the intake decodes it; what decodes holds what `signed_tx`
-//!   asserts of a transaction (a bad element costs only itself).
+//! - each element is decoded as the intake decodes it, and what decodes re-encodes to the
+//!   element's very bytes (a bad element costs only itself). What else holds of a decoded
+//!   transaction, its signature checks included, is `signed_tx`'s to assert: checking signatures
+//!   here made this target thirty times slower for nothing that target does not already cover.
 
 use engine::gossip_batch::{
     decode_batch, encode_batch, GossipError, MAX_GOSSIP_BATCH_TXS, MAX_GOSSIP_MESSAGE_BYTES,
@@ -33,7 +35,8 @@ pub fn run(data: &[u8]) {
     assert_eq!(encode_batch(&owned), data, "one encoding per batch");
     for element in batch {
         if let Ok(stx) = SignedTransaction::from_bytes(element) {
-            super::signed_tx::check_decoded(&stx, element);
+            assert_eq!(stx.to_bytes(), element, "one encoding per transaction");
+            assert_eq!(stx.encoded_len(), element.len());
         }
     }
 }
