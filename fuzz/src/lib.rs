@@ -39,6 +39,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("epcis_document", targets::epcis_document::run),
     ("state_sync", targets::state_sync::run),
     ("gossip_batch", targets::gossip_batch::run),
+    ("node_config", targets::node_config::run),
 ];
 
 #[cfg(test)]

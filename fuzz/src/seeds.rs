@@ -648,6 +648,29 @@ fn gossip_batch() -> Vec<Vec<u8>> {
     seeds
 }
 
+/// Node config files as `waybill testnet` and `waybill init` write them, one with every section
+/// and key, environment overrides, and a few a node refuses.
+fn node_config() -> Vec<Vec<u8>> {
+    const MINIMAL: &str = "[node]\nname = \"validator-0\"\ndata_dir = \"data\"\ngenesis = \"../genesis.toml\"\nconsensus_key = \"consensus.key\"\nnetwork_key = \"network.key\"\n\n[network]\nlisten = \"/ip4/127.0.0.1/tcp/26600\"\n\n[rpc]\nlisten = \"127.0.0.1:26601\"\n";
+    const FULL: &str = "[node]\nname = \"shipper\"\ndata_dir = \"/var/lib/waybill\"\ngenesis = \"genesis.toml\"\nconsensus_key = \"keys/consensus.key\"\nnetwork_key = \"keys/network.key\"\n\n[network]\nlisten = \"/ip4/0.0.0.0/tcp/26600\"\npeers = [\"/ip4/10.0.0.2/tcp/26600/p2p/12D3KooWGzBz7ez5tCG5cFFBLMmvFVxgpo3gzf7HmU9SAmjNqzTL\", \"/dns4/retailer.example/tcp/26600/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq\"]\nobservers = [\"12D3KooWGzBz7ez5tCG5cFFBLMmvFVxgpo3gzf7HmU9SAmjNqzTL\"]\n\n[rpc]\nlisten = \"0.0.0.0:8545\"\ncors_origins = [\"*\"]\nmax_connections = 64\nrequests_per_second_per_client = 0\nexplorer = false\n\n[metrics]\nlisten = \"127.0.0.1:9100\"\n\n[mempool]\ncapacity = 1000\nper_account = 10\nsequence_window = 100\n\n[log]\nformat = \"json\"\nlevel = \"waybill=debug,libp2p=warn\"\nprogress_secs = 0\n";
+    let env = |pairs: &str, file: &str| format!("{pairs}\n---\n{file}").into_bytes();
+    vec![
+        MINIMAL.as_bytes().to_vec(),
+        FULL.as_bytes().to_vec(),
+        env(
+            "WAYBILL_RPC_LISTEN=127.0.0.1:9000\nWAYBILL_MEMPOOL_CAPACITY=7",
+            MINIMAL,
+        ),
+        env(
+            "WAYBILL_LOG_LEVEL=\"debug\"\nWAYBILL_NETWORK_PEERS=[]",
+            FULL,
+        ),
+        MINIMAL.replace("127.0.0.1:26601", "localhost").into_bytes(),
+        FULL.replace("capacity = 1000", "capacity = 0").into_bytes(),
+        MINIMAL.replace("[rpc]", "[rpc]\nunknown = 1").into_bytes(),
+    ]
+}
+
 /// Every target's seeds.
 pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     vec![
@@ -668,5 +691,6 @@ pub fn all() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("epcis_document", epcis_document()),
         ("state_sync", state_sync()),
         ("gossip_batch", gossip_batch()),
+        ("node_config", node_config()),
     ]
 }

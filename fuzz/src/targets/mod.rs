@@ -11,6 +11,7 @@ pub mod gossip_batch;
 pub mod json_value;
 pub mod key_file;
 pub mod ledger_cert;
+pub mod node_config;
 pub mod proof;
 pub mod rpc_params;
 pub mod signed_tx;

@@ -200,7 +200,7 @@ mod tests {
         );
         for f in FIELDS {
             assert!(
-                super::super::load::SECTIONS.contains(&f.section),
+                super::super::SECTIONS.contains(&f.section),
                 "{}: environment overrides do not reach this section",
                 f.section
             );

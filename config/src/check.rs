@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use libp2p::multiaddr::Protocol;
-use libp2p::{Multiaddr, PeerId};
+use libp2p_identity::PeerId;
+use multiaddr::{Multiaddr, Protocol};
 
 use super::NodeConfig;
 
