@@ -74,6 +74,19 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 self.proposal_body_failed();
                 Ok(())
             }
+            (
+                Asked::ProposalTxs {
+                    peer,
+                    from,
+                    compact,
+                    indices,
+                },
+                Some(SyncResponse::Transactions(txs)),
+            ) => self.on_proposal_txs(peer, from, compact, &indices, txs),
+            (Asked::ProposalTxs { .. }, _) => {
+                self.proposal_body_failed();
+                Ok(())
+            }
             (Asked::Certificates { peer }, Some(SyncResponse::LedgerCertificates(certs))) => {
                 self.on_certificates(peer, Some(certs))
             }
@@ -97,6 +110,7 @@ impl<P: Peer> Asked<P> {
             Asked::Head { peer }
             | Asked::Committed { peer, .. }
             | Asked::ProposalBody { peer, .. }
+            | Asked::ProposalTxs { peer, .. }
             | Asked::Certificates { peer }
             | Asked::Follow { peer, .. } => Some(*peer),
         }
@@ -113,6 +127,7 @@ impl<P> Asked<P> {
                     Asked::CoreFetch { .. } | Asked::ProposalBody { .. },
                     SyncResponse::Blocks(_)
                 )
+                | (Asked::ProposalTxs { .. }, SyncResponse::Transactions(_))
                 | (Asked::Head { .. }, SyncResponse::Head { .. })
                 | (
                     Asked::Committed { .. } | Asked::Follow { .. },
@@ -131,6 +146,7 @@ impl<P> Asked<P> {
             Asked::Head { .. } => "a head request",
             Asked::Committed { .. } => "a committed-blocks request",
             Asked::ProposalBody { .. } => "a proposal's block fetch",
+            Asked::ProposalTxs { .. } => "a proposal's transactions fetch",
             Asked::Certificates { .. } => "a certificate request",
             Asked::Follow { .. } => "a follow request",
         }

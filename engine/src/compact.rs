@@ -1,20 +1,24 @@
 //! Compact proposals, the replica's side: rebuild the block from the mempool; when a named
 //! transaction is not here, look again [`SECOND_LOOK_MS`] later (its gossip may still be in this
-//! node's intake), then ask the proposer for the block. Bounded: at most
+//! node's intake), then ask the proposer for the transactions still missing (up to
+//! [`wire::MAX_TXS_PER_FETCH`], else for the whole block). A fetched block cost the proposer its
+//! encoding and this node its decoding, both on the engine's thread, for transactions nearly all
+//! of which were here already. Bounded: at most
 //! [`MAX_PROPOSAL_FETCHES`] proposals wait at once, and a proposer that names transactions
 //! nobody holds and then does not serve its block gets an offence against it.
 
 use std::collections::VecDeque;
 
 use consensus::{ConsensusMsg, Input};
-use ledger::PublicKey;
+use ledger::hash::FastHashMap;
+use ledger::{Hash, PublicKey, SignedTransaction};
 use tracing::debug;
 
 use crate::node::{Asked, EngineError, Node};
 use crate::offences::Offence;
 use crate::payload::TxBatch;
 use crate::store::NodeStore;
-use crate::wire::{self, CompactProposal};
+use crate::wire::{self, CompactProposal, SignaturePin};
 use crate::{Millis, Peer};
 
 /// Most compact proposals waiting for a second look or for their block from the proposer: an
@@ -146,7 +150,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         Ok(())
     }
 
-    /// The second look: rebuild, or fetch the block from the proposer.
+    /// The second look: rebuild; or ask the proposer for the transactions still missing, or for
+    /// the whole block when more than [`wire::MAX_TXS_PER_FETCH`] are.
     pub(crate) fn on_second_look(&mut self, look: Look<P>) -> Result<(), EngineError<S::Error>> {
         let Look {
             peer,
@@ -160,6 +165,41 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 msg: ConsensusMsg::Proposal(proposal),
             });
         }
+        let missing = {
+            let pool = self.mempool.lock();
+            compact.missing(|h, pin| {
+                pool.get(h)
+                    .is_some_and(|t| SignaturePin::of(&t.signature) == *pin)
+            })
+        };
+        if missing.is_empty() || missing.len() > wire::MAX_TXS_PER_FETCH {
+            // Empty: the mempool gained what was missing between the two calls above.
+            self.fetch_block(peer, from, compact);
+            return Ok(());
+        }
+        debug!(%peer, round = compact.header.round, missing = missing.len(), "compact proposal still names unknown transactions; fetching them");
+        let request = wire::SyncRequest::Transactions {
+            block: compact.block_id(),
+            indices: missing.clone(),
+        };
+        if self.request(
+            peer,
+            Asked::ProposalTxs {
+                peer,
+                from,
+                compact,
+                indices: missing,
+            },
+            wire::encode_request(&request),
+        ) {
+            self.looks.fetching += 1;
+            self.status.compact_tx_fetches += 1;
+        }
+        Ok(())
+    }
+
+    /// Asks the proposer for the whole block of `compact`.
+    fn fetch_block(&mut self, peer: P, from: PublicKey, compact: Box<CompactProposal>) {
         debug!(%peer, round = compact.header.round, "compact proposal still names unknown transactions; fetching its block");
         let request = wire::SyncRequest::Fetch {
             id: compact.block_id(),
@@ -177,7 +217,59 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             self.looks.fetching += 1;
             self.status.compact_fetches += 1;
         }
-        Ok(())
+    }
+
+    /// The proposer's answer with the transactions a compact proposal was missing.
+    pub(crate) fn on_proposal_txs(
+        &mut self,
+        peer: P,
+        from: PublicKey,
+        compact: Box<CompactProposal>,
+        indices: &[u32],
+        txs: Vec<SignedTransaction>,
+    ) -> Result<(), EngineError<S::Error>> {
+        self.looks.fetching = self.looks.fetching.saturating_sub(1);
+        let (round, id) = (compact.header.round, compact.block_id());
+        if txs.is_empty() {
+            self.offend(
+                peer,
+                Offence::UnservedProposal,
+                &format_args!("round {round}: the transactions of block {id} not served"),
+            );
+            return Ok(());
+        }
+        if !compact.names_at(indices, &txs) {
+            self.offend(
+                peer,
+                Offence::UnservedProposal,
+                &format_args!(
+                    "round {round}: block {id}: other transactions or signatures served than its proposal named"
+                ),
+            );
+            return Ok(());
+        }
+        self.status.compact_txs_fetched += txs.len() as u64;
+        // The fetched transactions' signatures are checked with the proposal's (`payload`),
+        // like those of any transaction a proposal brings.
+        let fetched: FastHashMap<Hash, SignedTransaction> =
+            txs.into_iter().map(|t| (t.hash(), t)).collect();
+        let rebuilt = {
+            let pool = self.mempool.lock();
+            compact.rebuild(|h| fetched.get(h).cloned().or_else(|| pool.get(h).cloned()))
+        };
+        match rebuilt {
+            Some(proposal) => self.feed(Input::Message {
+                from,
+                msg: ConsensusMsg::Proposal(proposal),
+            }),
+            // A transaction that was here at the second look has left the mempool since (another
+            // branch committed it, or it was evicted), or the block names one twice with two
+            // signatures: the whole block, then.
+            None => {
+                self.fetch_block(peer, from, compact);
+                Ok(())
+            }
+        }
     }
 
     /// The proposer's answer for a compact proposal this node could not rebuild.

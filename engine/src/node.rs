@@ -179,6 +179,14 @@ pub(crate) enum Asked<P> {
         from: ledger::PublicKey,
         compact: Box<crate::wire::CompactProposal>,
     },
+    /// The transactions of a compact proposal still missing at its second look (at these
+    /// places in the block), from its proposer.
+    ProposalTxs {
+        peer: P,
+        from: ledger::PublicKey,
+        compact: Box<crate::wire::CompactProposal>,
+        indices: Vec<u32>,
+    },
     /// Certificate repair: the peer's ledger certificates.
     Certificates { peer: P },
     /// An observer following: committed blocks from the peer, from this height on.

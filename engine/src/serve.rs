@@ -2,6 +2,8 @@
 //! committed heads, committed block ranges with their certificates (for catch-up), checkpoint
 //! votes and stored ledger certificates. Answers are bounded in count and bytes.
 
+use std::borrow::Cow;
+
 use consensus::Block;
 use ledger::SignedTransaction;
 
@@ -47,6 +49,9 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             Ok(SyncRequest::LedgerCertificates { from_height, max }) => {
                 self.serve_certificates(from_height, max)?
             }
+            Ok(SyncRequest::Transactions { block, indices }) => {
+                self.transactions_of(block, &indices)?
+            }
         };
         self.out.push(Effect::Reply {
             to: reply,
@@ -65,19 +70,8 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         let mut bytes = 0usize;
         let mut next = id;
         while out.len() < count as usize {
-            let own = || self.own_proposals.iter().find(|b| b.id() == next);
-            let block = match self.core.block(&next).or_else(own) {
-                Some(b) => b.clone(),
-                None => {
-                    let stored = match self.store.block_height(&next).map_err(EngineError::Store)? {
-                        Some(h) => self.store.block_by_height(h).map_err(EngineError::Store)?,
-                        None => None,
-                    };
-                    match stored {
-                        Some(stored) => from_ledger_block(stored.block),
-                        None => break,
-                    }
-                }
+            let Some(block) = self.held_block(&next)?.map(Cow::into_owned) else {
+                break;
             };
             bytes += block
                 .payload
@@ -97,6 +91,54 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             }
         }
         Ok(out)
+    }
+
+    /// Block `id` from the core's tree, this node's own proposals (both borrowed), or the store.
+    fn held_block(
+        &self,
+        id: &ledger::Hash,
+    ) -> Result<Option<Cow<'_, Block<TxBatch>>>, EngineError<S::Error>> {
+        let own = || self.own_proposals.iter().find(|b| b.id() == *id);
+        if let Some(b) = self.core.block(id).or_else(own) {
+            return Ok(Some(Cow::Borrowed(b)));
+        }
+        let stored = match self.store.block_height(id).map_err(EngineError::Store)? {
+            Some(h) => self.store.block_by_height(h).map_err(EngineError::Store)?,
+            None => None,
+        };
+        Ok(stored.map(|s| Cow::Owned(from_ledger_block(s.block))))
+    }
+
+    /// The transactions at `indices` of block `id`, for a replica rebuilding its compact
+    /// proposal: only what it lacks, not the whole block. None if the block is not held, or
+    /// if the request is not one an honest replica makes (too many, or a place past the end).
+    fn transactions_of(
+        &self,
+        id: ledger::Hash,
+        indices: &[u32],
+    ) -> Result<SyncResponse, EngineError<S::Error>> {
+        if indices.len() > wire::MAX_TXS_PER_FETCH {
+            return Ok(SyncResponse::Unavailable(format!(
+                "{} transactions asked for, at most {}",
+                indices.len(),
+                wire::MAX_TXS_PER_FETCH
+            )));
+        }
+        let Some(block) = self.held_block(&id)? else {
+            return Ok(SyncResponse::Transactions(Vec::new()));
+        };
+        let txs = &block.payload.txs;
+        match indices
+            .iter()
+            .map(|&i| txs.get(i as usize).cloned())
+            .collect::<Option<Vec<_>>>()
+        {
+            Some(found) => Ok(SyncResponse::Transactions(found)),
+            None => Ok(SyncResponse::Unavailable(format!(
+                "block {id} has {} transactions",
+                txs.len()
+            ))),
+        }
     }
 
     fn committed_range(

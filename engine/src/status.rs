@@ -79,8 +79,13 @@ pub struct Status {
     pub compact_proposals: u64,
     /// Of those, the ones naming transactions not yet in the mempool: looked at again shortly.
     pub compact_second_looks: u64,
-    /// Of those, the ones still missing transactions then: the block was fetched whole.
+    /// Of those, the ones still missing more than `wire::MAX_TXS_PER_FETCH` transactions then
+    /// (or whose fetched transactions did not complete them): the block was fetched whole.
     pub compact_fetches: u64,
+    /// Of the second looks, the ones still missing a few transactions: those were fetched.
+    pub compact_tx_fetches: u64,
+    /// Transactions received from proposers by those fetches.
+    pub compact_txs_fetched: u64,
 }
 
 /// Where the latest checkpoint divergence was seen.

@@ -23,6 +23,9 @@ pub const MAX_SYNC_REQUEST_BYTES: usize = 1024;
 pub const MAX_BLOCKS_PER_SYNC: u32 = 64;
 /// Most ledger certificates served for one `LedgerCertificates` request.
 pub const MAX_CERTIFICATES_PER_SYNC: u32 = 64;
+/// Most transactions one `Transactions` request asks for. A compact proposal missing more than
+/// this at its second look is fetched whole: by then the missing part is no longer small.
+pub const MAX_TXS_PER_FETCH: usize = 128;
 
 /// Largest quorum certificate: its vote data and a signature from every validator.
 const MAX_QC_BYTES: usize = 128 + ledger::genesis::MAX_VALIDATORS * (2 + 64) + 8;
@@ -41,6 +44,12 @@ const _: () = assert!(
 const _: () = assert!(ledger::stored::MAX_STORED_BLOCK_BYTES <= MAX_SYNC_RESPONSE_BYTES / 2);
 const _: () =
     assert!(ledger::block::MAX_BLOCK_BYTES <= ledger::store_api::MAX_CONSENSUS_RECORD_BYTES);
+// A `Transactions` request for the most transactions fits the request limit (a tag, the block
+// id, a length and four bytes an index), and its answer, of the largest transactions, the
+// response limit.
+const _: () = assert!(1 + 32 + 2 + 4 * MAX_TXS_PER_FETCH <= MAX_SYNC_REQUEST_BYTES);
+const _: () =
+    assert!(MAX_TXS_PER_FETCH * (ledger::tx::MAX_TX_BYTES + 8) + 8 <= MAX_SYNC_RESPONSE_BYTES);
 
 /// What travels on the consensus protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +188,34 @@ impl CompactProposal {
                 })
     }
 
+    /// The places of the transactions named by hash that `holds` (a hash and a signature pin)
+    /// says are not here, in increasing order: what to ask the proposer for.
+    pub fn missing(&self, holds: impl Fn(&Hash, &SignaturePin) -> bool) -> Vec<u32> {
+        self.txs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                TxRef::Hash { tx, signature } if !holds(tx, signature) => Some(i as u32),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether `txs` (fetched from the proposer) are the transactions this proposal names by
+    /// hash at places `indices`: the same hashes with the same signatures.
+    pub fn names_at(&self, indices: &[u32], txs: &[SignedTransaction]) -> bool {
+        indices.len() == txs.len()
+            && indices
+                .iter()
+                .zip(txs)
+                .all(|(&i, t)| match self.txs.get(i as usize) {
+                    Some(TxRef::Hash { tx, signature }) => {
+                        t.hash() == *tx && SignaturePin::of(&t.signature) == *signature
+                    }
+                    _ => false,
+                })
+    }
+
     /// The proposal with `payload` as its transactions (fetched from the proposer and checked
     /// with [`CompactProposal::names`]).
     pub fn with_payload(&self, payload: TxBatch) -> Proposal<TxBatch> {
@@ -247,6 +284,10 @@ pub enum SyncRequest {
     /// The stored ledger certificates of heights `from_height..from_height + max` (those the
     /// peer has), for a node that restarted or caught up and missed the votes.
     LedgerCertificates { from_height: u64, max: u32 },
+    /// Some transactions of block `block`, by their places in it (increasing, at most
+    /// [`MAX_TXS_PER_FETCH`]): those of a compact proposal that were still missing from the
+    /// asker's mempool at its second look. Asked of the proposer, which holds its own blocks.
+    Transactions { block: Hash, indices: Vec<u32> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,6 +306,9 @@ pub enum SyncResponse {
     VoteReceived,
     /// Ledger certificates, by increasing height; each names its own height.
     LedgerCertificates(Vec<LedgerCertificate>),
+    /// The transactions a `Transactions` request asked for, in its order; none if the block is
+    /// not held.
+    Transactions(Vec<SignedTransaction>),
 }
 
 impl SyncResponse {
@@ -277,6 +321,7 @@ impl SyncResponse {
             SyncResponse::Unavailable(_) => "unavailable",
             SyncResponse::VoteReceived => "a vote receipt",
             SyncResponse::LedgerCertificates(_) => "ledger certificates",
+            SyncResponse::Transactions(_) => "transactions",
         }
     }
 }
@@ -396,6 +441,10 @@ mod tests {
             SyncRequest::LedgerCertificates {
                 from_height: 3,
                 max: 64,
+            },
+            SyncRequest::Transactions {
+                block: Hash([4; 32]),
+                indices: (0..MAX_TXS_PER_FETCH as u32).map(|i| i * 77).collect(),
             },
         ] {
             assert_eq!(decode_request(&encode_request(&req)).unwrap(), req);

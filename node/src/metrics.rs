@@ -264,8 +264,20 @@ pub fn render(node: &NodeHandles) -> String {
     counter(
         &mut registry,
         "compact_proposal_fetches",
-        "Compact proposals whose transactions were still missing at the second look: the whole block was fetched from the proposer",
+        "Compact proposals still missing many transactions at the second look: the whole block was fetched from the proposer",
         s.compact_fetches,
+    );
+    counter(
+        &mut registry,
+        "compact_proposal_tx_fetches",
+        "Compact proposals still missing a few transactions at the second look: those were fetched from the proposer",
+        s.compact_tx_fetches,
+    );
+    counter(
+        &mut registry,
+        "compact_proposal_fetched_txs",
+        "Transactions fetched from proposers to complete compact proposals",
+        s.compact_txs_fetched,
     );
     counter(
         &mut registry,

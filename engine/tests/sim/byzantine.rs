@@ -295,6 +295,31 @@ pub fn answer(world: &mut World, inst: usize, _from: u32, bytes: &[u8]) -> Optio
                 return None;
             }
         }
+        SyncRequest::Transactions { block, indices } => {
+            if let Some(forged) = world.insts[inst].byz.forged.get(&block) {
+                let txs = &forged.payload.txs;
+                let served = indices.iter().filter_map(|&i| txs.get(i as usize).cloned());
+                SyncResponse::Transactions(served.collect())
+            } else if world.insts[inst].byz.ghosts.contains(&block)
+                || has(world, inst, Behaviour::LyingSync)
+            {
+                // Nothing, or as many transactions as asked for, none of them the ones named.
+                let key = KeyPair::from_secret([0xB4; 32]);
+                let count = if world.rng().gen_bool(0.5) {
+                    0
+                } else {
+                    indices.len()
+                };
+                let chain_id = world.genesis.chain_id.clone();
+                SyncResponse::Transactions(
+                    (0..count as u64)
+                        .map(|s| memo(&key, &chain_id, s))
+                        .collect(),
+                )
+            } else {
+                return None;
+            }
+        }
         _ if !has(world, inst, Behaviour::LyingSync) => return None,
         SyncRequest::Head => {
             let head = world.insts[inst].store.head()?;

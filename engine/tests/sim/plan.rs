@@ -22,12 +22,13 @@ pub enum Behaviour {
     OversizeBlocks,
     /// Its proposals carry a transaction with a bad signature, or one of another chain.
     BadTransactions,
-    /// Its compact proposals name transactions nobody holds, and it never serves the block.
+    /// Its compact proposals name transactions nobody holds, and it never serves them or the
+    /// block (asked for the missing transactions, it answers none, or others).
     GhostProposals,
     /// Different proposals (re-signed, different payloads) to different peers.
     Equivocate,
     /// Its sync answers lie: wrong accumulator roots, forged or foreign certificates, another
-    /// fork's blocks, chains that stop short, junk.
+    /// fork's blocks, chains that stop short, other transactions than a proposal named, junk.
     LyingSync,
     /// Checkpoint votes far in the future, for wrong checkpoints, with bad signatures, in bulk.
     CheckpointSpam,

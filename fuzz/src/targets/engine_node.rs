@@ -571,7 +571,7 @@ impl World {
     }
 
     fn hostile_request(&mut self, r: &mut Reader) -> Vec<u8> {
-        let req = match r.u8() % 6 {
+        let req = match r.u8() % 7 {
             0 => SyncRequest::Fetch {
                 id: self.block_ids[r.pick(self.block_ids.len())],
                 count: r.u8() as u32,
@@ -589,13 +589,17 @@ impl World {
                 let (checkpoint, vote) = self.hostile_checkpoint_vote(r);
                 SyncRequest::CheckpointVote { checkpoint, vote }
             }
+            5 => SyncRequest::Transactions {
+                block: self.block_ids[r.pick(self.block_ids.len())],
+                indices: (0..r.u8() % 8).map(|_| u32::from(r.u8() % 4)).collect(),
+            },
             _ => return self.hostile_bytes(r),
         };
         wire::encode_request(&req)
     }
 
     fn hostile_answer(&mut self, r: &mut Reader) -> Result<Vec<u8>, RequestFailed> {
-        let resp = match r.u8() % 5 {
+        let resp = match r.u8() % 6 {
             0 => {
                 return Err(RequestFailed {
                     reason: "hostile".into(),
@@ -607,6 +611,22 @@ impl World {
                 hash: self.block_ids[r.pick(self.block_ids.len())],
             },
             3 => SyncResponse::VoteReceived,
+            // Transactions for a compact proposal's fetch: the hostile validator's own memo, in
+            // place of whatever was named.
+            4 => SyncResponse::Transactions(
+                (0..r.u8() % 3)
+                    .map(|s| {
+                        let key = fixtures::key(HOSTILE as usize);
+                        Transaction {
+                            chain_id: CHAIN_ID.into(),
+                            signer: key.public(),
+                            sequence: u64::from(s),
+                            payload: TxPayload::Memo { data: vec![s] },
+                        }
+                        .sign(key)
+                    })
+                    .collect(),
+            ),
             _ => return Ok(self.hostile_bytes(r)),
         };
         Ok(wire::encode_response(&resp))
