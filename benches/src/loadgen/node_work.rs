@@ -4,8 +4,9 @@
 //! - signature checks per committed transaction per validator, by the path that brought the
 //!   transaction. The signature bound assumes each validator checks each transaction once, so
 //!   the sum says whether a validator does more than that;
-//! - compact proposals, and how many of them needed a second look at the mempool or a fetch of
-//!   the whole block from the proposer.
+//! - compact proposals, and how many of them needed a second look at the mempool, a fetch of
+//!   their missing transactions from the proposer (and how many transactions), or a fetch of
+//!   the whole block.
 
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub struct NodeWork {
     pub compact_proposals: u64,
     pub compact_second_looks: u64,
     pub compact_fetches: u64,
+    pub compact_tx_fetches: u64,
+    pub compact_fetched_txs: u64,
 }
 
 /// One validator's counters.
@@ -47,6 +50,8 @@ pub struct Counters {
     pub compact_proposals: u64,
     pub compact_second_looks: u64,
     pub compact_fetches: u64,
+    pub compact_tx_fetches: u64,
+    pub compact_fetched_txs: u64,
 }
 
 /// Reads every endpoint in `metrics` (`host:port`) and averages over those that answered;
@@ -84,6 +89,8 @@ pub fn summarise(all: &[Counters], committed: u64) -> Option<NodeWork> {
         compact_proposals: all.iter().map(|c| c.compact_proposals).sum(),
         compact_second_looks: all.iter().map(|c| c.compact_second_looks).sum(),
         compact_fetches: all.iter().map(|c| c.compact_fetches).sum(),
+        compact_tx_fetches: all.iter().map(|c| c.compact_tx_fetches).sum(),
+        compact_fetched_txs: all.iter().map(|c| c.compact_fetched_txs).sum(),
     })
 }
 
@@ -114,6 +121,8 @@ pub fn parse(page: &str) -> Option<Counters> {
         compact_second_looks: value(page, "waybill_compact_proposal_second_looks_total")
             .unwrap_or(0),
         compact_fetches: value(page, "waybill_compact_proposal_fetches_total").unwrap_or(0),
+        compact_tx_fetches: value(page, "waybill_compact_proposal_tx_fetches_total").unwrap_or(0),
+        compact_fetched_txs: value(page, "waybill_compact_proposal_fetched_txs_total").unwrap_or(0),
     })
 }
 
@@ -138,6 +147,8 @@ waybill_signature_checks_total{via=\"proposal\"} 20
 waybill_compact_proposals_total 9
 waybill_compact_proposal_second_looks_total 3
 waybill_compact_proposal_fetches_total 1
+waybill_compact_proposal_tx_fetches_total 2
+waybill_compact_proposal_fetched_txs_total 7
 ";
 
     #[test]
@@ -151,6 +162,8 @@ waybill_compact_proposal_fetches_total 1
                 compact_proposals: 9,
                 compact_second_looks: 3,
                 compact_fetches: 1,
+                compact_tx_fetches: 2,
+                compact_fetched_txs: 7,
             })
         );
     }
@@ -176,6 +189,7 @@ waybill_compact_proposal_fetches_total 1
         assert_eq!(work.signature_checks_per_tx.submission, 0.25);
         assert_eq!(work.signature_checks_per_tx.total, 1.02);
         assert_eq!(work.compact_fetches, 2);
+        assert_eq!((work.compact_tx_fetches, work.compact_fetched_txs), (4, 14));
         assert_eq!(summarise(&[one], 0), None);
         assert_eq!(summarise(&[], 1_000), None);
     }

@@ -228,9 +228,12 @@ impl Report {
             row(
                 "compact proposals",
                 format!(
-                    "{} received, {} looked at again, {} fetched whole (all validators)",
+                    "{} received, {} looked at again, {} completed by fetching {} transactions, \
+                     {} fetched whole (all validators)",
                     n(w.compact_proposals as f64),
                     n(w.compact_second_looks as f64),
+                    n(w.compact_tx_fetches as f64),
+                    n(w.compact_fetched_txs as f64),
                     n(w.compact_fetches as f64)
                 ),
             );
