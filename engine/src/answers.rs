@@ -83,7 +83,27 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
                 },
                 Some(SyncResponse::Transactions(txs)),
             ) => self.on_proposal_txs(peer, from, compact, &indices, txs),
-            (Asked::ProposalTxs { .. }, _) => {
+            // An answer, but not the transactions: the whole block, as builds before this
+            // request asked for it. A proposer whose build predates the request answers that it
+            // is unavailable (it cannot decode it). Bounded: the block is asked for once, and
+            // its answer is final.
+            (
+                Asked::ProposalTxs {
+                    peer,
+                    from,
+                    compact,
+                    ..
+                },
+                Some(_),
+            ) => {
+                self.proposal_body_failed();
+                self.fetch_block(peer, from, compact);
+                Ok(())
+            }
+            // No answer (the proposer crashed or is unreachable): asking it again would fare no
+            // better, and a proposer that restarted may have lost the block with its disk's
+            // tail, honestly. The round goes on without this vote, as for a failed block fetch.
+            (Asked::ProposalTxs { .. }, None) => {
                 self.proposal_body_failed();
                 Ok(())
             }

@@ -199,7 +199,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     }
 
     /// Asks the proposer for the whole block of `compact`.
-    fn fetch_block(&mut self, peer: P, from: PublicKey, compact: Box<CompactProposal>) {
+    pub(crate) fn fetch_block(&mut self, peer: P, from: PublicKey, compact: Box<CompactProposal>) {
         debug!(%peer, round = compact.header.round, "compact proposal still names unknown transactions; fetching its block");
         let request = wire::SyncRequest::Fetch {
             id: compact.block_id(),
@@ -225,7 +225,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         peer: P,
         from: PublicKey,
         compact: Box<CompactProposal>,
-        indices: &[u32],
+        indices: &[u16],
         txs: Vec<SignedTransaction>,
     ) -> Result<(), EngineError<S::Error>> {
         self.looks.fetching = self.looks.fetching.saturating_sub(1);

@@ -185,7 +185,7 @@ pub(crate) enum Asked<P> {
         peer: P,
         from: ledger::PublicKey,
         compact: Box<crate::wire::CompactProposal>,
-        indices: Vec<u32>,
+        indices: Vec<u16>,
     },
     /// Certificate repair: the peer's ledger certificates.
     Certificates { peer: P },

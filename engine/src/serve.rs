@@ -115,7 +115,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
     fn transactions_of(
         &self,
         id: ledger::Hash,
-        indices: &[u32],
+        indices: &[u16],
     ) -> Result<SyncResponse, EngineError<S::Error>> {
         if indices.len() > wire::MAX_TXS_PER_FETCH {
             return Ok(SyncResponse::Unavailable(format!(
@@ -130,7 +130,7 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         let txs = &block.payload.txs;
         match indices
             .iter()
-            .map(|&i| txs.get(i as usize).cloned())
+            .map(|&i| txs.get(usize::from(i)).cloned())
             .collect::<Option<Vec<_>>>()
         {
             Some(found) => Ok(SyncResponse::Transactions(found)),

@@ -80,9 +80,11 @@ pub struct Status {
     /// Of those, the ones naming transactions not yet in the mempool: looked at again shortly.
     pub compact_second_looks: u64,
     /// Of those, the ones still missing more than `wire::MAX_TXS_PER_FETCH` transactions then
-    /// (or whose fetched transactions did not complete them): the block was fetched whole.
+    /// (or whose transactions fetch failed or did not complete them): the block was fetched
+    /// whole.
     pub compact_fetches: u64,
-    /// Of the second looks, the ones still missing a few transactions: those were fetched.
+    /// Of the second looks, the ones still missing up to `wire::MAX_TXS_PER_FETCH`
+    /// transactions: those were fetched.
     pub compact_tx_fetches: u64,
     /// Transactions received from proposers by those fetches.
     pub compact_txs_fetched: u64,

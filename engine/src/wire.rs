@@ -17,15 +17,16 @@ use crate::payload::TxBatch;
 pub const MAX_CONSENSUS_BYTES: usize = 4 << 20;
 /// Largest sync response (matches the network's limit).
 pub const MAX_SYNC_RESPONSE_BYTES: usize = 32 << 20;
-/// Largest sync request.
-pub const MAX_SYNC_REQUEST_BYTES: usize = 1024;
+/// Largest sync request (room for a `Transactions` request of [`MAX_TXS_PER_FETCH`]).
+pub const MAX_SYNC_REQUEST_BYTES: usize = 8 << 10;
 /// Most blocks served for one `Fetch` or `Committed` request.
 pub const MAX_BLOCKS_PER_SYNC: u32 = 64;
 /// Most ledger certificates served for one `LedgerCertificates` request.
 pub const MAX_CERTIFICATES_PER_SYNC: u32 = 64;
 /// Most transactions one `Transactions` request asks for. A compact proposal missing more than
-/// this at its second look is fetched whole: by then the missing part is no longer small.
-pub const MAX_TXS_PER_FETCH: usize = 128;
+/// this at its second look is fetched whole. Under load a replica's intake can lag by hundreds
+/// of transactions, so a few dozen was too few (at 10,000 tx/s most fetches were still whole).
+pub const MAX_TXS_PER_FETCH: usize = 2_048;
 
 /// Largest quorum certificate: its vote data and a signature from every validator.
 const MAX_QC_BYTES: usize = 128 + ledger::genesis::MAX_VALIDATORS * (2 + 64) + 8;
@@ -45,11 +46,11 @@ const _: () = assert!(ledger::stored::MAX_STORED_BLOCK_BYTES <= MAX_SYNC_RESPONS
 const _: () =
     assert!(ledger::block::MAX_BLOCK_BYTES <= ledger::store_api::MAX_CONSENSUS_RECORD_BYTES);
 // A `Transactions` request for the most transactions fits the request limit (a tag, the block
-// id, a length and four bytes an index), and its answer, of the largest transactions, the
-// response limit.
-const _: () = assert!(1 + 32 + 2 + 4 * MAX_TXS_PER_FETCH <= MAX_SYNC_REQUEST_BYTES);
-const _: () =
-    assert!(MAX_TXS_PER_FETCH * (ledger::tx::MAX_TX_BYTES + 8) + 8 <= MAX_SYNC_RESPONSE_BYTES);
+// id, a length and two bytes an index); every place in a block fits an index; and the answer,
+// some transactions of one valid block, fits the response limit.
+const _: () = assert!(1 + 32 + 2 + 2 * MAX_TXS_PER_FETCH <= MAX_SYNC_REQUEST_BYTES);
+const _: () = assert!(ledger::block::MAX_BLOCK_TXS <= u16::MAX as usize + 1);
+const _: () = assert!(ledger::block::MAX_BLOCK_BYTES + 64 <= MAX_SYNC_RESPONSE_BYTES);
 
 /// What travels on the consensus protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,12 +191,14 @@ impl CompactProposal {
 
     /// The places of the transactions named by hash that `holds` (a hash and a signature pin)
     /// says are not here, in increasing order: what to ask the proposer for.
-    pub fn missing(&self, holds: impl Fn(&Hash, &SignaturePin) -> bool) -> Vec<u32> {
+    pub fn missing(&self, holds: impl Fn(&Hash, &SignaturePin) -> bool) -> Vec<u16> {
         self.txs
             .iter()
             .enumerate()
             .filter_map(|(i, r)| match r {
-                TxRef::Hash { tx, signature } if !holds(tx, signature) => Some(i as u32),
+                // Every place fits: a compact proposal has at most `MAX_BLOCK_TXS` (asserted
+                // above); one with more is refused by the core whatever is fetched for it.
+                TxRef::Hash { tx, signature } if !holds(tx, signature) => u16::try_from(i).ok(),
                 _ => None,
             })
             .collect()
@@ -203,12 +206,12 @@ impl CompactProposal {
 
     /// Whether `txs` (fetched from the proposer) are the transactions this proposal names by
     /// hash at places `indices`: the same hashes with the same signatures.
-    pub fn names_at(&self, indices: &[u32], txs: &[SignedTransaction]) -> bool {
+    pub fn names_at(&self, indices: &[u16], txs: &[SignedTransaction]) -> bool {
         indices.len() == txs.len()
             && indices
                 .iter()
                 .zip(txs)
-                .all(|(&i, t)| match self.txs.get(i as usize) {
+                .all(|(&i, t)| match self.txs.get(usize::from(i)) {
                     Some(TxRef::Hash { tx, signature }) => {
                         t.hash() == *tx && SignaturePin::of(&t.signature) == *signature
                     }
@@ -287,7 +290,7 @@ pub enum SyncRequest {
     /// Some transactions of block `block`, by their places in it (increasing, at most
     /// [`MAX_TXS_PER_FETCH`]): those of a compact proposal that were still missing from the
     /// asker's mempool at its second look. Asked of the proposer, which holds its own blocks.
-    Transactions { block: Hash, indices: Vec<u32> },
+    Transactions { block: Hash, indices: Vec<u16> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -444,7 +447,7 @@ mod tests {
             },
             SyncRequest::Transactions {
                 block: Hash([4; 32]),
-                indices: (0..MAX_TXS_PER_FETCH as u32).map(|i| i * 77).collect(),
+                indices: (0..MAX_TXS_PER_FETCH as u16).map(|i| i * 3).collect(),
             },
         ] {
             assert_eq!(decode_request(&encode_request(&req)).unwrap(), req);

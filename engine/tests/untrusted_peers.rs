@@ -1,9 +1,10 @@
 //! One dishonest peer against one honest node, input by input: the two ways issue 20 found to
 //! stop an honest validator, each a failing test before its fix.
 //!
-//! - A proposal over the block byte limit (here a compact proposal whose block the leader then
-//!   serves, about 18 MiB of valid transactions, under the count limit) must be refused before
-//!   the vote; voting for it made the node persist a record the store refuses, a fatal error.
+//! - A proposal over the block byte limit (here a compact proposal whose transactions, or whole
+//!   block, the leader then serves: about 18 MiB of valid transactions, under the count limit)
+//!   must be refused before the vote; voting for it made the node persist a record the store
+//!   refuses, a fatal error.
 //! - A catch-up answer whose accumulator roots are false (no quorum signs them) must be a mark
 //!   against the peer; it was taken for this node's own non-determinism, a fatal error.
 //!
@@ -174,16 +175,15 @@ fn big_transactions(chain_id: &str, n: u64) -> Vec<SignedTransaction> {
         .collect()
 }
 
+/// Both ways the leader can serve it: the transactions the replica asked for (all of them,
+/// here), or the whole block after it could not answer that.
 #[test]
 fn a_proposal_over_the_block_byte_limit_is_refused_before_the_vote() {
     let genesis = sim::genesis(4);
-    let store = MemStore::new(&genesis);
-    // Validator 3: its vote for round 1 would go out to round 2's leader, validator 2.
-    let mut replica = node(&genesis, 3, store.clone());
     // The leader of round 1 is validator 1: a block of valid transactions, under the count
     // limit, over the byte limit.
     let txs = big_transactions(&genesis.chain_id, 1_100);
-    let payload = TxBatch::new(txs);
+    let payload = TxBatch::new(txs.clone());
     let bytes: usize = payload.txs.iter().map(|t| t.encoded_len()).sum();
     assert!(
         bytes > ledger::store_api::MAX_CONSENSUS_RECORD_BYTES,
@@ -191,45 +191,67 @@ fn a_proposal_over_the_block_byte_limit_is_refused_before_the_vote() {
     );
     let (block, proposal) = first_block(&genesis, payload);
     let compact = CompactProposal::of(&proposal, |_| true);
-    replica
-        .handle(
-            10,
-            Event::Consensus {
-                from: 1,
-                bytes: wire::encode_compact(&compact),
-            },
-        )
-        .expect("a compact proposal is taken in");
-    // The second look finds nothing either: the replica fetches the block from the leader.
-    let effects = replica.handle(40, Event::Wake).expect("the second look");
-    let id = request_to(&effects, 1, |r| matches!(r, SyncRequest::Fetch { .. }))
-        .expect("the replica asks the leader for the block");
-    let answer = wire::encode_response(&SyncResponse::Blocks(vec![block]));
-    let result = replica.handle(
-        50,
-        Event::SyncResponse {
-            id,
-            result: Ok(answer),
-        },
-    );
-    let effects =
-        result.expect("a block over the byte limit is a refused input, never a fatal error");
-    assert!(!voted(&effects), "no vote for a block over the byte limit");
-    assert_eq!(
+    for whole in [false, true] {
+        // Validator 3: its vote for round 1 would go out to round 2's leader, validator 2.
+        let mut replica = node(&genesis, 3, MemStore::new(&genesis));
         replica
-            .status()
-            .offences
-            .get("1")
-            .and_then(|k| k.get("invalid_consensus")),
-        Some(&1),
-        "a mark against the leader: {:?}",
-        replica.status().offences
-    );
-    // The replica keeps working: its round timer still fires and it signs a timeout.
-    let effects = replica.handle(10_000, Event::Wake).expect("still running");
-    assert!(effects
-        .iter()
-        .any(|e| matches!(e, Effect::Broadcast { .. })));
+            .handle(
+                10,
+                Event::Consensus {
+                    from: 1,
+                    bytes: wire::encode_compact(&compact),
+                },
+            )
+            .expect("a compact proposal is taken in");
+        // The second look finds nothing either: the replica asks the leader for them.
+        let effects = replica.handle(40, Event::Wake).expect("the second look");
+        let mut id = request_to(&effects, 1, |r| {
+            matches!(r, SyncRequest::Transactions { .. })
+        })
+        .expect("the replica asks the leader for the transactions");
+        let mut answer = SyncResponse::Transactions(txs.clone());
+        if whole {
+            let effects = replica
+                .handle(
+                    45,
+                    Event::SyncResponse {
+                        id,
+                        result: Ok(wire::encode_response(&SyncResponse::Unavailable(
+                            "no".into(),
+                        ))),
+                    },
+                )
+                .expect("unavailable");
+            id = request_to(&effects, 1, |r| matches!(r, SyncRequest::Fetch { .. }))
+                .expect("then for the block");
+            answer = SyncResponse::Blocks(vec![block.clone()]);
+        }
+        let result = replica.handle(
+            50,
+            Event::SyncResponse {
+                id,
+                result: Ok(wire::encode_response(&answer)),
+            },
+        );
+        let effects =
+            result.expect("a block over the byte limit is a refused input, never a fatal error");
+        assert!(!voted(&effects), "no vote for a block over the byte limit");
+        assert_eq!(
+            replica
+                .status()
+                .offences
+                .get("1")
+                .and_then(|k| k.get("invalid_consensus")),
+            Some(&1),
+            "a mark against the leader (whole block: {whole}): {:?}",
+            replica.status().offences
+        );
+        // The replica keeps working: its round timer still fires and it signs a timeout.
+        let effects = replica.handle(10_000, Event::Wake).expect("still running");
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::Broadcast { .. })));
+    }
 }
 
 /// A chain committed by four honest validators with no faults (seeded), read from validator
@@ -961,7 +983,7 @@ fn a_validator_serves_the_transactions_of_a_block_it_holds_by_place() {
             },
         )
         .expect("the whole proposal");
-    let mut ask = |reply: u64, block: ledger::Hash, indices: Vec<u32>| {
+    let mut ask = |reply: u64, block: ledger::Hash, indices: Vec<u16>| {
         let bytes = wire::encode_request(&SyncRequest::Transactions { block, indices });
         let effects = replica
             .handle(
@@ -995,11 +1017,50 @@ fn a_validator_serves_the_transactions_of_a_block_it_holds_by_place() {
         ask(3, block.id(), vec![1, 5]),
         SyncResponse::Unavailable(_)
     ));
-    let too_many = (0..=wire::MAX_TXS_PER_FETCH as u32)
+    let too_many = (0..=wire::MAX_TXS_PER_FETCH as u16)
         .map(|i| i % 5)
         .collect();
     assert!(matches!(
         ask(4, block.id(), too_many),
         SyncResponse::Unavailable(_)
     ));
+}
+
+/// During a rolling upgrade the leader may run a build from before the transactions fetch: it
+/// cannot decode the request and answers that it is unavailable. The replica then fetches the
+/// whole block, as builds before did, and votes.
+#[test]
+fn a_leader_that_cannot_serve_transactions_is_asked_for_the_whole_block() {
+    let genesis = sim::genesis(4);
+    let txs = memos(&genesis.chain_id, 4);
+    let (mut replica, _, effects, block) = replica_lacking(&genesis, &txs, &[2]);
+    let id = request_to(&effects, 1, |r| {
+        matches!(r, SyncRequest::Transactions { .. })
+    })
+    .expect("a fetch of the missing transaction");
+    let unavailable = SyncResponse::Unavailable("sync request: unknown variant".into());
+    let effects = replica
+        .handle(
+            50,
+            Event::SyncResponse {
+                id,
+                result: Ok(wire::encode_response(&unavailable)),
+            },
+        )
+        .expect("an old leader's answer");
+    let id = request_to(&effects, 1, |r| matches!(r, SyncRequest::Fetch { .. }))
+        .expect("then the whole block");
+    let effects = replica
+        .handle(
+            60,
+            Event::SyncResponse {
+                id,
+                result: Ok(wire::encode_response(&SyncResponse::Blocks(vec![block]))),
+            },
+        )
+        .expect("the leader's block");
+    assert!(voted(&effects), "the replica votes");
+    let status = replica.status();
+    assert_eq!((status.compact_tx_fetches, status.compact_fetches), (1, 1));
+    assert!(status.offences.is_empty(), "{:?}", status.offences);
 }

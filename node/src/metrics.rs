@@ -264,13 +264,13 @@ pub fn render(node: &NodeHandles) -> String {
     counter(
         &mut registry,
         "compact_proposal_fetches",
-        "Compact proposals still missing many transactions at the second look: the whole block was fetched from the proposer",
+        "Compact proposals still missing many transactions at the second look, or whose transactions fetch failed: the whole block was fetched from the proposer",
         s.compact_fetches,
     );
     counter(
         &mut registry,
         "compact_proposal_tx_fetches",
-        "Compact proposals still missing a few transactions at the second look: those were fetched from the proposer",
+        "Compact proposals still missing some transactions at the second look: those were fetched from the proposer",
         s.compact_tx_fetches,
     );
     counter(

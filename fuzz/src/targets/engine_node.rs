@@ -591,7 +591,7 @@ impl World {
             }
             5 => SyncRequest::Transactions {
                 block: self.block_ids[r.pick(self.block_ids.len())],
-                indices: (0..r.u8() % 8).map(|_| u32::from(r.u8() % 4)).collect(),
+                indices: (0..r.u8() % 8).map(|_| u16::from(r.u8() % 4)).collect(),
             },
             _ => return self.hostile_bytes(r),
         };
