@@ -6,7 +6,9 @@
 //! - decoding is strict: what decodes re-encodes to the very bytes;
 //! - a compact proposal rebuilds from a pool exactly when the pool holds every transaction it
 //!   names, into a proposal with its header (so its block id); a proposal made compact, whichever
-//!   transactions go by hash, rebuilds to itself;
+//!   transactions go by hash, rebuilds to itself; the places a replica would fetch are exactly
+//!   those of the named transactions the pool lacks, and the proposer's transactions at named
+//!   places are accepted, the same rotated by one are not (unless all are equal);
 //! - catch-up's check (`catchup::verify_committed`) of committed blocks from genesis returns a
 //!   prefix of them, by consecutive heights from 1, the last committed by a valid certificate of
 //!   the fuzz chain's validators; ledger certificates in an answer verify or fail, typed.
@@ -51,7 +53,39 @@ fn compact(c: &CompactProposal) {
     };
     let rebuilt = c.rebuild(lookup(pool()));
     assert_eq!(rebuilt.is_some(), c.txs.iter().all(held));
+    // What a replica asks the proposer for: the places of exactly the named transactions not
+    // held (up to the last place an index can name).
+    let missing = c.missing(|h, pin| {
+        lookup(pool())(h).is_some_and(|t| SignaturePin::of(&t.signature) == *pin)
+    });
+    let not_held: Vec<u16> = c
+        .txs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !held(r))
+        .filter_map(|(i, _)| u16::try_from(i).ok())
+        .collect();
+    assert_eq!(missing, not_held);
     if let Some(p) = rebuilt {
+        // The transactions the proposer serves for the named places are named there; the
+        // same ones one place off are not, unless they are the same.
+        let named: Vec<u16> = c
+            .txs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r, TxRef::Hash { .. }))
+            .filter_map(|(i, _)| u16::try_from(i).ok())
+            .collect();
+        let served: Vec<SignedTransaction> = named
+            .iter()
+            .map(|&i| p.block.payload.txs[usize::from(i)].clone())
+            .collect();
+        assert!(c.names_at(&named, &served));
+        if !served.is_empty() {
+            let mut shifted = served.clone();
+            shifted.rotate_left(1);
+            assert_eq!(c.names_at(&named, &shifted), shifted == served);
+        }
         assert_eq!(p.block.header, c.header);
         assert_eq!(p.block.id(), c.block_id());
         assert_eq!(p.block.payload.txs.len(), c.txs.len());
