@@ -131,6 +131,22 @@ fn voted(effects: &[Effect<u32>]) -> bool {
     })
 }
 
+/// `compact`, from validator 1 (round 1's leader), delivered to `replica` at t = 10.
+fn leaders_compact(
+    replica: &mut Node<u32, MemStore>,
+    compact: &CompactProposal,
+) -> Vec<Effect<u32>> {
+    replica
+        .handle(
+            10,
+            Event::Consensus {
+                from: 1,
+                bytes: wire::encode_compact(compact),
+            },
+        )
+        .expect("a compact proposal is taken in, never a fatal error")
+}
+
 /// The first block of validator 1, leader of round 1, over `payload`.
 fn first_block(genesis: &ledger::Genesis, payload: TxBatch) -> (Block<TxBatch>, Proposal<TxBatch>) {
     let validators = ValidatorSet::from_genesis(genesis);
@@ -194,15 +210,7 @@ fn a_proposal_over_the_block_byte_limit_is_refused_before_the_vote() {
     for whole in [false, true] {
         // Validator 3: its vote for round 1 would go out to round 2's leader, validator 2.
         let mut replica = node(&genesis, 3, MemStore::new(&genesis));
-        replica
-            .handle(
-                10,
-                Event::Consensus {
-                    from: 1,
-                    bytes: wire::encode_compact(&compact),
-                },
-            )
-            .expect("a compact proposal is taken in");
+        leaders_compact(&mut replica, &compact);
         // The second look finds nothing either: the replica asks the leader for them.
         let effects = replica.handle(40, Event::Wake).expect("the second look");
         let mut id = request_to(&effects, 1, |r| {
@@ -475,15 +483,7 @@ fn a_replica_holding_another_signature_of_a_named_transaction_stores_the_leaders
     assert!(admitted[0].is_ok(), "{admitted:?}");
     let (block, proposal) = first_block(&genesis, TxBatch::new(vec![leaders.clone()]));
     let compact = CompactProposal::of(&proposal, |_| true);
-    let effects = replica
-        .handle(
-            10,
-            Event::Consensus {
-                from: 1,
-                bytes: wire::encode_compact(&compact),
-            },
-        )
-        .expect("taken in");
+    let effects = leaders_compact(&mut replica, &compact);
     assert!(
         !voted(&effects),
         "no vote for a block rebuilt with another signature than the leader's"
@@ -852,15 +852,7 @@ fn replica_lacking(
     assert!(admitted.iter().all(Result::is_ok), "{admitted:?}");
     let (block, proposal) = first_block(genesis, TxBatch::new(txs.to_vec()));
     let compact = CompactProposal::of(&proposal, |_| true);
-    let effects = replica
-        .handle(
-            10,
-            Event::Consensus {
-                from: 1,
-                bytes: wire::encode_compact(&compact),
-            },
-        )
-        .expect("taken in");
+    let effects = leaders_compact(&mut replica, &compact);
     assert!(!voted(&effects), "no vote before the block is whole");
     let effects = replica.handle(40, Event::Wake).expect("the second look");
     (replica, pool, effects, block)
