@@ -147,6 +147,25 @@ fn leaders_compact(
         .expect("a compact proposal is taken in, never a fatal error")
 }
 
+/// How many offences of `kind` `replica` counted against validator `peer`.
+fn marks(replica: &Node<u32, MemStore>, peer: &str, kind: &str) -> Option<u64> {
+    replica
+        .status()
+        .offences
+        .get(peer)
+        .and_then(|k| k.get(kind))
+        .copied()
+}
+
+/// Whether `replica` still runs its round: at t = 10 s its timer fires and it broadcasts a
+/// timeout.
+fn still_times_out(replica: &mut Node<u32, MemStore>) -> bool {
+    let effects = replica.handle(10_000, Event::Wake).expect("still running");
+    effects
+        .iter()
+        .any(|e| matches!(e, Effect::Broadcast { .. }))
+}
+
 /// The first block of validator 1, leader of round 1, over `payload`.
 fn first_block(genesis: &ledger::Genesis, payload: TxBatch) -> (Block<TxBatch>, Proposal<TxBatch>) {
     let validators = ValidatorSet::from_genesis(genesis);
@@ -245,20 +264,13 @@ fn a_proposal_over_the_block_byte_limit_is_refused_before_the_vote() {
             result.expect("a block over the byte limit is a refused input, never a fatal error");
         assert!(!voted(&effects), "no vote for a block over the byte limit");
         assert_eq!(
-            replica
-                .status()
-                .offences
-                .get("1")
-                .and_then(|k| k.get("invalid_consensus")),
-            Some(&1),
+            marks(&replica, "1", "invalid_consensus"),
+            Some(1),
             "a mark against the leader (whole block: {whole}): {:?}",
             replica.status().offences
         );
         // The replica keeps working: its round timer still fires and it signs a timeout.
-        let effects = replica.handle(10_000, Event::Wake).expect("still running");
-        assert!(effects
-            .iter()
-            .any(|e| matches!(e, Effect::Broadcast { .. })));
+        assert!(still_times_out(&mut replica));
     }
 }
 
@@ -938,20 +950,13 @@ fn a_leader_serving_other_transactions_than_it_named_gets_a_mark_and_no_vote() {
             .expect("a lying answer is the peer's fault, never a fatal error");
         assert!(!voted(&effects), "{case}: no vote");
         assert_eq!(
-            replica
-                .status()
-                .offences
-                .get("1")
-                .and_then(|k| k.get("unserved_proposal")),
-            Some(&1),
+            marks(&replica, "1", "unserved_proposal"),
+            Some(1),
             "{case}: {:?}",
             replica.status().offences
         );
-        let effects = replica.handle(10_000, Event::Wake).expect("still running");
         assert!(
-            effects
-                .iter()
-                .any(|e| matches!(e, Effect::Broadcast { .. })),
+            still_times_out(&mut replica),
             "{case}: the round times out as usual"
         );
     }
