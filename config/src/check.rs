@@ -96,8 +96,35 @@ impl NodeConfig {
                 "use \"human\" or \"json\"",
             ));
         }
-        tracing_subscriber::EnvFilter::try_new(&self.log.level)
-            .map_err(|e| bad("log.level", &self.log.level, e))?;
+        check_log_level(&self.log.level)?;
         Ok(())
     }
+}
+
+/// Longest `log.level`: a list of targets and levels is a few dozen bytes.
+pub const MAX_LOG_LEVEL_LEN: usize = 512;
+
+/// A log level is a list of targets and levels (`waybill=debug,libp2p=warn`). tracing's span
+/// and field filters (`target[span{field=value}]`) are refused: it compiles a field's value as
+/// a regular expression, and a fuzzed config took minutes and a gigabyte of memory to check.
+fn check_log_level(level: &str) -> Result<(), BadValue> {
+    if level.len() > MAX_LOG_LEVEL_LEN {
+        return Err(bad(
+            "log.level",
+            level,
+            format_args!("longer than {MAX_LOG_LEVEL_LEN} bytes"),
+        ));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_:=,.- ".contains(c);
+    if let Some(c) = level.chars().find(|c| !allowed(*c)) {
+        return Err(bad(
+            "log.level",
+            level,
+            format_args!(
+                "{c:?} is not allowed: targets and levels only, e.g. \"waybill=debug,libp2p=warn\" (span and field filters are not accepted)"
+            ),
+        ));
+    }
+    tracing_subscriber::EnvFilter::try_new(level).map_err(|e| bad("log.level", level, e))?;
+    Ok(())
 }

@@ -269,6 +269,31 @@ listen = "/ip4/127.0.0.1/tcp/26000"
 listen = "127.0.0.1:8545"
 "#;
 
+    /// Found by the `node_config` long fuzz run: a level with a span's field filter
+    /// (`target[span{field=value}]`), whose value tracing compiles as a regular expression,
+    /// took minutes and a gigabyte of memory to check. Targets and levels only.
+    #[test]
+    fn a_log_level_is_targets_and_levels_only() {
+        let with_level = |level: &str| {
+            NodeConfig::parse_with_env(
+                std::path::Path::new("config.toml"),
+                SAMPLE,
+                &[("WAYBILL_LOG_LEVEL".to_string(), level.to_string())],
+            )
+        };
+        assert!(with_level("waybill=debug,libp2p=warn").is_ok());
+        assert!(with_level("info").is_ok());
+        assert!(with_level("waybill::engine=trace,libp2p_gossipsub=off").is_ok());
+        for refused in [
+            "waybill[round{height=1}]=debug".to_string(),
+            "waybill[{x=a+++++*.....}]=debug".to_string(),
+            format!("waybill={}", "debug,".repeat(200)),
+        ] {
+            let err = with_level(&refused).expect_err(&refused);
+            assert!(err.to_string().contains("log.level"), "{err}");
+        }
+    }
+
     #[test]
     fn loads_resolves_and_overrides() {
         let dir = tempfile::tempdir().unwrap();

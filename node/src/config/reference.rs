@@ -47,7 +47,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field("mempool", "per_account", false, "Most transactions held per account."),
     field("mempool", "sequence_window", false, "How far ahead of an account's next sequence number a transaction may be."),
     field("log", "format", false, "`human` (one line per event, colour only on a terminal) or `json` (one JSON object per line). `waybill run --log-format` overrides it."),
-    field("log", "level", false, "A tracing filter such as `info` or `waybill_node=debug,libp2p=warn`. The `RUST_LOG` environment variable, when set, replaces it."),
+    field("log", "level", false, "Targets and levels, such as `info` or `waybill_node=debug,libp2p=warn` (at most 512 bytes; tracing's span and field filters are refused). The `RUST_LOG` environment variable, when set, replaces it."),
     field("log", "progress_secs", false, "Seconds between the one-line progress reports (height, transactions, rate, peers by name); 0 turns them off."),
 ];
 
