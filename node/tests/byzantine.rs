@@ -173,7 +173,9 @@ impl Net {
         assert_eq!(
             self.metric("waybill_peers_refused_total").await,
             vec![0; BYZANTINE],
-            "{label}: refused before the flood"
+            "{label}: refused before the flood; offences by node {:?}; Byzantine peer {}",
+            self.offences().await,
+            self.byz.report()
         );
         eprintln!(
             "{label}: {what} x{}; offences now {after:?}; {} client transactions committed",
