@@ -122,6 +122,9 @@ pub struct Store {
     recent_nodes: RwLock<recent_nodes::RecentNodes>,
     /// Checkpoints of the last commits, asked for repeatedly while they are being certified.
     recent_checkpoints: RwLock<certs::RecentCheckpoints>,
+    /// Every consensus block below this height was pruned since the store opened (see
+    /// `consensus::prune_range`).
+    consensus_pruned_below: Mutex<u64>,
 }
 
 impl Store {
@@ -187,6 +190,7 @@ impl Store {
             hasher: Blake3Hasher,
             recent_nodes: RwLock::default(),
             recent_checkpoints: RwLock::default(),
+            consensus_pruned_below: Mutex::new(0),
         };
         store.check_schema(options.read_only)?;
         let summary = store.verify_chain_with(options.verify)?;
