@@ -439,6 +439,13 @@ fn digits_n(s: &str, n: usize) -> bool {
     s.len() == n && digits(s)
 }
 
+/// Whether `s` starts with `n` ASCII digits. Cut with `get`, not by index: a value is any
+/// text, and its `n`th byte may fall inside a character (a client's document panicked the
+/// check that way; found by fuzzing). After a `true`, `&s[n..]` is safe.
+fn leading_digits(s: &str, n: usize) -> bool {
+    s.get(..n).is_some_and(|head| digits_n(head, n))
+}
+
 fn digital_link(uri: &str) -> Option<String> {
     if !is_digital_link(uri) {
         return None;
@@ -542,9 +549,9 @@ fn canonical_domain_form(uri: &str) -> bool {
 fn gtin_or_itip_path(uri: &str) -> Option<(&str, usize)> {
     let path = canonical_host_prefix(uri)?;
     let key_len = if let Some(r) = path.strip_prefix("/8006/") {
-        (r.len() >= 18 && digits(&r[..18])).then_some(6 + 18)
+        leading_digits(r, 18).then_some(6 + 18)
     } else if let Some(r) = path.strip_prefix("/01/") {
-        (r.len() >= 14 && digits(&r[..14])).then_some(4 + 14)
+        leading_digits(r, 14).then_some(4 + 14)
     } else {
         None
     }?;
@@ -598,9 +605,10 @@ fn valid_canonical(uri: &str) -> bool {
         return false;
     };
     let qualified = |key_digits: usize, quals: &[(&str, usize)]| {
-        if rest.len() < key_digits || !digits_n(&rest[..key_digits], key_digits) {
+        if !leading_digits(rest, key_digits) {
             return false;
         }
+        // A char boundary: the bytes before it are ASCII digits.
         let tail = &rest[key_digits..];
         tail.is_empty()
             || quals.iter().any(|(q, max)| {
@@ -613,10 +621,9 @@ fn valid_canonical(uri: &str) -> bool {
     match ai {
         "00" => digits_n(rest, 18),
         "01" => qualified(14, &[("21", 20), ("10", 20), ("235", 28)]),
-        "253" => rest.len() >= 13 && digits(&rest[..13]) && dl_value(&rest[13..], 17),
+        "253" => leading_digits(rest, 13) && dl_value(&rest[13..], 17),
         "255" => {
-            rest.len() >= 13
-                && digits(&rest[..13])
+            leading_digits(rest, 13)
                 && rest.len() <= 25
                 && rest[13..].bytes().all(|c| c.is_ascii_digit())
         }
@@ -624,7 +631,7 @@ fn valid_canonical(uri: &str) -> bool {
         "402" => digits_n(rest, 17),
         "414" => qualified(13, &[("254", 20)]),
         "417" => digits_n(rest, 13),
-        "8003" => rest.len() >= 14 && digits(&rest[..14]) && dl_value(&rest[14..], 16),
+        "8003" => leading_digits(rest, 14) && dl_value(&rest[14..], 16),
         "8006" => qualified(18, &[("21", 20), ("10", 20)]),
         "8010" => {
             let cpid_ok = |s: &str| {
@@ -650,6 +657,30 @@ fn valid_canonical(uri: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_key_whose_digits_end_inside_a_character_is_refused_not_a_panic() {
+        // Found by the epcis_document fuzzer (2026-12-07): `/414/` and twelve digits, then a
+        // three-byte character, and the check of thirteen digits cut the string inside it.
+        for (ai, digits) in [
+            ("414", 12),
+            ("01", 13),
+            ("253", 12),
+            ("255", 12),
+            ("8003", 13),
+            ("8006", 17),
+            ("00", 17),
+            ("402", 16),
+        ] {
+            let uri = format!("https://id.gs1.org/{ai}/{}\u{ea43}9", "4".repeat(digits));
+            assert_eq!(super::canonical_dl(&uri), None, "{uri}");
+            let with_lot = format!(
+                "https://id.gs1.org/{ai}/{}\u{ea43}9/10/A/21/B",
+                "4".repeat(digits)
+            );
+            assert_eq!(super::canonical_dl(&with_lot), None, "{with_lot}");
+        }
+    }
+
     use super::*;
 
     #[test]
