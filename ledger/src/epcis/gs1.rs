@@ -657,6 +657,8 @@ fn valid_canonical(uri: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_key_whose_digits_end_inside_a_character_is_refused_not_a_panic() {
         // Found by the epcis_document fuzzer (2026-12-07): `/414/` and twelve digits, then a
@@ -672,16 +674,14 @@ mod tests {
             ("402", 16),
         ] {
             let uri = format!("https://id.gs1.org/{ai}/{}\u{ea43}9", "4".repeat(digits));
-            assert_eq!(super::canonical_dl(&uri), None, "{uri}");
+            assert_eq!(canonical_dl(&uri), None, "{uri}");
             let with_lot = format!(
                 "https://id.gs1.org/{ai}/{}\u{ea43}9/10/A/21/B",
                 "4".repeat(digits)
             );
-            assert_eq!(super::canonical_dl(&with_lot), None, "{with_lot}");
+            assert_eq!(canonical_dl(&with_lot), None, "{with_lot}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn epc_uris_become_canonical_digital_links() {
