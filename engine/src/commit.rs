@@ -1,6 +1,7 @@
-//! Applying committed blocks: execute, store (one durable write per block), sign the checkpoint,
-//! then tell the mempool and the shell (clients waiting for receipts, subscribers). Blocks the
-//! store already holds (applied by catch-up first) must be the same block, and are skipped.
+//! Applying committed blocks: execute, store (one atomic write per block, on disk with the next
+//! consensus write; see [`Durability`]), sign the checkpoint, then tell the mempool and the shell
+//! (clients waiting for receipts, subscribers). Blocks the store already holds (applied by
+//! catch-up first) must be the same block, and are skipped.
 //!
 //! A commit the core decides is applied on the node's next call, not in the call that decided
 //! it (see [`Unapplied`]): that call's vote or proposal leaves first.
@@ -11,7 +12,7 @@ use consensus::{Block, QuorumCert};
 use ledger::encoding::to_canonical;
 use ledger::execute::execute_block;
 use ledger::hash::FastHashSet;
-use ledger::store_api::CommitInfo;
+use ledger::store_api::{CommitInfo, Durability};
 use ledger::Hash;
 use tracing::{error, info};
 
@@ -108,7 +109,15 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             // block, which prove it committed (see `catchup::verify_committed`).
             let later: Vec<ledger::BlockHeader> =
                 blocks[i + 1..].iter().map(|b| b.header.clone()).collect();
-            self.apply_block_ending(&to_ledger_block(block), &cert_bytes, &later, true)?;
+            // The core decided this commit from records it made durable before its answer
+            // left, so the write may wait for the next sync (see `Durability`).
+            self.apply_block_ending(
+                &to_ledger_block(block),
+                &cert_bytes,
+                &later,
+                true,
+                Durability::WithNextSync,
+            )?;
             applied = i + 1;
             if self.epoch_ended {
                 break;
@@ -134,18 +143,21 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         certificate: &[u8],
         announce: bool,
     ) -> Result<Option<CommitInfo>, EngineError<S::Error>> {
-        self.apply_block_ending(block, certificate, &[], announce)
+        // A block from a peer: no consensus record of this node's proves it.
+        self.apply_block_ending(block, certificate, &[], announce, Durability::Synced)
     }
 
     /// [`Node::apply_block`] for a block committed with the blocks whose `later` headers follow
     /// it (the certificate commits the last of them). If its execution ends the epoch, it is
-    /// stored with the certificate and those headers, and `epoch_ended` is set.
+    /// stored with the certificate and those headers, and `epoch_ended` is set. `durability`:
+    /// how soon the write must be on disk; a block that ends an epoch is synced whatever it says.
     pub(crate) fn apply_block_ending(
         &mut self,
         block: &ledger::Block,
         certificate: &[u8],
         later: &[ledger::BlockHeader],
         announce: bool,
+        durability: Durability,
     ) -> Result<Option<CommitInfo>, EngineError<S::Error>> {
         let height = block.header.height;
         let head = self.store.head().map_or(0, |h| h.height);
@@ -177,9 +189,13 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             }
             _ => certificate,
         };
+        let durability = match execution.next_epoch {
+            Some(_) => Durability::Synced,
+            None => durability,
+        };
         let info = self
             .store
-            .commit_executed(block, certificate, &receipts, &execution)
+            .commit_executed(block, certificate, &receipts, &execution, durability)
             .map_err(EngineError::Store)?;
         if let Some(set) = &execution.next_epoch {
             info!(

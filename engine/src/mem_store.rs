@@ -3,10 +3,13 @@
 //! accumulator's leaf and tree hashing, the state tree's update), so the same blocks give the
 //! same roots and checkpoints; a test in `waybill-node` checks the two against each other.
 //!
-//! Every write is durable when it returns, like the real store's. For the simulator's disk
-//! faults it keeps a journal of its writes: [`MemStore::lose_tail`] rebuilds it without the last
-//! ones (a write-ahead log whose damaged tail recovery dropped), while the safety mark, a file
-//! of its own in the real node, keeps what it had.
+//! It keeps the real store's durability: consensus writes and synced commits are on disk when
+//! they return; [`Durability::WithNextSync`] commits, prunes and ledger certificates wait for
+//! the next of those. For the simulator's disk faults it keeps a journal of its writes and how
+//! much of it is on disk: [`MemStore::lose_unsynced`] forgets what was not (a power loss), and
+//! [`MemStore::lose_tail`] the last writes whatever they were (a write-ahead log whose damaged
+//! tail recovery dropped). The safety mark, a file of its own in the real node, keeps what it
+//! had in both.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,7 +22,9 @@ use ledger::merkle::Blake3Hasher;
 use ledger::proof::{LedgerCertificate, LedgerCheckpoint, VerifiedCertificate};
 use ledger::receipt::{ExecStatus, Receipt, TxLeaf};
 use ledger::smt::{self, MemoryNodeStore, SmtError};
-use ledger::store_api::{CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Head};
+use ledger::store_api::{
+    CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Durability, Head,
+};
 use ledger::stored::StoredBlock;
 use ledger::{Block, Genesis, Hash};
 
@@ -93,6 +98,8 @@ struct Ledger {
     /// the newest; the RocksDB store finds the older ones in its versioned state).
     epoch_starts: Vec<(u64, EpochSet)>,
     journal: Vec<Write>,
+    /// How many of the journal's first writes are on disk.
+    synced: usize,
 }
 
 /// Clones share one store (the simulator keeps a handle across a node's restarts, as a disk
@@ -119,9 +126,27 @@ impl MemStore {
     /// Forgets the last `writes` writes, as a store whose write-ahead log lost its tail would
     /// (the safety mark is untouched). Returns how many were dropped.
     pub fn lose_tail(&self, writes: usize) -> usize {
+        let keep = self.lock().journal.len().saturating_sub(writes);
+        self.keep_first(keep)
+    }
+
+    /// Forgets every write not yet on disk, as a power loss would. Returns how many were dropped.
+    pub fn lose_unsynced(&self) -> usize {
+        let keep = self.lock().synced;
+        self.keep_first(keep)
+    }
+
+    /// Writes not on disk yet (for the simulator's fault choices).
+    pub fn unsynced(&self) -> usize {
+        let ledger = self.lock();
+        ledger.journal.len() - ledger.synced
+    }
+
+    /// Rebuilds the store from the journal's first `keep` writes; returns how many it dropped.
+    fn keep_first(&self, keep: usize) -> usize {
         let mut ledger = self.lock();
-        let keep = ledger.journal.len().saturating_sub(writes);
         let dropped = ledger.journal.len() - keep;
+        let synced = ledger.synced.min(keep);
         let journal: Vec<Write> = ledger.journal[..keep].to_vec();
         let mut fresh = Ledger::at_genesis(&self.0.genesis);
         for w in journal {
@@ -129,6 +154,7 @@ impl MemStore {
                 .apply(&self.0.genesis, w)
                 .expect("a write the store took once replays");
         }
+        fresh.synced = synced;
         *ledger = fresh;
         dropped
     }
@@ -165,6 +191,7 @@ impl Ledger {
             consensus_blocks: BTreeMap::new(),
             epoch_starts: Vec::new(),
             journal: Vec::new(),
+            synced: 0,
         };
         let block = crate::payload::to_ledger_block(&consensus::genesis_block::<
             crate::payload::TxBatch,
@@ -228,7 +255,12 @@ impl Ledger {
                     .or_insert_with(|| cert.clone());
             }
         }
+        // A consensus write is synced, and syncing makes every earlier write durable too.
+        let syncs = matches!(write, Write::Consensus(_));
         self.journal.push(write);
+        if syncs {
+            self.synced = self.journal.len();
+        }
         Ok(())
     }
 
@@ -410,6 +442,7 @@ impl NodeStore for MemStore {
         certificate: &[u8],
         receipts: &[Receipt],
         execution: &BlockExecution,
+        durability: Durability,
     ) -> Result<CommitInfo, MemStoreError> {
         let mut ledger = self.lock();
         ledger.check_next(block)?;
@@ -426,6 +459,9 @@ impl NodeStore for MemStore {
             receipts: receipts.to_vec(),
             delta: execution.delta.clone(),
         });
+        if durability == Durability::Synced {
+            ledger.synced = ledger.journal.len();
+        }
         Ok(info)
     }
 

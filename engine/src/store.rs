@@ -1,5 +1,7 @@
 //! What the engine needs from storage. Every call is synchronous; a write is durable when it
-//! returns, so the engine can let a message go out right after the write it depends on.
+//! returns, so the engine can let a message go out right after the write it depends on. The
+//! one exception is a commit the engine asks for with [`Durability::WithNextSync`], which no
+//! message depends on.
 //!
 //! Two implementations: the binary's RocksDB store with its safety-mark file (in `waybill-node`)
 //! and [`crate::mem_store::MemStore`] (the simulator, the fuzz targets, the engine's tests).
@@ -9,7 +11,9 @@ use ledger::execute::{BlockExecution, StateReader};
 use ledger::governance::EpochSet;
 use ledger::proof::{LedgerCertificate, LedgerCheckpoint, VerifiedCertificate};
 use ledger::receipt::Receipt;
-use ledger::store_api::{CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Head};
+use ledger::store_api::{
+    CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Durability, Head,
+};
 use ledger::stored::StoredBlock;
 use ledger::{Block, Hash};
 
@@ -35,13 +39,14 @@ pub trait NodeStore: StateReader {
     fn receipt(&self, tx: &Hash) -> Result<Option<Receipt>, Self::Error>;
 
     /// Commits the head's child with its commit certificate, receipts and execution results, in
-    /// one durable write.
+    /// one atomic write, on disk as `durability` says.
     fn commit_executed(
         &self,
         block: &Block,
         certificate: &[u8],
         receipts: &[Receipt],
         execution: &BlockExecution,
+        durability: Durability,
     ) -> Result<CommitInfo, Self::Error>;
 
     /// The consensus core's writes, in one durable batch.

@@ -28,6 +28,7 @@ fn plan(down: Option<usize>) -> sim::Plan {
                 node,
                 at_ms: 0,
                 down_ms: 1_000_000,
+                power_loss: false,
                 lose_tail: 0,
             })
             .into_iter()

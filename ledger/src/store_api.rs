@@ -27,6 +27,28 @@ pub struct CommitInfo {
     pub state_root: Hash,
 }
 
+/// When a committed block's write must be on disk.
+///
+/// A validator's commit is decided by consensus records (the committed blocks and the
+/// certificate that commits them) that it made durable before its vote or proposal left. Its
+/// commit write only materialises what those records already prove, so it may wait for the
+/// store's next synced write: the store's write-ahead log is one sequence, and syncing it syncs
+/// every write before. A power loss in between loses only that suffix, and the node's restart
+/// commits those blocks again from the records (`Core::recover`), executing them to the same
+/// state and the same checkpoint. This took an fsync per block off the engine's thread (at
+/// 1,000 tx/s about 190 a second, each about 0.3 ms of a thread that also runs the rounds;
+/// BENCHMARKS.md, sixteenth pass).
+///
+/// Everything else is synced: a block caught up from peers has no consensus record behind it,
+/// and a block that ends an epoch changes which keys the node's next messages answer to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk when the write returns.
+    Synced,
+    /// On disk with the store's next synced write; lost in a power loss before it.
+    WithNextSync,
+}
+
 /// One durable write the consensus core asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConsensusWrite {

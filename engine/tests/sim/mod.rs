@@ -71,6 +71,7 @@ enum Ev {
     },
     Crash {
         inst: usize,
+        power_loss: bool,
         lose_tail: usize,
         down_ms: u64,
     },
@@ -102,6 +103,9 @@ pub struct Inst {
     woken_at: Option<u64>,
     pub byzantine: Vec<Behaviour>,
     pub byz: byzantine::State,
+    /// Its store lost synced writes (a damaged log tail) at some crash: its rollback guard may
+    /// report that. A power loss alone must not make it report anything.
+    pub tail_lost: bool,
 }
 
 struct Client {
@@ -126,6 +130,10 @@ pub struct Outcome {
     pub offences: BTreeMap<&'static str, u64>,
     pub refusals: u64,
     pub rollbacks_detected: u64,
+    /// Writes that power losses took from stores before they were synced.
+    pub unsynced_lost: u64,
+    /// Of those, commits (heights the stores' heads went back).
+    pub commits_lost: u64,
     /// Blocks observers committed (each observer counts its own).
     pub observer_commits: u64,
     /// Ledger certificates observers stored (fetched from validators).
@@ -309,6 +317,7 @@ impl World {
                 woken_at: None,
                 byzantine: plan.byzantine.get(k).cloned().unwrap_or_default(),
                 byz: byzantine::State::default(),
+                tail_lost: false,
             })
             .collect();
         let mut clients: Vec<Client> = (0..CLIENTS)
@@ -378,6 +387,7 @@ impl World {
                 c.at_ms,
                 Ev::Crash {
                     inst: c.node,
+                    power_loss: c.power_loss,
                     lose_tail: c.lose_tail,
                     down_ms: c.down_ms,
                 },
@@ -433,6 +443,7 @@ impl World {
             }
             Ev::Crash {
                 inst,
+                power_loss,
                 lose_tail,
                 down_ms,
             } => {
@@ -441,8 +452,14 @@ impl World {
                 i.incarnation += 1;
                 i.replies.clear();
                 i.woken_at = None;
-                if lose_tail > 0 {
-                    i.store.lose_tail(lose_tail);
+                if power_loss {
+                    let head = |s: &MemStore| s.head().map_or(0, |h| h.height);
+                    let before = head(&i.store);
+                    self.out.unsynced_lost += i.store.lose_unsynced() as u64;
+                    self.out.commits_lost += before - head(&i.store);
+                }
+                if lose_tail > 0 && i.store.lose_tail(lose_tail) > 0 {
+                    i.tail_lost = true;
                 }
                 self.checks.crashed(inst);
                 self.push(self.now + down_ms, Ev::Restart { inst });
@@ -465,6 +482,15 @@ impl World {
         let started = Node::start(config, i.store.clone(), parse_peer, now);
         match started {
             Ok((node, effects)) => {
+                // The safety data and mark are synced before anything depends on them, and the
+                // mark's height never passes a synced commit: a power loss is no rollback.
+                let found = node.status().rollbacks_detected;
+                if found > 0 && !self.insts[inst].tail_lost && self.is_honest(inst) {
+                    self.out.violations.push(format!(
+                        "t={now} inst {inst}: the rollback guard reported {found} finding(s) after a crash that lost only unsynced writes"
+                    ));
+                }
+                let i = &mut self.insts[inst];
                 i.node = Some(node);
                 self.checks.started(inst, head);
                 self.after(inst, effects);
@@ -961,6 +987,7 @@ impl World {
                 self.now + 1,
                 Ev::Crash {
                     inst: i,
+                    power_loss: false,
                     lose_tail: 0,
                     down_ms: 50,
                 },

@@ -64,7 +64,10 @@ pub struct Crash {
     pub node: usize,
     pub at_ms: u64,
     pub down_ms: u64,
-    /// Writes the store's log loses (a damaged tail); the safety mark keeps what it had.
+    /// The disk loses every write not yet synced (a power loss, not just the process).
+    pub power_loss: bool,
+    /// Writes the store's log loses after that (a damaged tail); the safety mark keeps what it
+    /// had.
     pub lose_tail: usize,
 }
 
@@ -281,6 +284,9 @@ impl Plan {
                 node,
                 at_ms,
                 down_ms,
+                // From a draw already made, so that a seed's plan is otherwise what it was
+                // before power losses were modelled.
+                power_loss: at_ms % 2 == 0,
                 lose_tail,
             });
         }

@@ -117,7 +117,7 @@ pub(super) fn ledger(store: &Store, g: &Genesis, n: u64) -> Vec<Block> {
         let execution = execute_block(CHAIN, &b.txs, store).unwrap();
         let receipts = execution.receipts(&b, store.accumulator_size());
         store
-            .commit_executed(&b, &[], &receipts, &execution)
+            .commit_executed(&b, &[], &receipts, &execution, Durability::Synced)
             .unwrap();
         blocks.push(b);
     }
@@ -653,7 +653,7 @@ fn epoch_changes_are_found_and_proven() {
         assert_eq!(execution.next_epoch.is_some(), h != 4, "height {h}");
         let receipts = execution.receipts(&b, store.accumulator_size());
         store
-            .commit_executed(&b, &[], &receipts, &execution)
+            .commit_executed(&b, &[], &receipts, &execution, Durability::Synced)
             .unwrap();
         blocks.push(b);
     }

@@ -3,7 +3,7 @@
 //! with fsync. So a commit either happened entirely and durably, or not at all. The
 //! verified-up-to marker follows in a write of its own (see `marker`).
 
-use rocksdb::WriteBatch;
+use rocksdb::{WriteBatch, WriteOptions};
 
 use super::schema::{self, TxLocation};
 use super::{sync_write, ChainState, CommitInfo, Head, Store, StoreError, VerifiedMarker};
@@ -14,6 +14,7 @@ use crate::execute::{BlockExecution, StateDelta, MAX_STATE_VALUE_BYTES};
 use crate::hash::{FastHashSet, Hash};
 use crate::proof::LedgerCheckpoint;
 use crate::receipt::{ExecStatus, Receipt, TxLeaf};
+use crate::store_api::Durability;
 use crate::stored::{
     receipt_to_bytes, StoredBlockParts, MAX_CERTIFICATE_BYTES, MAX_RECEIPT_BYTES,
     MAX_STORED_BLOCK_BYTES,
@@ -83,6 +84,7 @@ impl Store {
             &[],
             genesis_state,
             &[],
+            Durability::Synced,
         )
     }
 
@@ -109,17 +111,28 @@ impl Store {
         let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         let chain = self.state();
         self.check_next(&chain, block)?;
-        self.write_block(chain, None, block, certificate, receipts, state, &[])
+        self.write_block(
+            chain,
+            None,
+            block,
+            certificate,
+            receipts,
+            state,
+            &[],
+            Durability::Synced,
+        )
     }
 
     /// Commits the next block with what executing it produced: its state changes and the events
-    /// that feed the history and organization indexes, all in one fsynced batch.
+    /// that feed the history and organization indexes, all in one batch, on disk as `durability`
+    /// says (see [`Durability`]; atomic either way).
     pub fn commit_executed(
         &self,
         block: &Block,
         certificate: &[u8],
         receipts: &[Receipt],
         execution: &BlockExecution,
+        durability: Durability,
     ) -> Result<CommitInfo, StoreError> {
         let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         let chain = self.state();
@@ -132,6 +145,7 @@ impl Store {
             receipts,
             &execution.delta,
             &execution.events,
+            durability,
         )
     }
 
@@ -170,6 +184,7 @@ impl Store {
         receipts: &[Receipt],
         state_delta: &StateDelta,
         events: &[EventRecord],
+        durability: Durability,
     ) -> Result<CommitInfo, StoreError> {
         let height = block.header.height;
         block
@@ -343,8 +358,12 @@ impl Store {
         if let Some(g) = genesis_hash {
             batch.put_cf(meta, schema::META_GENESIS_HASH, g.as_bytes());
         }
+        let options = match durability {
+            Durability::Synced => sync_write(),
+            Durability::WithNextSync => WriteOptions::default(),
+        };
         self.db
-            .write_opt(batch, &sync_write())
+            .write_opt(batch, &options)
             .map_err(StoreError::db("commit block"))?;
         if state.verified_through_head {
             // Everything this commit wrote was checked before it was written. A failed marker

@@ -49,7 +49,7 @@ use crate::hash::Hash;
 use crate::merkle::Blake3Hasher;
 
 pub use crate::store_api::{
-    CertificateStored, ConsensusRecords, ConsensusWrite, MAX_CONSENSUS_RECORD_BYTES,
+    CertificateStored, ConsensusRecords, ConsensusWrite, Durability, MAX_CONSENSUS_RECORD_BYTES,
 };
 pub use audit::{AuditError, AuditProgress, AuditStage, AuditSummary};
 pub use error::StoreError;
@@ -328,7 +328,6 @@ impl Store {
     }
 }
 
-/// Every write is fsynced before it returns: an acknowledged commit survives power loss.
 /// One block cache for every column family, holding index and filter blocks too.
 const BLOCK_CACHE_BYTES: usize = 64 << 20;
 /// All column families' memtables together.
@@ -409,6 +408,10 @@ fn cf_options(name: &str, families: &FamilyOptions) -> Options {
     }
 }
 
+/// The options of every write that must be on disk when it returns. The others (prunes, the
+/// verified-up-to marker, ledger certificates, [`Durability::WithNextSync`] commits) are ones
+/// whose loss costs only redoing them; the next synced write makes them durable too, since
+/// RocksDB's write-ahead log is one sequence for every column family.
 fn sync_write() -> WriteOptions {
     let mut w = WriteOptions::default();
     w.set_sync(true);

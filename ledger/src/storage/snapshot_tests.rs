@@ -43,8 +43,14 @@ fn replay(src: &Store, dst: &Store, from: u64, to: u64) {
         let stored = src.block_by_height(h).unwrap().unwrap();
         let execution = execute_block(CHAIN, &stored.block.txs, dst).unwrap();
         let receipts = execution.receipts(&stored.block, dst.accumulator_size());
-        dst.commit_executed(&stored.block, &stored.certificate, &receipts, &execution)
-            .unwrap();
+        dst.commit_executed(
+            &stored.block,
+            &stored.certificate,
+            &receipts,
+            &execution,
+            Durability::Synced,
+        )
+        .unwrap();
         assert_eq!(
             dst.ledger_checkpoint(h).unwrap(),
             src.ledger_checkpoint(h).unwrap(),

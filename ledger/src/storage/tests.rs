@@ -760,7 +760,9 @@ fn events_feed_item_history_and_organization_indexes_in_pages() {
             ],
         };
         let r = execution.receipts(&b, first);
-        store.commit_executed(&b, &[], &r, &execution).unwrap();
+        store
+            .commit_executed(&b, &[], &r, &execution, Durability::Synced)
+            .unwrap();
         parent = b.hash();
     }
     let all = store.item_history("lot-1", 0, 100).unwrap();

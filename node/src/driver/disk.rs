@@ -15,7 +15,9 @@ use ledger::governance::EpochSet;
 use ledger::proof::{LedgerCertificate, LedgerCheckpoint, VerifiedCertificate};
 use ledger::receipt::Receipt;
 use ledger::storage::{Store, StoreError};
-use ledger::store_api::{CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Head};
+use ledger::store_api::{
+    CertificateStored, CommitInfo, ConsensusRecords, ConsensusWrite, Durability, Head,
+};
 use ledger::stored::StoredBlock;
 use ledger::{Block, Hash};
 
@@ -122,10 +124,11 @@ impl NodeStore for Disk {
         certificate: &[u8],
         receipts: &[Receipt],
         execution: &BlockExecution,
+        durability: Durability,
     ) -> Result<CommitInfo, DiskError> {
         Ok(self
             .store
-            .commit_executed(block, certificate, receipts, execution)?)
+            .commit_executed(block, certificate, receipts, execution, durability)?)
     }
 
     fn persist_consensus(&self, writes: &[ConsensusWrite]) -> Result<(), DiskError> {
