@@ -67,6 +67,8 @@ struct Summary {
     rollbacks: u64,
     /// Blocks observers committed, over all seeds.
     observer_commits: u64,
+    /// Commits that power losses took before they were synced (made again on restart).
+    commits_lost: u64,
 }
 
 impl Summary {
@@ -80,6 +82,7 @@ impl Summary {
         self.refusals += o.refusals;
         self.rollbacks += o.rollbacks_detected;
         self.observer_commits += o.observer_commits;
+        self.commits_lost += o.commits_lost;
         if !o.ok() {
             let only = match kind {
                 Kind::Plain(only) => only.map(|b| format!(":{b:?}")).unwrap_or_default(),
@@ -97,7 +100,7 @@ impl Summary {
 
     fn report(&self, label: &str, started: Instant) -> String {
         format!(
-            "{label}: {} seeds, {} failed, highest height {}, {} client transactions committed, offences {:?}, peers refused {}, rollbacks detected {}, observer commits {} in {:.1}s",
+            "{label}: {} seeds, {} failed, highest height {}, {} client transactions committed, offences {:?}, peers refused {}, rollbacks detected {}, commits lost to power losses {}, observer commits {} in {:.1}s",
             self.seeds,
             self.failures.len(),
             self.max_height,
@@ -105,6 +108,7 @@ impl Summary {
             self.offences,
             self.refusals,
             self.rollbacks,
+            self.commits_lost,
             self.observer_commits,
             started.elapsed().as_secs_f64()
         )
@@ -149,6 +153,7 @@ fn many_kind(label: &str, first: u64, seeds: u64, n: usize, kind: Kind) -> Summa
         total.refusals += p.refusals;
         total.rollbacks += p.rollbacks;
         total.observer_commits += p.observer_commits;
+        total.commits_lost += p.commits_lost;
     }
     println!("{}", total.report(label, started));
     total
