@@ -108,19 +108,7 @@ impl Store {
         receipts: &[Receipt],
         state: &StateDelta,
     ) -> Result<CommitInfo, StoreError> {
-        let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let chain = self.state();
-        self.check_next(&chain, block)?;
-        self.write_block(
-            chain,
-            None,
-            block,
-            certificate,
-            receipts,
-            state,
-            &[],
-            Durability::Synced,
-        )
+        self.commit_next(block, certificate, receipts, state, &[], Durability::Synced)
     }
 
     /// Commits the next block with what executing it produced: its state changes and the events
@@ -134,6 +122,26 @@ impl Store {
         execution: &BlockExecution,
         durability: Durability,
     ) -> Result<CommitInfo, StoreError> {
+        self.commit_next(
+            block,
+            certificate,
+            receipts,
+            &execution.delta,
+            &execution.events,
+            durability,
+        )
+    }
+
+    /// Writes `block` as the head's child, under the commit lock.
+    fn commit_next(
+        &self,
+        block: &Block,
+        certificate: &[u8],
+        receipts: &[Receipt],
+        state: &StateDelta,
+        events: &[EventRecord],
+        durability: Durability,
+    ) -> Result<CommitInfo, StoreError> {
         let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         let chain = self.state();
         self.check_next(&chain, block)?;
@@ -143,8 +151,8 @@ impl Store {
             block,
             certificate,
             receipts,
-            &execution.delta,
-            &execution.events,
+            state,
+            events,
             durability,
         )
     }
