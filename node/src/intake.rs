@@ -71,6 +71,7 @@ pub async fn run(chain_id: String, mut raw: mpsc::Receiver<Vec<u8>>, sink: Intak
                 .add(CheckedVia::Gossip, unknown.len());
             let chain = chain_id.clone();
             let Ok((unknown, results)) = tokio::task::spawn_blocking(move || {
+                crate::priority::lower_this_thread_for_checking();
                 let results = crate::payload::verify_in_parallel(&chain, &unknown);
                 (unknown, results)
             })

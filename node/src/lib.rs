@@ -19,6 +19,7 @@ pub use engine::mempool;
 pub mod metrics;
 pub mod network;
 pub use engine::payload;
+pub mod priority;
 pub mod process_memory;
 pub mod progress;
 pub mod reset;

@@ -81,6 +81,7 @@ async fn run(chain_id: String, counts: Arc<SignatureChecks>, mut rx: mpsc::Recei
         counts.add(CheckedVia::Submission, txs.len());
         let chain = chain_id.clone();
         let Ok((txs, results)) = tokio::task::spawn_blocking(move || {
+            crate::priority::lower_this_thread_for_checking();
             let results = verify_in_parallel(&chain, &txs);
             (txs, results)
         })
