@@ -13,7 +13,7 @@
 
 /// How much nicer than the rest of the node the checking threads run, in Linux `nice` steps
 /// (each about a fifth less weight): at 10, a checking thread weighs about a tenth of the engine's
-/// thread when both want a core. 5 was tried too, and its pairs said nothing (BENCHMARKS.md,
+/// thread when both want a core. 5 was tried too, and its pairs were less clear (BENCHMARKS.md,
 /// seventeenth pass).
 pub const CHECKING_NICENESS: i32 = 10;
 
