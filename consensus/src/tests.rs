@@ -930,9 +930,10 @@ fn missing_parent_is_fetched_then_voted() {
     assert_eq!(
         acts,
         vec![
+            // One block lies between its root (genesis) and the parent: one is asked for.
             Action::FetchBlocks {
                 id: b1_id,
-                count: 64,
+                count: 1,
                 from: net.pk(2)
             },
             Action::SetTimer {
@@ -1092,6 +1093,71 @@ mod fuzz {
     }
 }
 
+/// A fetch asks for no more blocks than lie above the committed root; an answer that still
+/// falls short (a peer that sends less, or an estimate made low by rounds) is kept, and the
+/// fetch goes on from its oldest block's parent until the chain reaches the tree.
+#[test]
+fn a_short_fetch_answer_is_kept_and_the_fetch_goes_on_further_back() {
+    let net = Net::new(4);
+    let (_cores, log) = run_happy(&net, 4);
+    let proposal = |round: u64| {
+        log.iter()
+            .flatten()
+            .find_map(|a| match a {
+                Action::Broadcast {
+                    msg: ConsensusMsg::Proposal(p),
+                    ..
+                } if p.round() == round => Some(p.clone()),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let (p1, p2, p3) = (proposal(1), proposal(2), proposal(3));
+    let (mut fresh, _) = net.core(2);
+    let acts = fresh.handle(10, net.msg(3, ConsensusMsg::Proposal(p3.clone())));
+    assert!(
+        acts.contains(&Action::FetchBlocks {
+            id: p2.block.id(),
+            count: 2,
+            from: net.pk(3)
+        }),
+        "{acts:?}"
+    );
+    let acts = fresh.handle(
+        11,
+        Input::BlocksFetched {
+            from: net.pk(3),
+            blocks: vec![p2.block.clone()],
+        },
+    );
+    assert_eq!(
+        acts,
+        vec![Action::FetchBlocks {
+            id: p1.block.id(),
+            count: 1,
+            from: net.pk(3)
+        }],
+        "the short answer is stashed, and only the one block still missing is asked for"
+    );
+    let acts = fresh.handle(
+        12,
+        Input::BlocksFetched {
+            from: net.pk(3),
+            blocks: vec![p1.block.clone()],
+        },
+    );
+    let persisted: Vec<u64> = acts
+        .iter()
+        .filter_map(|a| match a {
+            Action::PersistBlock { block, .. } => Some(block.height()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(persisted, vec![1, 2, 3]);
+    let v = vote_of(&acts);
+    assert_eq!((v.data.round, v.data.block_id), (3, p3.block.id()));
+}
+
 /// Peers answer a fetch with ancestors down to wherever their store ends, which can be the
 /// genesis block (never a valid proposal). Before this was handled, a restarted validator
 /// rejected every such answer and never voted again.
@@ -1118,7 +1184,7 @@ fn a_fetched_chain_reaching_genesis_is_accepted_and_voted_on() {
     assert!(
         acts.contains(&Action::FetchBlocks {
             id: p2.block.id(),
-            count: 64,
+            count: 2,
             from: net.pk(3)
         }),
         "{acts:?}"

@@ -153,11 +153,13 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
                     what: "proposals waiting for their parent",
                 });
             }
+            let parent_height = p.block.height().saturating_sub(1);
+            let above_root = parent_height.saturating_sub(self.tree.root().height());
             self.pending_proposals
                 .entry(parent)
                 .or_default()
                 .push((p, qc));
-            self.fetch(parent, from);
+            self.fetch(parent, from, above_root);
             return Ok(());
         }
         self.check_time(&p.block, &parent)?;

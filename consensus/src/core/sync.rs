@@ -3,7 +3,9 @@
 use super::*;
 
 impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
-    pub(super) fn fetch(&mut self, id: Hash, from: PublicKey) {
+    /// Asks `from` for block `id` and its ancestors down to the committed root, at most
+    /// `above_root` blocks (see [`Fetch`]).
+    pub(super) fn fetch(&mut self, id: Hash, from: PublicKey, above_root: u64) {
         if self.fetching.contains_key(&id) {
             return;
         }
@@ -16,10 +18,11 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             );
             return;
         }
-        self.fetching.insert(id, 0);
+        let fetch = Fetch::new(above_root);
+        self.fetching.insert(id, fetch);
         self.out.push(Action::FetchBlocks {
             id,
-            count: FETCH_COUNT,
+            count: fetch.count,
             from,
         });
     }
@@ -78,7 +81,8 @@ impl<P: Payload, V: PayloadValidator<P>> Core<P, V> {
             self.stash.entry(parent).or_default().push(b);
             parent = id;
         }
-        self.fetch(oldest_parent, from);
+        // `oldest_height > root_height + 1` (checked above): the parent is above the root.
+        self.fetch(oldest_parent, from, oldest_height - 1 - root_height);
     }
 
     pub(super) fn check_fetched(
