@@ -35,7 +35,8 @@
 //! - `SetTimer`: deliver `Input::TimerFired { round }` at `deadline` (only the latest matters).
 //! - `RequestPayload`: answer `Input::PayloadReady` for that round (an empty payload is fine).
 //! - `FetchBlocks`: ask that peer; the peer answers from its own block store (committed and
-//!   persisted blocks): the block and its ancestors, newest first. Feed `Input::BlocksFetched`.
+//!   persisted blocks): the block and its ancestors, newest first, `count` in all. The core
+//!   asks only for as many as can lie above its committed root. Feed `Input::BlocksFetched`.
 //! - On restart: [`Core::recover`] with the last durable safety data, every durable block and the
 //!   last committed block.
 
