@@ -1093,6 +1093,30 @@ mod fuzz {
     }
 }
 
+/// Round `round`'s proposal as its leader broadcast it in `log`.
+fn broadcast_proposal(log: &[Vec<A>], round: u64) -> Proposal<TP> {
+    log.iter()
+        .flatten()
+        .find_map(|a| match a {
+            Action::Broadcast {
+                msg: ConsensusMsg::Proposal(p),
+                ..
+            } if p.round() == round => Some(p.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// The heights of the blocks `acts` persist, in order.
+fn persisted_heights(acts: &[A]) -> Vec<u64> {
+    acts.iter()
+        .filter_map(|a| match a {
+            Action::PersistBlock { block, .. } => Some(block.height()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A fetch asks for no more blocks than lie above the committed root; an answer that still
 /// falls short (a peer that sends less, or an estimate made low by rounds) is kept, and the
 /// fetch goes on from its oldest block's parent until the chain reaches the tree.
@@ -1100,19 +1124,11 @@ mod fuzz {
 fn a_short_fetch_answer_is_kept_and_the_fetch_goes_on_further_back() {
     let net = Net::new(4);
     let (_cores, log) = run_happy(&net, 4);
-    let proposal = |round: u64| {
-        log.iter()
-            .flatten()
-            .find_map(|a| match a {
-                Action::Broadcast {
-                    msg: ConsensusMsg::Proposal(p),
-                    ..
-                } if p.round() == round => Some(p.clone()),
-                _ => None,
-            })
-            .unwrap()
-    };
-    let (p1, p2, p3) = (proposal(1), proposal(2), proposal(3));
+    let (p1, p2, p3) = (
+        broadcast_proposal(&log, 1),
+        broadcast_proposal(&log, 2),
+        broadcast_proposal(&log, 3),
+    );
     let (mut fresh, _) = net.core(2);
     let acts = fresh.handle(10, net.msg(3, ConsensusMsg::Proposal(p3.clone())));
     assert!(
@@ -1146,14 +1162,7 @@ fn a_short_fetch_answer_is_kept_and_the_fetch_goes_on_further_back() {
             blocks: vec![p1.block.clone()],
         },
     );
-    let persisted: Vec<u64> = acts
-        .iter()
-        .filter_map(|a| match a {
-            Action::PersistBlock { block, .. } => Some(block.height()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(persisted, vec![1, 2, 3]);
+    assert_eq!(persisted_heights(&acts), vec![1, 2, 3]);
     let v = vote_of(&acts);
     assert_eq!((v.data.round, v.data.block_id), (3, p3.block.id()));
 }
@@ -1165,19 +1174,11 @@ fn a_short_fetch_answer_is_kept_and_the_fetch_goes_on_further_back() {
 fn a_fetched_chain_reaching_genesis_is_accepted_and_voted_on() {
     let net = Net::new(4);
     let (_cores, log) = run_happy(&net, 4);
-    let proposal = |round: u64| {
-        log.iter()
-            .flatten()
-            .find_map(|a| match a {
-                Action::Broadcast {
-                    msg: ConsensusMsg::Proposal(p),
-                    ..
-                } if p.round() == round => Some(p.clone()),
-                _ => None,
-            })
-            .unwrap()
-    };
-    let (p1, p2, p3) = (proposal(1), proposal(2), proposal(3));
+    let (p1, p2, p3) = (
+        broadcast_proposal(&log, 1),
+        broadcast_proposal(&log, 2),
+        broadcast_proposal(&log, 3),
+    );
     // Validator 2 restarted with nothing; round 4's leader (validator 0) collects the votes.
     let (mut fresh, _) = net.core(2);
     let acts = fresh.handle(10, net.msg(3, ConsensusMsg::Proposal(p3.clone())));
@@ -1206,14 +1207,7 @@ fn a_fetched_chain_reaching_genesis_is_accepted_and_voted_on() {
         !acts.iter().any(|a| matches!(a, Action::Rejected { .. })),
         "{acts:?}"
     );
-    let persisted: Vec<u64> = acts
-        .iter()
-        .filter_map(|a| match a {
-            Action::PersistBlock { block, .. } => Some(block.height()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(persisted, vec![1, 2, 3]);
+    assert_eq!(persisted_heights(&acts), vec![1, 2, 3]);
     // It votes for round 3 (sent once the vote's safety data is durable).
     let v = vote_of(&acts);
     assert_eq!((v.data.round, v.data.block_id), (3, p3.block.id()));
