@@ -1107,6 +1107,25 @@ fn broadcast_proposal(log: &[Vec<A>], round: u64) -> Proposal<TP> {
         .unwrap()
 }
 
+/// Validator 2 restarted with nothing, shown round 3's proposal after three happy rounds: it
+/// holds only the genesis block, so it asks round 3's proposer for the parent and the one block
+/// below it (two lie above its root), and no more. Returns it and the proposals of rounds 1 to 3.
+fn fresh_validator_shown_round_3(net: &Net) -> (C, [Proposal<TP>; 3]) {
+    let (_cores, log) = run_happy(net, 4);
+    let proposals = [1, 2, 3].map(|round| broadcast_proposal(&log, round));
+    let (mut fresh, _) = net.core(2);
+    let acts = fresh.handle(10, net.msg(3, ConsensusMsg::Proposal(proposals[2].clone())));
+    assert!(
+        acts.contains(&Action::FetchBlocks {
+            id: proposals[1].block.id(),
+            count: 2,
+            from: net.pk(3)
+        }),
+        "{acts:?}"
+    );
+    (fresh, proposals)
+}
+
 /// The heights of the blocks `acts` persist, in order.
 fn persisted_heights(acts: &[A]) -> Vec<u64> {
     acts.iter()
@@ -1123,22 +1142,7 @@ fn persisted_heights(acts: &[A]) -> Vec<u64> {
 #[test]
 fn a_short_fetch_answer_is_kept_and_the_fetch_goes_on_further_back() {
     let net = Net::new(4);
-    let (_cores, log) = run_happy(&net, 4);
-    let (p1, p2, p3) = (
-        broadcast_proposal(&log, 1),
-        broadcast_proposal(&log, 2),
-        broadcast_proposal(&log, 3),
-    );
-    let (mut fresh, _) = net.core(2);
-    let acts = fresh.handle(10, net.msg(3, ConsensusMsg::Proposal(p3.clone())));
-    assert!(
-        acts.contains(&Action::FetchBlocks {
-            id: p2.block.id(),
-            count: 2,
-            from: net.pk(3)
-        }),
-        "{acts:?}"
-    );
+    let (mut fresh, [p1, p2, p3]) = fresh_validator_shown_round_3(&net);
     let acts = fresh.handle(
         11,
         Input::BlocksFetched {
@@ -1173,23 +1177,7 @@ fn a_short_fetch_answer_is_kept_and_the_fetch_goes_on_further_back() {
 #[test]
 fn a_fetched_chain_reaching_genesis_is_accepted_and_voted_on() {
     let net = Net::new(4);
-    let (_cores, log) = run_happy(&net, 4);
-    let (p1, p2, p3) = (
-        broadcast_proposal(&log, 1),
-        broadcast_proposal(&log, 2),
-        broadcast_proposal(&log, 3),
-    );
-    // Validator 2 restarted with nothing; round 4's leader (validator 0) collects the votes.
-    let (mut fresh, _) = net.core(2);
-    let acts = fresh.handle(10, net.msg(3, ConsensusMsg::Proposal(p3.clone())));
-    assert!(
-        acts.contains(&Action::FetchBlocks {
-            id: p2.block.id(),
-            count: 2,
-            from: net.pk(3)
-        }),
-        "{acts:?}"
-    );
+    let (mut fresh, [p1, p2, p3]) = fresh_validator_shown_round_3(&net);
     // Newest first, down to and including the genesis block.
     let answer = vec![
         p2.block.clone(),
