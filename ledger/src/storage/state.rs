@@ -174,8 +174,17 @@ impl NodeStore for Store {
         else {
             return Ok(None);
         };
-        Node::from_bytes(&bytes)
-            .map(Some)
-            .map_err(|e| SmtError::Store(format!("node {hash}: {e}")))
+        let node =
+            Node::from_bytes(&bytes).map_err(|e| SmtError::Store(format!("node {hash}: {e}")))?;
+        // Kept in memory for the next update's paths, but only if it is the node asked for:
+        // the cache serves its nodes as already checked. A damaged one goes back to the tree,
+        // which reports the mismatch.
+        if node.hash() == *hash {
+            self.recent_nodes
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remember_read(*hash, &node);
+        }
+        Ok(Some(node))
     }
 }

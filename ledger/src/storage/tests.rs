@@ -683,6 +683,51 @@ fn state_roots_and_proofs_at_every_height_survive_reopen() {
     assert!(roots.windows(2).all(|w| w[0] != w[1]), "{roots:?}");
 }
 
+/// A tree node read back from RocksDB is kept in memory for the next update (under a light load
+/// most of a path was written many commits ago), unless it is not the node its key names.
+#[test]
+fn tree_nodes_read_back_are_kept_in_memory_unless_damaged() {
+    use crate::smt::{Node, NodeStore};
+    let dir = tempfile::tempdir().unwrap();
+    let kv = |k: &str| (k.as_bytes().to_vec(), Some(b"v".to_vec()));
+    let root = {
+        let store = Store::open(dir.path()).unwrap();
+        let genesis = block(0, Hash::ZERO, vec![]);
+        let state: crate::execute::StateDelta = ["org/farm", "org/shop", "item/1", "item/2"]
+            .into_iter()
+            .map(kv)
+            .collect();
+        store
+            .init_genesis_with_state(GENESIS, &genesis, &state)
+            .unwrap()
+            .state_root
+    };
+    let children = {
+        // A reopened store remembers nothing.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.get_known(&root), None);
+        let node = NodeStore::get(&store, &root).unwrap().unwrap();
+        assert_eq!(store.get_known(&root), Some(node), "read back, then kept");
+        match node {
+            Node::Internal { left, right } => [left, right],
+            Node::Leaf(_) => panic!("four keys under a leaf root"),
+        }
+    };
+    // One of the root's children, damaged on disk: it still decodes, to another node.
+    let child = children
+        .into_iter()
+        .find(|h| *h != crate::smt::EMPTY)
+        .unwrap();
+    tamper(dir.path(), schema::CF_SMT_NODES, child.as_bytes(), |v| {
+        let last = v.len() - 1;
+        v[last] ^= 1;
+    });
+    let store = Store::open(dir.path()).unwrap();
+    let damaged = NodeStore::get(&store, &child).unwrap().unwrap();
+    assert_ne!(damaged.hash(), child);
+    assert_eq!(store.get_known(&child), None, "a damaged node was cached");
+}
+
 #[test]
 fn a_missing_state_root_is_reported_by_a_full_open() {
     let dir = tempfile::tempdir().unwrap();
