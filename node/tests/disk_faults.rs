@@ -17,7 +17,7 @@ use waybill_node::localnet::{log_tail, start_node, LocalNode};
 mod common;
 use common::{
     assert_no_equivocation, assert_same_chain, commit_one, kill9, log_of, start_network,
-    wait_answering, wait_height, wait_metric, Load, Processes, EXE,
+    wait_answering, wait_height, wait_log, wait_metric, Load, Processes, EXE,
 };
 
 static TURNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -120,7 +120,9 @@ async fn a_damaged_log_is_detected_and_the_node_votes_again(
     // Started again: the damage is found, logged at error level and counted.
     start_node(Path::new(EXE), &n[VICTIM]).unwrap();
     let victim = wait_answering(&n[VICTIM]).await;
-    let log = log_of(&n[VICTIM])[log_before..].to_string();
+    // The engine logs its findings before its recovery line, on its own thread, which may
+    // start after the RPC answers (rehearsal 36 of CI read the log too early).
+    let log = wait_log(&n[VICTIM], log_before, "recovering consensus state", LIMIT).await;
     // The damage cost blocks the node had committed and answered for, and the safety data
     // that went with them.
     let recovered = recovered_height(&log);

@@ -294,6 +294,27 @@ pub fn log_of(n: &LocalNode) -> String {
     std::fs::read_to_string(n.log_file()).unwrap_or_default()
 }
 
+/// `n`'s log from byte `from` on, once it holds `needle` (`within` at most). A restarted node
+/// answers RPC before its engine's thread has started: what the engine logs on start (its
+/// recovery, the rollback guard's findings) may not be there yet when the RPC first answers.
+#[allow(dead_code)]
+pub async fn wait_log(n: &LocalNode, from: usize, needle: &str, within: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        let log = log_of(n);
+        let tail = log.get(from..).unwrap_or_default();
+        if tail.contains(needle) {
+            return tail.to_string();
+        }
+        assert!(
+            start.elapsed() < within,
+            "{}: no {needle:?} in its log within {within:?}:\n{tail}",
+            n.name
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Lines of `log` that show a validator signing two different things in one round: the core's
 /// rejection of a second vote or timeout, the engine's offence, or a node learning it had.
 #[allow(dead_code)]
