@@ -11,6 +11,7 @@ use ledger::encoding::to_canonical;
 use ledger::store_api::ConsensusWrite;
 use tracing::{debug, error, warn};
 
+use crate::guard;
 use crate::node::{Asked, EngineError, Node};
 use crate::offences::Offence;
 use crate::payload::TxBatch;
@@ -90,20 +91,34 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         Ok(())
     }
 
-    /// Makes the pending writes durable: the store's batch, then the safety mark. A crash
-    /// between the two leaves the mark behind the store, which the guard reads as nothing
-    /// wrong; the message that depends on them has not left yet.
+    /// Makes the pending writes durable: the store's batch, and the safety mark beside it when
+    /// the safety data changed. The two may become durable in either order (the real node syncs
+    /// them side by side), and a crash may keep one without the other; the message that depends
+    /// on them has not left yet. The mark names the safety data the store held before, so the
+    /// guard can tell a write in flight at a crash from a store that went back, and claims only a
+    /// committed height synced before this batch (the batch's sync is what makes the commits
+    /// since durable, and it may be the half that is lost).
     fn flush(&mut self, pending: &mut PendingWrites) -> Result<(), EngineError<S::Error>> {
         if pending.writes.is_empty() {
             return Ok(());
         }
         let writes = std::mem::take(&mut pending.writes);
-        self.store
-            .persist_consensus(&writes)
-            .map_err(EngineError::Store)?;
-        if let Some(data) = pending.mark.take() {
-            self.write_mark(&data)?;
+        let head = self.store.head().map_or(0, |h| h.height);
+        match pending.mark.take() {
+            Some(data) => {
+                let mark =
+                    guard::SafetyMark::replacing(&data, self.synced_head, self.durable_safety);
+                self.store
+                    .persist_consensus_and_mark(&writes, &mark)
+                    .map_err(EngineError::Store)?;
+                self.durable_safety = guard::safety_digest(&data);
+            }
+            None => self
+                .store
+                .persist_consensus(&writes)
+                .map_err(EngineError::Store)?,
         }
+        self.synced_head = self.synced_head.max(head);
         pending.unreported = pending.last;
         Ok(())
     }

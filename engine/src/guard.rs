@@ -14,6 +14,15 @@
 //!   votes or times out in a round it may have signed in, and it signs no ledger checkpoint until
 //!   the network has passed those rounds (the core enters a round only on a certificate of the
 //!   round before);
+//! - the mark exactly one write ahead: the store and the mark are written at the same time (two
+//!   fsyncs in parallel, not one after the other, which would sit in every round), so a crash
+//!   while both were in flight can leave the mark's write durable and the store's not. The mark
+//!   names the safety data it replaces ([`SafetyMark::replaces`]); when that is the store's, the
+//!   node takes the mark's data as above, but it is no finding: nothing that depended on the
+//!   write had left the node. (A disk that lost exactly that one write, after its vote left,
+//!   looks the same; the node keeps its promises all the same, from the mark, only without the
+//!   report.) For the same reason the mark's committed height is the one the store had made
+//!   durable before the write, not the one the write makes durable;
 //! - the store's committed head below the mark's height: the ledger went back (it is caught up
 //!   again from peers; `waybill audit ledger` reports it);
 //! - no mark, or an unreadable one: a first start after an upgrade, or a data directory restored
@@ -36,12 +45,44 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SafetyMark {
     pub safety: SafetyData,
-    /// The highest committed height this node had reached when the mark was written.
+    /// A committed height this node's store had made durable when the mark was written.
     pub committed_height: u64,
+    /// [`safety_digest`] of the safety data the store held when this mark's write began: the
+    /// store's write of `safety` ran beside the mark's. `None` in marks written alone (at start,
+    /// by `waybill reset`) and by releases before the two were written in parallel.
+    pub replaces: Option<Hash>,
 }
 
 impl Canonical for SafetyMark {
+    const DOMAIN: &'static str = "waybill/safety-mark/v4";
+}
+
+/// The mark as releases before [`SafetyMark::replaces`] wrote it, read on upgrade.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafetyMarkV3 {
+    pub safety: SafetyData,
+    pub committed_height: u64,
+}
+
+impl Canonical for SafetyMarkV3 {
     const DOMAIN: &'static str = "waybill/safety-mark/v3";
+}
+
+impl From<SafetyMarkV3> for SafetyMark {
+    fn from(old: SafetyMarkV3) -> SafetyMark {
+        SafetyMark {
+            safety: old.safety,
+            committed_height: old.committed_height,
+            replaces: None,
+        }
+    }
+}
+
+const SAFETY_DIGEST_DOMAIN: &str = "waybill/safety-data-digest/v1";
+
+/// The digest a mark names the store's safety data by ([`SafetyMark::replaces`]).
+pub fn safety_digest(data: &SafetyData) -> Hash {
+    Hash::blake3(&to_canonical(&(SAFETY_DIGEST_DOMAIN, data)))
 }
 
 /// The mark as releases before `SafetyData::last_vote_entry` wrote it, read on upgrade.
@@ -60,13 +101,15 @@ impl From<SafetyMarkV2> for SafetyMark {
         SafetyMark {
             safety: old.safety.into(),
             committed_height: old.committed_height,
+            replaces: None,
         }
     }
 }
 
 /// The most bytes a mark may take: the safety data is one consensus record (its last vote and
-/// timeout with their certificates), plus the height and the digest.
-pub const MAX_MARK_BYTES: usize = MAX_CONSENSUS_RECORD_BYTES + 8 + 32;
+/// timeout with their certificates), plus the height, the digest it replaces (an option) and
+/// its checksum.
+pub const MAX_MARK_BYTES: usize = MAX_CONSENSUS_RECORD_BYTES + 8 + 33 + 32;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SafetyMarkError {
@@ -79,11 +122,21 @@ pub enum SafetyMarkError {
 }
 
 impl SafetyMark {
-    /// The mark for safety data `data` with `committed_height` reached.
+    /// The mark for safety data `data` with `committed_height` durable, written on its own.
     pub fn of(data: &SafetyData, committed_height: u64) -> SafetyMark {
         SafetyMark {
             safety: data.clone(),
             committed_height,
+            replaces: None,
+        }
+    }
+
+    /// The mark for safety data `data` whose store write runs beside it, over the store's
+    /// `replaces` (see [`SafetyMark::replaces`]).
+    pub fn replacing(data: &SafetyData, committed_height: u64, replaces: Hash) -> SafetyMark {
+        SafetyMark {
+            replaces: Some(replaces),
+            ..SafetyMark::of(data, committed_height)
         }
     }
 
@@ -119,16 +172,20 @@ impl SafetyMark {
                 }
                 // An older release's mark (an upgraded node): its own layout and checksum domain.
                 Err(current) => {
-                    match from_canonical::<SafetyMarkV2>("safety mark", body, MAX_MARK_BYTES) {
-                        Ok(old) => {
-                            let expected = digest(&old);
-                            (SafetyMark::from(old), expected)
-                        }
-                        Err(_) => {
-                            return Err(SafetyMarkError::Decode {
-                                reason: current.to_string(),
-                            })
-                        }
+                    if let Ok(old) =
+                        from_canonical::<SafetyMarkV3>("safety mark", body, MAX_MARK_BYTES)
+                    {
+                        let expected = digest(&old);
+                        (SafetyMark::from(old), expected)
+                    } else if let Ok(old) =
+                        from_canonical::<SafetyMarkV2>("safety mark", body, MAX_MARK_BYTES)
+                    {
+                        let expected = digest(&old);
+                        (SafetyMark::from(old), expected)
+                    } else {
+                        return Err(SafetyMarkError::Decode {
+                            reason: current.to_string(),
+                        });
                     }
                 }
             };
@@ -224,6 +281,9 @@ pub enum Rollback {
 pub struct Checked {
     /// The safety data to start from: the store's, raised to the mark's rounds.
     pub safety: SafetyData,
+    /// The mark was one write ahead of the store, the write it names the store's data before:
+    /// that write was in flight at a crash (no finding; `safety` is raised all the same).
+    pub in_flight: bool,
     pub findings: Vec<Rollback>,
     /// Sign no ledger checkpoint until the core has entered a round above this one (the node
     /// may have signed in every round up to it).
@@ -233,16 +293,21 @@ pub struct Checked {
 /// Compares the store's safety data and head with the mark (see the module docs).
 pub fn check(store: SafetyData, mark: &MarkState, head: u64) -> Checked {
     let mut findings = Vec::new();
+    let mut in_flight = false;
     let mut safety = store;
     match mark {
         MarkState::Missing => {}
         MarkState::Damaged(e) => findings.push(Rollback::MarkDamaged(e.clone())),
         MarkState::Present(m) => {
             if m.ahead_of(&safety) {
-                findings.push(Rollback::SafetyBehindMark {
-                    store_round: safety.last_voted_round,
-                    mark_round: m.safety.last_voted_round,
-                });
+                if m.replaces == Some(safety_digest(&safety)) {
+                    in_flight = true;
+                } else {
+                    findings.push(Rollback::SafetyBehindMark {
+                        store_round: safety.last_voted_round,
+                        mark_round: m.safety.last_voted_round,
+                    });
+                }
                 safety = merge(safety, &m.safety);
             }
             if head < m.committed_height {
@@ -256,6 +321,7 @@ pub fn check(store: SafetyData, mark: &MarkState, head: u64) -> Checked {
     let fence = (!findings.is_empty()).then_some(safety.last_voted_round);
     Checked {
         safety,
+        in_flight,
         findings,
         fence,
     }
@@ -374,6 +440,81 @@ mod tests {
                 }
             ]
         );
+    }
+
+    /// The store's write and the mark's run in parallel: a crash can leave the mark's durable and
+    /// the store's not. The node continues from the mark, and reports nothing: the vote or
+    /// timeout that waited for the pair never left.
+    #[test]
+    fn a_mark_one_write_ahead_of_the_store_is_a_write_in_flight_not_a_rollback() {
+        let store = data(3, 1);
+        let mark = SafetyMark::replacing(&data(4, 3), 12, safety_digest(&store));
+        let c = check(store.clone(), &MarkState::Present(Box::new(mark)), 12);
+        assert!(c.in_flight);
+        assert_eq!(c.findings, vec![]);
+        assert_eq!(c.fence, None);
+        assert_eq!(
+            (c.safety.last_voted_round, c.safety.preferred_round),
+            (4, 3)
+        );
+        // Two writes ahead: the write the mark names is not the store's, so the store lost one
+        // it had made durable, and a message that depended on it may have left.
+        let mark = SafetyMark::replacing(&data(5, 4), 12, safety_digest(&data(4, 3)));
+        let c = check(store.clone(), &MarkState::Present(Box::new(mark)), 12);
+        assert!(!c.in_flight);
+        assert_eq!(
+            c.findings,
+            vec![Rollback::SafetyBehindMark {
+                store_round: 3,
+                mark_round: 5
+            }]
+        );
+        assert_eq!(c.fence, Some(5));
+        // A mark written alone names nothing: ahead of the store, it is a finding.
+        let c = check(
+            store.clone(),
+            &MarkState::Present(Box::new(SafetyMark::of(&data(4, 3), 12))),
+            12,
+        );
+        assert_eq!(c.findings.len(), 1);
+        // The store's write done, the mark's lost (or both done): in step, nothing to say.
+        let mark = SafetyMark::replacing(&store, 12, safety_digest(&data(2, 1)));
+        let c = check(store.clone(), &MarkState::Present(Box::new(mark)), 12);
+        assert_eq!((c.in_flight, c.findings, c.fence), (false, vec![], None));
+        // A write in flight does not excuse a ledger that went back.
+        let mark = SafetyMark::replacing(&data(4, 3), 20, safety_digest(&store));
+        let c = check(store, &MarkState::Present(Box::new(mark)), 12);
+        assert_eq!(
+            c.findings,
+            vec![Rollback::LedgerBehindMark {
+                head: 12,
+                mark_height: 20
+            }]
+        );
+    }
+
+    /// A node upgraded from the release before [`SafetyMark::replaces`] reads its mark.
+    #[test]
+    fn a_mark_without_what_it_replaces_reads_after_an_upgrade() {
+        let old = SafetyMarkV3 {
+            safety: data(21, 20),
+            committed_height: 9,
+        };
+        let mut bytes = to_canonical(&old);
+        bytes.extend_from_slice(digest(&old).as_bytes());
+        assert_eq!(
+            SafetyMark::from_bytes(&bytes),
+            Ok(SafetyMark::of(&data(21, 20), 9))
+        );
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert!(matches!(
+            SafetyMark::from_bytes(&bytes),
+            Err(SafetyMarkError::Checksum { .. })
+        ));
+        // And the new layout round-trips with what it replaces.
+        let mark = SafetyMark::replacing(&data(21, 20), 9, safety_digest(&data(20, 19)));
+        assert_eq!(SafetyMark::from_bytes(&mark.to_bytes()), Ok(mark));
     }
 
     #[test]

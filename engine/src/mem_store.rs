@@ -9,7 +9,8 @@
 //! much of it is on disk: [`MemStore::lose_unsynced`] forgets what was not (a power loss), and
 //! [`MemStore::lose_tail`] the last writes whatever they were (a write-ahead log whose damaged
 //! tail recovery dropped). The safety mark, a file of its own in the real node, keeps what it
-//! had in both.
+//! had in both. [`MemStore::lose_write_beside_mark`] forgets the consensus write made beside the
+//! mark (a power loss while both were in flight, the mark's half durable).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -111,6 +112,9 @@ struct Shared {
     genesis: Genesis,
     ledger: Mutex<Ledger>,
     mark: Mutex<MarkState>,
+    /// The journal index of the last consensus write made beside the mark, and how many writes
+    /// were on disk before it.
+    beside_mark: Mutex<Option<(usize, usize)>>,
 }
 
 impl MemStore {
@@ -120,7 +124,32 @@ impl MemStore {
             genesis: genesis.clone(),
             ledger: Mutex::new(Ledger::at_genesis(genesis)),
             mark: Mutex::new(MarkState::Missing),
+            beside_mark: Mutex::new(None),
         }))
+    }
+
+    /// Forgets the last consensus write made beside the safety mark, if it is still the last
+    /// synced write, with the unsynced writes after it, and leaves what only it had synced
+    /// unsynced: a power loss while the two were in flight, the mark's write durable and the
+    /// store's not (follow it with [`MemStore::lose_unsynced`]). The mark is untouched. Returns
+    /// whether it forgot the write.
+    pub fn lose_write_beside_mark(&self) -> bool {
+        let Some((index, synced_before)) = self
+            .0
+            .beside_mark
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        else {
+            return false;
+        };
+        if self.lock().synced != index + 1 {
+            return false;
+        }
+        self.keep_first(index);
+        let mut ledger = self.lock();
+        ledger.synced = ledger.synced.min(synced_before);
+        true
     }
 
     /// Forgets the last `writes` writes, as a store whose write-ahead log lost its tail would
@@ -144,6 +173,7 @@ impl MemStore {
 
     /// Rebuilds the store from the journal's first `keep` writes; returns how many it dropped.
     fn keep_first(&self, keep: usize) -> usize {
+        *self.0.beside_mark.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let mut ledger = self.lock();
         let dropped = ledger.journal.len() - keep;
         let synced = ledger.synced.min(keep);
@@ -471,6 +501,22 @@ impl NodeStore for MemStore {
         }
         self.lock()
             .apply(&self.0.genesis, Write::Consensus(writes.to_vec()))
+    }
+
+    fn persist_consensus_and_mark(
+        &self,
+        writes: &[ConsensusWrite],
+        mark: &SafetyMark,
+    ) -> Result<(), MemStoreError> {
+        let before = {
+            let ledger = self.lock();
+            (ledger.journal.len(), ledger.synced)
+        };
+        self.persist_consensus(writes)?;
+        if !writes.is_empty() {
+            *self.0.beside_mark.lock().unwrap_or_else(|e| e.into_inner()) = Some(before);
+        }
+        self.store_safety_mark(mark)
     }
 
     fn load_consensus(&self) -> Result<ConsensusRecords, MemStoreError> {

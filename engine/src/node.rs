@@ -226,6 +226,10 @@ pub struct Node<P: Peer, S: NodeStore> {
     pub(crate) follow: crate::observer::Follow,
     /// Sign no ledger checkpoint until the core's round is above this (the rollback guard).
     pub(crate) fence: Option<Round>,
+    /// What the store durably holds, as the next safety mark says it (see `guard`): the digest of
+    /// its safety data, and a committed height it has synced.
+    pub(crate) durable_safety: Hash,
+    pub(crate) synced_head: u64,
     pub(crate) offences: Offences<P>,
     pub(crate) status: Status,
     pub(crate) out: Vec<Effect<P>>,
@@ -276,6 +280,14 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         for finding in &checked.findings {
             error!(%finding, "ROLLBACK GUARD: this node's records went back in time; it will not sign in any round it may have signed in");
         }
+        if checked.in_flight {
+            info!(
+                last_voted_round = checked.safety.last_voted_round,
+                "the safety mark is one write ahead of the store: that write was in flight when the node stopped; continuing from the mark"
+            );
+        }
+        // Whether the store must take the merged data (below).
+        let raised = checked.safety != recovery.safety;
         recovery.safety = checked.safety.clone();
         info!(
             committed = head,
@@ -343,6 +355,13 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
             next_poll: now.saturating_add(POLL_EVERY),
             follow: crate::observer::Follow::new(now),
             fence: checked.fence,
+            durable_safety: guard::safety_digest(&checked.safety),
+            // A height known to be synced: the mark's, when there is one (the store's head may
+            // hold commits a crashed process left unsynced; the first flush syncs them).
+            synced_head: match &mark {
+                guard::MarkState::Present(m) => m.committed_height.min(head),
+                _ => head,
+            },
             offences: Offences::default(),
             status: Status::default(),
             out: Vec::new(),
@@ -355,14 +374,16 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         node.status.rollbacks_detected = checked.findings.len() as u64;
         node.status.epoch = node.epochs.current.set.epoch;
         node.status.rollback_fence = checked.fence;
-        if !checked.findings.is_empty() {
+        if raised {
             // The store takes the merged data too, before anything is sent: a vote or timeout the
             // core sends again from it is then durable in both places.
             node.store
                 .persist_consensus(&[ConsensusWrite::Safety(to_canonical(&checked.safety))])
                 .map_err(EngineError::Store)?;
+            // That write synced every commit before it.
+            node.synced_head = head;
         }
-        if !checked.findings.is_empty() || matches!(mark, guard::MarkState::Missing) {
+        if raised || !checked.findings.is_empty() || matches!(mark, guard::MarkState::Missing) {
             // The mark starts from the merged data, so the next start compares with it.
             node.write_mark(&checked.safety)?;
         }
@@ -622,11 +643,11 @@ impl<P: Peer, S: NodeStore> Node<P, S> {
         });
     }
 
-    /// The safety mark for `data`, durably (see [`crate::guard`]).
+    /// The safety mark for `data`, durably, on its own (see [`crate::guard`]), with the committed
+    /// height known to be synced.
     pub(crate) fn write_mark(&mut self, data: &SafetyData) -> Result<(), EngineError<S::Error>> {
-        let head = self.store.head().map_or(0, |h| h.height);
         self.store
-            .store_safety_mark(&guard::SafetyMark::of(data, head))
+            .store_safety_mark(&guard::SafetyMark::of(data, self.synced_head))
             .map_err(EngineError::Store)
     }
 }

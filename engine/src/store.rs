@@ -51,6 +51,19 @@ pub trait NodeStore: StateReader {
 
     /// The consensus core's writes, in one durable batch.
     fn persist_consensus(&self, writes: &[ConsensusWrite]) -> Result<(), Self::Error>;
+    /// The consensus core's writes and the safety mark that covers them, both durable when it
+    /// returns. A store may make the two durable at once (the real node does: two fsyncs side by
+    /// side, not one after the other), so a crash may leave either one without the other; the
+    /// mark says what it replaces, so that the guard can tell (see [`crate::guard`]). This
+    /// default writes the batch, then the mark.
+    fn persist_consensus_and_mark(
+        &self,
+        writes: &[ConsensusWrite],
+        mark: &SafetyMark,
+    ) -> Result<(), Self::Error> {
+        self.persist_consensus(writes)?;
+        self.store_safety_mark(mark)
+    }
     fn load_consensus(&self) -> Result<ConsensusRecords, Self::Error>;
     /// Drops consensus block records at or below `height` (committed, never needed again).
     fn prune_consensus_blocks(&self, height: u64) -> Result<(), Self::Error>;

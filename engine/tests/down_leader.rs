@@ -29,6 +29,7 @@ fn plan(down: Option<usize>) -> sim::Plan {
                 at_ms: 0,
                 down_ms: 1_000_000,
                 power_loss: false,
+                mark_only: false,
                 lose_tail: 0,
             })
             .into_iter()

@@ -72,6 +72,7 @@ enum Ev {
     Crash {
         inst: usize,
         power_loss: bool,
+        mark_only: bool,
         lose_tail: usize,
         down_ms: u64,
     },
@@ -134,6 +135,8 @@ pub struct Outcome {
     pub unsynced_lost: u64,
     /// Of those, commits (heights the stores' heads went back).
     pub commits_lost: u64,
+    /// Power losses that kept the safety mark's last write and lost the store's beside it.
+    pub lost_beside_mark: u64,
     /// Blocks observers committed (each observer counts its own).
     pub observer_commits: u64,
     /// Ledger certificates observers stored (fetched from validators).
@@ -388,6 +391,7 @@ impl World {
                 Ev::Crash {
                     inst: c.node,
                     power_loss: c.power_loss,
+                    mark_only: c.power_loss && c.mark_only,
                     lose_tail: c.lose_tail,
                     down_ms: c.down_ms,
                 },
@@ -444,6 +448,7 @@ impl World {
             Ev::Crash {
                 inst,
                 power_loss,
+                mark_only,
                 lose_tail,
                 down_ms,
             } => {
@@ -452,6 +457,12 @@ impl World {
                 i.incarnation += 1;
                 i.replies.clear();
                 i.woken_at = None;
+                // The store's half of the last write beside the mark lost, the mark's kept (the
+                // message that waited for both had left, so this is more than a crash in flight
+                // can do: the node must keep its promises from the mark, and report nothing).
+                if mark_only && i.store.lose_write_beside_mark() {
+                    self.out.lost_beside_mark += 1;
+                }
                 if power_loss {
                     let head = |s: &MemStore| s.head().map_or(0, |h| h.height);
                     let before = head(&i.store);
@@ -988,6 +999,7 @@ impl World {
                 Ev::Crash {
                     inst: i,
                     power_loss: false,
+                    mark_only: false,
                     lose_tail: 0,
                     down_ms: 50,
                 },

@@ -66,6 +66,9 @@ pub struct Crash {
     pub down_ms: u64,
     /// The disk loses every write not yet synced (a power loss, not just the process).
     pub power_loss: bool,
+    /// With a power loss: it came while the store's last consensus write and the safety mark
+    /// beside it were both in flight, and only the mark's reached the disk.
+    pub mark_only: bool,
     /// Writes the store's log loses after that (a damaged tail); the safety mark keeps what it
     /// had.
     pub lose_tail: usize,
@@ -287,6 +290,7 @@ impl Plan {
                 // From a draw already made, so that a seed's plan is otherwise what it was
                 // before power losses were modelled.
                 power_loss: at_ms % 2 == 0,
+                mark_only: at_ms % 4 == 0,
                 lose_tail,
             });
         }

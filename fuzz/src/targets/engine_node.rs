@@ -728,10 +728,26 @@ impl World {
             11 => {
                 // A crash and restart; with luck the store lost its last writes (a damaged
                 // write-ahead log), which the rollback guard must take in its stride.
-                if r.u8() & 3 == 0 {
+                let how = r.u8() & 3;
+                if how == 0 {
                     let lost = self.honest[i].store.lose_tail(r.u8() as usize % 4);
                     trace!("node {i} crashes and loses {lost} writes");
                     self.lost_writes[i] |= lost > 0;
+                } else if how == 1 {
+                    // A power loss, perhaps while the store's last consensus write and the
+                    // safety mark beside it were both in flight (the mark's write durable, the
+                    // store's not): the guard must take neither for a rollback.
+                    let store = &self.honest[i].store;
+                    let beside = store.lose_write_beside_mark();
+                    let lost = store.lose_unsynced();
+                    trace!("node {i} loses power: the write beside the mark lost {beside}, {lost} unsynced writes lost");
+                    self.start(i);
+                    let status = self.honest[i].node.as_ref().expect("started").status();
+                    assert_eq!(
+                        status.rollbacks_detected, 0,
+                        "node {i}: a power loss taken for a rollback (write beside the mark lost: {beside})"
+                    );
+                    return;
                 } else {
                     trace!("node {i} crashes");
                 }

@@ -2,11 +2,10 @@
 //! of its own beside it (outside RocksDB, so a RocksDB recovery that drops writes cannot take the
 //! mark back with them; see `engine::guard`).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{ErrorKind, Read};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use engine::guard::{MarkState, SafetyMark};
 use engine::NodeStore;
@@ -20,6 +19,8 @@ use ledger::store_api::{
 };
 use ledger::stored::StoredBlock;
 use ledger::{Block, Hash};
+
+use super::mark_file::{MarkFile, MarkWriter};
 
 /// The safety mark's file name, in the node's data directory (beside `ledger/`).
 pub const MARK_FILE: &str = "safety-mark";
@@ -39,25 +40,29 @@ pub enum DiskError {
 /// The RocksDB store and the safety-mark file.
 pub struct Disk {
     store: Arc<Store>,
-    mark_path: PathBuf,
-    /// Opened on the first write, then kept: each write overwrites the file's few bytes in place
-    /// and syncs them (one fsync; a torn write fails the mark's checksum and is reported).
-    mark: Mutex<Option<File>>,
+    mark: Arc<MarkFile>,
+    /// Writes the mark while the engine's thread writes the store.
+    mark_writer: MarkWriter,
 }
 
 impl Disk {
     /// `data_dir` is the node's data directory (the mark lives in it, beside the ledger).
-    pub fn new(store: Arc<Store>, data_dir: &Path) -> Disk {
-        Disk {
+    pub fn new(store: Arc<Store>, data_dir: &Path) -> Result<Disk, DiskError> {
+        let mark = Arc::new(MarkFile::new(data_dir.join(MARK_FILE)));
+        let mark_writer = MarkWriter::start(mark.clone()).map_err(|source| DiskError::Mark {
+            path: mark.path().to_path_buf(),
+            source,
+        })?;
+        Ok(Disk {
             store,
-            mark_path: data_dir.join(MARK_FILE),
-            mark: Mutex::new(None),
-        }
+            mark,
+            mark_writer,
+        })
     }
 
     fn mark_err(&self, source: std::io::Error) -> DiskError {
         DiskError::Mark {
-            path: self.mark_path.clone(),
+            path: self.mark.path().to_path_buf(),
             source,
         }
     }
@@ -135,6 +140,20 @@ impl NodeStore for Disk {
         Ok(self.store.persist_consensus(writes)?)
     }
 
+    /// The mark's write and sync on its own thread, the store's on this one, at once.
+    fn persist_consensus_and_mark(
+        &self,
+        writes: &[ConsensusWrite],
+        mark: &SafetyMark,
+    ) -> Result<(), DiskError> {
+        let pending = self.mark_writer.begin(mark.to_bytes());
+        let stored = self.store.persist_consensus(writes);
+        // Waited for even when the store's write failed: nothing may run beside the next one.
+        let marked = pending.wait().map_err(|e| self.mark_err(e));
+        stored?;
+        marked
+    }
+
     fn load_consensus(&self) -> Result<ConsensusRecords, DiskError> {
         Ok(self.store.load_consensus()?)
     }
@@ -172,33 +191,13 @@ impl NodeStore for Disk {
     }
 
     fn load_safety_mark(&self) -> Result<MarkState, DiskError> {
-        read_mark(&self.mark_path).map_err(|e| self.mark_err(e))
+        read_mark(self.mark.path()).map_err(|e| self.mark_err(e))
     }
 
     fn store_safety_mark(&self, mark: &SafetyMark) -> Result<(), DiskError> {
-        let mut file = self.mark.lock().unwrap_or_else(|e| e.into_inner());
-        if file.is_none() {
-            let f = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&self.mark_path)
-                .map_err(|e| self.mark_err(e))?;
-            // The file's directory entry must be durable too, once.
-            if let Some(dir) = self.mark_path.parent() {
-                File::open(dir)
-                    .and_then(|d| d.sync_all())
-                    .map_err(|e| self.mark_err(e))?;
-            }
-            *file = Some(f);
-        }
-        let f = file.as_ref().expect("opened above");
-        let bytes = mark.to_bytes();
-        f.write_all_at(&bytes, 0).map_err(|e| self.mark_err(e))?;
-        f.set_len(bytes.len() as u64)
-            .map_err(|e| self.mark_err(e))?;
-        f.sync_data().map_err(|e| self.mark_err(e))
+        self.mark
+            .write(&mark.to_bytes())
+            .map_err(|e| self.mark_err(e))
     }
 
     fn recovery_report(&self) -> Option<String> {

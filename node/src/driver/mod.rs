@@ -15,6 +15,7 @@
 //! Files: `disk` (the engine's store on RocksDB, with the safety-mark file).
 
 pub mod disk;
+mod mark_file;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -73,6 +74,8 @@ pub enum DriverError {
     Store(#[from] ledger::storage::StoreError),
     #[error("cannot build the engine thread's runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Disk(#[from] DiskError),
 }
 
 /// Everything the driver is built from.
@@ -169,7 +172,7 @@ async fn run(parts: DriverParts, main: tokio::runtime::Handle) -> Result<(), Dri
         blocks,
         mut shutdown,
     } = parts;
-    let disk = Disk::new(store.clone(), &data_dir);
+    let disk = Disk::new(store.clone(), &data_dir)?;
     let config = NodeConfig {
         genesis,
         key,
