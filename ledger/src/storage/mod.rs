@@ -355,14 +355,31 @@ fn bounded_memory(db_opts: &mut Options) -> FamilyOptions {
 /// How much a flush or compaction writes before RocksDB asks the kernel to write it back.
 const BACKGROUND_BYTES_PER_SYNC: u64 = 1 << 20;
 
+/// At most this many bytes a second of flush and compaction writes. At 10,000 tx/s a validator
+/// flushes about 11 MB/s and compacts about 7 MB/s, on average; the limit only spreads the bursts.
+const BACKGROUND_WRITE_BYTES_PER_SEC: i64 = 32 << 20;
+/// How often the limiter hands out its bytes (RocksDB's default).
+const RATE_LIMIT_REFILL_US: i64 = 100_000;
+/// A compaction's request goes before a waiting flush's once in this many (RocksDB's default).
+const RATE_LIMIT_FAIRNESS: i32 = 10;
+
 /// Flushes and compactions write their files back to disk as they go rather than in one burst
-/// when a file is closed. The state tree's nodes are keyed by hash, so every compaction into
-/// the last level rewrites most of it (270 MiB per validator after 3 minutes at 6,150 tx/s),
-/// and the next commit's WAL fsync queued behind such a file. Measured (BENCHMARKS.md): p99
-/// submit-to-commit 3.7 s without, 2.8 s with. A rate limit on background writes and a lower
-/// CPU priority for compactions did not help further and raised resident memory by 200 MiB.
+/// when a file is closed, and no faster than [`BACKGROUND_WRITE_BYTES_PER_SEC`]. The state
+/// tree's nodes are keyed by hash, so every compaction into the last level rewrites most of it
+/// (170 MB per validator a minute into a 10,000 tx/s load), and the validators, which commit the
+/// same blocks, compact at the same moment: the commits' WAL fsyncs and the engines' threads
+/// queued behind them, and the network committed a sixth to a third of its load for a second or
+/// two.
+/// Measured (BENCHMARKS.md, twenty-third pass, 60 s at 10,000 tx/s): p99 submit-to-commit
+/// 1,315 and 1,479 ms without the limit, 735 and 759 ms with it. (Writing back as they go took
+/// an earlier p99 from 3.7 s to 2.8 s; a limit did not help further then, at 6,150 tx/s.)
 fn smooth_background_writes(db_opts: &mut Options) {
     db_opts.set_bytes_per_sync(BACKGROUND_BYTES_PER_SYNC);
+    db_opts.set_ratelimiter(
+        BACKGROUND_WRITE_BYTES_PER_SEC,
+        RATE_LIMIT_REFILL_US,
+        RATE_LIMIT_FAIRNESS,
+    );
 }
 
 /// Column family options, without and with bloom filters, over one block cache.
