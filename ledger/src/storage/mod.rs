@@ -369,8 +369,7 @@ const RATE_LIMIT_FAIRNESS: i32 = 10;
 /// (170 MB per validator a minute into a 10,000 tx/s load), and the validators, which commit the
 /// same blocks, compact at the same moment: the commits' WAL fsyncs and the engines' threads
 /// queued behind them, and the network committed a sixth to a third of its load for a second or
-/// two.
-/// Measured (BENCHMARKS.md, twenty-third pass, 60 s at 10,000 tx/s): p99 submit-to-commit
+/// two. Measured (BENCHMARKS.md, twenty-third pass, 60 s at 10,000 tx/s): p99 submit-to-commit
 /// 1,315 and 1,479 ms without the limit, 735 and 759 ms with it. (Writing back as they go took
 /// an earlier p99 from 3.7 s to 2.8 s; a limit did not help further then, at 6,150 tx/s.)
 fn smooth_background_writes(db_opts: &mut Options) {
