@@ -292,6 +292,7 @@ pub fn render(node: &NodeHandles) -> String {
         net.dropped_events,
     );
     memory_gauges(&mut registry, node);
+    compaction_gauges(&mut registry, node);
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = encode(&mut out, &registry);
@@ -359,6 +360,43 @@ fn signature_checks(registry: &mut Registry, node: &NodeHandles) {
         "Transaction signatures checked, by the path that brought the transaction (client submission, gossip, or a proposal of one this node did not hold)",
         family,
     );
+}
+
+/// Whether the store's compactions keep up (see `ledger::storage::CompactionBacklog`): level-0
+/// files that pile up, then writes RocksDB slows or stops, come before the node falls behind.
+fn compaction_gauges(registry: &mut Registry, node: &NodeHandles) {
+    // A failed property read leaves the figures out rather than the whole scrape.
+    let backlog = node.store.compaction_backlog().unwrap_or_else(|e| {
+        warn!(error = %e, "cannot read the store's compaction figures");
+        ledger::storage::CompactionBacklog::default()
+    });
+    let figures: [(&str, &str, u64); 4] = [
+        (
+            "rocksdb_level0_files_max",
+            "Most level-0 files of any RocksDB column family (writes slow down at 20)",
+            backlog.level0_files_max,
+        ),
+        (
+            "rocksdb_pending_compaction_bytes",
+            "RocksDB's estimate of the bytes compactions must rewrite, all column families",
+            backlog.pending_compaction_bytes,
+        ),
+        (
+            "rocksdb_delayed_write_rate_bytes",
+            "Bytes per second RocksDB holds writes to while compactions catch up; 0 when it does not",
+            backlog.delayed_write_rate,
+        ),
+        (
+            "rocksdb_writes_stopped",
+            "1 while RocksDB stops writes until compactions catch up",
+            u64::from(backlog.writes_stopped),
+        ),
+    ];
+    for (name, help, value) in figures {
+        let g: Gauge = Gauge::default();
+        g.set(i64::try_from(value).unwrap_or(i64::MAX));
+        registry.register(name, help, g);
+    }
 }
 
 /// Where the process's memory is (see `process_memory`), with RocksDB's share.

@@ -188,6 +188,11 @@ async fn farm_to_shelf_story_is_told_exactly_by_every_validator() {
     // Committed blocks went through the memtables; their sizes come from RocksDB itself.
     assert!(metric("waybill_rocksdb_memtable_bytes") > 0.0);
     assert!(metric("waybill_rocksdb_block_cache_bytes") >= 0.0);
+    // Whether compactions keep up: a story this small never slows the store's writes.
+    assert!(metric("waybill_rocksdb_level0_files_max") < 20.0);
+    assert!(metric("waybill_rocksdb_pending_compaction_bytes") >= 0.0);
+    assert_eq!(metric("waybill_rocksdb_delayed_write_rate_bytes"), 0.0);
+    assert_eq!(metric("waybill_rocksdb_writes_stopped"), 0.0);
     // Its signature work, by the path that brought each transaction: the story's transactions
     // were checked somewhere, and no path is missing from the page.
     let checks: f64 = ["submission", "gossip", "proposal"]

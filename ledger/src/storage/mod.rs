@@ -17,6 +17,7 @@ mod audit;
 mod backup;
 mod certs;
 mod commit;
+mod compaction;
 mod consensus;
 mod epochs;
 mod error;
@@ -52,6 +53,7 @@ pub use crate::store_api::{
     CertificateStored, ConsensusRecords, ConsensusWrite, Durability, MAX_CONSENSUS_RECORD_BYTES,
 };
 pub use audit::{AuditError, AuditProgress, AuditStage, AuditSummary};
+pub use compaction::CompactionBacklog;
 pub use error::StoreError;
 pub use index::MAX_HISTORY_PAGE;
 pub use marker::VerifiedMarker;

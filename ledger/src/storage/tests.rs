@@ -926,3 +926,33 @@ fn memory_figures_count_unflushed_commits_and_cached_reads() {
         "{reopened:?}"
     );
 }
+
+/// Each flush of a family adds a level-0 file, and below RocksDB's compaction trigger (four
+/// files) none is compacted away, so the figure is exact: the most files of any one family, not
+/// their sum. A store this small is never slowed.
+#[test]
+fn compaction_backlog_counts_the_most_level0_files_of_any_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.compaction_backlog().unwrap(),
+        CompactionBacklog::default()
+    );
+    let mut blocks = chain(&store, 0);
+    let flush = |name: &'static str| store.db.flush_cf(store.cf(name).unwrap()).unwrap();
+    for h in 1..=3 {
+        let b = block(h, blocks.last().unwrap().hash(), vec![tx(h)]);
+        let first = store.accumulator_size();
+        store
+            .commit_block(&b, &[h as u8; 5], &receipts(&b, first))
+            .unwrap();
+        blocks.push(b);
+        flush(schema::CF_BLOCKS);
+        assert_eq!(store.compaction_backlog().unwrap().level0_files_max, h);
+    }
+    flush(schema::CF_RECEIPTS);
+    let backlog = store.compaction_backlog().unwrap();
+    assert_eq!(backlog.level0_files_max, 3, "{backlog:?}");
+    assert_eq!(backlog.delayed_write_rate, 0, "{backlog:?}");
+    assert!(!backlog.writes_stopped, "{backlog:?}");
+}

@@ -1,0 +1,57 @@
+//! Whether RocksDB's compactions keep up with the commits, for the node's metrics. The store
+//! holds flushes and compactions to a fixed rate (`BACKGROUND_WRITE_BYTES_PER_SEC`), so a load
+//! that needs more leaves level-0 files piling up; at RocksDB's slowdown trigger (20 level-0
+//! files in a family) every commit is slowed, and at its stop trigger they wait. These figures
+//! show it coming, before the node falls behind its peers.
+
+use super::{schema, Store, StoreError};
+
+/// RocksDB's compaction backlog over all column families.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompactionBacklog {
+    /// The most level-0 files of any family: each flush adds one, a compaction into the next
+    /// level removes them. A few is normal; RocksDB slows writes at 20.
+    pub level0_files_max: u64,
+    /// RocksDB's estimate of the bytes compactions must rewrite to bring every level back
+    /// under its target size, summed over the families.
+    pub pending_compaction_bytes: u64,
+    /// The rate RocksDB holds writes to while it slows them; 0 when it does not.
+    pub delayed_write_rate: u64,
+    /// Whether RocksDB has stopped writes until compactions catch up.
+    pub writes_stopped: bool,
+}
+
+impl Store {
+    /// Reads RocksDB's compaction properties.
+    pub fn compaction_backlog(&self) -> Result<CompactionBacklog, StoreError> {
+        let read = |cf: &rocksdb::ColumnFamily, property: &'static str| {
+            self.db
+                .property_int_value_cf(cf, property)
+                .map(|v| v.unwrap_or(0))
+                .map_err(StoreError::db("read a compaction property"))
+        };
+        let mut backlog = CompactionBacklog::default();
+        // A read-only open of an older store lacks the newer families: nothing to count there.
+        for cf in schema::COLUMN_FAMILIES
+            .iter()
+            .filter_map(|name| self.db.cf_handle(name))
+        {
+            backlog.level0_files_max = backlog
+                .level0_files_max
+                .max(read(cf, "rocksdb.num-files-at-level0")?);
+            backlog.pending_compaction_bytes = backlog
+                .pending_compaction_bytes
+                .saturating_add(read(cf, "rocksdb.estimate-pending-compaction-bytes")?);
+        }
+        // Write stalls are the whole database's, whichever family caused them.
+        let db_wide = |property: &'static str| {
+            self.db
+                .property_int_value(property)
+                .map(|v| v.unwrap_or(0))
+                .map_err(StoreError::db("read a compaction property"))
+        };
+        backlog.delayed_write_rate = db_wide("rocksdb.actual-delayed-write-rate")?;
+        backlog.writes_stopped = db_wide("rocksdb.is-write-stopped")? != 0;
+        Ok(backlog)
+    }
+}
