@@ -370,7 +370,7 @@ fn compaction_gauges(registry: &mut Registry, node: &NodeHandles) {
         warn!(error = %e, "cannot read the store's compaction figures");
         ledger::storage::CompactionBacklog::default()
     });
-    let figures: [(&str, &str, u64); 4] = [
+    let figures: [(&'static str, &'static str, u64); 4] = [
         (
             "rocksdb_level0_files_max",
             "Most level-0 files of any RocksDB column family (writes slow down at 20)",
@@ -392,11 +392,7 @@ fn compaction_gauges(registry: &mut Registry, node: &NodeHandles) {
             u64::from(backlog.writes_stopped),
         ),
     ];
-    for (name, help, value) in figures {
-        let g: Gauge = Gauge::default();
-        g.set(i64::try_from(value).unwrap_or(i64::MAX));
-        registry.register(name, help, g);
-    }
+    register_gauges(registry, figures);
 }
 
 /// Where the process's memory is (see `process_memory`), with RocksDB's share.
@@ -407,7 +403,7 @@ fn memory_gauges(registry: &mut Registry, node: &NodeHandles) {
         warn!(error = %e, "cannot read the store's memory figures");
         ledger::storage::StoreMemory::default()
     });
-    let figures: [(&str, &str, u64); 9] = [
+    let figures: [(&'static str, &'static str, u64); 9] = [
         (
             "memory_resident_bytes",
             "Resident set of the process (VmRSS)",
@@ -454,9 +450,17 @@ fn memory_gauges(registry: &mut Registry, node: &NodeHandles) {
             store.table_readers,
         ),
     ];
-    for (name, help, bytes) in figures {
+    register_gauges(registry, figures);
+}
+
+/// Registers each `(name, help, value)` as a gauge; a value past `i64::MAX` reads as the most.
+fn register_gauges(
+    registry: &mut Registry,
+    figures: impl IntoIterator<Item = (&'static str, &'static str, u64)>,
+) {
+    for (name, help, value) in figures {
         let g: Gauge = Gauge::default();
-        g.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        g.set(i64::try_from(value).unwrap_or(i64::MAX));
         registry.register(name, help, g);
     }
 }

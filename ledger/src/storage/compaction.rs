@@ -4,7 +4,7 @@
 //! files in a family) every commit is slowed, and at its stop trigger they wait. These figures
 //! show it coming, before the node falls behind its peers.
 
-use super::{schema, Store, StoreError};
+use super::{Store, StoreError};
 
 /// RocksDB's compaction backlog over all column families.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,18 +24,9 @@ pub struct CompactionBacklog {
 impl Store {
     /// Reads RocksDB's compaction properties.
     pub fn compaction_backlog(&self) -> Result<CompactionBacklog, StoreError> {
-        let read = |cf: &rocksdb::ColumnFamily, property: &'static str| {
-            self.db
-                .property_int_value_cf(cf, property)
-                .map(|v| v.unwrap_or(0))
-                .map_err(StoreError::db("read a compaction property"))
-        };
+        let read = |cf, property| self.int_property(cf, property, "read a compaction property");
         let mut backlog = CompactionBacklog::default();
-        // A read-only open of an older store lacks the newer families: nothing to count there.
-        for cf in schema::COLUMN_FAMILIES
-            .iter()
-            .filter_map(|name| self.db.cf_handle(name))
-        {
+        for cf in self.open_families() {
             backlog.level0_files_max = backlog
                 .level0_files_max
                 .max(read(cf, "rocksdb.num-files-at-level0")?);

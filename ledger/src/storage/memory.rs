@@ -1,7 +1,7 @@
 //! What RocksDB holds in memory, for the node's metrics: an operator (and the load benchmark)
 //! can tell the store's share of a validator's resident memory from the rest.
 
-use super::{schema, Store, StoreError};
+use super::{Store, StoreError};
 
 /// RocksDB's memory, in bytes, over all column families.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -23,17 +23,8 @@ impl Store {
     /// families, so it is read from one of them (not from `default`, which the store does not
     /// use and RocksDB opens with a cache of its own).
     pub fn memory(&self) -> Result<StoreMemory, StoreError> {
-        let read = |cf: &rocksdb::ColumnFamily, property: &'static str| {
-            self.db
-                .property_int_value_cf(cf, property)
-                .map(|v| v.unwrap_or(0))
-                .map_err(StoreError::db("read a memory property"))
-        };
-        // A read-only open of an older store lacks the newer families: nothing to count there.
-        let families: Vec<_> = schema::COLUMN_FAMILIES
-            .iter()
-            .filter_map(|name| self.db.cf_handle(name))
-            .collect();
+        let read = |cf, property| self.int_property(cf, property, "read a memory property");
+        let families: Vec<_> = self.open_families().collect();
         let mut memory = StoreMemory::default();
         if let Some(first) = families.first() {
             memory.block_cache = read(first, "rocksdb.block-cache-usage")?;

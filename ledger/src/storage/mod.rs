@@ -319,6 +319,27 @@ impl Store {
         }
     }
 
+    /// The store's column families this open has. A read-only open of an older store lacks
+    /// the newer families: there is nothing to count there.
+    pub(super) fn open_families(&self) -> impl Iterator<Item = &ColumnFamily> {
+        schema::COLUMN_FAMILIES
+            .iter()
+            .filter_map(|name| self.db.cf_handle(name))
+    }
+
+    /// RocksDB's integer `property` of `cf`; 0 where RocksDB has none.
+    pub(super) fn int_property(
+        &self,
+        cf: &ColumnFamily,
+        property: &'static str,
+        op: &'static str,
+    ) -> Result<u64, StoreError> {
+        self.db
+            .property_int_value_cf(cf, property)
+            .map(|v| v.unwrap_or(0))
+            .map_err(StoreError::db(op))
+    }
+
     fn cf(&self, name: &'static str) -> Result<&ColumnFamily, StoreError> {
         self.db
             .cf_handle(name)
