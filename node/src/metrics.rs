@@ -370,7 +370,7 @@ fn compaction_gauges(registry: &mut Registry, node: &NodeHandles) {
         warn!(error = %e, "cannot read the store's compaction figures");
         ledger::storage::CompactionBacklog::default()
     });
-    let figures: [(&'static str, &'static str, u64); 4] = [
+    let figures: [(&'static str, &'static str, u64); 6] = [
         (
             "rocksdb_level0_files_max",
             "Most level-0 files of any RocksDB column family (writes slow down at 20)",
@@ -390,6 +390,16 @@ fn compaction_gauges(registry: &mut Registry, node: &NodeHandles) {
             "rocksdb_writes_stopped",
             "1 while RocksDB stops writes until compactions catch up",
             u64::from(backlog.writes_stopped),
+        ),
+        (
+            "rocksdb_table_bytes",
+            "Bytes of RocksDB's live table files, all column families (the store less its log)",
+            backlog.table_bytes,
+        ),
+        (
+            "rocksdb_largest_family_bytes",
+            "Bytes of the largest column family's table files: free disk a full merge of it needs",
+            backlog.largest_family_bytes,
         ),
     ];
     register_gauges(registry, figures);

@@ -193,6 +193,9 @@ async fn farm_to_shelf_story_is_told_exactly_by_every_validator() {
     assert!(metric("waybill_rocksdb_pending_compaction_bytes") >= 0.0);
     assert_eq!(metric("waybill_rocksdb_delayed_write_rate_bytes"), 0.0);
     assert_eq!(metric("waybill_rocksdb_writes_stopped"), 0.0);
+    assert!(
+        metric("waybill_rocksdb_largest_family_bytes") <= metric("waybill_rocksdb_table_bytes")
+    );
     // Its signature work, by the path that brought each transaction: the story's transactions
     // were checked somewhere, and no path is missing from the page.
     let checks: f64 = ["submission", "gossip", "proposal"]

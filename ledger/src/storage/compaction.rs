@@ -2,7 +2,8 @@
 //! holds flushes and compactions to a fixed rate (`BACKGROUND_WRITE_BYTES_PER_SEC`), so a load
 //! that needs more leaves level-0 files piling up; at RocksDB's slowdown trigger (20 level-0
 //! files in a family) every commit is slowed, and at its stop trigger they wait. These figures
-//! show it coming, before the node falls behind its peers.
+//! show it coming, before the node falls behind its peers, and how much disk the largest merge
+//! needs.
 
 use super::{Store, StoreError};
 
@@ -19,6 +20,13 @@ pub struct CompactionBacklog {
     pub delayed_write_rate: u64,
     /// Whether RocksDB has stopped writes until compactions catch up.
     pub writes_stopped: bool,
+    /// Bytes of the live table files, all families: the store's size on disk, less the
+    /// write-ahead log.
+    pub table_bytes: u64,
+    /// Bytes of the largest family's live table files. The hash-keyed families compact by
+    /// merging whole sorted runs, and a merge of all of one writes its new copy before deleting
+    /// the old: the disk needs this much free on top of the store.
+    pub largest_family_bytes: u64,
 }
 
 impl Store {
@@ -33,6 +41,9 @@ impl Store {
             backlog.pending_compaction_bytes = backlog
                 .pending_compaction_bytes
                 .saturating_add(read(cf, "rocksdb.estimate-pending-compaction-bytes")?);
+            let family_bytes = read(cf, "rocksdb.live-sst-files-size")?;
+            backlog.table_bytes = backlog.table_bytes.saturating_add(family_bytes);
+            backlog.largest_family_bytes = backlog.largest_family_bytes.max(family_bytes);
         }
         // Write stalls are the whole database's, whichever family caused them.
         let db_wide = |property: &'static str| {

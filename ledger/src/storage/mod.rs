@@ -44,7 +44,10 @@ mod tests;
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
-use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBRecoveryMode, Options, WriteOptions, DB};
+use rocksdb::{
+    ColumnFamily, ColumnFamilyDescriptor, DBCompactionStyle, DBRecoveryMode, Options, WriteOptions,
+    DB,
+};
 
 use crate::hash::Hash;
 use crate::merkle::Blake3Hasher;
@@ -441,11 +444,31 @@ fn table_options(cache: &rocksdb::Cache, bloom_filter: bool) -> rocksdb::BlockBa
 /// one), and since admission stopped asking the index about every transaction the index's
 /// filter no longer paid for itself.
 fn cf_options(name: &str, families: &FamilyOptions) -> Options {
-    match name {
+    let mut options = match name {
         schema::CF_TX_INDEX | schema::CF_STATE => families.filtered.clone(),
         _ => families.plain.clone(),
+    };
+    if HASH_KEYED_FAMILIES.contains(&name) {
+        options.set_compaction_style(DBCompactionStyle::Universal);
     }
+    options
 }
+
+/// The families keyed by a hash, which grow with every block and never delete: the transaction
+/// index and the state tree's nodes. Each new file's keys fall all over the family's range, so
+/// leveled compaction rewrites most of the level below at every step, and more the larger the
+/// family grows: over 5 minutes at saturation a validator's compaction CPU grew fivefold and the
+/// network's throughput fell by a fifth. Universal compaction merges whole sorted runs of
+/// similar size instead, writing each byte a few times rather than once per level. Measured
+/// (BENCHMARKS.md, twenty-fifth pass, two pairs of 300 s at saturation, all four validators):
+/// these two families' compaction output 14.2 and 14.3 GB leveled, 8.0 and 8.8 GB universal;
+/// all compaction CPU 81 and 78 s against 58 and 60 s; throughput 1 and 5 % higher. At 10,000
+/// tx/s (three pairs of 60 s) the p99 fell from 527-605 ms to 381-411 ms. The price is disk: a
+/// merge of a whole family needs its size again for a moment
+/// (`CompactionBacklog::largest_family_bytes`, OPERATIONS.md's "disk headroom" alert). RocksDB
+/// opens a store written with leveled compaction as it is (each level is one sorted run); an
+/// older binary opens a universal one.
+const HASH_KEYED_FAMILIES: &[&str] = &[schema::CF_TX_INDEX, schema::CF_SMT_NODES];
 
 /// The options of every write that must be on disk when it returns. The others (prunes, the
 /// verified-up-to marker, ledger certificates, [`Durability::WithNextSync`] commits) are ones

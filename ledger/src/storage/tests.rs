@@ -950,9 +950,20 @@ fn compaction_backlog_counts_the_most_level0_files_of_any_family() {
         flush(schema::CF_BLOCKS);
         assert_eq!(store.compaction_backlog().unwrap().level0_files_max, h);
     }
+    let before = store.compaction_backlog().unwrap();
+    assert!(before.table_bytes > 0, "{before:?}");
+    assert_eq!(
+        before.largest_family_bytes, before.table_bytes,
+        "only blocks"
+    );
     flush(schema::CF_RECEIPTS);
     let backlog = store.compaction_backlog().unwrap();
     assert_eq!(backlog.level0_files_max, 3, "{backlog:?}");
+    assert!(backlog.table_bytes > before.table_bytes, "{backlog:?}");
+    assert_eq!(
+        backlog.largest_family_bytes, before.largest_family_bytes,
+        "the blocks' three files outweigh one file of receipts: {backlog:?}"
+    );
     assert_eq!(backlog.delayed_write_rate, 0, "{backlog:?}");
     assert!(!backlog.writes_stopped, "{backlog:?}");
 }
