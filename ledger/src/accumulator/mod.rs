@@ -13,18 +13,21 @@
 //!   [`NodeReader`];
 //! - [`verify`]: the storage-free RFC 9162 verifiers that clients and auditors run;
 //! - [`proof`]: the proof objects as they travel (serde, canonical bytes);
+//! - [`position`]: frozen nodes numbered in the order they freeze, which the store keys them by;
 //! - [`frontier`]: the few nodes a tree needs to go on, which a state-synced store starts from;
 //! - [`memory`]: an in-memory store and accumulator for tests, benches and light clients.
 
 mod build;
 mod frontier;
 mod memory;
+mod position;
 mod proof;
 mod verify;
 
 pub use build::{append, consistency_proof, inclusion_proof, root_at};
 pub use frontier::{frontier_positions, Frontier, FrontierError};
 pub use memory::{MemoryAccumulator, MemoryNodes};
+pub use position::{frozen_count, frozen_since};
 pub use proof::{ConsistencyProof, InclusionProof, MAX_PROOF_BYTES, MAX_PROOF_NODES};
 pub use verify::{
     consistency_proof_len, inclusion_proof_len, verify_consistency, verify_inclusion, ProofError,

@@ -322,11 +322,7 @@ impl Store {
         }
         let acc_cf = self.cf(schema::CF_ACCUMULATOR)?;
         for (pos, node) in &new_nodes {
-            batch.put_cf(
-                acc_cf,
-                schema::node_key(pos.level, pos.index),
-                node.as_bytes(),
-            );
+            batch.put_cf(acc_cf, schema::accumulator_key(*pos), node.as_bytes());
         }
         self.index_events(&mut batch, block, first, events)?;
         let state_write = self.state_write(state.state_root, state_delta)?;

@@ -22,6 +22,8 @@ pub enum StoreError {
     MissingColumnFamily(&'static str),
     #[error("store schema version {found}, this build reads version {supported}: the data was written by another Waybill version and must be re-created (a fresh data dir, or a new localnet)")]
     SchemaVersion { found: u32, supported: u32 },
+    #[error("store schema version {found}, this build reads version {supported}: a read-only open cannot upgrade it; start the node on it once (it upgrades the store in place), then read it")]
+    SchemaUpgradeNeeded { found: u32, supported: u32 },
     #[error("store has blocks but no schema version record")]
     MissingSchemaVersion,
     #[error("consensus record of {len} bytes exceeds {max}")]
@@ -196,12 +198,6 @@ pub enum StoreError {
     HeadHeightMismatch {
         meta: Option<u64>,
         last_block: Option<u64>,
-    },
-    #[error("accumulator level {level} holds {found:?} nodes, size implies {expected}")]
-    AccumulatorNodeCount {
-        level: u8,
-        expected: u64,
-        found: Option<u64>,
     },
     #[error("column family {cf} holds {found} records, the chain implies {expected}")]
     RecordCount {

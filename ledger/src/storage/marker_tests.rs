@@ -277,7 +277,7 @@ fn damage_at_or_above_the_marker_is_found_by_the_open() {
     raw_update(
         dir.path(),
         schema::CF_ACCUMULATOR,
-        &schema::node_key(1, 4),
+        &schema::accumulator_key(crate::accumulator::NodePos::new(1, 4)),
         |v| v[0] ^= 1,
     );
     match Store::open(dir.path()).err().unwrap() {
@@ -289,7 +289,7 @@ fn damage_at_or_above_the_marker_is_found_by_the_open() {
     raw_update(
         dir.path(),
         schema::CF_ACCUMULATOR,
-        &schema::node_key(1, 4),
+        &schema::accumulator_key(crate::accumulator::NodePos::new(1, 4)),
         |v| v[0] ^= 1,
     );
 

@@ -240,9 +240,7 @@ impl Store {
                     key: "schema_version".into(),
                     reason: format!("{} bytes, expected 4", v.len()),
                 })?;
-                if found == schema::SCHEMA_VERSION
-                    || (read_only && schema::UPGRADABLE_FROM.contains(&found))
-                {
+                if found == schema::SCHEMA_VERSION {
                     return Ok(());
                 }
                 if !schema::UPGRADABLE_FROM.contains(&found) {
@@ -251,10 +249,20 @@ impl Store {
                         supported: schema::SCHEMA_VERSION,
                     });
                 }
-                // Every upgrade so far added column families, which the open has just created
-                // (empty); version 7's key index is filled from the state, then the version is
-                // rewritten (a crash in between repeats the fill, which is idempotent).
-                self.fill_state_keys()?;
+                if read_only {
+                    return Err(StoreError::SchemaUpgradeNeeded {
+                        found,
+                        supported: schema::SCHEMA_VERSION,
+                    });
+                }
+                // Versions 6 and 7 added column families, which the open has just created
+                // (empty); version 7's key index is filled from the state, version 8 rekeys the
+                // accumulator, then the version is rewritten. Each step is idempotent, so a crash
+                // before the version's write repeats them.
+                if found < 7 {
+                    self.fill_state_keys()?;
+                }
+                self.rekey_accumulator()?;
                 self.db
                     .put_cf_opt(
                         meta,
@@ -281,6 +289,40 @@ impl Store {
                     .map_err(StoreError::db("write schema version"))
             }
         }
+    }
+
+    /// Moves every accumulator node from its version-7 key ([`schema::legacy_node_key`]) to its
+    /// number in freezing order ([`schema::accumulator_key`]), in batches that each put the new
+    /// keys and delete the old ones. Keys already moved (8 bytes) are skipped, so a crash between
+    /// batches only leaves the rest for the next open.
+    fn rekey_accumulator(&self) -> Result<(), StoreError> {
+        const BATCH_NODES: usize = 10_000;
+        let cf = self.cf(schema::CF_ACCUMULATOR)?;
+        let mut batch = rocksdb::WriteBatch::default();
+        let mut in_batch = 0;
+        for entry in self.db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
+            let (key, value) = entry.map_err(StoreError::db("read the accumulator to rekey"))?;
+            if schema::decode_accumulator_key(&key).is_some() {
+                continue;
+            }
+            let pos = schema::decode_legacy_node_key(&key).ok_or_else(|| StoreError::Corrupt {
+                cf: schema::CF_ACCUMULATOR,
+                key: hex::encode(&key),
+                reason: "neither a version-7 nor a version-8 node key".into(),
+            })?;
+            batch.put_cf(cf, schema::accumulator_key(pos), &value);
+            batch.delete_cf(cf, &key);
+            in_batch += 1;
+            if in_batch == BATCH_NODES {
+                self.db
+                    .write_opt(std::mem::take(&mut batch), &sync_write())
+                    .map_err(StoreError::db("rekey the accumulator"))?;
+                in_batch = 0;
+            }
+        }
+        self.db
+            .write_opt(batch, &sync_write())
+            .map_err(StoreError::db("rekey the accumulator"))
     }
 
     /// Writes [`schema::CF_STATE_KEYS`] for every key of the current state, in batches.

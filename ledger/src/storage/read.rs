@@ -231,11 +231,16 @@ impl Store {
 
     /// A frozen node straight from the column family, with the failure kept typed.
     pub(crate) fn read_node(&self, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
+        let pos = NodePos::new(level, index);
+        if pos.checked_post_order().is_none() {
+            // Beyond the largest tree: no store holds it.
+            return Ok(None);
+        }
         let Some(v) = self
             .db
             .get_cf(
                 self.cf(schema::CF_ACCUMULATOR)?,
-                schema::node_key(level, index),
+                schema::accumulator_key(pos),
             )
             .map_err(StoreError::db("read accumulator node"))?
         else {

@@ -5,6 +5,7 @@
 //! Integer keys are big-endian so that RocksDB's byte order is numeric order (iteration by
 //! height or ledger index is a plain range scan).
 
+use crate::accumulator::NodePos;
 use crate::hash::{Hash, HASH_LEN};
 
 /// Bumped on any change to a key or value encoding; [`super::Store::open`] refuses other versions,
@@ -27,10 +28,13 @@ use crate::hash::{Hash, HASH_LEN};
 ///   serve state by subtree to a node that syncs) and [`META_BASE`] (where a state-synced store
 ///   starts). Older stores are upgraded by filling the keys from [`CF_STATE`]; keys deleted
 ///   before the upgrade are gone from every root a peer asks for but the oldest.
-pub const SCHEMA_VERSION: u32 = 7;
-/// Older versions [`super::Store::open`] upgrades to [`SCHEMA_VERSION`] (and a read-only open
-/// reads as they are).
-pub const UPGRADABLE_FROM: &[u32] = &[5, 6];
+/// - 8: [`CF_ACCUMULATOR`] keys a frozen node by its number in freezing order
+///   ([`accumulator_key`]), not by level and index ([`legacy_node_key`]), so that every commit's
+///   keys come after every older one's. Older stores are upgraded by rekeying the family.
+pub const SCHEMA_VERSION: u32 = 8;
+/// Older versions [`super::Store::open`] upgrades to [`SCHEMA_VERSION`]. A read-only open
+/// refuses them: their accumulator keys are not the ones this build reads.
+pub const UPGRADABLE_FROM: &[u32] = &[5, 6, 7];
 
 /// height u64 BE -> canonical [`crate::stored::StoredBlock`].
 pub const CF_BLOCKS: &str = "blocks";
@@ -41,7 +45,8 @@ pub const CF_BLOCK_INDEX: &str = "block_index";
 pub const CF_TX_INDEX: &str = "tx_index";
 /// ledger index u64 BE -> canonical [`crate::receipt::Receipt`].
 pub const CF_RECEIPTS: &str = "receipts";
-/// level u8 || index u64 BE -> 32-byte frozen accumulator node.
+/// Frozen node number in freezing order u64 BE ([`accumulator_key`]) -> 32-byte frozen
+/// accumulator node.
 pub const CF_ACCUMULATOR: &str = "accumulator";
 /// Fixed keys below -> small values describing the whole store.
 pub const CF_META: &str = "meta";
@@ -180,16 +185,29 @@ pub fn decode_hash(bytes: &[u8]) -> Option<Hash> {
     Some(Hash(bytes.try_into().ok()?))
 }
 
-pub fn node_key(level: u8, index: u64) -> [u8; 9] {
+/// Key of a frozen accumulator node: its number in freezing order
+/// ([`NodePos::post_order`]), so each commit's nodes append to the family's key space.
+pub fn accumulator_key(pos: NodePos) -> [u8; 8] {
+    pos.post_order().to_be_bytes()
+}
+
+pub fn decode_accumulator_key(bytes: &[u8]) -> Option<NodePos> {
+    NodePos::from_post_order(decode_u64(bytes)?)
+}
+
+/// Versions 2 to 7 keyed a frozen node as level u8 || index u64 BE: read only to upgrade.
+pub fn legacy_node_key(pos: NodePos) -> [u8; 9] {
     let mut k = [0u8; 9];
-    k[0] = level;
-    k[1..].copy_from_slice(&index.to_be_bytes());
+    k[0] = pos.level;
+    k[1..].copy_from_slice(&pos.index.to_be_bytes());
     k
 }
 
-pub fn decode_node_key(bytes: &[u8]) -> Option<(u8, u64)> {
+pub fn decode_legacy_node_key(bytes: &[u8]) -> Option<NodePos> {
     let (&level, rest) = bytes.split_first()?;
-    Some((level, decode_u64(rest)?))
+    let pos = NodePos::new(level, decode_u64(rest)?);
+    // Only nodes of the maximum tree have a number to move to.
+    pos.checked_post_order().map(|_| pos)
 }
 
 pub fn head_value(height: u64, hash: &Hash) -> [u8; 8 + HASH_LEN] {
@@ -264,7 +282,19 @@ mod tests {
         };
         assert_eq!(TxLocation::decode(&loc.encode()), Some(loc));
         assert_eq!(TxLocation::decode(&[0; 19]), None);
-        assert_eq!(decode_node_key(&node_key(3, 77)), Some((3, 77)));
+        let pos = NodePos::new(3, 77);
+        assert_eq!(decode_accumulator_key(&accumulator_key(pos)), Some(pos));
+        assert_eq!(decode_accumulator_key(&[0xff; 8]), None);
+        assert_eq!(decode_accumulator_key(&[0; 9]), None);
+        assert_eq!(decode_legacy_node_key(&legacy_node_key(pos)), Some(pos));
+        assert!(accumulator_key(NodePos::new(2, 0)) < accumulator_key(NodePos::leaf(4)));
+        // Beyond the maximum tree of 2^63 leaves: a level past 63, an index past its level.
+        assert_eq!(decode_legacy_node_key(&[64, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(
+            decode_legacy_node_key(&[1, 0x40, 0, 0, 0, 0, 0, 0, 0]),
+            None
+        );
+        assert_eq!(decode_legacy_node_key(&[0; 8]), None);
         assert!(u64_key(255) < u64_key(256));
         let h = Hash::blake3(b"x");
         assert_eq!(decode_head(&head_value(5, &h)), Some((5, h)));

@@ -232,11 +232,7 @@ impl Store {
         );
         let acc_cf = self.cf(schema::CF_ACCUMULATOR)?;
         for (pos, node) in &base.frontier_nodes {
-            batch.put_cf(
-                acc_cf,
-                schema::node_key(pos.level, pos.index),
-                node.as_bytes(),
-            );
+            batch.put_cf(acc_cf, schema::accumulator_key(*pos), node.as_bytes());
         }
         let meta = self.cf(schema::CF_META)?;
         let size = checkpoint.accumulator_size;

@@ -235,6 +235,7 @@ fn a_version_6_store_gets_its_key_index_and_serves_its_state() {
         let opts = rocksdb::Options::default();
         let mut db = rocksdb::DB::open_cf(&opts, dir.path(), schema::COLUMN_FAMILIES).unwrap();
         db.drop_cf(schema::CF_STATE_KEYS).unwrap();
+        super::tests::version_7_accumulator_keys(&db);
         let meta = db.cf_handle(schema::CF_META).unwrap();
         db.put_cf(meta, schema::META_SCHEMA_VERSION, 6u32.to_be_bytes())
             .unwrap();

@@ -465,7 +465,7 @@ fn corrupt_receipt_and_accumulator_are_reported() {
     tamper(
         dir.path(),
         schema::CF_ACCUMULATOR,
-        &schema::node_key(0, 4),
+        &schema::accumulator_key(acc::NodePos::leaf(4)),
         |v| v[0] ^= 1,
     );
     match open_full(dir.path()).err().unwrap() {
@@ -479,7 +479,7 @@ fn corrupt_receipt_and_accumulator_are_reported() {
     tamper(
         dir.path(),
         schema::CF_ACCUMULATOR,
-        &schema::node_key(0, 4),
+        &schema::accumulator_key(acc::NodePos::leaf(4)),
         |v| v[0] ^= 1,
     );
 
@@ -487,7 +487,7 @@ fn corrupt_receipt_and_accumulator_are_reported() {
     tamper(
         dir.path(),
         schema::CF_ACCUMULATOR,
-        &schema::node_key(1, 0),
+        &schema::accumulator_key(acc::NodePos::new(1, 0)),
         |v| v[5] ^= 1,
     );
     match open_full(dir.path()).err().unwrap() {
@@ -500,7 +500,7 @@ fn corrupt_receipt_and_accumulator_are_reported() {
     tamper(
         dir.path(),
         schema::CF_ACCUMULATOR,
-        &schema::node_key(1, 0),
+        &schema::accumulator_key(acc::NodePos::new(1, 0)),
         |v| v[5] ^= 1,
     );
     Store::open(dir.path()).unwrap();
@@ -525,6 +525,146 @@ fn unknown_schema_version_is_refused() {
     ));
 }
 
+/// The full check reads the accumulator as one range of keys in freezing order: a node taken
+/// out is named, and a node past the tree's size (what a head gone back would leave) too.
+#[test]
+fn a_missing_or_extra_accumulator_node_is_named_by_the_full_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = {
+        let store = Store::open(dir.path()).unwrap();
+        chain(&store, 10);
+        store.accumulator_size()
+    };
+    let raw = || {
+        rocksdb::DB::open_cf(
+            &rocksdb::Options::default(),
+            dir.path(),
+            schema::COLUMN_FAMILIES,
+        )
+        .unwrap()
+    };
+    let inner = schema::accumulator_key(acc::NodePos::new(2, 1));
+    let value = {
+        let db = raw();
+        let cf = db.cf_handle(schema::CF_ACCUMULATOR).unwrap();
+        let value = db.get_cf(cf, inner).unwrap().unwrap();
+        db.delete_cf(cf, inner).unwrap();
+        value
+    };
+    match open_full(dir.path()).err().unwrap() {
+        StoreError::Accumulator(acc::AccumulatorError::MissingNode { level: 2, index: 1 }) => {}
+        other => panic!("{other}"),
+    }
+    let beyond = acc::NodePos::leaf(size);
+    {
+        let db = raw();
+        let cf = db.cf_handle(schema::CF_ACCUMULATOR).unwrap();
+        db.put_cf(cf, inner, &value).unwrap();
+        db.put_cf(cf, schema::accumulator_key(beyond), [7u8; 32])
+            .unwrap();
+    }
+    match open_full(dir.path()).err().unwrap() {
+        StoreError::AccumulatorNodeBeyondSize {
+            level: 0,
+            index,
+            size: found_size,
+        } if index == size && found_size == size => {}
+        other => panic!("{other}"),
+    }
+}
+
+/// Rewrites every accumulator key as versions 2 to 7 wrote it (level, index).
+pub(super) fn version_7_accumulator_keys(db: &rocksdb::DB) {
+    let cf = db.cf_handle(schema::CF_ACCUMULATOR).unwrap();
+    let nodes: Vec<_> = db
+        .iterator_cf(cf, rocksdb::IteratorMode::Start)
+        .map(|entry| entry.unwrap())
+        .collect();
+    assert!(!nodes.is_empty());
+    for (key, value) in nodes {
+        let pos = schema::decode_accumulator_key(&key).unwrap();
+        db.delete_cf(cf, &key).unwrap();
+        db.put_cf(cf, schema::legacy_node_key(pos), &value).unwrap();
+    }
+}
+
+/// A version-7 store (accumulator nodes keyed by level and index) opens as the current version
+/// with every node under its number in freezing order: the same roots and proofs, a full check
+/// passes, and the next commit appends. A read-only open cannot upgrade it and says so.
+#[test]
+fn a_version_7_store_has_its_accumulator_rekeyed_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (blocks, size, root, proof) = {
+        let store = Store::open(dir.path()).unwrap();
+        let blocks = chain(&store, 40);
+        let size = store.accumulator_size();
+        let root = store.accumulator_root_at(size).unwrap();
+        (blocks, size, root, store.inclusion_proof(5, size).unwrap())
+    };
+    assert!(size > 50, "a tree with inner nodes at several levels");
+    {
+        let db = rocksdb::DB::open_cf(
+            &rocksdb::Options::default(),
+            dir.path(),
+            schema::COLUMN_FAMILIES,
+        )
+        .unwrap();
+        version_7_accumulator_keys(&db);
+        let meta = db.cf_handle(schema::CF_META).unwrap();
+        db.put_cf(meta, schema::META_SCHEMA_VERSION, 7u32.to_be_bytes())
+            .unwrap();
+    }
+    match Store::open_with(
+        dir.path(),
+        OpenOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    ) {
+        Err(StoreError::SchemaUpgradeNeeded {
+            found: 7,
+            supported: 8,
+        }) => {}
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("a read-only open read a version-7 accumulator"),
+    }
+    let store = open_full(dir.path()).unwrap();
+    let acc_cf = store.cf(schema::CF_ACCUMULATOR).unwrap();
+    let numbers: Vec<u64> = store
+        .db
+        .iterator_cf(acc_cf, rocksdb::IteratorMode::Start)
+        .map(|entry| schema::decode_u64(&entry.unwrap().0).expect("a version-8 key"))
+        .collect();
+    assert_eq!(numbers, (0..acc::frozen_count(size)).collect::<Vec<_>>());
+    assert_eq!(store.accumulator_root_at(size).unwrap(), root);
+    assert_eq!(store.inclusion_proof(5, size).unwrap(), proof);
+
+    let next = block(
+        41,
+        blocks.last().unwrap().hash(),
+        vec![tx(1_000), tx(1_001)],
+    );
+    store
+        .commit_block(&next, &[41; 5], &receipts(&next, size))
+        .unwrap();
+    drop(store);
+    let store = open_full(dir.path()).unwrap();
+    assert_eq!(store.accumulator_size(), size + 2);
+    assert_eq!(
+        schema::decode_u32(
+            &store
+                .db
+                .get_cf(
+                    store.cf(schema::CF_META).unwrap(),
+                    schema::META_SCHEMA_VERSION
+                )
+                .unwrap()
+                .unwrap()
+        ),
+        Some(8)
+    );
+}
+
 /// A version-5 store (before `epcis_events`) opens as the current version, with its blocks,
 /// and with the new column family, empty: a version-5 ledger holds no EPCIS event.
 #[test]
@@ -539,11 +679,12 @@ fn a_version_5_store_is_upgraded_in_place() {
         let mut db = rocksdb::DB::open_cf(&opts, dir.path(), schema::COLUMN_FAMILIES).unwrap();
         db.drop_cf(schema::CF_EPCIS_EVENTS).unwrap();
         db.drop_cf(schema::CF_STATE_KEYS).unwrap();
+        version_7_accumulator_keys(&db);
         let meta = db.cf_handle(schema::CF_META).unwrap();
         db.put_cf(meta, schema::META_SCHEMA_VERSION, 5u32.to_be_bytes())
             .unwrap();
     }
-    assert_eq!(schema::SCHEMA_VERSION, 7);
+    assert_eq!(schema::SCHEMA_VERSION, 8);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.head().unwrap().height, 3);
     assert!(store.epcis_events(0, 10).unwrap().is_empty());

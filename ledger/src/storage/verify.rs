@@ -418,14 +418,32 @@ impl Store {
         Ok(indexed_here)
     }
 
-    /// Every frozen node lies within `size`, every inner node hashes from its children, and each
-    /// level holds exactly `size >> level` nodes (so none is missing). Leaves were checked
-    /// against the receipts by the walk.
+    /// Every frozen node lies within `size`, every inner node hashes from its children, and
+    /// none is missing. Leaves were checked against the receipts by the walk.
     fn check_accumulator_nodes(&self, size: u64) -> Result<(), StoreError> {
-        let mut counts = [0u64; 64];
+        self.check_accumulator_nodes_since(0, size)
+    }
+
+    /// The accumulator nodes made since size `from` (the ones that froze as the tree grew from
+    /// `from` to `size` leaves), as [`Store::check_accumulator_nodes`] checks all of them: each
+    /// inner one hashes from its children, none is missing, none lies beyond `size`. Nodes are
+    /// keyed in freezing order, so they are one range of keys: one seek and one read per new
+    /// node, and a check since a marker costs what the new blocks cost.
+    fn check_accumulator_nodes_since(&self, from: u64, size: u64) -> Result<(), StoreError> {
+        if size > acc::MAX_TREE_SIZE {
+            return Err(AccumulatorError::SizeTooLarge {
+                size,
+                max: acc::MAX_TREE_SIZE,
+            }
+            .into());
+        }
+        let from = from.min(size);
+        let cf = self.cf(schema::CF_ACCUMULATOR)?;
+        let mut expected = acc::frozen_since(from, size);
+        let start = acc::frozen_count(from).to_be_bytes();
         for item in self
             .db
-            .iterator_cf(self.cf(schema::CF_ACCUMULATOR)?, IteratorMode::Start)
+            .iterator_cf(cf, IteratorMode::From(&start, Direction::Forward))
         {
             let (key, value) = item.map_err(StoreError::db("iterate accumulator"))?;
             let corrupt = |reason: String| StoreError::Corrupt {
@@ -433,122 +451,53 @@ impl Store {
                 key: hex::encode(&key),
                 reason,
             };
-            let (level, index) = schema::decode_node_key(&key)
-                .filter(|(l, _)| *l < 64)
+            let pos = schema::decode_accumulator_key(&key)
                 .ok_or_else(|| corrupt("not a node key".into()))?;
+            let (level, index) = (pos.level, pos.index);
+            match expected.next() {
+                None => return Err(StoreError::AccumulatorNodeBeyondSize { level, index, size }),
+                // Keys come in order from the first expected one: a later key means the
+                // expected node is not there.
+                Some(want) if want != pos => {
+                    return Err(AccumulatorError::MissingNode {
+                        level: want.level,
+                        index: want.index,
+                    }
+                    .into())
+                }
+                Some(_) => {}
+            }
             let node = schema::decode_hash(&value)
                 .ok_or_else(|| corrupt(format!("value of {} bytes, expected 32", value.len())))?;
-            let end = index
-                .checked_add(1)
-                .and_then(|n| n.checked_mul(1u64 << level));
-            if end.is_none_or(|end| end > size) {
-                return Err(StoreError::AccumulatorNodeBeyondSize { level, index, size });
-            }
-            counts[level as usize] += 1;
             if level > 0 {
                 let child = |i: u64| -> Result<Hash, StoreError> {
-                    self.read_node(level - 1, i)?
-                        .ok_or(StoreError::AccumulatorNodeCount {
+                    self.read_node(level - 1, i)?.ok_or(
+                        AccumulatorError::MissingNode {
                             level: level - 1,
-                            expected: size >> (level - 1),
-                            found: None,
-                        })
+                            index: i,
+                        }
+                        .into(),
+                    )
                 };
-                let expected = self
+                let computed = self
                     .hasher
                     .hash_children(&child(2 * index)?, &child(2 * index + 1)?);
-                if expected != node {
+                if computed != node {
                     return Err(StoreError::AccumulatorNodeMismatch {
                         level,
                         index,
-                        expected,
+                        expected: computed,
                         found: node,
                     });
                 }
             }
         }
-        for (level, &found) in counts.iter().enumerate() {
-            let expected = size >> level;
-            if found != expected {
-                return Err(StoreError::AccumulatorNodeCount {
-                    level: level as u8,
-                    expected,
-                    found: Some(found),
-                });
+        if let Some(want) = expected.next() {
+            return Err(AccumulatorError::MissingNode {
+                level: want.level,
+                index: want.index,
             }
-        }
-        Ok(())
-    }
-
-    /// The accumulator nodes made since size `from` (the ones covering a leaf at or after
-    /// `from`), as [`Store::check_accumulator_nodes`] checks all of them: each inner one hashes
-    /// from its children, none is missing, none lies beyond `size`. One seek per level and one
-    /// read per new node, so a check since a marker costs what the new blocks cost.
-    fn check_accumulator_nodes_since(&self, from: u64, size: u64) -> Result<(), StoreError> {
-        let cf = self.cf(schema::CF_ACCUMULATOR)?;
-        for level in 0u8..64 {
-            let mut expected = from >> level;
-            let end = size >> level;
-            let start = schema::node_key(level, expected);
-            for item in self
-                .db
-                .iterator_cf(cf, IteratorMode::From(&start, Direction::Forward))
-            {
-                let (key, value) = item.map_err(StoreError::db("iterate accumulator"))?;
-                let corrupt = |reason: String| StoreError::Corrupt {
-                    cf: schema::CF_ACCUMULATOR,
-                    key: hex::encode(&key),
-                    reason,
-                };
-                let (l, index) = schema::decode_node_key(&key)
-                    .ok_or_else(|| corrupt("not a node key".into()))?;
-                if l != level {
-                    break;
-                }
-                if index >= end {
-                    return Err(StoreError::AccumulatorNodeBeyondSize { level, index, size });
-                }
-                if index != expected {
-                    return Err(AccumulatorError::MissingNode {
-                        level,
-                        index: expected,
-                    }
-                    .into());
-                }
-                let node = schema::decode_hash(&value).ok_or_else(|| {
-                    corrupt(format!("value of {} bytes, expected 32", value.len()))
-                })?;
-                if level > 0 {
-                    let child = |i: u64| -> Result<Hash, StoreError> {
-                        self.read_node(level - 1, i)?.ok_or(
-                            AccumulatorError::MissingNode {
-                                level: level - 1,
-                                index: i,
-                            }
-                            .into(),
-                        )
-                    };
-                    let computed = self
-                        .hasher
-                        .hash_children(&child(2 * index)?, &child(2 * index + 1)?);
-                    if computed != node {
-                        return Err(StoreError::AccumulatorNodeMismatch {
-                            level,
-                            index,
-                            expected: computed,
-                            found: node,
-                        });
-                    }
-                }
-                expected += 1;
-            }
-            if expected < end {
-                return Err(AccumulatorError::MissingNode {
-                    level,
-                    index: expected,
-                }
-                .into());
-            }
+            .into());
         }
         Ok(())
     }
