@@ -292,62 +292,72 @@ impl Store {
     }
 
     /// Moves every accumulator node from its version-7 key ([`schema::legacy_node_key`]) to its
-    /// number in freezing order ([`schema::accumulator_key`]), in batches that each put the new
-    /// keys and delete the old ones. Keys already moved (8 bytes) are skipped, so a crash between
+    /// number in freezing order ([`schema::accumulator_key`]); each batch puts the new keys and
+    /// deletes the old ones. Keys already moved (8 bytes) are skipped, so a crash between
     /// batches only leaves the rest for the next open.
     fn rekey_accumulator(&self) -> Result<(), StoreError> {
-        const BATCH_NODES: usize = 10_000;
         let cf = self.cf(schema::CF_ACCUMULATOR)?;
-        let mut batch = rocksdb::WriteBatch::default();
-        let mut in_batch = 0;
-        for entry in self.db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
-            let (key, value) = entry.map_err(StoreError::db("read the accumulator to rekey"))?;
-            if schema::decode_accumulator_key(&key).is_some() {
-                continue;
-            }
-            let pos = schema::decode_legacy_node_key(&key).ok_or_else(|| StoreError::Corrupt {
-                cf: schema::CF_ACCUMULATOR,
-                key: hex::encode(&key),
-                reason: "neither a version-7 nor a version-8 node key".into(),
-            })?;
-            batch.put_cf(cf, schema::accumulator_key(pos), &value);
-            batch.delete_cf(cf, &key);
-            in_batch += 1;
-            if in_batch == BATCH_NODES {
-                self.db
-                    .write_opt(std::mem::take(&mut batch), &sync_write())
-                    .map_err(StoreError::db("rekey the accumulator"))?;
-                in_batch = 0;
-            }
-        }
-        self.db
-            .write_opt(batch, &sync_write())
-            .map_err(StoreError::db("rekey the accumulator"))
+        self.upgrade_in_batches(
+            schema::CF_ACCUMULATOR,
+            "rekey the accumulator",
+            |batch, key, value| {
+                if schema::decode_accumulator_key(key).is_some() {
+                    return Ok(());
+                }
+                let pos =
+                    schema::decode_legacy_node_key(key).ok_or_else(|| StoreError::Corrupt {
+                        cf: schema::CF_ACCUMULATOR,
+                        key: hex::encode(key),
+                        reason: "neither a version-7 nor a version-8 node key".into(),
+                    })?;
+                batch.put_cf(cf, schema::accumulator_key(pos), value);
+                batch.delete_cf(cf, key);
+                Ok(())
+            },
+        )
     }
 
-    /// Writes [`schema::CF_STATE_KEYS`] for every key of the current state, in batches.
+    /// Writes [`schema::CF_STATE_KEYS`] for every key of the current state.
     fn fill_state_keys(&self) -> Result<(), StoreError> {
-        const BATCH_KEYS: usize = 10_000;
         let keys_cf = self.cf(schema::CF_STATE_KEYS)?;
+        self.upgrade_in_batches(
+            schema::CF_STATE,
+            "fill the state key index",
+            |batch, key, _| {
+                batch.put_cf(keys_cf, crate::smt::key_hash(key).as_bytes(), key);
+                Ok(())
+            },
+        )
+    }
+
+    /// A schema upgrade's pass over every record of `source`: `add` puts what each record needs
+    /// into the batch, which is written (synced) every [`UPGRADE_BATCH_RECORDS`] records, so
+    /// memory stays bounded however large the store.
+    fn upgrade_in_batches(
+        &self,
+        source: &'static str,
+        op: &'static str,
+        mut add: impl FnMut(&mut rocksdb::WriteBatch, &[u8], &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut batch = rocksdb::WriteBatch::default();
         let mut in_batch = 0;
         for entry in self
             .db
-            .iterator_cf(self.cf(schema::CF_STATE)?, rocksdb::IteratorMode::Start)
+            .iterator_cf(self.cf(source)?, rocksdb::IteratorMode::Start)
         {
-            let (key, _) = entry.map_err(StoreError::db("read state for the key index"))?;
-            batch.put_cf(keys_cf, crate::smt::key_hash(&key).as_bytes(), &key);
+            let (key, value) = entry.map_err(StoreError::db(op))?;
+            add(&mut batch, &key, &value)?;
             in_batch += 1;
-            if in_batch == BATCH_KEYS {
+            if in_batch == UPGRADE_BATCH_RECORDS {
                 self.db
                     .write_opt(std::mem::take(&mut batch), &sync_write())
-                    .map_err(StoreError::db("fill the state key index"))?;
+                    .map_err(StoreError::db(op))?;
                 in_batch = 0;
             }
         }
         self.db
             .write_opt(batch, &sync_write())
-            .map_err(StoreError::db("fill the state key index"))
+            .map_err(StoreError::db(op))
     }
 
     fn is_cf_empty(&self, name: &'static str) -> Result<bool, StoreError> {
@@ -395,6 +405,9 @@ impl Store {
         *self.state.read().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// Records a schema upgrade reads before it writes what it has (see `upgrade_in_batches`).
+const UPGRADE_BATCH_RECORDS: usize = 10_000;
 
 /// One block cache for every column family, holding index and filter blocks too.
 const BLOCK_CACHE_BYTES: usize = 64 << 20;

@@ -665,6 +665,53 @@ fn a_version_7_store_has_its_accumulator_rekeyed_in_place() {
     );
 }
 
+/// A version-7 store whose accumulator holds a key of neither layout (a damaged or foreign
+/// record) is refused with the key named, not a panic, and nothing is half-upgraded for good:
+/// the version stays 7.
+#[test]
+fn an_accumulator_key_of_neither_layout_stops_the_upgrade_with_the_key_named() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        chain(&store, 5);
+    }
+    {
+        let db = rocksdb::DB::open_cf(
+            &rocksdb::Options::default(),
+            dir.path(),
+            schema::COLUMN_FAMILIES,
+        )
+        .unwrap();
+        version_7_accumulator_keys(&db);
+        let cf = db.cf_handle(schema::CF_ACCUMULATOR).unwrap();
+        db.put_cf(cf, [0xab; 5], [0u8; 32]).unwrap();
+        let meta = db.cf_handle(schema::CF_META).unwrap();
+        db.put_cf(meta, schema::META_SCHEMA_VERSION, 7u32.to_be_bytes())
+            .unwrap();
+    }
+    match Store::open(dir.path()).err().unwrap() {
+        StoreError::Corrupt { cf, key, .. } => {
+            assert_eq!(cf, schema::CF_ACCUMULATOR);
+            assert_eq!(key, "ababababab");
+        }
+        other => panic!("{other}"),
+    }
+    let db = rocksdb::DB::open_cf(
+        &rocksdb::Options::default(),
+        dir.path(),
+        schema::COLUMN_FAMILIES,
+    )
+    .unwrap();
+    let version = db
+        .get_cf(
+            db.cf_handle(schema::CF_META).unwrap(),
+            schema::META_SCHEMA_VERSION,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(schema::decode_u32(&version), Some(7));
+}
+
 /// A version-5 store (before `epcis_events`) opens as the current version, with its blocks,
 /// and with the new column family, empty: a version-5 ledger holds no EPCIS event.
 #[test]
